@@ -1,0 +1,101 @@
+# kcrawl — a Kafka-staged web-scraping pipeline.
+#
+#   make            build build/fetcher, build/cleaner, build/devbroker
+#   make deps       install missing Debian packages (root), else print the apt line
+#   make test       deps + build + unit tests + integration tests on a real broker
+#   make demo       the pipeline end to end on the embedded broker and a local site
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+CC       ?= cc
+# Debian's python3 owns the python3-* packages the tests use; the pyenv
+# python3 on PATH does not see them.
+PYTHON   ?= /usr/bin/python3
+
+PKGS      = rdkafka libcurl yajl libxml-2.0 libidn2 libpsl libcrypto
+TEST_PKGS = cmocka
+
+DEB_BUILD = build-essential pkg-config librdkafka-dev libcurl4-openssl-dev \
+            libyajl-dev libxml2-dev libidn2-dev libpsl-dev libssl-dev
+DEB_TEST  = libcmocka-dev python3 python3-pytest python3-jsonschema \
+            python3-confluent-kafka kcat maven default-jre-headless
+
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ishared \
+             -DKCRAWL_VERSION='"$(VERSION)"' \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+SHARED_SRC  = $(wildcard shared/*.c)
+FETCHER_SRC = $(filter-out fetcher/main.c,$(wildcard fetcher/*.c))
+CLEANER_SRC = $(filter-out cleaner/main.c,$(wildcard cleaner/*.c))
+UNIT_SRC    = $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+BINS  = $(BUILD)/fetcher $(BUILD)/cleaner $(BUILD)/devbroker
+UNITS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
+
+.PHONY: all deps test unit integration demo install clean lint
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard shared/*.h fetcher/*.h cleaner/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icleaner -Ifetcher -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c $(wildcard shared/*.h fetcher/*.h cleaner/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libshared.a: $(call obj,$(SHARED_SRC))
+	$(AR) rcs $@ $^
+$(BUILD)/libfetcher.a: $(call obj,$(FETCHER_SRC))
+	$(AR) rcs $@ $^
+$(BUILD)/libcleaner.a: $(call obj,$(CLEANER_SRC))
+	$(AR) rcs $@ $^
+
+$(BUILD)/fetcher: $(call obj,fetcher/main.c) $(BUILD)/libfetcher.a $(BUILD)/libshared.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/cleaner: $(call obj,cleaner/main.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/devbroker: $(call obj,tools/devbroker.c) $(BUILD)/libshared.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests link every module; each test uses what it needs.
+$(BUILD)/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libfetcher.a $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	$(CC) $(ALL_CFLAGS) -Icleaner -Ifetcher -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+deps:
+	@tools/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+unit: $(UNITS)
+	@tools/run-unit.sh $(UNITS)
+
+integration: $(BINS)
+	PYTHON=$(PYTHON) tools/run-integration.sh
+
+test: deps
+	$(MAKE) all unit integration
+
+demo:
+	@tools/deps.sh $(DEB_BUILD) python3 >&2
+	@$(MAKE) -s all >&2
+	@PYTHON=$(PYTHON) tools/demo.sh
+
+install: $(BUILD)/fetcher $(BUILD)/cleaner $(BUILD)/devbroker
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/fetcher $(BUILD)/cleaner $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/devbroker $(DESTDIR)$(PREFIX)/bin/kcrawl-devbroker
+	install -d $(DESTDIR)$(PREFIX)/share/kcrawl/schemas
+	install -m 0644 schemas/*.json $(DESTDIR)$(PREFIX)/share/kcrawl/schemas/
+
+clean:
+	rm -rf $(BUILD)

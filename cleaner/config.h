@@ -1,0 +1,28 @@
+/*
+ * config.h — the cleaner's options: one table (config.c), one struct.
+ */
+#ifndef KCRAWL_CLEANER_CONFIG_H
+#define KCRAWL_CLEANER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "options.h"
+
+typedef struct cleaner_config {
+        char      *brokers;
+        char      *group;
+        char      *urls_topic;
+        char      *pages_topic;
+        char      *records_topic;
+        char      *errors_topic;
+        long       workers;        /* 0 = one per online core */
+        long long  max_body;
+        long       drain_timeout;  /* seconds */
+        char      *log_level;
+} cleaner_config_t;
+
+extern const opt_def_t cleaner_options[];
+extern const size_t cleaner_options_count;
+
+#endif /* KCRAWL_CLEANER_CONFIG_H */

@@ -1,0 +1,76 @@
+/*
+ * extract.h — one fetched page in, one JSON record out.
+ *
+ * The page's bytes are decoded by charset (Content-Type header, else the
+ * page's <meta charset>/http-equiv, else UTF-8), invalid sequences repaired
+ * to U+FFFD before libxml2 sees them, parsed by libxml2's HTML parser in
+ * recover mode with no network access, and the built-in fields extracted.
+ * The record is always valid UTF-8 JSON (schemas/record.schema.json).
+ *
+ * Thread-safety: extract_record() may be called from several threads at
+ * once (each cleaner worker calls it on its own pages); it keeps no state
+ * between calls and no global mutable state. libxml2 must have been
+ * initialised once, before the threads start, with xmlInitParser() (the
+ * cleaner's main does it; so do the tests).
+ *
+ * Record fields: url, final_url (= url when absent), status, fetched_at,
+ * content_type (null when absent), source_topic, id, depth and meta (these
+ * four only when present; meta re-emitted as JSON, or as a string when it is
+ * not valid JSON). A page whose content type is neither text/html nor
+ * application/xhtml+xml (a missing one counts as HTML) stops there. An HTML
+ * page adds: title, description, canonical, lang, meta_robots (null when
+ * absent), headings [{level, text}], text, word_count, text_truncated (only
+ * when true), links [{url, text, rel}], images [{src, alt}], opengraph
+ * {key: content}, json_ld [values] and json_ld_errors (only when > 0).
+ *
+ * Caps, so that a hostile page cannot blow up memory or the record: */
+#define EXTRACT_TEXT_MAX        (1024 * 1024) /* visible text, bytes; word_count
+                                               * still counts every word    */
+#define EXTRACT_SHORT_MAX       4096     /* title, description, a heading's or
+                                          * link's text, alt, rel, lang,
+                                          * robots, og values: longer ones
+                                          * are cut at a character boundary */
+#define EXTRACT_URL_MAX         8192     /* longer resolved URLs are dropped */
+#define EXTRACT_ANCHORS_MAX     50000    /* <a href> elements looked at      */
+#define EXTRACT_LINKS_MAX       10000    /* distinct links in the record     */
+#define EXTRACT_IMAGES_MAX      1000
+#define EXTRACT_LIST_BYTES_MAX  (4 * 1024 * 1024) /* links' (and images')
+                                          * URL and text bytes, per list     */
+#define EXTRACT_HEADINGS_MAX    1000
+#define EXTRACT_OG_MAX          100      /* distinct og:* properties         */
+#define EXTRACT_JSONLD_MAX      100      /* blocks parsed; later ones ignored */
+#define EXTRACT_JSONLD_BYTES_MAX (1024 * 1024) /* per block; a longer one
+                                          * counts in json_ld_errors         */
+#define EXTRACT_RECORD_MAX      (64 * 1024 * 1024) /* the whole record      */
+#ifndef KCRAWL_EXTRACT_H
+#define KCRAWL_EXTRACT_H
+
+#include <stddef.h>
+
+/* A page as the cleaner reads it from the pages topic. Strings are
+ * NUL-terminated UTF-8 or NULL when the header was absent; nothing here is
+ * owned by the extractor. */
+typedef struct page {
+        const char *url;          /* required                                */
+        const char *final_url;    /* after redirects; NULL = same as url     */
+        int         status;       /* HTTP status, required                   */
+        const char *content_type; /* may be NULL                             */
+        const char *fetched_at;   /* RFC 3339, required                      */
+        const char *source_topic; /* may be NULL                             */
+        const char *id;           /* passed through when not NULL            */
+        const char *meta;         /* JSON text, passed through as JSON       */
+        long        depth;        /* passed through when >= 0                */
+        const unsigned char *body;
+        size_t      body_len;
+} page_t;
+
+/*
+ * Builds the JSON record for `page`. On success returns 0 and sets *out to
+ * a malloc'd NUL-terminated JSON object (*out_len its length, without the
+ * NUL), which the caller frees. On failure returns -1 with a reason in
+ * errstr; the caller dead-letters the page as `parse_failed`.
+ */
+int extract_record(const page_t *page, char **out, size_t *out_len,
+                   char *errstr, size_t errstr_size);
+
+#endif /* KCRAWL_EXTRACT_H */

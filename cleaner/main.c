@@ -1,0 +1,103 @@
+/*
+ * cleaner — pages from Kafka in, structured records to Kafka out.
+ *
+ * The CPU-bound stage: --workers consumer-group members, one thread each,
+ * and as many processes on as many machines as the group needs. See
+ * worker.h for a worker and extract.h for what a record holds.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <libxml/parser.h>
+
+#include "config.h"
+#include "log.h"
+#include "options.h"
+#include "signals.h"
+#include "worker.h"
+
+int main(int argc, char **argv)
+{
+        cleaner_config_t conf = { 0 };
+        worker_t **workers = NULL;
+        uint64_t records = 0, errors = 0;
+        log_level_t level;
+        char errstr[512];
+        opts_t opts;
+        long n = 0;
+        int rc;
+
+        setlocale(LC_CTYPE, "C.UTF-8");
+
+        rc = opts_parse(&opts, "cleaner",
+                        "Parse fetched pages from Kafka into structured JSON "
+                        "records, one worker per core.",
+                        cleaner_options, cleaner_options_count, &conf, argc,
+                        argv, errstr, sizeof(errstr));
+        if (rc != OPTS_RUN) {
+                if (rc == OPTS_ERROR)
+                        fprintf(stderr, "cleaner: %s\n", errstr);
+                opts_free(&opts);
+                return rc == OPTS_ERROR ? 2 : 0;
+        }
+        if (log_level_parse(conf.log_level, &level)) {
+                fprintf(stderr, "cleaner: --log-level: '%s' is not one of "
+                        "debug, info, warn, error\n", conf.log_level);
+                opts_free(&opts);
+                return 2;
+        }
+        log_init("cleaner", level);
+        if (signals_install()) {
+                fprintf(stderr, "cleaner: initialisation failed\n");
+                opts_free(&opts);
+                return 1;
+        }
+        xmlInitParser(); /* once, before any worker thread parses */
+
+        n = conf.workers ? conf.workers : sysconf(_SC_NPROCESSORS_ONLN);
+        if (n < 1)
+                n = 1;
+        workers = calloc((size_t)n, sizeof(*workers));
+        if (!workers) {
+                fprintf(stderr, "cleaner: out of memory\n");
+                rc = 1;
+                goto out;
+        }
+        for (long i = 0; i < n; i++) {
+                workers[i] = worker_new((int)i, &conf, &opts.kafka, errstr,
+                                        sizeof(errstr));
+                if (!workers[i]) {
+                        fprintf(stderr, "cleaner: %s\n", errstr);
+                        rc = 2;
+                        goto out;
+                }
+        }
+        LOGF(LOG_INFO, "cleaner started", LOG_S("brokers", conf.brokers),
+             LOG_S("group", conf.group), LOG_S("pages_topic",
+                                                conf.pages_topic),
+             LOG_I("workers", n));
+        for (long i = 0; i < n; i++) {
+                if (worker_start(workers[i])) {
+                        LOG(LOG_ERROR, "cannot start a worker thread");
+                        signals_stop = 1;
+                        rc = 1;
+                        break;
+                }
+        }
+        for (long i = 0; i < n; i++) {
+                if (worker_join(workers[i]))
+                        rc = 1;
+                records += worker_records(workers[i]);
+                errors += worker_errors(workers[i]);
+        }
+        LOGF(LOG_INFO, "cleaner stopped", LOG_I("records", records),
+             LOG_I("errors", errors));
+out:
+        for (long i = 0; workers && i < n; i++)
+                worker_destroy(workers[i]);
+        free(workers);
+        xmlCleanupParser();
+        opts_free(&opts);
+        return rc;
+}

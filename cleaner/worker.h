@@ -1,0 +1,44 @@
+/*
+ * worker.h — one cleaner worker: a consumer-group member with its own
+ * consumer and producer, on its own thread, sharing nothing mutable with
+ * the other workers.
+ *
+ * Each page becomes one record on the records topic, or one error object
+ * on the errors topic. A page's offset is stored for commit only after its
+ * outcome's delivery report, at the partition's low-water mark
+ * (at-least-once; the producer is idempotent).
+ */
+#ifndef KCRAWL_WORKER_H
+#define KCRAWL_WORKER_H
+
+#include <stdint.h>
+
+#include "config.h"
+
+typedef struct worker worker_t;
+
+/*
+ * Builds worker number `index` (its clients are named after it). `conf`
+ * and `kafka_props` must outlive it. Returns NULL with a reason in errstr.
+ */
+worker_t *worker_new(int index, const cleaner_config_t *conf,
+                     const strlist_t *kafka_props, char *errstr,
+                     size_t errstr_size);
+
+/* Starts the worker's thread. Returns 0 or -1. */
+int worker_start(worker_t *w);
+
+/*
+ * Waits for the thread, which runs until signals_stop is raised, then
+ * delivers what it finished, commits and closes. Returns 0, or -1 when the
+ * worker stopped on a fatal error.
+ */
+int worker_join(worker_t *w);
+
+/* Pages turned into records and into errors, once joined. */
+uint64_t worker_records(const worker_t *w);
+uint64_t worker_errors(const worker_t *w);
+
+void worker_destroy(worker_t *w);
+
+#endif /* KCRAWL_WORKER_H */

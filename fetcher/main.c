@@ -1,0 +1,67 @@
+/*
+ * fetcher — URLs from Kafka in, pages to Kafka out.
+ *
+ * The I/O-bound stage: one thread, one event loop, many transfers in
+ * flight. See fetcher.h for the loop and docs/architecture.md for the
+ * pipeline.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <curl/curl.h>
+
+#include "config.h"
+#include "fetcher.h"
+#include "log.h"
+#include "options.h"
+#include "signals.h"
+
+int main(int argc, char **argv)
+{
+        fetcher_config_t conf = { 0 };
+        fetcher_t *f = NULL;
+        log_level_t level;
+        char errstr[512];
+        opts_t opts;
+        int rc;
+
+        /* UTF-8 character handling for IDNA; numbers stay "C" for JSON. */
+        setlocale(LC_CTYPE, "C.UTF-8");
+
+        rc = opts_parse(&opts, "fetcher",
+                        "Fetch the URLs of Kafka topics politely and "
+                        "concurrently; produce the pages to Kafka.",
+                        fetcher_options, fetcher_options_count, &conf, argc,
+                        argv, errstr, sizeof(errstr));
+        if (rc != OPTS_RUN) {
+                if (rc == OPTS_ERROR)
+                        fprintf(stderr, "fetcher: %s\n", errstr);
+                opts_free(&opts);
+                return rc == OPTS_ERROR ? 2 : 0;
+        }
+        if (log_level_parse(conf.log_level, &level)) {
+                fprintf(stderr, "fetcher: --log-level: '%s' is not one of "
+                        "debug, info, warn, error\n", conf.log_level);
+                opts_free(&opts);
+                return 2;
+        }
+        log_init("fetcher", level);
+
+        if (signals_install() || curl_global_init(CURL_GLOBAL_ALL)) {
+                fprintf(stderr, "fetcher: initialisation failed\n");
+                opts_free(&opts);
+                return 1;
+        }
+
+        f = fetcher_new(&conf, &opts.kafka, errstr, sizeof(errstr));
+        if (!f) {
+                fprintf(stderr, "fetcher: %s\n", errstr);
+                rc = 2;
+                goto out;
+        }
+        rc = fetcher_run(f) ? 1 : 0;
+out:
+        fetcher_destroy(f);
+        curl_global_cleanup();
+        opts_free(&opts);
+        return rc;
+}

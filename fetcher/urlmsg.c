@@ -1,0 +1,237 @@
+/*
+ * urlmsg.c — URL messages: bare lines or JSON objects (see urlmsg.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "deadletter.h"
+#include "url.h"
+#include "urlmsg.h"
+
+void urlmsg_clear(urlmsg_t *um)
+{
+        free(um->url);
+        free(um->host_key);
+        free(um->id);
+        free(um->meta);
+        memset(um, 0, sizeof(*um));
+        um->depth = -1;
+}
+
+/* Re-serialises a parsed JSON value compactly. */
+static int gen_value(yajl_gen g, yajl_val v, int level)
+{
+        if (level > 64)
+                return -1;
+        switch (v->type) {
+        case yajl_t_string:
+                return yajl_gen_string(g, (const unsigned char *)v->u.string,
+                                       strlen(v->u.string)) ? -1 : 0;
+        case yajl_t_number:
+                return yajl_gen_number(g, v->u.number.r,
+                                       strlen(v->u.number.r)) ? -1 : 0;
+        case yajl_t_true:
+        case yajl_t_false:
+                return yajl_gen_bool(g, v->type == yajl_t_true) ? -1 : 0;
+        case yajl_t_null:
+                return yajl_gen_null(g) ? -1 : 0;
+        case yajl_t_array:
+                yajl_gen_array_open(g);
+                for (size_t i = 0; i < v->u.array.len; i++)
+                        if (gen_value(g, v->u.array.values[i], level + 1))
+                                return -1;
+                return yajl_gen_array_close(g) ? -1 : 0;
+        case yajl_t_object:
+                yajl_gen_map_open(g);
+                for (size_t i = 0; i < v->u.object.len; i++) {
+                        const char *k = v->u.object.keys[i];
+
+                        yajl_gen_string(g, (const unsigned char *)k,
+                                        strlen(k));
+                        if (gen_value(g, v->u.object.values[i], level + 1))
+                                return -1;
+                }
+                return yajl_gen_map_close(g) ? -1 : 0;
+        default:
+                return -1;
+        }
+}
+
+static char *json_text(yajl_val v)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *buf;
+        size_t len;
+        char *s = NULL;
+
+        if (!g)
+                return NULL;
+        if (!gen_value(g, v, 0) &&
+            yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+                s = strndup((const char *)buf, len);
+        yajl_gen_free(g);
+        return s;
+}
+
+/* Decodes the JSON form into *um; the URL text lands in um->url. */
+static int decode_json(const char *text, urlmsg_t *um, char *errstr,
+                       size_t errstr_size)
+{
+        static const char *url_path[] = { "url", NULL };
+        static const char *id_path[] = { "id", NULL };
+        static const char *meta_path[] = { "meta", NULL };
+        static const char *depth_path[] = { "depth", NULL };
+        char why[256];
+        yajl_val root = yajl_tree_parse(text, why, sizeof(why));
+        yajl_val v;
+        int rc = -1;
+
+        if (!root) {
+                /* yajl's message spans lines; keep the first. */
+                why[strcspn(why, "\n")] = '\0';
+                snprintf(errstr, errstr_size, "not valid JSON: %s", why);
+                return -1;
+        }
+        if (!YAJL_IS_OBJECT(root)) {
+                snprintf(errstr, errstr_size, "JSON value is not an object");
+                goto out;
+        }
+        v = yajl_tree_get(root, url_path, yajl_t_any);
+        if (!v || !YAJL_IS_STRING(v)) {
+                snprintf(errstr, errstr_size,
+                         v ? "\"url\" is not a string" : "no \"url\" field");
+                goto out;
+        }
+        um->url = strdup(v->u.string);
+        v = yajl_tree_get(root, id_path, yajl_t_any);
+        if (v) {
+                if (!YAJL_IS_STRING(v)) {
+                        snprintf(errstr, errstr_size,
+                                 "\"id\" is not a string");
+                        goto out;
+                }
+                um->id = strdup(v->u.string);
+                if (!um->id) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto out;
+                }
+        }
+        v = yajl_tree_get(root, depth_path, yajl_t_any);
+        if (v) {
+                if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
+                    YAJL_GET_INTEGER(v) > 1000000) {
+                        snprintf(errstr, errstr_size,
+                                 "\"depth\" is not an integer >= 0");
+                        goto out;
+                }
+                um->depth = (long)YAJL_GET_INTEGER(v);
+        }
+        v = yajl_tree_get(root, meta_path, yajl_t_any);
+        if (v) {
+                um->meta = json_text(v);
+                if (!um->meta) {
+                        snprintf(errstr, errstr_size,
+                                 "\"meta\" cannot be re-serialised");
+                        goto out;
+                }
+        }
+        if (!um->url) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        rc = 0;
+out:
+        yajl_tree_free(root);
+        return rc;
+}
+
+int urlmsg_decode(const void *value, size_t len, urlmsg_t *um,
+                  const char **code, char *errstr, size_t errstr_size)
+{
+        const char *s = value, *end;
+        char *text = NULL, why[256];
+        char key[512];
+        url_t *u = NULL;
+        int rc = -1, err;
+
+        memset(um, 0, sizeof(*um));
+        um->depth = -1;
+        *code = "invalid_message";
+
+        if (!value || len == 0) {
+                snprintf(errstr, errstr_size, "empty message");
+                goto out;
+        }
+        if (len > URLMSG_MAX_BYTES) {
+                snprintf(errstr, errstr_size,
+                         "message of %zu bytes is over the %d-byte limit",
+                         len, URLMSG_MAX_BYTES);
+                goto out;
+        }
+        if (utf8_valid_prefix(value, len) != len) {
+                snprintf(errstr, errstr_size, "message is not valid UTF-8");
+                goto out;
+        }
+        if (memchr(value, '\0', len)) {
+                snprintf(errstr, errstr_size, "message contains a NUL byte");
+                goto out;
+        }
+        /* Trim surrounding whitespace (a line from a file or kcat). */
+        end = s + len;
+        while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' ||
+                           *s == '\n'))
+                s++;
+        while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+                           end[-1] == '\r' || end[-1] == '\n'))
+                end--;
+        text = strndup(s, (size_t)(end - s));
+        if (!text) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        if (!*text) {
+                snprintf(errstr, errstr_size, "message is only whitespace");
+                goto out;
+        }
+
+        if (*text == '{') {
+                if (decode_json(text, um, errstr, errstr_size))
+                        goto out;
+        } else {
+                if (strpbrk(text, "\r\n")) {
+                        snprintf(errstr, errstr_size,
+                                 "a bare URL message holds one line");
+                        goto out;
+                }
+                um->url = text;
+                text = NULL;
+        }
+
+        err = url_parse(um->url, NULL, &u, why, sizeof(why));
+        if (err) {
+                *code = err == URL_ERR_SCHEME ? "unsupported_scheme" :
+                        "invalid_url";
+                snprintf(errstr, errstr_size, "%s", why);
+                goto out;
+        }
+        if (url_host_key(u, key, sizeof(key)) < 0) {
+                *code = "invalid_url";
+                snprintf(errstr, errstr_size, "host too long");
+                goto out;
+        }
+        free(um->url);
+        um->url = strdup(u->href);
+        um->host_key = strdup(key);
+        if (!um->url || !um->host_key) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        rc = 0;
+out:
+        free(text);
+        url_destroy(u);
+        return rc;
+}

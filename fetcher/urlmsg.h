@@ -1,0 +1,36 @@
+/*
+ * urlmsg.h — decoding a message of the URL topic.
+ *
+ * A value is either a bare URL (one line, surrounding whitespace ignored)
+ * or a JSON object {"url": string, "depth"?: integer >= 0, "id"?: string,
+ * "meta"?: any JSON} (schemas/url.schema.json). The URL is parsed by the
+ * WHATWG rules and must be http or https.
+ */
+#ifndef KCRAWL_URLMSG_H
+#define KCRAWL_URLMSG_H
+
+#include <stddef.h>
+
+/* Values larger than this are refused as invalid_message. */
+#define URLMSG_MAX_BYTES (1024 * 1024)
+
+typedef struct urlmsg {
+        char *url;          /* normalised href                      */
+        char *host_key;     /* the design's host key                */
+        char *id;           /* NULL when absent                     */
+        char *meta;         /* compact JSON text, NULL when absent  */
+        long  depth;        /* -1 when absent                       */
+} urlmsg_t;
+
+/*
+ * Decodes value[0..len). Returns 0 and fills *um (free with
+ * urlmsg_clear()), or -1 with *code set to a stable error code
+ * ("invalid_message", "invalid_url", "unsupported_scheme") and a reason in
+ * errstr. On failure um->url may hold the URL text when one was found.
+ */
+int urlmsg_decode(const void *value, size_t len, urlmsg_t *um,
+                  const char **code, char *errstr, size_t errstr_size);
+
+void urlmsg_clear(urlmsg_t *um);
+
+#endif /* KCRAWL_URLMSG_H */

@@ -1,0 +1,248 @@
+/*
+ * kafka.c — consumer and producer setup, back-pressured produce.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka.h"
+#include "log.h"
+
+/* Sets one property; on failure errstr names it. */
+static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *val,
+                    char *errstr, size_t errstr_size)
+{
+        char why[256];
+
+        if (rd_kafka_conf_set(conf, key, val, why, sizeof(why)) !=
+            RD_KAFKA_CONF_OK) {
+                snprintf(errstr, errstr_size, "-X %s: %s", key, why);
+                return -1;
+        }
+        return 0;
+}
+
+/* Applies "key=value" properties in order (the operator's last word). */
+static int conf_apply(rd_kafka_conf_t *conf, const strlist_t *props,
+                      char *errstr, size_t errstr_size)
+{
+        for (size_t i = 0; props && i < props->n; i++) {
+                char key[256];
+                const char *kv = props->v[i];
+                const char *eq = strchr(kv, '=');
+
+                if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
+                        snprintf(errstr, errstr_size,
+                                 "-X: expected key=value, got '%s'", kv);
+                        return -1;
+                }
+                memcpy(key, kv, (size_t)(eq - kv));
+                key[eq - kv] = '\0';
+                if (conf_set(conf, key, eq + 1, errstr, errstr_size))
+                        return -1;
+        }
+        return 0;
+}
+
+/* librdkafka's own log lines, as JSON lines. */
+static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                         const char *buf)
+{
+        log_level_t lv = level <= 3 ? LOG_ERROR : level <= 4 ? LOG_WARN :
+                         level <= 6 ? LOG_INFO : LOG_DEBUG;
+
+        LOGF(lv, "librdkafka", LOG_S("client", rd_kafka_name(rk)),
+             LOG_S("facility", fac), LOG_S("detail", buf));
+}
+
+static rd_kafka_conf_t *conf_new(const char *brokers, char *errstr,
+                                 size_t errstr_size)
+{
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+
+        if (!brokers || !*brokers) {
+                snprintf(errstr, errstr_size,
+                         "--brokers: no Kafka bootstrap address (set "
+                         "--brokers or KAFKA_BROKERS)");
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        if (conf_set(conf, "bootstrap.servers", brokers, errstr,
+                     errstr_size)) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+        return conf;
+}
+
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
+                               const strlist_t *props,
+                               void (*rebalance_cb)(rd_kafka_t *,
+                                                    rd_kafka_resp_err_t,
+                                                    rd_kafka_topic_partition_list_t *,
+                                                    void *),
+                               void *opaque, char *errstr, size_t errstr_size)
+{
+        static const char *defaults[][2] = {
+                { "auto.offset.reset", "earliest" },
+                { "enable.auto.offset.store", "false" },
+                { "enable.auto.commit", "true" },
+                { "auto.commit.interval.ms", "1000" },
+                { "partition.assignment.strategy", "range,roundrobin" },
+                { "enable.partition.eof", "false" },
+                { "allow.auto.create.topics", "false" },
+        };
+        rd_kafka_conf_t *conf = conf_new(brokers, errstr, errstr_size);
+        rd_kafka_t *rk;
+
+        if (!conf)
+                return NULL;
+        if (conf_set(conf, "group.id", group, errstr, errstr_size))
+                goto fail;
+        for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+                if (conf_set(conf, defaults[i][0], defaults[i][1], errstr,
+                             errstr_size))
+                        goto fail;
+        if (conf_apply(conf, props, errstr, errstr_size))
+                goto fail;
+        if (rebalance_cb)
+                rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+        rd_kafka_conf_set_opaque(conf, opaque);
+
+        rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+        if (!rk)
+                goto fail;
+        rd_kafka_poll_set_consumer(rk);
+        return rk;
+fail:
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+}
+
+rd_kafka_t *kafka_producer_new(const char *brokers, const strlist_t *props,
+                               size_t max_message_bytes,
+                               void (*dr_cb)(rd_kafka_t *,
+                                             const rd_kafka_message_t *,
+                                             void *),
+                               void *opaque, char *errstr, size_t errstr_size)
+{
+        static const char *defaults[][2] = {
+                { "enable.idempotence", "true" },
+                { "compression.type", "lz4" },
+                { "linger.ms", "5" },
+                { "queue.buffering.max.kbytes", "262144" },
+        };
+        rd_kafka_conf_t *conf = conf_new(brokers, errstr, errstr_size);
+        char size[32];
+        rd_kafka_t *rk;
+
+        if (!conf)
+                return NULL;
+        for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+                if (conf_set(conf, defaults[i][0], defaults[i][1], errstr,
+                             errstr_size))
+                        goto fail;
+        if (max_message_bytes) {
+                snprintf(size, sizeof(size), "%zu", max_message_bytes);
+                if (conf_set(conf, "message.max.bytes", size, errstr,
+                             errstr_size))
+                        goto fail;
+        }
+        if (conf_apply(conf, props, errstr, errstr_size))
+                goto fail;
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+        rd_kafka_conf_set_opaque(conf, opaque);
+
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+        if (!rk)
+                goto fail;
+        return rk;
+fail:
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+}
+
+int kafka_subscribe(rd_kafka_t *rk, const char *topics, char *errstr,
+                    size_t errstr_size)
+{
+        rd_kafka_topic_partition_list_t *list =
+                rd_kafka_topic_partition_list_new(4);
+        char *copy = strdup(topics), *save = NULL, *tok;
+        rd_kafka_resp_err_t err;
+        int rc = -1;
+
+        if (!copy) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        for (tok = strtok_r(copy, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+                while (*tok == ' ')
+                        tok++;
+                if (*tok)
+                        rd_kafka_topic_partition_list_add(
+                                list, tok, RD_KAFKA_PARTITION_UA);
+        }
+        if (list->cnt == 0) {
+                snprintf(errstr, errstr_size, "no topic to subscribe to");
+                goto out;
+        }
+        err = rd_kafka_subscribe(rk, list);
+        if (err) {
+                snprintf(errstr, errstr_size, "subscribe to %s: %s", topics,
+                         rd_kafka_err2str(err));
+                goto out;
+        }
+        rc = 0;
+out:
+        free(copy);
+        rd_kafka_topic_partition_list_destroy(list);
+        return rc;
+}
+
+rd_kafka_resp_err_t kafka_produce(rd_kafka_t *rk, const char *topic,
+                                  const void *key, size_t key_len,
+                                  const void *value, size_t value_len,
+                                  rd_kafka_headers_t *hdrs, void *opaque,
+                                  int timeout_ms)
+{
+        int waited = 0;
+
+        for (;;) {
+                rd_kafka_resp_err_t err = rd_kafka_producev(
+                        rk, RD_KAFKA_V_TOPIC(topic),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_KEY(key, key_len),
+                        RD_KAFKA_V_VALUE((void *)value, value_len),
+                        RD_KAFKA_V_HEADERS(hdrs),
+                        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
+                    waited >= timeout_ms)
+                        return err;
+                /* Back-pressure: let deliveries drain the queue. */
+                rd_kafka_poll(rk, 50);
+                waited += 50;
+        }
+}
+
+char *kafka_header_dup(const rd_kafka_message_t *msg, const char *name)
+{
+        rd_kafka_headers_t *hdrs = NULL;
+        const void *val = NULL;
+        size_t size = 0;
+        char *s;
+
+        if (rd_kafka_message_headers(msg, &hdrs) || !hdrs)
+                return NULL;
+        if (rd_kafka_header_get_last(hdrs, name, &val, &size))
+                return NULL;
+        s = malloc(size + 1);
+        if (!s)
+                return NULL;
+        if (size)
+                memcpy(s, val, size);
+        s[size] = '\0';
+        return s;
+}

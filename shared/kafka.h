@@ -1,0 +1,81 @@
+/*
+ * kafka.h — Kafka clients set up the pipeline's way.
+ *
+ * Every client starts from the pipeline's defaults, then takes the
+ * operator's -X key=value properties unchanged (librdkafka validates them:
+ * SASL, SSL, compression and tuning need no code here).
+ *
+ * Consumers: a consumer group starting from the earliest offset, the eager
+ * `range,roundrobin` assignor (Debian's librdkafka 2.0.2 predates fixes to
+ * cooperative-sticky; it stays an -X choice), offsets stored by the
+ * application only once work is finished (enable.auto.offset.store=false)
+ * and committed in the background.
+ *
+ * Producers: idempotent, compressed, with delivery reports that carry the
+ * message's opaque back to the caller.
+ */
+#ifndef KCRAWL_KAFKA_H
+#define KCRAWL_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <librdkafka/rdkafka.h>
+
+#include "options.h"
+
+/*
+ * A new consumer for `group` on `brokers`, with the -X `props`. Returns
+ * NULL with a one-line reason in errstr (a bad -X property names itself).
+ * The consumer's main queue is redirected to the consumer queue, so one
+ * rd_kafka_consumer_poll() serves messages, rebalances, errors and logs.
+ * `rebalance_cb` may be NULL (librdkafka's default assign/unassign).
+ */
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
+                               const strlist_t *props,
+                               void (*rebalance_cb)(rd_kafka_t *,
+                                                    rd_kafka_resp_err_t,
+                                                    rd_kafka_topic_partition_list_t *,
+                                                    void *),
+                               void *opaque, char *errstr, size_t errstr_size);
+
+/*
+ * A new idempotent producer. `dr_cb` receives every delivery report (its
+ * rkmessage->_private is the opaque given to kafka_produce()); served by
+ * rd_kafka_poll() on this handle. `max_message_bytes` sizes
+ * message.max.bytes for the largest message the caller will produce.
+ */
+rd_kafka_t *kafka_producer_new(const char *brokers, const strlist_t *props,
+                               size_t max_message_bytes,
+                               void (*dr_cb)(rd_kafka_t *,
+                                             const rd_kafka_message_t *,
+                                             void *),
+                               void *opaque, char *errstr, size_t errstr_size);
+
+/*
+ * Subscribes to a comma-separated list of topics (or ^regex patterns).
+ * Returns 0, or -1 with a reason in errstr.
+ */
+int kafka_subscribe(rd_kafka_t *rk, const char *topics, char *errstr,
+                    size_t errstr_size);
+
+/*
+ * Produces one message (value and key copied). `hdrs` may be NULL; on
+ * success librdkafka takes ownership of it, on failure the caller keeps it.
+ * QUEUE_FULL is back-pressure: the producer is polled (serving delivery
+ * reports) and the message retried until `timeout_ms` has passed; a message
+ * is never dropped silently. Returns RD_KAFKA_RESP_ERR_NO_ERROR or the
+ * error; `opaque` comes back in the delivery report.
+ */
+rd_kafka_resp_err_t kafka_produce(rd_kafka_t *rk, const char *topic,
+                                  const void *key, size_t key_len,
+                                  const void *value, size_t value_len,
+                                  rd_kafka_headers_t *hdrs, void *opaque,
+                                  int timeout_ms);
+
+/*
+ * Reads header `name` of a consumed message as a new NUL-terminated string
+ * (caller frees), or NULL when absent. The last header of that name wins.
+ */
+char *kafka_header_dup(const rd_kafka_message_t *msg, const char *name);
+
+#endif /* KCRAWL_KAFKA_H */

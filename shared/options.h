@@ -1,0 +1,90 @@
+/*
+ * options.h — one table declares every option of a binary.
+ *
+ * Each entry gives the option's name (the --flag), its type, where its value
+ * lives in the binary's config struct, its default, its range and its help
+ * text. The same table fills the struct (defaults < environment < flags),
+ * prints --help, validates values and prints --print-config, so an option is
+ * added with one line. The environment variable of an option is the binary's
+ * name and the option's, upper-cased with '-' as '_' (FETCHER_MAX_INFLIGHT);
+ * an entry may name one more, lower-precedence variable (KAFKA_BROKERS).
+ */
+#ifndef KCRAWL_OPTIONS_H
+#define KCRAWL_OPTIONS_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef enum {
+        OPT_STR,   /* char *                                     */
+        OPT_INT,   /* long, range-checked                        */
+        OPT_SIZE,  /* long long bytes; accepts k, M, G suffixes  */
+        OPT_BOOL,  /* bool; a flag without a value sets true     */
+        OPT_LIST,  /* strlist_t; the flag repeats, env splits on ',' */
+} opt_type_t;
+
+/* A growable list of strings owned by the config (OPT_LIST values, -X). */
+typedef struct strlist {
+        char  **v;
+        size_t  n;
+} strlist_t;
+
+typedef struct opt_def {
+        const char *name;      /* "max-inflight"                          */
+        opt_type_t  type;
+        size_t      offset;    /* offsetof(config struct, field)          */
+        const char *def;       /* default as text; NULL = unset           */
+        double      min, max;  /* OPT_INT, OPT_SIZE: inclusive range      */
+        const char *alt_env;   /* an extra environment variable, or NULL  */
+        const char *help;
+        bool        secret;    /* --print-config masks the value          */
+} opt_def_t;
+
+/* Where an option's value came from, for --print-config. */
+typedef enum { OPT_SRC_DEFAULT, OPT_SRC_ENV, OPT_SRC_FLAG } opt_src_t;
+
+#define OPTS_MAX 64
+
+/* The parsed state: -X properties and the source of every option. */
+typedef struct opts {
+        const char      *prog;
+        const char      *summary;
+        const opt_def_t *defs;
+        size_t           ndefs;
+        void            *conf;
+        opt_src_t        src[OPTS_MAX];
+        strlist_t        kafka;  /* "-X key=value" in the order given */
+} opts_t;
+
+/* Results of opts_parse(). */
+#define OPTS_RUN   0  /* go on and run                          */
+#define OPTS_EXIT  1  /* --help / --print-config / --version done: exit 0 */
+#define OPTS_ERROR -1 /* errstr says why: print it, exit 2      */
+
+/*
+ * Fills `conf` from the table's defaults, the environment and argv, in that
+ * order of precedence. Handles --help, --version and --print-config (prints,
+ * returns OPTS_EXIT). -X key=value (or -Xkey=value) collects librdkafka
+ * properties into o->kafka unchecked; the Kafka setup validates them.
+ * On a bad value or unknown option returns OPTS_ERROR with one line in
+ * errstr naming the option.
+ */
+int opts_parse(opts_t *o, const char *prog, const char *summary,
+               const opt_def_t *defs, size_t ndefs, void *conf,
+               int argc, char **argv, char *errstr, size_t errstr_size);
+
+/* Prints the effective configuration, one "name=value (source)" a line. */
+void opts_print_config(const opts_t *o, FILE *fp);
+
+/* Prints --help generated from the table. */
+void opts_print_help(const opts_t *o, FILE *fp);
+
+/* Frees what opts_parse() allocated in o and in conf. */
+void opts_free(opts_t *o);
+
+/* Appends a copy of s; returns 0 or -1 on allocation failure. */
+int strlist_add(strlist_t *l, const char *s);
+void strlist_free(strlist_t *l);
+
+#endif /* KCRAWL_OPTIONS_H */
