@@ -86,7 +86,7 @@ test: deps
 	$(MAKE) all unit integration
 
 demo:
-	@tools/deps.sh $(DEB_BUILD) python3 >&2
+	@tools/deps.sh $(DEB_BUILD) python3 kcat >&2
 	@$(MAKE) -s all >&2
 	@PYTHON=$(PYTHON) tools/demo.sh
 

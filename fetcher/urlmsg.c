@@ -7,7 +7,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "deadletter.h"
+#include "utf8.h"
 #include "url.h"
 #include "urlmsg.h"
 

@@ -36,8 +36,4 @@ typedef struct deadletter {
  */
 int deadletter_json(const deadletter_t *dl, char **out, size_t *out_len);
 
-/* The length of the longest prefix of s[0..len) that is valid UTF-8 and
- * ends on a character boundary. */
-size_t utf8_valid_prefix(const unsigned char *s, size_t len);
-
 #endif /* KCRAWL_DEADLETTER_H */

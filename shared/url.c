@@ -631,6 +631,13 @@ static size_t url_label_sep(const char *s, size_t n)
  * all. Splitting before mapping is safe because the only code points
  * UTS #46 maps to U+002E are the three full stops url_label_sep() knows
  * (others, like U+2488, are disallowed by libidn2 anyway).
+ *
+ * libidn2 checks non-ASCII and "xn--" labels by IDNA2008 after the UTS #46
+ * mapping, which is stricter than the Standard's UTS #46 ToASCII: symbols
+ * and emoji (U+2603, U+1F4A9) are refused, as are labels with a leading
+ * or trailing hyphen or "--" in positions 3-4 (CheckHyphens is false in
+ * the Standard) and labels over 63 bytes. Browsers accept those hosts;
+ * here they fail with URL_ERR_INVALID.
  */
 static int url_domain_to_ascii(const char *d, size_t n, struct url_sb *out,
                                const char **why)
