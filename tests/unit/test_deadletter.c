@@ -1,0 +1,124 @@
+/*
+ * test_deadletter.c — error objects: fields, input as text or base64,
+ * the 64 KiB cut.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <yajl/yajl_tree.h>
+
+#include "deadletter.h"
+
+static yajl_val build(const deadletter_t *dl)
+{
+        char *json = NULL, why[128];
+        size_t len;
+        yajl_val v;
+
+        assert_int_equal(deadletter_json(dl, &json, &len), 0);
+        assert_int_equal(strlen(json), len);
+        v = yajl_tree_parse(json, why, sizeof(why));
+        assert_non_null(v);
+        free(json);
+        return v;
+}
+
+static const char *str(yajl_val v, const char *key)
+{
+        const char *path[] = { key, NULL };
+        yajl_val f = yajl_tree_get(v, path, yajl_t_string);
+
+        return f ? f->u.string : NULL;
+}
+
+static long long num(yajl_val v, const char *key)
+{
+        const char *path[] = { key, NULL };
+        yajl_val f = yajl_tree_get(v, path, yajl_t_number);
+
+        assert_non_null(f);
+        return YAJL_GET_INTEGER(f);
+}
+
+static void test_fields(void **state)
+{
+        deadletter_t dl = { .stage = "fetcher", .code = "connect_failed",
+                            .message = "Couldn't connect", .url = "http://x/",
+                            .topic = "crawl.urls", .partition = 3,
+                            .offset = 42, .attempts = 2,
+                            .input = "http://x/", .input_len = 9 };
+        yajl_val v = build(&dl);
+        const char *path[] = { "input_truncated", NULL };
+
+        assert_string_equal(str(v, "stage"), "fetcher");
+        assert_string_equal(str(v, "code"), "connect_failed");
+        assert_string_equal(str(v, "url"), "http://x/");
+        assert_string_equal(str(v, "topic"), "crawl.urls");
+        assert_int_equal(num(v, "partition"), 3);
+        assert_int_equal(num(v, "offset"), 42);
+        assert_int_equal(num(v, "attempts"), 2);
+        assert_string_equal(str(v, "input"), "http://x/");
+        assert_null(str(v, "input_base64"));
+        assert_null(yajl_tree_get(v, path, yajl_t_any));
+        assert_non_null(str(v, "at"));
+        assert_int_equal(strlen(str(v, "at")), 24);
+        yajl_tree_free(v);
+}
+
+static void test_binary_input(void **state)
+{
+        static const unsigned char bin[] = { 0xff, 0x00, 0x41, 0xc3 };
+        deadletter_t dl = { .stage = "cleaner", .code = "invalid_message",
+                            .message = "bad", .input = bin,
+                            .input_len = sizeof(bin) };
+        yajl_val v = build(&dl);
+
+        assert_null(str(v, "input"));
+        assert_string_equal(str(v, "input_base64"), "/wBBww==");
+        assert_null(str(v, "url"));
+        yajl_tree_free(v);
+}
+
+static void test_cut(void **state)
+{
+        size_t n = DEADLETTER_INPUT_MAX + 1000;
+        char *big = malloc(n);
+        const char *path[] = { "input_truncated", NULL };
+        deadletter_t dl = { .stage = "fetcher", .code = "invalid_url",
+                            .message = "long" };
+        yajl_val v;
+
+        assert_non_null(big);
+        /* "a" then "é" (2 bytes) throughout: the cut at 64 KiB falls
+         * inside an "é", and the text stays text. */
+        big[0] = 'a';
+        for (size_t i = 1; i + 1 < n; i += 2) {
+                big[i] = (char)0xc3;
+                big[i + 1] = (char)0xa9;
+        }
+        big[n - 1] = 'z';
+        dl.input = big;
+        dl.input_len = n;
+        v = build(&dl);
+        assert_non_null(str(v, "input"));
+        assert_true(strlen(str(v, "input")) <= DEADLETTER_INPUT_MAX);
+        assert_int_equal(strlen(str(v, "input")), DEADLETTER_INPUT_MAX - 1);
+        assert_true(YAJL_IS_TRUE(yajl_tree_get(v, path, yajl_t_any)));
+        yajl_tree_free(v);
+        free(big);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_fields),
+                cmocka_unit_test(test_binary_input),
+                cmocka_unit_test(test_cut),
+        };
+
+        return cmocka_run_group_tests_name("deadletter", tests, NULL, NULL);
+}

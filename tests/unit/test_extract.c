@@ -1,0 +1,656 @@
+/*
+ * test_extract.c — the cleaner's extractor (cleaner/extract.c) and its
+ * charset decoding (cleaner/charset.c).
+ *
+ * Most cases are data: tests/data/extract/NAME.html is a page body and
+ * NAME.json holds
+ *   {"page":   {"url", "final_url", "status", "content_type", "fetched_at",
+ *               "source_topic", "id", "meta", "depth"},
+ *    "expect": {record fields with the values they must have},
+ *    "absent": ["fields the record must not have"],
+ *    "contains": ["substrings of the record's JSON text"]}
+ * Each expected value is compared deeply with the record's (numbers by
+ * value); the record may have more fields than "expect" names. Run from the
+ * repository root (or set EXTRACT_DATA_DIR).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <yajl/yajl_tree.h>
+
+#include "../../cleaner/charset.h"
+#include "../../cleaner/extract.h"
+
+#define DATA_DIR "tests/data/extract"
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+
+/* A strict UTF-8 check written apart from the code under test. */
+static int utf8_strict(const unsigned char *s, size_t len)
+{
+        size_t i = 0;
+
+        while (i < len) {
+                unsigned char c = s[i];
+                uint32_t cp;
+                size_t n, k;
+
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if ((c & 0xE0) == 0xC0) {
+                        n = 1;
+                        cp = c & 0x1F;
+                } else if ((c & 0xF0) == 0xE0) {
+                        n = 2;
+                        cp = c & 0x0F;
+                } else if ((c & 0xF8) == 0xF0) {
+                        n = 3;
+                        cp = c & 0x07;
+                } else {
+                        return 0;
+                }
+                if (i + n >= len)
+                        return 0;
+                for (k = 1; k <= n; k++) {
+                        if ((s[i + k] & 0xC0) != 0x80)
+                                return 0;
+                        cp = (cp << 6) | (s[i + k] & 0x3F);
+                }
+                if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+                    (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+                    (cp >= 0xD800 && cp <= 0xDFFF))
+                        return 0;
+                i += n + 1;
+        }
+        return 1;
+}
+
+static int read_all(const char *path, char **data, size_t *len)
+{
+        FILE *f = fopen(path, "rb");
+        char *buf = NULL;
+        size_t cap = 0, n = 0;
+
+        *data = NULL;
+        *len = 0;
+        if (f == NULL)
+                return -1;
+        for (;;) {
+                size_t r;
+
+                if (n + 4096 + 1 > cap) {
+                        char *nb;
+
+                        cap = cap ? cap * 2 : 8192;
+                        nb = realloc(buf, cap);
+                        if (nb == NULL) {
+                                free(buf);
+                                fclose(f);
+                                return -1;
+                        }
+                        buf = nb;
+                }
+                r = fread(buf + n, 1, cap - n - 1, f);
+                n += r;
+                if (r == 0)
+                        break;
+        }
+        fclose(f);
+        buf[n] = '\0';
+        *data = buf;
+        *len = n;
+        return 0;
+}
+
+static const char *tree_str(yajl_val obj, const char *key)
+{
+        const char *path[] = { key, NULL };
+        yajl_val v = yajl_tree_get(obj, path, yajl_t_any);
+
+        return YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+}
+
+static yajl_val tree_get(yajl_val obj, const char *key)
+{
+        const char *path[] = { key, NULL };
+
+        return yajl_tree_get(obj, path, yajl_t_any);
+}
+
+/* Deep equality; on a difference prints where, and returns 0. */
+static int json_equal(yajl_val want, yajl_val got, const char *where)
+{
+        size_t i;
+
+        if (want == NULL || got == NULL) {
+                if (want != got)
+                        fprintf(stderr, "  %s: one side missing\n", where);
+                return want == got;
+        }
+        if (YAJL_IS_NUMBER(want) && YAJL_IS_NUMBER(got)) {
+                if (YAJL_IS_INTEGER(want) && YAJL_IS_INTEGER(got) &&
+                    YAJL_GET_INTEGER(want) == YAJL_GET_INTEGER(got))
+                        return 1;
+                if (YAJL_GET_DOUBLE(want) == YAJL_GET_DOUBLE(got))
+                        return 1;
+                fprintf(stderr, "  %s: want %s, got %s\n", where,
+                        YAJL_GET_NUMBER(want), YAJL_GET_NUMBER(got));
+                return 0;
+        }
+        if (want->type != got->type) {
+                fprintf(stderr, "  %s: want type %d, got type %d%s%s\n",
+                        where, (int)want->type, (int)got->type,
+                        YAJL_IS_STRING(got) ? ": " : "",
+                        YAJL_IS_STRING(got) ? YAJL_GET_STRING(got) : "");
+                return 0;
+        }
+        switch (want->type) {
+        case yajl_t_string:
+                if (strcmp(want->u.string, got->u.string) == 0)
+                        return 1;
+                fprintf(stderr, "  %s:\n    want \"%s\"\n    got  \"%s\"\n",
+                        where, want->u.string, got->u.string);
+                return 0;
+        case yajl_t_array:
+                if (want->u.array.len != got->u.array.len) {
+                        fprintf(stderr, "  %s: want %zu items, got %zu\n",
+                                where, want->u.array.len, got->u.array.len);
+                        return 0;
+                }
+                for (i = 0; i < want->u.array.len; i++) {
+                        char sub[512];
+
+                        snprintf(sub, sizeof(sub), "%s[%zu]", where, i);
+                        if (!json_equal(want->u.array.values[i],
+                                        got->u.array.values[i], sub))
+                                return 0;
+                }
+                return 1;
+        case yajl_t_object:
+                if (want->u.object.len != got->u.object.len) {
+                        fprintf(stderr, "  %s: want %zu keys, got %zu\n",
+                                where, want->u.object.len, got->u.object.len);
+                        return 0;
+                }
+                for (i = 0; i < want->u.object.len; i++) {
+                        char sub[512];
+
+                        snprintf(sub, sizeof(sub), "%s.%s", where,
+                                 want->u.object.keys[i]);
+                        if (!json_equal(want->u.object.values[i],
+                                        tree_get(got,
+                                                 want->u.object.keys[i]),
+                                        sub))
+                                return 0;
+                }
+                return 1;
+        default:        /* true, false, null: the types were equal */
+                return 1;
+        }
+}
+
+/* Runs extract_record() and checks what every record must be: produced,
+ * strictly valid UTF-8, one JSON object. Returns the parsed record. */
+static yajl_val extract_checked(const page_t *page, char **json)
+{
+        char errstr[256] = "", perr[256] = "";
+        size_t len = 0;
+        yajl_val rec;
+        int rc;
+
+        rc = extract_record(page, json, &len, errstr, sizeof(errstr));
+        if (rc != 0)
+                fprintf(stderr, "extract_record: %s\n", errstr);
+        assert_int_equal(rc, 0);
+        assert_non_null(*json);
+        assert_int_equal(strlen(*json), len);
+        assert_true(utf8_strict((const unsigned char *)*json, len));
+        rec = yajl_tree_parse(*json, perr, sizeof(perr));
+        if (rec == NULL)
+                fprintf(stderr, "record does not parse: %s\n%s\n", perr,
+                        *json);
+        assert_non_null(rec);
+        assert_true(YAJL_IS_OBJECT(rec));
+        return rec;
+}
+
+static void page_init(page_t *page, const char *body, size_t len)
+{
+        memset(page, 0, sizeof(*page));
+        page->url = "https://example.com/page";
+        page->status = 200;
+        page->content_type = "text/html; charset=utf-8";
+        page->fetched_at = "2024-05-01T12:00:00.000Z";
+        page->depth = -1;
+        page->body = (const unsigned char *)body;
+        page->body_len = len;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data-driven cases                                                   */
+
+/* Runs one case; returns 1 when it passes. */
+static int run_case(const char *dir, const char *name)
+{
+        char path[1024], perr[256] = "", *spec = NULL, *body = NULL;
+        char *json = NULL;
+        size_t spec_len, body_len = 0, i;
+        yajl_val root = NULL, pg, expect, absent, contains, rec = NULL, v;
+        page_t page;
+        int ok = 1;
+
+        snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+        assert_int_equal(read_all(path, &spec, &spec_len), 0);
+        root = yajl_tree_parse(spec, perr, sizeof(perr));
+        if (root == NULL)
+                fprintf(stderr, "%s: %s\n", path, perr);
+        assert_non_null(root);
+        snprintf(path, sizeof(path), "%s/%s.html", dir, name);
+        if (read_all(path, &body, &body_len) < 0)
+                body_len = 0; /* no .html: an empty body */
+
+        pg = tree_get(root, "page");
+        assert_non_null(pg);
+        page_init(&page, body, body_len);
+        page.url = tree_str(pg, "url");
+        page.final_url = tree_str(pg, "final_url");
+        page.content_type = tree_str(pg, "content_type");
+        page.fetched_at = tree_str(pg, "fetched_at");
+        page.source_topic = tree_str(pg, "source_topic");
+        page.id = tree_str(pg, "id");
+        page.meta = tree_str(pg, "meta");
+        v = tree_get(pg, "status");
+        page.status = YAJL_IS_INTEGER(v) ? (int)YAJL_GET_INTEGER(v) : 200;
+        v = tree_get(pg, "depth");
+        page.depth = YAJL_IS_INTEGER(v) ? (long)YAJL_GET_INTEGER(v) : -1;
+
+        rec = extract_checked(&page, &json);
+
+        expect = tree_get(root, "expect");
+        if (YAJL_IS_OBJECT(expect)) {
+                for (i = 0; i < expect->u.object.len; i++) {
+                        const char *key = expect->u.object.keys[i];
+
+                        if (!json_equal(expect->u.object.values[i],
+                                        tree_get(rec, key), key))
+                                ok = 0;
+                }
+        }
+        absent = tree_get(root, "absent");
+        if (YAJL_IS_ARRAY(absent)) {
+                for (i = 0; i < absent->u.array.len; i++) {
+                        const char *key =
+                                YAJL_GET_STRING(absent->u.array.values[i]);
+
+                        if (key != NULL && tree_get(rec, key) != NULL) {
+                                fprintf(stderr, "  %s: should be absent\n",
+                                        key);
+                                ok = 0;
+                        }
+                }
+        }
+        contains = tree_get(root, "contains");
+        if (YAJL_IS_ARRAY(contains)) {
+                for (i = 0; i < contains->u.array.len; i++) {
+                        const char *s =
+                                YAJL_GET_STRING(contains->u.array.values[i]);
+
+                        if (s != NULL && strstr(json, s) == NULL) {
+                                fprintf(stderr, "  record lacks %s\n", s);
+                                ok = 0;
+                        }
+                }
+        }
+        if (!ok)
+                fprintf(stderr, "  record: %s\n", json);
+        yajl_tree_free(rec);
+        yajl_tree_free(root);
+        free(json);
+        free(spec);
+        free(body);
+        return ok;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_data_cases(void **state)
+{
+        const char *dir = getenv("EXTRACT_DATA_DIR");
+        char **names = NULL;
+        size_t n = 0, cap = 0, i;
+        struct dirent *de;
+        DIR *d;
+        int failed = 0;
+
+        if (dir == NULL)
+                dir = DATA_DIR;
+        d = opendir(dir);
+        if (d == NULL)
+                fprintf(stderr, "%s: %s (run from the repository root)\n",
+                        dir, strerror(errno));
+        assert_non_null(d);
+        while ((de = readdir(d)) != NULL) {
+                size_t len = strlen(de->d_name);
+
+                if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        names = realloc(names, cap * sizeof(*names));
+                        assert_non_null(names);
+                }
+                names[n] = strndup(de->d_name, len - 5);
+                assert_non_null(names[n]);
+                n++;
+        }
+        closedir(d);
+        qsort(names, n, sizeof(*names), cmp_names);
+        for (i = 0; i < n; i++) {
+                int ok = run_case(dir, names[i]);
+
+                fprintf(stderr, "%s extract case %s\n", ok ? "ok  " : "FAIL",
+                        names[i]);
+                failed += !ok;
+                free(names[i]);
+        }
+        free(names);
+        assert_true(n >= 8);
+        assert_int_equal(failed, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Passthrough of id, meta, depth                                      */
+
+static void test_passthrough(void **state)
+{
+        static const char body[] = "<title>t</title>";
+        char *json = NULL;
+        yajl_val rec, v;
+        const char *path_a[] = { "meta", "a", NULL };
+        const char *path_b[] = { "meta", "b", NULL };
+        page_t page;
+
+        page_init(&page, body, sizeof(body) - 1);
+        page.id = "job-42";
+        page.meta = " {\"a\": [1, 2.50, \"x\"], \"b\": {\"c\": null}} ";
+        page.depth = 3;
+        page.source_topic = "crawl.urls";
+        rec = extract_checked(&page, &json);
+        assert_string_equal(tree_str(rec, "id"), "job-42");
+        assert_string_equal(tree_str(rec, "source_topic"), "crawl.urls");
+        v = tree_get(rec, "depth");
+        assert_true(YAJL_IS_INTEGER(v));
+        assert_int_equal(YAJL_GET_INTEGER(v), 3);
+        v = yajl_tree_get(rec, path_a, yajl_t_array);
+        assert_non_null(v);
+        assert_int_equal(v->u.array.len, 3);
+        assert_non_null(yajl_tree_get(rec, path_b, yajl_t_object));
+        /* Numbers are re-emitted as written. */
+        assert_non_null(strstr(json, "\"meta\":{\"a\":[1,2.50,\"x\"]"));
+        yajl_tree_free(rec);
+        free(json);
+
+        /* Invalid JSON meta: passed on as a string. An invalid UTF-8 id is
+         * repaired. depth < 0 and a NULL source_topic are omitted. */
+        page.id = "bad-\xff-id";
+        page.meta = "{not json";
+        page.depth = -1;
+        page.source_topic = NULL;
+        rec = extract_checked(&page, &json);
+        assert_string_equal(tree_str(rec, "id"), "bad-\xEF\xBF\xBD-id");
+        assert_string_equal(tree_str(rec, "meta"), "{not json");
+        assert_null(tree_get(rec, "depth"));
+        assert_null(tree_get(rec, "source_topic"));
+        yajl_tree_free(rec);
+        free(json);
+
+        /* None of them: all omitted; final_url defaults to url. */
+        page.id = NULL;
+        page.meta = NULL;
+        rec = extract_checked(&page, &json);
+        assert_null(tree_get(rec, "id"));
+        assert_null(tree_get(rec, "meta"));
+        assert_string_equal(tree_str(rec, "final_url"), page.url);
+        yajl_tree_free(rec);
+        free(json);
+
+        /* Meta nested past yajl's generator depth: kept as a string. */
+        {
+                char deep[601];
+
+                memset(deep, '[', 300);
+                memset(deep + 300, ']', 300);
+                deep[600] = '\0';
+                page.meta = deep;
+                rec = extract_checked(&page, &json);
+                assert_true(YAJL_IS_STRING(tree_get(rec, "meta")));
+                yajl_tree_free(rec);
+                free(json);
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* Random bytes: always a record, always valid UTF-8                   */
+
+static uint64_t rng_state = UINT64_C(0x9E3779B97F4A7C15);
+
+static uint64_t rng(void)
+{
+        uint64_t x = rng_state;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        rng_state = x;
+        return x;
+}
+
+static void test_random_bytes(void **state)
+{
+        static const char *const pieces[] = {
+                "<a href=\"", "\">", "</a>", "<meta charset=\"", "\">",
+                "<script type=\"application/ld+json\">{\"a\":\"", "\"}</script>",
+                "<title>", "</title>", "<h1>", "<img src=", "<base href=/x/>",
+                "&#xD800;", "&#0;", "&eacute;", "<p>", "<!--", "-->",
+                "<meta property=\"og:t\" content=\"", "\xC3\xA9", "\xED\xA0\x80",
+                "\xF4\x90\x80\x80", "\xC0\xAF", "\xEF\xBF\xBD", "\xFF",
+                "<html lang=", "<noscript>", "<![CDATA[", "<?php",
+        };
+        static const char *const ctypes[] = {
+                NULL, "text/html", "text/html; charset=utf-8",
+                "text/html; charset=iso-8859-1", "text/html;charset=shift_jis",
+                "text/html; charset=\"utf-16le\"", "text/html; charset=bogus",
+                "text/html; charset=iso-2022-jp", "text/html; charset=gb18030",
+                "application/xhtml+xml", "text/html; charset=utf-16be",
+        };
+        unsigned char buf[2048];
+        int iter;
+
+        for (iter = 0; iter < 3000; iter++) {
+                size_t len = (size_t)(rng() % sizeof(buf)), i = 0;
+                int mode = (int)(rng() % 3);
+                char *json = NULL;
+                yajl_val rec;
+                page_t page;
+
+                while (i < len) {
+                        if (mode > 0 && rng() % 4 == 0) {
+                                const char *p = pieces[rng() %
+                                        (sizeof(pieces) / sizeof(pieces[0]))];
+                                size_t n = strlen(p);
+
+                                if (n > len - i)
+                                        n = len - i;
+                                memcpy(buf + i, p, n);
+                                i += n;
+                        } else if (mode == 2) {
+                                buf[i++] = (unsigned char)(' ' + rng() % 95);
+                        } else {
+                                buf[i++] = (unsigned char)rng();
+                        }
+                }
+                page_init(&page, (const char *)buf, len);
+                page.content_type = ctypes[rng() %
+                                           (sizeof(ctypes) / sizeof(ctypes[0]))];
+                rec = extract_checked(&page, &json);
+                yajl_tree_free(rec);
+                free(json);
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* Caps                                                                */
+
+static void test_caps(void **state)
+{
+        size_t cap = 8 * 1024 * 1024, len = 0, i;
+        char *html = malloc(cap), *json = NULL;
+        yajl_val rec, v;
+        page_t page;
+
+        assert_non_null(html);
+        len += (size_t)snprintf(html + len, cap - len, "<body>");
+        for (i = 0; i < 12000; i++)
+                len += (size_t)snprintf(html + len, cap - len,
+                                        "<a href=\"/l/%zu\">l</a> ", i);
+        for (i = 0; i < 1500; i++)
+                len += (size_t)snprintf(html + len, cap - len,
+                                        "<img src=\"/i/%zu.png\"><h2>h</h2>",
+                                        i);
+        for (i = 0; i < 150; i++)
+                len += (size_t)snprintf(html + len, cap - len,
+                                        "<script type=\"application/ld+json\">"
+                                        "%zu</script>", i);
+        /* Over 1 MiB of two-byte characters: cut at a character boundary. */
+        for (i = 0; i < 700000 && len + 2 < cap; i++) {
+                html[len++] = '\xC3';
+                html[len++] = '\xA9';
+        }
+        len += (size_t)snprintf(html + len, cap - len, " tail</body>");
+        page_init(&page, html, len);
+        rec = extract_checked(&page, &json);
+        v = tree_get(rec, "links");
+        assert_int_equal(v->u.array.len, EXTRACT_LINKS_MAX);
+        v = tree_get(rec, "images");
+        assert_int_equal(v->u.array.len, EXTRACT_IMAGES_MAX);
+        v = tree_get(rec, "headings");
+        assert_int_equal(v->u.array.len, EXTRACT_HEADINGS_MAX);
+        v = tree_get(rec, "json_ld");
+        assert_int_equal(v->u.array.len, EXTRACT_JSONLD_MAX);
+        assert_true(strlen(tree_str(rec, "text")) <= EXTRACT_TEXT_MAX);
+        assert_true(YAJL_IS_TRUE(tree_get(rec, "text_truncated")));
+        /* word_count counts past the cut: l×12000 + h×1500 + é… + tail */
+        v = tree_get(rec, "word_count");
+        assert_int_equal(YAJL_GET_INTEGER(v), 12000 + 1500 + 1 + 1);
+        yajl_tree_free(rec);
+        free(json);
+        free(html);
+}
+
+/* ------------------------------------------------------------------ */
+/* UTF-8 repair and charset detection                                  */
+
+static void test_utf8_repair(void **state)
+{
+        static const struct {
+                const char *in;
+                size_t      len;
+                const char *out;
+        } cases[] = {
+                { "ok caf\xC3\xA9", 8, "ok caf\xC3\xA9" },
+                { "\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD" },      /* overlong */
+                { "\xED\xA0\x80", 3,                             /* surrogate */
+                  "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
+                { "\xF4\x90\x80\x80", 4,                         /* > 10FFFF */
+                  "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
+                { "a\xE2\x82", 3, "a\xEF\xBF\xBD" },               /* cut off */
+                { "\xE2\x82(", 3, "\xEF\xBF\xBD(" },
+                { "\xF0\x9F\x98\x80", 4, "\xF0\x9F\x98\x80" },     /* U+1F600 */
+                { "a\0b", 3, "a\xEF\xBF\xBD" "b" },                 /* NUL */
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *out = NULL;
+                size_t out_len = 0;
+
+                assert_int_equal(utf8_repair((const unsigned char *)cases[i].in,
+                                             cases[i].len, UTF8_REPAIR_NUL,
+                                             &out, &out_len), 0);
+                assert_int_equal(out_len, strlen(cases[i].out));
+                assert_memory_equal(out, cases[i].out, out_len);
+                free(out);
+        }
+        assert_int_equal(utf8_valid_prefix((const unsigned char *)
+                                           "abc\xC3\xA9\xFF", 6), 5);
+}
+
+static void test_charset_detection(void **state)
+{
+        static const char p1[] = "<!-- <meta charset=koi8-r> -->"
+                                 "<div title='<meta charset=x>'>"
+                                 "<META HTTP-EQUIV=\"Content-Type\" "
+                                 "CONTENT=\"text/html; charset='Windows-1251'\">";
+        static const char p2[] = "<meta content=\"text/html; charset=utf-8\">"
+                                 "<meta charset=\"UTF-16LE\">";
+        static const char p3[] = "<meta content=\"text/html; charset=koi8-r\">";
+        char label[64];
+
+        assert_true(charset_from_content_type("text/html; Charset=\"ISO-8859-2\"",
+                                              label, sizeof(label)));
+        assert_string_equal(label, "iso-8859-2");
+        assert_false(charset_from_content_type("text/html", label,
+                                               sizeof(label)));
+        assert_false(charset_from_content_type("text/html; charset=../../x",
+                                               label, sizeof(label)));
+        assert_true(charset_prescan((const unsigned char *)p1, sizeof(p1) - 1,
+                                    label, sizeof(label)));
+        assert_string_equal(label, "windows-1251");
+        /* content= without http-equiv does not count; UTF-16 means UTF-8 */
+        assert_true(charset_prescan((const unsigned char *)p2, sizeof(p2) - 1,
+                                    label, sizeof(label)));
+        assert_string_equal(label, "utf-8");
+        assert_false(charset_prescan((const unsigned char *)p3, sizeof(p3) - 1,
+                                     label, sizeof(label)));
+}
+
+static int setup(void **state)
+{
+        xmlInitParser();
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        xmlCleanupParser();
+        return 0;
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_utf8_repair),
+                cmocka_unit_test(test_charset_detection),
+                cmocka_unit_test(test_data_cases),
+                cmocka_unit_test(test_passthrough),
+                cmocka_unit_test(test_random_bytes),
+                cmocka_unit_test(test_caps),
+        };
+
+        return cmocka_run_group_tests(tests, setup, teardown);
+}

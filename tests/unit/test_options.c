@@ -1,0 +1,214 @@
+/*
+ * test_options.c — the option table: defaults < environment < flags,
+ * validation with one-line errors, lists, -X passthrough, --print-config.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "options.h"
+
+typedef struct conf {
+        char      *name;
+        long       count;
+        long long  size;
+        bool       flag;
+        strlist_t  nets;
+        char      *brokers;
+} conf_t;
+
+#define F(x) offsetof(conf_t, x)
+static const opt_def_t defs[] = {
+        { "name", OPT_STR, F(name), "dflt", 0, 0, NULL, "A name.", false },
+        { "count", OPT_INT, F(count), "10", 1, 100, NULL, "A count.", false },
+        { "max-size", OPT_SIZE, F(size), "8M", 1024, 1e9, NULL, "A size.",
+          false },
+        { "flag", OPT_BOOL, F(flag), "false", 0, 0, NULL, "A flag.", false },
+        { "net", OPT_LIST, F(nets), NULL, 0, 0, NULL, "A list.", false },
+        { "brokers", OPT_STR, F(brokers), "localhost:9092", 0, 0,
+          "KAFKA_BROKERS", "Brokers.", true },
+};
+#define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+static char errstr[512];
+
+static int parse(opts_t *o, conf_t *c, int argc, char **argv)
+{
+        memset(c, 0, sizeof(*c));
+        errstr[0] = '\0';
+        return opts_parse(o, "tool", "A test tool.", defs, NDEFS, c, argc,
+                          argv, errstr, sizeof(errstr));
+}
+
+static int setup(void **state)
+{
+        unsetenv("TOOL_NAME");
+        unsetenv("TOOL_COUNT");
+        unsetenv("TOOL_NET");
+        unsetenv("TOOL_BROKERS");
+        unsetenv("KAFKA_BROKERS");
+        return 0;
+}
+
+static void test_defaults(void **state)
+{
+        char *argv[] = { "tool", NULL };
+        opts_t o;
+        conf_t c;
+
+        assert_int_equal(parse(&o, &c, 1, argv), OPTS_RUN);
+        assert_string_equal(c.name, "dflt");
+        assert_int_equal(c.count, 10);
+        assert_int_equal(c.size, 8 * 1024 * 1024);
+        assert_false(c.flag);
+        assert_int_equal(c.nets.n, 0);
+        assert_int_equal(o.src[0], OPT_SRC_DEFAULT);
+        opts_free(&o);
+}
+
+static void test_precedence(void **state)
+{
+        char *argv[] = { "tool", "--count", "30", NULL };
+        opts_t o;
+        conf_t c;
+
+        setenv("TOOL_NAME", "fromenv", 1);
+        setenv("TOOL_COUNT", "20", 1);
+        assert_int_equal(parse(&o, &c, 3, argv), OPTS_RUN);
+        assert_string_equal(c.name, "fromenv");   /* env beats default */
+        assert_int_equal(o.src[0], OPT_SRC_ENV);
+        assert_int_equal(c.count, 30);            /* flag beats env */
+        assert_int_equal(o.src[1], OPT_SRC_FLAG);
+        opts_free(&o);
+}
+
+static void test_alt_env(void **state)
+{
+        char *argv[] = { "tool", NULL };
+        opts_t o;
+        conf_t c;
+
+        setenv("KAFKA_BROKERS", "k:1", 1);
+        assert_int_equal(parse(&o, &c, 1, argv), OPTS_RUN);
+        assert_string_equal(c.brokers, "k:1");
+        opts_free(&o);
+        /* The binary's own variable beats the shared one. */
+        setenv("TOOL_BROKERS", "t:2", 1);
+        assert_int_equal(parse(&o, &c, 1, argv), OPTS_RUN);
+        assert_string_equal(c.brokers, "t:2");
+        opts_free(&o);
+}
+
+static void expect_error(int argc, char **argv, const char *needle)
+{
+        opts_t o;
+        conf_t c;
+
+        assert_int_equal(parse(&o, &c, argc, argv), OPTS_ERROR);
+        assert_non_null(strstr(errstr, needle));
+        assert_null(strchr(errstr, '\n')); /* one line */
+        opts_free(&o);
+}
+
+static void test_bad_values(void **state)
+{
+        char *a1[] = { "tool", "--count", "abc", NULL };
+        char *a2[] = { "tool", "--count", "101", NULL };
+        char *a3[] = { "tool", "--max-size", "12Q", NULL };
+        char *a4[] = { "tool", "--flag=maybe", NULL };
+        char *a5[] = { "tool", "--nope", NULL };
+        char *a6[] = { "tool", "-X", "novalue", NULL };
+        char *a7[] = { "tool", "--count", NULL };
+        char *a8[] = { "tool", "stray", NULL };
+
+        expect_error(3, a1, "--count: 'abc' is not an integer");
+        expect_error(3, a2, "--count: 101 is out of range [1, 100]");
+        expect_error(3, a3, "--max-size: '12Q' is not a size");
+        expect_error(2, a4, "--flag: 'maybe' is not a boolean");
+        expect_error(2, a5, "unknown option '--nope'");
+        expect_error(3, a6, "-X: expected key=value");
+        expect_error(2, a7, "--count: a value is required");
+        expect_error(2, a8, "unexpected argument 'stray'");
+        setenv("TOOL_COUNT", "0", 1);
+        {
+                char *a9[] = { "tool", NULL };
+
+                expect_error(1, a9, "--count (from TOOL_COUNT): 0 is out "
+                             "of range");
+        }
+}
+
+static void test_sizes_bools_lists(void **state)
+{
+        char *argv[] = { "tool", "--max-size", "64k", "--flag", "--net",
+                         "10.0.0.0/8", "--net=fd00::/8", "-X", "acks=all",
+                         "-Xlinger.ms=5", NULL };
+        opts_t o;
+        conf_t c;
+
+        setenv("TOOL_NET", "1.2.3.0/24", 1); /* replaced by the flags */
+        assert_int_equal(parse(&o, &c, 10, argv), OPTS_RUN);
+        assert_int_equal(c.size, 65536);
+        assert_true(c.flag);
+        assert_int_equal(c.nets.n, 2);
+        assert_string_equal(c.nets.v[0], "10.0.0.0/8");
+        assert_string_equal(c.nets.v[1], "fd00::/8");
+        assert_int_equal(o.kafka.n, 2);
+        assert_string_equal(o.kafka.v[0], "acks=all");
+        assert_string_equal(o.kafka.v[1], "linger.ms=5");
+        opts_free(&o);
+}
+
+static void test_env_list_splits(void **state)
+{
+        char *argv[] = { "tool", NULL };
+        opts_t o;
+        conf_t c;
+
+        setenv("TOOL_NET", "1.2.3.0/24,::1/128", 1);
+        assert_int_equal(parse(&o, &c, 1, argv), OPTS_RUN);
+        assert_int_equal(c.nets.n, 2);
+        assert_string_equal(c.nets.v[1], "::1/128");
+        opts_free(&o);
+}
+
+static void test_print_config(void **state)
+{
+        char *argv[] = { "tool", "--name", "n1", "-X", "sasl.password=hush",
+                         NULL };
+        char buf[4096] = { 0 };
+        FILE *fp = fmemopen(buf, sizeof(buf) - 1, "w");
+        opts_t o;
+        conf_t c;
+
+        setenv("KAFKA_BROKERS", "secret-host:1", 1);
+        assert_int_equal(parse(&o, &c, 5, argv), OPTS_RUN);
+        opts_print_config(&o, fp);
+        fclose(fp);
+        assert_non_null(strstr(buf, "name=n1 (flag)\n"));
+        assert_non_null(strstr(buf, "count=10 (default)\n"));
+        assert_non_null(strstr(buf, "brokers=*** (env)\n"));
+        assert_non_null(strstr(buf, "X sasl.password=*** (flag)\n"));
+        assert_null(strstr(buf, "hush"));
+        opts_free(&o);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup(test_defaults, setup),
+                cmocka_unit_test_setup(test_precedence, setup),
+                cmocka_unit_test_setup(test_alt_env, setup),
+                cmocka_unit_test_setup(test_bad_values, setup),
+                cmocka_unit_test_setup(test_sizes_bools_lists, setup),
+                cmocka_unit_test_setup(test_env_list_splits, setup),
+                cmocka_unit_test_setup(test_print_config, setup),
+        };
+
+        return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}

@@ -1,0 +1,106 @@
+/*
+ * test_urlmsg.c — decoding URL messages: bare lines, JSON objects, and
+ * every kind of bad input, each with its stable error code.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "urlmsg.h"
+
+static int decode(const char *s, size_t len, urlmsg_t *um, const char **code)
+{
+        char why[256];
+
+        return urlmsg_decode(s, len, um, code, why, sizeof(why));
+}
+
+static void test_bare_line(void **state)
+{
+        const char *in = "  HTTP://WWW.Example.COM:80/a/../b?q#f\r\n";
+        const char *code;
+        urlmsg_t um;
+
+        assert_int_equal(decode(in, strlen(in), &um, &code), 0);
+        assert_string_equal(um.url, "http://www.example.com/b?q#f");
+        assert_string_equal(um.host_key, "www.example.com");
+        assert_null(um.id);
+        assert_null(um.meta);
+        assert_int_equal(um.depth, -1);
+        urlmsg_clear(&um);
+}
+
+static void test_json(void **state)
+{
+        const char *in = "{\"url\":\"https://example.org:8443/x\","
+                         "\"depth\":2,\"id\":\"abc\","
+                         "\"meta\":{\"job\":\"j1\",\"n\":[1,2.5,true,null]}}";
+        const char *code;
+        urlmsg_t um;
+
+        assert_int_equal(decode(in, strlen(in), &um, &code), 0);
+        assert_string_equal(um.url, "https://example.org:8443/x");
+        assert_string_equal(um.host_key, "example.org:8443");
+        assert_string_equal(um.id, "abc");
+        assert_int_equal(um.depth, 2);
+        assert_string_equal(um.meta,
+                            "{\"job\":\"j1\",\"n\":[1,2.5,true,null]}");
+        urlmsg_clear(&um);
+}
+
+static void expect_code(const char *in, size_t len, const char *want)
+{
+        const char *code = NULL;
+        urlmsg_t um;
+
+        assert_int_equal(decode(in, len, &um, &code), -1);
+        assert_string_equal(code, want);
+        urlmsg_clear(&um);
+}
+
+static void test_bad(void **state)
+{
+        char *big;
+
+        expect_code("", 0, "invalid_message");
+        expect_code("   \n", 4, "invalid_message");
+        expect_code("\xff\xfe http://x/", 12, "invalid_message");
+        expect_code("http://x/\0y", 11, "invalid_message");
+        expect_code("{\"url\": 5}", 10, "invalid_message");
+        expect_code("{\"depth\": 1}", 12, "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"depth\":-1}", 30,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"depth\":\"1\"}", 31,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"id\":7}", 26,
+                    "invalid_message");
+        expect_code("{\"url\":", 7, "invalid_message");
+        expect_code("[\"http://x/\"]", 13, "invalid_url");
+        expect_code("http://x/\nhttp://y/", 19, "invalid_message");
+        expect_code("not a url", 9, "invalid_url");
+        expect_code("http://exa mple.com/", 20, "invalid_url");
+        expect_code("ftp://example.com/", 18, "unsupported_scheme");
+        expect_code("mailto:a@b.c", 12, "unsupported_scheme");
+        expect_code("{\"url\":\"file:///etc/passwd\"}", 28,
+                    "unsupported_scheme");
+        big = malloc(URLMSG_MAX_BYTES + 1);
+        assert_non_null(big);
+        memset(big, 'a', URLMSG_MAX_BYTES + 1);
+        expect_code(big, URLMSG_MAX_BYTES + 1, "invalid_message");
+        free(big);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_bare_line),
+                cmocka_unit_test(test_json),
+                cmocka_unit_test(test_bad),
+        };
+
+        return cmocka_run_group_tests_name("urlmsg", tests, NULL, NULL);
+}
