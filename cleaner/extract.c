@@ -1,0 +1,1489 @@
+/*
+ * extract.c — one fetched page in, one JSON record out (see extract.h).
+ *
+ * The page is decoded to valid UTF-8 (charset.c), parsed by libxml2's HTML
+ * parser, and the DOM walked once, without recursion and without XPath:
+ * entering and leaving each element updates a few counters and collectors
+ * (the visible text, and the text of the current title, heading and link),
+ * and records pointers into the document for what is resolved later (links,
+ * images, canonical, base, JSON-LD blocks). Links are resolved after the
+ * walk because the first <base href> counts wherever it is. Then the record
+ * is generated with yajl straight into the buffer handed to the caller.
+ */
+#include "extract.h"
+
+#include "charset.h"
+#include "url.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#define PARSE_OPTIONS (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |             \
+                       HTML_PARSE_NOWARNING | HTML_PARSE_NONET |             \
+                       HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC)
+
+/* A growable byte buffer with a maximum size; data is kept NUL-terminated. */
+typedef struct buf {
+        char   *data;
+        size_t  len;
+        size_t  cap;
+        size_t  max;
+} buf_t;
+
+/* Whitespace-collapsing text collector. Its text is dst[start, dst->len). */
+typedef struct collector {
+        buf_t      *dst;
+        size_t      start;
+        size_t      limit;  /* bytes this item may take                   */
+        xmlNodePtr  node;   /* the element collected; NULL when idle      */
+        int         space;  /* a space is due before the next word        */
+        int         in_word;
+        int         full;   /* limit reached                               */
+} collector_t;
+
+typedef struct anchor {
+        const xmlChar *href;
+        const xmlChar *rel;
+        size_t         text_off;
+        size_t         text_len;
+} anchor_t;
+
+typedef struct heading {
+        int    level;
+        size_t text_off;
+        size_t text_len;
+} heading_t;
+
+typedef struct image {
+        const xmlChar *src;
+        const xmlChar *alt;
+} image_t;
+
+typedef struct og {
+        const xmlChar *key;     /* after "og:" */
+        const xmlChar *content;
+} og_t;
+
+typedef struct link {
+        char   *url;
+        size_t  anchor;
+} link_t;
+
+typedef struct extract {
+        const page_t  *page;
+        int            oom;
+
+        /* Walk state. */
+        int            hidden;  /* inside head, title, template, noscript */
+
+        /* The visible text. */
+        buf_t          text;
+        collector_t    text_c;
+        long long      words;
+
+        buf_t          title;
+        collector_t    title_c;
+        int            title_done;
+
+        const xmlChar *description;
+        const xmlChar *robots;
+        const xmlChar *lang;
+        const xmlChar *canonical;
+        const xmlChar *base_href;
+        int            html_seen;
+
+        buf_t          link_text;
+        collector_t    link_c;
+        anchor_t      *anchors;
+        size_t         n_anchors;
+        size_t         cap_anchors;
+
+        buf_t          heading_text;
+        collector_t    heading_c;
+        heading_t     *headings;
+        size_t         n_headings;
+        size_t         cap_headings;
+
+        image_t       *images;
+        size_t         n_images;
+        size_t         cap_images;
+
+        og_t           og[EXTRACT_OG_MAX];
+        size_t         n_og;
+
+        xmlNodePtr     jsonld[EXTRACT_JSONLD_MAX];
+        size_t         n_jsonld;
+
+        /* Output. */
+        yajl_gen       gen;
+        yajl_gen_status gen_st;
+        buf_t          out;
+        int            out_failed;
+        buf_t          scratch;
+} extract_t;
+
+/* ------------------------------------------------------------------ */
+/* Buffers and small string helpers                                    */
+
+/* Makes room for n more bytes (and the NUL) within the maximum. */
+static int buf_reserve(buf_t *b, size_t n)
+{
+        size_t ncap;
+        char *nd;
+
+        if (n > b->max - b->len)
+                return -1;
+        if (b->len + n + 1 <= b->cap)
+                return 0;
+        ncap = b->cap ? b->cap : 256;
+        while (ncap < b->len + n + 1) {
+                if (ncap > SIZE_MAX / 2)
+                        return -1;
+                ncap *= 2;
+        }
+        nd = realloc(b->data, ncap);
+        if (nd == NULL)
+                return -1;
+        b->data = nd;
+        b->cap = ncap;
+        return 0;
+}
+
+static int buf_add(buf_t *b, const void *p, size_t n)
+{
+        if (buf_reserve(b, n) < 0)
+                return -1;
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+}
+
+static void buf_free(buf_t *b)
+{
+        free(b->data);
+        b->data = NULL;
+        b->len = b->cap = 0;
+}
+
+/* Grows an array of elem-sized items to hold one more. */
+static int array_reserve(void **arr, size_t *cap, size_t n, size_t elem)
+{
+        size_t ncap;
+        void *na;
+
+        if (n < *cap)
+                return 0;
+        ncap = *cap ? *cap * 2 : 16;
+        if (ncap > SIZE_MAX / elem)
+                return -1;
+        na = realloc(*arr, ncap * elem);
+        if (na == NULL)
+                return -1;
+        *arr = na;
+        *cap = ncap;
+        return 0;
+}
+
+static int is_ws(int c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* A length <= max that does not split a UTF-8 character. */
+static size_t utf8_cut(const unsigned char *s, size_t len, size_t max)
+{
+        if (len <= max)
+                return len;
+        while (max > 0 && (s[max] & 0xC0) == 0x80)
+                max--;
+        return max;
+}
+
+static int ascii_lower(int c)
+{
+        return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* ASCII case-insensitive equality of a NUL-terminated string. */
+static int ci_eq(const xmlChar *s, const char *lit)
+{
+        while (*s && *lit) {
+                if (ascii_lower(*s) != (unsigned char)*lit)
+                        return 0;
+                s++;
+                lit++;
+        }
+        return *s == '\0' && *lit == '\0';
+}
+
+/* Whether the space-separated list s holds token (case-insensitive). */
+static int has_token(const xmlChar *s, const char *token)
+{
+        size_t tlen = strlen(token);
+
+        while (*s) {
+                size_t n = 0, i;
+
+                while (*s && is_ws(*s))
+                        s++;
+                while (s[n] && !is_ws(s[n]))
+                        n++;
+                if (n == tlen) {
+                        for (i = 0; i < n; i++)
+                                if (ascii_lower(s[i]) !=
+                                    (unsigned char)token[i])
+                                        break;
+                        if (i == n)
+                                return 1;
+                }
+                s += n;
+        }
+        return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text collection                                                     */
+
+static void collector_start(collector_t *c, buf_t *dst, size_t limit,
+                            xmlNodePtr node)
+{
+        c->dst = dst;
+        c->start = dst->len;
+        c->limit = limit;
+        c->node = node;
+        c->space = 0;
+        c->in_word = 0;
+        c->full = 0;
+}
+
+/* A block boundary: the next word is a new one, after a space. */
+static void collector_break(collector_t *c)
+{
+        c->space = 1;
+        c->in_word = 0;
+}
+
+/* Appends s[0, len) with whitespace runs collapsed to one space and none
+ * leading; counts the words begun into *words when not NULL. One pass, one
+ * reservation: the collapsed text is at most len + 1 bytes. */
+static void collector_add(extract_t *x, collector_t *c,
+                          const unsigned char *s, size_t len,
+                          long long *words)
+{
+        buf_t *dst = c->dst;
+        size_t used = dst->len - c->start, avail, want, i;
+        unsigned char *o = NULL, *o0 = NULL, *oend = NULL;
+        int space = c->space, in_word = c->in_word, full = c->full;
+        long long n_words = 0;
+
+        avail = full ? 0 : c->limit - used;
+        want = len < avail ? len + 1 : avail;
+        if (want > 0) {
+                if (buf_reserve(dst, want) < 0) {
+                        x->oom = 1;
+                        return;
+                }
+                o0 = o = (unsigned char *)dst->data + dst->len;
+                oend = o + want;
+        }
+        for (i = 0; i < len; i++) {
+                unsigned char ch = s[i];
+
+                if (ch <= ' ' ? is_ws(ch) :
+                    (ch == 0xC2 && i + 1 < len && s[i + 1] == 0xA0)) {
+                        i += ch == 0xC2; /* U+00A0 is two bytes */
+                        space = 1;
+                        in_word = 0;
+                        continue;
+                }
+                if (!in_word) {
+                        in_word = 1;
+                        n_words++;
+                        if (!full && space && (used > 0 || o > o0)) {
+                                if (o < oend)
+                                        *o++ = ' ';
+                                else
+                                        full = 1;
+                        }
+                        space = 0;
+                }
+                if (full)
+                        continue;
+                if (o < oend) {
+                        /* The rest of the word in one tight loop. */
+                        *o++ = ch;
+                        while (i + 1 < len && o < oend && s[i + 1] > ' ' &&
+                               s[i + 1] != 0xC2)
+                                *o++ = s[++i];
+                        continue;
+                }
+                /* The cap: drop the character cut in two, and a space
+                 * left at the end. */
+                full = 1;
+                if ((ch & 0xC0) == 0x80) {
+                        while (o > o0 && (o[-1] & 0xC0) == 0x80)
+                                o--;
+                        if (o > o0 && o[-1] >= 0xC0)
+                                o--;
+                }
+                if (o > o0 && o[-1] == ' ')
+                        o--;
+        }
+        if (o != NULL) {
+                dst->len += (size_t)(o - o0);
+                dst->data[dst->len] = '\0';
+        }
+        c->space = space;
+        c->in_word = in_word;
+        c->full = full;
+        if (words != NULL)
+                *words += n_words;
+}
+
+static void text_break(extract_t *x)
+{
+        collector_break(&x->text_c);
+        if (x->title_c.node)
+                collector_break(&x->title_c);
+        if (x->link_c.node)
+                collector_break(&x->link_c);
+        if (x->heading_c.node)
+                collector_break(&x->heading_c);
+}
+
+static void text_add(extract_t *x, const xmlChar *content)
+{
+        const unsigned char *s = content;
+        size_t len;
+
+        if (s == NULL)
+                return;
+        len = strlen((const char *)s);
+        if (x->hidden == 0)
+                collector_add(x, &x->text_c, s, len, &x->words);
+        if (x->title_c.node)
+                collector_add(x, &x->title_c, s, len, NULL);
+        if (x->link_c.node)
+                collector_add(x, &x->link_c, s, len, NULL);
+        if (x->heading_c.node)
+                collector_add(x, &x->heading_c, s, len, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* The walk                                                            */
+
+enum tag {
+        T_BLOCK,        /* anything not listed: a text boundary */
+        T_INLINE,
+        T_BR,
+        T_A,
+        T_H,
+        T_IMG,
+        T_HTML,
+        T_HIDE,         /* head, template, noscript */
+        T_TITLE,
+        T_META,
+        T_LINK,
+        T_BASE,
+        T_SCRIPT,
+        T_STYLE,
+};
+
+#define TAG_IS(name, n, lit) (memcmp((name), (lit), (n)) == 0)
+
+/* The kind of an element by its (lower-case) name; *level for h1-h6. A
+ * switch on the length then memcmp: cheaper than libxml2's table lookup. */
+static enum tag tag_kind(const xmlChar *xname, int *level)
+{
+        const char *name = (const char *)xname;
+        size_t n = strlen(name);
+
+        switch (n) {
+        case 1:
+                if (name[0] == 'a')
+                        return T_A;
+                if (strchr("biqsu", name[0]))
+                        return T_INLINE;
+                return T_BLOCK;
+        case 2:
+                if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6') {
+                        *level = name[1] - '0';
+                        return T_H;
+                }
+                if (TAG_IS(name, 2, "br"))
+                        return T_BR;
+                if (TAG_IS(name, 2, "em") || TAG_IS(name, 2, "tt") ||
+                    TAG_IS(name, 2, "rp") || TAG_IS(name, 2, "rt"))
+                        return T_INLINE;
+                return T_BLOCK;
+        case 3:
+                if (TAG_IS(name, 3, "img"))
+                        return T_IMG;
+                if (TAG_IS(name, 3, "sub") || TAG_IS(name, 3, "sup") ||
+                    TAG_IS(name, 3, "del") || TAG_IS(name, 3, "ins") ||
+                    TAG_IS(name, 3, "kbd") || TAG_IS(name, 3, "var") ||
+                    TAG_IS(name, 3, "bdi") || TAG_IS(name, 3, "bdo") ||
+                    TAG_IS(name, 3, "dfn") || TAG_IS(name, 3, "big") ||
+                    TAG_IS(name, 3, "wbr"))
+                        return T_INLINE;
+                return T_BLOCK;
+        case 4:
+                if (TAG_IS(name, 4, "span") || TAG_IS(name, 4, "abbr") ||
+                    TAG_IS(name, 4, "cite") || TAG_IS(name, 4, "code") ||
+                    TAG_IS(name, 4, "font") || TAG_IS(name, 4, "mark") ||
+                    TAG_IS(name, 4, "time") || TAG_IS(name, 4, "data") ||
+                    TAG_IS(name, 4, "samp") || TAG_IS(name, 4, "nobr") ||
+                    TAG_IS(name, 4, "ruby"))
+                        return T_INLINE;
+                if (TAG_IS(name, 4, "meta"))
+                        return T_META;
+                if (TAG_IS(name, 4, "link"))
+                        return T_LINK;
+                if (TAG_IS(name, 4, "html"))
+                        return T_HTML;
+                if (TAG_IS(name, 4, "head"))
+                        return T_HIDE;
+                if (TAG_IS(name, 4, "base"))
+                        return T_BASE;
+                return T_BLOCK;
+        case 5:
+                if (TAG_IS(name, 5, "small") || TAG_IS(name, 5, "label"))
+                        return T_INLINE;
+                if (TAG_IS(name, 5, "title"))
+                        return T_TITLE;
+                if (TAG_IS(name, 5, "style"))
+                        return T_STYLE;
+                return T_BLOCK;
+        case 6:
+                if (TAG_IS(name, 6, "strong") || TAG_IS(name, 6, "strike"))
+                        return T_INLINE;
+                if (TAG_IS(name, 6, "script"))
+                        return T_SCRIPT;
+                return T_BLOCK;
+        case 7:
+                if (TAG_IS(name, 7, "acronym"))
+                        return T_INLINE;
+                return T_BLOCK;
+        case 8:
+                if (TAG_IS(name, 8, "template") || TAG_IS(name, 8, "noscript"))
+                        return T_HIDE;
+                return T_BLOCK;
+        default:
+                return T_BLOCK;
+        }
+}
+
+/* An attribute's value without copying: the HTML parser gives each
+ * attribute one text child (entities already decoded). "" for a
+ * value-less attribute, NULL when the attribute is absent. */
+static const xmlChar *attr_get(xmlNodePtr node, const char *name)
+{
+        xmlAttrPtr a;
+
+        for (a = node->properties; a != NULL; a = a->next) {
+                if (!ci_eq(a->name, name))
+                        continue;
+                if (a->children == NULL || a->children->content == NULL)
+                        return (const xmlChar *)"";
+                return a->children->content;
+        }
+        return NULL;
+}
+
+static void on_meta(extract_t *x, xmlNodePtr node)
+{
+        const xmlChar *name = NULL, *property = NULL, *content = NULL;
+        const xmlChar *prop;
+        xmlAttrPtr a;
+
+        for (a = node->properties; a != NULL; a = a->next) {
+                const xmlChar *v = (a->children && a->children->content) ?
+                                   a->children->content :
+                                   (const xmlChar *)"";
+
+                if (ci_eq(a->name, "name") && name == NULL)
+                        name = v;
+                else if (ci_eq(a->name, "property") && property == NULL)
+                        property = v;
+                else if (ci_eq(a->name, "content") && content == NULL)
+                        content = v;
+        }
+        if (content == NULL)
+                return;
+        if (name != NULL) {
+                if (x->description == NULL && ci_eq(name, "description"))
+                        x->description = content;
+                else if (x->robots == NULL && ci_eq(name, "robots"))
+                        x->robots = content;
+        }
+        /* OpenGraph: property="og:..."; some pages write name="og:...". */
+        prop = property != NULL ? property : name;
+        if (prop != NULL && ascii_lower(prop[0]) == 'o' &&
+            ascii_lower(prop[1]) == 'g' && prop[2] == ':' && prop[3] != '\0' &&
+            x->n_og < EXTRACT_OG_MAX) {
+                size_t i;
+
+                for (i = 0; i < x->n_og; i++)
+                        if (strcmp((const char *)x->og[i].key,
+                                   (const char *)prop + 3) == 0)
+                                return; /* the first one counts */
+                x->og[x->n_og].key = prop + 3;
+                x->og[x->n_og].content = content;
+                x->n_og++;
+        }
+}
+
+static int is_jsonld(xmlNodePtr node)
+{
+        const xmlChar *type = attr_get(node, "type");
+        static const char want[] = "application/ld+json";
+        size_t n = sizeof(want) - 1, i;
+
+        if (type == NULL)
+                return 0;
+        while (is_ws(*type))
+                type++;
+        for (i = 0; i < n; i++)
+                if (ascii_lower(type[i]) != (unsigned char)want[i])
+                        return 0;
+        type += n;
+        while (is_ws(*type))
+                type++;
+        return *type == '\0' || *type == ';';
+}
+
+/* Entering an element; returns 0 when its children are to be skipped. */
+static int on_enter(extract_t *x, xmlNodePtr node, enum tag kind, int level)
+{
+        const xmlChar *v;
+
+        switch (kind) {
+        case T_INLINE:
+                break;
+        case T_BLOCK:
+        case T_BR:
+                text_break(x);
+                break;
+        case T_A:
+                if (x->link_c.node != NULL ||
+                    x->n_anchors >= EXTRACT_ANCHORS_MAX)
+                        break;
+                v = attr_get(node, "href");
+                if (v == NULL)
+                        break;
+                if (array_reserve((void **)&x->anchors, &x->cap_anchors,
+                                  x->n_anchors, sizeof(anchor_t)) < 0) {
+                        x->oom = 1;
+                        return 0;
+                }
+                x->anchors[x->n_anchors].href = v;
+                x->anchors[x->n_anchors].rel = attr_get(node, "rel");
+                x->anchors[x->n_anchors].text_off = x->link_text.len;
+                x->anchors[x->n_anchors].text_len = 0;
+                x->n_anchors++;
+                collector_start(&x->link_c, &x->link_text, EXTRACT_SHORT_MAX,
+                                node);
+                break;
+        case T_H:
+                text_break(x);
+                if (x->heading_c.node != NULL ||
+                    x->n_headings >= EXTRACT_HEADINGS_MAX)
+                        break;
+                if (array_reserve((void **)&x->headings, &x->cap_headings,
+                                  x->n_headings, sizeof(heading_t)) < 0) {
+                        x->oom = 1;
+                        return 0;
+                }
+                x->headings[x->n_headings].level = level;
+                x->headings[x->n_headings].text_off = x->heading_text.len;
+                x->headings[x->n_headings].text_len = 0;
+                x->n_headings++;
+                collector_start(&x->heading_c, &x->heading_text,
+                                EXTRACT_SHORT_MAX, node);
+                break;
+        case T_IMG:
+                if (x->n_images >= EXTRACT_IMAGES_MAX)
+                        break;
+                v = attr_get(node, "src");
+                if (v == NULL || *v == '\0')
+                        break;
+                if (array_reserve((void **)&x->images, &x->cap_images,
+                                  x->n_images, sizeof(image_t)) < 0) {
+                        x->oom = 1;
+                        return 0;
+                }
+                x->images[x->n_images].src = v;
+                x->images[x->n_images].alt = attr_get(node, "alt");
+                x->n_images++;
+                break;
+        case T_HTML:
+                if (!x->html_seen) {
+                        x->html_seen = 1;
+                        x->lang = attr_get(node, "lang");
+                }
+                break;
+        case T_HIDE:
+                x->hidden++;
+                break;
+        case T_TITLE:
+                x->hidden++;
+                if (!x->title_done && x->title_c.node == NULL)
+                        collector_start(&x->title_c, &x->title,
+                                        EXTRACT_SHORT_MAX, node);
+                break;
+        case T_META:
+                on_meta(x, node);
+                break;
+        case T_LINK:
+                if (x->canonical == NULL) {
+                        v = attr_get(node, "rel");
+                        if (v != NULL && has_token(v, "canonical"))
+                                x->canonical = attr_get(node, "href");
+                }
+                break;
+        case T_BASE:
+                if (x->base_href == NULL)
+                        x->base_href = attr_get(node, "href");
+                break;
+        case T_SCRIPT:
+                if (x->n_jsonld < EXTRACT_JSONLD_MAX && is_jsonld(node))
+                        x->jsonld[x->n_jsonld++] = node;
+                return 0;
+        case T_STYLE:
+                return 0;
+        }
+        return 1;
+}
+
+static void on_leave(extract_t *x, xmlNodePtr node, enum tag kind)
+{
+        switch (kind) {
+        case T_BLOCK:
+        case T_BR:
+                text_break(x);
+                break;
+        case T_A:
+                if (x->link_c.node == node) {
+                        anchor_t *a = &x->anchors[x->n_anchors - 1];
+
+                        a->text_len = x->link_text.len - a->text_off;
+                        x->link_c.node = NULL;
+                }
+                break;
+        case T_H:
+                if (x->heading_c.node == node) {
+                        heading_t *h = &x->headings[x->n_headings - 1];
+
+                        h->text_len = x->heading_text.len - h->text_off;
+                        x->heading_c.node = NULL;
+                }
+                text_break(x);
+                break;
+        case T_HIDE:
+                x->hidden--;
+                break;
+        case T_TITLE:
+                x->hidden--;
+                if (x->title_c.node == node) {
+                        x->title_c.node = NULL;
+                        x->title_done = 1;
+                }
+                break;
+        default:
+                break;
+        }
+}
+
+/* Visits every node in document order, iteratively (a deep page cannot
+ * exhaust the stack). Elements are entered on the way down and left on the
+ * way up. */
+static void walk(extract_t *x, xmlDocPtr doc)
+{
+        xmlNodePtr cur = doc->children;
+
+        while (cur != NULL && !x->oom) {
+                int descend = 0, level = 0;
+
+                if (cur->type == XML_ELEMENT_NODE) {
+                        enum tag kind = tag_kind(cur->name, &level);
+
+                        descend = on_enter(x, cur, kind, level);
+                } else if (cur->type == XML_TEXT_NODE ||
+                           cur->type == XML_CDATA_SECTION_NODE) {
+                        text_add(x, cur->content);
+                }
+                if (descend && cur->children != NULL) {
+                        cur = cur->children;
+                        continue;
+                }
+                /* Leave cur and every ancestor that has no next sibling. */
+                while (cur != NULL) {
+                        if (cur->type == XML_ELEMENT_NODE) {
+                                level = 0;
+                                on_leave(x, cur, tag_kind(cur->name, &level));
+                        }
+                        if (cur->next != NULL) {
+                                cur = cur->next;
+                                break;
+                        }
+                        cur = cur->parent;
+                        if (cur == NULL || cur->type != XML_ELEMENT_NODE)
+                                cur = NULL;
+                }
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* URLs                                                                */
+
+/* Resolves ref against base (may be NULL): a malloc'd absolute http(s) URL
+ * without its fragment, or NULL when ref does not make one (or it is over
+ * EXTRACT_URL_MAX). Sets x->oom on allocation failure. */
+static char *resolve(extract_t *x, const url_t *base, const xmlChar *ref)
+{
+        url_t *url = NULL;
+        char *href, *hash;
+        int r;
+
+        r = url_parse((const char *)ref, base, &url, NULL, 0);
+        if (r == URL_ERR_NOMEM)
+                x->oom = 1;
+        if (r != URL_OK)
+                return NULL;
+        href = url->href;
+        url->href = NULL; /* taken over; url_destroy() frees the rest */
+        url_destroy(url);
+        if (href == NULL)
+                return NULL;
+        /* A serialised URL's first '#' starts its fragment: the path and
+         * query percent-encode theirs. */
+        hash = strchr(href, '#');
+        if (hash != NULL)
+                *hash = '\0';
+        if (strlen(href) > EXTRACT_URL_MAX) {
+                free(href);
+                return NULL;
+        }
+        return href;
+}
+
+/* A set of strings by hash (open addressing), for de-duplication. */
+typedef struct strset {
+        const char **slot;
+        uint64_t    *hash;
+        size_t       mask;
+} strset_t;
+
+static uint64_t str_hash(const char *s)
+{
+        uint64_t h = UINT64_C(1469598103934665603);
+
+        while (*s) {
+                h ^= (unsigned char)*s++;
+                h *= UINT64_C(1099511628211);
+        }
+        return h;
+}
+
+static int strset_init(strset_t *set, size_t n)
+{
+        size_t size = 16;
+
+        while (size < n * 2)
+                size *= 2;
+        set->slot = calloc(size, sizeof(*set->slot));
+        set->hash = calloc(size, sizeof(*set->hash));
+        set->mask = size - 1;
+        if (set->slot == NULL || set->hash == NULL)
+                return -1;
+        return 0;
+}
+
+static void strset_free(strset_t *set)
+{
+        free(set->slot);
+        free(set->hash);
+}
+
+/* Adds s (not copied); returns 1 when added, 0 when already there. The
+ * caller never adds more than the n it was sized for. */
+static int strset_add(strset_t *set, const char *s)
+{
+        uint64_t h = str_hash(s);
+        size_t i = (size_t)h & set->mask;
+
+        while (set->slot[i] != NULL) {
+                if (set->hash[i] == h && strcmp(set->slot[i], s) == 0)
+                        return 0;
+                i = (i + 1) & set->mask;
+        }
+        set->slot[i] = s;
+        set->hash[i] = h;
+        return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Generating the record                                               */
+
+static void out_print(void *ctx, const char *s, size_t len)
+{
+        extract_t *x = ctx;
+
+        if (!x->out_failed && buf_add(&x->out, s, len) < 0)
+                x->out_failed = 1;
+}
+
+/* The g_* helpers keep the first yajl error in x->gen_st and do nothing
+ * after one; the caller checks once at the end. */
+static void g_key(extract_t *x, const char *key)
+{
+        if (x->gen_st == yajl_gen_status_ok)
+                x->gen_st = yajl_gen_string(x->gen,
+                                            (const unsigned char *)key,
+                                            strlen(key));
+}
+
+static void g_null(extract_t *x)
+{
+        if (x->gen_st == yajl_gen_status_ok)
+                x->gen_st = yajl_gen_null(x->gen);
+}
+
+static void g_int(extract_t *x, long long v)
+{
+        if (x->gen_st == yajl_gen_status_ok)
+                x->gen_st = yajl_gen_integer(x->gen, v);
+}
+
+static void g_bool(extract_t *x, int v)
+{
+        if (x->gen_st == yajl_gen_status_ok)
+                x->gen_st = yajl_gen_bool(x->gen, v);
+}
+
+static void g_open(extract_t *x, int map)
+{
+        if (x->gen_st == yajl_gen_status_ok)
+                x->gen_st = map ? yajl_gen_map_open(x->gen) :
+                                  yajl_gen_array_open(x->gen);
+}
+
+static void g_close(extract_t *x, int map)
+{
+        if (x->gen_st == yajl_gen_status_ok)
+                x->gen_st = map ? yajl_gen_map_close(x->gen) :
+                                  yajl_gen_array_close(x->gen);
+}
+
+/* A JSON string, repaired to strict UTF-8 first when needed (yajl's own
+ * check lets overlongs and surrogates through). NULL emits null. */
+static yajl_gen_status gen_string(yajl_gen gen, const unsigned char *s,
+                                  size_t len, int *oom)
+{
+        yajl_gen_status st;
+        char *fixed;
+        size_t fixed_len;
+
+        if (s == NULL)
+                return yajl_gen_null(gen);
+        if (utf8_valid_prefix(s, len) == len)
+                return yajl_gen_string(gen, s, len);
+        if (utf8_repair(s, len, 0, &fixed, &fixed_len) < 0) {
+                *oom = 1;
+                return yajl_gen_invalid_string;
+        }
+        st = yajl_gen_string(gen, (const unsigned char *)fixed, fixed_len);
+        free(fixed);
+        return st;
+}
+
+static void g_str(extract_t *x, const void *s, size_t len)
+{
+        if (x->gen_st == yajl_gen_status_ok)
+                x->gen_st = gen_string(x->gen, s, len, &x->oom);
+}
+
+static void g_cstr(extract_t *x, const void *s)
+{
+        g_str(x, s, s ? strlen(s) : 0);
+}
+
+/* An attribute value trimmed and cut to EXTRACT_SHORT_MAX; null when
+ * absent. */
+static void g_attr(extract_t *x, const xmlChar *v)
+{
+        size_t len;
+
+        if (v == NULL) {
+                g_null(x);
+                return;
+        }
+        while (is_ws(*v))
+                v++;
+        len = strlen((const char *)v);
+        while (len > 0 && is_ws(v[len - 1]))
+                len--;
+        g_str(x, v, utf8_cut(v, len, EXTRACT_SHORT_MAX));
+}
+
+/* An attribute value with whitespace collapsed (and lower-cased when
+ * lower), cut to EXTRACT_SHORT_MAX; null when absent. */
+static void g_attr_collapsed(extract_t *x, const xmlChar *v, int lower)
+{
+        collector_t c;
+        size_t i;
+
+        if (v == NULL) {
+                g_null(x);
+                return;
+        }
+        x->scratch.len = 0;
+        collector_start(&c, &x->scratch, EXTRACT_SHORT_MAX, NULL);
+        collector_add(x, &c, v, strlen((const char *)v), NULL);
+        if (lower)
+                for (i = 0; i < x->scratch.len; i++)
+                        x->scratch.data[i] = (char)ascii_lower(
+                                (unsigned char)x->scratch.data[i]);
+        g_str(x, x->scratch.len ? x->scratch.data : "", x->scratch.len);
+}
+
+/* Re-emitting JSON text as a JSON value: a yajl parser whose callbacks
+ * drive a second generator writing into x->scratch; the result goes into
+ * the record verbatim (yajl_gen_number writes its argument as is). */
+typedef struct reemit {
+        yajl_gen gen;
+        int      oom;
+} reemit_t;
+
+#define REEMIT_CB(expr) (((reemit_t *)ctx)->oom == 0 &&                      \
+                         (expr) == yajl_gen_status_ok)
+
+static int re_null(void *ctx)
+{
+        return REEMIT_CB(yajl_gen_null(((reemit_t *)ctx)->gen));
+}
+
+static int re_bool(void *ctx, int v)
+{
+        return REEMIT_CB(yajl_gen_bool(((reemit_t *)ctx)->gen, v));
+}
+
+/* Numbers are kept as the page wrote them. */
+static int re_number(void *ctx, const char *s, size_t len)
+{
+        return REEMIT_CB(yajl_gen_number(((reemit_t *)ctx)->gen, s, len));
+}
+
+static int re_string(void *ctx, const unsigned char *s, size_t len)
+{
+        reemit_t *re = ctx;
+
+        return REEMIT_CB(gen_string(re->gen, s, len, &re->oom));
+}
+
+static int re_map_open(void *ctx)
+{
+        return REEMIT_CB(yajl_gen_map_open(((reemit_t *)ctx)->gen));
+}
+
+static int re_map_close(void *ctx)
+{
+        return REEMIT_CB(yajl_gen_map_close(((reemit_t *)ctx)->gen));
+}
+
+static int re_array_open(void *ctx)
+{
+        return REEMIT_CB(yajl_gen_array_open(((reemit_t *)ctx)->gen));
+}
+
+static int re_array_close(void *ctx)
+{
+        return REEMIT_CB(yajl_gen_array_close(((reemit_t *)ctx)->gen));
+}
+
+static const yajl_callbacks reemit_callbacks = {
+        re_null, re_bool, NULL, NULL, re_number, re_string,
+        re_map_open, re_string, re_map_close, re_array_open, re_array_close,
+};
+
+static void scratch_print(void *ctx, const char *s, size_t len)
+{
+        extract_t *x = ctx;
+
+        if (buf_add(&x->scratch, s, len) < 0)
+                x->oom = 1;
+}
+
+/* Parses JSON text s[0, len) and, when it is one valid JSON value, writes
+ * it into the record. Returns 0 when written, 1 when the text is not valid
+ * JSON (or nests deeper than yajl's generator allows), -1 when out of
+ * memory. */
+static int g_json(extract_t *x, const unsigned char *s, size_t len)
+{
+        reemit_t re = { NULL, 0 };
+        yajl_handle parser = NULL;
+        char *fixed = NULL;
+        size_t fixed_len;
+        int rc = -1;
+
+        if (x->gen_st != yajl_gen_status_ok)
+                return 0;
+        /* Strictly valid UTF-8 before yajl sees it (its check is loose). */
+        if (utf8_valid_prefix(s, len) != len) {
+                if (utf8_repair(s, len, 0, &fixed, &fixed_len) < 0)
+                        goto out;
+                s = (const unsigned char *)fixed;
+                len = fixed_len;
+        }
+        x->scratch.len = 0;
+        re.gen = yajl_gen_alloc(NULL);
+        if (re.gen == NULL)
+                goto out;
+        yajl_gen_config(re.gen, yajl_gen_print_callback, scratch_print, x);
+        parser = yajl_alloc(&reemit_callbacks, NULL, &re);
+        if (parser == NULL)
+                goto out;
+        if (yajl_parse(parser, s, len) != yajl_status_ok ||
+            yajl_complete_parse(parser) != yajl_status_ok ||
+            x->scratch.len == 0) {
+                rc = (re.oom || x->oom) ? -1 : 1;
+                goto out;
+        }
+        if (re.oom || x->oom)
+                goto out;
+        x->gen_st = yajl_gen_number(x->gen, x->scratch.data, x->scratch.len);
+        rc = 0;
+out:
+        if (rc < 0)
+                x->oom = 1;
+        if (parser != NULL)
+                yajl_free(parser);
+        if (re.gen != NULL)
+                yajl_gen_free(re.gen);
+        free(fixed);
+        return rc;
+}
+
+/* The text of a script element: its text children, joined only when there
+ * are several. Returns NULL (with *len the full length) when over max. */
+static const unsigned char *script_text(extract_t *x, xmlNodePtr node,
+                                        size_t max, size_t *len)
+{
+        xmlNodePtr c;
+        size_t total = 0;
+
+        for (c = node->children; c != NULL; c = c->next)
+                if (c->content != NULL)
+                        total += strlen((const char *)c->content);
+        *len = total;
+        if (total > max)
+                return NULL;
+        if (node->children != NULL && node->children->next == NULL &&
+            node->children->content != NULL)
+                return node->children->content;
+        x->scratch.len = 0;
+        for (c = node->children; c != NULL; c = c->next)
+                if (c->content != NULL &&
+                    buf_add(&x->scratch, c->content,
+                            strlen((const char *)c->content)) < 0) {
+                        x->oom = 1;
+                        return NULL;
+                }
+        return (const unsigned char *)(x->scratch.data ? x->scratch.data : "");
+}
+
+static void emit_jsonld(extract_t *x)
+{
+        buf_t copy = { NULL, 0, 0, EXTRACT_JSONLD_BYTES_MAX + 1 };
+        long long errors = 0;
+        size_t i;
+
+        g_key(x, "json_ld");
+        g_open(x, 0);
+        for (i = 0; i < x->n_jsonld && !x->oom; i++) {
+                const unsigned char *s;
+                size_t len;
+
+                s = script_text(x, x->jsonld[i], EXTRACT_JSONLD_BYTES_MAX,
+                                &len);
+                if (s == NULL) {
+                        if (!x->oom)
+                                errors++;
+                        continue;
+                }
+                /* g_json() writes into scratch: move joined text aside. */
+                if (s == (const unsigned char *)x->scratch.data) {
+                        copy.len = 0;
+                        if (buf_add(&copy, s, len) < 0) {
+                                x->oom = 1;
+                                break;
+                        }
+                        s = (const unsigned char *)copy.data;
+                }
+                if (g_json(x, s, len) == 1)
+                        errors++;
+        }
+        g_close(x, 0);
+        buf_free(&copy);
+        if (errors > 0) {
+                g_key(x, "json_ld_errors");
+                g_int(x, errors);
+        }
+}
+
+static void emit_links(extract_t *x, const url_t *base)
+{
+        strset_t raw = { NULL, NULL, 0 }, seen = { NULL, NULL, 0 };
+        link_t *links = NULL;
+        size_t n_links = 0, bytes = 0, i;
+
+        g_key(x, "links");
+        g_open(x, 0);
+        if (x->n_anchors == 0)
+                goto out;
+        links = calloc(x->n_anchors, sizeof(*links));
+        if (links == NULL || strset_init(&raw, x->n_anchors) < 0 ||
+            strset_init(&seen, x->n_anchors) < 0) {
+                x->oom = 1;
+                goto out;
+        }
+        for (i = 0; i < x->n_anchors && n_links < EXTRACT_LINKS_MAX; i++) {
+                anchor_t *a = &x->anchors[i];
+                char *url;
+                size_t cost;
+
+                /* The same href resolves the same way: parse it once. */
+                if (!strset_add(&raw, (const char *)a->href))
+                        continue;
+                url = resolve(x, base, a->href);
+                if (x->oom)
+                        goto out;
+                if (url == NULL)
+                        continue;
+                if (!strset_add(&seen, url)) {
+                        free(url);
+                        continue;
+                }
+                cost = strlen(url) + a->text_len;
+                if (cost > EXTRACT_LIST_BYTES_MAX - bytes) {
+                        free(url); /* over the byte budget: stop here */
+                        break;
+                }
+                bytes += cost;
+                links[n_links].url = url;
+                links[n_links].anchor = i;
+                n_links++;
+        }
+        for (i = 0; i < n_links; i++) {
+                anchor_t *a = &x->anchors[links[i].anchor];
+
+                g_open(x, 1);
+                g_key(x, "url");
+                g_cstr(x, links[i].url);
+                g_key(x, "text");
+                g_str(x, a->text_len ? x->link_text.data + a->text_off : "",
+                      a->text_len);
+                g_key(x, "rel");
+                g_attr(x, a->rel);
+                g_close(x, 1);
+        }
+out:
+        g_close(x, 0);
+        for (i = 0; i < n_links; i++)
+                free(links[i].url);
+        free(links);
+        strset_free(&raw);
+        strset_free(&seen);
+}
+
+static void emit_images(extract_t *x, const url_t *base)
+{
+        size_t bytes = 0, i;
+
+        g_key(x, "images");
+        g_open(x, 0);
+        for (i = 0; i < x->n_images && !x->oom; i++) {
+                char *src = resolve(x, base, x->images[i].src);
+                size_t cost;
+
+                if (src == NULL)
+                        continue;
+                cost = strlen(src) + (x->images[i].alt ?
+                        strlen((const char *)x->images[i].alt) : 0);
+                if (cost > EXTRACT_LIST_BYTES_MAX - bytes) {
+                        free(src);
+                        break;
+                }
+                bytes += cost;
+                g_open(x, 1);
+                g_key(x, "src");
+                g_cstr(x, src);
+                g_key(x, "alt");
+                g_attr(x, x->images[i].alt);
+                g_close(x, 1);
+                free(src);
+        }
+        g_close(x, 0);
+}
+
+/* The fields extracted from an HTML page. */
+static void emit_html(extract_t *x)
+{
+        url_t *base = NULL, *based = NULL;
+        const char *final_url = x->page->final_url ? x->page->final_url :
+                                                     x->page->url;
+        char *canonical = NULL;
+        size_t i;
+
+        /* Links resolve against <base href> (itself resolved against the
+         * final URL), else the final URL. */
+        if (final_url != NULL &&
+            url_parse(final_url, NULL, &base, NULL, 0) != URL_OK)
+                base = NULL;
+        if (x->base_href != NULL &&
+            url_parse((const char *)x->base_href, base, &based, NULL, 0) ==
+            URL_OK) {
+                url_destroy(base);
+                base = based;
+        }
+
+        g_key(x, "title");
+        if (x->title_done || x->title_c.node != NULL)
+                g_str(x, x->title.len ? x->title.data : "", x->title.len);
+        else
+                g_null(x);
+        g_key(x, "description");
+        g_attr_collapsed(x, x->description, 0);
+        g_key(x, "canonical");
+        if (x->canonical != NULL)
+                canonical = resolve(x, base, x->canonical);
+        g_cstr(x, canonical);
+        g_key(x, "lang");
+        g_attr(x, x->lang);
+        g_key(x, "meta_robots");
+        g_attr_collapsed(x, x->robots, 1);
+
+        g_key(x, "headings");
+        g_open(x, 0);
+        for (i = 0; i < x->n_headings; i++) {
+                heading_t *h = &x->headings[i];
+
+                g_open(x, 1);
+                g_key(x, "level");
+                g_int(x, h->level);
+                g_key(x, "text");
+                g_str(x, h->text_len ? x->heading_text.data + h->text_off : "",
+                      h->text_len);
+                g_close(x, 1);
+        }
+        g_close(x, 0);
+
+        g_key(x, "text");
+        g_str(x, x->text.len ? x->text.data : "", x->text.len);
+        g_key(x, "word_count");
+        g_int(x, x->words);
+        if (x->text_c.full) {
+                g_key(x, "text_truncated");
+                g_bool(x, 1);
+        }
+
+        emit_links(x, base);
+        emit_images(x, base);
+
+        g_key(x, "opengraph");
+        g_open(x, 1);
+        for (i = 0; i < x->n_og; i++) {
+                g_cstr(x, x->og[i].key);
+                g_attr(x, x->og[i].content);
+        }
+        g_close(x, 1);
+
+        emit_jsonld(x);
+
+        free(canonical);
+        url_destroy(base);
+}
+
+/* Whether a Content-Type is HTML (a missing or empty one counts as HTML). */
+static int is_html(const char *content_type)
+{
+        const char *p = content_type, *end;
+        size_t n;
+
+        if (p == NULL)
+                return 1;
+        while (is_ws((unsigned char)*p))
+                p++;
+        end = p;
+        while (*end && *end != ';')
+                end++;
+        while (end > p && is_ws((unsigned char)end[-1]))
+                end--;
+        n = (size_t)(end - p);
+        if (n == 0)
+                return 1;
+        return (n == 9 && strncasecmp(p, "text/html", 9) == 0) ||
+               (n == 21 && strncasecmp(p, "application/xhtml+xml", 21) == 0);
+}
+
+static void emit_metadata(extract_t *x)
+{
+        const page_t *page = x->page;
+
+        g_key(x, "url");
+        g_cstr(x, page->url);
+        g_key(x, "final_url");
+        g_cstr(x, page->final_url ? page->final_url : page->url);
+        g_key(x, "status");
+        g_int(x, page->status);
+        g_key(x, "fetched_at");
+        g_cstr(x, page->fetched_at);
+        g_key(x, "content_type");
+        g_cstr(x, page->content_type);
+        if (page->source_topic != NULL) {
+                g_key(x, "source_topic");
+                g_cstr(x, page->source_topic);
+        }
+        if (page->id != NULL) {
+                g_key(x, "id");
+                g_cstr(x, page->id);
+        }
+        if (page->depth >= 0) {
+                g_key(x, "depth");
+                g_int(x, page->depth);
+        }
+        if (page->meta != NULL) {
+                size_t len = strlen(page->meta);
+                int r;
+
+                g_key(x, "meta");
+                r = g_json(x, (const unsigned char *)page->meta, len);
+                if (r == 1) /* not JSON: passed on as a string */
+                        g_str(x, page->meta, len);
+        }
+}
+
+int extract_record(const page_t *page, char **out, size_t *out_len,
+                   char *errstr, size_t errstr_size)
+{
+        extract_t *x;
+        htmlDocPtr doc = NULL;
+        const char *utf8 = NULL;
+        char *owned = NULL;
+        size_t utf8_len = 0;
+        int rc = -1, html;
+
+        *out = NULL;
+        *out_len = 0;
+        /* Some 3 KiB of state: on the heap, worker stacks may be small. */
+        x = calloc(1, sizeof(*x));
+        if (x == NULL) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        x->page = page;
+        x->text.max = EXTRACT_TEXT_MAX + 1;
+        x->title.max = EXTRACT_SHORT_MAX + 1;
+        x->link_text.max = SIZE_MAX / 2; /* bounded by the page's text */
+        x->heading_text.max = SIZE_MAX / 2;
+        x->scratch.max = SIZE_MAX / 2;
+        x->out.max = EXTRACT_RECORD_MAX;
+        collector_start(&x->text_c, &x->text, EXTRACT_TEXT_MAX, NULL);
+
+        html = is_html(page->content_type);
+        if (html && page->body_len > 0) {
+                if (charset_decode(page->content_type, page->body,
+                                   page->body_len, &utf8, &utf8_len, &owned,
+                                   errstr, errstr_size) < 0)
+                        goto out;
+                if (utf8_len > INT_MAX) {
+                        snprintf(errstr, errstr_size,
+                                 "page of %zu bytes too large to parse",
+                                 utf8_len);
+                        goto out;
+                }
+                /* NULL for an empty document (or out of memory inside
+                 * libxml2, which it does not tell apart): the record then
+                 * has empty fields. */
+                /* Room up front for the usual sizes (the record is
+                 * about as large as the page, its text a fraction). */
+                if (buf_reserve(&x->text, utf8_len / 4 < EXTRACT_TEXT_MAX ?
+                                          utf8_len / 4 : EXTRACT_TEXT_MAX) < 0 ||
+                    buf_reserve(&x->out, utf8_len < EXTRACT_RECORD_MAX / 2 ?
+                                         utf8_len + 4096 : 4096) < 0) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto out;
+                }
+                if (utf8_len > 0)
+                        doc = htmlReadMemory(utf8, (int)utf8_len, NULL,
+                                             "UTF-8", PARSE_OPTIONS);
+                if (doc != NULL)
+                        walk(x, doc);
+                if (x->oom) {
+                        snprintf(errstr, errstr_size,
+                                 "out of memory extracting");
+                        goto out;
+                }
+        }
+
+        x->gen = yajl_gen_alloc(NULL);
+        if (x->gen == NULL) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        yajl_gen_config(x->gen, yajl_gen_validate_utf8, 1);
+        yajl_gen_config(x->gen, yajl_gen_print_callback, out_print, x);
+
+        g_open(x, 1);
+        emit_metadata(x);
+        if (html)
+                emit_html(x);
+        g_close(x, 1);
+
+        if (x->oom) {
+                snprintf(errstr, errstr_size, "out of memory building record");
+                goto out;
+        }
+        if (x->out_failed) {
+                snprintf(errstr, errstr_size,
+                         "record over %d bytes (or out of memory)",
+                         EXTRACT_RECORD_MAX);
+                goto out;
+        }
+        if (x->gen_st != yajl_gen_status_ok) {
+                snprintf(errstr, errstr_size, "JSON generator error %d",
+                         (int)x->gen_st);
+                goto out;
+        }
+        *out = x->out.data;
+        *out_len = x->out.len;
+        x->out.data = NULL;
+        rc = 0;
+out:
+        if (x->gen != NULL)
+                yajl_gen_free(x->gen);
+        if (doc != NULL)
+                xmlFreeDoc(doc);
+        free(owned);
+        buf_free(&x->text);
+        buf_free(&x->title);
+        buf_free(&x->link_text);
+        buf_free(&x->heading_text);
+        buf_free(&x->scratch);
+        buf_free(&x->out);
+        free(x->anchors);
+        free(x->headings);
+        free(x->images);
+        free(x);
+        return rc;
+}
