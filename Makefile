@@ -3,8 +3,11 @@
 #   make            build build/fetcher, build/cleaner, build/devbroker
 #   make deps       install missing Debian packages (root), else print the apt line
 #   make test       deps + build + unit tests + integration tests on a real broker
+#   make test-sanitize  the same on an ASan+UBSan build
 #   make demo       the pipeline end to end on the embedded broker and a local site
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make docs       regenerate docs/configuration.md and man/*.1 from the
+#                   option tables (a test fails when they are stale)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -14,13 +17,16 @@ CC       ?= cc
 # python3 on PATH does not see them.
 PYTHON   ?= /usr/bin/python3
 
-PKGS      = rdkafka libcurl yajl libxml-2.0 libidn2 libpsl libcrypto
+PKGS      = rdkafka libcurl yajl libxml-2.0 libidn2 libpsl libcrypto \
+            libmicrohttpd
 TEST_PKGS = cmocka
 
 DEB_BUILD = build-essential pkg-config librdkafka-dev libcurl4-openssl-dev \
-            libyajl-dev libxml2-dev libidn2-dev libpsl-dev libssl-dev
-DEB_TEST  = libcmocka-dev python3 python3-pytest python3-jsonschema \
-            python3-confluent-kafka kcat maven default-jre-headless
+            libyajl-dev libxml2-dev libidn2-dev libpsl-dev libssl-dev \
+            libmicrohttpd-dev
+DEB_TEST  = libcmocka-dev python3 python3-pytest python3-jsonschema python3-yaml \
+            python3-confluent-kafka kcat maven default-jre-headless \
+            docker-compose
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
@@ -42,8 +48,10 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BINS  = $(BUILD)/fetcher $(BUILD)/cleaner $(BUILD)/devbroker
 UNITS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration demo install clean lint
+.PHONY: all deps test unit integration demo install clean lint test-sanitize
 .DEFAULT_GOAL := all
+# Keep objects make considers intermediate (test objects).
+.SECONDARY:
 
 all: $(BINS)
 
@@ -85,6 +93,16 @@ integration: $(BINS)
 test: deps
 	$(MAKE) all unit integration
 
+# The same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build
+# in build-asan/: any invalid access, UB or leak fails the run.
+SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=all
+test-sanitize: deps
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_CFLAGS)" all unit
+	KCRAWL_BUILD=$(CURDIR)/build-asan PYTHON=$(PYTHON) \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1 tools/run-integration.sh
+
 demo:
 	@tools/deps.sh $(DEB_BUILD) python3 kcat >&2
 	@$(MAKE) -s all >&2
@@ -96,6 +114,19 @@ install: $(BUILD)/fetcher $(BUILD)/cleaner $(BUILD)/devbroker
 	install -m 0755 $(BUILD)/devbroker $(DESTDIR)$(PREFIX)/bin/kcrawl-devbroker
 	install -d $(DESTDIR)$(PREFIX)/share/kcrawl/schemas
 	install -m 0644 schemas/*.json $(DESTDIR)$(PREFIX)/share/kcrawl/schemas/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 man/fetcher.1 man/cleaner.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan
+
+# Generated documentation: the option tables are the source.
+.PHONY: docs man
+docs: man
+	tools/gen-config-doc.sh $(BUILD) >docs/configuration.md.tmp
+	mv docs/configuration.md.tmp docs/configuration.md
+man: $(BUILD)/fetcher $(BUILD)/cleaner
+	for b in fetcher cleaner; do \
+		tools/gen-man.sh $$b $(BUILD) >man/$$b.1.tmp && \
+		mv man/$$b.1.tmp man/$$b.1 || exit 1; \
+	done
