@@ -15,8 +15,8 @@ const opt_def_t cleaner_options[] = {
           "Consumer group id; every worker of every cleaner process in the "
           "group shares the pages topic's partitions.", false },
         { "urls-topic", OPT_STR, F(urls_topic), "crawl.urls", 0, 0, NULL,
-          "URL topic (where followed links will go; unused until link "
-          "following is enabled).", false },
+          "URL topic followed links go to when a page has no "
+          "source_topic header.", false },
         { "pages-topic", OPT_STR, F(pages_topic), "crawl.pages", 0, 0, NULL,
           "Topic of fetched pages to parse.", false },
         { "records-topic", OPT_STR, F(records_topic), "crawl.records", 0, 0,
@@ -33,6 +33,40 @@ const opt_def_t cleaner_options[] = {
           "Seconds to deliver finished records on SIGTERM.", false },
         { "log-level", OPT_STR, F(log_level), "info", 0, 0, NULL,
           "debug, info, warn or error.", false },
+        { "rules", OPT_STR, F(rules), NULL, 0, 0, NULL,
+          "Rules file (JSON, schemas/rules.schema.json): XPath fields per "
+          "host, added under `fields`; validated at start, reloaded on "
+          "SIGHUP.", false },
+        { "follow", OPT_BOOL, F(follow), "false", 0, 0, NULL,
+          "Publish the links of 2xx pages as URL messages to the topic the "
+          "page's URL came from (its source_topic, else --urls-topic).",
+          false },
+        { "max-depth", OPT_INT, F(max_depth), "1", 0, 1000, NULL,
+          "Deepest link followed: a page of depth D gives links of depth "
+          "D+1 only while D+1 <= this.", false },
+        { "scope", OPT_STR, F(scope), "same-host", 0, 0, NULL,
+          "Which links --follow publishes: same-host, same-domain "
+          "(registrable domain, Public Suffix List) or any.", false },
+        { "exactly-once", OPT_BOOL, F(exactly_once), "false", 0, 0, NULL,
+          "Kafka transactions: records, errors, followed links and the "
+          "input offsets of a batch commit together.", false },
+        { "txn-messages", OPT_INT, F(txn_messages), "500", 1, 1000000, NULL,
+          "With --exactly-once: commit after this many pages.", false },
+        { "txn-ms", OPT_INT, F(txn_ms), "100", 1, 600000, NULL,
+          "With --exactly-once: commit a transaction at most this many ms "
+          "after it began.", false },
+        { "transactional-id", OPT_STR, F(transactional_id), NULL, 0, 0,
+          NULL, "With --exactly-once: this process's stable id; worker N "
+          "uses ID-N. Unique per live process, the same across its "
+          "restarts. Default GROUP-HOSTNAME.", false },
+        { "metrics-addr", OPT_STR, F(metrics_addr), NULL, 0, 0, NULL,
+          "Serve Prometheus metrics at http://HOST:PORT/metrics (also "
+          "[IPV6]:PORT, or :PORT for every address); off when unset.",
+          false },
+        { "stats-interval", OPT_INT, F(stats_interval), "0", 0, 86400, NULL,
+          "Seconds between one-line stats summaries in the log (a live "
+          "progress line instead when stderr is a terminal); 0 = off.",
+          false },
 };
 
 const size_t cleaner_options_count =

@@ -20,6 +20,16 @@ typedef struct cleaner_config {
         long long  max_body;
         long       drain_timeout;  /* seconds */
         char      *log_level;
+        char      *rules;            /* rules file; NULL = no user fields */
+        bool       follow;           /* publish discovered links         */
+        long       max_depth;        /* deepest followed link            */
+        char      *scope;            /* same-host, same-domain or any    */
+        bool       exactly_once;     /* Kafka transactions               */
+        long       txn_messages;     /* pages per transaction            */
+        long       txn_ms;           /* longest a transaction stays open */
+        char      *transactional_id; /* prefix; NULL = group-hostname    */
+        char      *metrics_addr;     /* HOST:PORT; NULL = no endpoint */
+        long       stats_interval;   /* seconds; 0 = off */
 } cleaner_config_t;
 
 extern const opt_def_t cleaner_options[];

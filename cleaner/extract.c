@@ -1376,6 +1376,14 @@ static void emit_metadata(extract_t *x)
 int extract_record(const page_t *page, char **out, size_t *out_len,
                    char *errstr, size_t errstr_size)
 {
+        return extract_record_with(page, NULL, NULL, out, out_len, errstr,
+                                   errstr_size);
+}
+
+int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
+                        void *fields_ctx, char **out, size_t *out_len,
+                        char *errstr, size_t errstr_size)
+{
         extract_t *x;
         htmlDocPtr doc = NULL;
         const char *utf8 = NULL;
@@ -1448,6 +1456,12 @@ int extract_record(const page_t *page, char **out, size_t *out_len,
         emit_metadata(x);
         if (html)
                 emit_html(x);
+        if (html && fields_cb != NULL) {
+                g_key(x, "fields");
+                if (x->gen_st == yajl_gen_status_ok)
+                        x->gen_st = (yajl_gen_status)fields_cb(fields_ctx,
+                                                               doc, x->gen);
+        }
         g_close(x, 1);
 
         if (x->oom) {

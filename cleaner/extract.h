@@ -73,4 +73,24 @@ typedef struct page {
 int extract_record(const page_t *page, char **out, size_t *out_len,
                    char *errstr, size_t errstr_size);
 
+/*
+ * User-defined fields: called once for an HTML page with its parsed
+ * document (NULL for an empty body) after the built-in fields, to write the
+ * value of the record's `fields` member (one JSON value, normally an object)
+ * with `gen` (a yajl_gen). Returns a yajl_gen_status; anything but
+ * yajl_gen_status_ok fails the record. The document is only read.
+ */
+struct _xmlDoc;
+typedef int (*extract_fields_fn)(void *ctx, struct _xmlDoc *doc, void *gen);
+
+/*
+ * As extract_record(), adding `fields` from `fields_cb(fields_ctx, ...)`
+ * when fields_cb is not NULL and the page is HTML. The caller passes a
+ * callback only for pages a rule applies to; without one the extraction is
+ * exactly extract_record()'s.
+ */
+int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
+                        void *fields_ctx, char **out, size_t *out_len,
+                        char *errstr, size_t errstr_size);
+
 #endif /* KCRAWL_EXTRACT_H */

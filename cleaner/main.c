@@ -12,16 +12,33 @@
 #include <libxml/parser.h>
 
 #include "config.h"
+#include "kafkastats.h"
+#include "links.h"
 #include "log.h"
 #include "options.h"
+#include "progress.h"
+#include "reload.h"
+#include "rules.h"
 #include "signals.h"
 #include "worker.h"
+
+/* What the progress line and the stats summary show (metrics.h names). */
+static const progress_spec_t cleaner_progress = {
+        .done = { "kcrawl_cleaner_records_total",
+                  "kcrawl_cleaner_errors_total" },
+        .errors = { "kcrawl_cleaner_errors_total" },
+        .level = "kcrawl_kafka_consumer_lag",
+        .level_name = "lag",
+};
 
 int main(int argc, char **argv)
 {
         cleaner_config_t conf = { 0 };
         worker_t **workers = NULL;
-        uint64_t records = 0, errors = 0;
+        rules_holder_t *holder = NULL;
+        rules_t *rules = NULL;
+        links_scope_t scope;
+        uint64_t records = 0, errors = 0, links = 0;
         log_level_t level;
         char errstr[512];
         opts_t opts;
@@ -55,6 +72,27 @@ int main(int argc, char **argv)
         }
         xmlInitParser(); /* once, before any worker thread parses */
 
+        if (links_scope_parse(conf.scope, &scope)) {
+                fprintf(stderr, "cleaner: --scope: '%s' is not one of "
+                        "same-host, same-domain, any\n", conf.scope);
+                rc = 2;
+                goto out;
+        }
+        if (conf.rules) {
+                rules = rules_load(conf.rules, errstr, sizeof(errstr));
+                if (!rules) {
+                        fprintf(stderr, "cleaner: --rules: %s\n", errstr);
+                        rc = 2;
+                        goto out;
+                }
+        }
+        holder = rules_holder_new(rules); /* takes the rules */
+        if (!holder || reload_install()) {
+                fprintf(stderr, "cleaner: initialisation failed\n");
+                rc = 1;
+                goto out;
+        }
+
         n = conf.workers ? conf.workers : sysconf(_SC_NPROCESSORS_ONLN);
         if (n < 1)
                 n = 1;
@@ -64,6 +102,7 @@ int main(int argc, char **argv)
                 rc = 1;
                 goto out;
         }
+        kafkastats_init();
         for (long i = 0; i < n; i++) {
                 workers[i] = worker_new((int)i, &conf, &opts.kafka, errstr,
                                         sizeof(errstr));
@@ -72,6 +111,13 @@ int main(int argc, char **argv)
                         rc = 2;
                         goto out;
                 }
+                worker_set_rules(workers[i], holder);
+        }
+        if (progress_watch_start(conf.metrics_addr, conf.stats_interval,
+                                 &cleaner_progress, errstr, sizeof(errstr))) {
+                fprintf(stderr, "cleaner: %s\n", errstr);
+                rc = 2;
+                goto out;
         }
         LOGF(LOG_INFO, "cleaner started", LOG_S("brokers", conf.brokers),
              LOG_S("group", conf.group), LOG_S("pages_topic",
@@ -85,18 +131,22 @@ int main(int argc, char **argv)
                         break;
                 }
         }
+        reload_run(holder, conf.rules); /* until SIGTERM or a fatal worker */
         for (long i = 0; i < n; i++) {
                 if (worker_join(workers[i]))
                         rc = 1;
                 records += worker_records(workers[i]);
                 errors += worker_errors(workers[i]);
+                links += worker_links(workers[i]);
         }
         LOGF(LOG_INFO, "cleaner stopped", LOG_I("records", records),
-             LOG_I("errors", errors));
+             LOG_I("errors", errors), LOG_I("links", links));
 out:
+        progress_watch_stop();
         for (long i = 0; workers && i < n; i++)
                 worker_destroy(workers[i]);
         free(workers);
+        rules_holder_destroy(holder);
         xmlCleanupParser();
         opts_free(&opts);
         return rc;

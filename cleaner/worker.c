@@ -3,29 +3,47 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "deadletter.h"
 #include "extract.h"
 #include "kafka.h"
+#include "kafkastats.h"
+#include "links.h"
 #include "log.h"
+#include "metrics.h"
 #include "offsets.h"
+#include "rules.h"
 #include "signals.h"
 #include "worker.h"
 
 #define POLL_MS         100
 #define PRODUCE_WAIT_MS 30000
+#define TXN_TIMEOUT_MS  60000
+#define LINK_TOPICS_MAX 16
 
-/* What a delivery report needs to advance the commit point. */
+/* What a delivery report needs to advance the commit point. A page's
+ * record (or error) and its followed links share one pending_t: the page
+ * is done when the last of them is delivered (and the handler let go). */
 typedef struct pending {
         char    *topic;
         int32_t  partition;
         int64_t  offset;
+        int      refs;
+        bool     failed;   /* a record or error was not delivered */
 } pending_t;
+
+/* A followed link's opaque is its page's pending_t with the low bit set:
+ * a link that cannot be delivered is logged and counted, not fatal. */
+#define LINK_TAG(p)    ((void *)((uintptr_t)(p) | 1))
+#define IS_LINK(o)     (((uintptr_t)(o) & 1) != 0)
+#define UNTAG(o)       ((pending_t *)((uintptr_t)(o) & ~(uintptr_t)1))
 
 struct worker {
         int                     index;
@@ -37,40 +55,89 @@ struct worker {
         bool                    started;
         bool                    fatal;
         uint64_t                n_records, n_errors;
+        /* User-defined fields: the rule set in use, swapped between
+         * messages when the holder's generation moves (SIGHUP). */
+        rules_holder_t         *rules_holder;
+        rules_t                *rules;
+        unsigned                rules_gen;
+        /* --follow: NULL when off. Link topics get the murmur2
+         * partitioner through topic handles made before first use. */
+        links_t                *links;
+        rd_kafka_topic_t       *link_topics[LINK_TOPICS_MAX];
+        size_t                  n_link_topics;
+        uint64_t                n_links, n_links_failed;
+        /* --exactly-once: the open transaction and the input offsets
+         * (next to read, per partition) it will commit. */
+        bool                    eos;
+        bool                    txn_open, txn_abort;
+        long                    txn_count;
+        int64_t                 txn_began_ms;
+        rd_kafka_topic_partition_list_t *txn_offsets;
+        strlist_t               consumer_props, producer_props;
+        /* Metrics (metrics.h), registered by worker_new(). */
+        mcounter_t             *m_records, *m_busy, *m_errors[4];
+        mhist_t                *m_parse;
 };
 
+/* The cleaner's error codes, the label values of its errors counter. */
+static const char *error_codes[] = { "invalid_message", "missing_header",
+                                     "too_large", "parse_failed" };
+
 /* ---- outcomes -------------------------------------------------------- */
+
+/* Drops a reference to a page's pending_t; the last one marks the page
+ * done (at-least-once: its offset is stored at the low-water mark). */
+static void pending_release(worker_t *w, pending_t *p)
+{
+        int64_t next;
+
+        if (--p->refs > 0)
+                return;
+        if (!p->failed && !w->eos) {
+                next = offsets_done(w->offsets, p->topic, p->partition,
+                                    p->offset);
+                if (next >= 0) {
+                        rd_kafka_topic_partition_list_t *list =
+                                rd_kafka_topic_partition_list_new(1);
+
+                        rd_kafka_topic_partition_list_add(
+                                list, p->topic, p->partition)->offset = next;
+                        rd_kafka_offsets_store(w->consumer, list);
+                        rd_kafka_topic_partition_list_destroy(list);
+                }
+        }
+        free(p->topic);
+        free(p);
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg,
                         void *opaque)
 {
         worker_t *w = opaque;
-        pending_t *p = msg->_private;
-        int64_t next;
+        pending_t *p = UNTAG(msg->_private);
 
+        kafkastats_delivery(msg);
         if (!p)
                 return;
-        if (msg->err) {
+        if (msg->err && IS_LINK(msg->_private)) {
+                LOGF(LOG_WARN, "followed link not delivered",
+                     LOG_I("worker", w->index),
+                     LOG_S("topic", rd_kafka_topic_name(msg->rkt)),
+                     LOG_S("err", rd_kafka_err2str(msg->err)));
+                w->n_links_failed++;
+                w->txn_abort = w->eos; /* the transaction cannot commit */
+        } else if (msg->err) {
                 LOGF(LOG_ERROR, "delivery failed",
                      LOG_I("worker", w->index),
                      LOG_S("topic", rd_kafka_topic_name(msg->rkt)),
                      LOG_S("err", rd_kafka_err2str(msg->err)));
-                w->fatal = true; /* its offset is never stored */
-                goto out;
+                if (w->eos)
+                        w->txn_abort = true; /* abort and rewind */
+                else
+                        w->fatal = true; /* its offset is never stored */
+                p->failed = true;
         }
-        next = offsets_done(w->offsets, p->topic, p->partition, p->offset);
-        if (next >= 0) {
-                rd_kafka_topic_partition_list_t *list =
-                        rd_kafka_topic_partition_list_new(1);
-
-                rd_kafka_topic_partition_list_add(list, p->topic,
-                                                  p->partition)->offset = next;
-                rd_kafka_offsets_store(w->consumer, list);
-                rd_kafka_topic_partition_list_destroy(list);
-        }
-out:
-        free(p->topic);
-        free(p);
+        pending_release(w, p);
 }
 
 /* Produces value to topic; the delivery report finishes `p`. */
@@ -78,11 +145,15 @@ static int produce(worker_t *w, const char *topic, const char *key,
                    size_t key_len, const char *value, size_t len,
                    pending_t *p)
 {
-        rd_kafka_resp_err_t err = kafka_produce(w->producer, topic, key,
-                                                key_len, value, len, NULL, p,
-                                                PRODUCE_WAIT_MS);
+        rd_kafka_resp_err_t err;
 
+        p->refs++; /* the delivery report lets go */
+        err = kafka_produce(w->producer, topic, key, key_len, value, len,
+                            NULL, p, PRODUCE_WAIT_MS);
         if (err) {
+                p->refs--;
+                p->failed = true;
+                kafkastats_produce_failed(err);
                 LOGF(LOG_ERROR, "cannot produce", LOG_I("worker", w->index),
                      LOG_S("topic", topic),
                      LOG_S("err", rd_kafka_err2str(err)));
@@ -122,6 +193,9 @@ static void dead_letter(worker_t *w, const rd_kafka_message_t *msg,
                         json, len, p);
         free(json);
         w->n_errors++;
+        for (size_t i = 0; i < sizeof(error_codes) / sizeof(*error_codes); i++)
+                if (!strcmp(code, error_codes[i]))
+                        mcounter_add(w->m_errors[i], 1);
 }
 
 /* Reads a decimal header; -1 when absent or not a number in range. */
@@ -142,6 +216,103 @@ static long header_long(const rd_kafka_message_t *msg, const char *name,
         return v;
 }
 
+/* ---- rules and links ------------------------------------------------- */
+
+/* Between messages: takes the holder's new rule set when it changed. */
+static void worker_rules_refresh(worker_t *w)
+{
+        unsigned gen;
+
+        if (!w->rules_holder)
+                return;
+        gen = rules_holder_generation(w->rules_holder);
+        if (gen == w->rules_gen)
+                return;
+        rules_unref(w->rules);
+        w->rules = rules_holder_get(w->rules_holder, &w->rules_gen);
+        LOGF(LOG_INFO, "rules in use", LOG_I("worker", w->index),
+             LOG_I("rules", rules_count(w->rules)),
+             LOG_I("generation", w->rules_gen));
+}
+
+/* The producer's handle for a link topic, made on first use with the
+ * murmur2 partitioner (the URL topics' contract: Kafka's Java default, so
+ * a host's URLs land on one partition whoever produced them). NULL when
+ * LINK_TOPICS_MAX topics are already in use. */
+static rd_kafka_topic_t *link_topic(worker_t *w, const char *name)
+{
+        rd_kafka_topic_conf_t *tconf;
+        rd_kafka_topic_t *rkt;
+        char why[256];
+
+        for (size_t i = 0; i < w->n_link_topics; i++)
+                if (strcmp(rd_kafka_topic_name(w->link_topics[i]), name) == 0)
+                        return w->link_topics[i];
+        if (w->n_link_topics == LINK_TOPICS_MAX)
+                return NULL;
+        tconf = rd_kafka_topic_conf_new();
+        if (rd_kafka_topic_conf_set(tconf, "partitioner", "murmur2_random",
+                                    why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+                rd_kafka_topic_conf_destroy(tconf);
+                return NULL;
+        }
+        rkt = rd_kafka_topic_new(w->producer, name, tconf); /* takes tconf */
+        if (rkt)
+                w->link_topics[w->n_link_topics++] = rkt;
+        return rkt;
+}
+
+/* Publishes the links of `record` worth following (links.h) as URL
+ * messages sharing the page's pending_t. */
+static void follow_links(worker_t *w, const char *record, const char *url,
+                         pending_t *p)
+{
+        link_msg_t *msgs = NULL;
+        size_t n = 0;
+        char why[256];
+
+        if (links_from_record(w->links, record, &msgs, &n, why,
+                              sizeof(why))) {
+                LOGF(LOG_WARN, "links not followed", LOG_I("worker",
+                     w->index), LOG_S("url", url), LOG_S("err", why));
+                return;
+        }
+        for (size_t i = 0; i < n && !w->fatal; i++) {
+                rd_kafka_headers_t *hdrs = rd_kafka_headers_new(1);
+                rd_kafka_resp_err_t err;
+
+                if (!link_topic(w, msgs[i].topic)) {
+                        LOGF(LOG_WARN, "too many link topics",
+                             LOG_S("topic", msgs[i].topic));
+                        rd_kafka_headers_destroy(hdrs);
+                        w->n_links_failed++;
+                        continue;
+                }
+                /* Tells the fetcher a link was followed, not published by
+                 * a user (it may drop links it fetched recently). */
+                rd_kafka_header_add(hdrs, "followed_from", -1, url, -1);
+                p->refs++;
+                err = kafka_produce(w->producer, msgs[i].topic, msgs[i].key,
+                                    strlen(msgs[i].key), msgs[i].value,
+                                    msgs[i].value_len, hdrs, LINK_TAG(p),
+                                    PRODUCE_WAIT_MS);
+                if (err) {
+                        p->refs--;
+                        rd_kafka_headers_destroy(hdrs);
+                        kafkastats_produce_failed(err);
+                        LOGF(LOG_WARN, "cannot produce a followed link",
+                             LOG_S("topic", msgs[i].topic),
+                             LOG_S("err", rd_kafka_err2str(err)));
+                        w->n_links_failed++;
+                        if (w->eos)
+                                w->txn_abort = true;
+                        continue;
+                }
+                w->n_links++;
+        }
+        links_free(msgs, n);
+}
+
 /* ---- one page -------------------------------------------------------- */
 
 static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
@@ -154,11 +325,15 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         size_t record_len = 0;
         bool has_status, has_depth;
 
+        rules_page_t rp = { NULL, NULL };
+        extract_fields_fn fields_cb = NULL;
+
+        worker_rules_refresh(w);
         if (p)
                 p->topic = strdup(rd_kafka_topic_name(msg->rkt));
         if (!p || !p->topic ||
-            offsets_begin(w->offsets, p->topic, msg->partition,
-                          msg->offset)) {
+            (!w->eos && offsets_begin(w->offsets, p->topic, msg->partition,
+                                      msg->offset))) {
                 LOG(LOG_ERROR, "out of memory taking a page");
                 if (p)
                         free(p->topic);
@@ -168,6 +343,7 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         }
         p->partition = msg->partition;
         p->offset = msg->offset;
+        p->refs = 1; /* this handler's, released at the end */
 
         url = kafka_header_dup(msg, "url");
         fetched_at = kafka_header_dup(msg, "fetched_at");
@@ -207,14 +383,30 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         page.body = msg->payload;
         page.body_len = msg->len;
 
-        if (extract_record(&page, &record, &record_len, why, sizeof(why))) {
+        /* The DOM goes to the rules only for pages a rule applies to. */
+        rp.rules = w->rules;
+        rp.url = final_url ? final_url : url;
+        if (w->rules && rules_match_url(w->rules, rp.url))
+                fields_cb = rules_emit_fields;
+
+        double t0 = metrics_now();
+        int failed = extract_record_with(&page, fields_cb, &rp, &record,
+                                         &record_len, why, sizeof(why));
+
+        mhist_observe(w->m_parse, metrics_now() - t0);
+        if (failed) {
                 dead_letter(w, msg, url, "parse_failed", why, p);
                 goto out;
         }
         if (!produce(w, w->conf->records_topic, url, strlen(url), record,
-                     record_len, p))
+                     record_len, p)) {
                 w->n_records++;
+                mcounter_add(w->m_records, 1);
+                if (w->links)
+                        follow_links(w, record, url, p);
+        }
 out:
+        pending_release(w, p);
         free(record);
         free(url);
         free(final_url);
@@ -223,6 +415,160 @@ out:
         free(source_topic);
         free(id);
         free(meta);
+}
+
+/* ---- exactly-once ---------------------------------------------------- */
+
+/* Seeks every assigned partition back to its committed offset (the start
+ * of the aborted transaction's input), so the batch is processed again. */
+static void txn_rewind(worker_t *w)
+{
+        rd_kafka_topic_partition_list_t *parts = NULL;
+        rd_kafka_error_t *error;
+        rd_kafka_resp_err_t err;
+
+        err = rd_kafka_assignment(w->consumer, &parts);
+        if (err || !parts || parts->cnt == 0)
+                goto out;
+        err = rd_kafka_committed(w->consumer, parts, TXN_TIMEOUT_MS);
+        if (err) {
+                LOGF(LOG_ERROR, "cannot read committed offsets to rewind",
+                     LOG_I("worker", w->index),
+                     LOG_S("err", rd_kafka_err2str(err)));
+                w->fatal = true;
+                goto out;
+        }
+        for (int i = 0; i < parts->cnt; i++)
+                if (parts->elems[i].offset < 0) /* none yet: the start */
+                        parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        error = rd_kafka_seek_partitions(w->consumer, parts, TXN_TIMEOUT_MS);
+        if (error) {
+                LOGF(LOG_ERROR, "cannot rewind", LOG_I("worker", w->index),
+                     LOG_S("err", rd_kafka_error_string(error)));
+                rd_kafka_error_destroy(error);
+                w->fatal = true;
+        }
+out:
+        if (parts)
+                rd_kafka_topic_partition_list_destroy(parts);
+}
+
+/* Aborts the open transaction and, when `rewind`, re-reads its input. */
+static void txn_abort(worker_t *w, bool rewind)
+{
+        rd_kafka_error_t *error =
+                rd_kafka_abort_transaction(w->producer, TXN_TIMEOUT_MS);
+
+        if (error) {
+                LOGF(LOG_ERROR, "cannot abort the transaction",
+                     LOG_I("worker", w->index),
+                     LOG_S("err", rd_kafka_error_string(error)));
+                rd_kafka_error_destroy(error);
+                w->fatal = true;
+                return;
+        }
+        LOGF(LOG_WARN, "transaction aborted", LOG_I("worker", w->index),
+             LOG_I("pages", w->txn_count));
+        w->txn_open = false;
+        w->txn_abort = false;
+        w->txn_count = 0;
+        rd_kafka_topic_partition_list_destroy(w->txn_offsets);
+        w->txn_offsets = rd_kafka_topic_partition_list_new(8);
+        if (rewind)
+                txn_rewind(w);
+}
+
+/* Commits the open transaction: its records, errors and links and the
+ * input offsets, atomically. Abortable errors abort and rewind; retriable
+ * ones retry; a fatal one (fenced by a newer producer with the same
+ * transactional.id) stops the worker. Returns 0 or -1. */
+static int txn_commit(worker_t *w, bool rewind)
+{
+        rd_kafka_consumer_group_metadata_t *cgmd;
+        rd_kafka_error_t *error = NULL;
+
+        if (!w->txn_open)
+                return 0;
+        if (w->txn_abort) {
+                txn_abort(w, rewind);
+                return -1;
+        }
+        for (int attempt = 0; attempt < 5; attempt++) {
+                if (w->txn_offsets->cnt > 0) {
+                        cgmd = rd_kafka_consumer_group_metadata(w->consumer);
+                        error = rd_kafka_send_offsets_to_transaction(
+                                w->producer, w->txn_offsets, cgmd,
+                                TXN_TIMEOUT_MS);
+                        rd_kafka_consumer_group_metadata_destroy(cgmd);
+                }
+                if (!error)
+                        error = rd_kafka_commit_transaction(w->producer,
+                                                            TXN_TIMEOUT_MS);
+                if (!error) {
+                        w->txn_open = false;
+                        w->txn_count = 0;
+                        rd_kafka_topic_partition_list_destroy(
+                                w->txn_offsets);
+                        w->txn_offsets = rd_kafka_topic_partition_list_new(8);
+                        return 0;
+                }
+                LOGF(LOG_WARN, "transaction commit failed",
+                     LOG_I("worker", w->index),
+                     LOG_S("err", rd_kafka_error_string(error)),
+                     LOG_I("retriable", rd_kafka_error_is_retriable(error)));
+                if (rd_kafka_error_is_fatal(error)) {
+                        LOGF(LOG_ERROR, "fatal transaction error (fenced?)",
+                             LOG_I("worker", w->index),
+                             LOG_S("err", rd_kafka_error_string(error)));
+                        rd_kafka_error_destroy(error);
+                        w->fatal = true;
+                        return -1;
+                }
+                if (rd_kafka_error_txn_requires_abort(error)) {
+                        rd_kafka_error_destroy(error);
+                        txn_abort(w, rewind);
+                        return -1;
+                }
+                rd_kafka_error_destroy(error); /* retriable: again */
+                error = NULL;
+        }
+        txn_abort(w, rewind);
+        return -1;
+}
+
+/* Opens a transaction for the next page when none is open. */
+static int txn_begin(worker_t *w)
+{
+        rd_kafka_error_t *error;
+
+        if (w->txn_open)
+                return 0;
+        error = rd_kafka_begin_transaction(w->producer);
+        if (error) {
+                LOGF(LOG_ERROR, "cannot begin a transaction",
+                     LOG_I("worker", w->index),
+                     LOG_S("err", rd_kafka_error_string(error)));
+                rd_kafka_error_destroy(error);
+                w->fatal = true;
+                return -1;
+        }
+        w->txn_open = true;
+        w->txn_began_ms = clock_mono_ms();
+        return 0;
+}
+
+/* Notes that the transaction consumed msg: its partition's next offset. */
+static void txn_consumed(worker_t *w, const rd_kafka_message_t *msg)
+{
+        const char *topic = rd_kafka_topic_name(msg->rkt);
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(
+                w->txn_offsets, topic, msg->partition);
+
+        if (!tp)
+                tp = rd_kafka_topic_partition_list_add(w->txn_offsets, topic,
+                                                       msg->partition);
+        tp->offset = msg->offset + 1;
+        w->txn_count++;
 }
 
 /* ---- the thread ------------------------------------------------------ */
@@ -240,6 +586,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         LOGF(LOG_INFO, "partitions revoked", LOG_I("worker", w->index),
              LOG_I("count", parts->cnt));
+        if (w->eos) {
+                /* Commit what was done while the partitions are ours; what
+                 * aborts is read again by their next owner. */
+                txn_commit(w, false);
+                rd_kafka_assign(rk, NULL);
+                return;
+        }
         /* Deliver what is finished so its offsets can be committed. */
         rd_kafka_flush(w->producer, 5000);
         rd_kafka_commit(rk, NULL, 0);
@@ -259,6 +612,13 @@ static void *worker_main(void *arg)
                         rd_kafka_consumer_poll(w->consumer, POLL_MS);
 
                 rd_kafka_poll(w->producer, 0);
+                if (w->eos && w->txn_open &&
+                    clock_mono_ms() - w->txn_began_ms >= w->conf->txn_ms &&
+                    txn_commit(w, true) && msg) {
+                        /* aborted and rewound: msg comes again */
+                        rd_kafka_message_destroy(msg);
+                        continue;
+                }
                 if (!msg)
                         continue;
                 if (msg->err) {
@@ -267,10 +627,25 @@ static void *worker_main(void *arg)
                                      LOG_I("worker", w->index),
                                      LOG_S("err",
                                            rd_kafka_message_errstr(msg)));
-                } else {
+                } else if (!w->eos || txn_begin(w) == 0) {
+                        double t0 = metrics_now();
+
                         handle_page(w, msg);
+                        if (w->eos)
+                                txn_consumed(w, msg);
+                        mcounter_add(w->m_busy, (uint64_t)
+                                     ((metrics_now() - t0) * 1e6));
                 }
                 rd_kafka_message_destroy(msg);
+                if (w->eos && w->txn_open &&
+                    (w->txn_count >= w->conf->txn_messages || w->txn_abort))
+                        txn_commit(w, true);
+        }
+        if (w->eos) {
+                if (!w->fatal)
+                        txn_commit(w, false);
+                rd_kafka_consumer_close(w->consumer);
+                goto out;
         }
         /* Deliver what was produced, store its offsets, commit. */
         rd_kafka_flush(w->producer, (int)w->conf->drain_timeout * 1000);
@@ -282,7 +657,74 @@ static void *worker_main(void *arg)
                              LOG_S("err", rd_kafka_err2str(err)));
         }
         rd_kafka_consumer_close(w->consumer);
+out:
+        /* A worker that cannot go on stops the process (exit non-zero),
+         * rather than leave its partitions unserved. */
+        if (w->fatal && !signals_stop)
+                kill(getpid(), SIGTERM);
         return NULL;
+}
+
+static void worker_metrics(worker_t *w)
+{
+        char labels[64];
+
+        w->m_records = metrics_counter("kcrawl_cleaner_records_total", NULL,
+                                       "Records produced (pages parsed).");
+        for (size_t i = 0; i < sizeof(error_codes) / sizeof(*error_codes);
+             i++) {
+                snprintf(labels, sizeof(labels), "code=\"%s\"",
+                         error_codes[i]);
+                w->m_errors[i] = metrics_counter(
+                        "kcrawl_cleaner_errors_total", labels,
+                        "Pages dead-lettered, by error code.");
+        }
+        snprintf(labels, sizeof(labels), "worker=\"%d\"", w->index);
+        w->m_busy = metrics_counter_scaled(
+                "kcrawl_cleaner_worker_busy_seconds_total", labels,
+                "Seconds a worker spent handling pages (not waiting); its "
+                "rate is the worker's utilisation.", 1e-6);
+        w->m_parse = metrics_histogram(
+                "kcrawl_cleaner_parse_seconds", NULL,
+                "Seconds to parse a page and build its record.",
+                metrics_cpu_bounds, metrics_cpu_nbounds);
+}
+
+/* The worker's client properties: the operator's -X, then what
+ * --exactly-once needs (last, so that it wins). */
+static int worker_props(worker_t *w, const strlist_t *kafka_props,
+                        char *errstr, size_t errstr_size)
+{
+        const cleaner_config_t *conf = w->conf;
+        char txid[512], host[256];
+        int rc = 0;
+
+        for (size_t i = 0; kafka_props && i < kafka_props->n; i++) {
+                rc |= strlist_add(&w->consumer_props, kafka_props->v[i]);
+                rc |= strlist_add(&w->producer_props, kafka_props->v[i]);
+        }
+        if (w->eos) {
+                if (conf->transactional_id && *conf->transactional_id) {
+                        snprintf(txid, sizeof(txid),
+                                 "transactional.id=%s-%d",
+                                 conf->transactional_id, w->index);
+                } else {
+                        if (gethostname(host, sizeof(host)))
+                                snprintf(host, sizeof(host), "localhost");
+                        host[sizeof(host) - 1] = '\0';
+                        snprintf(txid, sizeof(txid),
+                                 "transactional.id=%s-%s-%d", conf->group,
+                                 host, w->index);
+                }
+                rc |= strlist_add(&w->producer_props, txid);
+                rc |= strlist_add(&w->consumer_props,
+                                  "enable.auto.commit=false");
+                rc |= strlist_add(&w->consumer_props,
+                                  "isolation.level=read_committed");
+        }
+        if (rc)
+                snprintf(errstr, errstr_size, "out of memory");
+        return rc ? -1 : 0;
 }
 
 worker_t *worker_new(int index, const cleaner_config_t *conf,
@@ -297,18 +739,53 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
         }
         w->index = index;
         w->conf = conf;
+        w->eos = conf->exactly_once;
+        worker_metrics(w);
         w->offsets = offsets_new();
-        if (!w->offsets) {
+        w->txn_offsets = rd_kafka_topic_partition_list_new(8);
+        if (!w->offsets || !w->txn_offsets) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto fail;
         }
-        w->producer = kafka_producer_new(conf->brokers, kafka_props,
+        if (worker_props(w, kafka_props, errstr, errstr_size))
+                goto fail;
+        if (conf->follow) {
+                links_scope_t scope;
+
+                if (links_scope_parse(conf->scope, &scope)) {
+                        snprintf(errstr, errstr_size, "--scope: '%s' is not "
+                                 "one of same-host, same-domain, any",
+                                 conf->scope ? conf->scope : "");
+                        goto fail;
+                }
+                w->links = links_new(scope, conf->max_depth,
+                                     conf->urls_topic);
+                if (!w->links) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto fail;
+                }
+        }
+        w->producer = kafka_producer_new(conf->brokers, &w->producer_props,
                                          (size_t)conf->max_body + 65536,
                                          on_delivery, w, errstr, errstr_size);
         if (!w->producer)
                 goto fail;
+        if (w->eos) {
+                rd_kafka_error_t *error = rd_kafka_init_transactions(
+                        w->producer, TXN_TIMEOUT_MS);
+
+                /* Fences an older producer with our transactional.id and
+                 * aborts the transaction it left open (after a crash). */
+                if (error) {
+                        snprintf(errstr, errstr_size, "--exactly-once: "
+                                 "init_transactions: %s",
+                                 rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                        goto fail;
+                }
+        }
         w->consumer = kafka_consumer_new(conf->brokers, conf->group,
-                                         kafka_props, on_rebalance, w,
+                                         &w->consumer_props, on_rebalance, w,
                                          errstr, errstr_size);
         if (!w->consumer)
                 goto fail;
@@ -338,6 +815,17 @@ int worker_join(worker_t *w)
         return w->fatal ? -1 : 0;
 }
 
+void worker_set_rules(worker_t *w, rules_holder_t *holder)
+{
+        w->rules_holder = holder;
+        w->rules_gen = 0; /* takes the holder's set before its first page */
+}
+
+uint64_t worker_links(const worker_t *w)
+{
+        return w->n_links;
+}
+
 uint64_t worker_records(const worker_t *w)
 {
         return w->n_records;
@@ -355,10 +843,18 @@ void worker_destroy(worker_t *w)
         worker_join(w);
         /* The producer goes first: its last delivery reports may store
          * offsets on the consumer. */
+        for (size_t i = 0; i < w->n_link_topics; i++)
+                rd_kafka_topic_destroy(w->link_topics[i]);
         if (w->producer)
                 rd_kafka_destroy(w->producer);
         if (w->consumer)
                 rd_kafka_destroy(w->consumer);
         offsets_destroy(w->offsets);
+        if (w->txn_offsets)
+                rd_kafka_topic_partition_list_destroy(w->txn_offsets);
+        strlist_free(&w->consumer_props);
+        strlist_free(&w->producer_props);
+        links_destroy(w->links);
+        rules_unref(w->rules);
         free(w);
 }

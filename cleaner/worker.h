@@ -6,7 +6,9 @@
  * Each page becomes one record on the records topic, or one error object
  * on the errors topic. A page's offset is stored for commit only after its
  * outcome's delivery report, at the partition's low-water mark
- * (at-least-once; the producer is idempotent).
+ * (at-least-once; the producer is idempotent). With --exactly-once the
+ * outcomes of a batch of pages and the batch's input offsets are committed
+ * in one Kafka transaction instead (consume-transform-produce, KIP-447).
  */
 #ifndef KCRAWL_WORKER_H
 #define KCRAWL_WORKER_H
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "rules.h"
 
 typedef struct worker worker_t;
 
@@ -34,6 +37,17 @@ int worker_start(worker_t *w);
  * worker stopped on a fatal error.
  */
 int worker_join(worker_t *w);
+
+/*
+ * Gives the worker the process's rule set holder (rules.h; must outlive
+ * the worker). Call before worker_start(). The worker takes the holder's
+ * current set before its first page and a new one between pages after
+ * each reload.
+ */
+void worker_set_rules(worker_t *w, rules_holder_t *holder);
+
+/* Followed links published, once joined. */
+uint64_t worker_links(const worker_t *w);
 
 /* Pages turned into records and into errors, once joined. */
 uint64_t worker_records(const worker_t *w);

@@ -27,10 +27,83 @@ const opt_def_t fetcher_options[] = {
         { "errors-topic", OPT_STR, F(errors_topic), "crawl.errors", 0, 0,
           NULL, "Topic failed URLs are dead-lettered to.", false },
         { "max-inflight", OPT_INT, F(max_inflight), "200", 1, 100000, NULL,
-          "URLs held at once (transfers plus pages awaiting delivery); at "
-          "the bound the URL partitions are paused.", false },
+          "Transfers (HTTP requests) in flight at once, over all hosts.",
+          false },
+        { "max-queued", OPT_INT, F(max_queued), "10000", 1, 10000000, NULL,
+          "URLs held in memory (queued, in flight, awaiting delivery); at "
+          "the bound the URL partitions are paused, below 3/4 of it "
+          "resumed.", false },
         { "host-concurrency", OPT_INT, F(host_concurrency), "2", 1, 64,
-          NULL, "Connections at most to one host at a time.", false },
+          NULL, "Requests at most to one host at a time.", false },
+        { "host-rate", OPT_STR, F(host_rate), "1", 0, 0, NULL,
+          "Requests per second to one host (a decimal, 0.001 to 100000); "
+          "the token bucket's refill rate.", false },
+        { "host-burst", OPT_INT, F(host_burst), "2", 1, 100000, NULL,
+          "Requests one host may get at once after a quiet spell (the "
+          "token bucket's size).", false },
+        { "host-idle-timeout", OPT_INT, F(host_idle_timeout), "600", 1,
+          86400, NULL, "Seconds after which an idle host's state (bucket, "
+          "robots.txt) is forgotten.", false },
+        { "max-hosts", OPT_INT, F(max_hosts), "100000", 16, 100000000,
+          NULL, "Idle hosts kept beyond this count are evicted, oldest "
+          "first.", false },
+        { "robots", OPT_BOOL, F(robots), "true", 0, 0, NULL,
+          "Obey robots.txt (RFC 9309); --robots=false only for sites you "
+          "own.", false },
+        { "robots-cache", OPT_INT, F(robots_cache), "86400", 1, 86400, NULL,
+          "Seconds a host's robots.txt is cached (RFC 9309: at most a "
+          "day).", false },
+        { "robots-retries", OPT_INT, F(robots_retries), "5", 0, 100, NULL,
+          "Retries of a robots.txt answering 5xx or unreachable before the "
+          "host's URLs end as robots_unreachable.", false },
+        { "robots-retry-ms", OPT_INT, F(robots_retry_ms), "5000", 1,
+          3600000, NULL, "First back-off of a robots.txt retry "
+          "(milliseconds; doubles each time).", false },
+        { "max-crawl-delay", OPT_INT, F(max_crawl_delay), "30", 0, 86400,
+          NULL, "Cap on a robots.txt Crawl-delay, seconds.", false },
+        { "retries", OPT_INT, F(retries), "3", 0, 100, NULL,
+          "Retries of transient failures (connect errors, timeouts, 5xx, "
+          "429).", false },
+        { "retry-backoff-ms", OPT_INT, F(retry_backoff_ms), "1000", 1,
+          3600000, NULL, "First retry back-off in milliseconds; doubles "
+          "per attempt, with jitter.", false },
+        { "retry-backoff-max-ms", OPT_INT, F(retry_backoff_max_ms), "60000",
+          1, 86400000, NULL, "Cap on one retry back-off, milliseconds.",
+          false },
+        { "host-backoff-ms", OPT_INT, F(host_backoff_ms), "5000", 1,
+          3600000, NULL, "A host answering 429/503 without Retry-After "
+          "pauses this long (milliseconds), doubling while it goes on.",
+          false },
+        { "host-backoff-max-ms", OPT_INT, F(host_backoff_max_ms), "600000",
+          1, 86400000, NULL, "Cap on a host's back-off, milliseconds.",
+          false },
+        { "max-retry-after", OPT_INT, F(max_retry_after), "600", 0, 86400,
+          NULL, "Cap on a Retry-After the fetcher honours, seconds.",
+          false },
+        { "resolve", OPT_LIST, F(resolve), NULL, 0, 0, NULL,
+          "HOST:PORT:ADDR[,ADDR]: use these addresses for HOST:PORT (curl's "
+          "--resolve); trusted by the address guard. Repeatable.", false },
+        { "connect-to", OPT_LIST, F(connect_to), NULL, 0, 0, NULL,
+          "HOST:PORT:CONNECT-HOST:CONNECT-PORT: connect there instead "
+          "(curl's --connect-to; empty parts match anything); trusted by "
+          "the address guard. Repeatable.", false },
+        { "delay-topic", OPT_STR, F(delay_topic), "crawl.urls.delayed", 0,
+          0, NULL, "Topic URLs that must wait long are parked on (co-"
+          "partitioned with the URL topic); empty = never park.", false },
+        { "park-after", OPT_INT, F(park_after), "30", 1, 86400, NULL,
+          "A URL that must wait longer than this many seconds (back-off, "
+          "Retry-After, Crawl-delay, a deep host queue) is parked on the "
+          "delay topic.", false },
+        { "max-host-queued", OPT_INT, F(max_host_queued), "1000", 1,
+          10000000, NULL, "URLs queued in memory per host; more are parked "
+          "on the delay topic.", false },
+        { "proxy", OPT_LIST, F(proxy), NULL, 0, 0, NULL,
+          "Proxy URL (http://user:pass@host:port, socks5h://...); "
+          "repeatable: a pool, sticky per host.", true },
+        { "proxy-file", OPT_STR, F(proxy_file), NULL, 0, 0, NULL,
+          "File of proxy URLs, one per line ('#' comments).", false },
+        { "ca-file", OPT_STR, F(ca_file), NULL, 0, 0, NULL,
+          "Extra CA bundle (PEM) to verify TLS servers with.", false },
         { "max-body", OPT_SIZE, F(max_body), "8M", 1024, 256.0 * 1024 * 1024,
           NULL, "Largest body kept, counted after decoding; larger ends as "
           "too_large.", false },
@@ -59,6 +132,14 @@ const opt_def_t fetcher_options[] = {
           "it (abandoned URLs are fetched again after a restart).", false },
         { "log-level", OPT_STR, F(log_level), "info", 0, 0, NULL,
           "debug, info, warn or error.", false },
+        { "metrics-addr", OPT_STR, F(metrics_addr), NULL, 0, 0, NULL,
+          "Serve Prometheus metrics at http://HOST:PORT/metrics (also "
+          "[IPV6]:PORT, or :PORT for every address); off when unset.",
+          false },
+        { "stats-interval", OPT_INT, F(stats_interval), "0", 0, 86400, NULL,
+          "Seconds between one-line stats summaries in the log (a live "
+          "progress line instead when stderr is a terminal); 0 = off.",
+          false },
 };
 
 const size_t fetcher_options_count =

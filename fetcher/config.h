@@ -28,7 +28,33 @@ typedef struct fetcher_config {
         bool       allow_private;
         strlist_t  allow_net;
         long       drain_timeout;    /* seconds */
+        long       max_queued;       /* URLs held in memory             */
+        char      *host_rate;        /* requests/s per host (decimal)   */
+        long       host_burst;
+        long       host_idle_timeout;   /* seconds before eviction     */
+        long       max_hosts;
+        bool       robots;
+        long       robots_cache;        /* seconds                     */
+        long       robots_retries;
+        long       robots_retry_ms;
+        long       max_crawl_delay;     /* seconds                     */
+        long       retries;
+        long       retry_backoff_ms;
+        long       retry_backoff_max_ms;
+        long       host_backoff_ms;
+        long       host_backoff_max_ms;
+        long       max_retry_after;     /* seconds                     */
+        strlist_t  resolve;
+        strlist_t  connect_to;
+        char      *delay_topic;
+        long       park_after;          /* seconds                     */
+        long       max_host_queued;
+        strlist_t  proxy;
+        char      *proxy_file;
+        char      *ca_file;
         char      *log_level;
+        char      *metrics_addr;     /* HOST:PORT; NULL = no endpoint */
+        long       stats_interval;   /* seconds; 0 = off */
 } fetcher_config_t;
 
 extern const opt_def_t fetcher_options[];

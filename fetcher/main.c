@@ -11,9 +11,19 @@
 
 #include "config.h"
 #include "fetcher.h"
+#include "kafkastats.h"
 #include "log.h"
 #include "options.h"
+#include "progress.h"
 #include "signals.h"
+
+/* What the progress line and the stats summary show (metrics.h names). */
+static const progress_spec_t fetcher_progress = {
+        .done = { "kcrawl_fetcher_pages_total" },
+        .errors = { "kcrawl_fetcher_errors_total" },
+        .level = "kcrawl_fetcher_inflight",
+        .level_name = "inflight",
+};
 
 int main(int argc, char **argv)
 {
@@ -52,14 +62,22 @@ int main(int argc, char **argv)
                 return 1;
         }
 
+        kafkastats_init();
         f = fetcher_new(&conf, &opts.kafka, errstr, sizeof(errstr));
         if (!f) {
                 fprintf(stderr, "fetcher: %s\n", errstr);
                 rc = 2;
                 goto out;
         }
+        if (progress_watch_start(conf.metrics_addr, conf.stats_interval,
+                                 &fetcher_progress, errstr, sizeof(errstr))) {
+                fprintf(stderr, "fetcher: %s\n", errstr);
+                rc = 2;
+                goto out;
+        }
         rc = fetcher_run(f) ? 1 : 0;
 out:
+        progress_watch_stop();
         fetcher_destroy(f);
         curl_global_cleanup();
         opts_free(&opts);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kafka.h"
+#include "kafkastats.h"
 #include "log.h"
 
 /* Sets one property; on failure errstr names it. */
@@ -92,6 +93,7 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
                 { "partition.assignment.strategy", "range,roundrobin" },
                 { "enable.partition.eof", "false" },
                 { "allow.auto.create.topics", "false" },
+                { "statistics.interval.ms", "5000" }, /* consumer lag */
         };
         rd_kafka_conf_t *conf = conf_new(brokers, errstr, errstr_size);
         rd_kafka_t *rk;
@@ -108,6 +110,7 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
                 goto fail;
         if (rebalance_cb)
                 rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+        rd_kafka_conf_set_stats_cb(conf, kafkastats_stats_cb);
         rd_kafka_conf_set_opaque(conf, opaque);
 
         rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);

@@ -15,6 +15,7 @@
 #define OPT_HELP         1000
 #define OPT_VERSION      1001
 #define OPT_PRINT_CONFIG 1002
+#define OPT_HELP_MD      1003
 
 #ifndef KCRAWL_VERSION
 #define KCRAWL_VERSION "0.0.0"
@@ -280,6 +281,8 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
                                          OPT_VERSION };
         longopts[i++] = (struct option){ "print-config", no_argument, NULL,
                                          OPT_PRINT_CONFIG };
+        longopts[i++] = (struct option){ "help-markdown", no_argument, NULL,
+                                         OPT_HELP_MD };
         longopts[i] = (struct option){ NULL, 0, NULL, 0 };
 
         opterr = 0;
@@ -303,6 +306,9 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
                 case OPT_PRINT_CONFIG:
                         if (action == OPTS_RUN)
                                 action = OPT_PRINT_CONFIG;
+                        break;
+                case OPT_HELP_MD:
+                        action = OPT_HELP_MD;
                         break;
                 case 'X':
                         if (!strchr(optarg, '=') || optarg[0] == '=') {
@@ -372,6 +378,9 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
                 return OPTS_EXIT;
         case OPT_PRINT_CONFIG:
                 opts_print_config(o, stdout);
+                return OPTS_EXIT;
+        case OPT_HELP_MD:
+                opts_print_markdown(o, stdout);
                 return OPTS_EXIT;
         }
         return OPTS_RUN;
@@ -481,6 +490,52 @@ void opts_print_help(const opts_t *o, FILE *fp)
         fprintf(fp, "  %-26s %s\n", "--help", "Print this help and exit.");
         fprintf(fp, "\nA bad value is reported on one line and exits with "
                 "code 2.\n");
+}
+
+/* Markdown table cell text: '|' escaped, nothing else changed. */
+static void md_cell(FILE *fp, const char *s)
+{
+        for (; s && *s; s++) {
+                if (*s == '|')
+                        fputc('\\', fp);
+                fputc(*s, fp);
+        }
+}
+
+void opts_print_markdown(const opts_t *o, FILE *fp)
+{
+        fprintf(fp, "## %s\n\n", o->prog);
+        md_cell(fp, o->summary);
+        fprintf(fp, "\n\n| Option | Environment | Default | Range | "
+                "Description |\n|---|---|---|---|---|\n");
+        for (size_t i = 0; i < o->ndefs; i++) {
+                const opt_def_t *d = &o->defs[i];
+                char var[128];
+
+                env_name(o->prog, d->name, var, sizeof(var));
+                fprintf(fp, "| `--%s%s%s` | `%s`", d->name,
+                        *type_hint(d) ? " " : "", type_hint(d), var);
+                if (d->alt_env)
+                        fprintf(fp, ", `%s`", d->alt_env);
+                fputs(" | ", fp);
+                if (d->def && *d->def) {
+                        fputc('`', fp);
+                        md_cell(fp, d->def);
+                        fputc('`', fp);
+                }
+                fputs(" | ", fp);
+                if (d->type == OPT_INT || d->type == OPT_SIZE)
+                        fprintf(fp, "%.0f..%.0f", d->min, d->max);
+                else if (d->type == OPT_LIST)
+                        fputs("repeatable", fp);
+                else if (d->type == OPT_BOOL)
+                        fputs("true/false", fp);
+                fputs(" | ", fp);
+                md_cell(fp, d->help);
+                fputs(" |\n", fp);
+        }
+        fprintf(fp, "| `-X KEY=VALUE` | | | repeatable | Any librdkafka "
+                "property, passed through. |\n");
 }
 
 void opts_free(opts_t *o)

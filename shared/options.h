@@ -80,6 +80,10 @@ void opts_print_config(const opts_t *o, FILE *fp);
 /* Prints --help generated from the table. */
 void opts_print_help(const opts_t *o, FILE *fp);
 
+/* Prints the table as a Markdown section (the hidden --help-markdown,
+ * from which docs/configuration.md is generated). */
+void opts_print_markdown(const opts_t *o, FILE *fp);
+
 /* Frees what opts_parse() allocated in o and in conf. */
 void opts_free(opts_t *o);
 

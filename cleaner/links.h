@@ -1,0 +1,82 @@
+/*
+ * links.h — link following: from a page's record to the URL messages of
+ * the links worth fetching next.
+ *
+ * A page gives links only when its status is 2xx and its meta robots has
+ * neither `nofollow` nor `none`; a link is left out when its rel has the
+ * `nofollow` token, when its depth (the page's depth, 0 when absent, + 1)
+ * is over --max-depth, or when it is out of scope:
+ *   same-host    the link's host key (host and non-default port) is the
+ *                page's (final URL's)
+ *   same-domain  the same registrable domain by the Public Suffix List
+ *                (libpsl's psl_registrable_domain, as curl uses it), ports
+ *                ignored; hosts without one (IP addresses, public suffixes,
+ *                single labels) must be equal
+ *   any          every http(s) link
+ * The record's links are already absolute, fragment-free and de-duplicated
+ * per page (extract.c keeps each resolved URL once), so the messages are
+ * too.
+ *
+ * Each message is the JSON object {"url", "depth", "id"?, "meta"?}
+ * (schemas/url.schema.json), keyed by the link's host key, for the topic
+ * the page's URL came from (its source_topic, else the default). `id` is
+ * derived from the page's id, when it had one, as ID "." and 16 hex digits
+ * of a hash of the link's URL (stable: the same link of the same page gets
+ * the same id); `meta` is the page's, passed on unchanged.
+ */
+#ifndef KCRAWL_LINKS_H
+#define KCRAWL_LINKS_H
+
+#include <stddef.h>
+
+typedef enum {
+        LINKS_SAME_HOST,
+        LINKS_SAME_DOMAIN,
+        LINKS_ANY,
+} links_scope_t;
+
+/* Parses "same-host", "same-domain" or "any"; -1 when it is none. */
+int links_scope_parse(const char *s, links_scope_t *scope);
+
+typedef struct links links_t;
+
+/*
+ * A link follower (one per worker: not shared between threads, though it
+ * holds no mutable state after creation). Loads the newest Public Suffix
+ * List the system has (psl_latest), else libpsl's built-in one. NULL on
+ * allocation failure.
+ */
+links_t *links_new(links_scope_t scope, long max_depth,
+                   const char *default_topic);
+void links_destroy(links_t *lk);
+
+/* One URL message to publish. All strings owned by the list. */
+typedef struct link_msg {
+        char   *url;        /* the link                                */
+        char   *topic;      /* where it goes                           */
+        char   *key;        /* its host key                            */
+        char   *value;      /* the JSON URL message, NUL-terminated    */
+        size_t  value_len;
+} link_msg_t;
+
+/*
+ * The URL messages for the links of `record` (a record as extract_record()
+ * builds it: url, final_url, status, depth, id, meta, source_topic,
+ * meta_robots, links). On success returns 0 with *out a malloc'd array of
+ * *n messages (NULL and 0 when none), freed with links_free(). Returns -1
+ * with a reason in errstr when the record cannot be read or memory runs
+ * out.
+ */
+int links_from_record(const links_t *lk, const char *record,
+                      link_msg_t **out, size_t *n, char *errstr,
+                      size_t errstr_size);
+
+void links_free(link_msg_t *msgs, size_t n);
+
+/*
+ * Whether `a` and `b` (hosts as url_t serialises them) are in one scope:
+ * same-domain by registrable domain, else by equality. Exposed for tests.
+ */
+int links_same_domain(const links_t *lk, const char *a, const char *b);
+
+#endif /* KCRAWL_LINKS_H */

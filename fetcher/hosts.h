@@ -1,0 +1,146 @@
+/*
+ * hosts.h — per-host politeness and fair scheduling.
+ *
+ * A table of hosts keyed by the design's host key. Each host has a FIFO of
+ * queued work (intrusive links, owned by the caller), a token bucket
+ * (rate, burst), a bound on concurrent requests, a back-off deadline and a
+ * rate factor that 429/503 answers lower and successes restore. Hosts
+ * whose head of queue may be served now wait in a round-robin ring, so a
+ * host with 100,000 queued URLs gets one turn for each turn of a host with
+ * 3; hosts waiting for a token or a back-off sit in a timer heap, and the
+ * loop sleeps until the earliest of them (hosts_wait_ms()): no polling.
+ * Idle hosts (nothing queued or running) are evicted after an idle time,
+ * oldest first, and whenever the table is over its bound.
+ *
+ * Hand-written: the hash table, token bucket and heap are a few dozen
+ * lines each and no packaged C library offers them in this shape.
+ * Single-threaded: the fetcher's loop owns the table.
+ */
+#ifndef KCRAWL_HOSTS_H
+#define KCRAWL_HOSTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A link in a host's queue; embed it in the queued item. */
+typedef struct hlink {
+        struct hlink *prev, *next;
+} hlink_t;
+
+/* A timer in a heap; embed it, keep `pos` untouched. */
+typedef struct htimer {
+        int64_t due;     /* monotonic ms */
+        size_t  pos;     /* 0 = not in a heap, else index + 1 */
+} htimer_t;
+
+/* A min-heap of timers (bounded by the items the caller holds). */
+typedef struct theap {
+        htimer_t **v;
+        size_t     n, cap;
+} theap_t;
+
+int       theap_push(theap_t *h, htimer_t *t);   /* 0 or -1 on OOM */
+void      theap_remove(theap_t *h, htimer_t *t); /* no-op when absent */
+htimer_t *theap_peek(const theap_t *h);          /* NULL when empty */
+void      theap_free(theap_t *h);
+
+typedef struct host {
+        char       *key;           /* host key, owned                  */
+        /* Queue of the caller's items, oldest first. */
+        hlink_t    *head, *tail;
+        size_t      queued;
+        int         inflight;      /* requests running                 */
+        /* Token bucket. */
+        double      tokens;
+        int64_t     refilled_ms;
+        double      delay_s;       /* Crawl-delay (capped); 0 = none   */
+        /* 429/503: no request before backoff_until_ms; rate scaled by
+         * factor (1 = full rate), restored gradually by successes. */
+        int64_t     backoff_until_ms;
+        int         backoff_level;
+        double      factor;
+        /* Set by the caller while the host must not be served (robots.txt
+         * in progress); hosts_update() after clearing it. */
+        bool        hold;
+        /* The caller's per-host state (robots rules and the like). */
+        void       *user;
+        int         proxy;         /* sticky proxy index, -1 = none    */
+        /* Scheduling, private to hosts.c. */
+        int         where;
+        struct host *rnext, *rprev;   /* ring or idle list */
+        struct host *hnext;           /* hash chain        */
+        htimer_t    timer;
+        int64_t     idle_since_ms;
+} host_t;
+
+typedef struct hosts_params {
+        double rate;          /* requests per second per host       */
+        double burst;         /* bucket size                        */
+        int    concurrency;   /* requests at once per host          */
+        int64_t idle_ms;      /* evict hosts idle this long         */
+        size_t max_hosts;     /* evict idle hosts beyond this count */
+        int64_t backoff_base_ms, backoff_max_ms;
+} hosts_params_t;
+
+typedef struct hosts hosts_t;
+
+/* `free_user` releases host->user on eviction (may be NULL). */
+hosts_t *hosts_new(const hosts_params_t *p, void (*free_user)(void *));
+void hosts_destroy(hosts_t *hs);
+
+/* The host of `key`, created when unknown. NULL on OOM. */
+host_t *hosts_get(hosts_t *hs, const char *key, int64_t now);
+
+/* Queues `item` on h (at the front for a retry) and reschedules h. */
+void hosts_push(hosts_t *hs, host_t *h, hlink_t *item, bool front,
+                int64_t now);
+
+/* Removes `item` from h's queue (a revoked partition). */
+void hosts_unlink(hosts_t *hs, host_t *h, hlink_t *item, int64_t now);
+
+/*
+ * The next host (round robin) whose head item may start now: a token is
+ * available, no back-off, under its concurrency. NULL when none. The host
+ * leaves the ring: the caller takes the item (host_pop()) or leaves it,
+ * then calls hosts_update() or host_start().
+ */
+host_t *hosts_next(hosts_t *hs, int64_t now);
+
+/* Pops the head item of h (NULL when empty). */
+hlink_t *host_pop(host_t *h);
+
+/* A request to h starts now: takes a token, counts it running, and
+ * reschedules h. */
+void host_start(hosts_t *hs, host_t *h, int64_t now);
+
+/* A request to h ended; `slow_down` for 429/503 (retry_after_ms > 0: the
+ * server's Retry-After, else exponential back-off), else a success that
+ * restores the rate gradually. `counted` when it was started with
+ * host_start(). */
+void host_end(hosts_t *hs, host_t *h, bool counted, bool slow_down,
+              int64_t retry_after_ms, int64_t now);
+
+/* Re-places h (ring, heap, idle) after its state changed. */
+void hosts_update(hosts_t *hs, host_t *h, int64_t now);
+
+/* Milliseconds until the next token or back-off expires among waiting
+ * hosts (0 when one is ready now, -1 when none waits). */
+int64_t hosts_wait_ms(hosts_t *hs, int64_t now);
+
+/* When h could start its next request (token and back-off), >= now. */
+int64_t host_ready_at(const hosts_t *hs, const host_t *h, int64_t now);
+
+/* Evicts idle hosts past the idle time or over the bound. */
+void hosts_evict(hosts_t *hs, int64_t now);
+
+size_t hosts_count(const hosts_t *hs);   /* hosts known     */
+size_t hosts_active(const hosts_t *hs);  /* hosts not idle  */
+
+/* The applying rate of h in requests per second. */
+double host_rate(const hosts_t *hs, const host_t *h);
+
+/* Applies a Crawl-delay (seconds, already capped; 0 = none). */
+void host_set_delay(hosts_t *hs, host_t *h, double delay_s, int64_t now);
+
+#endif /* KCRAWL_HOSTS_H */

@@ -1,0 +1,143 @@
+"""Helpers for the fetcher's integration tests: a local HTTP server that
+plays many "sites" (chosen by the Host header, reached through the
+fetcher's --connect-to or --resolve), with controllable behaviour, and a
+log of every request it saw with its time.
+
+Routes (any host):
+  /robots.txt            per host: Sites.robots[host] = (status, body),
+                         default 404
+  /page/NAME             200, a small HTML page
+  /status/NNN            that status
+  /flaky/NAME/K          503 for the first K requests of (host, path), then 200
+  /ra/SECONDS/NAME/K     429 with Retry-After: SECONDS for the first K
+                         requests of (host, path), then 200
+  /redirect?to=URL       302 to URL
+  /big/BYTES             a body of BYTES bytes
+  /gzipbomb/BYTES        gzip-encoded zeros, BYTES once decoded
+"""
+
+import gzip
+import re
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from conftest import Proc
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _send(self, code, body=b"", ctype="text/html; charset=utf-8", headers=()):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        srv = self.server
+        host = (self.headers.get("Host") or "").lower()
+        path = urllib.parse.urlsplit(self.path).path
+        with srv.lock:
+            srv.log.append((host, self.path, time.monotonic()))
+            n = srv.counts.get((host, self.path), 0) + 1
+            srv.counts[(host, self.path)] = n
+        if path == "/robots.txt":
+            status, body = srv.robots.get(host, (404, ""))
+            if callable(body):
+                body = body()
+            return self._send(status, body.encode(), "text/plain")
+        m = re.fullmatch(r"/status/(\d{3})", path)
+        if m:
+            return self._send(int(m.group(1)), b"<html><title>s</title></html>")
+        m = re.fullmatch(r"/flaky/[^/]+/(\d+)", path)
+        if m:
+            if n <= int(m.group(1)):
+                return self._send(503, b"busy")
+            return self._send(200, b"<html><title>ok</title></html>")
+        m = re.fullmatch(r"/ra/(\d+)/[^/]+/(\d+)", path)
+        if m:
+            if n <= int(m.group(2)):
+                return self._send(429, b"slow down", headers=[("Retry-After", m.group(1))])
+            return self._send(200, b"<html><title>ok</title></html>")
+        if path == "/redirect":
+            to = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)["to"][0]
+            return self._send(302, b"", headers=[("Location", to)])
+        m = re.fullmatch(r"/big/(\d+)", path)
+        if m:
+            return self._send(200, b"x" * int(m.group(1)), "text/plain")
+        m = re.fullmatch(r"/gzipbomb/(\d+)", path)
+        if m:
+            body = gzip.compress(b"\0" * int(m.group(1)), 9)
+            return self._send(200, body, "text/plain", headers=[("Content-Encoding", "gzip")])
+        if path.startswith("/page/"):
+            name = path[len("/page/"):]
+            body = f"<html><head><title>{host} {name}</title></head><body>{name}</body></html>"
+            return self._send(200, body.encode())
+        return self._send(404, b"not found")
+
+
+class Sites:
+    """One local server for many virtual hosts."""
+
+    def __init__(self):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.server.lock = threading.Lock()
+        self.server.log = []
+        self.server.counts = {}
+        self.server.robots = {}
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread.start()
+
+    @property
+    def robots(self):
+        return self.server.robots
+
+    def connect_to(self):
+        """--connect-to sending every host and port to this server."""
+        return f"::127.0.0.1:{self.port}"
+
+    def requests(self, host=None, path_prefix=None):
+        """(host, path, time) of requests seen, optionally filtered."""
+        with self.server.lock:
+            log = list(self.server.log)
+        return [r for r in log
+                if (host is None or r[0] == host)
+                and (path_prefix is None or r[1].startswith(path_prefix))]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def max_per_window(times, window=1.0):
+    """The most request times within any `window`-second span."""
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] < t - window + 1e-9:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def start_fetcher(brokers, topics, log_dir, *extra, group=None):
+    """The fetcher on a test's topics (with its delay topic), no
+    --allow-private: tests reach their sites through trusted
+    --connect-to/--resolve targets."""
+    group = group or "gf" + uuid.uuid4().hex[:10]
+    return Proc("fetcher", ["--brokers", brokers, "--group", group,
+                            "--urls-topic", topics.urls, "--pages-topic", topics.pages,
+                            "--errors-topic", topics.errors,
+                            "--delay-topic", topics.delayed, *extra], log_dir)

@@ -1,0 +1,253 @@
+"""The fetcher's politeness and robustness on a real broker, against a
+local server playing many sites (fetcher_helpers.Sites): per-host rate
+limits measured on the server's side, fairness between hosts, robots.txt,
+retries and back-off, self-healing partitioning, parking on the delay
+topic, --resolve/--connect-to and the address guard, the proxy pool, and
+no loss under SIGKILL.
+
+Every wait is bounded and polls; nothing sleeps for a fixed time.
+"""
+
+import json
+import time
+
+import pytest
+
+from conftest import (CONSUME_DEADLINE, check_error, check_page, consume, host_key,
+                      murmur2_partition, publish, read_all)
+from fetcher_helpers import Sites, max_per_window, start_fetcher
+
+
+@pytest.fixture
+def sites():
+    s = Sites()
+    yield s
+    s.close()
+
+
+def by_url(msgs):
+    return {m.key.decode(): m for m in msgs}
+
+
+def wait_until(cond, deadline=CONSUME_DEADLINE, procs=(), what="condition"):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if cond():
+            return
+        for p in procs:
+            p.assert_running()
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_rate_limit_per_host_several_hosts(brokers, topics, sites, tmp_path):
+    """4 hosts x 12 URLs at --host-rate 2 --host-burst 2: on the server's
+    clock no 1-second window holds more than rate + burst requests of one
+    host (plus 1 for timing noise), and the limit really slows the crawl."""
+    hosts = [f"rate{i}.test" for i in range(4)]
+    urls = [f"http://{h}/page/{n}" for h in hosts for n in range(12)]
+    publish(brokers, topics.urls, urls)
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--host-rate", "2", "--host-burst", "2", "--max-inflight", "50")
+    pages = consume(brokers, topics.pages, len(urls), procs=[fx])
+    fx.stop()
+    assert len(pages) == len(urls), fx.log_tail()
+    assert set(by_url(pages)) == set(urls)
+    for h in hosts:
+        times = [t for (_, _, t) in sites.requests(h, "/page/")]
+        assert len(times) == 12
+        assert max_per_window(times) <= 2 + 2 + 1, (h, sorted(times))
+        # 12 requests at 2/s with a burst of 2 take at least ~5 s.
+        assert max(times) - min(times) >= 4.0, (h, max(times) - min(times))
+        assert len(sites.requests(h, "/robots.txt")) == 1
+
+
+def test_fair_between_hosts(brokers, topics, sites, tmp_path):
+    """A host with 300 queued URLs does not starve one with 3: with one
+    request at a time overall, the small host's URLs are served within the
+    first few turns."""
+    big = [f"http://big.test/page/{n}" for n in range(300)]
+    small = [f"http://small.test/page/{n}" for n in range(3)]
+    publish(brokers, topics.urls, big)
+    publish(brokers, topics.urls, small)
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--host-rate", "1000", "--host-burst", "1000",
+                       "--max-inflight", "1", "--host-concurrency", "1")
+    wait_until(lambda: len(sites.requests("small.test", "/page/")) == 3,
+               procs=[fx], what="the small host's 3 pages")
+    fx.stop()
+    log = [r for r in sites.requests() if r[1].startswith("/page/")]
+    order = [r[0] for r in log]
+    last_small = max(i for i, h in enumerate(order) if h == "small.test")
+    big_before = sum(1 for h in order[:last_small] if h == "big.test")
+    # Round robin: about one big request per small one (plus what ran
+    # before the small host's messages were consumed).
+    assert big_before < 60, f"small host waited behind {big_before} big requests"
+
+
+def test_robots(brokers, topics, sites, tmp_path):
+    """robots.txt: rules for our product token, 4xx = allow all, 5xx =
+    retried then robots_unreachable; fetched once per host."""
+    sites.robots["rules.test"] = (200, "User-agent: *\nDisallow: /\n\n"
+                                       "User-agent: KCrawlTest\nDisallow: /page/private\n"
+                                       "Allow: /page/private/ok$\n")
+    sites.robots["down.test"] = (500, "oops")
+    urls = ["http://rules.test/page/public", "http://rules.test/page/private",
+            "http://rules.test/page/private/ok", "http://rules.test/page/%70rivate",
+            "http://none.test/page/a", "http://none.test/page/b",
+            "http://down.test/page/a", "http://down.test/page/b"]
+    publish(brokers, topics.urls, urls)
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--user-agent", "KCrawlTest/1.0 (+https://example.invalid)",
+                       "--host-rate", "100", "--robots-retries", "2",
+                       "--robots-retry-ms", "100")
+    pages = consume(brokers, topics.pages, 4, procs=[fx])
+    errors = consume(brokers, topics.errors, 4, procs=[fx])
+    fx.stop()
+    pages, errors = by_url(pages), by_url(errors)
+    assert set(pages) == {"http://rules.test/page/public", "http://rules.test/page/private/ok",
+                          "http://none.test/page/a", "http://none.test/page/b"}
+    for m in pages.values():
+        check_page(m)
+    codes = {u: check_error(m)["code"] for u, m in errors.items()}
+    assert codes == {"http://rules.test/page/private": "robots_disallowed",
+                     "http://rules.test/page/%70rivate": "robots_disallowed",
+                     "http://down.test/page/a": "robots_unreachable",
+                     "http://down.test/page/b": "robots_unreachable"}, codes
+    assert len(sites.requests("rules.test", "/robots.txt")) == 1
+    assert len(sites.requests("none.test", "/robots.txt")) == 1
+    assert len(sites.requests("down.test", "/robots.txt")) == 3  # 1 + 2 retries
+    assert not sites.requests("down.test", "/page/")
+    seen = {p for (_, p, _) in sites.requests("rules.test")}
+    assert "/page/private" not in seen and "/page/%70rivate" not in seen, seen
+
+
+def test_retries_and_backoff(brokers, topics, sites, tmp_path):
+    """Transient failures are retried with back-off; spent on a status, the
+    last response is the page; a network failure ends as its code with the
+    attempt count; Retry-After slows the host."""
+    urls = ["http://retry.test/flaky/a/2", "http://retry.test/status/500",
+            "http://retry.test/status/404", "http://ra.test/ra/1/x/1",
+            "http://closed.test:9/page/x"]
+    publish(brokers, topics.urls, urls)
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--resolve", "closed.test:9:127.0.0.1",
+                       "--host-rate", "100", "--retries", "2",
+                       "--retry-backoff-ms", "50", "--connect-timeout", "5")
+    pages = by_url(consume(brokers, topics.pages, 4, procs=[fx]))
+    errors = by_url(consume(brokers, topics.errors, 1, procs=[fx]))
+    fx.stop()
+    h = {u: check_page(m) for u, m in pages.items()}
+    assert h["http://retry.test/flaky/a/2"]["status"] == "200"
+    assert h["http://retry.test/flaky/a/2"]["attempts"] == "3"
+    assert h["http://retry.test/status/500"]["status"] == "500"
+    assert h["http://retry.test/status/500"]["attempts"] == "3"
+    assert h["http://retry.test/status/404"]["attempts"] == "1"
+    assert h["http://ra.test/ra/1/x/1"]["status"] == "200"
+    err = check_error(errors["http://closed.test:9/page/x"])
+    assert err["code"] == "connect_failed" and err["attempts"] == 3, err
+    ra = [t for (_, p, t) in sites.requests("ra.test", "/ra/")]
+    assert len(ra) == 2 and ra[1] - ra[0] >= 0.9, ra
+    assert len(sites.requests("retry.test", "/status/500")) == 3
+
+
+def test_wrong_partition_is_rerouted(brokers, topics, sites, tmp_path, admin):
+    """A message with the wrong key, or on the wrong partition, is
+    re-produced keyed by its host on murmur2's partition, then fetched
+    once."""
+    url = "http://route.test/page/1"
+    hk = host_key(url)
+    parts = len(admin.list_topics(topics.urls, timeout=10).topics[topics.urls].partitions)
+    right = murmur2_partition(hk.encode(), parts)
+    wrong_key = next(k for k in (f"k{i}" for i in range(100))
+                     if murmur2_partition(k.encode(), parts) != right)
+    pub = publish(brokers, topics.urls, [(wrong_key, url), (hk, "http://route.test/page/2")])
+    assert pub[0].partition != right
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--host-rate", "100")
+    pages = consume(brokers, topics.pages, 2, procs=[fx])
+    fx.stop()
+    assert sorted(m.key.decode() for m in pages) == [url, "http://route.test/page/2"]
+    urls = read_all(brokers, topics.urls)
+    copies = [m for m in urls if m.value.decode() == url]
+    assert len(copies) == 2, copies
+    fixed = [m for m in copies if m.key == hk.encode()]
+    assert len(fixed) == 1 and fixed[0].partition == right
+    assert len(sites.requests("route.test", "/page/1")) == 1
+
+
+def test_parked_on_delay_topic(brokers, topics, sites, tmp_path):
+    """A Retry-After longer than --park-after parks the URL on the delay
+    topic (committed), and it comes back when due."""
+    url = "http://park.test/ra/3/p/1"
+    publish(brokers, topics.urls, [url])
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--host-rate", "100", "--park-after", "1", "--retries", "2")
+    pages = consume(brokers, topics.pages, 1, procs=[fx])
+    fx.stop()
+    assert len(pages) == 1
+    h = check_page(pages[0])
+    assert h["status"] == "200" and h["attempts"] == "2"
+    assert h["source_topic"] == topics.urls
+    parked = read_all(brokers, topics.delayed)
+    assert len(parked) == 1 and parked[0].key == b"park.test"
+    assert "kcrawl_due_at" in parked[0].headers
+    ra = [t for (_, _, t) in sites.requests("park.test", "/ra/")]
+    assert len(ra) == 2 and ra[1] - ra[0] >= 2.5, ra
+
+
+def test_resolve_trusted_redirect_to_private_blocked(brokers, topics, sites, tmp_path):
+    """--resolve targets are trusted by the address guard; a redirect from
+    such a site to a private address, and a private address given
+    directly, are refused as blocked_address."""
+    port = sites.port
+    direct = f"http://127.0.0.1:{port}/page/x"
+    redirect = f"http://trusted.test:{port}/redirect?to=http://127.0.0.1:{port}/page/y"
+    ok = f"http://trusted.test:{port}/page/ok"
+    publish(brokers, topics.urls, [ok, direct, redirect])
+    fx = start_fetcher(brokers, topics, tmp_path,
+                       "--resolve", f"trusted.test:{port}:127.0.0.1",
+                       "--host-rate", "100", "--robots=false")
+    pages = consume(brokers, topics.pages, 1, procs=[fx])
+    errors = by_url(consume(brokers, topics.errors, 2, procs=[fx]))
+    fx.stop()
+    assert [m.key.decode() for m in pages] == [ok]
+    assert {u: check_error(m)["code"] for u, m in errors.items()} == {
+        direct: "blocked_address", redirect: "blocked_address"}
+    assert not sites.requests(path_prefix="/page/y")
+
+
+def test_proxy_failure_names_proxy_without_credentials(brokers, topics, tmp_path):
+    """A proxy that cannot be reached ends the URL as proxy_failed, naming
+    the proxy without its credentials."""
+    url = "http://proxied.test/page/1"
+    publish(brokers, topics.urls, [url])
+    fx = start_fetcher(brokers, topics, tmp_path, "--proxy",
+                       "http://user:s3cret@127.0.0.1:9", "--retries", "0",
+                       "--robots=false")
+    errors = consume(brokers, topics.errors, 1, procs=[fx])
+    fx.stop()
+    assert len(errors) == 1
+    assert b"s3cret" not in errors[0].value
+    err = check_error(errors[0])
+    assert err["code"] == "proxy_failed"
+    assert err["proxy"] == "http://127.0.0.1:9"
+
+
+def test_sigkill_loses_nothing(brokers, topics, sites, tmp_path):
+    """Killed with SIGKILL mid-crawl, a restarted fetcher (same group)
+    fetches what was not committed: every URL gets a page."""
+    urls = [f"http://kill{i % 3}.test/page/{i}" for i in range(45)]
+    publish(brokers, topics.urls, urls)
+    group = "gk" + str(time.monotonic_ns())
+    args = ["--connect-to", sites.connect_to(), "--host-rate", "5", "--host-burst", "1"]
+    fx = start_fetcher(brokers, topics, tmp_path, *args, group=group)
+    wait_until(lambda: len(sites.requests(path_prefix="/page/")) >= 10, procs=[fx],
+               what="some pages fetched")
+    fx.kill()
+    fx2 = start_fetcher(brokers, topics, tmp_path, *args, group=group)
+    wait_until(lambda: len({p for (_, p, _) in sites.requests(path_prefix="/page/")}) == 45,
+               procs=[fx2], what="every URL fetched")
+    got = consume(brokers, topics.pages, 45, procs=[fx2])
+    fx2.stop()
+    assert {m.key.decode() for m in got} == set(urls)

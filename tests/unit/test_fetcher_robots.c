@@ -1,0 +1,227 @@
+/*
+ * test_fetcher_robots.c — RFC 9309 matching, as a table of cases: a
+ * robots.txt, the crawler's product token, a path, the expected answer.
+ * Most cases come from the RFC's examples and Google's robotstxt tests.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "robots.h"
+
+typedef struct rcase {
+        const char *name;
+        const char *txt;
+        const char *agent;
+        const char *path;
+        bool        allowed;
+} rcase_t;
+
+static const rcase_t cases[] = {
+        { "empty file allows", "", "kcrawl", "/a", true },
+        { "disallow all", "User-agent: *\nDisallow: /\n", "kcrawl", "/a",
+          false },
+        { "robots.txt always allowed", "User-agent: *\nDisallow: /\n",
+          "kcrawl", "/robots.txt", true },
+        { "empty disallow allows", "User-agent: *\nDisallow:\n", "kcrawl",
+          "/a", true },
+        { "prefix match", "User-agent: *\nDisallow: /private\n", "kcrawl",
+          "/private/x", false },
+        { "prefix no match", "User-agent: *\nDisallow: /private\n",
+          "kcrawl", "/public", true },
+        { "prefix is by bytes", "User-agent: *\nDisallow: /priv\n",
+          "kcrawl", "/private", false },
+        { "longest wins (allow)",
+          "User-agent: *\nDisallow: /a\nAllow: /a/b\n", "kcrawl", "/a/b/c",
+          true },
+        { "longest wins (disallow)",
+          "User-agent: *\nAllow: /a\nDisallow: /a/b\n", "kcrawl", "/a/b/c",
+          false },
+        { "allow wins a tie", "User-agent: *\nDisallow: /a\nAllow: /a\n",
+          "kcrawl", "/a", true },
+        { "allow wins a tie (order)",
+          "User-agent: *\nAllow: /a\nDisallow: /a\n", "kcrawl", "/a", true },
+        { "star in the middle", "User-agent: *\nDisallow: /*.php\n",
+          "kcrawl", "/dir/index.php?x=1", false },
+        { "star no match", "User-agent: *\nDisallow: /*.php\n", "kcrawl",
+          "/dir/index.html", true },
+        { "dollar anchors", "User-agent: *\nDisallow: /*.php$\n", "kcrawl",
+          "/index.php", false },
+        { "dollar anchors (more after)",
+          "User-agent: *\nDisallow: /*.php$\n", "kcrawl", "/index.php?x",
+          true },
+        { "exact root only", "User-agent: *\nDisallow: /$\n", "kcrawl", "/",
+          false },
+        { "exact root only (other)", "User-agent: *\nDisallow: /$\n",
+          "kcrawl", "/a", true },
+        { "specific group wins over star",
+          "User-agent: *\nDisallow: /\n\nUser-agent: kcrawl\nAllow: /\n",
+          "kcrawl", "/a", true },
+        { "group match is case-insensitive",
+          "User-agent: *\nAllow: /\n\nUser-agent: KCrawl\nDisallow: /x\n",
+          "kcrawl", "/x", false },
+        { "agent line with version",
+          "User-agent: kcrawl/2.1\nDisallow: /x\n", "kcrawl", "/x", false },
+        { "other agent's group ignored",
+          "User-agent: otherbot\nDisallow: /\n", "kcrawl", "/a", true },
+        { "specific group without rules allows all",
+          "User-agent: kcrawl\nAllow: /x\nUser-agent: *\nDisallow: /\n",
+          "kcrawl", "/a", true },
+        { "blank lines do not split agent lines (RFC 9309 grammar)",
+          "User-agent: kcrawl\n\nUser-agent: *\nDisallow: /\n", "kcrawl",
+          "/a", false },
+        { "consecutive agent lines share a group",
+          "User-agent: a\nUser-agent: kcrawl\nDisallow: /q\n", "kcrawl",
+          "/q", false },
+        { "groups of one agent are combined",
+          "User-agent: kcrawl\nDisallow: /a\n\nUser-agent: other\n"
+          "Disallow: /\n\nUser-agent: kcrawl\nDisallow: /b\n",
+          "kcrawl", "/b", false },
+        { "groups combined (other rule)",
+          "User-agent: kcrawl\nDisallow: /a\n\nUser-agent: other\n"
+          "Disallow: /c\n\nUser-agent: kcrawl\nDisallow: /b\n",
+          "kcrawl", "/c", true },
+        { "comments and blanks",
+          "# hello\nUser-agent: * # all\n\nDisallow: /x # no\n", "kcrawl",
+          "/x/1", false },
+        { "keys are case-insensitive", "USER-AGENT: *\nDISALLOW: /x\n",
+          "kcrawl", "/x", false },
+        { "CRLF lines", "User-agent: *\r\nDisallow: /x\r\n", "kcrawl", "/x",
+          false },
+        { "CR lines", "User-agent: *\rDisallow: /x\r", "kcrawl", "/x",
+          false },
+        { "encoded unreserved in path",
+          "User-agent: *\nDisallow: /~joe\n", "kcrawl", "/%7Ejoe/x", false },
+        { "encoded unreserved in pattern",
+          "User-agent: *\nDisallow: /%7ejoe\n", "kcrawl", "/~joe/x", false },
+        { "non-ASCII pattern vs encoded path",
+          "User-agent: *\nDisallow: /\xc3\xa4\n", "kcrawl", "/%C3%A4", false },
+        { "escape case normalised", "User-agent: *\nDisallow: /a%2fb\n",
+          "kcrawl", "/a%2Fb", false },
+        { "reserved escape stays distinct",
+          "User-agent: *\nDisallow: /a%2Fb\n", "kcrawl", "/a/b", true },
+        { "query matched", "User-agent: *\nDisallow: /*?sort=\n", "kcrawl",
+          "/list?sort=asc", false },
+        { "rules before any group ignored", "Disallow: /\n", "kcrawl", "/a",
+          true },
+        { "sitemap does not end a group",
+          "User-agent: *\nSitemap: http://x/s.xml\nDisallow: /x\n", "kcrawl",
+          "/x", false },
+        { "star matches empty", "User-agent: *\nDisallow: /a*b\n", "kcrawl",
+          "/ab", false },
+        { "double star", "User-agent: *\nDisallow: /**x$\n", "kcrawl",
+          "/aaxbx", false },
+};
+
+static void test_table(void **state)
+{
+        int failed = 0;
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                const rcase_t *c = &cases[i];
+                robots_t *r = robots_parse(c->txt, strlen(c->txt), c->agent);
+                bool got;
+
+                assert_non_null(r);
+                got = robots_allowed(r, c->path);
+                if (got != c->allowed) {
+                        print_error("case '%s': %s %s, want %s\n", c->name,
+                                    c->path, got ? "allowed" : "disallowed",
+                                    c->allowed ? "allowed" : "disallowed");
+                        failed++;
+                }
+                robots_destroy(r);
+        }
+        assert_int_equal(failed, 0);
+}
+
+static void test_crawl_delay(void **state)
+{
+        const char *txt = "User-agent: *\nCrawl-delay: 2.5\nDisallow: /x\n"
+                          "\nUser-agent: other\nCrawl-delay: 60\n";
+        robots_t *r = robots_parse(txt, strlen(txt), "kcrawl");
+
+        assert_non_null(r);
+        assert_true(robots_crawl_delay(r) > 2.4 && robots_crawl_delay(r) < 2.6);
+        robots_destroy(r);
+        txt = "User-agent: *\nCrawl-delay: soon\n";
+        r = robots_parse(txt, strlen(txt), "kcrawl");
+        assert_true(robots_crawl_delay(r) == 0);
+        robots_destroy(r);
+}
+
+static void test_agent_token(void **state)
+{
+        char buf[64];
+
+        assert_string_equal(robots_agent_token("kcrawl/0.1 (+https://x)", buf,
+                                               sizeof(buf)), "kcrawl");
+        assert_string_equal(robots_agent_token("My-Bot_2", buf, sizeof(buf)),
+                            "My-Bot_");
+        assert_string_equal(robots_agent_token("abcdef", buf, 4), "abc");
+}
+
+/* At least 500 KiB are parsed: a rule past 500 KiB of comments holds. */
+static void test_large_file(void **state)
+{
+        size_t pad = 500 * 1024, len;
+        const char *tail = "\nUser-agent: *\nDisallow: /deep\n";
+        char *txt = malloc(pad + 64);
+        robots_t *r;
+
+        assert_non_null(txt);
+        for (size_t i = 0; i < pad; i += 64) {
+                memset(txt + i, 'c', 64);
+                txt[i] = '#';
+                txt[i + 63] = '\n';
+        }
+        len = pad;
+        memcpy(txt + len, tail, strlen(tail));
+        len += strlen(tail);
+        r = robots_parse(txt, len, "kcrawl");
+        assert_non_null(r);
+        assert_false(robots_allowed(r, "/deep/1"));
+        assert_true(robots_allowed(r, "/other"));
+        robots_destroy(r);
+        free(txt);
+}
+
+/* Pathological patterns finish (no exponential backtracking). */
+static void test_many_stars(void **state)
+{
+        char txt[4096], path[2048];
+        robots_t *r;
+        size_t n = 0;
+
+        n += (size_t)snprintf(txt, sizeof(txt), "User-agent: *\nDisallow: /");
+        for (int i = 0; i < 500; i++)
+                txt[n++] = i % 2 ? 'a' : '*';
+        txt[n++] = 'b';
+        txt[n++] = '\n';
+        path[0] = '/';
+        memset(path + 1, 'a', sizeof(path) - 2);
+        path[sizeof(path) - 1] = '\0';
+        r = robots_parse(txt, n, "kcrawl");
+        assert_non_null(r);
+        assert_true(robots_allowed(r, path));
+        robots_destroy(r);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_table),
+                cmocka_unit_test(test_crawl_delay),
+                cmocka_unit_test(test_agent_token),
+                cmocka_unit_test(test_large_file),
+                cmocka_unit_test(test_many_stars),
+        };
+
+        return cmocka_run_group_tests_name("fetcher_robots", tests, NULL,
+                                           NULL);
+}
