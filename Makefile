@@ -130,3 +130,12 @@ man: $(BUILD)/fetcher $(BUILD)/cleaner
 		tools/gen-man.sh $$b $(BUILD) >man/$$b.1.tmp && \
 		mv man/$$b.1.tmp man/$$b.1 || exit 1; \
 	done
+
+# libFuzzer targets (tests/fuzz/): clang, -fsanitize=fuzzer,address,undefined,
+# linking the project's sources; replays tests/fuzz/regressions/, then fuzzes
+# each target for FUZZ_SECONDS from its seed corpus. CI: make fuzz FUZZ_SECONDS=10
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	@tools/deps.sh clang-14 libclang-rt-14-dev $(DEB_BUILD)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh

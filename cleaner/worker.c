@@ -230,9 +230,10 @@ static void worker_rules_refresh(worker_t *w)
                 return;
         rules_unref(w->rules);
         w->rules = rules_holder_get(w->rules_holder, &w->rules_gen);
-        LOGF(LOG_INFO, "rules in use", LOG_I("worker", w->index),
-             LOG_I("rules", rules_count(w->rules)),
-             LOG_I("generation", w->rules_gen));
+        if (w->rules || w->rules_gen > 1)
+                LOGF(LOG_INFO, "rules in use", LOG_I("worker", w->index),
+                     LOG_I("rules", rules_count(w->rules)),
+                     LOG_I("generation", w->rules_gen));
 }
 
 /* The producer's handle for a link topic, made on first use with the
@@ -460,7 +461,9 @@ static void txn_abort(worker_t *w, bool rewind)
                 rd_kafka_abort_transaction(w->producer, TXN_TIMEOUT_MS);
 
         if (error) {
-                LOGF(LOG_ERROR, "cannot abort the transaction",
+                LOGF(LOG_ERROR, rd_kafka_error_is_fatal(error) ?
+                     "fatal transaction error (fenced?): stopping" :
+                     "cannot abort the transaction",
                      LOG_I("worker", w->index),
                      LOG_S("err", rd_kafka_error_string(error)));
                 rd_kafka_error_destroy(error);
@@ -487,8 +490,8 @@ static int txn_commit(worker_t *w, bool rewind)
         rd_kafka_consumer_group_metadata_t *cgmd;
         rd_kafka_error_t *error = NULL;
 
-        if (!w->txn_open)
-                return 0;
+        if (!w->txn_open || w->fatal)
+                return w->fatal ? -1 : 0;
         if (w->txn_abort) {
                 txn_abort(w, rewind);
                 return -1;

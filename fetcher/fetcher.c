@@ -30,6 +30,7 @@
 #include "hosts.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 #include "netguard.h"
 #include "offsets.h"
 #include "proxies.h"
@@ -143,6 +144,21 @@ typedef struct tmeta {
         struct tmeta *next;
 } tmeta_t;
 
+/* The fetcher's Prometheus series (metrics.h), registered at start-up.
+ * Labels come from fixed sets: never a URL or a host. */
+enum { RQ_PAGE, RQ_ERROR, RQ_RETRY, RQ_N };
+enum { RB_ALLOWED, RB_DISALLOWED, RB_UNREACHABLE, RB_N };
+#define STATUS_CLASSES 6 /* 1xx..5xx, "none" (no HTTP answer) */
+
+typedef struct fmetrics {
+        mcounter_t *requests[RQ_N][STATUS_CLASSES];
+        mcounter_t *pages, *errors, *bytes, *retries, *backoffs, *blocked,
+                   *rate_waits, *rerouted, *parked, *robots[RB_N];
+        mgauge_t   *inflight, *queued, *hosts, *hosts_active, *paused;
+        mhist_t    *response;
+        uint64_t    waits_seen;
+} fmetrics_t;
+
 /* --resolve / --connect-to entries: the operator's own targets. */
 typedef struct override {
         char *host;  /* "" = any */
@@ -178,6 +194,8 @@ struct fetcher {
         bool              fatal;
         bool              draining;
         bool              closing;
+        fmetrics_t        m;
+        int               paused_parts;
         /* Totals, logged at the end and by --log-level debug. */
         uint64_t          n_consumed, n_pages, n_errors, n_rerouted,
                           n_parked, n_retries, n_robots;
@@ -186,6 +204,83 @@ struct fetcher {
 static void job_fail(fetcher_t *f, job_t *job, const char *code,
                      const char *message);
 static void job_park(fetcher_t *f, job_t *job, int64_t wait_ms);
+
+/* ---- metrics --------------------------------------------------------- */
+
+static void metrics_register(fmetrics_t *m)
+{
+        static const char *outcomes[RQ_N] = { "page", "error", "retry" };
+        static const char *classes[STATUS_CLASSES] = { "1xx", "2xx", "3xx",
+                                                       "4xx", "5xx", "none" };
+        static const char *robots[RB_N] = { "allowed", "disallowed",
+                                            "unreachable" };
+        char labels[64];
+
+        for (int o = 0; o < RQ_N; o++)
+                for (int c = 0; c < STATUS_CLASSES; c++) {
+                        snprintf(labels, sizeof(labels),
+                                 "outcome=\"%s\",status_class=\"%s\"",
+                                 outcomes[o], classes[c]);
+                        m->requests[o][c] = metrics_counter(
+                                "kcrawl_fetcher_requests_total", labels,
+                                "HTTP requests ended, by outcome (page, "
+                                "error, retry) and status class.");
+                }
+        for (int r = 0; r < RB_N; r++) {
+                snprintf(labels, sizeof(labels), "decision=\"%s\"", robots[r]);
+                m->robots[r] = metrics_counter(
+                        "kcrawl_fetcher_robots_decisions_total", labels,
+                        "URLs checked against robots.txt, by decision.");
+        }
+        m->pages = metrics_counter("kcrawl_fetcher_pages_total", NULL,
+                                   "Pages produced to the pages topic.");
+        m->errors = metrics_counter("kcrawl_fetcher_errors_total", NULL,
+                                    "URLs dead-lettered to the errors "
+                                    "topic.");
+        m->bytes = metrics_counter("kcrawl_fetcher_response_bytes_total",
+                                   NULL, "Response body bytes fetched, "
+                                   "decoded.");
+        m->retries = metrics_counter("kcrawl_fetcher_retries_total", NULL,
+                                     "Transfers retried after a transient "
+                                     "failure.");
+        m->backoffs = metrics_counter("kcrawl_fetcher_backoffs_total", NULL,
+                                      "429/503 answers that slowed a host "
+                                      "down.");
+        m->blocked = metrics_counter("kcrawl_fetcher_blocked_addresses_total",
+                                     NULL, "Connections refused by the "
+                                     "address guard.");
+        m->rate_waits = metrics_counter("kcrawl_fetcher_rate_limit_waits_total",
+                                        NULL, "Times a host with queued URLs "
+                                        "waited for a token or back-off.");
+        m->rerouted = metrics_counter("kcrawl_fetcher_rerouted_total", NULL,
+                                      "URL messages re-produced to the "
+                                      "partition of their host key.");
+        m->parked = metrics_counter("kcrawl_fetcher_parked_total", NULL,
+                                    "URLs parked on the delay topic.");
+        m->inflight = metrics_gauge("kcrawl_fetcher_inflight", NULL,
+                                    "Transfers in flight.");
+        m->queued = metrics_gauge("kcrawl_fetcher_queued_urls", NULL,
+                                  "URLs held in memory.");
+        m->hosts = metrics_gauge("kcrawl_fetcher_hosts", NULL,
+                                 "Hosts with state in memory.");
+        m->hosts_active = metrics_gauge("kcrawl_fetcher_hosts_active", NULL,
+                                        "Hosts with queued or running "
+                                        "requests.");
+        m->paused = metrics_gauge("kcrawl_fetcher_partitions_paused", NULL,
+                                  "Partitions paused (memory bound or "
+                                  "waiting for a parked URL).");
+        m->response = metrics_histogram("kcrawl_fetcher_response_seconds",
+                                        NULL, "Time of one HTTP request, "
+                                        "redirects included.",
+                                        metrics_latency_bounds,
+                                        metrics_latency_nbounds);
+}
+
+static int status_class(long status)
+{
+        return status >= 100 && status < 600 ? (int)(status / 100) - 1 :
+               STATUS_CLASSES - 1;
+}
 
 /* ---- jobs ------------------------------------------------------------ */
 
@@ -370,6 +465,7 @@ static void job_fail(fetcher_t *f, job_t *job, const char *code,
         }
         job_produced(f, job, OUT_ERROR);
         f->n_errors++;
+        mcounter_add(f->m.errors, 1);
         LOGF(LOG_DEBUG, "dead-lettered", LOG_S("code", code),
              LOG_S("url", job->um.url), LOG_S("why", message));
 }
@@ -721,6 +817,7 @@ static void job_produce_page(fetcher_t *f, job_t *job)
         }
         job_produced(f, job, OUT_PAGE);
         f->n_pages++;
+        mcounter_add(f->m.pages, 1);
         /* librdkafka copied the body. */
         free(job->body);
         job->body = NULL;
@@ -809,6 +906,7 @@ static void host_fail_all(fetcher_t *f, host_t *h, const char *code,
                 job_t *job = container_of(l, job_t, qlink);
 
                 job->host = NULL;
+                mcounter_add(f->m.robots[RB_UNREACHABLE], 1);
                 job_fail(f, job, code, why);
         }
 }
@@ -906,6 +1004,10 @@ static void robots_done(fetcher_t *f, job_t *job, CURLcode rc)
                                !(rc == CURLE_COULDNT_CONNECT ||
                                  rc == CURLE_PROXY ||
                                  rc == CURLE_COULDNT_RESOLVE_PROXY), now);
+        if (slow)
+                mcounter_add(f->m.backoffs, 1);
+        if (job->blocked)
+                mcounter_add(f->m.blocked, 1);
         h->hold = hs->state == RS_WAIT;
         job->host = NULL;
         host_end(f->hosts, h, true, slow, ra > 0 ? ra * 1000 : 0, now);
@@ -936,6 +1038,7 @@ static void url_done(fetcher_t *f, job_t *job, CURLcode rc)
         long status = 0;
         curl_off_t ra = 0;
         bool transient, slow;
+        int cls;
         char why[CURL_ERROR_SIZE + 64];
 
         curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -953,6 +1056,18 @@ static void url_done(fetcher_t *f, job_t *job, CURLcode rc)
                                       "proxy_failed") != 0, now);
         job->host = NULL;
         host_end(f->hosts, h, true, slow, ra > 0 ? ra * 1000 : 0, now);
+        {
+                curl_off_t us = 0;
+
+                curl_easy_getinfo(job->easy, CURLINFO_TOTAL_TIME_T, &us);
+                mhist_observe(f->m.response, (double)us / 1e6);
+                mcounter_add(f->m.bytes, job->body_len);
+                if (slow)
+                        mcounter_add(f->m.backoffs, 1);
+                if (job->blocked)
+                        mcounter_add(f->m.blocked, 1);
+        }
+        cls = rc == CURLE_OK ? status_class(status) : STATUS_CLASSES - 1;
 
         if (transient && job->attempts <= f->conf->retries &&
             !f->draining) {
@@ -969,6 +1084,8 @@ static void url_done(fetcher_t *f, job_t *job, CURLcode rc)
                 job->body = NULL;
                 job->body_len = job->body_cap = 0;
                 f->n_retries++;
+                mcounter_add(f->m.retries, 1);
+                mcounter_add(f->m.requests[RQ_RETRY][cls], 1);
                 LOGF(LOG_DEBUG, "retry", LOG_S("url", job->um.url),
                      LOG_I("status", status), LOG_I("curl", rc),
                      LOG_I("attempts", job->attempts),
@@ -983,9 +1100,11 @@ static void url_done(fetcher_t *f, job_t *job, CURLcode rc)
                 return;
         }
         if (rc == CURLE_OK) {
+                mcounter_add(f->m.requests[RQ_PAGE][cls], 1);
                 job_produce_page(f, job);
                 return;
         }
+        mcounter_add(f->m.requests[RQ_ERROR][cls], 1);
         snprintf(why, sizeof(why), "%s%s%s", curl_easy_strerror(rc),
                  job->errbuf[0] ? ": " : "", job->errbuf);
         if (job->too_large)
@@ -1072,10 +1191,13 @@ static void schedule(fetcher_t *f)
                                               sizeof(pbuf)))) {
                         job->host = NULL;
                         hosts_update(f->hosts, h, now);
+                        mcounter_add(f->m.robots[RB_DISALLOWED], 1);
                         job_fail(f, job, "robots_disallowed",
                                  "disallowed by the host's robots.txt");
                         continue;
                 }
+                if (f->conf->robots)
+                        mcounter_add(f->m.robots[RB_ALLOWED], 1);
                 job->proxy = proxies_pick(f->proxies, h->key, h->proxy, now);
                 h->proxy = job->proxy;
                 if (job_start(f, job, job->um.url)) {
@@ -1122,6 +1244,7 @@ static void job_park(fetcher_t *f, job_t *job, int64_t wait_ms)
         }
         job_produced(f, job, OUT_PARKED);
         f->n_parked++;
+        mcounter_add(f->m.parked, 1);
         LOGF(LOG_DEBUG, "parked", LOG_S("url", job->um.url),
              LOG_I("wait_ms", wait_ms));
 }
@@ -1263,6 +1386,7 @@ static void set_paused(fetcher_t *f, bool pause)
                 rd_kafka_resume_partitions(f->consumer, parts);
         LOGF(LOG_DEBUG, pause ? "paused" : "resumed",
              LOG_I("partitions", parts->cnt), LOG_I("held", f->held));
+        f->paused_parts = pause ? parts->cnt : 0;
         rd_kafka_topic_partition_list_destroy(parts);
         f->paused = pause;
 }
@@ -1350,6 +1474,7 @@ static bool reroute(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg)
         }
         job_produced(f, job, OUT_REROUTE);
         f->n_rerouted++;
+        mcounter_add(f->m.rerouted, 1);
         LOGF(LOG_DEBUG, "re-routed", LOG_S("url", job->um.url),
              LOG_I("from", job->partition), LOG_I("to", want));
         return true;
@@ -1512,6 +1637,24 @@ static void run_timers(fetcher_t *f)
         }
 }
 
+/* Levels and counts the loop keeps anyway, published once a turn. */
+static void metrics_update(fetcher_t *f)
+{
+        uint64_t waits = hosts_waits(f->hosts);
+        int dpaused = 0;
+
+        for (dpause_t *d = f->dpauses; d; d = d->next)
+                dpaused++;
+        mcounter_add(f->m.rate_waits, waits - f->m.waits_seen);
+        f->m.waits_seen = waits;
+        mgauge_set(f->m.inflight, (double)f->transfers);
+        mgauge_set(f->m.queued, (double)f->held);
+        mgauge_set(f->m.hosts, (double)hosts_count(f->hosts));
+        mgauge_set(f->m.hosts_active, (double)hosts_active(f->hosts));
+        mgauge_set(f->m.paused, (double)(f->paused_parts +
+                                         (f->paused ? 0 : dpaused)));
+}
+
 /* Empties a wake-up pipe. */
 static void drain_pipe(int fd)
 {
@@ -1560,6 +1703,7 @@ static void loop_once(fetcher_t *f, int max_ms)
         run_timers(f);
         schedule(f);
         hosts_evict(f->hosts, clock_mono_ms());
+        metrics_update(f);
         if (f->done)
                 return; /* more to serve before waiting */
         curl_multi_poll(f->multi, extra, f->draining ? 2 : 3,
@@ -1679,6 +1823,7 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                 goto fail;
         }
         srand48((long)clock_mono_ms() ^ (long)getpid());
+        metrics_register(&f->m);
 
         f->guard = netguard_new(conf->allow_private, &conf->allow_net,
                                 errstr, errstr_size);

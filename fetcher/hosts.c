@@ -17,6 +17,7 @@ struct hosts {
         host_t        *ring_head, *ring_tail;   /* ready to serve      */
         host_t        *idle_head, *idle_tail;   /* idle, oldest first  */
         theap_t        heap;                    /* waiting for a token */
+        uint64_t       waits;
 };
 
 /* ---- timer heap -------------------------------------------------------- */
@@ -354,6 +355,7 @@ void hosts_update(hosts_t *hs, host_t *h, int64_t now)
                 return;
         }
         h->where = W_HEAP;
+        hs->waits++;
 }
 
 void hosts_push(hosts_t *hs, host_t *h, hlink_t *item, bool front,
@@ -503,6 +505,11 @@ void hosts_evict(hosts_t *hs, int64_t now)
 size_t hosts_count(const hosts_t *hs)
 {
         return hs->count;
+}
+
+uint64_t hosts_waits(const hosts_t *hs)
+{
+        return hs->waits;
 }
 
 size_t hosts_active(const hosts_t *hs)

@@ -135,6 +135,8 @@ int64_t host_ready_at(const hosts_t *hs, const host_t *h, int64_t now);
 void hosts_evict(hosts_t *hs, int64_t now);
 
 size_t hosts_count(const hosts_t *hs);   /* hosts known     */
+uint64_t hosts_waits(const hosts_t *hs); /* times a host with work had to
+                                          * wait for a token or back-off */
 size_t hosts_active(const hosts_t *hs);  /* hosts not idle  */
 
 /* The applying rate of h in requests per second. */

@@ -61,8 +61,9 @@ kcat -P -q -b "$brokers" -t crawl.urls -K $'\t' \
         -X topic.partitioner=murmur2_random -l "$work/urls.txt"
 say "published $total URL messages to crawl.urls"
 
-# The site is on loopback, which the fetcher refuses by default.
-build/fetcher --brokers "$brokers" --allow-net 127.0.0.0/8 \
+# The site is on loopback, which the fetcher refuses by default, and one
+# host at the polite default of 1 request/s would make the demo slow.
+build/fetcher --brokers "$brokers" --allow-net 127.0.0.0/8 --host-rate 50 \
         2>"$work/fetcher.log" &
 pids+=($!)
 build/cleaner --brokers "$brokers" --workers 2 2>"$work/cleaner.log" &

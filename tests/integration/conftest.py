@@ -537,7 +537,8 @@ class Pipeline:
         t = self.topics
         pr = Proc("fetcher", ["--brokers", self.brokers, "--group", self.group + "-fetcher",
                               "--urls-topic", t.urls, "--pages-topic", t.pages,
-                              "--errors-topic", t.errors, "--allow-private", *extra],
+                              "--errors-topic", t.errors, "--delay-topic", t.delayed,
+                              "--allow-private", "--host-rate", "50", *extra],
                   self.log_dir)
         self.procs.append(pr)
         return pr

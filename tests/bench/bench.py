@@ -1,0 +1,1066 @@
+"""kcrawl benchmarks side by side (issue 7): run by tests/bench/run.sh.
+
+Everything runs on this machine and talks only to 127.0.0.1: a local nginx
+serves a deterministic corpus, a Kafka broker of our own (tools/kafka.sh) in
+a temporary directory joins the stages. Every figure is the median of
+several runs with the spread (min-max); ratios compare figures measured in
+the same run. The Markdown report goes to stdout and to docs/benchmarks.md
+(BENCH_OUT to change; BENCH_OUT=- for stdout only).
+
+Environment: BENCH_QUICK=1 (a smoke run: one run each, small counts),
+BENCH_RUNS, BENCH_CONCURRENCY (64), BENCH_DIR (work directory; default a
+new one under TMPDIR, removed at the end unless BENCH_KEEP=1),
+BENCH_BIN (where run.sh built curl_loop and xml_parse), KCRAWL_BUILD
+(fetcher and cleaner; default build/), KAFKA_BROKERS is ignored (the
+benchmark always starts its own broker: it measures the broker's CPU),
+KAFKA_PORT/KAFKA_CONTROLLER_PORT (passed to tools/kafka.sh; default free
+ports), BENCH_PROFILE=0 to skip the perf profiles.
+"""
+
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import corpus  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HERE = ROOT / "tests" / "bench"
+BUILD = pathlib.Path(os.environ.get("KCRAWL_BUILD", ROOT / "build"))
+BENCH_BIN = pathlib.Path(os.environ.get("BENCH_BIN", BUILD / "bench"))
+PYTHON = os.environ.get("PYTHON", "/usr/bin/python3")
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+RUNS = int(os.environ.get("BENCH_RUNS", "1" if QUICK else "3"))
+CONC = int(os.environ.get("BENCH_CONCURRENCY", "64"))
+PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
+CLK = os.sysconf("SC_CLK_TCK")
+
+# Sizes: a full run stays well under 15 minutes on 2 shared cores.
+VHOSTS = 50                                   # virtual hosts of the throughput runs
+FETCH_PAGES = 6000 if QUICK else 30000        # URLs per fetcher run
+WRK_SECONDS = 2 if QUICK else 5
+SCRAPY_PAGES = 400 if QUICK else 2000
+CLEAN_PAGES = 2000 if QUICK else 10000
+PARSE_SECONDS = 1.0 if QUICK else 3.0
+POLITE_HOSTS, POLITE_RATE = 20, 5
+POLITE_SECONDS = 5 if QUICK else 10
+LAT_RATE = 100                                # URLs/s published
+LAT_SECONDS = 5 if QUICK else 10
+DEADLINE = time.monotonic() + float(os.environ.get("BENCH_TIMEOUT", "1500"))
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+def check_deadline(what):
+    if time.monotonic() > DEADLINE:
+        raise BenchError(f"overall deadline passed before {what}")
+
+
+# ------------------------------------------------------------ processes --
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_seconds(pid):
+    """utime + stime of every thread of `pid`, in seconds (None if gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def peak_rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("FETCHER_") or k.startswith("CLEANER_") or k == "KAFKA_BROKERS")}
+    env.update(extra)
+    return env
+
+
+class Proc:
+    """A process we started; stopped by its own PID only."""
+
+    def __init__(self, bench, name, args, env=None):
+        self.name = name
+        self.log_path = bench.dir / f"{name}-{uuid.uuid4().hex[:6]}.log"
+        self._log = open(self.log_path, "wb")
+        self.p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log,
+                                  stderr=subprocess.STDOUT,
+                                  env=env if env is not None else clean_env())
+        self.pid = self.p.pid
+        bench.procs.append(self)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def check(self):
+        if not self.alive():
+            raise BenchError(f"{self.name} exited early ({self.p.returncode}); "
+                             f"log {self.log_path}:\n{self.tail()}")
+
+    def tail(self, n=15):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.p.poll() is None:
+            try:
+                self.p.send_signal(sig)
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log(f"{self.name} (pid {self.pid}) still running after {timeout} s: SIGKILL")
+                self.p.kill()
+                self.p.wait()
+        self._log.close()
+        return self.p.returncode
+
+
+def run_json(args, timeout, **kw):
+    """Runs a helper that prints one JSON object; returns it."""
+    r = subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+    if r.returncode != 0 or not r.stdout.strip():
+        raise BenchError(f"{' '.join(map(str, args[:3]))}... exited {r.returncode}: "
+                         f"{r.stderr.strip()[-800:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def spread(values):
+    """(median, min, max) of a non-empty list."""
+    v = [x for x in values if x is not None]
+    if not v:
+        return None
+    return statistics.median(v), min(v), max(v)
+
+
+def rfc3339_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+# ---------------------------------------------------------------- bench --
+
+class Bench:
+    def __init__(self):
+        base = os.environ.get("BENCH_DIR")
+        if base:
+            self.dir = pathlib.Path(base)
+            self.dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self.dir = pathlib.Path(tempfile.mkdtemp(prefix="kcrawl-bench.",
+                                                     dir=os.environ.get("TMPDIR", "/tmp")))
+        self.procs = []
+        self.nginx = None
+        self.kafka_dir = None
+        self.brokers = None
+        self.results = {}     # key -> list of values, or a dict
+        self.notes = []
+        self.profiles = {}
+        self.id = "b" + uuid.uuid4().hex[:8]
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.load_start = os.getloadavg()
+
+    # --- set-up -----------------------------------------------------------
+    def setup(self):
+        bindir = self.dir / "bin"
+        bindir.mkdir(exist_ok=True)
+        # Other engineers rebuild build/ while we run: freeze our copies.
+        for b in ("fetcher", "cleaner"):
+            src = BUILD / b
+            if not os.access(src, os.X_OK):
+                raise BenchError(f"{src} not built: run make first")
+            shutil.copy2(src, bindir / b)
+        for b in ("curl_loop", "xml_parse"):
+            if not os.access(BENCH_BIN / b, os.X_OK):
+                raise BenchError(f"{BENCH_BIN / b} not built: run tests/bench/run.sh")
+        self.fetcher = str(bindir / "fetcher")
+        self.cleaner = str(bindir / "cleaner")
+        self.curl_loop = str(BENCH_BIN / "curl_loop")
+        self.xml_parse = str(BENCH_BIN / "xml_parse")
+
+        log(f"work directory {self.dir}")
+        self.corpus = self.dir / "corpus"
+        self.manifest = corpus.generate(str(self.corpus))
+        os.chmod(self.dir, 0o755)
+        self.files = [m["name"] for m in self.manifest]
+        self.sizes = {m["name"]: m["bytes"] for m in self.manifest}
+        n_small = sum(1 for f in self.files if f.startswith("page-"))
+        avg_small = sum(self.sizes[f] for f in self.files if f.startswith("page-")) / n_small
+        self.corpus_desc = (f"{len(self.files)} pages (seed 20240601): {n_small} of "
+                            f"{avg_small / 1000:.1f} KB on average and "
+                            f"{len(self.files) - n_small} of ~300 KB; "
+                            f"{sum(self.sizes.values()) / 1e6:.1f} MB")
+        log(f"corpus: {self.corpus_desc}")
+        self.start_nginx()
+        self.start_kafka()
+
+    def start_nginx(self):
+        d = self.dir / "nginx"
+        d.mkdir(exist_ok=True)
+        self.port = free_port()
+        self.polite_log = d / "polite.log"
+        conf = d / "nginx.conf"
+        conf.write_text(f"""# Written by tests/bench/bench.py: the benchmark site, loopback only.
+worker_processes 2;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    types {{ text/html html; text/plain txt; }}
+    default_type application/octet-stream;
+    charset utf-8;
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 60;
+    keepalive_requests 1000000;
+    open_file_cache max=4000 inactive=120s;
+    # Requests to the politeness run's hosts are logged with their time.
+    map $host $polite {{ ~^polite 1; default 0; }}
+    log_format ts '$msec $host $request_uri $status';
+    server {{
+        listen 127.0.0.1:{self.port};
+        server_name _;
+        root {self.corpus};
+        access_log {self.polite_log} ts if=$polite;
+    }}
+}}
+""")
+        self.nginx = Proc(self, "nginx", ["nginx", "-c", str(conf), "-p", str(d) + "/"],
+                          env=os.environ.copy())
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                self.nginx.check()
+                if time.monotonic() > deadline:
+                    raise BenchError("nginx did not start")
+                time.sleep(0.1)
+        log(f"nginx pid {self.nginx.pid} on 127.0.0.1:{self.port}")
+
+    def start_kafka(self):
+        subprocess.run([str(ROOT / "tools/kafka.sh"), "fetch"], check=True, timeout=900)
+        self.kafka_dir = self.dir / "kafka"
+        r = subprocess.run([str(ROOT / "tools/kafka.sh"), "start", str(self.kafka_dir)],
+                           capture_output=True, text=True, timeout=180)
+        if r.returncode != 0:
+            raise BenchError(f"kafka start failed: {r.stderr[-1500:]}")
+        self.brokers = r.stdout.strip().splitlines()[-1]
+        self.kafka_pid = int((self.kafka_dir / "kafka.pid").read_text().strip())
+        self.admin = AdminClient({"bootstrap.servers": self.brokers})
+        self.wm = Consumer({"bootstrap.servers": self.brokers, "group.id": self.id + "-wm",
+                            "enable.auto.commit": False})
+        log(f"kafka pid {self.kafka_pid} on {self.brokers}")
+
+    def teardown(self):
+        for p in reversed(self.procs):
+            if p is not self.nginx:
+                p.stop(timeout=30)
+        if getattr(self, "wm", None) is not None:
+            try:
+                self.wm.close()
+            except Exception:  # noqa: BLE001 - best effort at exit
+                pass
+        self.wm = self.admin = None     # no client left to log the broker's exit
+        if self.kafka_dir is not None:
+            subprocess.run([str(ROOT / "tools/kafka.sh"), "stop", str(self.kafka_dir)],
+                           timeout=120)
+        if self.nginx is not None:
+            self.nginx.stop(signal.SIGQUIT, timeout=15)
+        if os.environ.get("BENCH_KEEP") != "1" and not os.environ.get("BENCH_DIR"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- Kafka helpers ----------------------------------------------------
+    def create_topics(self, names, partitions=4, config=None):
+        new = [NewTopic(n, num_partitions=partitions, replication_factor=1,
+                        config=(config or {}).get(n, {})) for n in names]
+        for n, fut in self.admin.create_topics(new, operation_timeout=30).items():
+            fut.result(timeout=60)
+        deadline = time.monotonic() + 60
+        while True:
+            md = self.admin.list_topics(timeout=10)
+            if all(n in md.topics and md.topics[n].error is None and
+                   len(md.topics[n].partitions) == partitions and
+                   all(p.leader >= 0 for p in md.topics[n].partitions.values())
+                   for n in names):
+                return
+            if time.monotonic() > deadline:
+                raise BenchError(f"topics {names} not ready")
+            time.sleep(0.1)
+
+    def delete_topics(self, names):
+        for n, fut in self.admin.delete_topics(list(names), operation_timeout=30).items():
+            try:
+                fut.result(timeout=60)
+            except Exception as e:  # noqa: BLE001 - a leftover topic is only disk
+                log(f"delete {n}: {e}")
+
+    def topics(self, tag):
+        p = f"{self.id}.{tag}"
+        t = {"urls": p + ".urls", "delayed": p + ".urls.delayed", "pages": p + ".pages",
+             "records": p + ".records", "errors": p + ".errors"}
+        big = {"max.message.bytes": str(16 * 1024 * 1024)}
+        self.create_topics(list(t.values()), config={t["pages"]: big})
+        return t
+
+    def count(self, topic, partitions=4):
+        """Messages on `topic` (the sum of its end offsets)."""
+        n = 0
+        for p in range(partitions):
+            for attempt in range(100):
+                try:
+                    lo, hi = self.wm.get_watermark_offsets(TopicPartition(topic, p),
+                                                           timeout=10, cached=False)
+                    break
+                except KafkaException:      # a new topic's leader not known yet
+                    if attempt == 99:
+                        raise
+                    time.sleep(0.1)
+            n += hi
+        return n
+
+    def publish_urls(self, topic, urls):
+        p = Producer({"bootstrap.servers": self.brokers, "partitioner": "murmur2_random",
+                      "linger.ms": 20, "enable.idempotence": True})
+        for u in urls:
+            host = u.split("/", 3)[2]
+            while True:
+                try:
+                    p.produce(topic, value=u.encode(), key=host.encode())
+                    break
+                except BufferError:
+                    p.poll(0.1)
+            p.poll(0)
+        if p.flush(60) != 0:
+            raise BenchError("URL messages not delivered")
+
+    def vhost_urls(self, n, hosts=VHOSTS, prefix="v", query=None):
+        out = []
+        for i in range(n):
+            name = self.files[i % len(self.files)]
+            u = f"http://{prefix}{i % hosts:03d}.bench.test/{name}"
+            if query is not None:
+                u += f"?{query}{i}"
+            out.append(u)
+        return out
+
+    def fetcher_args(self, t, group, extra):
+        return [self.fetcher, "--brokers", self.brokers, "--group", group,
+                "--urls-topic", t["urls"], "--pages-topic", t["pages"],
+                "--errors-topic", t["errors"], "--delay-topic", t["delayed"],
+                "--connect-to", f"::127.0.0.1:{self.port}", "--max-inflight", str(CONC),
+                "--log-level", "warn"] + extra
+
+    FAST = ["--host-rate", "100000", "--host-burst", "100000", "--host-concurrency", "64",
+            "--robots=false"]
+
+    def wait_count(self, topics, total, procs, timeout, on_first=None):
+        """Polls the end offsets of `topics` until they add up to `total`.
+        Returns (t_first, n_first, t_done) with t_first the first poll that
+        saw output, n_first what it saw; calls on_first() then."""
+        deadline = time.monotonic() + timeout
+        t_first = n_first = None
+        while True:
+            n = sum(self.count(t) for t in topics)
+            now = time.monotonic()
+            if n > 0 and t_first is None:
+                t_first, n_first = now, n
+                if on_first:
+                    on_first()
+            if n >= total:
+                return t_first, n_first, now
+            for p in procs:
+                p.check()
+            if now > deadline:
+                raise BenchError(f"only {n} of {total} on {topics} after {timeout} s")
+            time.sleep(0.1)
+
+    # --- 1. fetch ceiling ---------------------------------------------------
+    def stage_ceiling(self):
+        check_deadline("fetch ceiling")
+        log("1. fetch ceiling: wrk and the bare libcurl multi loop")
+        direct = self.dir / "urls-direct.txt"
+        direct.write_text("".join(f"http://127.0.0.1:{self.port}/{f}\n" for f in self.files))
+        vhost = self.dir / "urls-vhost.txt"
+        vhost.write_text("\n".join(self.vhost_urls(FETCH_PAGES)) + "\n")
+        lua = self.dir / "paths.lua"
+        lua.write_text("local paths = {" + ",".join(f'"/{f}"' for f in self.files) + "}\n"
+                       "local i = 0\nrequest = function()\n  i = i % #paths + 1\n"
+                       "  return wrk.format(\"GET\", paths[i])\nend\n")
+        wrk, bare1, bareh = [], [], []
+        for _ in range(RUNS):
+            r = subprocess.run(["wrk", "-t", "2", "-c", str(CONC), "-d", f"{WRK_SECONDS}s",
+                                "-s", str(lua), f"http://127.0.0.1:{self.port}/"],
+                               capture_output=True, text=True, timeout=WRK_SECONDS + 30)
+            m = re.search(r"Requests/sec:\s+([0-9.]+)", r.stdout)
+            if r.returncode != 0 or not m:
+                raise BenchError(f"wrk failed: {r.stdout}{r.stderr}")
+            wrk.append(float(m.group(1)))
+            j = run_json([self.curl_loop, "--urls", str(direct), "--concurrency", str(CONC),
+                          "--requests", str(FETCH_PAGES)], timeout=300)
+            bare1.append(j["pages_per_s"])
+            j = run_json([self.curl_loop, "--urls", str(vhost), "--concurrency", str(CONC),
+                          "--connect-to", f"::127.0.0.1:{self.port}"], timeout=300)
+            bareh.append(j["pages_per_s"])
+            self.bare_cpu_per_k = j["cpu_seconds"] / j["pages"] * 1000
+        self.results["wrk"] = wrk
+        self.results["bare_direct"] = bare1
+        self.results["bare_vhost"] = bareh
+        log(f"   wrk {spread(wrk)}, bare {spread(bare1)}, bare vhosts {spread(bareh)}")
+
+    # --- 2. fetcher ---------------------------------------------------------
+    def stage_fetcher(self):
+        check_deadline("fetcher")
+        log(f"2. fetcher: {FETCH_PAGES} URLs over {VHOSTS} virtual hosts, Kafka to Kafka")
+        urls = self.vhost_urls(FETCH_PAGES)
+        rates, cpus, rss, bcores, errors = [], [], [], [], []
+        for run in range(RUNS):
+            t = self.topics(f"f{run}")
+            self.publish_urls(t["urls"], urls)
+            prof = PROFILE and run == RUNS - 1
+            proc = Proc(self, "fetcher", self.fetcher_args(t, f"{self.id}-f{run}", self.FAST))
+            marks = {}
+
+            def first():
+                marks["f"] = cpu_seconds(proc.pid)
+                marks["b"] = cpu_seconds(self.kafka_pid)
+                if prof:
+                    marks["perf"] = self.perf_start(proc.pid, "fetcher")
+            t_first, n_first, t_done = self.wait_count([t["pages"], t["errors"]], FETCH_PAGES,
+                                                       [proc], timeout=600, on_first=first)
+            fcpu, bcpu, hwm = cpu_seconds(proc.pid), cpu_seconds(self.kafka_pid), peak_rss_kb(proc.pid)
+            if prof:
+                self.perf_stop(marks.get("perf"), "fetcher")
+            proc.stop()
+            n = FETCH_PAGES - n_first
+            secs = max(t_done - t_first, 1e-3)
+            rates.append(n / secs)
+            cpus.append((fcpu - marks["f"]) / n * 1000 if n else None)
+            bcores.append((bcpu - marks["b"]) / secs)
+            rss.append(hwm / 1024 if hwm else None)
+            errors.append(self.count(t["errors"]))
+            self.delete_topics(t.values())
+            log(f"   run {run + 1}: {rates[-1]:.0f} pages/s, {cpus[-1]:.2f} CPU s/1000, "
+                f"peak RSS {rss[-1]:.0f} MB, broker {bcores[-1]:.2f} cores, {errors[-1]} errors")
+        self.results.update(fetch_rate=rates, fetch_cpu=cpus, fetch_rss=rss,
+                            fetch_broker=bcores, fetch_errors=errors)
+
+    # --- 3. Scrapy ----------------------------------------------------------
+    def stage_scrapy(self):
+        check_deadline("scrapy")
+        log(f"3. Scrapy: {SCRAPY_PAGES} pages at concurrency {CONC}")
+        f = self.dir / "urls-scrapy.txt"
+        f.write_text("".join(f"http://127.0.0.1:{self.port}/{self.files[i % len(self.files)]}\n"
+                             for i in range(SCRAPY_PAGES)))
+        ext, raw = [], []
+        for _ in range(RUNS):
+            for extract, out in ((True, ext), (False, raw)):
+                args = [PYTHON, str(HERE / "scrapy_bench.py"), "--urls", str(f),
+                        "--concurrency", str(CONC)] + (["--extract"] if extract else [])
+                out.append(run_json(args, timeout=600)["pages_per_s"])
+        self.results.update(scrapy_extract=ext, scrapy_fetch=raw)
+        log(f"   scrapy extract {spread(ext)}, fetch only {spread(raw)}")
+
+    # --- 4. cleaner and the parsers -------------------------------------------
+    def load_pages(self, topic, n, source_topic):
+        p = Producer({"bootstrap.servers": self.brokers, "linger.ms": 50,
+                      "compression.type": "lz4", "message.max.bytes": 16 * 1024 * 1024,
+                      "batch.size": 1000000, "queue.buffering.max.kbytes": 1048576})
+        bodies = {}
+        total = 0
+        for i in range(n):
+            name = self.files[i % len(self.files)]
+            body = bodies.get(name)
+            if body is None:
+                body = bodies[name] = (self.corpus / name).read_bytes()
+            url = f"http://v{i % VHOSTS:03d}.bench.test/{name}"
+            headers = [("url", url), ("final_url", url), ("status", "200"),
+                       ("content_type", "text/html; charset=utf-8"),
+                       ("fetched_at", rfc3339_now()), ("elapsed_ms", "2"),
+                       ("attempts", "1"), ("source_topic", source_topic)]
+            while True:
+                try:
+                    p.produce(topic, value=body, key=url.encode(), headers=headers)
+                    break
+                except BufferError:
+                    p.poll(0.1)
+            total += len(body)
+            p.poll(0)
+        if p.flush(120) != 0:
+            raise BenchError("pages not delivered")
+        return total
+
+    def stage_cleaner(self):
+        check_deadline("cleaner")
+        log(f"4. cleaner: {CLEAN_PAGES} pages, --workers 1 and 2")
+        t = self.topics("c")
+        nbytes = self.load_pages(t["pages"], CLEAN_PAGES, t["urls"])
+        avg = nbytes / CLEAN_PAGES
+        for workers in (1, 2):
+            rates, per_core, mbs, bcores, ccores, errors = [], [], [], [], [], []
+            for run in range(RUNS):
+                rec, err = f"{t['records']}.w{workers}r{run}", f"{t['errors']}.w{workers}r{run}"
+                self.create_topics([rec, err])
+                prof = PROFILE and run == RUNS - 1 and workers == 1
+                proc = Proc(self, "cleaner", [
+                    self.cleaner, "--brokers", self.brokers,
+                    "--group", f"{self.id}-c{workers}-{run}", "--urls-topic", t["urls"],
+                    "--pages-topic", t["pages"], "--records-topic", rec, "--errors-topic", err,
+                    "--workers", str(workers), "--log-level", "warn"])
+                marks = {}
+
+                def first():
+                    marks["c"] = cpu_seconds(proc.pid)
+                    marks["b"] = cpu_seconds(self.kafka_pid)
+                    if prof:
+                        marks["perf"] = self.perf_start(proc.pid, "cleaner")
+                t_first, n_first, t_done = self.wait_count([rec, err], CLEAN_PAGES, [proc],
+                                                           timeout=600, on_first=first)
+                ccpu, bcpu = cpu_seconds(proc.pid), cpu_seconds(self.kafka_pid)
+                if prof:
+                    self.perf_stop(marks.get("perf"), "cleaner")
+                proc.stop()
+                n = CLEAN_PAGES - n_first
+                secs = max(t_done - t_first, 1e-3)
+                used = ccpu - marks["c"]
+                rates.append(n / secs)
+                per_core.append(n / used if used > 0 else None)
+                mbs.append(n * avg / 1e6 / used if used > 0 else None)
+                ccores.append(used / secs)
+                bcores.append((bcpu - marks["b"]) / secs)
+                errors.append(self.count(err))
+                self.delete_topics([rec, err])
+                log(f"   workers {workers} run {run + 1}: {rates[-1]:.0f} pages/s, "
+                    f"{per_core[-1]:.0f} pages per CPU s, cleaner {ccores[-1]:.2f} cores, "
+                    f"broker {bcores[-1]:.2f} cores, {errors[-1]} errors")
+            self.results[f"clean{workers}"] = dict(rate=rates, per_core=per_core, mbs=mbs,
+                                                   cores=ccores, broker=bcores, errors=errors)
+        self.delete_topics(t.values())
+
+    def stage_parsers(self):
+        check_deadline("parsers")
+        # The same pages for every parser: every fifth page and two big ones,
+        # in the corpus's proportions.
+        files = [str(self.corpus / f) for f in self.files if f.startswith("page-")][::5]
+        files += [str(self.corpus / f) for f in self.files if f.startswith("big-")][:2]
+        log(f"4b. parsers on {len(files)} pages, {PARSE_SECONDS} CPU s each")
+        modes = [("libxml2_sax", [self.xml_parse, "--mode", "sax"]),
+                 ("libxml2_dom", [self.xml_parse, "--mode", "dom"]),
+                 ("libxml2_xpath", [self.xml_parse, "--mode", "xpath"]),
+                 ("lxml", [PYTHON, str(HERE / "pyparse.py"), "--mode", "lxml"]),
+                 ("lxml_urljoin", [PYTHON, str(HERE / "pyparse.py"), "--mode", "lxml-urljoin"]),
+                 ("bs4", [PYTHON, str(HERE / "pyparse.py"), "--mode", "bs4"]),
+                 ("bs4_lxml", [PYTHON, str(HERE / "pyparse.py"), "--mode", "bs4-lxml"])]
+        avg = sum(os.path.getsize(f) for f in files) / len(files)
+        self.parse_avg_bytes = avg
+        for key, args in modes:
+            v = [run_json(args + ["--seconds", str(PARSE_SECONDS)] + files, timeout=300)
+                 ["pages_per_s"] for _ in range(RUNS)]
+            self.results["parse_" + key] = v
+            log(f"   {key}: {spread(v)}")
+
+    # --- 5. politeness --------------------------------------------------------
+    def stage_politeness(self):
+        check_deadline("politeness")
+        per_host = POLITE_RATE * POLITE_SECONDS
+        log(f"5. politeness: {POLITE_HOSTS} hosts x {per_host} URLs at --host-rate "
+            f"{POLITE_RATE}")
+        help_text = subprocess.run([self.fetcher, "--help"], capture_output=True,
+                                   text=True).stdout
+        if "--host-rate" not in help_text:
+            self.notes.append("politeness: not available (the fetcher has no --host-rate)")
+            return
+        maxes, means = [], []
+        for run in range(RUNS):
+            t = self.topics(f"p{run}")
+            prefix = f"polite{run}-"
+            urls = []
+            for i in range(per_host):
+                for h in range(POLITE_HOSTS):
+                    urls.append(f"http://{prefix}{h:02d}.bench.test/"
+                                f"{self.files[(i * POLITE_HOSTS + h) % len(self.files)]}")
+            offset = self.polite_log.stat().st_size if self.polite_log.exists() else 0
+            self.publish_urls(t["urls"], urls)
+            proc = Proc(self, "fetcher", self.fetcher_args(
+                t, f"{self.id}-p{run}", ["--host-rate", str(POLITE_RATE), "--host-burst", "1"]))
+            self.wait_count([t["pages"], t["errors"]], len(urls), [proc],
+                            timeout=POLITE_SECONDS * 4 + 60)
+            proc.stop()
+            self.delete_topics(t.values())
+            times = {}
+            with open(self.polite_log) as f:
+                f.seek(offset)
+                for line in f:
+                    parts = line.split()
+                    if len(parts) >= 2 and parts[1].startswith(prefix):
+                        times.setdefault(parts[1], []).append(float(parts[0]))
+            if len(times) != POLITE_HOSTS:
+                raise BenchError(f"politeness: requests seen for {len(times)} hosts")
+            run_max, run_means = 0, []
+            for ts in times.values():
+                ts.sort()
+                j = 0
+                for i in range(len(ts)):       # the most requests in any [t, t+1 s)
+                    while ts[i] - ts[j] >= 1.0:
+                        j += 1
+                    run_max = max(run_max, i - j + 1)
+                if len(ts) > 1:
+                    run_means.append((len(ts) - 1) / (ts[-1] - ts[0]))
+            maxes.append(run_max)
+            means.append(max(run_means))
+            log(f"   run {run + 1}: max {run_max} requests in a 1-s window, "
+                f"highest mean rate {means[-1]:.2f}/s")
+        self.results.update(polite_max=maxes, polite_mean=means)
+
+    # --- 6. end-to-end latency ---------------------------------------------------
+    def stage_latency(self):
+        check_deadline("latency")
+        log(f"6. end to end: {LAT_RATE} URLs/s for {LAT_SECONDS} s, fetcher + cleaner x2")
+        t = self.topics("l")
+        fetch = Proc(self, "fetcher", self.fetcher_args(t, f"{self.id}-lf", self.FAST))
+        clean = Proc(self, "cleaner", [self.cleaner, "--brokers", self.brokers,
+                                       "--group", f"{self.id}-lc", "--urls-topic", t["urls"],
+                                       "--pages-topic", t["pages"], "--records-topic", t["records"],
+                                       "--errors-topic", t["errors"], "--workers", "2",
+                                       "--log-level", "warn"])
+        prod = Producer({"bootstrap.servers": self.brokers, "partitioner": "murmur2_random",
+                         "linger.ms": 0, "enable.idempotence": True})
+        cons = Consumer({"bootstrap.servers": self.brokers, "group.id": self.id + "-lat",
+                         "enable.auto.commit": False, "auto.offset.reset": "latest",
+                         "fetch.wait.max.ms": 10, "enable.partition.eof": False})
+        cons.assign([TopicPartition(t["records"], p, 0) for p in range(4)])
+        p50s, p99s, lost = [], [], []
+        try:
+            # Warm-up: one URL per host, until its record arrives (joins done).
+            warm = self.vhost_urls(VHOSTS, query="warm")
+            self.exchange(prod, cons, t, warm, rate=None, timeout=120, procs=[fetch, clean])
+            for run in range(RUNS):
+                urls = self.vhost_urls(LAT_RATE * LAT_SECONDS, query=f"r{run}-")
+                lat = self.exchange(prod, cons, t, urls, rate=LAT_RATE,
+                                    timeout=LAT_SECONDS + 60, procs=[fetch, clean])
+                lat.sort()
+                p50s.append(lat[len(lat) // 2] * 1000)
+                p99s.append(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000)
+                lost.append(len(urls) - len(lat))
+                log(f"   run {run + 1}: p50 {p50s[-1]:.0f} ms, p99 {p99s[-1]:.0f} ms, "
+                    f"{lost[-1]} without a record")
+        finally:
+            cons.close()
+            fetch.stop()
+            clean.stop()
+            self.delete_topics(t.values())
+        self.results.update(lat_p50=p50s, lat_p99=p99s, lat_lost=lost)
+
+    def exchange(self, prod, cons, t, urls, rate, timeout, procs):
+        """Publishes `urls` (at `rate` per second, or at once) and reads
+        records until each has one; returns the latencies (seconds) from
+        produce to the record's arrival at our consumer."""
+        sent = {}
+        lat = []
+        start = time.monotonic()
+        deadline = start + timeout
+        i = 0
+        while len(lat) < len(urls):
+            now = time.monotonic()
+            while i < len(urls) and (rate is None or now >= start + i / rate):
+                u = urls[i]
+                sent[u] = time.monotonic()
+                prod.produce(t["urls"], value=u.encode(), key=u.split("/", 3)[2].encode())
+                i += 1
+            prod.poll(0)
+            m = cons.poll(0.005)
+            if m is not None and not m.error():
+                key = (m.key() or b"").decode("utf-8", "replace")
+                t0 = sent.pop(key, None)
+                if t0 is None:
+                    try:
+                        t0 = sent.pop(json.loads(m.value()).get("url"), None)
+                    except ValueError:
+                        t0 = None
+                if t0 is not None:
+                    lat.append(time.monotonic() - t0)
+            if now > deadline:
+                break
+            if int(now * 4) != int((now - 0.005) * 4):
+                for p in procs:
+                    p.check()
+        prod.flush(10)
+        return lat
+
+    # --- profiles -------------------------------------------------------------
+    def perf_start(self, pid, name):
+        if not shutil.which("perf"):
+            self.profiles[name] = "perf not installed"
+            return None
+        out = self.dir / f"perf-{name}.data"
+        p = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(pid), "-o", str(out)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return p, out
+
+    def perf_stop(self, handle, name):
+        if handle is None:
+            return
+        p, out = handle
+        p.send_signal(signal.SIGINT)
+        try:
+            _, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            self.profiles[name] = "perf did not stop"
+            return
+        rows = []
+        for sort, limit, top in (("dso", "2", 8), ("dso,sym", "1.5", 14)):
+            r = subprocess.run(["perf", "report", "-i", str(out), "--no-children", "--stdio",
+                                "--sort", sort, "-g", "none", "--percent-limit", limit],
+                               capture_output=True, text=True, timeout=120)
+            lines = [re.sub(r"(\s+-)+\s*$", "", ln.strip()) for ln in r.stdout.splitlines()
+                     if ln.strip() and not ln.startswith("#") and "%" in ln]
+            if lines:
+                rows += [f"by {sort.replace('dso', 'library').replace(',sym', ' and symbol')}:"]
+                rows += ["  " + ln for ln in lines[:top]]
+        self.profiles[name] = rows if rows else (f"perf not supported: {err.decode()[-300:]}"
+                                                 if err else "perf: no samples")
+
+    # --- the report -------------------------------------------------------------
+    def versions(self):
+        def cmd(args, pattern=None):
+            try:
+                r = subprocess.run(args, capture_output=True, text=True, timeout=30)
+                s = (r.stdout + r.stderr).strip()
+            except (OSError, subprocess.TimeoutExpired):
+                return "?"
+            if pattern:
+                m = re.search(pattern, s)
+                return m.group(1) if m else "?"
+            return s.splitlines()[0] if s else "?"
+
+        def pymod(mod):
+            return cmd([PYTHON, "-c", f"import {mod}; print({mod}.__version__)"])
+
+        def pkgc(p):
+            return cmd(["pkg-config", "--modversion", p])
+
+        commit = cmd(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+        dirty = cmd(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"])
+        return {
+            "kcrawl": cmd([self.fetcher, "--version"]) + f" (commit {commit}"
+                      + (", with uncommitted changes" if dirty not in ("", "?") else "") + ")",
+            "libcurl": pkgc("libcurl"), "librdkafka": pkgc("rdkafka"),
+            "libxml2": pkgc("libxml-2.0"), "Apache Kafka": "4.1.1 (KRaft, one node, tools/kafka.sh)",
+            "Java": cmd(["java", "-version"], r'version "([^"]+)"'),
+            "nginx": cmd(["nginx", "-v"], r"nginx/(\S+)"),
+            "wrk": cmd(["wrk", "--version"], r"wrk (\S+)"),
+            "Python": cmd([PYTHON, "--version"], r"Python (\S+)"),
+            "lxml": pymod("lxml"), "BeautifulSoup": pymod("bs4"),
+            "Scrapy": pymod("scrapy") + " (Debian python3-scrapy)",
+            "Twisted": pymod("twisted"),
+        }
+
+    def machine(self):
+        model = "?"
+        try:
+            for line in open("/proc/cpuinfo"):
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        mem = "?"
+        try:
+            for line in open("/proc/meminfo"):
+                if line.startswith("MemTotal"):
+                    mem = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+        except OSError:
+            pass
+        deb = "?"
+        try:
+            deb = "Debian " + open("/etc/debian_version").read().strip()
+        except OSError:
+            pass
+        return f"{os.cpu_count()} cores ({model}), {mem} RAM, {deb}, Linux {platform.release()}"
+
+    def report(self):
+        R = self.results
+
+        def fmt(v, unit="", digits=0):
+            s = spread(v) if isinstance(v, list) else None
+            if s is None:
+                return "n/a", ""
+            med, lo, hi = s
+            f = f"{{:,.{digits}f}}"
+            sp = "" if len(v) == 1 else f"{f.format(lo)}–{f.format(hi)}"
+            return f.format(med) + (f" {unit}" if unit else ""), sp
+
+        def med(key, sub=None):
+            v = R.get(key)
+            if sub is not None and isinstance(v, dict):
+                v = v.get(sub)
+            s = spread(v) if isinstance(v, list) else None
+            return s[0] if s else None
+
+        def ratio(a, b, digits=2):
+            if a is None or b is None or b == 0:
+                return "n/a"
+            return f"{a / b:.{digits}f}×"
+
+        rows = []
+
+        def row(num, what, key, unit="", digits=0, rat="", target="", sub=None):
+            v = R.get(key)
+            if sub is not None:
+                v = v.get(sub) if isinstance(v, dict) else None
+            val, sp = fmt(v, unit, digits)
+            rows.append(f"| {num} | {what} | {val} | {sp} | {rat} | {target} |")
+
+        bare_v, bare_d = med("bare_vhost"), med("bare_direct")
+        fr = med("fetch_rate")
+        row("1", f"wrk, keep-alive, {CONC} connections (req/s)", "wrk",
+            rat=ratio(med("wrk"), bare_d) + " of bare loop")
+        row("1", f"bare libcurl multi loop, 1 host, {CONC} in flight (pages/s)", "bare_direct")
+        row("1", f"bare libcurl multi loop, the fetcher's {VHOSTS} virtual hosts (pages/s)",
+            "bare_vhost", rat=ratio(bare_v, bare_d) + " of 1 host")
+        row("2", f"fetcher, Kafka → HTTP → Kafka, {VHOSTS} virtual hosts (pages/s)", "fetch_rate",
+            rat=f"{ratio(fr, bare_v)} of bare loop (same URLs); {ratio(fr, bare_d)} of 1-host loop",
+            target="≥ 0.5× bare loop")
+        row("2", "fetcher CPU per 1,000 pages (s)", "fetch_cpu", digits=3,
+            rat=f"bare loop {self.bare_cpu_per_k:.3f} s" if hasattr(self, "bare_cpu_per_k") else "")
+        row("2", "fetcher peak resident memory (MB)", "fetch_rss", digits=1)
+        row("2", "broker CPU during the fetcher run (cores)", "fetch_broker", digits=2)
+        se, sf = med("scrapy_extract"), med("scrapy_fetch")
+        row("3", "Scrapy, fetch + title/links (pages/s)", "scrapy_extract",
+            rat=f"fetcher is {ratio(fr, se, 1)} Scrapy")
+        row("3", "Scrapy, fetch only (pages/s)", "scrapy_fetch",
+            rat=f"fetcher is {ratio(fr, sf, 1)} Scrapy")
+        lx, lxu = med("parse_lxml"), med("parse_lxml_urljoin")
+        c1, c2 = med("clean1", "rate"), med("clean2", "rate")
+        pc1 = med("clean1", "per_core")
+        row("4", "cleaner --workers 1, Kafka → records (pages/s)", "clean1", sub="rate",
+            rat=f"{ratio(c1, lx)} lxml")
+        row("4", "cleaner --workers 1, pages per CPU second (per core)", "clean1", sub="per_core",
+            rat=f"{ratio(pc1, lx)} lxml; {ratio(pc1, med('parse_libxml2_dom'))} libxml2 DOM",
+            target="≥ 1× lxml per core")
+        row("4", "cleaner --workers 1, MB/s per core", "clean1", sub="mbs", digits=1)
+        row("4", "cleaner --workers 1, its CPU (cores)", "clean1", sub="cores", digits=2)
+        row("4", "broker CPU during --workers 1 (cores)", "clean1", sub="broker", digits=2)
+        row("4", "cleaner --workers 2, Kafka → records (pages/s)", "clean2", sub="rate",
+            rat=f"scaling {ratio(c2, c1)} of --workers 1")
+        row("4", "cleaner --workers 2, pages per CPU second (per core)", "clean2", sub="per_core",
+            rat=f"{ratio(med('clean2', 'per_core'), lx)} lxml")
+        row("4", "cleaner --workers 2, MB/s per core", "clean2", sub="mbs", digits=1)
+        row("4", "cleaner --workers 2, its CPU (cores)", "clean2", sub="cores", digits=2)
+        row("4", "broker CPU during --workers 2 (cores)", "clean2", sub="broker", digits=2)
+        row("4", "libxml2 SAX parse, no tree (pages per CPU s)", "parse_libxml2_sax",
+            rat=f"{ratio(med('parse_libxml2_sax'), lx)} lxml")
+        row("4", "libxml2 DOM parse (pages per CPU s)", "parse_libxml2_dom",
+            rat=f"{ratio(med('parse_libxml2_dom'), lx)} lxml")
+        row("4", "libxml2 DOM + XPath title/links (pages per CPU s)", "parse_libxml2_xpath",
+            rat=f"{ratio(med('parse_libxml2_xpath'), lx)} lxml")
+        row("4", "lxml parse + links (pages per CPU s)", "parse_lxml", rat="1.00×")
+        row("4", "lxml parse + links resolved with urljoin (pages per CPU s)",
+            "parse_lxml_urljoin", rat=f"{ratio(lxu, lx)} lxml")
+        row("4", "BeautifulSoup (html.parser), comparable extraction (pages per CPU s)", "parse_bs4",
+            rat=f"{ratio(med('parse_bs4'), lx)} lxml; cleaner is {ratio(pc1, med('parse_bs4'), 1)}")
+        row("4", "BeautifulSoup (lxml parser), comparable extraction (pages per CPU s)",
+            "parse_bs4_lxml", rat=f"{ratio(med('parse_bs4_lxml'), lx)} lxml")
+        if R.get("polite_max"):
+            row("5", f"politeness: most requests to one host in any 1-s window "
+                f"({POLITE_HOSTS} hosts, --host-rate {POLITE_RATE}, --host-burst 1, "
+                f"{POLITE_SECONDS} s)", "polite_max",
+                rat=f"{ratio(med('polite_max'), POLITE_RATE)} of the rate",
+                target=f"≤ {POLITE_RATE} + burst 1")
+            row("5", "politeness: highest mean request rate of one host (req/s)", "polite_mean",
+                digits=2, rat=f"{ratio(med('polite_mean'), POLITE_RATE)} of the limit",
+                target=f"≤ {POLITE_RATE}")
+        else:
+            rows.append(f"| 5 | politeness | not available | | | |")
+        row("6", f"end to end URL → record, p50 at {LAT_RATE} URLs/s (ms)", "lat_p50")
+        row("6", f"end to end URL → record, p99 at {LAT_RATE} URLs/s (ms)", "lat_p99")
+
+        v = self.versions()
+        load_end = os.getloadavg()
+        out = []
+        w = out.append
+        w("# Benchmarks\n")
+        w("Generated by `make bench` (tests/bench/run.sh) — do not edit by hand; "
+          "run it again to refresh.\n")
+        w(f"- Date: {self.started.strftime('%Y-%m-%d %H:%M UTC')}"
+          f"{' — BENCH_QUICK=1 smoke run' if QUICK else ''}")
+        w(f"- Machine: {self.machine()}")
+        w(f"- Load average at start {self.load_start[0]:.2f}, at end {load_end[0]:.2f}: "
+          "the machine was shared with other work, so absolute figures are noisy; "
+          "ratios measured in the same run are what to compare.")
+        w("- Versions: " + "; ".join(f"{k} {val}" for k, val in v.items()))
+        w(f"- Corpus: {self.corpus_desc}; served by nginx on 127.0.0.1 "
+          "(sendfile, keep-alive).")
+        w(f"- Settings: concurrency {CONC} everywhere (wrk connections, bare loop and "
+          f"fetcher `--max-inflight`, Scrapy CONCURRENT_REQUESTS); {RUNS} run(s) per figure: "
+          "the value is the median, the spread is min–max; fetcher runs of "
+          f"{FETCH_PAGES} URLs, Scrapy runs of {SCRAPY_PAGES}, cleaner runs of {CLEAN_PAGES} "
+          f"pages, parser runs of {PARSE_SECONDS:g} CPU s.\n")
+        w("| # | figure | median | spread | ratio | target |")
+        w("|---|---|---:|---:|---|---|")
+        out.extend(rows)
+        w("")
+        if self.notes:
+            w("Notes from this run:\n")
+            for n in self.notes:
+                w(f"- {n}")
+            w("")
+        w("## How each figure is measured\n")
+        w(METHOD.format(conc=CONC, vhosts=VHOSTS, prate=POLITE_RATE, phosts=POLITE_HOSTS,
+                        lrate=LAT_RATE))
+        if self.profiles:
+            w("## Where the time goes (perf, one run each)\n")
+            for name, prof in self.profiles.items():
+                w(f"{name} (self time, all threads):\n")
+                w("```")
+                if isinstance(prof, list):
+                    out.extend(prof)
+                else:
+                    w(prof)
+                w("```\n")
+        return "\n".join(out) + "\n"
+
+
+METHOD = """\
+1. **Fetch ceiling.** `wrk -t 2 -c {conc}` cycles through every corpus path
+   for a few seconds (keep-alive). `tests/bench/curl_loop.c` is a bare libcurl
+   multi loop (one thread, `curl_multi_poll`, {conc} transfers in flight,
+   connections reused, bodies kept in memory then dropped), built with the
+   project's flags; it runs once against `127.0.0.1` directly and once on the
+   exact URL list the fetcher gets ({vhosts} virtual hosts through
+   `CURLOPT_CONNECT_TO`, as the fetcher's `--connect-to`).
+2. **Fetcher.** The URLs are published first (keyed by host, murmur2); then
+   `fetcher --max-inflight {conc} --host-rate 100000 --host-burst 100000
+   --host-concurrency 64 --robots=false --connect-to ::127.0.0.1:PORT` starts
+   with a new group. Pages/s is counted from the first page on the pages topic
+   to the last (end offsets polled every 100 ms), so start-up and group join are
+   left out; CPU (user + system, all threads, from /proc) over the same
+   window; peak resident memory is VmHWM.
+3. **Scrapy** fetches the same pages from `127.0.0.1` with
+   CONCURRENT_REQUESTS = CONCURRENT_REQUESTS_PER_DOMAIN = {conc}, no robots,
+   no delay, no AutoThrottle, no cookies; with extraction each response yields
+   its title and every link resolved (`response.css`, `response.urljoin`).
+4. **Cleaner.** The pages are loaded once into a 4-partition pages topic
+   (lz4, the fetcher's headers); each run is a new group and a new records
+   topic, `cleaner --workers 1` or `2`, counted from the first record to the
+   last. "Per core" divides by the cleaner's own CPU seconds (all its
+   threads, librdkafka's included), so it compares with the single-threaded
+   parsers below, which run in memory on the same pages (every fifth page and
+   two big ones) for a fixed CPU time: `tests/bench/xml_parse.c` (libxml2
+   2.9 HTML parser: SAX with no tree, DOM, DOM + XPath for title and links),
+   `tests/bench/pyparse.py` (lxml parse + links; the same with every link
+   resolved by `urljoin`; BeautifulSoup doing what the cleaner extracts:
+   title, description, canonical, lang, headings, links, images, text).
+   The broker shares the two cores: its CPU over the same window is reported.
+5. **Politeness.** {phosts} hosts, each given enough URLs for the run, and
+   `fetcher --host-rate {prate} --host-burst 1` (robots.txt on; its request
+   counts). nginx logs each request's time (`$msec`) and host; for every host
+   the most requests in any sliding 1-second window and the mean rate from
+   its first request to its last. A token bucket of rate r and burst b allows
+   at most r + b requests in a 1-s window.
+6. **End to end.** Fetcher (as in 2) and `cleaner --workers 2` run
+   together; after a warm-up (one URL per host) URLs are published at
+   {lrate} per second and each latency runs from the URL's produce call to
+   its record's arrival at a consumer of the records topic.
+"""
+
+
+def main():
+    bench = Bench()
+    stop = {"sig": None}
+
+    def on_signal(signum, frame):
+        stop["sig"] = signum
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    rc = 0
+    text = None
+    try:
+        bench.setup()
+        stages = [bench.stage_ceiling, bench.stage_fetcher, bench.stage_scrapy,
+                  bench.stage_cleaner, bench.stage_parsers, bench.stage_politeness,
+                  bench.stage_latency]
+        only = os.environ.get("BENCH_ONLY")
+        for st in stages:
+            if only and st.__name__.replace("stage_", "") not in only.split(","):
+                continue
+            try:
+                st()
+            except BenchError as e:
+                rc = 1
+                msg = f"{st.__name__.replace('stage_', '')} failed: {e}"
+                log(msg)
+                bench.notes.append(msg.splitlines()[0])
+        text = bench.report()
+    except KeyboardInterrupt:
+        log("interrupted")
+        rc = 130
+    except BenchError as e:
+        log(str(e))
+        rc = 1
+    finally:
+        bench.teardown()
+    if text is not None:
+        sys.stdout.write(text)
+        out = os.environ.get("BENCH_OUT", str(ROOT / "docs" / "benchmarks.md"))
+        if out != "-":
+            tmp = out + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.replace(tmp, out)
+            log(f"wrote {out}")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""Hostile messages: garbage on every input topic, on a real broker.
+
+The fetcher reads the URL topic and the delay topic; the cleaner reads the
+pages topic. Each gets empty values, non-UTF-8, JSON of the wrong types,
+1 MB URLs, URLs with spaces and control bytes, unknown schemes; the pages
+topic also gets pages missing their required headers, bad header values,
+an over-size page, and pages whose headers lie about their charset.
+
+Every bad message ends on the errors topic with the original bytes (input,
+or input_base64, cut at 64 KiB with input_truncated) and where it came from
+(topic, partition, offset); the pages that are merely odd end as valid
+UTF-8 records. Nothing crashes (both processes exit 0 on SIGTERM), and the
+counts are exact: one outcome per message, no more.
+"""
+
+import json
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from conftest import check_error, check_record, error_input, publish, read_all
+
+BIG_URL = "http://big.hostile.test/" + "a" * (1000 * 1000)
+
+# (name, value bytes, the codes accepted). Keys are arbitrary.
+URL_GARBAGE = [
+    ("empty", b"", {"invalid_message", "invalid_url"}),
+    ("blank", b"  \r\n\t ", {"invalid_message", "invalid_url"}),
+    ("non-utf8", b"http://caf\xe9.hostile.test/", {"invalid_message", "invalid_url"}),
+    ("non-utf8-json", b'{"url":"http://a.hostile.test/\xff"}', {"invalid_message"}),
+    ("json-url-number", b'{"url": 5}', {"invalid_message"}),
+    ("json-no-url", b'{"depth": 1}', {"invalid_message"}),
+    ("json-depth-string", b'{"url":"http://a.hostile.test/","depth":"x"}', {"invalid_message"}),
+    ("json-depth-negative", b'{"url":"http://a.hostile.test/","depth":-3}', {"invalid_message"}),
+    ("json-id-number", b'{"url":"http://a.hostile.test/","id":7}', {"invalid_message"}),
+    ("json-array", b'["http://a.hostile.test/"]', {"invalid_message", "invalid_url"}),
+    ("json-truncated", b'{"url":"http://a.hostile.test/"', {"invalid_message", "invalid_url"}),
+    ("json-null", b"null", {"invalid_message", "invalid_url"}),
+    ("nul-bytes", b"\x00\x00\x00", {"invalid_message", "invalid_url"}),
+    ("1mb-url", BIG_URL.encode(), {"invalid_message", "invalid_url"}),
+    ("space-in-host", b"http://exa mple.hostile.test/", {"invalid_url"}),
+    ("control-in-host", b"http://a\x01b.hostile.test/", {"invalid_url"}),
+    ("nul-in-host", b"http://a\x00b.hostile.test/", {"invalid_url", "invalid_message"}),
+    ("two-lines", b"http://a.hostile.test/\nhttp://b.hostile.test/", {"invalid_message", "invalid_url"}),
+    ("ftp", b"ftp://a.hostile.test/x", {"unsupported_scheme"}),
+    ("gopher", b"gopher://a.hostile.test/", {"unsupported_scheme"}),
+    ("javascript", b"javascript:alert(1)", {"unsupported_scheme"}),
+    ("mailto", b"mailto:a@hostile.test", {"unsupported_scheme"}),
+    ("file-json", b'{"url":"file:///etc/passwd"}', {"unsupported_scheme"}),
+    ("no-scheme", b"a.hostile.test/x", {"invalid_url"}),
+    ("bad-port", b"http://a.hostile.test:99999/", {"invalid_url"}),
+]
+
+# Headers of a good page; cases drop or replace some.
+def good_headers(url):
+    return {"url": url, "final_url": url, "status": "200",
+            "content_type": "text/html; charset=utf-8",
+            "fetched_at": "2024-05-01T10:00:00.000Z", "source_topic": "x.urls"}
+
+
+PAGE_BODY = b"<html><head><title>T</title></head><body><p>hi</p></body></html>"
+
+# (name, headers (dict, list of tuples or None), body, outcome) where the
+# outcome is a set of error codes, or "record".
+def page_cases(max_body):
+    u = "http://p.hostile.test/"
+    h = good_headers
+    drop = lambda *ks: {k: v for k, v in h(u).items() if k not in ks}  # noqa: E731
+    return [
+        ("no-headers-empty", None, b"", {"missing_header"}),
+        ("no-headers", None, PAGE_BODY, {"missing_header"}),
+        ("no-url", drop("url"), PAGE_BODY, {"missing_header"}),
+        ("no-status", drop("status"), PAGE_BODY, {"missing_header"}),
+        ("no-fetched-at", drop("fetched_at"), PAGE_BODY, {"missing_header"}),
+        ("status-text", {**h(u), "status": "abc"}, PAGE_BODY, {"missing_header", "invalid_message"}),
+        ("status-negative", {**h(u), "status": "-1"}, PAGE_BODY, {"invalid_message"}),
+        ("status-huge", {**h(u), "status": "99999999999999999999"}, PAGE_BODY,
+         {"invalid_message", "missing_header"}),
+        ("url-non-utf8", [("url", b"http://p.hostile.test/\xff"), ("status", b"200"),
+                          ("fetched_at", b"2024-05-01T10:00:00.000Z")], PAGE_BODY,
+         {"invalid_message"}),
+        ("too-large", h(u + "big"), b"<p>" + b"x" * (max_body + 10), {"too_large"}),
+        # Odd but valid: records, always UTF-8.
+        ("empty-body", h(u + "empty"), b"", "record"),
+        ("binary-body", h(u + "bin"), bytes(range(256)) * 64, "record"),
+        ("charset-lie-utf8", h(u + "lie8"),
+         "<title>caf\u00e9 na\u00efve</title><p>\u00e0 la</p>".encode("latin-1"), "record"),
+        ("charset-lie-latin1", {**h(u + "lie1"), "content_type": "text/html; charset=iso-8859-1"},
+         "<title>\u65e5\u672c</title>".encode("utf-8"), "record"),
+        ("charset-unknown", {**h(u + "unk"), "content_type": "text/html; charset=x-no-such"},
+         b"<title>\xff\xfe</title>", "record"),
+        ("charset-utf16-lie", {**h(u + "u16"), "content_type": "text/html; charset=utf-16"},
+         b"<title>odd length</title>!", "record"),
+        ("meta-not-json", {**h(u + "meta"), "meta": "{not json", "depth": "x", "id": "i"},
+         PAGE_BODY, "record"),
+    ]
+
+
+def topic_size(brokers, topic):
+    """Messages in `topic` (high - low watermark over its partitions)."""
+    c = Consumer({"bootstrap.servers": brokers, "group.id": "kcrawl-test-size"})
+    try:
+        md = c.list_topics(topic, timeout=10)
+        total = 0
+        for p in md.topics[topic].partitions:
+            lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            total += hi - lo
+        return total
+    finally:
+        c.close()
+
+
+def produce_raw(brokers, topic, items):
+    """items: (key, value, headers) -> list of (partition, offset), in order."""
+    p = Producer({"bootstrap.servers": brokers, "enable.idempotence": True,
+                  "message.max.bytes": 16 * 1024 * 1024})
+    out = [None] * len(items)
+    fails = []
+    for i, (key, value, headers) in enumerate(items):
+        def cb(err, msg, i=i):
+            if err:
+                fails.append(err)
+            else:
+                out[i] = (msg.partition(), msg.offset())
+        if isinstance(headers, dict):
+            headers = [(k, v.encode()) for k, v in headers.items()]
+        p.produce(topic, value=value, key=key, headers=headers, on_delivery=cb,
+                  partition=i % 4)
+        p.poll(0)
+    assert p.flush(30) == 0 and not fails, f"produce to {topic} failed: {fails}"
+    return out
+
+
+def test_hostile_messages(brokers, topics, pipeline):
+    max_body = 1024 * 1024
+    pcases = page_cases(max_body)
+    urls_pos = produce_raw(brokers, topics.urls,
+                           [(b"garbage", v, None) for _, v, _ in URL_GARBAGE])
+    # The delay topic: garbage without a due time is taken at once.
+    delayed = URL_GARBAGE[:4]
+    delayed_pos = produce_raw(brokers, topics.delayed,
+                              [(b"garbage", v, None) for _, v, _ in delayed])
+    pages_pos = produce_raw(brokers, topics.pages,
+                            [(b"http://p.hostile.test/", body, hdrs)
+                             for _, hdrs, body, _ in pcases])
+    # One good URL so the run proves the fetcher still works afterwards.
+    fetcher = pipeline.fetcher("--delay-topic", topics.delayed, "--retries", "0")
+    cleaner = pipeline.cleaner("--max-body", str(max_body), "--workers", "2")
+
+    n_url_err = len(URL_GARBAGE) + len(delayed)
+    n_page_err = sum(1 for c in pcases if c[3] != "record")
+    n_records = sum(1 for c in pcases if c[3] == "record")
+    deadline = time.monotonic() + 90
+    while True:
+        errors = read_all(brokers, topics.errors)
+        records = read_all(brokers, topics.records)
+        if len(errors) + len(records) >= n_url_err + n_page_err + n_records:
+            break
+        fetcher.assert_running()
+        cleaner.assert_running()
+        assert time.monotonic() < deadline, (
+            f"{len(errors)} errors of {n_url_err + n_page_err}, {len(records)} records of "
+            f"{n_records} after 90 s")
+        time.sleep(0.5)
+    pipeline.stop_all()   # both must exit 0: nothing crashed
+
+    errors = [(m, check_error(m)) for m in read_all(brokers, topics.errors)]
+    records = [check_record(m) for m in read_all(brokers, topics.records)]
+    n_pages = topic_size(brokers, topics.pages)
+    by_src = {}
+    for m, e in errors:
+        key = (e.get("topic"), e.get("partition"), e.get("offset"))
+        assert key not in by_src, f"two errors for {key}: {by_src.get(key)} and {e}"
+        by_src[key] = e
+    lines = []
+
+    def expect_error(name, topic, pos, value, codes, stage):
+        e = by_src.get((topic, pos[0], pos[1]))
+        assert e is not None, f"{name}: no error for {topic}[{pos[0]}]@{pos[1]}"
+        assert e["stage"] == stage, f"{name}: {e}"
+        assert e["code"] in codes, f"{name}: code {e['code']!r}, want {codes}: {e}"
+        got = error_input(e)
+        if len(value) > 64 * 1024:
+            assert e.get("input_truncated") is True, f"{name}: not marked truncated"
+            assert value.startswith(got) and len(got) <= 64 * 1024, f"{name}: input not a prefix"
+        else:
+            assert got == value, f"{name}: input {got[:80]!r} != {value[:80]!r}"
+            if value:
+                try:
+                    value.decode("utf-8")
+                    assert "input" in e, f"{name}: UTF-8 input not as `input`"
+                except UnicodeDecodeError:
+                    assert "input_base64" in e, f"{name}: non-UTF-8 input not base64"
+        lines.append(f"{stage}:{topic.rsplit('.', 1)[-1]:8} {name:22} -> {e['code']}")
+
+    for (name, value, codes), pos in zip(URL_GARBAGE, urls_pos):
+        expect_error(name, topics.urls, pos, value, codes, "fetcher")
+    for (name, value, codes), pos in zip(delayed, delayed_pos):
+        expect_error("delayed-" + name, topics.delayed, pos, value, codes, "fetcher")
+    want_rec = set()
+    for (name, hdrs, body, outcome), pos in zip(pcases, pages_pos):
+        if outcome == "record":
+            want_rec.add(hdrs["url"])
+            assert (topics.pages, pos[0], pos[1]) not in by_src, \
+                f"{name}: dead-lettered {by_src[(topics.pages, pos[0], pos[1])]}"
+            lines.append(f"cleaner:pages    {name:22} -> record")
+        else:
+            expect_error(name, topics.pages, pos, body, outcome, "cleaner")
+
+    assert len(errors) == n_url_err + n_page_err, f"{len(errors)} errors, want {n_url_err + n_page_err}"
+    assert sorted(r["url"] for r in records) == sorted(want_rec), \
+        f"records {[json.dumps(r)[:300] for r in records if r['url'] not in want_rec]}"
+    assert n_pages == len(pcases), \
+        f"{n_pages - len(pcases)} pages produced by the fetcher from garbage"
+    print(f"\nhostile messages: {len(URL_GARBAGE)} on urls, {len(delayed)} on the delay topic, "
+          f"{len(pcases)} on pages -> {len(errors)} errors, {len(records)} records")
+    print("\n".join("  " + x for x in lines))
