@@ -65,8 +65,11 @@ int deadletter_json(const deadletter_t *dl, char **out, size_t *out_len)
                 GEN_STR(g, "proxy");
                 GEN_STR(g, dl->proxy);
         }
-        if (dl->input) {
-                const unsigned char *in = dl->input;
+        /* An input with a place (topic) is always shown, an empty one as
+         * "" (a null or empty Kafka value). */
+        if (dl->input || dl->topic) {
+                const unsigned char *in = dl->input ? dl->input :
+                        (const unsigned char *)"";
                 size_t valid = utf8_valid_prefix(in, in_len);
 
                 /* A cut may split the last character: that is still text. */

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -394,15 +395,16 @@ static int proc_stat_field(int field, unsigned long long *out)
         return end == p || errno ? -1 : 0;
 }
 
+/* getrusage() rather than /proc/self/stat: microseconds, not clock ticks,
+ * so a short-lived or idle process still shows what it used. */
 double metrics_process_cpu_seconds(void)
 {
-        unsigned long long utime, stime;
-        long hz = sysconf(_SC_CLK_TCK);
+        struct rusage ru;
 
-        if (hz <= 0 || proc_stat_field(14, &utime) ||
-            proc_stat_field(15, &stime))
+        if (getrusage(RUSAGE_SELF, &ru))
                 return -1;
-        return (double)(utime + stime) / (double)hz;
+        return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 double metrics_process_resident_bytes(void)

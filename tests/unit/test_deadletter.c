@@ -112,12 +112,25 @@ static void test_cut(void **state)
         free(big);
 }
 
+static void test_empty_input(void **state)
+{
+        deadletter_t dl = { .stage = "fetcher", .code = "invalid_message",
+                            .message = "empty message", .topic = "t",
+                            .partition = 0, .offset = 7 };
+        yajl_val v = build(&dl);
+
+        assert_non_null(str(v, "input"));
+        assert_string_equal(str(v, "input"), "");
+        yajl_tree_free(v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fields),
                 cmocka_unit_test(test_binary_input),
                 cmocka_unit_test(test_cut),
+                cmocka_unit_test(test_empty_input),
         };
 
         return cmocka_run_group_tests_name("deadletter", tests, NULL, NULL);
