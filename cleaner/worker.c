@@ -645,8 +645,14 @@ static void *worker_main(void *arg)
                         txn_commit(w, true);
         }
         if (w->eos) {
+                char why[512];
+
                 if (!w->fatal)
                         txn_commit(w, false);
+                /* Fenced: a newer producer took our transactional.id. */
+                if (rd_kafka_fatal_error(w->producer, why, sizeof(why)))
+                        LOGF(LOG_ERROR, "fatal producer error: stopping",
+                             LOG_I("worker", w->index), LOG_S("err", why));
                 rd_kafka_consumer_close(w->consumer);
                 goto out;
         }
