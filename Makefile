@@ -24,7 +24,7 @@ TEST_PKGS = cmocka
 DEB_BUILD = build-essential pkg-config librdkafka-dev libcurl4-openssl-dev \
             libyajl-dev libxml2-dev libidn2-dev libpsl-dev libssl-dev \
             libmicrohttpd-dev
-DEB_TEST  = libcmocka-dev python3 python3-pytest python3-jsonschema python3-yaml \
+DEB_TEST  = libcmocka-dev valgrind python3 python3-pytest python3-jsonschema python3-yaml \
             python3-confluent-kafka kcat maven default-jre-headless \
             docker-compose
 
@@ -139,3 +139,11 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@tools/deps.sh clang-14 libclang-rt-14-dev $(DEB_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+# Benchmarks side by side (issue 7): fetcher and cleaner against a bare
+# libcurl loop, wrk, Scrapy, lxml, BeautifulSoup and libxml2, on a local
+# nginx and a broker of its own. Not part of `make test`; writes
+# docs/benchmarks.md. BENCH_QUICK=1 for a smoke run.
+.PHONY: bench
+bench: all
+	PYTHON=$(PYTHON) KCRAWL_BUILD=$(CURDIR)/$(BUILD) tests/bench/run.sh

@@ -404,6 +404,16 @@ oom:
         return -1;
 }
 
+/* Errors quote names and expressions from the file, which may hold any
+ * character: keep the message on one line (it is a log line and an exit
+ * message). */
+static void one_line(char *s)
+{
+        for (; s && *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        *s = ' ';
+}
+
 rules_t *rules_parse(const char *json, size_t len, const char *what,
                      char *errstr, size_t errstr_size)
 {
@@ -489,6 +499,7 @@ rules_t *rules_parse(const char *json, size_t len, const char *what,
         free(text);
         return r;
 fail:
+        one_line(errstr);
         if (probe)
                 xmlFreeDoc(probe);
         if (root)

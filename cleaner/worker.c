@@ -21,6 +21,7 @@
 #include "offsets.h"
 #include "rules.h"
 #include "signals.h"
+#include "utf8.h"
 #include "worker.h"
 
 #define POLL_MS         100
@@ -374,6 +375,28 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         id = kafka_header_dup(msg, "id");
         meta = kafka_header_dup(msg, "meta");
         page.depth = header_long(msg, "depth", 1000000, &has_depth);
+        {
+                /* Header values are UTF-8 text by contract: a record must
+                 * not carry a silently repaired URL that no longer names
+                 * the page. */
+                const char *names[] = { "url", "fetched_at", "final_url",
+                                        "content_type", "source_topic", "id",
+                                        "meta" };
+                const char *vals[] = { url, fetched_at, final_url, ctype,
+                                       source_topic, id, meta };
+
+                for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+                        size_t n = vals[i] ? strlen(vals[i]) : 0;
+
+                        if (utf8_valid_prefix((const unsigned char *)vals[i],
+                                              n) == n)
+                                continue;
+                        snprintf(why, sizeof(why),
+                                 "the %s header is not UTF-8", names[i]);
+                        dead_letter(w, msg, url, "invalid_message", why, p);
+                        goto out;
+                }
+        }
         page.url = url;
         page.final_url = final_url;
         page.content_type = ctype;

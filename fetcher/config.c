@@ -97,6 +97,10 @@ const opt_def_t fetcher_options[] = {
         { "max-host-queued", OPT_INT, F(max_host_queued), "1000", 1,
           10000000, NULL, "URLs queued in memory per host; more are parked "
           "on the delay topic.", false },
+        { "seen-max", OPT_INT, F(seen_max), "1000000", 0, 100000000, NULL,
+          "Fetched URLs remembered (the latest half to all of them) so that "
+          "a followed link already fetched is dropped; 0 = fetch every "
+          "followed link.", false },
         { "proxy", OPT_LIST, F(proxy), NULL, 0, 0, NULL,
           "Proxy URL (http://user:pass@host:port, socks5h://...); "
           "repeatable: a pool, sticky per host.", true },

@@ -49,6 +49,7 @@ typedef struct fetcher_config {
         char      *delay_topic;
         long       park_after;          /* seconds                     */
         long       max_host_queued;
+        long       seen_max;            /* fetched URLs remembered     */
         strlist_t  proxy;
         char      *proxy_file;
         char      *ca_file;

@@ -35,6 +35,7 @@
 #include "offsets.h"
 #include "proxies.h"
 #include "robots.h"
+#include "seen.h"
 #include "signals.h"
 #include "url.h"
 #include "urlmsg.h"
@@ -49,6 +50,7 @@
 #define HDR_DUE_AT       "kcrawl_due_at"  /* delay topic: epoch ms        */
 #define HDR_ATTEMPTS     "kcrawl_attempts"
 #define HDR_SOURCE       "kcrawl_source_topic"
+#define HDR_FOLLOWED     "followed_from"   /* the cleaner's followed links */
 
 #define container_of(p, type, member) \
         ((type *)(void *)((char *)(p) - offsetof(type, member)))
@@ -96,6 +98,7 @@ typedef struct job {
         size_t      key_len;
         void       *input;          /* the message's value, for errors */
         size_t      input_len;
+        char       *followed_from;  /* a followed link: the page's URL */
         urlmsg_t    um;
         host_t     *host;           /* while queued or in transfer       */
         CURL       *easy;
@@ -153,8 +156,10 @@ enum { RB_ALLOWED, RB_DISALLOWED, RB_UNREACHABLE, RB_N };
 typedef struct fmetrics {
         mcounter_t *requests[RQ_N][STATUS_CLASSES];
         mcounter_t *pages, *errors, *bytes, *retries, *backoffs, *blocked,
-                   *rate_waits, *rerouted, *parked, *robots[RB_N];
-        mgauge_t   *inflight, *queued, *hosts, *hosts_active, *paused;
+                   *rate_waits, *rerouted, *parked, *links_dropped,
+                   *robots[RB_N];
+        mgauge_t   *inflight, *queued, *hosts, *hosts_active, *paused,
+                   *seen;
         mhist_t    *response;
         uint64_t    waits_seen;
 } fmetrics_t;
@@ -177,6 +182,7 @@ struct fetcher {
         offsets_t        *offsets;
         hosts_t          *hosts;
         proxies_t        *proxies;
+        seen_t           *seen;       /* fetched URLs (NULL: off) */
         theap_t           timers;
         struct curl_slist *resolve, *connect_to;
         override_t       *trusted;
@@ -198,7 +204,7 @@ struct fetcher {
         int               paused_parts;
         /* Totals, logged at the end and by --log-level debug. */
         uint64_t          n_consumed, n_pages, n_errors, n_rerouted,
-                          n_parked, n_retries, n_robots;
+                          n_parked, n_retries, n_robots, n_dropped;
 };
 
 static void job_fail(fetcher_t *f, job_t *job, const char *code,
@@ -257,6 +263,12 @@ static void metrics_register(fmetrics_t *m)
                                       "partition of their host key.");
         m->parked = metrics_counter("kcrawl_fetcher_parked_total", NULL,
                                     "URLs parked on the delay topic.");
+        m->links_dropped = metrics_counter(
+                "kcrawl_fetcher_links_dropped_total", NULL,
+                "Followed links dropped: their URL was fetched already.");
+        m->seen = metrics_gauge("kcrawl_fetcher_seen_urls", NULL,
+                                "Fetched URLs remembered for dropping "
+                                "followed links.");
         m->inflight = metrics_gauge("kcrawl_fetcher_inflight", NULL,
                                     "Transfers in flight.");
         m->queued = metrics_gauge("kcrawl_fetcher_queued_urls", NULL,
@@ -294,6 +306,7 @@ static void job_free(job_t *job)
         free(job->source_topic);
         free(job->key);
         free(job->input);
+        free(job->followed_from);
         free(job->body);
         free(job);
 }
@@ -796,6 +809,10 @@ static void job_produce_page(fetcher_t *f, job_t *job)
         }
         add_header(h, "id", job->um.id);
         add_header(h, "meta", job->um.meta);
+        /* Fetched: a followed link to either URL is dropped from now on. */
+        seen_add(f->seen, job->um.url);
+        if (final_url && strcmp(final_url, job->um.url))
+                seen_add(f->seen, final_url);
         url_destroy(u);
 
         err = produce_to(f, f->conf->pages_topic, RD_KAFKA_PARTITION_UA,
@@ -1218,7 +1235,7 @@ static void schedule(fetcher_t *f)
 static void job_park(fetcher_t *f, job_t *job, int64_t wait_ms)
 {
         const char *topic = f->conf->delay_topic;
-        rd_kafka_headers_t *h = rd_kafka_headers_new(3);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(4);
         char due_s[24], attempts_s[16];
         struct timeval tv;
         int32_t part = host_partition(f, topic, job->um.host_key);
@@ -1232,6 +1249,7 @@ static void job_park(fetcher_t *f, job_t *job, int64_t wait_ms)
         add_header(h, HDR_ATTEMPTS, attempts_s);
         add_header(h, HDR_SOURCE, job->source_topic ? job->source_topic :
                    job->topic);
+        add_header(h, HDR_FOLLOWED, job->followed_from);
         err = produce_to(f, topic, part >= 0 ? part : RD_KAFKA_PARTITION_UA,
                          job->um.host_key, strlen(job->um.host_key),
                          job->input, job->input_len, h, job);
@@ -1555,6 +1573,18 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
         }
         if (reroute(f, job, msg))
                 return;
+        /* A followed link (never a user's URL) fetched already: dropped,
+         * committed like any finished message. */
+        job->followed_from = kafka_header_dup(msg, HDR_FOLLOWED);
+        if (job->followed_from && seen_has(f->seen, job->um.url)) {
+                f->n_dropped++;
+                mcounter_add(f->m.links_dropped, 1);
+                LOGF(LOG_DEBUG, "followed link dropped: fetched already",
+                     LOG_S("url", job->um.url),
+                     LOG_S("followed_from", job->followed_from));
+                job_finish(f, job);
+                return;
+        }
         now = clock_mono_ms();
         h = hosts_get(f->hosts, job->um.host_key, now);
         if (!h) {
@@ -1651,6 +1681,7 @@ static void metrics_update(fetcher_t *f)
         mgauge_set(f->m.queued, (double)f->held);
         mgauge_set(f->m.hosts, (double)hosts_count(f->hosts));
         mgauge_set(f->m.hosts_active, (double)hosts_active(f->hosts));
+        mgauge_set(f->m.seen, (double)seen_count(f->seen));
         mgauge_set(f->m.paused, (double)(f->paused_parts +
                                          (f->paused ? 0 : dpaused)));
 }
@@ -1849,6 +1880,15 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
         };
         f->hosts = hosts_new(&hp, hstate_free);
         f->offsets = offsets_new();
+        if (conf->seen_max > 0) {
+                f->seen = seen_new(conf->seen_max < 2 ? 2 :
+                                   (size_t)conf->seen_max);
+                if (!f->seen) {
+                        snprintf(errstr, errstr_size, "--seen-max: out of "
+                                 "memory for %ld URLs", conf->seen_max);
+                        goto fail;
+                }
+        }
         if (!f->hosts || !f->offsets || wake_pipe(f->cq_pipe) ||
             wake_pipe(f->pq_pipe)) {
                 snprintf(errstr, errstr_size, "out of memory or descriptors");
@@ -1950,6 +1990,7 @@ int fetcher_run(fetcher_t *f)
              LOG_I("pages", f->n_pages), LOG_I("errors", f->n_errors),
              LOG_I("rerouted", f->n_rerouted), LOG_I("parked", f->n_parked),
              LOG_I("retries", f->n_retries), LOG_I("robots", f->n_robots),
+             LOG_I("links_dropped", f->n_dropped),
              LOG_I("hosts", hosts_count(f->hosts)));
         return f->fatal ? -1 : 0;
 }
@@ -2011,6 +2052,7 @@ void fetcher_destroy(fetcher_t *f)
                         close(f->pq_pipe[i]);
         }
         offsets_destroy(f->offsets);
+        seen_destroy(f->seen);
         netguard_destroy(f->guard);
         free(f);
 }

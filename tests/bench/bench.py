@@ -55,7 +55,7 @@ VHOSTS = 50                                   # virtual hosts of the throughput 
 FETCH_PAGES = 6000 if QUICK else 30000        # URLs per fetcher run
 WRK_SECONDS = 2 if QUICK else 5
 SCRAPY_PAGES = 400 if QUICK else 2000
-CLEAN_PAGES = 2000 if QUICK else 10000
+CLEAN_PAGES = 3000 if QUICK else 30000
 PARSE_SECONDS = 1.0 if QUICK else 3.0
 POLITE_HOSTS, POLITE_RATE = 20, 5
 POLITE_SECONDS = 5 if QUICK else 10
@@ -450,10 +450,21 @@ http {{
                           "--connect-to", f"::127.0.0.1:{self.port}"], timeout=300)
             bareh.append(j["pages_per_s"])
             self.bare_cpu_per_k = j["cpu_seconds"] / j["pages"] * 1000
+        # What one producer with the fetcher's settings gets into this broker:
+        # the other ceiling the fetcher runs under.
+        prod = []
+        for run in range(RUNS):
+            t = f"{self.id}.produce{run}"
+            self.create_topics([t], config={t: {"max.message.bytes": str(16 * 1024 * 1024)}})
+            self.load_pages(t, FETCH_PAGES, t, fetcher_conf=True)
+            prod.append(FETCH_PAGES / self.load_seconds)
+            self.delete_topics([t])
+        self.results["produce"] = prod
         self.results["wrk"] = wrk
         self.results["bare_direct"] = bare1
         self.results["bare_vhost"] = bareh
-        log(f"   wrk {spread(wrk)}, bare {spread(bare1)}, bare vhosts {spread(bareh)}")
+        log(f"   wrk {spread(wrk)}, bare {spread(bare1)}, bare vhosts {spread(bareh)}, "
+            f"produce {spread(prod)}")
 
     # --- 2. fetcher ---------------------------------------------------------
     def stage_fetcher(self):
@@ -475,14 +486,15 @@ http {{
                     marks["perf"] = self.perf_start(proc.pid, "fetcher")
             t_first, n_first, t_done = self.wait_count([t["pages"], t["errors"]], FETCH_PAGES,
                                                        [proc], timeout=600, on_first=first)
-            fcpu, bcpu, hwm = cpu_seconds(proc.pid), cpu_seconds(self.kafka_pid), peak_rss_kb(proc.pid)
+            fcpu, bcpu = cpu_seconds(proc.pid), cpu_seconds(self.kafka_pid)
+            hwm = peak_rss_kb(proc.pid)
             if prof:
                 self.perf_stop(marks.get("perf"), "fetcher")
             proc.stop()
             n = FETCH_PAGES - n_first
             secs = max(t_done - t_first, 1e-3)
             rates.append(n / secs)
-            cpus.append((fcpu - marks["f"]) / n * 1000 if n else None)
+            cpus.append(fcpu / FETCH_PAGES * 1000)      # all its CPU, start-up included
             bcores.append((bcpu - marks["b"]) / secs)
             rss.append(hwm / 1024 if hwm else None)
             errors.append(self.count(t["errors"]))
@@ -509,10 +521,26 @@ http {{
         log(f"   scrapy extract {spread(ext)}, fetch only {spread(raw)}")
 
     # --- 4. cleaner and the parsers -------------------------------------------
-    def load_pages(self, topic, n, source_topic):
-        p = Producer({"bootstrap.servers": self.brokers, "linger.ms": 50,
-                      "compression.type": "lz4", "message.max.bytes": 16 * 1024 * 1024,
-                      "batch.size": 1000000, "queue.buffering.max.kbytes": 1048576})
+    def load_pages(self, topic, n, source_topic, fetcher_conf=False):
+        """Produces n corpus pages with a fetcher's headers; returns the
+        bytes. With fetcher_conf, the fetcher's own producer settings
+        (shared/kafka.c: idempotence, lz4, linger.ms 5, 256 MB queue)."""
+        conf = {"bootstrap.servers": self.brokers, "compression.type": "lz4",
+                "message.max.bytes": 16 * 1024 * 1024}
+        if fetcher_conf:
+            conf.update({"enable.idempotence": True, "linger.ms": 5,
+                         "queue.buffering.max.kbytes": 262144})
+        else:
+            conf.update({"linger.ms": 50, "batch.size": 1000000,
+                         "queue.buffering.max.kbytes": 1048576})
+        p = Producer(conf)
+        # Warm up: the idempotent producer's id and the topic's metadata
+        # first, so that only the sending is timed.
+        if fetcher_conf:
+            p.produce(topic, value=b"warm-up", key=b"warm-up", headers=[("url", "warm-up")])
+            if p.flush(60) != 0:
+                raise BenchError("warm-up message not delivered")
+        t0 = time.monotonic()
         bodies = {}
         total = 0
         for i in range(n):
@@ -535,6 +563,7 @@ http {{
             p.poll(0)
         if p.flush(120) != 0:
             raise BenchError("pages not delivered")
+        self.load_seconds = time.monotonic() - t0
         return total
 
     def stage_cleaner(self):
@@ -542,7 +571,6 @@ http {{
         log(f"4. cleaner: {CLEAN_PAGES} pages, --workers 1 and 2")
         t = self.topics("c")
         nbytes = self.load_pages(t["pages"], CLEAN_PAGES, t["urls"])
-        avg = nbytes / CLEAN_PAGES
         for workers in (1, 2):
             rates, per_core, mbs, bcores, ccores, errors = [], [], [], [], [], []
             for run in range(RUNS):
@@ -572,14 +600,15 @@ http {{
                 used = ccpu - marks["c"]
                 rates.append(n / secs)
                 per_core.append(n / used if used > 0 else None)
-                mbs.append(n * avg / 1e6 / used if used > 0 else None)
+                mbs.append(n * nbytes / CLEAN_PAGES / 1e6 / used if used > 0 else None)
                 ccores.append(used / secs)
                 bcores.append((bcpu - marks["b"]) / secs)
                 errors.append(self.count(err))
                 self.delete_topics([rec, err])
                 log(f"   workers {workers} run {run + 1}: {rates[-1]:.0f} pages/s, "
                     f"{per_core[-1]:.0f} pages per CPU s, cleaner {ccores[-1]:.2f} cores, "
-                    f"broker {bcores[-1]:.2f} cores, {errors[-1]} errors")
+                    f"broker {bcores[-1]:.2f} cores, {errors[-1]} errors; start-up "
+                    f"{marks['c']:.2f} CPU s, {n_first} records at the first poll")
             self.results[f"clean{workers}"] = dict(rate=rates, per_core=per_core, mbs=mbs,
                                                    cores=ccores, broker=bcores, errors=errors)
         self.delete_topics(t.values())
@@ -867,8 +896,12 @@ http {{
         row("1", f"bare libcurl multi loop, 1 host, {CONC} in flight (pages/s)", "bare_direct")
         row("1", f"bare libcurl multi loop, the fetcher's {VHOSTS} virtual hosts (pages/s)",
             "bare_vhost", rat=ratio(bare_v, bare_d) + " of 1 host")
+        row("1", "Kafka produce ceiling: one producer, the fetcher's settings, "
+            "corpus pages with page headers (pages/s)", "produce",
+            rat=ratio(med("produce"), bare_v) + " of bare loop")
         row("2", f"fetcher, Kafka → HTTP → Kafka, {VHOSTS} virtual hosts (pages/s)", "fetch_rate",
-            rat=f"{ratio(fr, bare_v)} of bare loop (same URLs); {ratio(fr, bare_d)} of 1-host loop",
+            rat=f"{ratio(fr, bare_v)} of bare loop (same URLs); {ratio(fr, bare_d)} of 1-host loop; "
+                f"{ratio(fr, med('produce'))} of produce ceiling",
             target="≥ 0.5× bare loop")
         row("2", "fetcher CPU per 1,000 pages (s)", "fetch_cpu", digits=3,
             rat=f"bare loop {self.bare_cpu_per_k:.3f} s" if hasattr(self, "bare_cpu_per_k") else "")
@@ -882,8 +915,7 @@ http {{
         lx, lxu = med("parse_lxml"), med("parse_lxml_urljoin")
         c1, c2 = med("clean1", "rate"), med("clean2", "rate")
         pc1 = med("clean1", "per_core")
-        row("4", "cleaner --workers 1, Kafka → records (pages/s)", "clean1", sub="rate",
-            rat=f"{ratio(c1, lx)} lxml")
+        row("4", "cleaner --workers 1, Kafka → records (pages/s)", "clean1", sub="rate")
         row("4", "cleaner --workers 1, pages per CPU second (per core)", "clean1", sub="per_core",
             rat=f"{ratio(pc1, lx)} lxml; {ratio(pc1, med('parse_libxml2_dom'))} libxml2 DOM",
             target="≥ 1× lxml per core")
@@ -977,14 +1009,19 @@ METHOD = """\
    connections reused, bodies kept in memory then dropped), built with the
    project's flags; it runs once against `127.0.0.1` directly and once on the
    exact URL list the fetcher gets ({vhosts} virtual hosts through
-   `CURLOPT_CONNECT_TO`, as the fetcher's `--connect-to`).
+   `CURLOPT_CONNECT_TO`, as the fetcher's `--connect-to`). The Kafka produce
+   ceiling is one confluent-kafka (librdkafka) producer with the fetcher's
+   producer settings (idempotence, lz4, `linger.ms` 5) sending the corpus
+   pages with a fetcher's headers to the same broker, timed to the last
+   delivery report: the fetcher cannot go faster than this either.
 2. **Fetcher.** The URLs are published first (keyed by host, murmur2); then
    `fetcher --max-inflight {conc} --host-rate 100000 --host-burst 100000
    --host-concurrency 64 --robots=false --connect-to ::127.0.0.1:PORT` starts
    with a new group. Pages/s is counted from the first page on the pages topic
    to the last (end offsets polled every 100 ms), so start-up and group join are
-   left out; CPU (user + system, all threads, from /proc) over the same
-   window; peak resident memory is VmHWM.
+   left out; CPU per 1,000 pages is all the CPU the process used (user +
+   system, all threads, from /proc, start-up included) over all the pages;
+   peak resident memory is VmHWM.
 3. **Scrapy** fetches the same pages from `127.0.0.1` with
    CONCURRENT_REQUESTS = CONCURRENT_REQUESTS_PER_DOMAIN = {conc}, no robots,
    no delay, no AutoThrottle, no cookies; with extraction each response yields
@@ -992,8 +1029,8 @@ METHOD = """\
 4. **Cleaner.** The pages are loaded once into a 4-partition pages topic
    (lz4, the fetcher's headers); each run is a new group and a new records
    topic, `cleaner --workers 1` or `2`, counted from the first record to the
-   last. "Per core" divides by the cleaner's own CPU seconds (all its
-   threads, librdkafka's included), so it compares with the single-threaded
+   last. "Per core" divides the pages of that window by the CPU seconds the
+   cleaner process used in it (all its threads, librdkafka's included), so it compares with the single-threaded
    parsers below, which run in memory on the same pages (every fifth page and
    two big ones) for a fixed CPU time: `tests/bench/xml_parse.c` (libxml2
    2.9 HTML parser: SAX with no tree, DOM, DOM + XPath for title and links),

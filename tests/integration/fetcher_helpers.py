@@ -17,14 +17,19 @@ Routes (any host):
 """
 
 import gzip
+import json
 import re
+import socket
 import threading
 import time
 import urllib.parse
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from conftest import Proc
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from conftest import Proc, host_key
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -141,3 +146,58 @@ def start_fetcher(brokers, topics, log_dir, *extra, group=None):
                             "--urls-topic", topics.urls, "--pages-topic", topics.pages,
                             "--errors-topic", topics.errors,
                             "--delay-topic", topics.delayed, *extra], log_dir)
+
+
+def publish_with_headers(brokers, topic, messages):
+    """Publishes (url_or_dict, headers) pairs keyed by the URL's host key
+    with the murmur2 partitioner, as the cleaner produces followed links;
+    waits for every delivery report."""
+    p = Producer({"bootstrap.servers": brokers, "partitioner": "murmur2_random",
+                  "enable.idempotence": True})
+    failures = []
+
+    def report(err, msg):
+        if err is not None:
+            failures.append(err)
+
+    for value, headers in messages:
+        url = value["url"] if isinstance(value, dict) else value
+        data = json.dumps(value) if isinstance(value, dict) else value
+        p.produce(topic, value=data.encode(), key=host_key(url).encode(),
+                  headers=list(headers.items()), on_delivery=report)
+        p.poll(0)
+    assert p.flush(30) == 0, f"URL messages not delivered to {topic}"
+    assert not failures, f"delivery failed: {failures}"
+
+
+def committed_behind(brokers, group, topic):
+    """Messages of `topic` not yet covered by `group`'s committed offsets
+    (0 when the group committed everything)."""
+    c = Consumer({"bootstrap.servers": brokers, "group.id": group,
+                  "enable.auto.commit": False})
+    try:
+        md = c.list_topics(topic, timeout=10)
+        parts = [TopicPartition(topic, p) for p in sorted(md.topics[topic].partitions)]
+        behind = 0
+        for tp in c.committed(parts, timeout=10):
+            _, high = c.get_watermark_offsets(tp, timeout=10)
+            behind += high - max(tp.offset, 0)
+        return behind
+    finally:
+        c.close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metric(addr, name):
+    """The value of an unlabelled series from a /metrics endpoint, or None."""
+    with urllib.request.urlopen(f"http://{addr}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None

@@ -105,6 +105,7 @@ class HostileServer:
         self.full_hits = collections.Counter()  # path with query -> requests
         self.active = collections.Counter()    # path -> open connections
         self.tls_failures = 0
+        self.id_delay = 0.0   # seconds /id/ID waits before answering
         self.stopping = threading.Event()
         self.conns = set()
         self.threads = []
@@ -274,6 +275,8 @@ class HostileServer:
             return self._html(conn, 200, page(path[4:]))
         if path.startswith("/id/"):
             ident = path[4:]
+            if self.id_delay and self.stopping.wait(self.id_delay):
+                raise _Closed()
             return self._html(conn, 200, page(ident, f'<meta name=id content="{ident}">'))
         if path.startswith("/status/"):
             return self._html(conn, int(path[8:11]), page(path))
