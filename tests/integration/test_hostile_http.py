@@ -24,9 +24,11 @@ from conftest import (Proc, check_error, check_page, check_record, consume, erro
                       publish, read_all)
 from hostile_server import BINARY_LENGTH, HostileServer
 
-# The fetcher's limits for this test: short, so that the slow cases end fast.
-TIMEOUT_S = 15          # --timeout (whole transfer)
-LOW_SPEED_TIME_S = 10   # --low-speed-time, with --low-speed-limit 100
+# The fetcher's limits for this test: every case ends within them.
+TIMEOUT_S = 40          # --timeout (whole transfer)
+LOW_SPEED_TIME_S = 30   # --low-speed-time, with --low-speed-limit 100:
+                        # long enough that the slow cases still hang while
+                        # the good hosts are served on a loaded machine
 CONNECT_TIMEOUT_S = 3
 MAX_BODY = 8 * 1024 * 1024   # the default --max-body
 # Peak RSS of the fetcher: four bodies capped at 8 MiB can be buffered at
