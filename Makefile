@@ -140,7 +140,7 @@ fuzz:
 	@tools/deps.sh clang-14 libclang-rt-14-dev $(DEB_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
-# Benchmarks side by side (issue 7): fetcher and cleaner against a bare
+# Benchmarks side by side: fetcher and cleaner against a bare
 # libcurl loop, wrk, Scrapy, lxml, BeautifulSoup and libxml2, on a local
 # nginx and a broker of its own. Not part of `make test`; writes
 # docs/benchmarks.md. BENCH_QUICK=1 for a smoke run.

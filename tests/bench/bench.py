@@ -1,4 +1,4 @@
-"""kcrawl benchmarks side by side (issue 7): run by tests/bench/run.sh.
+"""kcrawl benchmarks side by side: run by tests/bench/run.sh.
 
 Everything runs on this machine and talks only to 127.0.0.1: a local nginx
 serves a deterministic corpus, a Kafka broker of our own (tools/kafka.sh) in
@@ -95,6 +95,14 @@ def cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / CLK
     except (OSError, IndexError, ValueError):
         return None
+
+
+def machine_busy():
+    """CPU seconds the whole machine has been busy (all cores: user, nice,
+    system, irq, softirq, steal), from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / CLK
 
 
 def peak_rss_kb(pid):
@@ -202,19 +210,20 @@ class Bench:
     def setup(self):
         bindir = self.dir / "bin"
         bindir.mkdir(exist_ok=True)
-        # Other engineers rebuild build/ while we run: freeze our copies.
+        # build/ may be rebuilt while we run: measure frozen copies.
         for b in ("fetcher", "cleaner"):
             src = BUILD / b
             if not os.access(src, os.X_OK):
                 raise BenchError(f"{src} not built: run make first")
             shutil.copy2(src, bindir / b)
-        for b in ("curl_loop", "xml_parse"):
+        for b in ("curl_loop", "xml_parse", "produce_loop"):
             if not os.access(BENCH_BIN / b, os.X_OK):
                 raise BenchError(f"{BENCH_BIN / b} not built: run tests/bench/run.sh")
         self.fetcher = str(bindir / "fetcher")
         self.cleaner = str(bindir / "cleaner")
         self.curl_loop = str(BENCH_BIN / "curl_loop")
         self.xml_parse = str(BENCH_BIN / "xml_parse")
+        self.produce_loop = str(BENCH_BIN / "produce_loop")
 
         log(f"work directory {self.dir}")
         self.corpus = self.dir / "corpus"
@@ -456,8 +465,11 @@ http {{
         for run in range(RUNS):
             t = f"{self.id}.produce{run}"
             self.create_topics([t], config={t: {"max.message.bytes": str(16 * 1024 * 1024)}})
-            self.load_pages(t, FETCH_PAGES, t, fetcher_conf=True)
-            prod.append(FETCH_PAGES / self.load_seconds)
+            j = run_json([self.produce_loop, "--brokers", self.brokers, "--topic", t,
+                          "--count", str(FETCH_PAGES)] + [str(self.corpus / f) for f in self.files],
+                         timeout=300)
+            prod.append(j["pages_per_s"])
+            self.produce_cpu_per_k = j["cpu_seconds"] / j["pages"] * 1000
             self.delete_topics([t])
         self.results["produce"] = prod
         self.results["wrk"] = wrk
@@ -471,7 +483,7 @@ http {{
         check_deadline("fetcher")
         log(f"2. fetcher: {FETCH_PAGES} URLs over {VHOSTS} virtual hosts, Kafka to Kafka")
         urls = self.vhost_urls(FETCH_PAGES)
-        rates, cpus, rss, bcores, errors = [], [], [], [], []
+        rates, cpus, rss, bcores, errors, busy = [], [], [], [], [], []
         for run in range(RUNS):
             t = self.topics(f"f{run}")
             self.publish_urls(t["urls"], urls)
@@ -482,11 +494,13 @@ http {{
             def first():
                 marks["f"] = cpu_seconds(proc.pid)
                 marks["b"] = cpu_seconds(self.kafka_pid)
+                marks["m"] = machine_busy()
                 if prof:
                     marks["perf"] = self.perf_start(proc.pid, "fetcher")
             t_first, n_first, t_done = self.wait_count([t["pages"], t["errors"]], FETCH_PAGES,
                                                        [proc], timeout=600, on_first=first)
             fcpu, bcpu = cpu_seconds(proc.pid), cpu_seconds(self.kafka_pid)
+            mbusy = machine_busy()
             hwm = peak_rss_kb(proc.pid)
             if prof:
                 self.perf_stop(marks.get("perf"), "fetcher")
@@ -496,13 +510,15 @@ http {{
             rates.append(n / secs)
             cpus.append(fcpu / FETCH_PAGES * 1000)      # all its CPU, start-up included
             bcores.append((bcpu - marks["b"]) / secs)
+            busy.append((mbusy - marks["m"]) / secs)
             rss.append(hwm / 1024 if hwm else None)
             errors.append(self.count(t["errors"]))
             self.delete_topics(t.values())
             log(f"   run {run + 1}: {rates[-1]:.0f} pages/s, {cpus[-1]:.2f} CPU s/1000, "
-                f"peak RSS {rss[-1]:.0f} MB, broker {bcores[-1]:.2f} cores, {errors[-1]} errors")
+                f"peak RSS {rss[-1]:.0f} MB, broker {bcores[-1]:.2f} cores, machine busy "
+                f"{busy[-1]:.2f} cores, {errors[-1]} errors")
         self.results.update(fetch_rate=rates, fetch_cpu=cpus, fetch_rss=rss,
-                            fetch_broker=bcores, fetch_errors=errors)
+                            fetch_broker=bcores, fetch_errors=errors, fetch_busy=busy)
 
     # --- 3. Scrapy ----------------------------------------------------------
     def stage_scrapy(self):
@@ -521,26 +537,11 @@ http {{
         log(f"   scrapy extract {spread(ext)}, fetch only {spread(raw)}")
 
     # --- 4. cleaner and the parsers -------------------------------------------
-    def load_pages(self, topic, n, source_topic, fetcher_conf=False):
-        """Produces n corpus pages with a fetcher's headers; returns the
-        bytes. With fetcher_conf, the fetcher's own producer settings
-        (shared/kafka.c: idempotence, lz4, linger.ms 5, 256 MB queue)."""
-        conf = {"bootstrap.servers": self.brokers, "compression.type": "lz4",
-                "message.max.bytes": 16 * 1024 * 1024}
-        if fetcher_conf:
-            conf.update({"enable.idempotence": True, "linger.ms": 5,
-                         "queue.buffering.max.kbytes": 262144})
-        else:
-            conf.update({"linger.ms": 50, "batch.size": 1000000,
-                         "queue.buffering.max.kbytes": 1048576})
-        p = Producer(conf)
-        # Warm up: the idempotent producer's id and the topic's metadata
-        # first, so that only the sending is timed.
-        if fetcher_conf:
-            p.produce(topic, value=b"warm-up", key=b"warm-up", headers=[("url", "warm-up")])
-            if p.flush(60) != 0:
-                raise BenchError("warm-up message not delivered")
-        t0 = time.monotonic()
+    def load_pages(self, topic, n, source_topic):
+        """Produces n corpus pages with a fetcher's headers; returns the bytes."""
+        p = Producer({"bootstrap.servers": self.brokers, "linger.ms": 50,
+                      "compression.type": "lz4", "message.max.bytes": 16 * 1024 * 1024,
+                      "batch.size": 1000000, "queue.buffering.max.kbytes": 1048576})
         bodies = {}
         total = 0
         for i in range(n):
@@ -563,7 +564,6 @@ http {{
             p.poll(0)
         if p.flush(120) != 0:
             raise BenchError("pages not delivered")
-        self.load_seconds = time.monotonic() - t0
         return total
 
     def stage_cleaner(self):
@@ -572,7 +572,7 @@ http {{
         t = self.topics("c")
         nbytes = self.load_pages(t["pages"], CLEAN_PAGES, t["urls"])
         for workers in (1, 2):
-            rates, per_core, mbs, bcores, ccores, errors = [], [], [], [], [], []
+            rates, per_core, mbs, bcores, ccores, errors, busy = [], [], [], [], [], [], []
             for run in range(RUNS):
                 rec, err = f"{t['records']}.w{workers}r{run}", f"{t['errors']}.w{workers}r{run}"
                 self.create_topics([rec, err])
@@ -587,30 +587,36 @@ http {{
                 def first():
                     marks["c"] = cpu_seconds(proc.pid)
                     marks["b"] = cpu_seconds(self.kafka_pid)
+                    marks["m"] = machine_busy()
                     if prof:
                         marks["perf"] = self.perf_start(proc.pid, "cleaner")
                 t_first, n_first, t_done = self.wait_count([rec, err], CLEAN_PAGES, [proc],
                                                            timeout=600, on_first=first)
                 ccpu, bcpu = cpu_seconds(proc.pid), cpu_seconds(self.kafka_pid)
+                mbusy = machine_busy()
                 if prof:
                     self.perf_stop(marks.get("perf"), "cleaner")
                 proc.stop()
                 n = CLEAN_PAGES - n_first
                 secs = max(t_done - t_first, 1e-3)
-                used = ccpu - marks["c"]
+                # Per core: every page over all the CPU the process used; an
+                # idle cleaner uses none, and the consumer's prefetch before
+                # the first record (decompressing pages) is work on them.
                 rates.append(n / secs)
-                per_core.append(n / used if used > 0 else None)
-                mbs.append(n * nbytes / CLEAN_PAGES / 1e6 / used if used > 0 else None)
-                ccores.append(used / secs)
+                per_core.append(CLEAN_PAGES / ccpu if ccpu else None)
+                mbs.append(nbytes / 1e6 / ccpu if ccpu else None)
+                ccores.append((ccpu - marks["c"]) / secs)
+                busy.append((mbusy - marks["m"]) / secs)
                 bcores.append((bcpu - marks["b"]) / secs)
                 errors.append(self.count(err))
                 self.delete_topics([rec, err])
                 log(f"   workers {workers} run {run + 1}: {rates[-1]:.0f} pages/s, "
                     f"{per_core[-1]:.0f} pages per CPU s, cleaner {ccores[-1]:.2f} cores, "
-                    f"broker {bcores[-1]:.2f} cores, {errors[-1]} errors; start-up "
-                    f"{marks['c']:.2f} CPU s, {n_first} records at the first poll")
+                    f"broker {bcores[-1]:.2f} cores, machine busy {busy[-1]:.2f} cores, "
+                    f"{errors[-1]} errors; {marks['c']:.2f} CPU s before the first poll "
+                    f"saw {n_first} records")
             self.results[f"clean{workers}"] = dict(rate=rates, per_core=per_core, mbs=mbs,
-                                                   cores=ccores, broker=bcores, errors=errors)
+                                                   cores=ccores, broker=bcores, errors=errors, busy=busy)
         self.delete_topics(t.values())
 
     def stage_parsers(self):
@@ -786,14 +792,16 @@ http {{
             self.profiles[name] = "perf did not stop"
             return
         rows = []
-        for sort, limit, top in (("dso", "2", 8), ("dso,sym", "1.5", 14)):
+        for sort, limit, top in (("comm", "2", 8), ("dso", "2", 8), ("dso,sym", "1.5", 14)):
             r = subprocess.run(["perf", "report", "-i", str(out), "--no-children", "--stdio",
                                 "--sort", sort, "-g", "none", "--percent-limit", limit],
                                capture_output=True, text=True, timeout=120)
             lines = [re.sub(r"(\s+-)+\s*$", "", ln.strip()) for ln in r.stdout.splitlines()
                      if ln.strip() and not ln.startswith("#") and "%" in ln]
             if lines:
-                rows += [f"by {sort.replace('dso', 'library').replace(',sym', ' and symbol')}:"]
+                label = {"comm": "thread", "dso": "library",
+                         "dso,sym": "library and symbol"}[sort]
+                rows += [f"by {label}:"]
                 rows += ["  " + ln for ln in lines[:top]]
         self.profiles[name] = rows if rows else (f"perf not supported: {err.decode()[-300:]}"
                                                  if err else "perf: no samples")
@@ -896,7 +904,7 @@ http {{
         row("1", f"bare libcurl multi loop, 1 host, {CONC} in flight (pages/s)", "bare_direct")
         row("1", f"bare libcurl multi loop, the fetcher's {VHOSTS} virtual hosts (pages/s)",
             "bare_vhost", rat=ratio(bare_v, bare_d) + " of 1 host")
-        row("1", "Kafka produce ceiling: one producer, the fetcher's settings, "
+        row("1", "Kafka produce ceiling: librdkafka producer loop, the fetcher's settings, "
             "corpus pages with page headers (pages/s)", "produce",
             rat=ratio(med("produce"), bare_v) + " of bare loop")
         row("2", f"fetcher, Kafka → HTTP → Kafka, {VHOSTS} virtual hosts (pages/s)", "fetch_rate",
@@ -904,9 +912,12 @@ http {{
                 f"{ratio(fr, med('produce'))} of produce ceiling",
             target="≥ 0.5× bare loop")
         row("2", "fetcher CPU per 1,000 pages (s)", "fetch_cpu", digits=3,
-            rat=f"bare loop {self.bare_cpu_per_k:.3f} s" if hasattr(self, "bare_cpu_per_k") else "")
+            rat=(f"bare loop {self.bare_cpu_per_k:.3f} s + produce loop "
+                 f"{self.produce_cpu_per_k:.3f} s") if hasattr(self, "produce_cpu_per_k") else "")
         row("2", "fetcher peak resident memory (MB)", "fetch_rss", digits=1)
         row("2", "broker CPU during the fetcher run (cores)", "fetch_broker", digits=2)
+        row("2", f"whole machine busy during the fetcher run (cores of {os.cpu_count()})",
+            "fetch_busy", digits=2, rat="fetcher + broker + nginx + other work")
         se, sf = med("scrapy_extract"), med("scrapy_fetch")
         row("3", "Scrapy, fetch + title/links (pages/s)", "scrapy_extract",
             rat=f"fetcher is {ratio(fr, se, 1)} Scrapy")
@@ -922,6 +933,8 @@ http {{
         row("4", "cleaner --workers 1, MB/s per core", "clean1", sub="mbs", digits=1)
         row("4", "cleaner --workers 1, its CPU (cores)", "clean1", sub="cores", digits=2)
         row("4", "broker CPU during --workers 1 (cores)", "clean1", sub="broker", digits=2)
+        row("4", f"whole machine busy during --workers 1 (cores of {os.cpu_count()})", "clean1",
+            sub="busy", digits=2, rat="cleaner + broker + other work")
         row("4", "cleaner --workers 2, Kafka → records (pages/s)", "clean2", sub="rate",
             rat=f"scaling {ratio(c2, c1)} of --workers 1")
         row("4", "cleaner --workers 2, pages per CPU second (per core)", "clean2", sub="per_core",
@@ -929,6 +942,8 @@ http {{
         row("4", "cleaner --workers 2, MB/s per core", "clean2", sub="mbs", digits=1)
         row("4", "cleaner --workers 2, its CPU (cores)", "clean2", sub="cores", digits=2)
         row("4", "broker CPU during --workers 2 (cores)", "clean2", sub="broker", digits=2)
+        row("4", f"whole machine busy during --workers 2 (cores of {os.cpu_count()})", "clean2",
+            sub="busy", digits=2, rat="cleaner + broker + other work")
         row("4", "libxml2 SAX parse, no tree (pages per CPU s)", "parse_libxml2_sax",
             rat=f"{ratio(med('parse_libxml2_sax'), lx)} lxml")
         row("4", "libxml2 DOM parse (pages per CPU s)", "parse_libxml2_dom",
@@ -1010,10 +1025,11 @@ METHOD = """\
    project's flags; it runs once against `127.0.0.1` directly and once on the
    exact URL list the fetcher gets ({vhosts} virtual hosts through
    `CURLOPT_CONNECT_TO`, as the fetcher's `--connect-to`). The Kafka produce
-   ceiling is one confluent-kafka (librdkafka) producer with the fetcher's
-   producer settings (idempotence, lz4, `linger.ms` 5) sending the corpus
-   pages with a fetcher's headers to the same broker, timed to the last
-   delivery report: the fetcher cannot go faster than this either.
+   ceiling is `tests/bench/produce_loop.c`: one librdkafka producer with the
+   fetcher's producer settings (idempotence, lz4, `linger.ms` 5) sending the
+   corpus pages with a fetcher's headers to the same broker, as fast as it
+   can, timed to the last delivery report — the fetcher's produce path
+   without HTTP.
 2. **Fetcher.** The URLs are published first (keyed by host, murmur2); then
    `fetcher --max-inflight {conc} --host-rate 100000 --host-burst 100000
    --host-concurrency 64 --robots=false --connect-to ::127.0.0.1:PORT` starts
@@ -1029,15 +1045,18 @@ METHOD = """\
 4. **Cleaner.** The pages are loaded once into a 4-partition pages topic
    (lz4, the fetcher's headers); each run is a new group and a new records
    topic, `cleaner --workers 1` or `2`, counted from the first record to the
-   last. "Per core" divides the pages of that window by the CPU seconds the
-   cleaner process used in it (all its threads, librdkafka's included), so it compares with the single-threaded
+   last. "Per core" divides every page by all the CPU seconds the cleaner
+   process used (all its threads, librdkafka's included; idle, it uses
+   none), so it compares with the single-threaded
    parsers below, which run in memory on the same pages (every fifth page and
    two big ones) for a fixed CPU time: `tests/bench/xml_parse.c` (libxml2
    2.9 HTML parser: SAX with no tree, DOM, DOM + XPath for title and links),
    `tests/bench/pyparse.py` (lxml parse + links; the same with every link
    resolved by `urljoin`; BeautifulSoup doing what the cleaner extracts:
    title, description, canonical, lang, headings, links, images, text).
-   The broker shares the two cores: its CPU over the same window is reported.
+   The broker shares the two cores: its CPU over the same window is reported,
+   and so is the whole machine's (/proc/stat), which shows how much other
+   work took.
 5. **Politeness.** {phosts} hosts, each given enough URLs for the run, and
    `fetcher --host-rate {prate} --host-burst 1` (robots.txt on; its request
    counts). nginx logs each request's time (`$msec`) and host; for every host

@@ -5,7 +5,7 @@
 Loads the files into memory, then parses them round-robin on one thread
 for at least S CPU seconds:
   lxml      lxml.html bare parse + links: //title and every <a href>
-            (what issue 7 calls "parse + links")
+            ("parse + links")
   lxml-urljoin  the same, each href resolved against the page's URL with
             urllib.parse.urljoin, as a scraper must
   bs4       BeautifulSoup with Python's html.parser doing the extraction a

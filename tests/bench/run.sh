@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/bench/run.sh — `make bench`: kcrawl against the tools users would
-# otherwise pick, side by side on this machine (issue 7). Not part of
+# otherwise pick, side by side on this machine. Not part of
 # `make test`.
 #
 # Installs what it needs (Debian packages; as root via apt-get, otherwise it
-# prints the apt-get line), builds the two C baselines (curl_loop, xml_parse)
+# prints the apt-get line), builds the C baselines (curl_loop, xml_parse,
+# produce_loop)
 # into $KCRAWL_BUILD/bench with the project's flags, then runs bench.py:
 # a deterministic corpus served by its own nginx on 127.0.0.1, its own Kafka
 # broker (tools/kafka.sh, free ports, temporary directory), every process it
@@ -59,6 +60,7 @@ build() { # name pkg-config-module
 }
 build curl_loop libcurl
 build xml_parse libxml-2.0
+build produce_loop rdkafka
 
 export BENCH_BIN="$BUILD/bench"
 exec "$PYTHON" tests/bench/bench.py
