@@ -173,6 +173,11 @@ void netguard_destroy(netguard_t *ng)
         free(ng);
 }
 
+bool netguard_allows_all(const netguard_t *ng)
+{
+        return ng->allow_private;
+}
+
 bool netguard_allowed(const netguard_t *ng, const struct sockaddr *sa)
 {
         const unsigned char *a;

@@ -28,6 +28,9 @@ netguard_t *netguard_new(bool allow_private, const strlist_t *allow_net,
                          char *errstr, size_t errstr_size);
 void netguard_destroy(netguard_t *ng);
 
+/* true when every address is allowed (--allow-private). */
+bool netguard_allows_all(const netguard_t *ng);
+
 /* true when a connection to `sa` is allowed. */
 bool netguard_allowed(const netguard_t *ng, const struct sockaddr *sa);
 

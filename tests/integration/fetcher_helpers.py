@@ -201,3 +201,86 @@ def metric(addr, name):
         if line.startswith(name + " "):
             return float(line.split()[1])
     return None
+
+
+class ConnectProxy:
+    """A tiny HTTP CONNECT proxy: it records each CONNECT target and tunnels
+    every one of them to `upstream` (host, port) whatever it names, so a
+    test can use any target host while the bytes go to a local server."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.targets = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while self.running:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        c.settimeout(30)
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                chunk = c.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            line = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+            if len(line) < 2 or line[0] != "CONNECT":
+                c.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                return
+            with self.lock:
+                self.targets.append(line[1])
+            up = socket.create_connection(self.upstream, timeout=30)
+            c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            rest = head.split(b"\r\n\r\n", 1)[1]
+            if rest:
+                up.sendall(rest)
+            t = threading.Thread(target=self._pipe, args=(up, c), daemon=True)
+            t.start()
+            self._pipe(c, up)
+            t.join(30)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def seen(self):
+        with self.lock:
+            return list(self.targets)
+
+    def close(self):
+        self.running = False
+        self.thread.join(2)
+        self.sock.close()

@@ -19,6 +19,7 @@ from test_fetcher_politeness import wait_until
 
 def test_followed_link_already_fetched_is_dropped(brokers, topics, tmp_path):
     sites = Sites()
+    fx = None
     try:
         a = "http://seen.test/page/a"
         b = "http://seen.test/page/b"
@@ -50,4 +51,6 @@ def test_followed_link_already_fetched_is_dropped(brokers, topics, tmp_path):
         assert committed_behind(brokers, group, topics.urls) == 0
         assert len(read_all(brokers, topics.pages)) == 3
     finally:
+        if fx is not None:
+            fx.kill()  # a no-op after stop(); ends it when an assert failed
         sites.close()

@@ -1,0 +1,108 @@
+/*
+ * fmetrics.c — the fetcher's Prometheus series (metrics.h), registered at
+ * start-up and updated by the loop. Labels come from fixed sets: never a
+ * URL or a host.
+ */
+#include <stdio.h>
+
+#include "fetcher_int.h"
+
+void fmetrics_register(fmetrics_t *m)
+{
+        static const char *outcomes[RQ_N] = { "page", "error", "retry" };
+        static const char *classes[STATUS_CLASSES] = { "1xx", "2xx", "3xx",
+                                                       "4xx", "5xx", "none" };
+        static const char *robots[RB_N] = { "allowed", "disallowed",
+                                            "unreachable" };
+        char labels[64];
+
+        for (int o = 0; o < RQ_N; o++)
+                for (int c = 0; c < STATUS_CLASSES; c++) {
+                        snprintf(labels, sizeof(labels),
+                                 "outcome=\"%s\",fmetrics_status_class=\"%s\"",
+                                 outcomes[o], classes[c]);
+                        m->requests[o][c] = metrics_counter(
+                                "kcrawl_fetcher_requests_total", labels,
+                                "HTTP requests ended, by outcome (page, "
+                                "error, retry) and status class.");
+                }
+        for (int r = 0; r < RB_N; r++) {
+                snprintf(labels, sizeof(labels), "decision=\"%s\"", robots[r]);
+                m->robots[r] = metrics_counter(
+                        "kcrawl_fetcher_robots_decisions_total", labels,
+                        "URLs checked against robots.txt, by decision.");
+        }
+        m->pages = metrics_counter("kcrawl_fetcher_pages_total", NULL,
+                                   "Pages produced to the pages topic.");
+        m->errors = metrics_counter("kcrawl_fetcher_errors_total", NULL,
+                                    "URLs dead-lettered to the errors "
+                                    "topic.");
+        m->bytes = metrics_counter("kcrawl_fetcher_response_bytes_total",
+                                   NULL, "Response body bytes fetched, "
+                                   "decoded.");
+        m->retries = metrics_counter("kcrawl_fetcher_retries_total", NULL,
+                                     "Transfers retried after a transient "
+                                     "failure.");
+        m->backoffs = metrics_counter("kcrawl_fetcher_backoffs_total", NULL,
+                                      "429/503 answers that slowed a host "
+                                      "down.");
+        m->blocked = metrics_counter("kcrawl_fetcher_blocked_addresses_total",
+                                     NULL, "Connections refused by the "
+                                     "address guard.");
+        m->rate_waits = metrics_counter("kcrawl_fetcher_rate_limit_waits_total",
+                                        NULL, "Times a host with queued URLs "
+                                        "waited for a token or back-off.");
+        m->rerouted = metrics_counter("kcrawl_fetcher_rerouted_total", NULL,
+                                      "URL messages re-produced to the "
+                                      "partition of their host key.");
+        m->parked = metrics_counter("kcrawl_fetcher_parked_total", NULL,
+                                    "URLs parked on the delay topic.");
+        m->links_dropped = metrics_counter(
+                "kcrawl_fetcher_links_dropped_total", NULL,
+                "Followed links dropped: their URL was fetched already.");
+        m->seen = metrics_gauge("kcrawl_fetcher_seen_urls", NULL,
+                                "Fetched URLs remembered for dropping "
+                                "followed links.");
+        m->inflight = metrics_gauge("kcrawl_fetcher_inflight", NULL,
+                                    "Transfers in flight.");
+        m->queued = metrics_gauge("kcrawl_fetcher_queued_urls", NULL,
+                                  "URLs held in memory.");
+        m->hosts = metrics_gauge("kcrawl_fetcher_hosts", NULL,
+                                 "Hosts with state in memory.");
+        m->hosts_active = metrics_gauge("kcrawl_fetcher_hosts_active", NULL,
+                                        "Hosts with queued or running "
+                                        "requests.");
+        m->paused = metrics_gauge("kcrawl_fetcher_partitions_paused", NULL,
+                                  "Partitions paused (memory bound or "
+                                  "waiting for a parked URL).");
+        m->response = metrics_histogram("kcrawl_fetcher_response_seconds",
+                                        NULL, "Time of one HTTP request, "
+                                        "redirects included.",
+                                        metrics_latency_bounds,
+                                        metrics_latency_nbounds);
+}
+
+int fmetrics_status_class(long status)
+{
+        return status >= 100 && status < 600 ? (int)(status / 100) - 1 :
+               STATUS_CLASSES - 1;
+}
+
+/* Levels and counts the loop keeps anyway, published once a turn. */
+void fmetrics_update(fetcher_t *f)
+{
+        uint64_t waits = hosts_waits(f->hosts);
+        int dpaused = 0;
+
+        for (dpause_t *d = f->dpauses; d; d = d->next)
+                dpaused++;
+        mcounter_add(f->m.rate_waits, waits - f->m.waits_seen);
+        f->m.waits_seen = waits;
+        mgauge_set(f->m.inflight, (double)f->transfers);
+        mgauge_set(f->m.queued, (double)f->held);
+        mgauge_set(f->m.hosts, (double)hosts_count(f->hosts));
+        mgauge_set(f->m.hosts_active, (double)hosts_active(f->hosts));
+        mgauge_set(f->m.seen, (double)seen_count(f->seen));
+        mgauge_set(f->m.paused, (double)(f->paused_parts +
+                                         (f->paused ? 0 : dpaused)));
+}

@@ -1,0 +1,469 @@
+/*
+ * transfer.c — one HTTP transfer with libcurl (see fetcher_int.h): the
+ * easy handle's limits, the body cap counted on decoded bytes, the
+ * address guard at connect time (redirects included), the operator's
+ * trusted --resolve/--connect-to targets, the target check before a
+ * proxied request, and what a failure means (error code, transient or
+ * not).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "fetcher_int.h"
+#include "url.h"
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+        job_t *job = userdata;
+        size_t n = size * nmemb;
+        size_t max = job->body_max;
+
+        if (n > max - job->body_len || job->body_len > max) {
+                job->too_large = true;
+                return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+        }
+        if (job->body_len + n > job->body_cap) {
+                size_t cap = job->body_cap ? job->body_cap : 16384;
+                char *body;
+
+                while (cap < job->body_len + n)
+                        cap *= 2;
+                if (cap > max)
+                        cap = max;
+                body = realloc(job->body, cap);
+                if (!body)
+                        return 0;
+                job->body = body;
+                job->body_cap = cap;
+        }
+        memcpy(job->body + job->body_len, ptr, n);
+        job->body_len += n;
+        return n;
+}
+
+/* "host:port" of a URL (the scheme's port when none), in buf; false
+ * when it does not parse. */
+static bool url_target(const char *url, char *buf, size_t size,
+                       char *host, size_t host_size, int *port)
+{
+        url_t *u = NULL;
+
+        if (!url || url_parse(url, NULL, &u, NULL, 0))
+                return false;
+        *port = u->port > 0 ? u->port : !strcmp(u->scheme, "https") ? 443 : 80;
+        snprintf(host, host_size, "%s", u->host);
+        snprintf(buf, size, "%s:%d", u->host, *port);
+        url_destroy(u);
+        return true;
+}
+
+/* Did the operator name `url`'s target (--resolve, --connect-to)? Then
+ * its address is trusted: their own choice. */
+static bool url_trusted(fetcher_t *f, const char *url)
+{
+        char target[300], host[256];
+        bool ok = false;
+        int port;
+
+        if (!f->ntrusted || !url_target(url, target, sizeof(target), host,
+                                        sizeof(host), &port))
+                return false;
+        for (size_t i = 0; i < f->ntrusted && !ok; i++) {
+                const override_t *o = &f->trusted[i];
+
+                ok = (!*o->host || !strcasecmp(o->host, host)) &&
+                     (!o->port || o->port == port);
+        }
+        return ok;
+}
+
+/* Is this transfer's current URL (after redirects) a trusted target? */
+static bool target_trusted(fetcher_t *f, job_t *job)
+{
+        char *eff = NULL;
+
+        if (!f->ntrusted)
+                return false;
+        curl_easy_getinfo(job->easy, CURLINFO_EFFECTIVE_URL, &eff);
+        return url_trusted(f, eff);
+}
+
+/* Every connection, redirects included, is checked on its resolved
+ * address before it is made. A proxy is the operator's: trusted (its
+ * targets are checked before the request, below). */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *addr)
+{
+        job_t *job = clientp;
+        fetcher_t *f = job->f;
+
+        if (job->proxy < 0 && !netguard_allowed(f->guard, &addr->addr) &&
+            !target_trusted(f, job)) {
+                job->blocked = true;
+                return CURL_SOCKET_BAD;
+        }
+        return socket(addr->family, addr->socktype | SOCK_CLOEXEC,
+                      addr->protocol);
+}
+
+/*
+ * The proxy target check. Through a proxy the sockets go to the proxy,
+ * so the guard above never sees the target's address: the target is
+ * resolved here first and every address it resolves to is checked. The
+ * check is a libcurl transfer of its own on the same multi handle, so
+ * the resolve runs in libcurl's threaded resolver (this libcurl's
+ * AsynchDNS; c-ares is not there) and the loop never blocks on DNS: a
+ * CONNECT_ONLY transfer to the target without proxy whose open-socket
+ * callback checks each address libcurl would try and refuses them all —
+ * nothing is sent to the target. Its resolve shares the DNS cache, and
+ * --connect-timeout bounds it. A blocked address ends the job as
+ * blocked_address; a name that does not resolve here is let through to
+ * the proxy (it may resolve names this host cannot: best effort).
+ */
+static curl_socket_t on_check_socket(void *clientp, curlsocktype purpose,
+                                     struct curl_sockaddr *addr)
+{
+        job_t *job = clientp;
+
+        if (!netguard_allowed(job->f->guard, &addr->addr))
+                job->blocked = true;
+        return CURL_SOCKET_BAD;
+}
+
+static int check_start(fetcher_t *f, job_t *job, const char *url)
+{
+        char host[256];
+        CURL *e;
+        int port;
+
+        free(job->check_url);
+        job->check_url = strdup(url);
+        if (!job->check_url)
+                return -1;
+        if (!url_target(url, job->check_target, sizeof(job->check_target),
+                        host, sizeof(host), &port))
+                job->check_target[0] = '\0'; /* curl will refuse it */
+        e = curl_easy_init();
+        if (!e)
+                return -1;
+        job->easy = e;
+        job->checking = true;
+        job->too_large = job->blocked = false;
+        job->errbuf[0] = '\0';
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, job);
+        curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+        curl_easy_setopt(e, CURLOPT_PROXY, ""); /* resolve here, not there */
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, job->errbuf);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, f->conf->connect_timeout);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT, f->conf->connect_timeout);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_check_socket);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
+        curl_easy_setopt(e, CURLOPT_SHARE, f->share);
+        if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
+                return -1;
+        job->state = JS_TRANSFER;
+        f->transfers++;
+        return 0;
+}
+
+/* Sets up and starts the request for `url`: the job's URL, a redirect
+ * target after a re-check, or a robots.txt URL. */
+static int easy_start(fetcher_t *f, job_t *job, const char *url)
+{
+        const fetcher_config_t *c = f->conf;
+        CURL *e = curl_easy_init();
+        long max_redirs;
+
+        if (!e)
+                return -1;
+        job->easy = e;
+        job->too_large = job->blocked = false;
+        job->errbuf[0] = '\0';
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, job);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, job);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, job->errbuf);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+        /* RFC 9309: follow at least five redirects for robots.txt. */
+        max_redirs = job->kind == JOB_ROBOTS ? 5L : c->max_redirects;
+        curl_easy_setopt(e, CURLOPT_MAXREDIRS, max_redirs > job->redirects ?
+                         max_redirs - job->redirects : 0L);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT, c->timeout);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, c->low_speed_limit);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->low_speed_time);
+        if (job->kind == JOB_URL)
+                curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                                 (curl_off_t)c->max_body);
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* all built in */
+        curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (c->ca_file && *c->ca_file)
+                curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
+        curl_easy_setopt(e, CURLOPT_SHARE, f->share);
+        if (f->resolve)
+                curl_easy_setopt(e, CURLOPT_RESOLVE, f->resolve);
+        if (f->connect_to)
+                curl_easy_setopt(e, CURLOPT_CONNECT_TO, f->connect_to);
+        if (job->proxy >= 0) {
+                curl_easy_setopt(e, CURLOPT_PROXY,
+                                 proxies_url(f->proxies, job->proxy));
+                /* https targets through an http proxy use CONNECT; so do
+                 * http ones, so the proxy sees no more than it must. */
+                curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L);
+                /* Redirects are followed here, each target checked before
+                 * the proxy is asked for it (transfer_check_done()). */
+                if (!netguard_allows_all(f->guard))
+                        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        }
+        job->body_max = job->kind == JOB_ROBOTS ? ROBOTS_MAX_BYTES :
+                        (size_t)c->max_body;
+        if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
+                return -1;
+        job->state = JS_TRANSFER;
+        f->transfers++;
+        return 0;
+}
+
+/* Is a target check needed before the request? Through a proxy, for a
+ * target that is not the operator's, unless everything is allowed. */
+static bool check_needed(fetcher_t *f, const job_t *job, const char *url)
+{
+        return job->proxy >= 0 && !netguard_allows_all(f->guard) &&
+               !url_trusted(f, url);
+}
+
+/* A proxied transfer ended on a redirect: its target is checked, then
+ * requested, as libcurl would follow it (--max-redirects, http and https
+ * only). Returns true when the job goes on; false when the response is
+ * the outcome, or with *rc set when the redirect is refused. */
+static bool follow_redirect(fetcher_t *f, job_t *job, CURLcode *rc)
+{
+        long status = 0, max;
+        char *loc = NULL, *url;
+        int err;
+
+        curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(job->easy, CURLINFO_REDIRECT_URL, &loc);
+        if (status < 300 || status > 399 || !loc)
+                return false;
+        max = job->kind == JOB_ROBOTS ? 5L : f->conf->max_redirects;
+        if (job->redirects >= max) {
+                *rc = CURLE_TOO_MANY_REDIRECTS;
+                return false;
+        }
+        if (strncasecmp(loc, "http://", 7) && strncasecmp(loc, "https://", 8)) {
+                *rc = CURLE_UNSUPPORTED_PROTOCOL;
+                return false;
+        }
+        url = strdup(loc);
+        if (!url) {
+                *rc = CURLE_OUT_OF_MEMORY;
+                return false;
+        }
+        job->redirects++;
+        curl_easy_cleanup(job->easy);
+        job->easy = NULL;
+        free(job->body);
+        job->body = NULL;
+        job->body_len = job->body_cap = 0;
+        err = check_needed(f, job, url) ? check_start(f, job, url) :
+              easy_start(f, job, url);
+        free(url);
+        if (err) {
+                *rc = CURLE_FAILED_INIT;
+                return false;
+        }
+        return true;
+}
+
+int transfer_start(fetcher_t *f, job_t *job, const char *url)
+{
+        job->started_ms = clock_mono_ms();
+        if (job->kind == JOB_URL)
+                job->attempts++;
+        job->redirects = 0;
+        job->check_target[0] = '\0';
+        if (check_needed(f, job, url))
+                return check_start(f, job, url);
+        return easy_start(f, job, url);
+}
+
+bool transfer_check_done(fetcher_t *f, job_t *job, CURLcode *rc)
+{
+        if (job->checking) {
+                job->checking = false;
+                if (job->blocked) {
+                        *rc = CURLE_COULDNT_CONNECT;
+                        snprintf(job->errbuf, sizeof(job->errbuf),
+                                 "%.180s resolves to a refused address "
+                                 "(checked before the proxy)",
+                                 job->check_target);
+                        return false;
+                }
+                /* Passed, or not resolvable here: the request goes to
+                 * the proxy. */
+                curl_easy_cleanup(job->easy);
+                job->easy = NULL;
+                if (easy_start(f, job, job->check_url)) {
+                        *rc = CURLE_FAILED_INIT;
+                        return false;
+                }
+                return true;
+        }
+        if (*rc == CURLE_OK && job->proxy >= 0 &&
+            !netguard_allows_all(f->guard))
+                return follow_redirect(f, job, rc);
+        return false;
+}
+
+/* Maps a failed transfer to the design's stable error code. */
+const char *transfer_error_code(const job_t *job, CURLcode rc)
+{
+        if (job->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+                return "too_large";
+        if (job->blocked && rc == CURLE_COULDNT_CONNECT)
+                return "blocked_address";
+        if (job->proxy >= 0 && (rc == CURLE_COULDNT_RESOLVE_PROXY ||
+                                rc == CURLE_COULDNT_CONNECT ||
+                                rc == CURLE_PROXY))
+                return "proxy_failed";
+        switch (rc) {
+        case CURLE_URL_MALFORMAT:
+                return "invalid_url";
+        case CURLE_UNSUPPORTED_PROTOCOL:
+                return "unsupported_scheme";
+        case CURLE_COULDNT_RESOLVE_HOST:
+                return "dns_failure";
+        case CURLE_COULDNT_RESOLVE_PROXY:
+        case CURLE_PROXY:
+                return "proxy_failed";
+        case CURLE_COULDNT_CONNECT:
+                return "connect_failed";
+        case CURLE_OPERATION_TIMEDOUT:
+                return "timeout";
+        case CURLE_TOO_MANY_REDIRECTS:
+                return "too_many_redirects";
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+                return "tls_error";
+        default:
+                /* Reset connections, empty replies, bad encodings. */
+                return "network_error";
+        }
+}
+
+/* Transient network failures worth a retry (the design: connect errors
+ * and timeouts; resets and empty replies are the same kind). */
+bool transfer_transient(const job_t *job, CURLcode rc)
+{
+        if (job->blocked || job->too_large)
+                return false;
+        switch (rc) {
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_PROXY:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* Parses a port ("" = any -> 0); -1 when bad. */
+static int parse_port(const char *s, size_t n)
+{
+        char buf[8], *end;
+        long v;
+
+        if (!n)
+                return 0;
+        if (n >= sizeof(buf))
+                return -1;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        v = strtol(buf, &end, 10);
+        return *end || v < 1 || v > 65535 ? -1 : (int)v;
+}
+
+/* Adds --resolve / --connect-to entries to libcurl's list and to the
+ * trusted targets. HOST may be "[v6]"; a leading '+' (curl's "add
+ * only") is accepted for --resolve. */
+int transfer_add_overrides(fetcher_t *f, const strlist_t *l, bool resolve,
+                  struct curl_slist **list, char *errstr,
+                  size_t errstr_size)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                const char *s = l->v[i], *host, *c1, *c2, *rest;
+                struct curl_slist *nl;
+                override_t *o;
+                size_t hlen;
+                int port;
+
+                host = *s == '+' ? s + 1 : s;
+                if (*host == '[') {
+                        c1 = strchr(host, ']');
+                        c1 = c1 ? c1 + 1 : NULL;
+                        if (c1 && *c1 != ':')
+                                c1 = NULL;
+                } else {
+                        c1 = strchr(host, ':');
+                }
+                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                rest = c2 ? c2 + 1 : NULL;
+                port = c2 ? parse_port(c1 + 1, (size_t)(c2 - c1 - 1)) : -1;
+                if (!rest || port < 0 || (resolve && (!*rest || !port ||
+                                                      c1 == host)) ||
+                    (!resolve && !strchr(rest, ':'))) {
+                        snprintf(errstr, errstr_size, "--%s: '%s' is not %s",
+                                 resolve ? "resolve" : "connect-to", s,
+                                 resolve ? "HOST:PORT:ADDR[,ADDR]" :
+                                 "HOST:PORT:CONNECT-HOST:CONNECT-PORT");
+                        return -1;
+                }
+                nl = curl_slist_append(*list, s);
+                o = realloc(f->trusted, (f->ntrusted + 1) * sizeof(*o));
+                if (!nl || !o) {
+                        if (o)
+                                f->trusted = o;
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return -1;
+                }
+                *list = nl;
+                f->trusted = o;
+                /* IPv6 hosts stay bracketed, as the URL module keeps them. */
+                hlen = (size_t)(c1 - host);
+                o[f->ntrusted].host = strndup(host, hlen);
+                if (!o[f->ntrusted].host) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return -1;
+                }
+                o[f->ntrusted].port = port;
+                f->ntrusted++;
+        }
+        return 0;
+}
