@@ -137,10 +137,14 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 hs->failures = 0;
         } else if (rc == CURLE_COULDNT_RESOLVE_HOST || job->blocked ||
                    rc == CURLE_TOO_MANY_REDIRECTS ||
-                   rc == CURLE_UNSUPPORTED_PROTOCOL) {
+                   rc == CURLE_UNSUPPORTED_PROTOCOL ||
+                   rc == CURLE_PEER_FAILED_VERIFICATION ||
+                   rc == CURLE_SSL_CONNECT_ERROR) {
                 /* Nothing on the host can be reached (or robots.txt is
-                 * unavailable by RFC 9309's redirect limit): the URLs are
-                 * tried and end with their own error. */
+                 * unavailable by RFC 9309's redirect limit), or its TLS
+                 * cannot be trusted, which retrying does not mend: the
+                 * URLs are tried and end with their own error (tls_error
+                 * rather than a long wait for robots_unreachable). */
                 robots_destroy(hs->rules);
                 hs->rules = robots_allow_all();
                 hs->state = hs->rules ? RS_READY : RS_NONE;

@@ -125,10 +125,8 @@ def test_hostile_http(brokers, topics, servers, pipeline, tmp_path):
     good = [f"http://good{i}.hostile.test/ok/good{i}" for i in range(10)]
     connect_to += [f"good{i}.hostile.test:80:127.0.0.1:{main.port}" for i in range(10)]
     expect = {name: CASES[name][1] for name in CASES}
-    # robots.txt fails first (tls_error on it counts as "unreachable" today):
-    # robots_unreachable; tls_error if the fetcher learns to treat a TLS
-    # verification failure of robots.txt as fail-open (reported).
-    expect["tls-bad-cert"] = ("error", {"tls_error", "robots_unreachable"})
+    # robots.txt fails TLS verification first; the URL then fails the same.
+    expect["tls-bad-cert"] = ("error", {"tls_error"})
     expect["redirect-to-blocked"] = ("error", {"blocked_address"})
 
     fetcher = start_fetcher(brokers, topics, tmp_path, connect_to)
