@@ -9,8 +9,7 @@
 #define F(field) offsetof(cleaner_config_t, field)
 
 const opt_def_t cleaner_options[] = {
-        { "brokers", OPT_STR, F(brokers), "localhost:9092", 0, 0,
-          "KAFKA_BROKERS", "Kafka bootstrap servers (host:port,...).", false },
+        OPTS_BROKERS(cleaner_config_t),
         { "group", OPT_STR, F(group), "cleaner", 0, 0, NULL,
           "Consumer group id; every worker of every cleaner process in the "
           "group shares the pages topic's partitions.", false },
@@ -31,8 +30,6 @@ const opt_def_t cleaner_options[] = {
           NULL, "Largest page parsed; larger ends as too_large.", false },
         { "drain-timeout", OPT_INT, F(drain_timeout), "10", 0, 3600, NULL,
           "Seconds to deliver finished records on SIGTERM.", false },
-        { "log-level", OPT_STR, F(log_level), "info", 0, 0, NULL,
-          "debug, info, warn or error.", false },
         { "rules", OPT_STR, F(rules), NULL, 0, 0, NULL,
           "Rules file (JSON, schemas/rules.schema.json): XPath fields per "
           "host, added under `fields`; validated at start, reloaded on "
@@ -59,14 +56,7 @@ const opt_def_t cleaner_options[] = {
           NULL, "With --exactly-once: this process's stable id; worker N "
           "uses ID-N. Unique per live process, the same across its "
           "restarts. Default GROUP-HOSTNAME.", false },
-        { "metrics-addr", OPT_STR, F(metrics_addr), NULL, 0, 0, NULL,
-          "Serve Prometheus metrics at http://HOST:PORT/metrics (also "
-          "[IPV6]:PORT, or :PORT for every address); off when unset.",
-          false },
-        { "stats-interval", OPT_INT, F(stats_interval), "0", 0, 86400, NULL,
-          "Seconds between one-line stats summaries in the log (a live "
-          "progress line instead when stderr is a terminal); 0 = off.",
-          false },
+        OPTS_OBSERVABILITY(cleaner_config_t),
 };
 
 const size_t cleaner_options_count =

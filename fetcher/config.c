@@ -11,8 +11,7 @@
         " (+https://kcrawl.invalid/bot; set --user-agent to a contact URL)"
 
 const opt_def_t fetcher_options[] = {
-        { "brokers", OPT_STR, F(brokers), "localhost:9092", 0, 0,
-          "KAFKA_BROKERS", "Kafka bootstrap servers (host:port,...).", false },
+        OPTS_BROKERS(fetcher_config_t),
         { "group", OPT_STR, F(group), "fetcher", 0, 0, NULL,
           "Consumer group id; fetchers in one group share the URL topic's "
           "partitions (and so its hosts).", false },
@@ -134,16 +133,7 @@ const opt_def_t fetcher_options[] = {
         { "drain-timeout", OPT_INT, F(drain_timeout), "10", 0, 3600, NULL,
           "Seconds to finish in-flight work on SIGTERM before abandoning "
           "it (abandoned URLs are fetched again after a restart).", false },
-        { "log-level", OPT_STR, F(log_level), "info", 0, 0, NULL,
-          "debug, info, warn or error.", false },
-        { "metrics-addr", OPT_STR, F(metrics_addr), NULL, 0, 0, NULL,
-          "Serve Prometheus metrics at http://HOST:PORT/metrics (also "
-          "[IPV6]:PORT, or :PORT for every address); off when unset.",
-          false },
-        { "stats-interval", OPT_INT, F(stats_interval), "0", 0, 86400, NULL,
-          "Seconds between one-line stats summaries in the log (a live "
-          "progress line instead when stderr is a terminal); 0 = off.",
-          false },
+        OPTS_OBSERVABILITY(fetcher_config_t),
 };
 
 const size_t fetcher_options_count =

@@ -11,37 +11,23 @@
 #include "clock.h"
 #include "deadletter.h"
 #include "fetcher_int.h"
+#include "kafka.h"
 #include "log.h"
 #include "url.h"
 
 /* Produces value/key/headers to topic[partition] (RD_KAFKA_PARTITION_UA:
- * the producer's partitioner); QUEUE_FULL is back-pressure. librdkafka
- * owns `hdrs` on success. */
+ * the producer's partitioner); QUEUE_FULL is back-pressure (delivery
+ * reports only queue jobs on f->done, so polling here is safe).
+ * librdkafka owns `hdrs` on success. */
 rd_kafka_resp_err_t produce_to(fetcher_t *f, const char *topic,
                                int32_t partition, const void *key,
                                size_t key_len, const void *value,
                                size_t value_len,
                                rd_kafka_headers_t *hdrs, void *opaque)
 {
-        int waited = 0;
-
-        for (;;) {
-                rd_kafka_resp_err_t err = rd_kafka_producev(
-                        f->producer, RD_KAFKA_V_TOPIC(topic),
-                        RD_KAFKA_V_PARTITION(partition),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                        RD_KAFKA_V_KEY(key, key_len),
-                        RD_KAFKA_V_VALUE((void *)value, value_len),
-                        RD_KAFKA_V_HEADERS(hdrs),
-                        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-
-                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
-                    waited >= PRODUCE_WAIT_MS)
-                        return err;
-                /* Delivery reports only queue jobs (f->done): safe. */
-                rd_kafka_poll(f->producer, 50);
-                waited += 50;
-        }
+        return kafka_produce_to(f->producer, topic, partition, key, key_len,
+                                value, value_len, hdrs, opaque,
+                                PRODUCE_WAIT_MS);
 }
 
 void job_produced(fetcher_t *f, job_t *job, outcome_t outcome)

@@ -204,17 +204,19 @@ out:
         return rc;
 }
 
-rd_kafka_resp_err_t kafka_produce(rd_kafka_t *rk, const char *topic,
-                                  const void *key, size_t key_len,
-                                  const void *value, size_t value_len,
-                                  rd_kafka_headers_t *hdrs, void *opaque,
-                                  int timeout_ms)
+rd_kafka_resp_err_t kafka_produce_to(rd_kafka_t *rk, const char *topic,
+                                     int32_t partition, const void *key,
+                                     size_t key_len, const void *value,
+                                     size_t value_len,
+                                     rd_kafka_headers_t *hdrs, void *opaque,
+                                     int timeout_ms)
 {
         int waited = 0;
 
         for (;;) {
                 rd_kafka_resp_err_t err = rd_kafka_producev(
                         rk, RD_KAFKA_V_TOPIC(topic),
+                        RD_KAFKA_V_PARTITION(partition),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                         RD_KAFKA_V_KEY(key, key_len),
                         RD_KAFKA_V_VALUE((void *)value, value_len),
@@ -224,10 +226,22 @@ rd_kafka_resp_err_t kafka_produce(rd_kafka_t *rk, const char *topic,
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
                     waited >= timeout_ms)
                         return err;
-                /* Back-pressure: let deliveries drain the queue. */
+                /* Back-pressure: let deliveries drain the queue. The
+                 * callers' delivery-report callbacks must not produce. */
                 rd_kafka_poll(rk, 50);
                 waited += 50;
         }
+}
+
+rd_kafka_resp_err_t kafka_produce(rd_kafka_t *rk, const char *topic,
+                                  const void *key, size_t key_len,
+                                  const void *value, size_t value_len,
+                                  rd_kafka_headers_t *hdrs, void *opaque,
+                                  int timeout_ms)
+{
+        return kafka_produce_to(rk, topic, RD_KAFKA_PARTITION_UA, key,
+                                key_len, value, value_len, hdrs, opaque,
+                                timeout_ms);
 }
 
 char *kafka_header_dup(const rd_kafka_message_t *msg, const char *name)

@@ -72,6 +72,15 @@ rd_kafka_resp_err_t kafka_produce(rd_kafka_t *rk, const char *topic,
                                   rd_kafka_headers_t *hdrs, void *opaque,
                                   int timeout_ms);
 
+/* kafka_produce() to one partition (RD_KAFKA_PARTITION_UA: the
+ * producer's partitioner). */
+rd_kafka_resp_err_t kafka_produce_to(rd_kafka_t *rk, const char *topic,
+                                     int32_t partition, const void *key,
+                                     size_t key_len, const void *value,
+                                     size_t value_len,
+                                     rd_kafka_headers_t *hdrs, void *opaque,
+                                     int timeout_ms);
+
 /*
  * Reads header `name` of a consumed message as a new NUL-terminated string
  * (caller frees), or NULL when absent. The last header of that name wins.

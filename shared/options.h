@@ -41,6 +41,26 @@ typedef struct opt_def {
         bool        secret;    /* --print-config masks the value          */
 } opt_def_t;
 
+/*
+ * Table lines every stage shares, with one meaning and one text. T is the
+ * binary's config struct, which has fields of these names.
+ */
+#define OPTS_BROKERS(T)                                                    \
+        { "brokers", OPT_STR, offsetof(T, brokers), "localhost:9092", 0, 0, \
+          "KAFKA_BROKERS", "Kafka bootstrap servers (host:port,...).",     \
+          false }
+#define OPTS_OBSERVABILITY(T)                                              \
+        { "log-level", OPT_STR, offsetof(T, log_level), "info", 0, 0, NULL, \
+          "debug, info, warn or error.", false },                          \
+        { "metrics-addr", OPT_STR, offsetof(T, metrics_addr), NULL, 0, 0,  \
+          NULL, "Serve Prometheus metrics at http://HOST:PORT/metrics "    \
+          "(also [IPV6]:PORT, or :PORT for every address); off when "      \
+          "unset.", false },                                               \
+        { "stats-interval", OPT_INT, offsetof(T, stats_interval), "0", 0,  \
+          86400, NULL, "Seconds between one-line stats summaries in the "  \
+          "log (a live progress line instead when stderr is a terminal); " \
+          "0 = off.", false }
+
 /* Where an option's value came from, for --print-config. */
 typedef enum { OPT_SRC_DEFAULT, OPT_SRC_ENV, OPT_SRC_FLAG } opt_src_t;
 
