@@ -64,10 +64,13 @@ $(BUILD)/obj/%.o: %.c $(wildcard shared/*.h fetcher/*.h cleaner/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libshared.a: $(call obj,$(SHARED_SRC))
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(BUILD)/libfetcher.a: $(call obj,$(FETCHER_SRC))
+	@rm -f $@
 	$(AR) rcs $@ $^
 $(BUILD)/libcleaner.a: $(call obj,$(CLEANER_SRC))
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/fetcher: $(call obj,fetcher/main.c) $(BUILD)/libfetcher.a $(BUILD)/libshared.a

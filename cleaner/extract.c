@@ -1,14 +1,19 @@
 /*
  * extract.c — one fetched page in, one JSON record out (see extract.h).
  *
- * The page is decoded to valid UTF-8 (charset.c), parsed by libxml2's HTML
- * parser, and the DOM walked once, without recursion and without XPath:
- * entering and leaving each element updates a few counters and collectors
- * (the visible text, and the text of the current title, heading and link),
- * and records pointers into the document for what is resolved later (links,
- * images, canonical, base, JSON-LD blocks). Links are resolved after the
- * walk because the first <base href> counts wherever it is. Then the record
- * is generated with yajl straight into the buffer handed to the caller.
+ * The page is decoded to valid UTF-8 (charset.c) and parsed by libxml2's
+ * HTML parser. Usually no tree is built: the parser's SAX events drive the
+ * extraction directly (libxml2's SAX parse is some 1.8x its DOM parse).
+ * Only when a fields callback needs the document is the DOM built and
+ * walked once, without recursion and without XPath. Both front ends make
+ * the same calls: entering and leaving each element updates a few counters
+ * and collectors (the visible text, and the text of the current title,
+ * heading and link) and keeps what is resolved later (links, images,
+ * canonical, base, JSON-LD text); test_extract.c checks that both give the
+ * same record byte for byte. Links are resolved after the parse because the
+ * first <base href> counts wherever it is, against a base parsed once, into
+ * one arena per page. Then the record is generated with yajl straight into
+ * the buffer handed to the caller.
  */
 #include "extract.h"
 
@@ -23,6 +28,7 @@
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
@@ -44,7 +50,7 @@ typedef struct collector {
         buf_t      *dst;
         size_t      start;
         size_t      limit;  /* bytes this item may take                   */
-        xmlNodePtr  node;   /* the element collected; NULL when idle      */
+        int         depth;  /* the element collected's depth; 0 when idle */
         int         space;  /* a space is due before the next word        */
         int         in_word;
         int         full;   /* limit reached                               */
@@ -73,8 +79,25 @@ typedef struct og {
         const xmlChar *content;
 } og_t;
 
+/* A JSON-LD block's text: jsonld_text[off, off + len), or over the cap. */
+typedef struct jsonld {
+        size_t off;
+        size_t len;
+        int    over;
+} jsonld_t;
+
+/* The SAX front end copies the attribute values it keeps into chunks
+ * freed with the page (the DOM's own live as long as the document). */
+#define ARENA_CHUNK (16 * 1024)
+typedef struct arena_chunk {
+        struct arena_chunk *next;
+        size_t              used;
+        size_t              size;
+        char                data[];
+} arena_chunk_t;
+
 typedef struct link {
-        char   *url;
+        const char *url;
         size_t  anchor;
 } link_t;
 
@@ -84,6 +107,13 @@ typedef struct extract {
 
         /* Walk state. */
         int            hidden;  /* inside head, title, template, noscript */
+        int            sax;     /* the SAX front end: keep() copies       */
+        int            depth;   /* SAX: elements open                      */
+        int            skip_depth; /* SAX: inside the script or style at
+                                 * this depth; 0 when not                  */
+        buf_t          kinds;   /* SAX: enum tag of each open element      */
+        arena_chunk_t *arena;   /* strings that live as long as the page */
+        url_scratch_t *urls;    /* resolve()'s buffers                     */
 
         /* The visible text. */
         buf_t          text;
@@ -120,8 +150,10 @@ typedef struct extract {
         og_t           og[EXTRACT_OG_MAX];
         size_t         n_og;
 
-        xmlNodePtr     jsonld[EXTRACT_JSONLD_MAX];
+        jsonld_t       jsonld[EXTRACT_JSONLD_MAX];
         size_t         n_jsonld;
+        int            jsonld_depth; /* the open JSON-LD script's; 0 none */
+        buf_t          jsonld_text;
 
         /* Output. */
         yajl_gen       gen;
@@ -255,12 +287,12 @@ static int has_token(const xmlChar *s, const char *token)
 /* Text collection                                                     */
 
 static void collector_start(collector_t *c, buf_t *dst, size_t limit,
-                            xmlNodePtr node)
+                            int depth)
 {
         c->dst = dst;
         c->start = dst->len;
         c->limit = limit;
-        c->node = node;
+        c->depth = depth;
         c->space = 0;
         c->in_word = 0;
         c->full = 0;
@@ -353,30 +385,59 @@ static void collector_add(extract_t *x, collector_t *c,
 static void text_break(extract_t *x)
 {
         collector_break(&x->text_c);
-        if (x->title_c.node)
+        if (x->title_c.depth)
                 collector_break(&x->title_c);
-        if (x->link_c.node)
+        if (x->link_c.depth)
                 collector_break(&x->link_c);
-        if (x->heading_c.node)
+        if (x->heading_c.depth)
                 collector_break(&x->heading_c);
 }
 
-static void text_add(extract_t *x, const xmlChar *content)
+static void text_add(extract_t *x, const xmlChar *s, size_t len)
 {
-        const unsigned char *s = content;
-        size_t len;
-
-        if (s == NULL)
-                return;
-        len = strlen((const char *)s);
         if (x->hidden == 0)
                 collector_add(x, &x->text_c, s, len, &x->words);
-        if (x->title_c.node)
+        if (x->title_c.depth)
                 collector_add(x, &x->title_c, s, len, NULL);
-        if (x->link_c.node)
+        if (x->link_c.depth)
                 collector_add(x, &x->link_c, s, len, NULL);
-        if (x->heading_c.node)
+        if (x->heading_c.depth)
                 collector_add(x, &x->heading_c, s, len, NULL);
+}
+
+/* Room for n bytes that live as long as the page (SAX front end). Sets
+ * x->oom and returns NULL on allocation failure. */
+static void *arena_alloc(extract_t *x, size_t n)
+{
+        arena_chunk_t *c = x->arena;
+        void *p;
+
+        if (c == NULL || n > c->size - c->used) {
+                size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+
+                c = malloc(sizeof(*c) + size);
+                if (c == NULL) {
+                        x->oom = 1;
+                        return NULL;
+                }
+                c->next = x->arena;
+                c->used = 0;
+                c->size = size;
+                x->arena = c;
+        }
+        p = c->data + c->used;
+        c->used += n;
+        return p;
+}
+
+static void arena_free(extract_t *x)
+{
+        while (x->arena != NULL) {
+                arena_chunk_t *next = x->arena->next;
+
+                free(x->arena);
+                x->arena = next;
+        }
 }
 
 /* ------------------------------------------------------------------ */
@@ -483,48 +544,86 @@ static enum tag tag_kind(const xmlChar *xname, int *level)
         }
 }
 
-/* An attribute's value without copying: the HTML parser gives each
- * attribute one text child (entities already decoded). "" for a
- * value-less attribute, NULL when the attribute is absent. */
-static const xmlChar *attr_get(xmlNodePtr node, const char *name)
-{
-        xmlAttrPtr a;
+/* An element's attributes, from either front end: the DOM's attribute
+ * list (each value one text child, entities already decoded) or a SAX
+ * event's name/value pairs. A value-less attribute reads as "". */
+typedef struct elem {
+        xmlAttrPtr      prop;   /* DOM                                    */
+        const xmlChar **atts;   /* SAX: NULL-terminated pairs, may be NULL */
+} elem_t;
 
-        for (a = node->properties; a != NULL; a = a->next) {
-                if (!ci_eq(a->name, name))
-                        continue;
-                if (a->children == NULL || a->children->content == NULL)
-                        return (const xmlChar *)"";
-                return a->children->content;
+/* The next attribute of *e (consumed); 0 when there is none left. */
+static int attr_next(elem_t *e, const xmlChar **name, const xmlChar **value)
+{
+        if (e->atts != NULL) {
+                if (e->atts[0] == NULL)
+                        return 0;
+                *name = e->atts[0];
+                *value = e->atts[1] ? e->atts[1] : (const xmlChar *)"";
+                e->atts += 2;
+                return 1;
         }
+        if (e->prop == NULL)
+                return 0;
+        *name = e->prop->name;
+        *value = (e->prop->children && e->prop->children->content) ?
+                 e->prop->children->content : (const xmlChar *)"";
+        e->prop = e->prop->next;
+        return 1;
+}
+
+/* An attribute's value, or NULL when the element has none of that name.
+ * Only valid during the event (SAX): keep() what outlives it. */
+static const xmlChar *attr_get(const elem_t *e, const char *name)
+{
+        elem_t it = *e;
+        const xmlChar *n, *v;
+
+        while (attr_next(&it, &n, &v))
+                if (ci_eq(n, name))
+                        return v;
         return NULL;
 }
 
-static void on_meta(extract_t *x, xmlNodePtr node)
+/* A string that must outlive the event it came from: the DOM's own (it
+ * lives as long as the document), or a copy in the page's arena (SAX).
+ * NULL stays NULL; on allocation failure sets x->oom and returns NULL. */
+static const xmlChar *keep(extract_t *x, const xmlChar *s)
+{
+        size_t n;
+        char *p;
+
+        if (s == NULL || !x->sax)
+                return s;
+        n = strlen((const char *)s) + 1;
+        p = arena_alloc(x, n);
+        if (p == NULL)
+                return NULL;
+        memcpy(p, s, n);
+        return (const xmlChar *)p;
+}
+
+static void on_meta(extract_t *x, const elem_t *e)
 {
         const xmlChar *name = NULL, *property = NULL, *content = NULL;
-        const xmlChar *prop;
-        xmlAttrPtr a;
+        const xmlChar *prop, *an, *v;
+        elem_t it = *e;
 
-        for (a = node->properties; a != NULL; a = a->next) {
-                const xmlChar *v = (a->children && a->children->content) ?
-                                   a->children->content :
-                                   (const xmlChar *)"";
-
-                if (ci_eq(a->name, "name") && name == NULL)
+        while (attr_next(&it, &an, &v)) {
+                if (ci_eq(an, "name") && name == NULL)
                         name = v;
-                else if (ci_eq(a->name, "property") && property == NULL)
+                else if (ci_eq(an, "property") && property == NULL)
                         property = v;
-                else if (ci_eq(a->name, "content") && content == NULL)
+                else if (ci_eq(an, "content") && content == NULL)
                         content = v;
         }
         if (content == NULL)
                 return;
         if (name != NULL) {
                 if (x->description == NULL && ci_eq(name, "description"))
-                        x->description = content;
+                        x->description = keep(x, content);
                 else if (x->robots == NULL && ci_eq(name, "robots"))
-                        x->robots = content;
+                        x->robots = keep(x, content);
         }
         /* OpenGraph: property="og:..."; some pages write name="og:...". */
         prop = property != NULL ? property : name;
@@ -537,15 +636,17 @@ static void on_meta(extract_t *x, xmlNodePtr node)
                         if (strcmp((const char *)x->og[i].key,
                                    (const char *)prop + 3) == 0)
                                 return; /* the first one counts */
-                x->og[x->n_og].key = prop + 3;
-                x->og[x->n_og].content = content;
-                x->n_og++;
+                x->og[x->n_og].key = keep(x, prop + 3);
+                x->og[x->n_og].content = keep(x, content);
+                if (x->og[x->n_og].key != NULL &&
+                    x->og[x->n_og].content != NULL)
+                        x->n_og++;
         }
 }
 
-static int is_jsonld(xmlNodePtr node)
+static int is_jsonld(const elem_t *e)
 {
-        const xmlChar *type = attr_get(node, "type");
+        const xmlChar *type = attr_get(e, "type");
         static const char want[] = "application/ld+json";
         size_t n = sizeof(want) - 1, i;
 
@@ -562,8 +663,41 @@ static int is_jsonld(xmlNodePtr node)
         return *type == '\0' || *type == ';';
 }
 
-/* Entering an element; returns 0 when its children are to be skipped. */
-static int on_enter(extract_t *x, xmlNodePtr node, enum tag kind, int level)
+/* Starts a JSON-LD block; its text is added by jsonld_add() until
+ * jsonld_end(). */
+static void jsonld_begin(extract_t *x)
+{
+        jsonld_t *j = &x->jsonld[x->n_jsonld++];
+
+        j->off = x->jsonld_text.len;
+        j->len = 0;
+        j->over = 0;
+}
+
+/* Appends text to the open block (the last one); one over
+ * EXTRACT_JSONLD_BYTES_MAX is marked and its text dropped. */
+static void jsonld_add(extract_t *x, const void *s, size_t len)
+{
+        jsonld_t *j = &x->jsonld[x->n_jsonld - 1];
+
+        if (j->over)
+                return;
+        if (len > EXTRACT_JSONLD_BYTES_MAX - j->len) {
+                j->over = 1;
+                x->jsonld_text.len = j->off;
+                return;
+        }
+        if (buf_add(&x->jsonld_text, s, len) < 0) {
+                x->oom = 1;
+                return;
+        }
+        j->len += len;
+}
+
+/* Entering an element at depth (>= 1); returns 0 when its children are to
+ * be skipped. */
+static int on_enter(extract_t *x, const elem_t *e, enum tag kind, int level,
+                    int depth)
 {
         const xmlChar *v;
 
@@ -575,10 +709,10 @@ static int on_enter(extract_t *x, xmlNodePtr node, enum tag kind, int level)
                 text_break(x);
                 break;
         case T_A:
-                if (x->link_c.node != NULL ||
+                if (x->link_c.depth != 0 ||
                     x->n_anchors >= EXTRACT_ANCHORS_MAX)
                         break;
-                v = attr_get(node, "href");
+                v = attr_get(e, "href");
                 if (v == NULL)
                         break;
                 if (array_reserve((void **)&x->anchors, &x->cap_anchors,
@@ -586,17 +720,17 @@ static int on_enter(extract_t *x, xmlNodePtr node, enum tag kind, int level)
                         x->oom = 1;
                         return 0;
                 }
-                x->anchors[x->n_anchors].href = v;
-                x->anchors[x->n_anchors].rel = attr_get(node, "rel");
+                x->anchors[x->n_anchors].href = keep(x, v);
+                x->anchors[x->n_anchors].rel = keep(x, attr_get(e, "rel"));
                 x->anchors[x->n_anchors].text_off = x->link_text.len;
                 x->anchors[x->n_anchors].text_len = 0;
                 x->n_anchors++;
                 collector_start(&x->link_c, &x->link_text, EXTRACT_SHORT_MAX,
-                                node);
+                                depth);
                 break;
         case T_H:
                 text_break(x);
-                if (x->heading_c.node != NULL ||
+                if (x->heading_c.depth != 0 ||
                     x->n_headings >= EXTRACT_HEADINGS_MAX)
                         break;
                 if (array_reserve((void **)&x->headings, &x->cap_headings,
@@ -609,12 +743,12 @@ static int on_enter(extract_t *x, xmlNodePtr node, enum tag kind, int level)
                 x->headings[x->n_headings].text_len = 0;
                 x->n_headings++;
                 collector_start(&x->heading_c, &x->heading_text,
-                                EXTRACT_SHORT_MAX, node);
+                                EXTRACT_SHORT_MAX, depth);
                 break;
         case T_IMG:
                 if (x->n_images >= EXTRACT_IMAGES_MAX)
                         break;
-                v = attr_get(node, "src");
+                v = attr_get(e, "src");
                 if (v == NULL || *v == '\0')
                         break;
                 if (array_reserve((void **)&x->images, &x->cap_images,
@@ -622,14 +756,14 @@ static int on_enter(extract_t *x, xmlNodePtr node, enum tag kind, int level)
                         x->oom = 1;
                         return 0;
                 }
-                x->images[x->n_images].src = v;
-                x->images[x->n_images].alt = attr_get(node, "alt");
+                x->images[x->n_images].src = keep(x, v);
+                x->images[x->n_images].alt = keep(x, attr_get(e, "alt"));
                 x->n_images++;
                 break;
         case T_HTML:
                 if (!x->html_seen) {
                         x->html_seen = 1;
-                        x->lang = attr_get(node, "lang");
+                        x->lang = keep(x, attr_get(e, "lang"));
                 }
                 break;
         case T_HIDE:
@@ -637,27 +771,29 @@ static int on_enter(extract_t *x, xmlNodePtr node, enum tag kind, int level)
                 break;
         case T_TITLE:
                 x->hidden++;
-                if (!x->title_done && x->title_c.node == NULL)
+                if (!x->title_done && x->title_c.depth == 0)
                         collector_start(&x->title_c, &x->title,
-                                        EXTRACT_SHORT_MAX, node);
+                                        EXTRACT_SHORT_MAX, depth);
                 break;
         case T_META:
-                on_meta(x, node);
+                on_meta(x, e);
                 break;
         case T_LINK:
                 if (x->canonical == NULL) {
-                        v = attr_get(node, "rel");
+                        v = attr_get(e, "rel");
                         if (v != NULL && has_token(v, "canonical"))
-                                x->canonical = attr_get(node, "href");
+                                x->canonical = keep(x, attr_get(e, "href"));
                 }
                 break;
         case T_BASE:
                 if (x->base_href == NULL)
-                        x->base_href = attr_get(node, "href");
+                        x->base_href = keep(x, attr_get(e, "href"));
                 break;
         case T_SCRIPT:
-                if (x->n_jsonld < EXTRACT_JSONLD_MAX && is_jsonld(node))
-                        x->jsonld[x->n_jsonld++] = node;
+                if (x->n_jsonld < EXTRACT_JSONLD_MAX && is_jsonld(e)) {
+                        jsonld_begin(x);
+                        x->jsonld_depth = depth;
+                }
                 return 0;
         case T_STYLE:
                 return 0;
@@ -665,7 +801,7 @@ static int on_enter(extract_t *x, xmlNodePtr node, enum tag kind, int level)
         return 1;
 }
 
-static void on_leave(extract_t *x, xmlNodePtr node, enum tag kind)
+static void on_leave(extract_t *x, enum tag kind, int depth)
 {
         switch (kind) {
         case T_BLOCK:
@@ -673,19 +809,19 @@ static void on_leave(extract_t *x, xmlNodePtr node, enum tag kind)
                 text_break(x);
                 break;
         case T_A:
-                if (x->link_c.node == node) {
+                if (x->link_c.depth == depth) {
                         anchor_t *a = &x->anchors[x->n_anchors - 1];
 
                         a->text_len = x->link_text.len - a->text_off;
-                        x->link_c.node = NULL;
+                        x->link_c.depth = 0;
                 }
                 break;
         case T_H:
-                if (x->heading_c.node == node) {
+                if (x->heading_c.depth == depth) {
                         heading_t *h = &x->headings[x->n_headings - 1];
 
                         h->text_len = x->heading_text.len - h->text_off;
-                        x->heading_c.node = NULL;
+                        x->heading_c.depth = 0;
                 }
                 text_break(x);
                 break;
@@ -694,87 +830,220 @@ static void on_leave(extract_t *x, xmlNodePtr node, enum tag kind)
                 break;
         case T_TITLE:
                 x->hidden--;
-                if (x->title_c.node == node) {
-                        x->title_c.node = NULL;
+                if (x->title_c.depth == depth) {
+                        x->title_c.depth = 0;
                         x->title_done = 1;
                 }
+                break;
+        case T_SCRIPT:
+                if (x->jsonld_depth == depth)
+                        x->jsonld_depth = 0;
                 break;
         default:
                 break;
         }
 }
 
-/* Visits every node in document order, iteratively (a deep page cannot
- * exhaust the stack). Elements are entered on the way down and left on the
- * way up. */
+/* The DOM front end: visits every node in document order, iteratively (a
+ * deep page cannot exhaust the stack). Elements are entered on the way down
+ * and left on the way up. Used when a fields callback needs the document. */
 static void walk(extract_t *x, xmlDocPtr doc)
 {
         xmlNodePtr cur = doc->children;
+        int depth = 1;
 
         while (cur != NULL && !x->oom) {
                 int descend = 0, level = 0;
 
                 if (cur->type == XML_ELEMENT_NODE) {
                         enum tag kind = tag_kind(cur->name, &level);
+                        elem_t e = { cur->properties, NULL };
+                        xmlNodePtr c;
 
-                        descend = on_enter(x, cur, kind, level);
+                        descend = on_enter(x, &e, kind, level, depth);
+                        /* A JSON-LD block's text: its text children. */
+                        for (c = cur->children;
+                             x->jsonld_depth == depth && c != NULL;
+                             c = c->next)
+                                if (c->content != NULL)
+                                        jsonld_add(x, c->content,
+                                                   strlen((const char *)
+                                                          c->content));
                 } else if (cur->type == XML_TEXT_NODE ||
                            cur->type == XML_CDATA_SECTION_NODE) {
-                        text_add(x, cur->content);
+                        if (cur->content != NULL)
+                                text_add(x, cur->content,
+                                         strlen((const char *)cur->content));
                 }
                 if (descend && cur->children != NULL) {
                         cur = cur->children;
+                        depth++;
                         continue;
                 }
                 /* Leave cur and every ancestor that has no next sibling. */
                 while (cur != NULL) {
                         if (cur->type == XML_ELEMENT_NODE) {
                                 level = 0;
-                                on_leave(x, cur, tag_kind(cur->name, &level));
+                                on_leave(x, tag_kind(cur->name, &level),
+                                         depth);
                         }
                         if (cur->next != NULL) {
                                 cur = cur->next;
                                 break;
                         }
                         cur = cur->parent;
+                        depth--;
                         if (cur == NULL || cur->type != XML_ELEMENT_NODE)
                                 cur = NULL;
                 }
         }
 }
 
+/* The SAX front end: the same enter/leave/text calls from libxml2's parser
+ * events, with no tree built. libxml2 2.9's HTML parser emits the same
+ * events whether or not a tree is built (it reads the tree only to class
+ * blank text, which it then reports either way); what the tree builder
+ * adds is mirrored here: text outside any element is dropped, and the
+ * children of a skipped element (script, style) are not visited, a JSON-LD
+ * script's text excepted. Elements still open when the parser stops are
+ * left, innermost first, as the walk would. */
+static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+        extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+        static const xmlChar *no_atts[] = { NULL };
+        elem_t e = { NULL, atts != NULL ? atts : no_atts };
+        enum tag kind;
+        int level = 0;
+
+        if (x->oom || buf_add(&x->kinds, &(char){ 0 }, 1) < 0) {
+                x->oom = 1;
+                return;
+        }
+        x->depth++;
+        if (x->skip_depth != 0)
+                kind = T_INLINE; /* inside script or style: not looked at */
+        else
+                kind = tag_kind(name, &level);
+        x->kinds.data[x->kinds.len - 1] = (char)kind;
+        if (x->skip_depth == 0 && !on_enter(x, &e, kind, level, x->depth))
+                x->skip_depth = x->depth;
+}
+
+static void sax_leave(extract_t *x)
+{
+        enum tag kind = (enum tag)x->kinds.data[--x->kinds.len];
+
+        if (x->skip_depth == 0 || x->skip_depth == x->depth)
+                on_leave(x, kind, x->depth);
+        if (x->skip_depth == x->depth)
+                x->skip_depth = 0;
+        x->depth--;
+}
+
+static void sax_end(void *ctx, const xmlChar *name)
+{
+        extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        if (x->depth > 0 && !x->oom)
+                sax_leave(x);
+}
+
+static void sax_text(void *ctx, const xmlChar *s, int len)
+{
+        extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        if (x->depth == 0 || len <= 0 || x->oom)
+                return;
+        if (x->skip_depth == 0)
+                text_add(x, s, (size_t)len);
+        else if (x->jsonld_depth == x->depth)
+                jsonld_add(x, s, (size_t)len);
+}
+
+static const xmlSAXHandlerV1 sax_handler = {
+        .startElement = sax_start,
+        .endElement   = sax_end,
+        .characters   = sax_text,
+        .cdataBlock   = sax_text,
+        .initialized  = 1,
+};
+
+/* Parses utf8[0, len) as htmlReadMemory() does, with sax_handler's
+ * callbacks instead of the tree builder's. */
+static void sax_parse(extract_t *x, const char *utf8, int len)
+{
+        xmlParserCtxtPtr ctxt;
+        xmlCharEncodingHandlerPtr hdlr;
+
+        ctxt = xmlCreateMemoryParserCtxt(utf8, len);
+        if (ctxt == NULL) {
+                x->oom = 1;
+                return;
+        }
+        memcpy(ctxt->sax, &sax_handler, sizeof(sax_handler));
+        ctxt->_private = x;
+        x->sax = 1;
+        /* What htmlReadMemory() does before parsing. */
+        htmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
+        ctxt->html = 1;
+        hdlr = xmlFindCharEncodingHandler("UTF-8");
+        if (hdlr != NULL) {
+                xmlSwitchToEncoding(ctxt, hdlr);
+                if (ctxt->input->encoding != NULL)
+                        xmlFree((xmlChar *)ctxt->input->encoding);
+                ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
+        }
+        htmlParseDocument(ctxt);
+        while (x->depth > 0 && !x->oom)
+                sax_leave(x);
+        if (ctxt->myDoc != NULL) /* not built by these callbacks; to be sure */
+                xmlFreeDoc(ctxt->myDoc);
+        ctxt->myDoc = NULL;
+        xmlFreeParserCtxt(ctxt);
+}
+
 /* ------------------------------------------------------------------ */
 /* URLs                                                                */
 
-/* Resolves ref against base (may be NULL): a malloc'd absolute http(s) URL
- * without its fragment, or NULL when ref does not make one (or it is over
- * EXTRACT_URL_MAX). Sets x->oom on allocation failure. */
-static char *resolve(extract_t *x, const url_t *base, const xmlChar *ref)
+/* Resolves ref against base (may be NULL): an absolute http(s) URL
+ * without its fragment, in the page's arena, or NULL when ref does not make
+ * one (or it is over EXTRACT_URL_MAX). Sets x->oom on allocation failure. */
+static const char *resolve(extract_t *x, const url_t *base,
+                           const xmlChar *ref)
 {
-        url_t *url = NULL;
-        char *href, *hash;
+        const char *href, *hash;
+        size_t len;
+        char *copy;
         int r;
 
-        r = url_parse((const char *)ref, base, &url, NULL, 0);
+        if (x->urls == NULL) {
+                x->urls = url_scratch_new();
+                if (x->urls == NULL) {
+                        x->oom = 1;
+                        return NULL;
+                }
+        }
+        /* strnlen: an over-long ref is refused without reading it all. */
+        r = url_href_n(x->urls, (const char *)ref,
+                       strnlen((const char *)ref, (size_t)URL_MAX_LEN + 1),
+                       base, &href, &len);
         if (r == URL_ERR_NOMEM)
                 x->oom = 1;
         if (r != URL_OK)
                 return NULL;
-        href = url->href;
-        url->href = NULL; /* taken over; url_destroy() frees the rest */
-        url_destroy(url);
-        if (href == NULL)
-                return NULL;
         /* A serialised URL's first '#' starts its fragment: the path and
          * query percent-encode theirs. */
-        hash = strchr(href, '#');
+        hash = memchr(href, '#', len);
         if (hash != NULL)
-                *hash = '\0';
-        if (strlen(href) > EXTRACT_URL_MAX) {
-                free(href);
+                len = (size_t)(hash - href);
+        if (len > EXTRACT_URL_MAX)
                 return NULL;
-        }
-        return href;
+        copy = arena_alloc(x, len + 1);
+        if (copy == NULL)
+                return NULL;
+        memcpy(copy, href, len);
+        copy[len] = '\0';
+        return copy;
 }
 
 /* A set of strings by hash (open addressing), for de-duplication. */
@@ -948,7 +1217,7 @@ static void g_attr_collapsed(extract_t *x, const xmlChar *v, int lower)
                 return;
         }
         x->scratch.len = 0;
-        collector_start(&c, &x->scratch, EXTRACT_SHORT_MAX, NULL);
+        collector_start(&c, &x->scratch, EXTRACT_SHORT_MAX, 0);
         collector_add(x, &c, v, strlen((const char *)v), NULL);
         if (lower)
                 for (i = 0; i < x->scratch.len; i++)
@@ -1074,67 +1343,26 @@ out:
         return rc;
 }
 
-/* The text of a script element: its text children, joined only when there
- * are several. Returns NULL (with *len the full length) when over max. */
-static const unsigned char *script_text(extract_t *x, xmlNodePtr node,
-                                        size_t max, size_t *len)
-{
-        xmlNodePtr c;
-        size_t total = 0;
-
-        for (c = node->children; c != NULL; c = c->next)
-                if (c->content != NULL)
-                        total += strlen((const char *)c->content);
-        *len = total;
-        if (total > max)
-                return NULL;
-        if (node->children != NULL && node->children->next == NULL &&
-            node->children->content != NULL)
-                return node->children->content;
-        x->scratch.len = 0;
-        for (c = node->children; c != NULL; c = c->next)
-                if (c->content != NULL &&
-                    buf_add(&x->scratch, c->content,
-                            strlen((const char *)c->content)) < 0) {
-                        x->oom = 1;
-                        return NULL;
-                }
-        return (const unsigned char *)(x->scratch.data ? x->scratch.data : "");
-}
-
 static void emit_jsonld(extract_t *x)
 {
-        buf_t copy = { NULL, 0, 0, EXTRACT_JSONLD_BYTES_MAX + 1 };
         long long errors = 0;
         size_t i;
 
         g_key(x, "json_ld");
         g_open(x, 0);
         for (i = 0; i < x->n_jsonld && !x->oom; i++) {
-                const unsigned char *s;
-                size_t len;
+                const jsonld_t *j = &x->jsonld[i];
 
-                s = script_text(x, x->jsonld[i], EXTRACT_JSONLD_BYTES_MAX,
-                                &len);
-                if (s == NULL) {
-                        if (!x->oom)
-                                errors++;
+                if (j->over) {
+                        errors++;
                         continue;
                 }
-                /* g_json() writes into scratch: move joined text aside. */
-                if (s == (const unsigned char *)x->scratch.data) {
-                        copy.len = 0;
-                        if (buf_add(&copy, s, len) < 0) {
-                                x->oom = 1;
-                                break;
-                        }
-                        s = (const unsigned char *)copy.data;
-                }
-                if (g_json(x, s, len) == 1)
+                if (g_json(x, (const unsigned char *)(j->len ?
+                                x->jsonld_text.data + j->off : ""),
+                           j->len) == 1)
                         errors++;
         }
         g_close(x, 0);
-        buf_free(&copy);
         if (errors > 0) {
                 g_key(x, "json_ld_errors");
                 g_int(x, errors);
@@ -1159,7 +1387,7 @@ static void emit_links(extract_t *x, const url_t *base)
         }
         for (i = 0; i < x->n_anchors && n_links < EXTRACT_LINKS_MAX; i++) {
                 anchor_t *a = &x->anchors[i];
-                char *url;
+                const char *url;
                 size_t cost;
 
                 /* The same href resolves the same way: parse it once. */
@@ -1170,15 +1398,11 @@ static void emit_links(extract_t *x, const url_t *base)
                         goto out;
                 if (url == NULL)
                         continue;
-                if (!strset_add(&seen, url)) {
-                        free(url);
+                if (!strset_add(&seen, url))
                         continue;
-                }
                 cost = strlen(url) + a->text_len;
-                if (cost > EXTRACT_LIST_BYTES_MAX - bytes) {
-                        free(url); /* over the byte budget: stop here */
-                        break;
-                }
+                if (cost > EXTRACT_LIST_BYTES_MAX - bytes)
+                        break; /* over the byte budget: stop here */
                 bytes += cost;
                 links[n_links].url = url;
                 links[n_links].anchor = i;
@@ -1199,8 +1423,6 @@ static void emit_links(extract_t *x, const url_t *base)
         }
 out:
         g_close(x, 0);
-        for (i = 0; i < n_links; i++)
-                free(links[i].url);
         free(links);
         strset_free(&raw);
         strset_free(&seen);
@@ -1213,17 +1435,15 @@ static void emit_images(extract_t *x, const url_t *base)
         g_key(x, "images");
         g_open(x, 0);
         for (i = 0; i < x->n_images && !x->oom; i++) {
-                char *src = resolve(x, base, x->images[i].src);
+                const char *src = resolve(x, base, x->images[i].src);
                 size_t cost;
 
                 if (src == NULL)
                         continue;
                 cost = strlen(src) + (x->images[i].alt ?
                         strlen((const char *)x->images[i].alt) : 0);
-                if (cost > EXTRACT_LIST_BYTES_MAX - bytes) {
-                        free(src);
+                if (cost > EXTRACT_LIST_BYTES_MAX - bytes)
                         break;
-                }
                 bytes += cost;
                 g_open(x, 1);
                 g_key(x, "src");
@@ -1231,7 +1451,6 @@ static void emit_images(extract_t *x, const url_t *base)
                 g_key(x, "alt");
                 g_attr(x, x->images[i].alt);
                 g_close(x, 1);
-                free(src);
         }
         g_close(x, 0);
 }
@@ -1242,7 +1461,7 @@ static void emit_html(extract_t *x)
         url_t *base = NULL, *based = NULL;
         const char *final_url = x->page->final_url ? x->page->final_url :
                                                      x->page->url;
-        char *canonical = NULL;
+        const char *canonical = NULL;
         size_t i;
 
         /* Links resolve against <base href> (itself resolved against the
@@ -1258,7 +1477,7 @@ static void emit_html(extract_t *x)
         }
 
         g_key(x, "title");
-        if (x->title_done || x->title_c.node != NULL)
+        if (x->title_done || x->title_c.depth != 0)
                 g_str(x, x->title.len ? x->title.data : "", x->title.len);
         else
                 g_null(x);
@@ -1310,7 +1529,6 @@ static void emit_html(extract_t *x)
 
         emit_jsonld(x);
 
-        free(canonical);
         url_destroy(base);
 }
 
@@ -1405,8 +1623,10 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
         x->link_text.max = SIZE_MAX / 2; /* bounded by the page's text */
         x->heading_text.max = SIZE_MAX / 2;
         x->scratch.max = SIZE_MAX / 2;
+        x->kinds.max = SIZE_MAX / 2;
+        x->jsonld_text.max = SIZE_MAX / 2; /* bounded by the page's text */
         x->out.max = EXTRACT_RECORD_MAX;
-        collector_start(&x->text_c, &x->text, EXTRACT_TEXT_MAX, NULL);
+        collector_start(&x->text_c, &x->text, EXTRACT_TEXT_MAX, 0);
 
         html = is_html(page->content_type);
         if (html && page->body_len > 0) {
@@ -1432,11 +1652,18 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                         snprintf(errstr, errstr_size, "out of memory");
                         goto out;
                 }
-                if (utf8_len > 0)
+                /* The DOM only when the fields callback needs it, or for
+                 * a page long enough to hold a text node over libxml2's
+                 * limit (the tree builder stops the parse there). */
+                if (utf8_len > 0 && fields_cb == NULL &&
+                    utf8_len <= XML_MAX_TEXT_LENGTH) {
+                        sax_parse(x, utf8, (int)utf8_len);
+                } else if (utf8_len > 0) {
                         doc = htmlReadMemory(utf8, (int)utf8_len, NULL,
                                              "UTF-8", PARSE_OPTIONS);
-                if (doc != NULL)
-                        walk(x, doc);
+                        if (doc != NULL)
+                                walk(x, doc);
+                }
                 if (x->oom) {
                         snprintf(errstr, errstr_size,
                                  "out of memory extracting");
@@ -1449,7 +1676,11 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
-        yajl_gen_config(x->gen, yajl_gen_validate_utf8, 1);
+        /* Every string the extractor writes is strictly valid UTF-8
+         * already (gen_string()); yajl's own, looser check is needed only
+         * for what a fields callback writes. */
+        if (fields_cb != NULL)
+                yajl_gen_config(x->gen, yajl_gen_validate_utf8, 1);
         yajl_gen_config(x->gen, yajl_gen_print_callback, out_print, x);
 
         g_open(x, 1);
@@ -1494,6 +1725,10 @@ out:
         buf_free(&x->link_text);
         buf_free(&x->heading_text);
         buf_free(&x->scratch);
+        buf_free(&x->kinds);
+        buf_free(&x->jsonld_text);
+        arena_free(x);
+        url_scratch_destroy(x->urls);
         buf_free(&x->out);
         free(x->anchors);
         free(x->headings);

@@ -103,7 +103,8 @@ static void pending_release(worker_t *w, pending_t *p)
 
                         rd_kafka_topic_partition_list_add(
                                 list, p->topic, p->partition)->offset = next;
-                        rd_kafka_offsets_store(w->consumer, list);
+                        if (w->consumer) /* NULL once closed */
+                                rd_kafka_offsets_store(w->consumer, list);
                         rd_kafka_topic_partition_list_destroy(list);
                 }
         }
@@ -619,9 +620,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 rd_kafka_assign(rk, NULL);
                 return;
         }
-        /* Deliver what is finished so its offsets can be committed. */
+        /* Deliver what is finished so its offsets can be committed
+         * (asynchronously once stopping: the bounded close waits). */
         rd_kafka_flush(w->producer, 5000);
-        rd_kafka_commit(rk, NULL, 0);
+        rd_kafka_commit(rk, NULL, signals_stop ? 1 : 0);
         for (int i = 0; i < parts->cnt; i++)
                 offsets_forget(w->offsets, parts->elems[i].topic,
                                parts->elems[i].partition);
@@ -676,20 +678,23 @@ static void *worker_main(void *arg)
                 if (rd_kafka_fatal_error(w->producer, why, sizeof(why)))
                         LOGF(LOG_ERROR, "fatal producer error: stopping",
                              LOG_I("worker", w->index), LOG_S("err", why));
-                rd_kafka_consumer_close(w->consumer);
                 goto out;
         }
         /* Deliver what was produced, store its offsets, commit. */
         rd_kafka_flush(w->producer, (int)w->conf->drain_timeout * 1000);
         if (!w->fatal) {
-                err = rd_kafka_commit(w->consumer, NULL, 0);
+                /* Asynchronous: the bounded close below waits for it, a
+                 * broker that is gone does not hold the stop. */
+                err = rd_kafka_commit(w->consumer, NULL, 1);
                 if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
                         LOGF(LOG_WARN, "final commit failed",
                              LOG_I("worker", w->index),
                              LOG_S("err", rd_kafka_err2str(err)));
         }
-        rd_kafka_consumer_close(w->consumer);
 out:
+        kafka_consumer_close_destroy(w->consumer,
+                                     (int)(w->conf->drain_timeout + 5) * 1000);
+        w->consumer = NULL;
         /* A worker that cannot go on stops the process (exit non-zero),
          * rather than leave its partitions unserved. */
         if (w->fatal && !signals_stop)

@@ -290,8 +290,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* Commit what is finished; work in flight on these partitions
          * completes, but its offsets belong to the next owner, which
          * fetches those URLs again (at-least-once). Queued work is
-         * dropped. */
-        rd_kafka_commit(rk, NULL, 0);
+         * dropped. While stopping the commit is asynchronous: the
+         * bounded close waits for it, a missing broker does not. */
+        rd_kafka_commit(rk, NULL, signals_stop ? 1 : 0);
         for (int i = 0; i < parts->cnt; i++) {
                 offsets_forget(f->offsets, parts->elems[i].topic,
                                parts->elems[i].partition);
@@ -550,8 +551,11 @@ int fetcher_run(fetcher_t *f)
                 LOGF(LOG_INFO, "left unfinished URLs uncommitted (fetched "
                      "again after a restart)", LOG_I("count", f->held));
         if (!f->fatal) {
+                /* Asynchronous: the consumer's bounded close waits for it
+                 * (fetcher_destroy), so a broker that is gone cannot hold
+                 * the stop. */
                 rd_kafka_resp_err_t err = rd_kafka_commit(f->consumer, NULL,
-                                                          0);
+                                                          1);
 
                 if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
                         LOGF(LOG_WARN, "final commit failed",
@@ -577,10 +581,9 @@ void fetcher_destroy(fetcher_t *f)
                 rd_kafka_queue_destroy(f->cq);
         if (f->pq)
                 rd_kafka_queue_destroy(f->pq);
-        if (f->consumer) {
-                rd_kafka_consumer_close(f->consumer);
-                rd_kafka_destroy(f->consumer);
-        }
+        if (f->consumer)
+                kafka_consumer_close_destroy(
+                        f->consumer, (int)(f->conf->drain_timeout + 5) * 1000);
         if (f->producer)
                 rd_kafka_destroy(f->producer);
         /* The heap's entries live in jobs and host states freed below. */

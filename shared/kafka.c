@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "kafka.h"
 #include "kafkastats.h"
 #include "log.h"
@@ -242,6 +243,37 @@ rd_kafka_resp_err_t kafka_produce(rd_kafka_t *rk, const char *topic,
         return kafka_produce_to(rk, topic, RD_KAFKA_PARTITION_UA, key,
                                 key_len, value, value_len, hdrs, opaque,
                                 timeout_ms);
+}
+
+int kafka_consumer_close_destroy(rd_kafka_t *rk, int timeout_ms)
+{
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_error_t *error;
+        int64_t deadline = clock_mono_ms() + timeout_ms;
+        int closed;
+
+        /* rd_kafka_consumer_close() has no deadline: close in librdkafka's
+         * background and serve its events here until closed or too late. */
+        error = rd_kafka_consumer_close_queue(rk, q);
+        if (error) {
+                LOGF(LOG_WARN, "consumer close failed",
+                     LOG_S("err", rd_kafka_error_string(error)));
+                rd_kafka_error_destroy(error);
+        } else {
+                while (!rd_kafka_consumer_closed(rk) &&
+                       clock_mono_ms() < deadline)
+                        rd_kafka_queue_poll_callback(q, 100);
+        }
+        closed = rd_kafka_consumer_closed(rk);
+        rd_kafka_queue_destroy(q);
+        if (!closed)
+                LOGF(LOG_WARN, "consumer not closed in time: abandoned "
+                     "(uncommitted work is read again by the next owner)",
+                     LOG_S("client", rd_kafka_name(rk)),
+                     LOG_I("timeout_ms", timeout_ms));
+        rd_kafka_destroy_flags(rk, closed ? 0 :
+                               RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        return closed ? 0 : -1;
 }
 
 char *kafka_header_dup(const rd_kafka_message_t *msg, const char *name)

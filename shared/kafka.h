@@ -82,6 +82,16 @@ rd_kafka_resp_err_t kafka_produce_to(rd_kafka_t *rk, const char *topic,
                                      int timeout_ms);
 
 /*
+ * Closes a consumer within `timeout_ms`: leaves the group (serving the
+ * revoke through the consumer's rebalance callback) and commits what is
+ * stored, as rd_kafka_consumer_close() does, but never waits longer, so a
+ * broker that is gone cannot hold up a stop. Then destroys the handle.
+ * Returns 0 when it closed in time, -1 when it was abandoned (what was not
+ * committed is read again by the partitions' next owner).
+ */
+int kafka_consumer_close_destroy(rd_kafka_t *rk, int timeout_ms);
+
+/*
  * Reads header `name` of a consumed message as a new NUL-terminated string
  * (caller frees), or NULL when absent. The last header of that name wins.
  */

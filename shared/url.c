@@ -862,11 +862,13 @@ static int url_copy_base_authority(struct url_rec *u, const url_t *base)
         return rc;
 }
 
+/* Runs the state machine over in[0, n) into *u, which starts empty;
+ * *segp is an empty buffer for path segments. */
 static int url_run(const char *in, size_t n, const url_t *base,
-                   struct url_rec *u, const char **why)
+                   struct url_rec *u, struct url_sb *segp, const char **why)
 {
         enum url_state state = URL_ST_SCHEME_START;
-        struct url_sb seg = { 0 };
+        struct url_sb seg = *segp;
         long i = 0, len = (long)n;
         long astart = 0, hstart = 0;
         int base_https = 0;
@@ -1165,7 +1167,7 @@ static int url_run(const char *in, size_t n, const url_t *base,
                 i++;
         }
 out:
-        url_sb_free(&seg);
+        *segp = seg; /* the caller frees or reuses it */
         if (rc == URL_ERR_TOO_LONG)
                 *why = "URL too long";
         else if (rc == URL_ERR_NOMEM)
@@ -1243,6 +1245,7 @@ int url_parse_n(const char *input, size_t len, const url_t *base,
         struct url_rec u = { .port = -1 };
         struct url_sb clean = { 0 };
         struct url_sb href = { 0 };
+        struct url_sb seg = { 0 };
         const char *why = "invalid URL";
         size_t b = 0, e = len;
         url_t *url = NULL;
@@ -1266,7 +1269,7 @@ int url_parse_n(const char *input, size_t len, const url_t *base,
         rc = url_clean_utf8(input + b, e - b, &clean);
         if (rc < 0)
                 goto out;
-        rc = url_run(clean.p ? clean.p : "", clean.len, base, &u, &why);
+        rc = url_run(clean.p ? clean.p : "", clean.len, base, &u, &seg, &why);
         if (rc < 0)
                 goto out;
         rc = url_serialise(&u, &href);
@@ -1313,7 +1316,84 @@ out:
         url_rec_free(&u);
         url_sb_free(&clean);
         url_sb_free(&href);
+        url_sb_free(&seg);
         return rc;
+}
+
+/* The buffers of one parse, kept for the next. */
+struct url_scratch {
+        struct url_rec u;
+        struct url_sb  clean;
+        struct url_sb  seg;
+        struct url_sb  href;
+};
+
+url_scratch_t *url_scratch_new(void)
+{
+        url_scratch_t *sc = calloc(1, sizeof(*sc));
+
+        if (sc)
+                sc->u.port = -1;
+        return sc;
+}
+
+void url_scratch_destroy(url_scratch_t *sc)
+{
+        if (!sc)
+                return;
+        url_rec_free(&sc->u);
+        url_sb_free(&sc->clean);
+        url_sb_free(&sc->seg);
+        url_sb_free(&sc->href);
+        free(sc);
+}
+
+int url_href_n(url_scratch_t *sc, const char *input, size_t len,
+               const url_t *base, const char **hrefp, size_t *href_lenp)
+{
+        struct url_rec *u = &sc->u;
+        const char *why = "invalid URL";
+        size_t b = 0, e = len;
+        int rc;
+
+        *hrefp = NULL;
+        *href_lenp = 0;
+        if (!input)
+                return URL_ERR_INVALID;
+        if (len > URL_MAX_LEN)
+                return URL_ERR_TOO_LONG;
+        /* As fresh as url_parse_n()'s: empty buffers, no port, no query,
+         * no fragment. */
+        url_sb_reset(&u->user);
+        url_sb_reset(&u->pass);
+        url_sb_reset(&u->host);
+        url_sb_reset(&u->path);
+        url_sb_reset(&u->query);
+        url_sb_reset(&u->frag);
+        u->https = 0;
+        u->port = -1;
+        u->has_query = 0;
+        u->has_frag = 0;
+        url_sb_reset(&sc->clean);
+        url_sb_reset(&sc->seg);
+        url_sb_reset(&sc->href);
+        while (b < e && (unsigned char)input[b] <= 0x20)
+                b++;
+        while (e > b && (unsigned char)input[e - 1] <= 0x20)
+                e--;
+        rc = url_clean_utf8(input + b, e - b, &sc->clean);
+        if (rc < 0)
+                return rc;
+        rc = url_run(sc->clean.p ? sc->clean.p : "", sc->clean.len, base, u,
+                     &sc->seg, &why);
+        if (rc < 0)
+                return rc;
+        rc = url_serialise(u, &sc->href);
+        if (rc < 0)
+                return rc;
+        *hrefp = sc->href.p;
+        *href_lenp = sc->href.len;
+        return URL_OK;
 }
 
 int url_parse(const char *input, const url_t *base, url_t **urlp,

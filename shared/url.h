@@ -61,6 +61,21 @@ int url_parse(const char *input, const url_t *base, url_t **urlp,
 int url_parse_n(const char *input, size_t len, const url_t *base,
                 url_t **urlp, char *errstr, size_t errstr_size);
 
+/*
+ * Link resolution without a url_t per link: the buffers of one parse are
+ * kept in a url_scratch_t for the next. url_href_n() parses input[0, len)
+ * against base as url_parse_n() does and, on URL_OK, points *hrefp at the
+ * serialisation (NUL-terminated, *href_lenp bytes), which the scratch owns
+ * and the next call on it overwrites. A scratch is for one thread at a
+ * time; url_scratch_new() returns NULL when out of memory.
+ */
+typedef struct url_scratch url_scratch_t;
+
+url_scratch_t *url_scratch_new(void);
+void url_scratch_destroy(url_scratch_t *sc);
+int url_href_n(url_scratch_t *sc, const char *input, size_t len,
+               const url_t *base, const char **hrefp, size_t *href_lenp);
+
 /* Frees a url_t; NULL is fine. */
 void url_destroy(url_t *url);
 

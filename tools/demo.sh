@@ -10,12 +10,13 @@ DEADLINE=${DEMO_TIMEOUT:-120}
 work=$(mktemp -d)
 pids=()
 
+# Stops what was started, newest first: the stages before the broker they
+# commit to, so they stop cleanly rather than against a vanished broker.
 cleanup() {
-        for pid in "${pids[@]}"; do
-                kill -TERM "$pid" 2>/dev/null || true
-        done
-        for pid in "${pids[@]}"; do
-                wait "$pid" 2>/dev/null || true
+        local i
+        for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+                kill -TERM "${pids[i]}" 2>/dev/null || true
+                wait "${pids[i]}" 2>/dev/null || true
         done
         rm -rf "$work"
 }
