@@ -662,6 +662,56 @@ static void test_fields(void **state)
         url_destroy(NULL);
 }
 
+/* url_href_n() with one scratch reused gives url_parse()'s href and
+ * result on every ref, whatever the ref before it left in the buffers. */
+static void test_url_scratch(void **state)
+{
+        static const char *const bases[] = {
+                "http://example.com/dir/page.html?q#f",
+                "https://u:p@Example.COM:8443/a/b/",
+        };
+        static const char *const refs[] = {
+                "", "#x", "?y", "/", "//h.test", "//h.test:99/p?q#f", "a/b",
+                "../../../x", "./.%2e/y", "http://h.test/a/../b", "https:x",
+                "http:/x", "\\\\h\\p", " \t/sp ace\n", "mailto:a@b",
+                "http://[::1]:80/", "http://1.2.3.4.5/", "http://%zz/",
+                "http://a@b@c/", "http://h:99999/", "x\xFFy", "\xC3\xA9",
+                "http://XN--N3H.test/", "http://\xE2\x98\x83.test/",
+                "/p?a=\"<>\"#\"", "javascript:alert(1)", "http://",
+        };
+        url_scratch_t *sc = url_scratch_new();
+        size_t b, r, k;
+
+        assert_non_null(sc);
+        for (k = 0; k < 2; k++) {
+                for (b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+                        url_t *base = NULL;
+
+                        assert_int_equal(url_parse(bases[b], NULL, &base,
+                                                   NULL, 0), URL_OK);
+                        for (r = 0; r < sizeof(refs) / sizeof(refs[0]); r++) {
+                                url_t *u = NULL;
+                                const char *href = NULL;
+                                size_t len = 0;
+                                int want, got;
+
+                                want = url_parse(refs[r], base, &u, NULL, 0);
+                                got = url_href_n(sc, refs[r], strlen(refs[r]),
+                                                 base, &href, &len);
+                                assert_int_equal(got, want);
+                                if (want == URL_OK) {
+                                        assert_int_equal(len, strlen(u->href));
+                                        assert_string_equal(href, u->href);
+                                }
+                                url_destroy(u);
+                        }
+                        url_destroy(base);
+                }
+        }
+        url_scratch_destroy(sc);
+}
+
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -671,6 +721,7 @@ int main(void)
                 cmocka_unit_test(test_schemes),
                 cmocka_unit_test(test_too_long),
                 cmocka_unit_test(test_fields),
+                cmocka_unit_test(test_url_scratch),
         };
 
         return cmocka_run_group_tests_name("url", tests, NULL, NULL);
