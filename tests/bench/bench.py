@@ -14,7 +14,9 @@ BENCH_BIN (where run.sh built curl_loop and xml_parse), KCRAWL_BUILD
 (fetcher and cleaner; default build/), KAFKA_BROKERS is ignored (the
 benchmark always starts its own broker: it measures the broker's CPU),
 KAFKA_PORT/KAFKA_CONTROLLER_PORT (passed to tools/kafka.sh; default free
-ports), BENCH_PROFILE=0 to skip the perf profiles.
+ports), BENCH_PROFILE=0 to skip the perf profiles, BENCH_MEM_URLS (figure 7:
+URL messages, 10 per host; 1,000,000, quick 100,000), BENCH_MEM_PAIR_URLS
+(200,000) and BENCH_MEM_TIMEOUT (seconds per figure-7 run; 240, quick 90).
 """
 
 import datetime
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
@@ -61,6 +64,18 @@ POLITE_HOSTS, POLITE_RATE = 20, 5
 POLITE_SECONDS = 5 if QUICK else 10
 LAT_RATE = 100                                # URLs/s published
 LAT_SECONDS = 5 if QUICK else 10
+# 7. memory at scale: MEM_URLS URL messages, MEM_PER_HOST per host, served by
+# a tiny page; the fetcher's memory defaults, a short idle timeout.
+MEM_URLS = int(os.environ.get("BENCH_MEM_URLS", "100000" if QUICK else "1000000"))
+MEM_PER_HOST = 10
+MEM_HOSTS = max(1, MEM_URLS // MEM_PER_HOST)
+MEM_IDLE = 5                                  # --host-idle-timeout, seconds
+MEM_PAIR_URLS = int(os.environ.get("BENCH_MEM_PAIR_URLS", "200000"))
+# In the two runs that derive memory per URL held, librdkafka's consumer
+# prefetch (by default up to 100,000 messages a partition, tens of MB, filled
+# in bursts) is cut in both, so its swings do not blur the difference.
+MEM_PAIR_X = ["-X", "queued.min.messages=1000", "-X", "queued.max.messages.kbytes=4096"]
+MEM_TIMEOUT = float(os.environ.get("BENCH_MEM_TIMEOUT", "90" if QUICK else "240"))
 DEADLINE = time.monotonic() + float(os.environ.get("BENCH_TIMEOUT", "1500"))
 
 
@@ -245,6 +260,7 @@ class Bench:
         d = self.dir / "nginx"
         d.mkdir(exist_ok=True)
         self.port = free_port()
+        self.tiny_port = free_port()
         self.polite_log = d / "polite.log"
         conf = d / "nginx.conf"
         conf.write_text(f"""# Written by tests/bench/bench.py: the benchmark site, loopback only.
@@ -277,6 +293,16 @@ http {{
         server_name _;
         root {self.corpus};
         access_log {self.polite_log} ts if=$polite;
+    }}
+    # Figure 7: robots.txt 404 (allow all) and one tiny page for every path.
+    server {{
+        listen 127.0.0.1:{self.tiny_port};
+        server_name _;
+        location = /robots.txt {{ return 404; }}
+        location / {{
+            default_type text/html;
+            return 200 "<html><title>t</title><p>ok</p></html>";
+        }}
     }}
 }}
 """)
@@ -375,9 +401,9 @@ http {{
             n += hi
         return n
 
-    def publish_urls(self, topic, urls):
+    def publish_urls(self, topic, urls, conf=None):
         p = Producer({"bootstrap.servers": self.brokers, "partitioner": "murmur2_random",
-                      "linger.ms": 20, "enable.idempotence": True})
+                      "linger.ms": 20, "enable.idempotence": True, **(conf or {})})
         for u in urls:
             host = u.split("/", 3)[2]
             while True:
@@ -387,7 +413,7 @@ http {{
                 except BufferError:
                     p.poll(0.1)
             p.poll(0)
-        if p.flush(60) != 0:
+        if p.flush(120) != 0:
             raise BenchError("URL messages not delivered")
 
     def vhost_urls(self, n, hosts=VHOSTS, prefix="v", query=None):
@@ -769,6 +795,232 @@ http {{
         prod.flush(10)
         return lat
 
+    # --- 7. memory at scale -------------------------------------------------------
+    @staticmethod
+    def proc_status_kb(pid):
+        """VmRSS and VmHWM of `pid` in kB ({} if gone)."""
+        out = {}
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith(("VmRSS:", "VmHWM:")):
+                        out[line.split(":")[0]] = int(line.split()[1])
+        except OSError:
+            pass
+        return out
+
+    @staticmethod
+    def scrape_metrics(port):
+        """The unlabelled samples of a Prometheus text page ({} on failure)."""
+        out = {}
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                text = r.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return out
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and not line.startswith("#") and "{" not in parts[0]:
+                try:
+                    out[parts[0]] = float(parts[1])
+                except ValueError:
+                    pass
+        return out
+
+    def stage_memory(self):
+        check_deadline("memory")
+        log(f"7. fetcher memory at scale: {MEM_URLS} URLs over {MEM_HOSTS} hosts "
+            f"({MEM_PER_HOST} each), --host-idle-timeout {MEM_IDLE}")
+        help_text = subprocess.run([self.fetcher, "--help"], capture_output=True,
+                                   text=True).stdout
+        if "--host-idle-timeout" not in help_text or "--metrics-addr" not in help_text:
+            self.notes.append("memory: not available (the fetcher has no "
+                              "--host-idle-timeout or --metrics-addr)")
+            return
+        cfg = subprocess.run([self.fetcher, "--print-config"], capture_output=True,
+                             text=True, env=clean_env()).stdout
+        defaults = {}
+        for opt in ("max-queued", "max-hosts", "seen-max", "max-host-queued"):
+            m = re.search(rf"^\s*{opt}\s*[=:]?\s*(\d+)", cfg, re.M)
+            defaults[opt] = int(m.group(1)) if m else None
+        self.mem_defaults = defaults
+        keep = {"retention.ms": str(6 * 3600 * 1000), "retention.bytes": "-1"}
+        p = f"{self.id}.m"
+        t = {"urls": p + ".urls", "delayed": p + ".urls.delayed", "pages": p + ".pages",
+             "records": p + ".records", "errors": p + ".errors"}
+        self.create_topics(list(t.values()), config={n: keep for n in t.values()})
+        try:
+            # Each host's URLs one after the other, as a site's seed list
+            # would come: hosts come, are served and go idle, so eviction
+            # shows within the run.
+            urls = [f"http://h{i // MEM_PER_HOST:05d}.bench.test/p{i % MEM_PER_HOST}"
+                    for i in range(MEM_URLS)]
+            t0 = time.monotonic()
+            self.publish_urls(t["urls"], urls, conf={
+                "linger.ms": 100, "batch.size": 1000000, "compression.type": "lz4",
+                "queue.buffering.max.messages": 1000000})
+            del urls
+            pub_s = time.monotonic() - t0
+            log(f"   published {MEM_URLS} URL messages in {pub_s:.1f} s "
+                f"({MEM_URLS / pub_s:,.0f}/s)")
+            self.results["mem_publish_rate"] = [MEM_URLS / pub_s]
+            main = self._memory_run(t, "m", MEM_URLS, [], MEM_TIMEOUT, tail=MEM_IDLE + 3)
+            self._memory_record(main)
+            self._memory_per_url(t, defaults.get("max-queued"))
+        finally:
+            self.delete_topics(t.values())
+
+    def _memory_per_url(self, t, maxq):
+        """Memory per URL held: the same first MEM_PAIR_URLS URLs run twice
+        more, at the default --max-queued and at 10 times it; the difference
+        in peak resident memory over the difference in URLs held at peak."""
+        if not maxq:
+            return
+        n = min(MEM_URLS, MEM_PAIR_URLS)
+        runs = []
+        for q in (maxq, maxq * 10):
+            check_deadline("memory per URL")
+            extra = self.topics_for(t, f"q{q}")
+            r = self._memory_run(extra, f"q{q}", n, ["--max-queued", str(q)] + MEM_PAIR_X,
+                                 MEM_TIMEOUT / 2, tail=0, urls_topic=t["urls"])
+            self.delete_topics([extra["pages"], extra["errors"], extra["delayed"]])
+            runs.append(r)
+            log(f"   --max-queued {q}: peak RSS {r['hwm'] / 1024:.1f} MB, "
+                f"{r['queued_peak']:.0f} URLs held at peak, hosts peak {r['hosts_peak']:.0f}")
+        lo, hi = runs
+        dq = (hi["queued_peak"] or 0) - (lo["queued_peak"] or 0)
+        if dq < maxq or not lo["hwm"] or not hi["hwm"] or hi["done"] < n or lo["done"] < n:
+            self.notes.append("memory per URL held: not derived (the --max-queued "
+                              f"{maxq * 10} run did not hold markedly more URLs, or a run "
+                              "did not finish)")
+            return
+        per = (hi["hwm"] - lo["hwm"]) * 1024 / dq
+        self.results["mem_per_url"] = [per]
+        self.mem_pair = (n, maxq, lo, hi)
+        self.mem_per_url_how = (
+            f"(VmHWM {hi['hwm'] / 1024:.0f} − {lo['hwm'] / 1024:.0f} MB) / "
+            f"({hi['queued_peak']:,.0f} − {lo['queued_peak']:,.0f} URLs held at peak), "
+            f"`--max-queued` {maxq * 10:,} vs {maxq:,} on the first {n:,} URLs, consumer "
+            f"prefetch cut in both ({' '.join(MEM_PAIR_X[1::2])}); includes "
+            f"their hosts' state (hosts at peak {hi['hosts_peak']:,.0f} vs "
+            f"{lo['hosts_peak']:,.0f})")
+        log(f"   memory per URL held: {per:.0f} bytes")
+
+    def topics_for(self, t, tag):
+        """Fresh pages/errors/delay topics for another run on t's URL topic."""
+        keep = {"retention.ms": str(6 * 3600 * 1000), "retention.bytes": "-1"}
+        x = {"urls": t["urls"], "pages": f"{t['pages']}.{tag}",
+             "errors": f"{t['errors']}.{tag}", "delayed": f"{t['delayed']}.{tag}"}
+        names = [x["pages"], x["errors"], x["delayed"]]
+        self.create_topics(names, config={n: keep for n in names})
+        return x
+
+    def _memory_run(self, t, tag, n, extra, timeout, tail, urls_topic=None):
+        """One fetcher over the first `n` URLs of t["urls"] (all of them when
+        n is the topic's size; else stopped once n outcomes are out), with
+        VmRSS/VmHWM and the gauges sampled every second; `tail` seconds of
+        idling after the last outcome. Returns what it saw."""
+        mport = free_port()
+        args = [self.fetcher, "--brokers", self.brokers, "--group", f"{self.id}-{tag}",
+                "--urls-topic", urls_topic or t["urls"], "--pages-topic", t["pages"],
+                "--errors-topic", t["errors"], "--delay-topic", t["delayed"],
+                "--connect-to", f"::127.0.0.1:{self.tiny_port}",
+                "--max-inflight", str(CONC),
+                "--host-rate", "100000", "--host-burst", "100000", "--host-concurrency", "64",
+                "--host-idle-timeout", str(MEM_IDLE),
+                "--metrics-addr", f"127.0.0.1:{mport}", "--log-level", "warn"] + extra
+        proc = Proc(self, f"fetcher-{tag}", args)
+        start = time.monotonic()
+        deadline = start + timeout
+        samples = []       # (t, rss kB, hwm kB, metrics, outcomes)
+        # Start-up: resident memory once the metrics endpoint answers (the
+        # configuration read, clients created, the group not yet joined).
+        startup_rss = None
+        while time.monotonic() < start + 10:
+            proc.check()
+            if self.scrape_metrics(mport):
+                startup_rss = self.proc_status_kb(proc.pid).get("VmRSS")
+                break
+            time.sleep(0.02)
+        done = 0
+        t_done = t_first = None
+        final_st, final_mt = {}, {}
+        try:
+            while True:
+                now = time.monotonic()
+                st = self.proc_status_kb(proc.pid)
+                mt = self.scrape_metrics(mport)
+                done = self.count(t["pages"]) + self.count(t["errors"])
+                if done and t_first is None:
+                    t_first = now
+                samples.append((now - start, st.get("VmRSS"), st.get("VmHWM"), mt, done))
+                if t_done is None and done >= n:
+                    t_done = now
+                    if tail:
+                        log(f"   all {n} outcomes after {now - start:.1f} s; "
+                            f"idling {tail} s for eviction")
+                if t_done is not None and now - t_done >= tail:
+                    break
+                if now > deadline:
+                    msg = (f"memory ({tag}): deadline ({timeout:.0f} s) reached with {done} of "
+                           f"{n} URLs done; figures are for the part done")
+                    log("   " + msg)
+                    self.notes.append(msg)
+                    break
+                proc.check()
+                if tail and len(samples) % 15 == 0:
+                    log(f"   {now - start:5.0f} s: {done} done, RSS "
+                        f"{st.get('VmRSS', 0) / 1024:.0f} MB, hosts "
+                        f"{mt.get('kcrawl_fetcher_hosts', -1):.0f}, held "
+                        f"{mt.get('kcrawl_fetcher_queued_urls', -1):.0f}")
+                time.sleep(max(0.0, 1.0 - (time.monotonic() - now)))
+            final_st = self.proc_status_kb(proc.pid)
+            final_mt = self.scrape_metrics(mport)
+        finally:
+            proc.stop()
+        (self.dir / f"memory-samples-{tag}.json").write_text(json.dumps(samples))
+
+        def peak(name):
+            v = [x[3][name] for x in samples if name in x[3]]
+            return max(v) if v else None
+        hwm = max([x[2] for x in samples if x[2]] + [final_st.get("VmHWM") or 0]) or None
+        end = t_done if t_done is not None else time.monotonic()
+        return dict(n=n, done=done, hwm=hwm, startup_rss=startup_rss,
+                    end_rss=final_st.get("VmRSS"), hosts_peak=peak("kcrawl_fetcher_hosts"),
+                    hosts_end=final_mt.get("kcrawl_fetcher_hosts"),
+                    active_peak=peak("kcrawl_fetcher_hosts_active"),
+                    queued_peak=peak("kcrawl_fetcher_queued_urls"),
+                    seen_end=final_mt.get("kcrawl_fetcher_seen_urls"),
+                    parked=final_mt.get("kcrawl_fetcher_parked_total"),
+                    errors=self.count(t["errors"]),
+                    rate=done / (end - start),
+                    rate_ff=done / (end - t_first) if t_first and end > t_first else None,
+                    secs=end - start)
+
+    def _memory_record(self, r):
+        R = self.results
+
+        def one(v, scale=1.0):
+            return [v / scale] if v is not None else None
+        R["mem_urls_done"] = [r["done"]]
+        R["mem_peak_rss"] = one(r["hwm"], 1024)
+        R["mem_startup_rss"] = one(r["startup_rss"], 1024)
+        R["mem_end_rss"] = one(r["end_rss"], 1024)
+        R["mem_hosts_peak"] = one(r["hosts_peak"])
+        R["mem_hosts_end"] = one(r["hosts_end"])
+        R["mem_active_peak"] = one(r["active_peak"])
+        R["mem_queued_peak"] = one(r["queued_peak"])
+        R["mem_seen_end"] = one(r["seen_end"])
+        R["mem_rate"] = one(r["rate"])
+        R["mem_errors"] = [r["errors"]]
+        R["mem_parked"] = one(r["parked"])
+        R["mem_secs"] = [r["secs"]]
+        log(f"   peak RSS {(r['hwm'] or 0) / 1024:.0f} MB, end RSS "
+            f"{(r['end_rss'] or 0) / 1024:.0f} MB, start-up {(r['startup_rss'] or 0) / 1024:.0f}"
+            f" MB, hosts peak {r['hosts_peak']}, after {r['hosts_end']}, held peak "
+            f"{r['queued_peak']}, {r['rate']:.0f} URLs/s in {r['secs']:.0f} s, "
+            f"{r['errors']} errors")
+
     # --- profiles -------------------------------------------------------------
     def perf_start(self, pid, name):
         if not shutil.which("perf"):
@@ -970,6 +1222,39 @@ http {{
             rows.append(f"| 5 | politeness | not available | | | |")
         row("6", f"end to end URL → record, p50 at {LAT_RATE} URLs/s (ms)", "lat_p50")
         row("6", f"end to end URL → record, p99 at {LAT_RATE} URLs/s (ms)", "lat_p99")
+        if R.get("mem_urls_done"):
+            d = getattr(self, "mem_defaults", {})
+
+            def dflt(k):
+                return f"{d[k]:,}" if d.get(k) is not None else "?"
+            done = R["mem_urls_done"][0]
+            ran = (f"{done:,} of {MEM_URLS:,}" if done < MEM_URLS else f"{MEM_URLS:,}")
+            rows.append(f"| 7 | fetcher memory at scale: URL messages run ({MEM_HOSTS:,} hosts, "
+                        f"{MEM_PER_HOST} URLs each, tiny page; BENCH_MEM_URLS) | {ran} | | "
+                        f"{R['mem_errors'][0]} errors | |")
+            rows.append(f"| 7 | settings: `--max-queued` / `--max-hosts` / `--seen-max` "
+                        f"(fetcher defaults), `--host-idle-timeout` | {dflt('max-queued')} / "
+                        f"{dflt('max-hosts')} / {dflt('seen-max')}, {MEM_IDLE} s | | | |")
+            row("7", "fetcher peak resident memory, VmHWM (MB)", "mem_peak_rss", digits=1,
+                rat=f"{ratio(med('mem_peak_rss'), med('mem_startup_rss'), 1)} start-up RSS",
+                target="bounded: not growing with the backlog")
+            row("7", "fetcher resident memory at the end, VmRSS after the idle timeout (MB)",
+                "mem_end_rss", digits=1)
+            row("7", "fetcher resident memory at start-up, before the group join (MB)",
+                "mem_startup_rss", digits=1)
+            row("7", "URLs held in memory at peak (`kcrawl_fetcher_queued_urls`)",
+                "mem_queued_peak", target=f"≤ --max-queued {dflt('max-queued')}")
+            row("7", "hosts known at peak (`kcrawl_fetcher_hosts`)", "mem_hosts_peak",
+                rat=f"of {MEM_HOSTS:,} hosts seen", target=f"≤ --max-hosts {dflt('max-hosts')}")
+            row("7", f"hosts known {MEM_IDLE + 3} s after the last URL (idle ones evicted)",
+                "mem_hosts_end", target="0")
+            row("7", "fetched URLs remembered at the end (`kcrawl_fetcher_seen_urls`)",
+                "mem_seen_end", target=f"≤ --seen-max {dflt('seen-max')}")
+            row("7", "URLs/s overall, fetcher start to last outcome (robots.txt included)",
+                "mem_rate", rat=f"{ratio(med('mem_rate'), fr)} of figure 2's pages/s (30 KB pages)")
+            if R.get("mem_per_url"):
+                row("7", "memory per URL held (bytes, see below)", "mem_per_url",
+                    rat=getattr(self, "mem_per_url_how", ""))
 
         v = self.versions()
         load_end = os.getloadavg()
@@ -991,7 +1276,9 @@ http {{
           f"fetcher `--max-inflight`, Scrapy CONCURRENT_REQUESTS); {RUNS} run(s) per figure: "
           "the value is the median, the spread is min–max; fetcher runs of "
           f"{FETCH_PAGES} URLs, Scrapy runs of {SCRAPY_PAGES}, cleaner runs of {CLEAN_PAGES} "
-          f"pages, parser runs of {PARSE_SECONDS:g} CPU s.\n")
+          f"pages, parser runs of {PARSE_SECONDS:g} CPU s; figure 7 is one run of "
+          f"{MEM_URLS:,} URLs (gauges sampled once a second, so peaks are of those "
+          "samples; VmHWM is the kernel's exact peak).\n")
         w("| # | figure | median | spread | ratio | target |")
         w("|---|---|---:|---:|---|---|")
         out.extend(rows)
@@ -1003,7 +1290,8 @@ http {{
             w("")
         w("## How each figure is measured\n")
         w(METHOD.format(conc=CONC, vhosts=VHOSTS, prate=POLITE_RATE, phosts=POLITE_HOSTS,
-                        lrate=LAT_RATE))
+                        lrate=LAT_RATE, murls=MEM_URLS, mper=MEM_PER_HOST, mhosts=MEM_HOSTS,
+                        midle=MEM_IDLE, mpair=min(MEM_URLS, MEM_PAIR_URLS)))
         if self.profiles:
             w("## Where the time goes (perf, one run each)\n")
             for name, prof in self.profiles.items():
@@ -1067,6 +1355,36 @@ METHOD = """\
    together; after a warm-up (one URL per host) URLs are published at
    {lrate} per second and each latency runs from the URL's produce call to
    its record's arrival at a consumer of the records topic.
+7. **Fetcher memory at scale.** {murls:,} URL messages, {mper} for each of
+   {mhosts:,} hosts (`http://h00000.bench.test/p0` ...; each host's URLs one
+   after the other, keyed by host, murmur2), are published to a 4-partition
+   URL topic (lz4, batched; retention 6 h). nginx answers `/robots.txt` with
+   404 (allow all) and every other path with a 38-byte page, so the run is
+   about URL and host state, not bodies. One fetcher with its memory
+   defaults (`--max-queued`, `--max-hosts`, `--seen-max`, `--max-host-queued`)
+   and `--host-idle-timeout {midle}`, robots.txt on, politeness set aside as
+   in 2 (`--host-rate 100000 --host-burst 100000 --host-concurrency 64`,
+   `--max-inflight {conc}`), `--connect-to ::127.0.0.1:PORT`. Every second
+   VmRSS and VmHWM (/proc/PID/status) and the gauges of `--metrics-addr`
+   (`kcrawl_fetcher_hosts`, `_hosts_active`, `_queued_urls`,
+   `_seen_urls`) are sampled; it stops when every URL has a page or an error,
+   or at a deadline (`BENCH_MEM_TIMEOUT`; then the table says how many
+   were done), after idling {midle} + 3 s so that idle hosts are evicted.
+   Start-up RSS is taken when the metrics endpoint first answers. URLs/s
+   runs from the process start (group join and robots.txt fetches
+   included) to the last outcome. `BENCH_MEM_URLS` sets the count
+   (1,000,000; 100,000 with BENCH_QUICK). **Memory per URL held** is a
+   difference, not a division of the total (most of the resident memory is
+   librdkafka's buffers and the seen set, not URLs): the first
+   {mpair:,} URLs run twice more, at the default `--max-queued` and at ten
+   times it, with librdkafka's consumer prefetch cut in both
+   (`-X queued.min.messages=1000 -X queued.max.messages.kbytes=4096`);
+   (VmHWM of the large run − VmHWM of the default run) / (URLs held at peak
+   in the large run − in the default run). It includes the state of the
+   extra hosts those URLs bring (one per {mper} URLs) and malloc's overhead;
+   one pair of runs, and its VmHWM moves by tens of MB from run to run
+   (three runs on this machine gave 1.1, 1.2 and 1.7 KB), so read it as
+   about 1–2 KB per URL held, its host's share included.
 """
 
 
@@ -1085,7 +1403,7 @@ def main():
         bench.setup()
         stages = [bench.stage_ceiling, bench.stage_fetcher, bench.stage_scrapy,
                   bench.stage_cleaner, bench.stage_parsers, bench.stage_politeness,
-                  bench.stage_latency]
+                  bench.stage_latency, bench.stage_memory]
         only = os.environ.get("BENCH_ONLY")
         for st in stages:
             if only and st.__name__.replace("stage_", "") not in only.split(","):

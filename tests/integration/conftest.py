@@ -113,7 +113,7 @@ def _wait_futures(futures, what, ignore=()):
             raise AssertionError(f"{what} {name}: {err}") from e
 
 
-def create_topics(admin, names, partitions=PARTITIONS, config=None):
+def create_topics(admin, names, partitions=PARTITIONS, config=None, brokers=None):
     new = [NewTopic(n, num_partitions=partitions, replication_factor=1,
                     config=(config or {}).get(n, {})) for n in names]
     _wait_futures(admin.create_topics(new, operation_timeout=30), "create topic")
@@ -126,10 +126,31 @@ def create_topics(admin, names, partitions=PARTITIONS, config=None):
                     and all(p.leader >= 0 for p in md.topics[n].partitions.values())
                     for n in names)
         if ready:
-            return
+            break
         if time.monotonic() > deadline:
             raise AssertionError(f"topics {names} not ready after 60 s")
         time.sleep(0.1)
+    # Metadata can name a leader before that broker serves the partition
+    # (NOT_LEADER_FOR_PARTITION for a moment): wait until every partition
+    # answers a watermark query.
+    c = Consumer({"bootstrap.servers": brokers or os.environ["KAFKA_BROKERS"],
+                  "group.id": "kcrawl-test-ready"})
+    try:
+        pending = [TopicPartition(n, p) for n in names for p in range(partitions)]
+        while pending:
+            left = []
+            for tp in pending:
+                try:
+                    c.get_watermark_offsets(tp, timeout=5)
+                except KafkaException:
+                    left.append(tp)
+            pending = left
+            if pending and time.monotonic() > deadline:
+                raise AssertionError(f"partitions not served after 60 s: {pending[:4]}")
+            if pending:
+                time.sleep(0.1)
+    finally:
+        c.close()
 
 
 def delete_topics(admin, names):

@@ -291,7 +291,8 @@ def test_faults_broker_restart(own_broker, server, tmp_path):
     brokers, dir_ = own_broker
     admin = AdminClient({"bootstrap.servers": brokers})
     topics = Topics("t" + uuid.uuid4().hex[:12])
-    create_topics(admin, topics.all(), config={topics.pages: {"max.message.bytes": str(16 << 20)}})
+    create_topics(admin, topics.all(), config={topics.pages: {"max.message.bytes": str(16 << 20)}},
+                  brokers=brokers)
     n = N
     ids, msgs = messages(n, "broker")
     server.id_delay = 0.01
