@@ -245,6 +245,28 @@ rd_kafka_resp_err_t kafka_produce(rd_kafka_t *rk, const char *topic,
                                 timeout_ms);
 }
 
+/* A rebalance while closing: whatever it says, keep no partitions. */
+static void give_up_partitions(rd_kafka_t *rk, rd_kafka_event_t *ev)
+{
+        rd_kafka_topic_partition_list_t *parts =
+                rd_kafka_event_topic_partition_list(ev);
+
+        if (!strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE")) {
+                rd_kafka_topic_partition_list_t *none =
+                        rd_kafka_topic_partition_list_new(0);
+                rd_kafka_error_t *error = rd_kafka_event_error(ev) ==
+                        RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ?
+                        rd_kafka_incremental_unassign(rk, parts) :
+                        rd_kafka_incremental_assign(rk, none);
+
+                if (error)
+                        rd_kafka_error_destroy(error);
+                rd_kafka_topic_partition_list_destroy(none);
+                return;
+        }
+        rd_kafka_assign(rk, NULL);
+}
+
 int kafka_consumer_close_destroy(rd_kafka_t *rk, int timeout_ms)
 {
         rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -253,7 +275,12 @@ int kafka_consumer_close_destroy(rd_kafka_t *rk, int timeout_ms)
         int closed;
 
         /* rd_kafka_consumer_close() has no deadline: close in librdkafka's
-         * background and serve its events here until closed or too late. */
+         * background and serve its events here until closed or too late.
+         * Events, not callbacks: the queue may also carry fetched messages,
+         * which a callback-serving poll cannot take. The work before the
+         * close committed what was finished, so a revoke here only gives
+         * the partitions up; unprocessed messages are read again by their
+         * next owner. */
         error = rd_kafka_consumer_close_queue(rk, q);
         if (error) {
                 LOGF(LOG_WARN, "consumer close failed",
@@ -261,8 +288,21 @@ int kafka_consumer_close_destroy(rd_kafka_t *rk, int timeout_ms)
                 rd_kafka_error_destroy(error);
         } else {
                 while (!rd_kafka_consumer_closed(rk) &&
-                       clock_mono_ms() < deadline)
-                        rd_kafka_queue_poll_callback(q, 100);
+                       clock_mono_ms() < deadline) {
+                        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+
+                        if (!ev)
+                                continue;
+                        if (rd_kafka_event_type(ev) ==
+                            RD_KAFKA_EVENT_REBALANCE)
+                                give_up_partitions(rk, ev);
+                        else if (rd_kafka_event_type(ev) ==
+                                 RD_KAFKA_EVENT_ERROR)
+                                LOGF(LOG_WARN, "consumer error while closing",
+                                     LOG_S("err",
+                                           rd_kafka_event_error_string(ev)));
+                        rd_kafka_event_destroy(ev);
+                }
         }
         closed = rd_kafka_consumer_closed(rk);
         rd_kafka_queue_destroy(q);
