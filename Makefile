@@ -80,6 +80,12 @@ $(BUILD)/cleaner: $(call obj,cleaner/main.c) $(BUILD)/libcleaner.a $(BUILD)/libs
 $(BUILD)/devbroker: $(call obj,tools/devbroker.c) $(BUILD)/libshared.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
+# The cleaner's extraction alone, in memory (make bench compares it with
+# libxml2 and lxml on the same pages).
+$(BUILD)/bench/extract_bench: $(call obj,tests/bench/extract_bench.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
 # Unit tests link every module; each test uses what it needs.
 $(BUILD)/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libfetcher.a $(BUILD)/libcleaner.a $(BUILD)/libshared.a
 	$(CC) $(ALL_CFLAGS) -Icleaner -Ifetcher -o $@ $^ $(LIBS) $(TEST_LIBS)

@@ -18,6 +18,7 @@
 #include "extract.h"
 
 #include "charset.h"
+#include "jsonstr.h"
 #include "url.h"
 
 #include <limits.h>
@@ -161,6 +162,7 @@ typedef struct extract {
         buf_t          out;
         int            out_failed;
         buf_t          scratch;
+        buf_t          quoted;  /* gen_string()'s literal               */
 } extract_t;
 
 /* ------------------------------------------------------------------ */
@@ -1154,17 +1156,51 @@ static void g_close(extract_t *x, int map)
                                   yajl_gen_array_close(x->gen);
 }
 
-/* A JSON string, repaired to strict UTF-8 first when needed (yajl's own
- * check lets overlongs and surrogates through). NULL emits null. */
-static yajl_gen_status gen_string(yajl_gen gen, const unsigned char *s,
+/* A JSON string value, repaired to strict UTF-8 first when needed. NULL
+ * emits null. The literal is written by json_quote() (jsonstr.h: yajl's
+ * byte-at-a-time escaping was an eighth of the extraction) into x->quoted
+ * and handed to yajl with yajl_gen_number(), which writes its argument as
+ * it is with the separators of the current position: yajl still keeps the
+ * structure. Only for values; keys go through key_string(). */
+static yajl_gen_status gen_string(extract_t *x, yajl_gen gen,
+                                  const unsigned char *s, size_t len,
+                                  int *oom)
+{
+        char *fixed;
+        size_t fixed_len;
+        int rc;
+
+        if (s == NULL)
+                return yajl_gen_null(gen);
+        x->quoted.len = 0;
+        rc = json_quote(&x->quoted.data, &x->quoted.len, &x->quoted.cap,
+                        x->quoted.max, s, len);
+        if (rc == 1) {
+                if (utf8_repair(s, len, 0, &fixed, &fixed_len) < 0) {
+                        *oom = 1;
+                        return yajl_gen_invalid_string;
+                }
+                rc = json_quote(&x->quoted.data, &x->quoted.len,
+                                &x->quoted.cap, x->quoted.max,
+                                (const unsigned char *)fixed, fixed_len);
+                free(fixed);
+        }
+        if (rc != 0) {
+                *oom = 1;
+                return yajl_gen_invalid_string;
+        }
+        return yajl_gen_number(gen, x->quoted.data, x->quoted.len);
+}
+
+/* A map key (yajl_gen_number() is refused there), repaired to strict
+ * UTF-8 first when needed (yajl's own check is looser). */
+static yajl_gen_status key_string(yajl_gen gen, const unsigned char *s,
                                   size_t len, int *oom)
 {
         yajl_gen_status st;
         char *fixed;
         size_t fixed_len;
 
-        if (s == NULL)
-                return yajl_gen_null(gen);
         if (utf8_valid_prefix(s, len) == len)
                 return yajl_gen_string(gen, s, len);
         if (utf8_repair(s, len, 0, &fixed, &fixed_len) < 0) {
@@ -1179,7 +1215,15 @@ static yajl_gen_status gen_string(yajl_gen gen, const unsigned char *s,
 static void g_str(extract_t *x, const void *s, size_t len)
 {
         if (x->gen_st == yajl_gen_status_ok)
-                x->gen_st = gen_string(x->gen, s, len, &x->oom);
+                x->gen_st = gen_string(x, x->gen, s, len, &x->oom);
+}
+
+/* A key taken from the page. */
+static void g_dkey(extract_t *x, const xmlChar *key)
+{
+        if (x->gen_st == yajl_gen_status_ok)
+                x->gen_st = key_string(x->gen, key,
+                                       strlen((const char *)key), &x->oom);
 }
 
 static void g_cstr(extract_t *x, const void *s)
@@ -1230,8 +1274,9 @@ static void g_attr_collapsed(extract_t *x, const xmlChar *v, int lower)
  * drive a second generator writing into x->scratch; the result goes into
  * the record verbatim (yajl_gen_number writes its argument as is). */
 typedef struct reemit {
-        yajl_gen gen;
-        int      oom;
+        extract_t *x;
+        yajl_gen   gen;
+        int        oom;
 } reemit_t;
 
 #define REEMIT_CB(expr) (((reemit_t *)ctx)->oom == 0 &&                      \
@@ -1257,7 +1302,14 @@ static int re_string(void *ctx, const unsigned char *s, size_t len)
 {
         reemit_t *re = ctx;
 
-        return REEMIT_CB(gen_string(re->gen, s, len, &re->oom));
+        return REEMIT_CB(gen_string(re->x, re->gen, s, len, &re->oom));
+}
+
+static int re_key(void *ctx, const unsigned char *s, size_t len)
+{
+        reemit_t *re = ctx;
+
+        return REEMIT_CB(key_string(re->gen, s, len, &re->oom));
 }
 
 static int re_map_open(void *ctx)
@@ -1282,7 +1334,7 @@ static int re_array_close(void *ctx)
 
 static const yajl_callbacks reemit_callbacks = {
         re_null, re_bool, NULL, NULL, re_number, re_string,
-        re_map_open, re_string, re_map_close, re_array_open, re_array_close,
+        re_map_open, re_key, re_map_close, re_array_open, re_array_close,
 };
 
 static void scratch_print(void *ctx, const char *s, size_t len)
@@ -1299,7 +1351,7 @@ static void scratch_print(void *ctx, const char *s, size_t len)
  * memory. */
 static int g_json(extract_t *x, const unsigned char *s, size_t len)
 {
-        reemit_t re = { NULL, 0 };
+        reemit_t re = { x, NULL, 0 };
         yajl_handle parser = NULL;
         char *fixed = NULL;
         size_t fixed_len;
@@ -1522,7 +1574,7 @@ static void emit_html(extract_t *x)
         g_key(x, "opengraph");
         g_open(x, 1);
         for (i = 0; i < x->n_og; i++) {
-                g_cstr(x, x->og[i].key);
+                g_dkey(x, x->og[i].key);
                 g_attr(x, x->og[i].content);
         }
         g_close(x, 1);
@@ -1623,6 +1675,7 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
         x->link_text.max = SIZE_MAX / 2; /* bounded by the page's text */
         x->heading_text.max = SIZE_MAX / 2;
         x->scratch.max = SIZE_MAX / 2;
+        x->quoted.max = SIZE_MAX / 2;
         x->kinds.max = SIZE_MAX / 2;
         x->jsonld_text.max = SIZE_MAX / 2; /* bounded by the page's text */
         x->out.max = EXTRACT_RECORD_MAX;
@@ -1725,6 +1778,7 @@ out:
         buf_free(&x->link_text);
         buf_free(&x->heading_text);
         buf_free(&x->scratch);
+        buf_free(&x->quoted);
         buf_free(&x->kinds);
         buf_free(&x->jsonld_text);
         arena_free(x);

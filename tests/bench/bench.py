@@ -25,6 +25,7 @@ import os
 import pathlib
 import platform
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -76,6 +77,8 @@ MEM_PAIR_URLS = int(os.environ.get("BENCH_MEM_PAIR_URLS", "200000"))
 # in bursts) is cut in both, so its swings do not blur the difference.
 MEM_PAIR_X = ["-X", "queued.min.messages=1000", "-X", "queued.max.messages.kbytes=4096"]
 MEM_TIMEOUT = float(os.environ.get("BENCH_MEM_TIMEOUT", "90" if QUICK else "240"))
+# Extra cleaner options for figure 4 (experiments; the report names them).
+CLEANER_ARGS = shlex.split(os.environ.get("BENCH_CLEANER_ARGS", ""))
 DEADLINE = time.monotonic() + float(os.environ.get("BENCH_TIMEOUT", "1500"))
 
 
@@ -110,6 +113,30 @@ def cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / CLK
     except (OSError, IndexError, ValueError):
         return None
+
+
+def thread_cpu(pid):
+    """CPU seconds of a process's threads, split into librdkafka's threads
+    (named rdk:...) and the rest (the program's own: main and workers)."""
+    own = rdk = 0.0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1:raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2:].split()
+        secs = (int(fields[11]) + int(fields[12])) / CLK
+        if comm.startswith("rdk:"):
+            rdk += secs
+        else:
+            own += secs
+    return own, rdk
 
 
 def machine_busy():
@@ -599,6 +626,7 @@ http {{
         nbytes = self.load_pages(t["pages"], CLEAN_PAGES, t["urls"])
         for workers in (1, 2):
             rates, per_core, mbs, bcores, ccores, errors, busy = [], [], [], [], [], [], []
+            rdk_share = []
             for run in range(RUNS):
                 rec, err = f"{t['records']}.w{workers}r{run}", f"{t['errors']}.w{workers}r{run}"
                 self.create_topics([rec, err])
@@ -607,7 +635,7 @@ http {{
                     self.cleaner, "--brokers", self.brokers,
                     "--group", f"{self.id}-c{workers}-{run}", "--urls-topic", t["urls"],
                     "--pages-topic", t["pages"], "--records-topic", rec, "--errors-topic", err,
-                    "--workers", str(workers), "--log-level", "warn"])
+                    "--workers", str(workers), "--log-level", "warn"] + CLEANER_ARGS)
                 marks = {}
 
                 def first():
@@ -619,6 +647,7 @@ http {{
                 t_first, n_first, t_done = self.wait_count([rec, err], CLEAN_PAGES, [proc],
                                                            timeout=600, on_first=first)
                 ccpu, bcpu = cpu_seconds(proc.pid), cpu_seconds(self.kafka_pid)
+                split = thread_cpu(proc.pid)
                 mbusy = machine_busy()
                 if prof:
                     self.perf_stop(marks.get("perf"), "cleaner")
@@ -634,15 +663,20 @@ http {{
                 ccores.append((ccpu - marks["c"]) / secs)
                 busy.append((mbusy - marks["m"]) / secs)
                 bcores.append((bcpu - marks["b"]) / secs)
+                # librdkafka's threads (fetch, decompression, produce
+                # batching and compression) against the workers' own.
+                rdk_share.append(split[1] / split[0] if split and split[0] else None)
                 errors.append(self.count(err))
                 self.delete_topics([rec, err])
                 log(f"   workers {workers} run {run + 1}: {rates[-1]:.0f} pages/s, "
                     f"{per_core[-1]:.0f} pages per CPU s, cleaner {ccores[-1]:.2f} cores, "
                     f"broker {bcores[-1]:.2f} cores, machine busy {busy[-1]:.2f} cores, "
+                    f"librdkafka threads {rdk_share[-1] or 0:.3f} of the own threads' CPU, "
                     f"{errors[-1]} errors; {marks['c']:.2f} CPU s before the first poll "
                     f"saw {n_first} records")
             self.results[f"clean{workers}"] = dict(rate=rates, per_core=per_core, mbs=mbs,
-                                                   cores=ccores, broker=bcores, errors=errors, busy=busy)
+                                                   cores=ccores, broker=bcores, errors=errors, busy=busy,
+                                                   rdk=rdk_share)
         self.delete_topics(t.values())
 
     def stage_parsers(self):
