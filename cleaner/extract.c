@@ -345,6 +345,48 @@ static size_t word_end(const unsigned char *s, size_t i, size_t len)
         }
 }
 
+/* The end of the run of words joined by single spaces that goes on at
+ * s[j] (s[j - 1] is part of a word), counting the words it begins into
+ * *words. Eight bytes at a time where they hold no control character, no
+ * 0xC2 (U+00A0's first byte), no two spaces in a row and no space at the
+ * end: then each space in them begins a word. */
+static size_t run_end(const unsigned char *s, size_t j, size_t len,
+                      long long *words)
+{
+        for (;;) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                const uint64_t ones = UINT64_C(0x0101010101010101);
+                const uint64_t highs = UINT64_C(0x8080808080808080);
+                const uint64_t lows = UINT64_C(0x7F7F7F7F7F7F7F7F);
+
+                while (j + 8 <= len) {
+                        uint64_t v, c2, sp, z;
+
+                        memcpy(&v, s + j, 8);
+                        c2 = v ^ (ones * 0xC2);
+                        if ((((v - ones * 0x20) & ~v) |
+                             ((c2 - ones) & ~c2)) & highs)
+                                break;
+                        /* 0x80 in exactly the bytes that are ' '. */
+                        sp = v ^ (ones * ' ');
+                        z = ~(((sp & lows) + lows) | sp | lows);
+                        if ((z & (z >> 8)) != 0 || (z >> 63) != 0)
+                                break;
+                        *words += (long long)(((z >> 7) * ones) >> 56);
+                        j += 8;
+                }
+#endif
+                j = word_end(s, j, len);
+                if (j + 1 < len && s[j] == ' ' && s[j + 1] > ' ' &&
+                    !(s[j + 1] == 0xC2 && j + 2 < len && s[j + 2] == 0xA0)) {
+                        (*words)++;
+                        j += 2;
+                        continue;
+                }
+                return j;
+        }
+}
+
 /* Appends s[0, len) with whitespace runs collapsed to one space and none
  * leading; counts the words begun into *words when not NULL. One pass, one
  * reservation: the collapsed text is at most len + 1 bytes. Words joined
@@ -384,13 +426,7 @@ static void collector_add(extract_t *x, collector_t *c,
                 }
                 /* The run that is copied as it is: this word, and every
                  * next one after a single ' ' (most of a page's text). */
-                j = word_end(s, i + 1, len);
-                while (j + 1 < len && s[j] == ' ' && s[j + 1] > ' ' &&
-                       !(s[j + 1] == 0xC2 && j + 2 < len &&
-                         s[j + 2] == 0xA0)) {
-                        n_words++;
-                        j = word_end(s, j + 2, len);
-                }
+                j = run_end(s, i + 1, len, &n_words);
                 if (!in_word) {
                         in_word = 1;
                         n_words++;
