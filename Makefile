@@ -154,5 +154,5 @@ fuzz:
 # nginx and a broker of its own. Not part of `make test`; writes
 # docs/benchmarks.md. BENCH_QUICK=1 for a smoke run.
 .PHONY: bench
-bench: all
+bench: all $(BUILD)/bench/extract_bench
 	PYTHON=$(PYTHON) KCRAWL_BUILD=$(CURDIR)/$(BUILD) tests/bench/run.sh

@@ -24,6 +24,7 @@ typedef struct cleaner_config {
         bool       follow;           /* publish discovered links         */
         long       max_depth;        /* deepest followed link            */
         char      *scope;            /* same-host, same-domain or any    */
+        char      *compression;      /* the producer's compression.type  */
         bool       exactly_once;     /* Kafka transactions               */
         long       txn_messages;     /* pages per transaction            */
         long       txn_ms;           /* longest a transaction stays open */

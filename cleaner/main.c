@@ -8,6 +8,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <libxml/parser.h>
 
@@ -75,6 +76,15 @@ int main(int argc, char **argv)
         if (links_scope_parse(conf.scope, &scope)) {
                 fprintf(stderr, "cleaner: --scope: '%s' is not one of "
                         "same-host, same-domain, any\n", conf.scope);
+                rc = 2;
+                goto out;
+        }
+        if (strcmp(conf.compression, "none") && strcmp(conf.compression, "lz4") &&
+            strcmp(conf.compression, "zstd") &&
+            strcmp(conf.compression, "snappy") &&
+            strcmp(conf.compression, "gzip")) {
+                fprintf(stderr, "cleaner: --compression: '%s' is not one of "
+                        "none, lz4, zstd, snappy, gzip\n", conf.compression);
                 rc = 2;
                 goto out;
         }

@@ -727,15 +727,19 @@ static void worker_metrics(worker_t *w)
                 metrics_cpu_bounds, metrics_cpu_nbounds);
 }
 
-/* The worker's client properties: the operator's -X, then what
- * --exactly-once needs (last, so that it wins). */
+/* The worker's client properties: --compression, the operator's -X, then
+ * what --exactly-once needs (last, so that it wins). */
 static int worker_props(worker_t *w, const strlist_t *kafka_props,
                         char *errstr, size_t errstr_size)
 {
         const cleaner_config_t *conf = w->conf;
         char txid[512], host[256];
+        char codec[64];
         int rc = 0;
 
+        snprintf(codec, sizeof(codec), "compression.type=%s",
+                 conf->compression);
+        rc |= strlist_add(&w->producer_props, codec);
         for (size_t i = 0; kafka_props && i < kafka_props->n; i++) {
                 rc |= strlist_add(&w->consumer_props, kafka_props->v[i]);
                 rc |= strlist_add(&w->producer_props, kafka_props->v[i]);

@@ -624,18 +624,25 @@ http {{
         log(f"4. cleaner: {CLEAN_PAGES} pages, --workers 1 and 2")
         t = self.topics("c")
         nbytes = self.load_pages(t["pages"], CLEAN_PAGES, t["urls"])
+        # The defaults, then records compressed with lz4 (what it costs).
+        for variant, extra in (("", []), ("_lz4", ["--compression", "lz4"])):
+            self._cleaner_runs(t, nbytes, variant, extra + CLEANER_ARGS)
+        self.delete_topics(t.values())
+
+    def _cleaner_runs(self, t, nbytes, variant, extra):
         for workers in (1, 2):
             rates, per_core, mbs, bcores, ccores, errors, busy = [], [], [], [], [], [], []
             rdk_share = []
             for run in range(RUNS):
-                rec, err = f"{t['records']}.w{workers}r{run}", f"{t['errors']}.w{workers}r{run}"
+                rec = f"{t['records']}{variant}.w{workers}r{run}"
+                err = f"{t['errors']}{variant}.w{workers}r{run}"
                 self.create_topics([rec, err])
-                prof = PROFILE and run == RUNS - 1 and workers == 1
+                prof = PROFILE and run == RUNS - 1 and workers == 1 and not variant
                 proc = Proc(self, "cleaner", [
                     self.cleaner, "--brokers", self.brokers,
-                    "--group", f"{self.id}-c{workers}-{run}", "--urls-topic", t["urls"],
+                    "--group", f"{self.id}-c{variant}{workers}-{run}", "--urls-topic", t["urls"],
                     "--pages-topic", t["pages"], "--records-topic", rec, "--errors-topic", err,
-                    "--workers", str(workers), "--log-level", "warn"] + CLEANER_ARGS)
+                    "--workers", str(workers), "--log-level", "warn"] + extra)
                 marks = {}
 
                 def first():
@@ -668,16 +675,16 @@ http {{
                 rdk_share.append(split[1] / split[0] if split and split[0] else None)
                 errors.append(self.count(err))
                 self.delete_topics([rec, err])
-                log(f"   workers {workers} run {run + 1}: {rates[-1]:.0f} pages/s, "
+                log(f"   {' '.join(extra) or 'defaults'}, "
+                    f"workers {workers} run {run + 1}: {rates[-1]:.0f} pages/s, "
                     f"{per_core[-1]:.0f} pages per CPU s, cleaner {ccores[-1]:.2f} cores, "
                     f"broker {bcores[-1]:.2f} cores, machine busy {busy[-1]:.2f} cores, "
                     f"librdkafka threads {rdk_share[-1] or 0:.3f} of the own threads' CPU, "
                     f"{errors[-1]} errors; {marks['c']:.2f} CPU s before the first poll "
                     f"saw {n_first} records")
-            self.results[f"clean{workers}"] = dict(rate=rates, per_core=per_core, mbs=mbs,
+            self.results[f"clean{workers}{variant}"] = dict(rate=rates, per_core=per_core, mbs=mbs,
                                                    cores=ccores, broker=bcores, errors=errors, busy=busy,
                                                    rdk=rdk_share)
-        self.delete_topics(t.values())
 
     def stage_parsers(self):
         check_deadline("parsers")
@@ -693,6 +700,8 @@ http {{
                  ("lxml_urljoin", [PYTHON, str(HERE / "pyparse.py"), "--mode", "lxml-urljoin"]),
                  ("bs4", [PYTHON, str(HERE / "pyparse.py"), "--mode", "bs4"]),
                  ("bs4_lxml", [PYTHON, str(HERE / "pyparse.py"), "--mode", "bs4-lxml"])]
+        extract = str(BENCH_BIN / "extract_bench")
+        modes = [("extract", [extract, "--threads", "1"])] + modes
         avg = sum(os.path.getsize(f) for f in files) / len(files)
         self.parse_avg_bytes = avg
         for key, args in modes:
@@ -700,6 +709,14 @@ http {{
                  ["pages_per_s"] for _ in range(RUNS)]
             self.results["parse_" + key] = v
             log(f"   {key}: {spread(v)}")
+        # The workers share nothing: the same extraction on 2 threads for
+        # the same wall time, pages per wall second against 1 thread's.
+        for threads in (1, 2):
+            v = [run_json([extract, "--threads", str(threads), "--seconds",
+                           str(PARSE_SECONDS)] + files, timeout=300)["wall_pages_per_s"]
+                 for _ in range(RUNS)]
+            self.results[f"extract_wall{threads}"] = v
+            log(f"   extraction on {threads} thread(s), pages per wall s: {spread(v)}")
 
     # --- 5. politeness --------------------------------------------------------
     def stage_politeness(self):
@@ -1212,24 +1229,50 @@ http {{
         lx, lxu = med("parse_lxml"), med("parse_lxml_urljoin")
         c1, c2 = med("clean1", "rate"), med("clean2", "rate")
         pc1 = med("clean1", "per_core")
-        row("4", "cleaner --workers 1, Kafka → records (pages/s)", "clean1", sub="rate")
-        row("4", "cleaner --workers 1, pages per CPU second (per core)", "clean1", sub="per_core",
-            rat=f"{ratio(pc1, lx)} lxml; {ratio(pc1, med('parse_libxml2_dom'))} libxml2 DOM",
-            target="≥ 1× lxml per core")
-        row("4", "cleaner --workers 1, MB/s per core", "clean1", sub="mbs", digits=1)
-        row("4", "cleaner --workers 1, its CPU (cores)", "clean1", sub="cores", digits=2)
-        row("4", "broker CPU during --workers 1 (cores)", "clean1", sub="broker", digits=2)
-        row("4", f"whole machine busy during --workers 1 (cores of {os.cpu_count()})", "clean1",
-            sub="busy", digits=2, rat="cleaner + broker + other work")
-        row("4", "cleaner --workers 2, Kafka → records (pages/s)", "clean2", sub="rate",
-            rat=f"scaling {ratio(c2, c1)} of --workers 1")
-        row("4", "cleaner --workers 2, pages per CPU second (per core)", "clean2", sub="per_core",
-            rat=f"{ratio(med('clean2', 'per_core'), lx)} lxml")
-        row("4", "cleaner --workers 2, MB/s per core", "clean2", sub="mbs", digits=1)
-        row("4", "cleaner --workers 2, its CPU (cores)", "clean2", sub="cores", digits=2)
-        row("4", "broker CPU during --workers 2 (cores)", "clean2", sub="broker", digits=2)
-        row("4", f"whole machine busy during --workers 2 (cores of {os.cpu_count()})", "clean2",
-            sub="busy", digits=2, rat="cleaner + broker + other work")
+        ex = med("parse_extract")
+        row("4", "cleaner's extraction alone, in memory, 1 thread (pages per CPU s)",
+            "parse_extract", rat=f"{ratio(ex, lx)} lxml; {ratio(ex, med('parse_libxml2_sax'))} "
+            f"of libxml2's bare SAX parse", target="≥ 1× lxml per core (aim: 2×)")
+        w1, w2 = med("extract_wall1"), med("extract_wall2")
+        row("4", "cleaner's extraction alone, 1 thread (pages per wall s)", "extract_wall1")
+        row("4", "cleaner's extraction alone, 2 threads as 2 workers (pages per wall s)",
+            "extract_wall2", rat=f"scaling {ratio(w2, w1)} of 1 thread",
+            target="≥ 1.8× (no broker on these cores)")
+        for v, label in (("", "defaults (records uncompressed)"),
+                         ("_lz4", "--compression lz4")):
+            c1, c2 = med("clean1" + v, "rate"), med("clean2" + v, "rate")
+            pc1 = med("clean1" + v, "per_core")
+            row("4", f"cleaner --workers 1, {label}, Kafka → records (pages/s)", "clean1" + v,
+                sub="rate")
+            row("4", f"cleaner --workers 1, {label}, pages per CPU second (per core)",
+                "clean1" + v, sub="per_core",
+                rat=f"{ratio(pc1, lx)} lxml; {ratio(pc1, med('parse_libxml2_dom'))} libxml2 DOM",
+                target="≥ 1× lxml per core" if not v else "")
+            if not v:
+                row("4", "cleaner --workers 1, MB/s per core", "clean1", sub="mbs", digits=1)
+            row("4", f"cleaner --workers 1, {label}, librdkafka threads' CPU per CPU of "
+                "the cleaner's own threads", "clean1" + v, sub="rdk", digits=3,
+                rat="fetch, page decompression, produce batching (and compression)")
+            row("4", f"cleaner --workers 1, {label}, its CPU (cores)", "clean1" + v, sub="cores",
+                digits=2)
+            row("4", f"broker CPU during --workers 1, {label} (cores)", "clean1" + v,
+                sub="broker", digits=2)
+            row("4", f"whole machine busy during --workers 1, {label} (cores of "
+                f"{os.cpu_count()})", "clean1" + v, sub="busy", digits=2,
+                rat="cleaner + broker + other work")
+            row("4", f"cleaner --workers 2, {label}, Kafka → records (pages/s)", "clean2" + v,
+                sub="rate", rat=f"scaling {ratio(c2, c1)} of --workers 1",
+                target="≥ 1.8× with the broker elsewhere" if not v else "")
+            row("4", f"cleaner --workers 2, {label}, pages per CPU second (per core)",
+                "clean2" + v, sub="per_core", rat=f"{ratio(med('clean2' + v, 'per_core'), lx)} lxml")
+            row("4", f"cleaner --workers 2, {label}, its CPU (cores)", "clean2" + v, sub="cores",
+                digits=2, rat=f"{ratio(med('clean2' + v, 'cores'), med('clean1' + v, 'cores'))} "
+                "the CPU of --workers 1")
+            row("4", f"broker CPU during --workers 2, {label} (cores)", "clean2" + v,
+                sub="broker", digits=2)
+            row("4", f"whole machine busy during --workers 2, {label} (cores of "
+                f"{os.cpu_count()})", "clean2" + v, sub="busy", digits=2,
+                rat="cleaner + broker + other work")
         row("4", "libxml2 SAX parse, no tree (pages per CPU s)", "parse_libxml2_sax",
             rat=f"{ratio(med('parse_libxml2_sax'), lx)} lxml")
         row("4", "libxml2 DOM parse (pages per CPU s)", "parse_libxml2_dom",
@@ -1240,7 +1283,8 @@ http {{
         row("4", "lxml parse + links resolved with urljoin (pages per CPU s)",
             "parse_lxml_urljoin", rat=f"{ratio(lxu, lx)} lxml")
         row("4", "BeautifulSoup (html.parser), comparable extraction (pages per CPU s)", "parse_bs4",
-            rat=f"{ratio(med('parse_bs4'), lx)} lxml; cleaner is {ratio(pc1, med('parse_bs4'), 1)}")
+            rat=f"{ratio(med('parse_bs4'), lx)} lxml; cleaner is "
+                f"{ratio(med('clean1', 'per_core'), med('parse_bs4'), 1)}")
         row("4", "BeautifulSoup (lxml parser), comparable extraction (pages per CPU s)",
             "parse_bs4_lxml", rat=f"{ratio(med('parse_bs4_lxml'), lx)} lxml")
         if R.get("polite_max"):

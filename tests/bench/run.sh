@@ -5,7 +5,7 @@
 #
 # Installs what it needs (Debian packages; as root via apt-get, otherwise it
 # prints the apt-get line), builds the C baselines (curl_loop, xml_parse,
-# produce_loop)
+# produce_loop) and extract_bench (the cleaner's extraction alone)
 # into $KCRAWL_BUILD/bench with the project's flags, then runs bench.py:
 # a deterministic corpus served by its own nginx on 127.0.0.1, its own Kafka
 # broker (tools/kafka.sh, free ports, temporary directory), every process it
@@ -61,6 +61,8 @@ build() { # name pkg-config-module
 build curl_loop libcurl
 build xml_parse libxml-2.0
 build produce_loop rdkafka
+# The cleaner's extraction alone links the project's own objects.
+make -s BUILD="$BUILD" "$BUILD/bench/extract_bench"
 
 export BENCH_BIN="$BUILD/bench"
 exec "$PYTHON" tests/bench/bench.py
