@@ -1411,18 +1411,35 @@ METHOD = """\
 4. **Cleaner.** The pages are loaded once into a 4-partition pages topic
    (lz4, the fetcher's headers); each run is a new group and a new records
    topic, `cleaner --workers 1` or `2`, counted from the first record to the
-   last. "Per core" divides every page by all the CPU seconds the cleaner
-   process used (all its threads, librdkafka's included; idle, it uses
-   none), so it compares with the single-threaded
-   parsers below, which run in memory on the same pages (every fifth page and
-   two big ones) for a fixed CPU time: `tests/bench/xml_parse.c` (libxml2
-   2.9 HTML parser: SAX with no tree, DOM, DOM + XPath for title and links),
-   `tests/bench/pyparse.py` (lxml parse + links; the same with every link
-   resolved by `urljoin`; BeautifulSoup doing what the cleaner extracts:
-   title, description, canonical, lang, headings, links, images, text).
-   The broker shares the two cores: its CPU over the same window is reported,
-   and so is the whole machine's (/proc/stat), which shows how much other
-   work took.
+   last; first with the defaults (records produced uncompressed), then with
+   `--compression lz4`. "Per core" divides every page by all the CPU seconds
+   the cleaner process used (all its threads, librdkafka's included; idle,
+   it uses none), so it compares with the single-threaded parsers below,
+   which run in memory on the same pages (every fifth page and two big
+   ones) for a fixed CPU time: `tests/bench/extract_bench.c` (the
+   cleaner's own `extract_record()`, the whole record built and freed, no
+   Kafka), `tests/bench/xml_parse.c` (libxml2 2.9 HTML parser: SAX with no
+   tree, DOM, DOM + XPath for title and links), `tests/bench/pyparse.py`
+   (lxml parse + links; the same with every link resolved by `urljoin`;
+   BeautifulSoup doing what the cleaner extracts: title, description,
+   canonical, lang, headings, links, images, text). "librdkafka threads'
+   CPU per CPU of the cleaner's own threads" splits the process's CPU by
+   thread name (/proc/PID/task: `rdk:*` against the rest) at the end of
+   each run. The broker shares the two cores: its CPU over the same window
+   is reported, and so is the whole machine's (/proc/stat), which shows how
+   much other work took. The extraction on 2 threads runs
+   `extract_bench --threads 2` (two threads, each going through the pages
+   as a worker does, sharing nothing but the read-only input) for the same
+   wall time as 1 thread: what two workers do when no broker shares their
+   cores.
+
+   **Reading the scaling rows.** With one worker, librdkafka's threads
+   (fetching, decompressing pages, batching and compressing records) run
+   on the second core beside the worker; with two workers on two cores
+   that work, and the broker's, come out of the workers' share. So
+   `--workers 2` over `--workers 1` is at most 2 / (1 + librdkafka's share)
+   with the broker elsewhere, and lower again by the broker's cores when it
+   runs here; the CPU rows show where the second core went.
 5. **Politeness.** {phosts} hosts, each given enough URLs for the run, and
    `fetcher --host-rate {prate} --host-burst 1` (robots.txt on; its request
    counts). nginx logs each request's time (`$msec`) and host; for every host

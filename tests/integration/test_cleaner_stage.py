@@ -121,6 +121,27 @@ def stop_all(*procs):
     assert not failures, "\n\n".join(failures)
 
 
+# ------------------------------------------------------------ compression --
+
+def test_records_compressed_with_zstd(brokers, topics, tmp_path):
+    """--compression reaches the producer: records produced with zstd (and
+    a page too large for one uncompressed batch) read back whole."""
+    pages = [(f"http://zstd.test/p{i}", page_html(i, size=200000 if i == 0 else 2000),
+              page_headers(f"http://zstd.test/p{i}", source_topic=topics.urls))
+             for i in range(30)]
+    publish_pages(brokers, topics.pages, pages)
+    pr = cleaner(brokers, topics, "g" + uuid.uuid4().hex[:8], tmp_path,
+                 "--workers", "2", "--compression", "zstd")
+    try:
+        got = consume(brokers, topics.records, len(pages), procs=(pr,))
+    finally:
+        stop_all(pr)
+    recs = {check_record(m)["url"]: check_record(m) for m in got}
+    assert sorted(recs) == sorted(u for u, _, _ in pages)
+    assert recs["http://zstd.test/p0"]["word_count"] > 20000
+    assert recs["http://zstd.test/p7"]["title"] == "Page 7"
+
+
 # ------------------------------------------------------------------ rules --
 
 RULES_V1 = {"rules": [{"name": "shop", "hosts": ["shop.test", "*.shop.test"],

@@ -52,6 +52,8 @@ def test_help(name):
     ("fetcher", ["--max-inflight", "0"], "max-inflight"),        # out of range
     ("cleaner", ["--workers", "abc"], "workers"),
     ("cleaner", ["--workers", "-1"], "workers"),
+    ("cleaner", ["--compression", "brotli"], "compression"),
+    ("cleaner", ["--scope", "everywhere"], "scope"),
 ])
 def test_bad_value_is_one_line_exit_2(name, args, option):
     r = run_cli(name, *args)
