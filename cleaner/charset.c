@@ -2,6 +2,7 @@
  * charset.c — a page's bytes to valid UTF-8 (see charset.h).
  */
 #include "charset.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -385,6 +386,7 @@ static size_t valid_prefix(const unsigned char *s, size_t len, int flags)
 
         while (i < len) {
                 unsigned char c = s[i];
+                size_t n;
 
                 if (c < 0x80) {
                         /* ASCII runs eight bytes at a time. */
@@ -410,30 +412,10 @@ static size_t valid_prefix(const unsigned char *s, size_t len, int flags)
                                 continue;
                         }
                 }
-                if (c >= 0xC2 && c <= 0xDF) {
-                        if (i + 1 >= len || (s[i + 1] & 0xC0) != 0x80)
-                                return i;
-                        i += 2;
-                } else if (c >= 0xE0 && c <= 0xEF) {
-                        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
-                        unsigned char hi = c == 0xED ? 0x9F : 0xBF;
-
-                        if (i + 2 >= len || s[i + 1] < lo || s[i + 1] > hi ||
-                            (s[i + 2] & 0xC0) != 0x80)
-                                return i;
-                        i += 3;
-                } else if (c >= 0xF0 && c <= 0xF4) {
-                        unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
-                        unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
-
-                        if (i + 3 >= len || s[i + 1] < lo || s[i + 1] > hi ||
-                            (s[i + 2] & 0xC0) != 0x80 ||
-                            (s[i + 3] & 0xC0) != 0x80)
-                                return i;
-                        i += 4;
-                } else {
+                n = utf8_char_len(s + i, len - i);
+                if (n == 0)
                         return i;
-                }
+                i += n;
         }
         return len;
 }

@@ -2,6 +2,7 @@
  * jsonstr.c — JSON string literals (see jsonstr.h for why by hand).
  */
 #include "jsonstr.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,40 +45,6 @@ static int reserve(char **data, size_t *cap, size_t used, size_t want,
         return 0;
 }
 
-/* The length of the valid UTF-8 character of lead byte s[0] >= 0x80 (2 to
- * 4), or 0 when s[0, avail) does not start with one. Rejects overlongs,
- * surrogates and code points over U+10FFFF, as utf8_valid_prefix() does. */
-static size_t utf8_char(const unsigned char *s, size_t avail)
-{
-        unsigned char c = s[0];
-        size_t n;
-        uint32_t cp;
-
-        if (c >= 0xc2 && c <= 0xdf) {
-                n = 2;
-                cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-                n = 3;
-                cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                n = 4;
-                cp = c & 0x07;
-        } else {
-                return 0;
-        }
-        if (n > avail)
-                return 0;
-        for (size_t k = 1; k < n; k++) {
-                if ((s[k] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[k] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n;
-}
-
 int json_quote(char **data, size_t *len, size_t *cap, size_t max,
                const unsigned char *s, size_t n)
 {
@@ -118,7 +85,7 @@ int json_quote(char **data, size_t *len, size_t *cap, size_t max,
                         break;
                 c = s[i];
                 if (c >= 0x80) {
-                        size_t k = utf8_char(s + i, n - i);
+                        size_t k = utf8_char_len(s + i, n - i);
 
                         if (k == 0) {
                                 *len = start;

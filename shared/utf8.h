@@ -15,4 +15,39 @@
  * overlongs, surrogates and code points over U+10FFFF. */
 size_t utf8_valid_prefix(const unsigned char *s, size_t len);
 
+/* The length (2 to 4) of the valid UTF-8 character that s[0, avail)
+ * starts with, for a lead byte s[0] >= 0x80; 0 when it is not one. The
+ * second byte's range rules out overlongs, surrogates and code points
+ * over U+10FFFF (the Unicode Standard's table 3-7). Inline: every
+ * validating loop of both stages calls it per non-ASCII character. */
+static inline size_t utf8_char_len(const unsigned char *s, size_t avail)
+{
+        unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+        size_t n;
+
+        if (c >= 0xC2 && c <= 0xDF) {
+                n = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+                n = 3;
+                if (c == 0xE0)
+                        lo = 0xA0;
+                else if (c == 0xED)
+                        hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+                n = 4;
+                if (c == 0xF0)
+                        lo = 0x90;
+                else if (c == 0xF4)
+                        hi = 0x8F;
+        } else {
+                return 0;
+        }
+        if (avail < n || s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t k = 2; k < n; k++)
+                if ((s[k] & 0xC0) != 0x80)
+                        return 0;
+        return n;
+}
+
 #endif /* KCRAWL_UTF8_H */
