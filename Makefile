@@ -55,7 +55,7 @@ UNITS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
 
 all: $(BINS)
 
-$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard shared/*.h fetcher/*.h cleaner/*.h)
+$(BUILD)/obj/tests/%.o: tests/%.c $(wildcard shared/*.h fetcher/*.h cleaner/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icleaner -Ifetcher -c -o $@ $<
 

@@ -1,0 +1,139 @@
+/*
+ * testutil.h — helpers the data-driven unit tests share: reading a file
+ * whole, looking members up in a yajl tree, deep JSON comparison.
+ * Header-only (static inline): each test program includes what it uses.
+ */
+#ifndef KCRAWL_TESTUTIL_H
+#define KCRAWL_TESTUTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_tree.h>
+
+static inline int read_all(const char *path, char **data, size_t *len)
+{
+        FILE *f = fopen(path, "rb");
+        char *buf = NULL;
+        size_t cap = 0, n = 0;
+
+        *data = NULL;
+        *len = 0;
+        if (f == NULL)
+                return -1;
+        for (;;) {
+                size_t r;
+
+                if (n + 4096 + 1 > cap) {
+                        char *nb;
+
+                        cap = cap ? cap * 2 : 8192;
+                        nb = realloc(buf, cap);
+                        if (nb == NULL) {
+                                free(buf);
+                                fclose(f);
+                                return -1;
+                        }
+                        buf = nb;
+                }
+                r = fread(buf + n, 1, cap - n - 1, f);
+                n += r;
+                if (r == 0)
+                        break;
+        }
+        fclose(f);
+        buf[n] = '\0';
+        *data = buf;
+        *len = n;
+        return 0;
+}
+
+static inline const char *tree_str(yajl_val obj, const char *key)
+{
+        const char *path[] = { key, NULL };
+        yajl_val v = yajl_tree_get(obj, path, yajl_t_any);
+
+        return YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+}
+
+static inline yajl_val tree_get(yajl_val obj, const char *key)
+{
+        const char *path[] = { key, NULL };
+
+        return yajl_tree_get(obj, path, yajl_t_any);
+}
+
+/* Deep equality; on a difference prints where, and returns 0. */
+static inline int json_equal(yajl_val want, yajl_val got, const char *where)
+{
+        size_t i;
+
+        if (want == NULL || got == NULL) {
+                if (want != got)
+                        fprintf(stderr, "  %s: one side missing\n", where);
+                return want == got;
+        }
+        if (YAJL_IS_NUMBER(want) && YAJL_IS_NUMBER(got)) {
+                if (YAJL_IS_INTEGER(want) && YAJL_IS_INTEGER(got) &&
+                    YAJL_GET_INTEGER(want) == YAJL_GET_INTEGER(got))
+                        return 1;
+                if (YAJL_GET_DOUBLE(want) == YAJL_GET_DOUBLE(got))
+                        return 1;
+                fprintf(stderr, "  %s: want %s, got %s\n", where,
+                        YAJL_GET_NUMBER(want), YAJL_GET_NUMBER(got));
+                return 0;
+        }
+        if (want->type != got->type) {
+                fprintf(stderr, "  %s: want type %d, got type %d%s%s\n",
+                        where, (int)want->type, (int)got->type,
+                        YAJL_IS_STRING(got) ? ": " : "",
+                        YAJL_IS_STRING(got) ? YAJL_GET_STRING(got) : "");
+                return 0;
+        }
+        switch (want->type) {
+        case yajl_t_string:
+                if (strcmp(want->u.string, got->u.string) == 0)
+                        return 1;
+                fprintf(stderr, "  %s:\n    want \"%s\"\n    got  \"%s\"\n",
+                        where, want->u.string, got->u.string);
+                return 0;
+        case yajl_t_array:
+                if (want->u.array.len != got->u.array.len) {
+                        fprintf(stderr, "  %s: want %zu items, got %zu\n",
+                                where, want->u.array.len, got->u.array.len);
+                        return 0;
+                }
+                for (i = 0; i < want->u.array.len; i++) {
+                        char sub[512];
+
+                        snprintf(sub, sizeof(sub), "%s[%zu]", where, i);
+                        if (!json_equal(want->u.array.values[i],
+                                        got->u.array.values[i], sub))
+                                return 0;
+                }
+                return 1;
+        case yajl_t_object:
+                if (want->u.object.len != got->u.object.len) {
+                        fprintf(stderr, "  %s: want %zu keys, got %zu\n",
+                                where, want->u.object.len, got->u.object.len);
+                        return 0;
+                }
+                for (i = 0; i < want->u.object.len; i++) {
+                        char sub[512];
+
+                        snprintf(sub, sizeof(sub), "%s.%s", where,
+                                 want->u.object.keys[i]);
+                        if (!json_equal(want->u.object.values[i],
+                                        tree_get(got,
+                                                 want->u.object.keys[i]),
+                                        sub))
+                                return 0;
+                }
+                return 1;
+        default:        /* true, false, null: the types were equal */
+                return 1;
+        }
+}
+
+#endif /* KCRAWL_TESTUTIL_H */
