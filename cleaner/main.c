@@ -8,9 +8,9 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include <libxml/parser.h>
+#include <librdkafka/rdkafka.h>
 
 #include "config.h"
 #include "kafkastats.h"
@@ -42,6 +42,7 @@ int main(int argc, char **argv)
         uint64_t records = 0, errors = 0, links = 0;
         log_level_t level;
         char errstr[512];
+        rd_kafka_conf_t *probe;
         opts_t opts;
         long n = 0;
         int rc;
@@ -79,15 +80,16 @@ int main(int argc, char **argv)
                 rc = 2;
                 goto out;
         }
-        if (strcmp(conf.compression, "none") && strcmp(conf.compression, "lz4") &&
-            strcmp(conf.compression, "zstd") &&
-            strcmp(conf.compression, "snappy") &&
-            strcmp(conf.compression, "gzip")) {
-                fprintf(stderr, "cleaner: --compression: '%s' is not one of "
-                        "none, lz4, zstd, snappy, gzip\n", conf.compression);
+        /* librdkafka knows its codecs: ask it before any worker starts. */
+        probe = rd_kafka_conf_new();
+        if (rd_kafka_conf_set(probe, "compression.type", conf.compression,
+                              errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+                fprintf(stderr, "cleaner: --compression: %s\n", errstr);
+                rd_kafka_conf_destroy(probe);
                 rc = 2;
                 goto out;
         }
+        rd_kafka_conf_destroy(probe);
         if (conf.rules) {
                 rules = rules_load(conf.rules, errstr, sizeof(errstr));
                 if (!rules) {
