@@ -430,6 +430,11 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                                 errstr, errstr_size);
         if (!f->guard)
                 goto fail;
+        f->trust = trust_new();
+        if (!f->trust) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
         if (transfer_add_overrides(f, &conf->resolve, true, &f->resolve, errstr,
                           errstr_size) ||
             transfer_add_overrides(f, &conf->connect_to, false, &f->connect_to,
@@ -615,9 +620,7 @@ void fetcher_destroy(fetcher_t *f)
         theap_free(&f->timers);
         curl_slist_free_all(f->resolve);
         curl_slist_free_all(f->connect_to);
-        for (size_t i = 0; i < f->ntrusted; i++)
-                free(f->trusted[i].host);
-        free(f->trusted);
+        trust_destroy(f->trust);
         proxies_destroy(f->proxies);
         for (int i = 0; i < 2; i++) {
                 if (f->cq_pipe[i] >= 0)

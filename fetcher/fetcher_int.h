@@ -36,6 +36,7 @@
 #include "proxies.h"
 #include "robots.h"
 #include "seen.h"
+#include "trust.h"
 #include "urlmsg.h"
 
 #define POLL_MAX_MS      1000   /* the loop's longest wait               */
@@ -167,12 +168,6 @@ typedef struct fmetrics {
         uint64_t    waits_seen;
 } fmetrics_t;
 
-/* --resolve / --connect-to entries: the operator's own targets. */
-typedef struct override {
-        char *host;  /* "" = any */
-        int   port;  /* 0 = any  */
-} override_t;
-
 struct fetcher {
         const fetcher_config_t *conf;
         rd_kafka_t       *consumer;
@@ -188,8 +183,7 @@ struct fetcher {
         seen_t           *seen;       /* fetched URLs (NULL: off) */
         theap_t           timers;
         struct curl_slist *resolve, *connect_to;
-        override_t       *trusted;
-        size_t            ntrusted;
+        trust_t          *trust;      /* --resolve/--connect-to targets */
         char              agent[64];  /* robots.txt product token */
         double            host_rate;
         job_t            *jobs;       /* every live job          */

@@ -1,10 +1,12 @@
 /*
  * proxies.c — the proxy pool (see proxies.h).
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proxies.h"
 
@@ -21,63 +23,106 @@ struct proxies {
         size_t   n;
 };
 
-/* "scheme://user:pw@host:port/" -> "scheme://host:port/". */
-static char *redact(const char *url)
-{
-        const char *auth = strstr(url, "://");
-        const char *at, *end;
-        char *out;
-        size_t n;
+/* The schemes libcurl takes for a proxy (its parse_proxy()). */
+static const char *const proxy_schemes[] = {
+        "http", "https", "socks4", "socks4a", "socks5", "socks5h", "socks",
+};
 
-        if (!auth)
-                return strdup(url);
-        auth += 3;
-        end = auth + strcspn(auth, "/?#");
-        at = memchr(auth, '@', (size_t)(end - auth));
-        if (!at)
-                return strdup(url);
-        while (memchr(at + 1, '@', (size_t)(end - at - 1)))
-                at = memchr(at + 1, '@', (size_t)(end - at - 1));
-        n = (size_t)(auth - url) + strlen(at + 1);
-        out = malloc(n + 1);
-        if (!out)
-                return NULL;
-        memcpy(out, url, (size_t)(auth - url));
-        memcpy(out + (auth - url), at + 1, strlen(at + 1) + 1);
-        return out;
+static bool proxy_scheme(const char *scheme)
+{
+        for (size_t i = 0; i < sizeof(proxy_schemes) /
+                               sizeof(proxy_schemes[0]); i++)
+                if (!strcasecmp(scheme, proxy_schemes[i]))
+                        return true;
+        return false;
 }
 
-static int add(proxies_t *px, const char *url, char *errstr,
-               size_t errstr_size)
+/*
+ * Adds a proxy URL. It is read with libcurl's own URL parser and the
+ * flags libcurl reads CURLOPT_PROXY with, so what this accepts libcurl
+ * uses as read here, and the name (scheme://host[:port], what logs and
+ * error objects show) comes from the same parse that tells libcurl where
+ * the credentials end: a name cannot carry what libcurl takes for a
+ * password. A URL libcurl would not read, or whose scheme is not a
+ * proxy's, is refused here (libcurl's own error for it quotes the whole
+ * URL, password included); `where` names it, the URL itself is never
+ * shown.
+ */
+static int add(proxies_t *px, const char *url, const char *where,
+               char *errstr, size_t errstr_size)
 {
+        CURLU *u = curl_url();
+        char *scheme = NULL, *host = NULL, *port = NULL, *name = NULL;
+        char *copy = NULL;
         proxy_t *v;
-        const char *sep = strstr(url, "://");
+        CURLUcode uc;
+        size_t n;
+        int rc = -1;
 
-        if (!sep || sep == url || !sep[3]) {
-                char *name = redact(url);
-
-                snprintf(errstr, errstr_size, "--proxy: '%s' is not a proxy "
-                         "URL (scheme://host:port)", name ? name : "?");
-                free(name);
-                return -1;
+        if (!u)
+                goto nomem;
+        if (!strstr(url, "://")) {
+                snprintf(errstr, errstr_size, "%s is not a proxy URL: it "
+                         "needs a scheme (http://, https://, socks5h://...)",
+                         where);
+                goto out;
         }
+        uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME |
+                          CURLU_GUESS_SCHEME);
+        if (uc == CURLUE_OK)
+                uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        if (uc == CURLUE_OK)
+                uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+        if (uc != CURLUE_OK) {
+                snprintf(errstr, errstr_size, "%s is not a proxy URL as "
+                         "libcurl reads it (%s); a '#', '?', '/' or '@' in "
+                         "a user name or password must be percent-encoded "
+                         "(%%23, %%3F, %%2F, %%40)", where,
+                         curl_url_strerror(uc));
+                goto out;
+        }
+        if (!proxy_scheme(scheme)) {
+                snprintf(errstr, errstr_size, "%s: '%.20s' is not a proxy "
+                         "scheme (http, https, socks4, socks4a, socks5, "
+                         "socks5h)", where, scheme);
+                goto out;
+        }
+        if (!strcasecmp(scheme, "https") &&
+            !(curl_version_info(CURLVERSION_NOW)->features &
+              CURL_VERSION_HTTPS_PROXY)) {
+                snprintf(errstr, errstr_size, "%s: this libcurl has no "
+                         "HTTPS-proxy support", where);
+                goto out;
+        }
+        uc = curl_url_get(u, CURLUPART_PORT, &port, 0);
+        if (uc != CURLUE_OK && uc != CURLUE_NO_PORT)
+                goto nomem;
+        n = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) + 5;
+        name = malloc(n);
+        copy = strdup(url);
         v = realloc(px->v, (px->n + 1) * sizeof(*v));
-        if (!v)
+        if (!name || !copy || !v)
                 goto nomem;
         px->v = v;
+        snprintf(name, n, "%s://%s%s%s", scheme, host, port ? ":" : "",
+                 port ? port : "");
         memset(&v[px->n], 0, sizeof(*v));
-        v[px->n].url = strdup(url);
-        v[px->n].name = redact(url);
-        if (!v[px->n].url || !v[px->n].name) {
-                free(v[px->n].url);
-                free(v[px->n].name);
-                goto nomem;
-        }
+        v[px->n].url = copy;
+        v[px->n].name = name;
+        copy = name = NULL;
         px->n++;
-        return 0;
+        rc = 0;
+        goto out;
 nomem:
         snprintf(errstr, errstr_size, "out of memory");
-        return -1;
+out:
+        free(name);
+        free(copy);
+        curl_free(scheme);
+        curl_free(host);
+        curl_free(port);
+        curl_url_cleanup(u);
+        return rc;
 }
 
 proxies_t *proxies_new(const strlist_t *list, const char *file,
@@ -85,15 +130,18 @@ proxies_t *proxies_new(const strlist_t *list, const char *file,
 {
         proxies_t *px = calloc(1, sizeof(*px));
         FILE *fp = NULL;
-        char line[4096];
+        char line[4096], where[300];
+        size_t lineno = 0;
 
         if (!px) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
-        for (size_t i = 0; list && i < list->n; i++)
-                if (add(px, list->v[i], errstr, errstr_size))
+        for (size_t i = 0; list && i < list->n; i++) {
+                snprintf(where, sizeof(where), "--proxy: entry %zu", i + 1);
+                if (add(px, list->v[i], where, errstr, errstr_size))
                         goto fail;
+        }
         if (file && *file) {
                 fp = fopen(file, "r");
                 if (!fp) {
@@ -104,12 +152,23 @@ proxies_t *proxies_new(const strlist_t *list, const char *file,
                 while (fgets(line, sizeof(line), fp)) {
                         char *s = line, *e;
 
+                        lineno++;
+                        if (!strchr(line, '\n') && !feof(fp)) {
+                                snprintf(errstr, errstr_size, "--proxy-file: "
+                                         "%.200s: line %zu is longer than "
+                                         "%zu bytes", file, lineno,
+                                         sizeof(line) - 2);
+                                goto fail;
+                        }
+                        snprintf(where, sizeof(where), "--proxy-file: "
+                                 "%.200s: line %zu", file, lineno);
+
                         s += strspn(s, " \t");
                         e = s + strcspn(s, "#\r\n");
                         while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
                                 e--;
                         *e = '\0';
-                        if (*s && add(px, s, errstr, errstr_size))
+                        if (*s && add(px, s, where, errstr, errstr_size))
                                 goto fail;
                 }
                 fclose(fp);

@@ -14,7 +14,7 @@
 
 #include "clock.h"
 #include "fetcher_int.h"
-#include "url.h"
+#include "trust.h"
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -45,56 +45,28 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
         return n;
 }
 
-/* "host:port" of a URL (the scheme's port when none), in buf; false
- * when it does not parse. */
-static bool url_target(const char *url, char *buf, size_t size,
-                       char *host, size_t host_size, int *port)
+/* Is a connection to `sa` of transfer `easy` an operator's target
+ * (trust.h)? Decided on what libcurl connects to: the socket's address
+ * and port, for the host and port libcurl reads from the URL it is
+ * fetching now (after redirects), with its own URL parser. */
+static bool socket_trusted(fetcher_t *f, CURL *easy,
+                           const struct sockaddr *sa)
 {
-        url_t *u = NULL;
-
-        if (!url || url_parse(url, NULL, &u, NULL, 0))
-                return false;
-        *port = u->port > 0 ? u->port : !strcmp(u->scheme, "https") ? 443 : 80;
-        snprintf(host, host_size, "%s", u->host);
-        snprintf(buf, size, "%s:%d", u->host, *port);
-        url_destroy(u);
-        return true;
-}
-
-/* Did the operator name `url`'s target (--resolve, --connect-to)? Then
- * its address is trusted: their own choice. */
-static bool url_trusted(fetcher_t *f, const char *url)
-{
-        char target[300], host[256];
-        bool ok = false;
+        char host[256], *eff = NULL;
         int port;
 
-        if (!f->ntrusted || !url_target(url, target, sizeof(target), host,
-                                        sizeof(host), &port))
+        if (!trust_count(f->trust) ||
+            curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &eff) !=
+            CURLE_OK ||
+            !trust_url_target(eff, host, sizeof(host), &port))
                 return false;
-        for (size_t i = 0; i < f->ntrusted && !ok; i++) {
-                const override_t *o = &f->trusted[i];
-
-                ok = (!*o->host || !strcasecmp(o->host, host)) &&
-                     (!o->port || o->port == port);
-        }
-        return ok;
-}
-
-/* Is this transfer's current URL (after redirects) a trusted target? */
-static bool target_trusted(fetcher_t *f, job_t *job)
-{
-        char *eff = NULL;
-
-        if (!f->ntrusted)
-                return false;
-        curl_easy_getinfo(job->easy, CURLINFO_EFFECTIVE_URL, &eff);
-        return url_trusted(f, eff);
+        return trust_allows(f->trust, host, port, sa);
 }
 
 /* Every connection, redirects included, is checked on its resolved
  * address before it is made. A proxy is the operator's: trusted (its
- * targets are checked before the request, below). */
+ * targets are checked before the request, below; no proxy but the
+ * fetcher's own is ever used, see easy_start()). */
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *addr)
 {
@@ -102,7 +74,7 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
         fetcher_t *f = job->f;
 
         if (job->proxy < 0 && !netguard_allowed(f->guard, &addr->addr) &&
-            !target_trusted(f, job)) {
+            !socket_trusted(f, job->easy, &addr->addr)) {
                 job->blocked = true;
                 return CURL_SOCKET_BAD;
         }
@@ -119,8 +91,10 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
  * AsynchDNS; c-ares is not there) and the loop never blocks on DNS: a
  * CONNECT_ONLY transfer to the target without proxy whose open-socket
  * callback checks each address libcurl would try and refuses them all —
- * nothing is sent to the target. Its resolve shares the DNS cache, and
- * --connect-timeout bounds it. A blocked address ends the job as
+ * nothing is sent to the target. It applies --resolve and --connect-to
+ * as the request will, so the operator's targets pass the way they pass
+ * without a proxy (socket_trusted()). Its resolve shares the DNS cache,
+ * and --connect-timeout bounds it. A blocked address ends the job as
  * blocked_address; a name that does not resolve here is let through to
  * the proxy (it may resolve names this host cannot: best effort).
  */
@@ -129,7 +103,8 @@ static curl_socket_t on_check_socket(void *clientp, curlsocktype purpose,
 {
         job_t *job = clientp;
 
-        if (!netguard_allowed(job->f->guard, &addr->addr))
+        if (!netguard_allowed(job->f->guard, &addr->addr) &&
+            !socket_trusted(job->f, job->easy, &addr->addr))
                 job->blocked = true;
         return CURL_SOCKET_BAD;
 }
@@ -144,8 +119,11 @@ static int check_start(fetcher_t *f, job_t *job, const char *url)
         job->check_url = strdup(url);
         if (!job->check_url)
                 return -1;
-        if (!url_target(url, job->check_target, sizeof(job->check_target),
-                        host, sizeof(host), &port))
+        /* Shown in the error: the target as libcurl reads it. */
+        if (trust_url_target(url, host, sizeof(host), &port))
+                snprintf(job->check_target, sizeof(job->check_target),
+                         "%s:%d", host, port);
+        else
                 job->check_target[0] = '\0'; /* curl will refuse it */
         e = curl_easy_init();
         if (!e)
@@ -166,6 +144,10 @@ static int check_start(fetcher_t *f, job_t *job, const char *url)
         curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_check_socket);
         curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
         curl_easy_setopt(e, CURLOPT_SHARE, f->share);
+        if (f->resolve)
+                curl_easy_setopt(e, CURLOPT_RESOLVE, f->resolve);
+        if (f->connect_to)
+                curl_easy_setopt(e, CURLOPT_CONNECT_TO, f->connect_to);
         if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
                 return -1;
         job->state = JS_TRANSFER;
@@ -219,6 +201,12 @@ static int easy_start(fetcher_t *f, job_t *job, const char *url)
                 curl_easy_setopt(e, CURLOPT_RESOLVE, f->resolve);
         if (f->connect_to)
                 curl_easy_setopt(e, CURLOPT_CONNECT_TO, f->connect_to);
+        /* No proxy but the fetcher's own: without these libcurl would
+         * take one from http_proxy, HTTPS_PROXY, ALL_PROXY... and skip
+         * the given one for hosts in no_proxy/NO_PROXY, and the guard
+         * above would check the wrong connection. */
+        curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
         if (job->proxy >= 0) {
                 curl_easy_setopt(e, CURLOPT_PROXY,
                                  proxies_url(f->proxies, job->proxy));
@@ -239,12 +227,13 @@ static int easy_start(fetcher_t *f, job_t *job, const char *url)
         return 0;
 }
 
-/* Is a target check needed before the request? Through a proxy, for a
- * target that is not the operator's, unless everything is allowed. */
-static bool check_needed(fetcher_t *f, const job_t *job, const char *url)
+/* Is a target check needed before the request? Through a proxy, unless
+ * everything is allowed. The operator's targets are checked too: whether
+ * a URL goes to one is what the check transfer's socket shows, not what a
+ * reading of the URL suggests. */
+static bool check_needed(fetcher_t *f, const job_t *job)
 {
-        return job->proxy >= 0 && !netguard_allows_all(f->guard) &&
-               !url_trusted(f, url);
+        return job->proxy >= 0 && !netguard_allows_all(f->guard);
 }
 
 /* A proxied transfer ended on a redirect: its target is checked, then
@@ -281,7 +270,7 @@ static bool follow_redirect(fetcher_t *f, job_t *job, CURLcode *rc)
         free(job->body);
         job->body = NULL;
         job->body_len = job->body_cap = 0;
-        err = check_needed(f, job, url) ? check_start(f, job, url) :
+        err = check_needed(f, job) ? check_start(f, job, url) :
               easy_start(f, job, url);
         free(url);
         if (err) {
@@ -298,7 +287,7 @@ int transfer_start(fetcher_t *f, job_t *job, const char *url)
                 job->attempts++;
         job->redirects = 0;
         job->check_target[0] = '\0';
-        if (check_needed(f, job, url))
+        if (check_needed(f, job))
                 return check_start(f, job, url);
         return easy_start(f, job, url);
 }
@@ -394,76 +383,24 @@ bool transfer_transient(const job_t *job, CURLcode rc)
         }
 }
 
-/* Parses a port ("" = any -> 0); -1 when bad. */
-static int parse_port(const char *s, size_t n)
-{
-        char buf[8], *end;
-        long v;
-
-        if (!n)
-                return 0;
-        if (n >= sizeof(buf))
-                return -1;
-        memcpy(buf, s, n);
-        buf[n] = '\0';
-        v = strtol(buf, &end, 10);
-        return *end || v < 1 || v > 65535 ? -1 : (int)v;
-}
-
 /* Adds --resolve / --connect-to entries to libcurl's list and to the
- * trusted targets. HOST may be "[v6]"; a leading '+' (curl's "add
- * only") is accepted for --resolve. */
+ * trusted targets (trust.h). */
 int transfer_add_overrides(fetcher_t *f, const strlist_t *l, bool resolve,
                   struct curl_slist **list, char *errstr,
                   size_t errstr_size)
 {
         for (size_t i = 0; i < l->n; i++) {
-                const char *s = l->v[i], *host, *c1, *c2, *rest;
                 struct curl_slist *nl;
-                override_t *o;
-                size_t hlen;
-                int port;
 
-                host = *s == '+' ? s + 1 : s;
-                if (*host == '[') {
-                        c1 = strchr(host, ']');
-                        c1 = c1 ? c1 + 1 : NULL;
-                        if (c1 && *c1 != ':')
-                                c1 = NULL;
-                } else {
-                        c1 = strchr(host, ':');
-                }
-                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                rest = c2 ? c2 + 1 : NULL;
-                port = c2 ? parse_port(c1 + 1, (size_t)(c2 - c1 - 1)) : -1;
-                if (!rest || port < 0 || (resolve && (!*rest || !port ||
-                                                      c1 == host)) ||
-                    (!resolve && !strchr(rest, ':'))) {
-                        snprintf(errstr, errstr_size, "--%s: '%s' is not %s",
-                                 resolve ? "resolve" : "connect-to", s,
-                                 resolve ? "HOST:PORT:ADDR[,ADDR]" :
-                                 "HOST:PORT:CONNECT-HOST:CONNECT-PORT");
+                if (trust_add(f->trust, l->v[i], resolve, errstr,
+                              errstr_size))
                         return -1;
-                }
-                nl = curl_slist_append(*list, s);
-                o = realloc(f->trusted, (f->ntrusted + 1) * sizeof(*o));
-                if (!nl || !o) {
-                        if (o)
-                                f->trusted = o;
+                nl = curl_slist_append(*list, l->v[i]);
+                if (!nl) {
                         snprintf(errstr, errstr_size, "out of memory");
                         return -1;
                 }
                 *list = nl;
-                f->trusted = o;
-                /* IPv6 hosts stay bracketed, as the URL module keeps them. */
-                hlen = (size_t)(c1 - host);
-                o[f->ntrusted].host = strndup(host, hlen);
-                if (!o[f->ntrusted].host) {
-                        snprintf(errstr, errstr_size, "out of memory");
-                        return -1;
-                }
-                o[f->ntrusted].port = port;
-                f->ntrusted++;
         }
         return 0;
 }

@@ -137,15 +137,17 @@ def max_per_window(times, window=1.0):
     return best
 
 
-def start_fetcher(brokers, topics, log_dir, *extra, group=None):
+def start_fetcher(brokers, topics, log_dir, *extra, group=None, env=None):
     """The fetcher on a test's topics (with its delay topic), no
     --allow-private: tests reach their sites through trusted
-    --connect-to/--resolve targets."""
+    --connect-to/--resolve targets. `env`: its environment (default
+    conftest.clean_env())."""
     group = group or "gf" + uuid.uuid4().hex[:10]
     return Proc("fetcher", ["--brokers", brokers, "--group", group,
                             "--urls-topic", topics.urls, "--pages-topic", topics.pages,
                             "--errors-topic", topics.errors,
-                            "--delay-topic", topics.delayed, *extra], log_dir)
+                            "--delay-topic", topics.delayed, *extra], log_dir,
+                env=env)
 
 
 def publish_with_headers(brokers, topic, messages):
