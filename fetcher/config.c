@@ -81,11 +81,13 @@ const opt_def_t fetcher_options[] = {
           false },
         { "resolve", OPT_LIST, F(resolve), NULL, 0, 0, NULL,
           "HOST:PORT:ADDR[,ADDR]: use these addresses for HOST:PORT (curl's "
-          "--resolve); trusted by the address guard. Repeatable.", false },
+          "--resolve); connections libcurl makes to those addresses for "
+          "HOST:PORT are trusted by the address guard. Repeatable.", false },
         { "connect-to", OPT_LIST, F(connect_to), NULL, 0, 0, NULL,
           "HOST:PORT:CONNECT-HOST:CONNECT-PORT: connect there instead "
-          "(curl's --connect-to; empty parts match anything); trusted by "
-          "the address guard. Repeatable.", false },
+          "(curl's --connect-to; empty parts match anything); connections "
+          "libcurl makes there for HOST:PORT are trusted by the address "
+          "guard. Repeatable.", false },
         { "delay-topic", OPT_STR, F(delay_topic), "crawl.urls.delayed", 0,
           0, NULL, "Topic URLs that must wait long are parked on (co-"
           "partitioned with the URL topic); empty = never park.", false },
@@ -101,8 +103,10 @@ const opt_def_t fetcher_options[] = {
           "a followed link already fetched is dropped; 0 = fetch every "
           "followed link.", false },
         { "proxy", OPT_LIST, F(proxy), NULL, 0, 0, NULL,
-          "Proxy URL (http://user:pass@host:port, socks5h://...); "
-          "repeatable: a pool, sticky per host.", true },
+          "Proxy URL (http://user:pass@host:port, socks5h://...; '#', "
+          "'?', '/', '@' in credentials percent-encoded); repeatable: a "
+          "pool, sticky per host. Proxies from the environment are never "
+          "used.", true },
         { "proxy-file", OPT_STR, F(proxy_file), NULL, 0, 0, NULL,
           "File of proxy URLs, one per line ('#' comments).", false },
         { "ca-file", OPT_STR, F(ca_file), NULL, 0, 0, NULL,
