@@ -1,10 +1,10 @@
 /*
  * transfer.c — one HTTP transfer with libcurl (see fetcher_int.h): the
  * easy handle's limits, the body cap counted on decoded bytes, the
- * address guard at connect time (redirects included), the operator's
- * trusted --resolve/--connect-to targets, the target check before a
- * proxied request, and what a failure means (error code, transient or
- * not).
+ * address guard at connect time (redirects included) with the operator's
+ * --resolve/--connect-to targets trusted as trust.h decides, no proxy but
+ * the fetcher's own, the target check before a proxied request, and what
+ * a failure means (error code, transient or not).
  */
 #include <stdio.h>
 #include <stdlib.h>
