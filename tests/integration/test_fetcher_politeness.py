@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from conftest import (CONSUME_DEADLINE, check_error, check_page, consume, host_key,
-                      murmur2_partition, publish, read_all)
+from conftest import (CONSUME_DEADLINE, PARTITIONS, check_error, check_page, consume,
+                      host_key, murmur2_partition, publish, read_all)
 from fetcher_helpers import Sites, max_per_window, start_fetcher
 
 
@@ -185,7 +185,9 @@ def test_wrong_partition_is_rerouted(brokers, topics, sites, tmp_path, admin):
 
 def test_parked_on_delay_topic(brokers, topics, sites, tmp_path):
     """A Retry-After longer than --park-after parks the URL on the delay
-    topic (committed), and it comes back when due."""
+    topic (committed), and it comes back when due: the delay topic's tier
+    waits --park-after (1 s), so the 3-s wait is parked again for the
+    rest, each copy with the same due time."""
     url = "http://park.test/ra/3/p/1"
     publish(brokers, topics.urls, [url])
     fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
@@ -197,10 +199,54 @@ def test_parked_on_delay_topic(brokers, topics, sites, tmp_path):
     assert h["status"] == "200" and h["attempts"] == "2"
     assert h["source_topic"] == topics.urls
     parked = read_all(brokers, topics.delayed)
-    assert len(parked) == 1 and parked[0].key == b"park.test"
-    assert "kcrawl_due_at" in parked[0].headers
+    assert 1 <= len(parked) <= 3, parked
+    assert all(m.key == b"park.test" for m in parked), parked
+    assert len({m.headers["kcrawl_due_at"] for m in parked}) == 1, parked
+    assert all(m.headers["kcrawl_source_topic"] == topics.urls for m in parked)
+    for t in topics.delayed_tiers:  # too long for a 3-s wait
+        assert read_all(brokers, t) == []
     ra = [t for (_, _, t) in sites.requests("park.test", "/ra/")]
     assert len(ra) == 2 and ra[1] - ra[0] >= 2.5, ra
+
+
+def test_parked_retry_not_behind_later_due_park(brokers, topics, sites, tmp_path):
+    """A parked URL comes back when it is due, whatever is parked before it
+    on its delay partition: a host with a long Crawl-delay parks its URLs
+    ~15 s ahead, then another host on the same partition parks a retry due
+    in 3 s (Retry-After 3), which must be fetched again about 3 s after its
+    first request, not when the earlier parks are due."""
+    slow = "crawl.test"
+    part = murmur2_partition(slow.encode(), PARTITIONS)
+    quick = next(h for h in (f"quick{i}.test" for i in range(1000))
+                 if murmur2_partition(h.encode(), PARTITIONS) == part)
+    sites.robots[slow] = (200, "User-agent: *\nCrawl-delay: 15\n")
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--host-rate", "100", "--park-after", "1", "--retries", "2",
+                       "--max-crawl-delay", "15")
+    # The slow host's first page: robots.txt read, its Crawl-delay in force.
+    publish(brokers, topics.urls, [f"http://{slow}/page/0"])
+    assert len(consume(brokers, topics.pages, 1, procs=[fx])) == 1, fx.log_tail()
+    # Its next URLs cannot be served for ~15 s: parked that far ahead.
+    publish(brokers, topics.urls, [f"http://{slow}/page/{n}" for n in (1, 2, 3)])
+
+    def parked(host):
+        return [m for t in topics.all_delayed() for m in read_all(brokers, t)
+                if m.key == host.encode()]
+
+    wait_until(lambda: len(parked(slow)) >= 3, procs=[fx], what="the slow host's parks")
+    assert {m.partition for m in parked(slow)} == {part}
+    # The quick host's retry parks behind them on the same partition.
+    publish(brokers, topics.urls, [f"http://{quick}/ra/3/q/1"])
+    wait_until(lambda: len(sites.requests(quick, "/ra/")) >= 2, deadline=40, procs=[fx],
+               what="the quick host's retry")
+    ra = [t for (_, _, t) in sites.requests(quick, "/ra/")]
+    pages = consume(brokers, topics.pages, 2, procs=[fx])
+    fx.stop()
+    assert any(m.key == f"http://{quick}/ra/3/q/1".encode() for m in pages)
+    assert parked(quick) and {m.partition for m in parked(quick)} == {part}
+    gap = ra[1] - ra[0]
+    # Due 3 s after the first request; a little slack for the hops.
+    assert 2.5 <= gap <= 3 + 1.5, f"retry due after 3 s came back after {gap:.1f} s"
 
 
 def test_resolve_trusted_redirect_to_private_blocked(brokers, topics, sites, tmp_path):
