@@ -105,7 +105,9 @@ static long long header_ll(const rd_kafka_message_t *msg, const char *name,
         return v;
 }
 
-void park_job(fetcher_t *f, job_t *job, int64_t wait_ms)
+/* Re-produces `job` to the tier that fits the wait until due_at (epoch
+ * ms); its delivery report commits the original. */
+static void park_produce(fetcher_t *f, job_t *job, int64_t due_at)
 {
         int64_t cap = (int64_t)f->conf->max_park * 1000, delays[TIERS_MAX + 1];
         const char *topic;
@@ -115,11 +117,9 @@ void park_job(fetcher_t *f, job_t *job, int64_t wait_ms)
         rd_kafka_resp_err_t err;
         int tier;
 
-        if (wait_ms > cap)
-                wait_ms = cap;
         for (size_t i = 0; i < f->ntiers; i++)
                 delays[i] = f->tiers[i].delay_ms;
-        tier = tiers_pick(delays, f->ntiers, wait_ms, cap);
+        tier = tiers_pick(delays, f->ntiers, due_at - wall_ms(), cap);
         if (tier < 0) {
                 LOG(LOG_ERROR, "parking without a delay topic");
                 f->fatal = true;
@@ -128,8 +128,7 @@ void park_job(fetcher_t *f, job_t *job, int64_t wait_ms)
         topic = f->tiers[tier].topic;
         part = host_partition(f, topic, job->um.host_key);
         h = rd_kafka_headers_new(4);
-        snprintf(due_s, sizeof(due_s), "%lld",
-                 (long long)(wall_ms() + wait_ms));
+        snprintf(due_s, sizeof(due_s), "%lld", (long long)due_at);
         snprintf(attempts_s, sizeof(attempts_s), "%d", job->attempts);
         header_add(h, HDR_DUE_AT, due_s);
         header_add(h, HDR_ATTEMPTS, attempts_s);
@@ -150,7 +149,14 @@ void park_job(fetcher_t *f, job_t *job, int64_t wait_ms)
         f->n_parked++;
         mcounter_add(f->m.parked, 1);
         LOGF(LOG_DEBUG, "parked", LOG_S("url", job->um.url),
-             LOG_S("topic", topic), LOG_I("wait_ms", wait_ms));
+             LOG_S("topic", topic), LOG_I("due_at", due_at));
+}
+
+void park_job(fetcher_t *f, job_t *job, int64_t wait_ms)
+{
+        int64_t cap = (int64_t)f->conf->max_park * 1000;
+
+        park_produce(f, job, wall_ms() + (wait_ms < cap ? wait_ms : cap));
 }
 
 dpause_t *park_find(fetcher_t *f, const char *topic, int32_t part)
@@ -267,7 +273,7 @@ bool park_hold(fetcher_t *f, job_t *job)
         if (rest <= PARK_SLACK_MS)
                 return false;
         if (rest > (int64_t)f->conf->park_after * 1000) {
-                park_job(f, job, rest);
+                park_produce(f, job, job->due_at);
                 return true;
         }
         job->state = JS_RETRY;

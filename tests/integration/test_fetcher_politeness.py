@@ -13,9 +13,12 @@ import time
 
 import pytest
 
+from confluent_kafka import Producer
+
 from conftest import (CONSUME_DEADLINE, PARTITIONS, check_error, check_page, consume,
-                      host_key, murmur2_partition, publish, read_all)
-from fetcher_helpers import Sites, max_per_window, start_fetcher
+                      create_topics, delete_topics, host_key, murmur2_partition, publish,
+                      read_all)
+from fetcher_helpers import Sites, max_per_window, publish_with_headers, start_fetcher
 
 
 @pytest.fixture
@@ -247,6 +250,67 @@ def test_parked_retry_not_behind_later_due_park(brokers, topics, sites, tmp_path
     gap = ra[1] - ra[0]
     # Due 3 s after the first request; a little slack for the hops.
     assert 2.5 <= gap <= 3 + 1.5, f"retry due after 3 s came back after {gap:.1f} s"
+
+
+def test_parked_on_the_tier_that_fits(brokers, topics, sites, tmp_path, admin):
+    """A wait is parked on the tier with the longest delay not over it and
+    again for the rest on shorter ones: with --delay-tiers 3s and
+    --park-after 1, a Retry-After of 8 s goes twice through the 3-s tier,
+    then the delay topic (1 s), then waits in memory; it comes back when
+    due, every copy with the same due time."""
+    tier = f"{topics.delayed}.3s"
+    create_topics(admin, [tier])
+    try:
+        url = "http://tier.test/ra/8/t/1"
+        publish(brokers, topics.urls, [url])
+        fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                           "--host-rate", "100", "--park-after", "1", "--retries", "2",
+                           "--delay-tiers", "3s")
+        pages = consume(brokers, topics.pages, 1, procs=[fx])
+        fx.stop()
+        assert len(pages) == 1 and check_page(pages[0])["attempts"] == "2"
+        ra = [t for (_, _, t) in sites.requests("tier.test", "/ra/")]
+        assert len(ra) == 2 and 7.5 <= ra[1] - ra[0] <= 8 + 1.5, ra
+        on_tier, on_base = read_all(brokers, tier), read_all(brokers, topics.delayed)
+        assert len(on_tier) == 2, on_tier
+        assert 1 <= len(on_base) <= 2, on_base
+        assert len({m.headers["kcrawl_due_at"] for m in on_tier + on_base}) == 1
+        assert all(m.key == b"tier.test" for m in on_tier + on_base)
+    finally:
+        delete_topics(admin, [tier])
+
+
+def test_park_wait_capped(brokers, topics, sites, tmp_path):
+    """Every park wait has a cap: a parked message due in ten days comes
+    back after --max-park (3 s), and one whose timestamp lies in the
+    future (50 min: the broker refuses more than an hour by default) does
+    not pin its partition for that long (it is taken as awake)."""
+    now_ms = int(time.time() * 1000)
+    far, future_ts = "http://cap.test/page/far", "http://capts.test/page/ts"
+    publish_with_headers(brokers, topics.delayed, [
+        (far, {"kcrawl_due_at": str(now_ms + 10 * 86400 * 1000),
+               "kcrawl_source_topic": topics.urls})])
+    p = Producer({"bootstrap.servers": brokers, "partitioner": "murmur2_random"})
+    failures = []
+    p.produce(topics.delayed, value=future_ts.encode(), key=b"capts.test",
+              timestamp=now_ms + 50 * 60 * 1000,
+              headers=[("kcrawl_due_at", str(now_ms).encode())],
+              on_delivery=lambda err, msg: failures.append(err) if err else None)
+    assert p.flush(30) == 0 and not failures, failures
+    wall_minus_mono = time.time() - time.monotonic()
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--host-rate", "100", "--park-after", "1", "--max-park", "3")
+    pages = consume(brokers, topics.pages, 2, deadline=30, procs=[fx])
+    fx.stop()
+    assert {m.key.decode() for m in pages} == {far, future_ts}, fx.log_tail()
+    # The far one was parked again with its due time cut to --max-park,
+    # and fetched when that came.
+    again = [m for m in read_all(brokers, topics.delayed)
+             if m.key == b"cap.test" and int(m.headers["kcrawl_due_at"]) < now_ms + 86400000]
+    assert again, "not parked again with a capped due time"
+    fetched = sites.requests("cap.test", "/page/far")[0][2] + wall_minus_mono
+    due = int(again[-1].headers["kcrawl_due_at"]) / 1000
+    assert abs(fetched - due) < 1.0, (fetched, due)
 
 
 def test_resolve_trusted_redirect_to_private_blocked(brokers, topics, sites, tmp_path):
