@@ -538,6 +538,7 @@ int fetcher_run(fetcher_t *f)
              LOG_I("max_queued", f->conf->max_queued),
              LOG_F("host_rate", f->host_rate),
              LOG_I("proxies", proxies_count(f->proxies)));
+        park_check_topics(f);
         while (!signals_stop && !f->fatal) {
                 consume_available(f);
                 loop_once(f, POLL_MAX_MS);

@@ -304,6 +304,9 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc);
 int park_tiers_init(fetcher_t *f, char *errstr, size_t errstr_size);
 /* Frees f->tiers. */
 void park_tiers_free(fetcher_t *f);
+/* Warns about each delay tier topic that is missing or whose partition
+ * count differs from the URL topic's (one metadata request). */
+void park_check_topics(fetcher_t *f);
 /* The tier whose topic is `topic`, or -1. */
 int park_tier_of(const fetcher_t *f, const char *topic);
 /* Re-produces `job` to the delay tier that fits wait_ms (capped by

@@ -283,3 +283,49 @@ bool park_hold(fetcher_t *f, job_t *job)
              LOG_I("wait_ms", rest));
         return true;
 }
+
+/* The partition count of `topic` in `md`, or -1 when it is not there. */
+static int md_partitions(const struct rd_kafka_metadata *md,
+                         const char *topic)
+{
+        for (int i = 0; i < md->topic_cnt; i++)
+                if (!strcmp(md->topics[i].topic, topic))
+                        return md->topics[i].err ? -1 :
+                               md->topics[i].partition_cnt;
+        return -1;
+}
+
+void park_check_topics(fetcher_t *f)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        const char *urls = f->conf->urls_topic;
+        rd_kafka_resp_err_t err;
+        int want = -1;
+
+        if (!f->ntiers)
+                return;
+        /* The consumer's handle: it never asks for a missing topic to be
+         * created. */
+        err = rd_kafka_metadata(f->consumer, 1, NULL, &md, META_TIMEOUT_MS);
+        if (err || !md) {
+                LOGF(LOG_WARN, "cannot check the delay topics",
+                     LOG_S("err", rd_kafka_err2str(err)));
+                return;
+        }
+        if (!strchr(urls, ',') && *urls != '^')
+                want = md_partitions(md, urls);
+        for (size_t i = 0; i < f->ntiers; i++) {
+                int n = md_partitions(md, f->tiers[i].topic);
+
+                if (n < 0)
+                        LOGF(LOG_WARN, "delay topic missing: create it "
+                             "before a URL is parked on it",
+                             LOG_S("topic", f->tiers[i].topic));
+                else if (want > 0 && n != want)
+                        LOGF(LOG_WARN, "delay topic not co-partitioned with "
+                             "the URL topic", LOG_S("topic",
+                             f->tiers[i].topic), LOG_I("partitions", n),
+                             LOG_I("want", want));
+        }
+        rd_kafka_metadata_destroy(md);
+}

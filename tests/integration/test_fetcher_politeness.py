@@ -313,6 +313,30 @@ def test_park_wait_capped(brokers, topics, sites, tmp_path):
     assert abs(fetched - due) < 1.0, (fetched, due)
 
 
+def test_delay_tier_topics_checked_at_start(brokers, topics, tmp_path, admin):
+    """A delay tier whose topic is missing, or has another partition count
+    than the URL topic (not co-partitioned), is named in a warning at
+    start, before any URL is parked on it."""
+    odd = f"{topics.delayed}.9s"
+    create_topics(admin, [odd], partitions=PARTITIONS // 2)
+    try:
+        fx = start_fetcher(brokers, topics, tmp_path, "--delay-tiers", "7s,9s")
+
+        def warned():
+            text = fx.log_path.read_text(errors="replace")
+            logs = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+            return {(m["msg"], m.get("topic")) for m in logs if m.get("level") == "warn"}
+
+        wait_until(lambda: {("delay topic missing: create it before a URL is parked on it",
+                             f"{topics.delayed}.7s"),
+                            ("delay topic not co-partitioned with the URL topic", odd)}
+                   <= warned(), deadline=30, procs=[fx], what="the delay topic warnings")
+        assert not {t for (_, t) in warned()} & set(topics.all_delayed()), warned()
+        fx.stop()
+    finally:
+        delete_topics(admin, [odd])
+
+
 def test_resolve_trusted_redirect_to_private_blocked(brokers, topics, sites, tmp_path):
     """--resolve targets are trusted by the address guard; a redirect from
     such a site to a private address, and a private address given
