@@ -313,8 +313,9 @@ int park_tier_of(const fetcher_t *f, const char *topic);
  * --max-park), due then; its delivery report commits the original. */
 void park_job(fetcher_t *f, job_t *job, int64_t wait_ms);
 /* A message of tier `tier` that has not waited its tier's delay yet:
- * rewinds and pauses its partition until it has (at most the delay),
- * and returns true (the message is read again then). */
+ * rewinds and pauses its partition until it has (at most the delay, and
+ * at most --max-park), and returns true (the message is read again
+ * then). */
 bool park_not_awake(fetcher_t *f, const rd_kafka_message_t *msg, int tier);
 /* A job from a delay tier: its original source topic, attempts and due
  * time (capped by --max-park). */

@@ -235,7 +235,13 @@ static void park_wait(fetcher_t *f, const rd_kafka_message_t *msg,
 bool park_not_awake(fetcher_t *f, const rd_kafka_message_t *msg, int tier)
 {
         int64_t wall = wall_ms(), delay = f->tiers[tier].delay_ms, ts, wake;
+        int64_t cap = (int64_t)f->conf->max_park * 1000;
         rd_kafka_timestamp_type_t tstype;
+
+        /* A tier longer than --max-park is not written to; what it holds
+         * wakes after --max-park (and is parked again if need be). */
+        if (delay > cap)
+                delay = cap;
 
         /* Its produce (or append) time; a message without one, or with
          * one from the future (another clock, a producer that set it),
