@@ -89,12 +89,26 @@ const opt_def_t fetcher_options[] = {
           "libcurl makes there for HOST:PORT are trusted by the address "
           "guard. Repeatable.", false },
         { "delay-topic", OPT_STR, F(delay_topic), "crawl.urls.delayed", 0,
-          0, NULL, "Topic URLs that must wait long are parked on (co-"
-          "partitioned with the URL topic); empty = never park.", false },
+          0, NULL, "Delay topic URLs that must wait long are parked on, "
+          "and the base name of its tiers (NAME.TIER, see --delay-tiers); "
+          "all co-partitioned with the URL topic. Empty = never park.",
+          false },
+        { "delay-tiers", OPT_STR, F(delay_tiers), "2m,10m,1h,6h,1d", 0, 0,
+          NULL, "Delays of the tier topics (growing; s, m, h or d), each "
+          "topic named after the delay topic and its delay "
+          "(crawl.urls.delayed.2m). A URL is parked on the tier with the "
+          "longest delay not over its wait, and again for the rest; the "
+          "delay topic itself is the tier of --park-after. Empty = that "
+          "one tier.", false },
         { "park-after", OPT_INT, F(park_after), "30", 1, 86400, NULL,
           "A URL that must wait longer than this many seconds (back-off, "
-          "Retry-After, Crawl-delay, a deep host queue) is parked on the "
-          "delay topic.", false },
+          "Retry-After, Crawl-delay, a deep host queue) is parked; shorter "
+          "waits are held in memory. The delay of the delay topic itself.",
+          false },
+        { "max-park", OPT_INT, F(max_park), "86400", 1, 31622400, NULL,
+          "Cap on a URL's park wait, seconds; a longer wait (or due time) "
+          "is cut to it. The delay topics' retention must exceed their "
+          "delay and any fetcher outage to ride out.", false },
         { "max-host-queued", OPT_INT, F(max_host_queued), "1000", 1,
           10000000, NULL, "URLs queued in memory per host; more are parked "
           "on the delay topic.", false },

@@ -46,8 +46,10 @@ typedef struct fetcher_config {
         long       max_retry_after;     /* seconds                     */
         strlist_t  resolve;
         strlist_t  connect_to;
-        char      *delay_topic;
+        char      *delay_topic;         /* and the tiers' base name    */
+        char      *delay_tiers;         /* "2m,10m,1h": tier delays    */
         long       park_after;          /* seconds                     */
+        long       max_park;            /* seconds: cap on a park wait */
         long       max_host_queued;
         long       seen_max;            /* fetched URLs remembered     */
         strlist_t  proxy;

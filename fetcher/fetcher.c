@@ -303,7 +303,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         f->paused = false;
 }
 
-/* Fires the timers that are due: retries, robots.txt retries, resumes. */
+/* Fires the timers that are due: retries, robots.txt retries, resumes,
+ * parked URLs held until due. */
 static void run_timers(fetcher_t *f)
 {
         int64_t now = clock_mono_ms();
@@ -315,6 +316,8 @@ static void run_timers(fetcher_t *f)
                 theap_remove(&f->timers, t);
                 if (tn->kind == T_RETRY) {
                         job_requeue(f, tn->owner, true);
+                } else if (tn->kind == T_DUE) {
+                        intake_admit(f, tn->owner);
                 } else if (tn->kind == T_ROBOTS) {
                         hstate_t *hs = tn->owner;
 
@@ -400,7 +403,8 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
 {
         fetcher_t *f = calloc(1, sizeof(*f));
         hosts_params_t hp;
-        char *end, topics[4096];
+        char *end, topics[8192];
+        size_t len;
 
         if (!f) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -426,6 +430,8 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
         srand48((long)clock_mono_ms() ^ (long)getpid());
         fmetrics_register(&f->m);
 
+        if (park_tiers_init(f, errstr, errstr_size))
+                goto fail;
         f->guard = netguard_new(conf->allow_private, &conf->allow_net,
                                 errstr, errstr_size);
         if (!f->guard)
@@ -481,10 +487,15 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                                          errstr_size);
         if (!f->consumer)
                 goto fail;
-        if ((size_t)snprintf(topics, sizeof(topics), "%s%s%s",
-                             conf->urls_topic, *conf->delay_topic ? "," : "",
-                             conf->delay_topic) >= sizeof(topics)) {
-                snprintf(errstr, errstr_size, "--urls-topic: too long");
+        /* The URL topics and every delay tier. */
+        len = (size_t)snprintf(topics, sizeof(topics), "%s",
+                               conf->urls_topic);
+        for (size_t i = 0; i < f->ntiers && len < sizeof(topics); i++)
+                len += (size_t)snprintf(topics + len, sizeof(topics) - len,
+                                        ",%s", f->tiers[i].topic);
+        if (len >= sizeof(topics)) {
+                snprintf(errstr, errstr_size, "--urls-topic and the delay "
+                         "topics: too long");
                 goto fail;
         }
         if (kafka_subscribe(f->consumer, topics, errstr, errstr_size))
@@ -527,10 +538,12 @@ int fetcher_run(fetcher_t *f)
              LOG_S("group", f->conf->group),
              LOG_S("urls_topic", f->conf->urls_topic),
              LOG_S("delay_topic", f->conf->delay_topic),
+             LOG_S("delay_tiers", f->ntiers ? f->conf->delay_tiers : ""),
              LOG_I("max_inflight", f->conf->max_inflight),
              LOG_I("max_queued", f->conf->max_queued),
              LOG_F("host_rate", f->host_rate),
              LOG_I("proxies", proxies_count(f->proxies)));
+        park_check_topics(f);
         while (!signals_stop && !f->fatal) {
                 consume_available(f);
                 loop_once(f, POLL_MAX_MS);
@@ -609,6 +622,7 @@ void fetcher_destroy(fetcher_t *f)
                 curl_share_cleanup(f->share);
         while (f->dpauses)
                 park_remove(f, f->dpauses);
+        park_tiers_free(f);
         while (f->meta) {
                 tmeta_t *m = f->meta;
 

@@ -11,7 +11,8 @@
  *                  --resolve/--connect-to targets, proxy target check,
  *                  error codes and which errors are transient
  *   outcome.c      a job's outcome: page, dead letter, retry
- *   park.c         the delay topic: parking, due-time pauses
+ *   park.c         the delay tiers: parking, wake-time pauses, due
+ *                  times (tiers.c: the tier list and choice)
  *   robotsfetch.c  robots.txt fetched through the loop, per host
  *   fmetrics.c     the fetcher's Prometheus series
  *
@@ -37,6 +38,7 @@
 #include "robots.h"
 #include "seen.h"
 #include "trust.h"
+#include "tiers.h"
 #include "urlmsg.h"
 
 #define POLL_MAX_MS      1000   /* the loop's longest wait               */
@@ -47,6 +49,9 @@
 #define ROBOTS_FAIL_OPEN_TTL_MS   600000  /* DNS failure / blocked: the
                                             * URLs fail on their own      */
 #define HDR_DUE_AT       "kcrawl_due_at"  /* delay topic: epoch ms        */
+#define PARK_SLACK_MS    20     /* due this soon counts as due           */
+#define PARK_SKEW_MS     5000   /* a delay message's timestamp ahead of
+                                 * the clock by more is taken as awake  */
 #define HDR_ATTEMPTS     "kcrawl_attempts"
 #define HDR_SOURCE       "kcrawl_source_topic"
 #define HDR_FOLLOWED     "followed_from"   /* the cleaner's followed links */
@@ -67,13 +72,14 @@ typedef enum { JOB_URL, JOB_ROBOTS } job_kind_t;
 typedef enum {
         JS_NEW,       /* being decoded                      */
         JS_QUEUED,    /* in its host's queue                */
-        JS_RETRY,     /* waiting in the timer heap          */
+        JS_RETRY,     /* waiting in the timer heap (a retry, or
+                       * a parked URL back a little early)  */
         JS_TRANSFER,  /* in curl (or its proxy target check) */
         JS_OUTCOME,   /* produced, awaiting delivery        */
 } job_state_t;
 
 /* Timers of the loop's heap: what fires, and for whom. */
-typedef enum { T_RETRY, T_ROBOTS, T_RESUME } tkind_t;
+typedef enum { T_RETRY, T_ROBOTS, T_RESUME, T_DUE } tkind_t;
 
 typedef struct tnode {
         htimer_t t;     /* first: the heap holds &tnode.t */
@@ -113,6 +119,7 @@ typedef struct job {
         int         redirects;      /* followed by transfer.c itself     */
         int64_t     started_ms;
         int         attempts;
+        int64_t     due_at;         /* a parked URL's due time, epoch ms */
         int         proxy;          /* index in the pool, -1 = direct    */
         outcome_t   outcome;
         rd_kafka_resp_err_t dr_err; /* the delivery report's error       */
@@ -135,7 +142,13 @@ typedef struct hstate {
         host_t         *host;
 } hstate_t;
 
-/* A partition paused until its next delayed URL is due. */
+/* A delay tier: its topic and the time its messages wait. */
+typedef struct dtier {
+        char    *topic;
+        int64_t  delay_ms;
+} dtier_t;
+
+/* A partition paused until its next delayed URL wakes. */
 typedef struct dpause {
         char    *topic;
         int32_t  partition;
@@ -189,6 +202,8 @@ struct fetcher {
         job_t            *jobs;       /* every live job          */
         job_t            *done;       /* delivery reports to serve */
         dpause_t         *dpauses;
+        dtier_t           tiers[TIERS_MAX + 1]; /* [0]: --delay-topic */
+        size_t            ntiers;     /* 0: parking is off       */
         tmeta_t          *meta;
         size_t            held;       /* URL jobs in memory      */
         size_t            transfers;  /* jobs in curl            */
@@ -226,6 +241,9 @@ void consume_available(fetcher_t *f);
 /* The partition of host key `key` on `topic` (murmur2, as Kafka's Java
  * client), or -1 when the partition count is unknown. */
 int32_t host_partition(fetcher_t *f, const char *topic, const char *key);
+/* Queues a decoded job on its host, or parks it when the host cannot
+ * take it soon (a deep queue, a long wait). */
+void intake_admit(fetcher_t *f, job_t *job);
 
 /* ---- transfer.c ------------------------------------------------------ */
 
@@ -275,14 +293,31 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc);
 
 /* ---- park.c ---------------------------------------------------------- */
 
-/* Re-produces `job` to the delay topic, due in wait_ms; its delivery
- * report commits the original. */
+/* Builds f->tiers from --delay-topic, --park-after and --delay-tiers
+ * (none when --delay-topic is empty). -1 with the reason in errstr. */
+int park_tiers_init(fetcher_t *f, char *errstr, size_t errstr_size);
+/* Frees f->tiers. */
+void park_tiers_free(fetcher_t *f);
+/* Warns about each delay tier topic that is missing or whose partition
+ * count differs from the URL topic's (one metadata request). */
+void park_check_topics(fetcher_t *f);
+/* The tier whose topic is `topic`, or -1. */
+int park_tier_of(const fetcher_t *f, const char *topic);
+/* Re-produces `job` to the delay tier that fits wait_ms (capped by
+ * --max-park), due then; its delivery report commits the original. */
 void park_job(fetcher_t *f, job_t *job, int64_t wait_ms);
-/* A delay-topic message not due yet: rewinds and pauses its partition
- * until it is, and returns true (the message is read again then). */
-bool park_not_due(fetcher_t *f, const rd_kafka_message_t *msg);
-/* A job from the delay topic: its original source topic and attempts. */
-void park_restore(job_t *job, const rd_kafka_message_t *msg);
+/* A message of tier `tier` that has not waited its tier's delay yet:
+ * rewinds and pauses its partition until it has (at most the delay, and
+ * at most --max-park), and returns true (the message is read again
+ * then). */
+bool park_not_awake(fetcher_t *f, const rd_kafka_message_t *msg, int tier);
+/* A job from a delay tier: its original source topic, attempts and due
+ * time (capped by --max-park). */
+void park_restore(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg);
+/* A woken parked job not due yet: parked again for the rest of its wait
+ * when that is over --park-after, else held in the timer heap until due
+ * (then intake_admit). Returns false when it is due now. */
+bool park_hold(fetcher_t *f, job_t *job);
 /* The due-time pause of a partition, or NULL. */
 dpause_t *park_find(fetcher_t *f, const char *topic, int32_t part);
 /* Forgets a due-time pause (the partition is not resumed). */

@@ -1,9 +1,11 @@
 /*
- * intake.c — consumed URL messages (see fetcher_int.h): a parked one not
- * due yet waits; the rest are decoded, checked for their host's
- * partition (re-routed when wrong), dropped when a followed link was
- * fetched already, parked when their host cannot take them soon, else
- * queued on their host. The memory bound pauses the partitions.
+ * intake.c — consumed URL messages (see fetcher_int.h): a parked one that
+ * has not waited its tier's delay waits; the rest are decoded, checked
+ * for their host's partition (re-routed when wrong), dropped when a
+ * followed link was fetched already, parked again (or held) when a
+ * parked one is not due yet, parked when their host cannot take them
+ * soon, else queued on their host. The memory bound pauses the
+ * partitions.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,11 +140,9 @@ static bool reroute(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg)
 static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
 {
         const char *topic, *code;
-        bool delayed;
         char why[512];
         job_t *job;
-        host_t *h;
-        int64_t now;
+        int tier;
 
         if (msg->err) {
                 if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -151,11 +151,10 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
                 return;
         }
         topic = rd_kafka_topic_name(msg->rkt);
-        delayed = *f->conf->delay_topic &&
-                  !strcmp(topic, f->conf->delay_topic);
+        tier = park_tier_of(f, topic);
         if (park_find(f, topic, msg->partition))
                 return; /* fetched before the pause: read again later */
-        if (delayed && park_not_due(f, msg))
+        if (tier >= 0 && park_not_awake(f, msg, tier))
                 return;
         f->n_consumed++;
         job = job_new(f, msg);
@@ -169,8 +168,8 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
                 f->fatal = true;
                 return;
         }
-        if (delayed)
-                park_restore(job, msg);
+        if (tier >= 0)
+                park_restore(f, job, msg);
         if (urlmsg_decode(msg->payload, msg->len, &job->um, &code, why,
                           sizeof(why))) {
                 job_fail(f, job, code, why);
@@ -190,8 +189,19 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
                 job_finish(f, job);
                 return;
         }
-        now = clock_mono_ms();
-        h = hosts_get(f->hosts, job->um.host_key, now);
+        /* Woken early (a longer tier): parked again for the rest, or
+         * held until due when the rest is short. */
+        if (tier >= 0 && park_hold(f, job))
+                return;
+        intake_admit(f, job);
+}
+
+void intake_admit(fetcher_t *f, job_t *job)
+{
+        int64_t now = clock_mono_ms();
+        host_t *h = hosts_get(f->hosts, job->um.host_key, now);
+
+        job->timer.kind = T_RETRY;
         if (!h) {
                 LOG(LOG_ERROR, "out of memory queueing a URL");
                 f->fatal = true;
@@ -199,7 +209,7 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
         }
         /* A deep queue, or a host that will not be served for long:
          * park rather than hold memory and the commit point. */
-        if (*f->conf->delay_topic) {
+        if (f->ntiers) {
                 int64_t wait = host_ready_at(f->hosts, h, now) - now;
 
                 if ((size_t)h->queued >= (size_t)f->conf->max_host_queued) {

@@ -249,8 +249,7 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
                      LOG_I("status", status), LOG_I("curl", rc),
                      LOG_I("attempts", job->attempts),
                      LOG_I("wait_ms", wait));
-                if (wait > f->conf->park_after * 1000 &&
-                    *f->conf->delay_topic) {
+                if (wait > f->conf->park_after * 1000 && f->ntiers) {
                         park_job(f, job, wait);
                         return;
                 }

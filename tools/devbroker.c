@@ -36,15 +36,18 @@ static const opt_def_t devbroker_options[] = {
           "Partitions of each topic.", false },
         { "topic", OPT_LIST, F(topics), NULL, 0, 0, NULL,
           "A topic to create (repeatable; default: the pipeline's "
-          "crawl.urls, crawl.urls.delayed, crawl.pages, crawl.records, "
-          "crawl.errors).", false },
+          "crawl.urls, crawl.urls.delayed and its tiers (.2m, .10m, .1h, "
+          ".6h, .1d), crawl.pages, crawl.records, crawl.errors).", false },
         { "log-level", OPT_STR, F(log_level), "info", 0, 0, NULL,
           "debug, info, warn or error.", false },
 };
 
+/* The delay tiers are the fetcher's default --delay-tiers. */
 static const char *default_topics[] = {
-        "crawl.urls", "crawl.urls.delayed", "crawl.pages", "crawl.records",
-        "crawl.errors",
+        "crawl.urls", "crawl.urls.delayed", "crawl.urls.delayed.2m",
+        "crawl.urls.delayed.10m", "crawl.urls.delayed.1h",
+        "crawl.urls.delayed.6h", "crawl.urls.delayed.1d", "crawl.pages",
+        "crawl.records", "crawl.errors",
 };
 
 int main(int argc, char **argv)

@@ -457,6 +457,7 @@ http {{
         return [self.fetcher, "--brokers", self.brokers, "--group", group,
                 "--urls-topic", t["urls"], "--pages-topic", t["pages"],
                 "--errors-topic", t["errors"], "--delay-topic", t["delayed"],
+                "--delay-tiers", "",  # no tier topics: waits here are short
                 "--connect-to", f"::127.0.0.1:{self.port}", "--max-inflight", str(CONC),
                 "--log-level", "warn"] + extra
 
@@ -975,6 +976,7 @@ http {{
         args = [self.fetcher, "--brokers", self.brokers, "--group", f"{self.id}-{tag}",
                 "--urls-topic", urls_topic or t["urls"], "--pages-topic", t["pages"],
                 "--errors-topic", t["errors"], "--delay-topic", t["delayed"],
+                "--delay-tiers", "",  # no tier topics: waits here are short
                 "--connect-to", f"::127.0.0.1:{self.tiny_port}",
                 "--max-inflight", str(CONC),
                 "--host-rate", "100000", "--host-burst", "100000", "--host-concurrency", "64",

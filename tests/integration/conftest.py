@@ -86,20 +86,31 @@ def admin(brokers):
     return AdminClient({"bootstrap.servers": brokers})
 
 
+# The fetcher's default --delay-tiers: each tier is a delay topic named
+# <--delay-topic>.<tier>, created with the others (test_options checks this
+# list against the fetcher's own default).
+DELAY_TIERS = ("2m", "10m", "1h", "6h", "1d")
+
+
 class Topics:
-    """Per-test unique topic names: t<hex>.urls, .urls.delayed, .pages,
-    .records, .errors."""
+    """Per-test unique topic names: t<hex>.urls, .urls.delayed (and its
+    tiers .urls.delayed.2m ...), .pages, .records, .errors."""
 
     def __init__(self, prefix):
         self.prefix = prefix
         self.urls = f"{prefix}.urls"
         self.delayed = f"{prefix}.urls.delayed"
+        self.delayed_tiers = [f"{self.delayed}.{t}" for t in DELAY_TIERS]
         self.pages = f"{prefix}.pages"
         self.records = f"{prefix}.records"
         self.errors = f"{prefix}.errors"
 
+    def all_delayed(self):
+        """The delay topic and its tiers: every topic a URL is parked on."""
+        return [self.delayed, *self.delayed_tiers]
+
     def all(self):
-        return [self.urls, self.delayed, self.pages, self.records, self.errors]
+        return [self.urls, *self.all_delayed(), self.pages, self.records, self.errors]
 
 
 def _wait_futures(futures, what, ignore=()):

@@ -13,9 +13,12 @@ import time
 
 import pytest
 
-from conftest import (CONSUME_DEADLINE, check_error, check_page, consume, host_key,
-                      murmur2_partition, publish, read_all)
-from fetcher_helpers import Sites, max_per_window, start_fetcher
+from confluent_kafka import Producer
+
+from conftest import (CONSUME_DEADLINE, PARTITIONS, check_error, check_page, consume,
+                      create_topics, delete_topics, host_key, murmur2_partition, publish,
+                      read_all)
+from fetcher_helpers import Sites, max_per_window, publish_with_headers, start_fetcher
 
 
 @pytest.fixture
@@ -185,7 +188,9 @@ def test_wrong_partition_is_rerouted(brokers, topics, sites, tmp_path, admin):
 
 def test_parked_on_delay_topic(brokers, topics, sites, tmp_path):
     """A Retry-After longer than --park-after parks the URL on the delay
-    topic (committed), and it comes back when due."""
+    topic (committed), and it comes back when due: the delay topic's tier
+    waits --park-after (1 s), so the 3-s wait is parked again for the
+    rest, each copy with the same due time."""
     url = "http://park.test/ra/3/p/1"
     publish(brokers, topics.urls, [url])
     fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
@@ -197,10 +202,139 @@ def test_parked_on_delay_topic(brokers, topics, sites, tmp_path):
     assert h["status"] == "200" and h["attempts"] == "2"
     assert h["source_topic"] == topics.urls
     parked = read_all(brokers, topics.delayed)
-    assert len(parked) == 1 and parked[0].key == b"park.test"
-    assert "kcrawl_due_at" in parked[0].headers
+    assert 1 <= len(parked) <= 3, parked
+    assert all(m.key == b"park.test" for m in parked), parked
+    assert len({m.headers["kcrawl_due_at"] for m in parked}) == 1, parked
+    assert all(m.headers["kcrawl_source_topic"] == topics.urls for m in parked)
+    for t in topics.delayed_tiers:  # too long for a 3-s wait
+        assert read_all(brokers, t) == []
     ra = [t for (_, _, t) in sites.requests("park.test", "/ra/")]
     assert len(ra) == 2 and ra[1] - ra[0] >= 2.5, ra
+
+
+def test_parked_retry_not_behind_later_due_park(brokers, topics, sites, tmp_path):
+    """A parked URL comes back when it is due, whatever is parked before it
+    on its delay partition: a host with a long Crawl-delay parks its URLs
+    ~15 s ahead, then another host on the same partition parks a retry due
+    in 3 s (Retry-After 3), which must be fetched again about 3 s after its
+    first request, not when the earlier parks are due."""
+    slow = "crawl.test"
+    part = murmur2_partition(slow.encode(), PARTITIONS)
+    quick = next(h for h in (f"quick{i}.test" for i in range(1000))
+                 if murmur2_partition(h.encode(), PARTITIONS) == part)
+    sites.robots[slow] = (200, "User-agent: *\nCrawl-delay: 15\n")
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--host-rate", "100", "--park-after", "1", "--retries", "2",
+                       "--max-crawl-delay", "15")
+    # The slow host's first page: robots.txt read, its Crawl-delay in force.
+    publish(brokers, topics.urls, [f"http://{slow}/page/0"])
+    assert len(consume(brokers, topics.pages, 1, procs=[fx])) == 1, fx.log_tail()
+    # Its next URLs cannot be served for ~15 s: parked that far ahead.
+    publish(brokers, topics.urls, [f"http://{slow}/page/{n}" for n in (1, 2, 3)])
+
+    def parked(host):
+        return [m for t in topics.all_delayed() for m in read_all(brokers, t)
+                if m.key == host.encode()]
+
+    wait_until(lambda: len(parked(slow)) >= 3, procs=[fx], what="the slow host's parks")
+    assert {m.partition for m in parked(slow)} == {part}
+    # The quick host's retry parks behind them on the same partition.
+    publish(brokers, topics.urls, [f"http://{quick}/ra/3/q/1"])
+    wait_until(lambda: len(sites.requests(quick, "/ra/")) >= 2, deadline=40, procs=[fx],
+               what="the quick host's retry")
+    ra = [t for (_, _, t) in sites.requests(quick, "/ra/")]
+    pages = consume(brokers, topics.pages, 2, procs=[fx])
+    fx.stop()
+    assert any(m.key == f"http://{quick}/ra/3/q/1".encode() for m in pages)
+    assert parked(quick) and {m.partition for m in parked(quick)} == {part}
+    gap = ra[1] - ra[0]
+    # Due 3 s after the first request; a little slack for the hops.
+    assert 2.5 <= gap <= 3 + 1.5, f"retry due after 3 s came back after {gap:.1f} s"
+
+
+def test_parked_on_the_tier_that_fits(brokers, topics, sites, tmp_path, admin):
+    """A wait is parked on the tier with the longest delay not over it and
+    again for the rest on shorter ones: with --delay-tiers 3s and
+    --park-after 1, a Retry-After of 8 s goes twice through the 3-s tier,
+    then the delay topic (1 s), then waits in memory; it comes back when
+    due, every copy with the same due time."""
+    tier = f"{topics.delayed}.3s"
+    create_topics(admin, [tier])
+    try:
+        url = "http://tier.test/ra/8/t/1"
+        publish(brokers, topics.urls, [url])
+        fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                           "--host-rate", "100", "--park-after", "1", "--retries", "2",
+                           "--delay-tiers", "3s")
+        pages = consume(brokers, topics.pages, 1, procs=[fx])
+        fx.stop()
+        assert len(pages) == 1 and check_page(pages[0])["attempts"] == "2"
+        ra = [t for (_, _, t) in sites.requests("tier.test", "/ra/")]
+        assert len(ra) == 2 and 7.5 <= ra[1] - ra[0] <= 8 + 1.5, ra
+        on_tier, on_base = read_all(brokers, tier), read_all(brokers, topics.delayed)
+        assert len(on_tier) == 2, on_tier
+        assert 1 <= len(on_base) <= 2, on_base
+        assert len({m.headers["kcrawl_due_at"] for m in on_tier + on_base}) == 1
+        assert all(m.key == b"tier.test" for m in on_tier + on_base)
+    finally:
+        delete_topics(admin, [tier])
+
+
+def test_park_wait_capped(brokers, topics, sites, tmp_path):
+    """Every park wait has a cap: a parked message due in ten days comes
+    back after --max-park (3 s), and one whose timestamp lies in the
+    future (50 min: the broker refuses more than an hour by default) does
+    not pin its partition for that long (it is taken as awake)."""
+    now_ms = int(time.time() * 1000)
+    far, future_ts = "http://cap.test/page/far", "http://capts.test/page/ts"
+    publish_with_headers(brokers, topics.delayed, [
+        (far, {"kcrawl_due_at": str(now_ms + 10 * 86400 * 1000),
+               "kcrawl_source_topic": topics.urls})])
+    p = Producer({"bootstrap.servers": brokers, "partitioner": "murmur2_random"})
+    failures = []
+    p.produce(topics.delayed, value=future_ts.encode(), key=b"capts.test",
+              timestamp=now_ms + 50 * 60 * 1000,
+              headers=[("kcrawl_due_at", str(now_ms).encode())],
+              on_delivery=lambda err, msg: failures.append(err) if err else None)
+    assert p.flush(30) == 0 and not failures, failures
+    wall_minus_mono = time.time() - time.monotonic()
+    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
+                       "--host-rate", "100", "--park-after", "1", "--max-park", "3")
+    pages = consume(brokers, topics.pages, 2, deadline=30, procs=[fx])
+    fx.stop()
+    assert {m.key.decode() for m in pages} == {far, future_ts}, fx.log_tail()
+    # The far one was parked again with its due time cut to --max-park,
+    # and fetched when that came.
+    again = [m for m in read_all(brokers, topics.delayed)
+             if m.key == b"cap.test" and int(m.headers["kcrawl_due_at"]) < now_ms + 86400000]
+    assert again, "not parked again with a capped due time"
+    fetched = sites.requests("cap.test", "/page/far")[0][2] + wall_minus_mono
+    due = int(again[-1].headers["kcrawl_due_at"]) / 1000
+    assert abs(fetched - due) < 1.0, (fetched, due)
+
+
+def test_delay_tier_topics_checked_at_start(brokers, topics, tmp_path, admin):
+    """A delay tier whose topic is missing, or has another partition count
+    than the URL topic (not co-partitioned), is named in a warning at
+    start, before any URL is parked on it."""
+    odd = f"{topics.delayed}.9s"
+    create_topics(admin, [odd], partitions=PARTITIONS // 2)
+    try:
+        fx = start_fetcher(brokers, topics, tmp_path, "--delay-tiers", "7s,9s")
+
+        def warned():
+            text = fx.log_path.read_text(errors="replace")
+            logs = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+            return {(m["msg"], m.get("topic")) for m in logs if m.get("level") == "warn"}
+
+        wait_until(lambda: {("delay topic missing: create it before a URL is parked on it",
+                             f"{topics.delayed}.7s"),
+                            ("delay topic not co-partitioned with the URL topic", odd)}
+                   <= warned(), deadline=30, procs=[fx], what="the delay topic warnings")
+        assert not {t for (_, t) in warned()} & set(topics.all_delayed()), warned()
+        fx.stop()
+    finally:
+        delete_topics(admin, [odd])
 
 
 def test_resolve_trusted_redirect_to_private_blocked(brokers, topics, sites, tmp_path):

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import ROOT, binary, clean_env, run_cli
+from conftest import DELAY_TIERS, ROOT, binary, clean_env, run_cli
 
 COMPOSE = ROOT / "compose" / "docker-compose.yml"
 DOCKERFILE = ROOT / "compose" / "Dockerfile"
@@ -55,9 +55,15 @@ def test_cleaner_scales(compose):
 
 def test_topics_job(compose):
     script = " ".join(compose["services"]["topics"]["command"])
-    for t in ("crawl.urls", "crawl.urls.delayed", "crawl.pages", "crawl.records",
-              "crawl.errors"):
+    for t in ("crawl.urls", "crawl.pages", "crawl.records", "crawl.errors"):
         assert f"--topic {t} " in script, f"topic {t} not created"
+    # The delay topic and its tiers (the fetcher's default --delay-tiers),
+    # each with the URL topic's partition count.
+    m = re.search(r'for d in ([^;]*); do\s+t --topic "crawl\.urls\.delayed\$\$d" '
+                  r'--partitions "\$\$URL_PARTITIONS"', script)
+    assert m, "the delay topics are not created with the URL topic's partitions"
+    made = {"crawl.urls.delayed" + d.strip('"') for d in m.group(1).split()}
+    assert made == {"crawl.urls.delayed", *(f"crawl.urls.delayed.{t}" for t in DELAY_TIERS)}
     m = re.search(r"max\.message\.bytes=(\d+)", script)
     assert m and int(m.group(1)) >= 8 * 1024 * 1024 + 64 * 1024, \
         "crawl.pages must take an 8 MiB page plus its headers"

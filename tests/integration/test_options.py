@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import clean_env, run_cli
+from conftest import DELAY_TIERS, clean_env, run_cli
 
 BINS = ["fetcher", "cleaner"]
 ENV_PREFIX = {"fetcher": "FETCHER_", "cleaner": "CLEANER_"}
@@ -50,6 +50,11 @@ def test_help(name):
     ("fetcher", ["--max-inflight=abc"], "max-inflight"),
     ("fetcher", ["--max-body", "-5"], "max-body"),
     ("fetcher", ["--max-inflight", "0"], "max-inflight"),        # out of range
+    ("fetcher", ["--delay-tiers", "10m,2m"], "delay-tiers"),     # not growing
+    ("fetcher", ["--delay-tiers", "5x"], "delay-tiers"),         # unit
+    ("fetcher", ["--delay-tiers", "0s"], "delay-tiers"),         # out of range
+    ("fetcher", ["--delay-tiers", "2m,"], "delay-tiers"),
+    ("fetcher", ["--max-park", "10", "--park-after", "30"], "max-park"),
     ("cleaner", ["--workers", "abc"], "workers"),
     ("cleaner", ["--workers", "-1"], "workers"),
     ("cleaner", ["--compression", "brotli"], "compression"),
@@ -93,6 +98,8 @@ def test_print_config_defaults(name):
     if name == "fetcher":
         assert conf["urls-topic"] == ("crawl.urls", "default")
         assert conf["max-inflight"][1] == "default"
+        # The harness creates the default tiers' topics (conftest).
+        assert conf["delay-tiers"] == (",".join(DELAY_TIERS), "default")
     else:
         assert conf["records-topic"] == ("crawl.records", "default")
 
