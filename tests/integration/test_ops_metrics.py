@@ -3,7 +3,12 @@ real broker: scrape http://HOST:PORT/metrics while the cleaner works and
 check the counters match what was published."""
 
 import json
+import os
 import re
+import shutil
+import socket
+import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -158,3 +163,142 @@ def test_stats_interval_range(name):
         f"{name.upper()}_METRICS_ADDR": ":9100"}))
     out = r.stdout.decode()
     assert "stats-interval=15 (env)" in out and "metrics-addr=:9100 (env)" in out
+
+
+# ---- slow clients ---------------------------------------------------------
+# What shared/metrics.c promises (docs/operations.md, "The endpoint under
+# slow clients"): per client address at most PER_IP connections, and no
+# request, however slowly it trickles in or is read, holds its connection
+# longer than REQUEST_DEADLINE seconds.
+PER_IP = 8
+REQUEST_DEADLINE = 10
+
+
+class SlowClients:
+    """Connections that hold the endpoint's slots: `trickle` ones send a
+    request's headers one short line every 0.5 s and never finish them
+    (slowloris); `unread` ones pipeline complete requests and never read
+    an answer, with a small receive buffer. Each from a chosen loopback
+    source address. A thread keeps the trickling going until stop()."""
+
+    def __init__(self, port):
+        self.port, self.socks, self.trickling = port, [], []
+        self.refused = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _connect(self, src, rcvbuf=None):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.bind((src, 0))
+        self.socks.append(s)
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", self.port))
+        except OSError:  # not accepted: the server is at a limit
+            self.refused += 1
+            return None
+        return s
+
+    def trickle(self, n, src):
+        for _ in range(n):
+            s = self._connect(src)
+            if not s:
+                continue
+            try:
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                self.trickling.append(s)
+            except OSError:
+                self.refused += 1
+
+    def unread(self, n, src):
+        req = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 32
+        for _ in range(n):
+            s = self._connect(src, rcvbuf=1024)
+            if not s:
+                continue
+            s.setblocking(False)
+            try:
+                s.send(req)
+            except OSError:
+                self.refused += 1
+
+    def _run(self):
+        i = 0
+        while not self._stop.wait(0.5):
+            for s in list(self.trickling):
+                try:
+                    s.send(b"X-Slow-%d: x\r\n" % i)
+                except OSError:
+                    self.trickling.remove(s)
+            i += 1
+
+    def start(self):
+        self._t.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._t.join(5)
+        for s in self.socks:
+            s.close()
+
+
+def closed_by_peer(s):
+    """True once the server has closed s (EOF or reset), without blocking."""
+    try:
+        s.setblocking(False)
+        while True:
+            data = s.recv(65536)
+            if not data:
+                return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def scrape_within(port, deadline):
+    t0 = time.monotonic()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+                                timeout=deadline) as r:
+        assert r.status == 200
+        body = r.read().decode()
+    took = time.monotonic() - t0
+    assert took < deadline, f"scrape took {took:.1f} s"
+    return body
+
+
+@pytest.mark.parametrize("name", ["fetcher", "cleaner"])
+def test_metrics_served_under_slow_clients(brokers, topics, pipeline, name):
+    pr = getattr(pipeline, name)("--metrics-addr", "127.0.0.1:0")
+    port = wait_port(pr)
+    parse(scrape(port))
+    slow = SlowClients(port)
+    # Three times the per-address limit from each of two other addresses,
+    # and a few, under the limit, from the scraper's own address.
+    slow.trickle(3 * PER_IP, "127.0.0.2")
+    slow.unread(3 * PER_IP, "127.0.0.3")
+    slow.trickle(PER_IP // 2 - 1, "127.0.0.1")
+    slow.unread(PER_IP // 2 - 1, "127.0.0.1")
+    slow.start()
+    try:
+        mine = [s for s in slow.trickling if s.getsockname()[0] == "127.0.0.1"]
+        assert mine, "no trickling connection from 127.0.0.1 was accepted"
+        # Scrapes are answered, promptly, while the slow clients hold on.
+        for _ in range(5):
+            parse(scrape_within(port, 2))
+            pr.assert_running()
+        # No trickling connection outlives the request deadline, though it
+        # keeps sending and so never goes idle.
+        end = time.monotonic() + REQUEST_DEADLINE + 10
+        while time.monotonic() < end and not all(closed_by_peer(s) for s in mine):
+            parse(scrape_within(port, 2))
+            time.sleep(0.2)
+        open_ = [s.getsockname() for s in mine if not closed_by_peer(s)]
+        assert not open_, f"still open after {REQUEST_DEADLINE} s: {open_}"
+    finally:
+        slow.stop()
+    parse(scrape_within(port, 2))
+    pipeline.stop_all()
