@@ -14,9 +14,10 @@ import urllib.error
 import urllib.request
 
 import pytest
+import yaml
 from confluent_kafka import Producer
 
-from conftest import CONSUME_DEADLINE, Proc, clean_env, run_cli
+from conftest import CONSUME_DEADLINE, ROOT, Proc, clean_env, publish, run_cli
 
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$")
 
@@ -78,6 +79,26 @@ def wait_metrics(port, cond, proc, what, deadline=CONSUME_DEADLINE):
                 + "\n".join(f"{k} {v}" for k, v in sorted(last.items()) if k[0].startswith("kcrawl")))
 
 
+def promtool(*args, stdin=None):
+    """Runs Prometheus's promtool (Debian package prometheus, in the
+    Makefile's DEB_TEST). Missing, it skips the test on a workstation and
+    fails it under CI."""
+    exe = shutil.which("promtool")
+    if not exe:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail("promtool not found: install Debian's prometheus package (make deps)")
+        pytest.skip("promtool not found (apt-get install prometheus)")
+    return subprocess.run([exe, *args], input=stdin, capture_output=True, timeout=60)
+
+
+def check_exposition(text):
+    """promtool check metrics: the exposition parses and passes its lint
+    (names, units, HELP, counter suffixes)."""
+    r = promtool("check", "metrics", stdin=text.encode())
+    out = (r.stdout + r.stderr).decode(errors="replace")
+    assert r.returncode == 0, f"promtool check metrics failed:\n{out}"
+
+
 def publish_pages(brokers, topic, n_good, n_bad):
     p = Producer({"bootstrap.servers": brokers, "linger.ms": 5})
     for i in range(n_good):
@@ -113,6 +134,7 @@ def test_cleaner_metrics_and_stats(brokers, topics, pipeline):
     assert value(s, "process_cpu_seconds_total") > 0
     assert value(s, "process_resident_memory_bytes") > 1 << 20
     assert abs(value(s, "process_start_time_seconds") - time.time()) < 3600
+    check_exposition(scrape(port))
 
     # Only GET /metrics is served.
     with pytest.raises(urllib.error.HTTPError) as e:
@@ -136,12 +158,17 @@ def test_cleaner_metrics_and_stats(brokers, topics, pipeline):
     pipeline.stop_all()
 
 
-def test_fetcher_serves_metrics(brokers, topics, pipeline):
+def test_fetcher_serves_metrics(brokers, topics, pipeline, site):
     pr = pipeline.fetcher("--metrics-addr", "127.0.0.1:0")
     port = wait_port(pr)
     s = parse(scrape(port))
     assert value(s, "process_cpu_seconds_total") is not None
     assert value(s, "kcrawl_kafka_delivery_seconds_count") is not None
+    # After some work, so that the labelled series and histograms exist.
+    publish(brokers, topics.urls, [site.url("page-01.html"), site.url("no-such-page.html")])
+    wait_metrics(port, lambda s: value(s, "kcrawl_fetcher_pages_total") == 2,
+                 pr, "2 pages")
+    check_exposition(scrape(port))
     pipeline.stop_all()
 
 
@@ -302,3 +329,37 @@ def test_metrics_served_under_slow_clients(brokers, topics, pipeline, name):
         slow.stop()
     parse(scrape_within(port, 2))
     pipeline.stop_all()
+
+
+# ---- alerting rules ---------------------------------------------------------
+PROM_DIR = ROOT / "compose" / "prometheus"
+
+
+def test_alert_rules_pass_promtool():
+    for args in (("check", "rules", str(PROM_DIR / "alerts.yml")),
+                 ("check", "config", str(PROM_DIR / "prometheus.yml")),
+                 ("test", "rules", str(ROOT / "tests" / "prometheus" / "alerts_test.yml"))):
+        r = promtool(*args)
+        out = (r.stdout + r.stderr).decode(errors="replace")
+        assert r.returncode == 0, f"promtool {' '.join(args)}:\n{out}"
+
+
+def docs_alerts():
+    """{alert: (expr, for)} from the table in docs/operations.md."""
+    text = (ROOT / "docs" / "operations.md").read_text()
+    section = text.split("### What to alert on", 1)[1].split("\n### ", 1)[0]
+    out = {}
+    for line in section.splitlines():
+        m = re.match(r"^\| `(\w+)` \| `(.*)` \| (\S*) *\| .* \|$", line)
+        if m:
+            out[m.group(1)] = (m.group(2).replace("\\|", "|"), m.group(3))
+    return out
+
+
+def test_alert_rules_match_docs():
+    groups = yaml.safe_load((PROM_DIR / "alerts.yml").read_text())["groups"]
+    rules = {r["alert"]: (r["expr"], r.get("for", ""))
+             for g in groups for r in g["rules"]}
+    documented = docs_alerts()
+    assert len(documented) >= 9, f"alert table not found or short: {documented}"
+    assert rules == documented
