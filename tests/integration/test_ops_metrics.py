@@ -220,7 +220,7 @@ class SlowClients:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         s.bind((src, 0))
         self.socks.append(s)
-        s.settimeout(2)
+        s.settimeout(0.5)
         try:
             s.connect(("127.0.0.1", self.port))
         except OSError:  # not accepted: the server is at a limit
@@ -302,32 +302,36 @@ def test_metrics_served_under_slow_clients(brokers, topics, pipeline, name):
     pr = getattr(pipeline, name)("--metrics-addr", "127.0.0.1:0")
     port = wait_port(pr)
     parse(scrape(port))
-    slow = SlowClients(port)
-    # Three times the per-address limit from each of two other addresses,
-    # and a few, under the limit, from the scraper's own address.
-    slow.trickle(3 * PER_IP, "127.0.0.2")
-    slow.unread(3 * PER_IP, "127.0.0.3")
-    slow.trickle(PER_IP // 2 - 1, "127.0.0.1")
-    slow.unread(PER_IP // 2 - 1, "127.0.0.1")
-    slow.start()
+    # Request headers beyond the per-connection memory are refused.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: "
+                  + b"a" * (80 * 1024) + b"\r\n\r\n")
+        assert s.recv(64).startswith(b"HTTP/1.1 431 ")
+    slow = SlowClients(port).start()
     try:
-        mine = [s for s in slow.trickling if s.getsockname()[0] == "127.0.0.1"]
-        assert mine, "no trickling connection from 127.0.0.1 was accepted"
+        # Three times the per-address limit from each of two other
+        # addresses, and a few, under the limit, from the scraper's own.
+        slow.trickle(3 * PER_IP, "127.0.0.2")
+        slow.unread(3 * PER_IP, "127.0.0.3")
+        slow.trickle(PER_IP // 2 - 1, "127.0.0.1")
+        slow.unread(PER_IP // 2 - 1, "127.0.0.1")
         # Scrapes are answered, promptly, while the slow clients hold on.
         for _ in range(5):
-            parse(scrape_within(port, 2))
+            parse(scrape_within(port, 3))
             pr.assert_running()
+        mine = [s for s in slow.trickling if s.getsockname()[0] == "127.0.0.1"]
+        assert mine, "no trickling connection from 127.0.0.1 was accepted"
         # No trickling connection outlives the request deadline, though it
         # keeps sending and so never goes idle.
         end = time.monotonic() + REQUEST_DEADLINE + 10
         while time.monotonic() < end and not all(closed_by_peer(s) for s in mine):
-            parse(scrape_within(port, 2))
+            parse(scrape_within(port, 3))
             time.sleep(0.2)
         open_ = [s.getsockname() for s in mine if not closed_by_peer(s)]
         assert not open_, f"still open after {REQUEST_DEADLINE} s: {open_}"
     finally:
         slow.stop()
-    parse(scrape_within(port, 2))
+    parse(scrape_within(port, 3))
     pipeline.stop_all()
 
 
