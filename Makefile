@@ -26,7 +26,7 @@ DEB_BUILD = build-essential pkg-config librdkafka-dev libcurl4-openssl-dev \
             libmicrohttpd-dev
 DEB_TEST  = libcmocka-dev valgrind python3 python3-pytest python3-jsonschema python3-yaml \
             python3-confluent-kafka kcat maven default-jre-headless \
-            docker-compose
+            docker-compose prometheus
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 

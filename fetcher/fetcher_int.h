@@ -33,6 +33,7 @@
 #include "hosts.h"
 #include "metrics.h"
 #include "netguard.h"
+#include "url.h"
 #include "offsets.h"
 #include "proxies.h"
 #include "robots.h"
@@ -247,6 +248,11 @@ void intake_admit(fetcher_t *f, job_t *job);
 
 /* ---- transfer.c ------------------------------------------------------ */
 
+/* libcurl's write callback (userdata: the job): appends to job->body up
+ * to job->body_max decoded bytes; past it sets too_large and aborts the
+ * transfer (CURLE_WRITE_ERROR). */
+size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
+                           void *userdata);
 /* Sets up and starts the transfer of `url` for `job` (through its proxy,
  * if any, after the target check). 0, or -1 when it cannot start. */
 int transfer_start(fetcher_t *f, job_t *job, const char *url);
@@ -283,6 +289,13 @@ void job_fail(fetcher_t *f, job_t *job, const char *code,
               const char *message);
 /* Adds a text header (nothing when val is NULL). */
 void header_add(rd_kafka_headers_t *h, const char *name, const char *val);
+/* The page's headers (the design's page contract) from the job and its
+ * finished transfer; *final: the final URL parsed (NULL when it does not
+ * parse), for the caller to url_destroy(). */
+rd_kafka_headers_t *page_headers(const job_t *job, url_t **final);
+/* The transfer's Retry-After in seconds (libcurl's parse of either
+ * form; 0 when none), capped at max. */
+curl_off_t retry_after_s(CURL *easy, long max);
 /* Exponential back-off with jitter: base * 2^(n-1), capped, times a
  * random factor in [0.5, 1]. */
 int64_t backoff_ms(long base, long max, int n);

@@ -91,9 +91,7 @@ void header_add(rd_kafka_headers_t *h, const char *name,
                 rd_kafka_header_add(h, name, -1, val, -1);
 }
 
-/* Produces the page of a finished transfer; its delivery report
- * finishes the job. */
-void job_produce_page(fetcher_t *f, job_t *job)
+rd_kafka_headers_t *page_headers(const job_t *job, url_t **final)
 {
         rd_kafka_headers_t *h = rd_kafka_headers_new(12);
         char status_s[16], elapsed_s[24], attempts_s[16], depth_s[24];
@@ -101,7 +99,6 @@ void job_produce_page(fetcher_t *f, job_t *job)
         char *eff = NULL, *ctype = NULL, *final_url = NULL;
         long status = 0;
         url_t *u = NULL;
-        rd_kafka_resp_err_t err;
 
         curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(job->easy, CURLINFO_EFFECTIVE_URL, &eff);
@@ -131,10 +128,22 @@ void job_produce_page(fetcher_t *f, job_t *job)
         }
         header_add(h, "id", job->um.id);
         header_add(h, "meta", job->um.meta);
+        *final = u;
+        return h;
+}
+
+/* Produces the page of a finished transfer; its delivery report
+ * finishes the job. */
+void job_produce_page(fetcher_t *f, job_t *job)
+{
+        url_t *u = NULL;
+        rd_kafka_headers_t *h = page_headers(job, &u);
+        rd_kafka_resp_err_t err;
+
         /* Fetched: a followed link to either URL is dropped from now on. */
         seen_add(f->seen, job->um.url);
-        if (final_url && strcmp(final_url, job->um.url))
-                seen_add(f->seen, final_url);
+        if (u && strcmp(u->href, job->um.url))
+                seen_add(f->seen, u->href);
         url_destroy(u);
 
         err = produce_to(f, f->conf->pages_topic, RD_KAFKA_PARTITION_UA,
@@ -161,6 +170,16 @@ void job_produce_page(fetcher_t *f, job_t *job)
         free(job->body);
         job->body = NULL;
         job->body_len = job->body_cap = 0;
+}
+
+curl_off_t retry_after_s(CURL *easy, long max)
+{
+        curl_off_t ra = 0;
+
+        curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra);
+        if (ra > max)
+                ra = max;
+        return ra;
 }
 
 /* Exponential back-off with jitter: base * 2^(n-1), capped, times a
@@ -204,11 +223,8 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
         transient = rc == CURLE_OK ? status >= 500 || status == 429 :
                     transfer_transient(job, rc);
         slow = rc == CURLE_OK && (status == 429 || status == 503);
-        if (slow) {
-                curl_easy_getinfo(job->easy, CURLINFO_RETRY_AFTER, &ra);
-                if (ra > f->conf->max_retry_after)
-                        ra = f->conf->max_retry_after;
-        }
+        if (slow)
+                ra = retry_after_s(job->easy, f->conf->max_retry_after);
         if (job->proxy >= 0)
                 proxies_result(f->proxies, job->proxy,
                                strcmp(transfer_error_code(job, rc),

@@ -16,7 +16,8 @@
 #include "fetcher_int.h"
 #include "trust.h"
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
+                           void *userdata)
 {
         job_t *job = userdata;
         size_t n = size * nmemb;
@@ -170,7 +171,7 @@ static int easy_start(fetcher_t *f, job_t *job, const char *url)
         job->errbuf[0] = '\0';
         curl_easy_setopt(e, CURLOPT_URL, url);
         curl_easy_setopt(e, CURLOPT_PRIVATE, job);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, transfer_write_body);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, job);
         curl_easy_setopt(e, CURLOPT_ERRORBUFFER, job->errbuf);
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

@@ -33,8 +33,13 @@
 #define LABELS_MAX_LEN  256
 #define HELP_MAX_LEN    512
 #define BUCKETS_MAX     32
-#define SCRAPE_TIMEOUT  10   /* seconds a client may hold a connection */
-#define SCRAPE_CLIENTS  8    /* connections at once */
+/* The endpoint under slow clients (docs/operations.md): */
+#define SCRAPE_IDLE      10        /* s a connection may send nothing */
+#define SCRAPE_DEADLINE  10        /* s from a request's start to its end */
+#define SCRAPE_CLIENTS   64        /* connections at once */
+#define SCRAPE_PER_IP    8         /* connections at once per address */
+#define SCRAPE_POOL      (16 * 1024) /* bytes per connection: headers, I/O */
+#define SCRAPE_TICK_MS   250       /* deadline checks and stop latency */
 
 typedef enum { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM } kind_t;
 
@@ -607,8 +612,107 @@ void metrics_render(FILE *fp)
 
 /* ---- the endpoint ---------------------------------------------------- */
 
+/*
+ * libmicrohttpd serves every connection from one thread of ours, with
+ * epoll, never blocking on a client: a slow one costs a slot and its
+ * memory, not the others' time. Slots are bounded in all and per client
+ * address, memory per connection by the pool size (request headers that do
+ * not fit get 431) plus at most one rendered response. libmicrohttpd's own
+ * timeout is an idle one, which a client sending a byte now and then never
+ * meets, so the thread also enforces a deadline per request: counted from
+ * the connection's accept, from the request line, or from the end of the
+ * previous request on a kept-alive connection, and past it the connection
+ * is shut down. The thread is ours rather than libmicrohttpd's internal
+ * one so that the deadline check runs between its polls, in the thread
+ * that owns the sockets (no race with their closing).
+ */
+typedef struct scrape_conn {
+        int    fd;        /* -1: slot free */
+        double since;     /* start of the current deadline */
+        bool   cut;       /* shut down once already */
+} scrape_conn_t;
+
 static struct MHD_Daemon *daemon_mhd;
 static int daemon_port;
+static pthread_t daemon_thread;
+static atomic_bool daemon_stop;
+static scrape_conn_t conns[SCRAPE_CLIENTS];
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+        const union MHD_ConnectionInfo *ci;
+        scrape_conn_t *c = *socket_context;
+
+        if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+                if (c)
+                        c->fd = -1;
+                *socket_context = NULL;
+                return;
+        }
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        for (size_t i = 0; i < SCRAPE_CLIENTS && ci; i++) {
+                if (conns[i].fd >= 0)
+                        continue;
+                conns[i].fd = ci->connect_fd;
+                conns[i].since = metrics_now();
+                conns[i].cut = false;
+                *socket_context = &conns[i];
+                return;
+        }
+        /* Not reached: libmicrohttpd admits at most SCRAPE_CLIENTS. */
+}
+
+/* Restarts the connection's deadline. */
+static void conn_restart(struct MHD_Connection *conn)
+{
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+                conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        scrape_conn_t *c = ci ? ci->socket_context : NULL;
+
+        if (c)
+                c->since = metrics_now();
+}
+
+/* Called once the request line is in: the request's own deadline. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+        conn_restart(conn);
+        return NULL;
+}
+
+/* A request answered: the next one, if any, has its own deadline. */
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        conn_restart(conn);
+}
+
+/* Shuts down connections past their deadline; libmicrohttpd sees the end
+ * of the stream at its next poll and closes them. */
+static void reap_slow(void)
+{
+        double now = metrics_now();
+
+        for (size_t i = 0; i < SCRAPE_CLIENTS; i++) {
+                if (conns[i].fd < 0 || conns[i].cut ||
+                    now - conns[i].since < SCRAPE_DEADLINE)
+                        continue;
+                shutdown(conns[i].fd, SHUT_RDWR);
+                conns[i].cut = true;
+        }
+}
+
+static void *serve_thread(void *arg)
+{
+        while (!atomic_load(&daemon_stop)) {
+                MHD_run_wait(daemon_mhd, SCRAPE_TICK_MS);
+                reap_slow();
+        }
+        return NULL;
+}
 
 static enum MHD_Result respond_text(struct MHD_Connection *conn,
                                     unsigned int status, const char *text)
@@ -628,7 +732,7 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn,
         return ret;
 }
 
-/* libmicrohttpd's thread: one call per request. */
+/* The endpoint's thread: one call per request. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version,
@@ -789,7 +893,7 @@ static int socket_port(int fd)
 
 int metrics_serve(const char *addr, char *errstr, size_t errstr_size)
 {
-        int fd;
+        int fd, err;
 
         if (daemon_mhd) {
                 snprintf(errstr, errstr_size, "metrics endpoint already "
@@ -800,20 +904,35 @@ int metrics_serve(const char *addr, char *errstr, size_t errstr_size)
         if (fd < 0)
                 return -1;
         daemon_port = socket_port(fd);
-        /* One internal thread polls every connection: scrapes are rare
-         * and cheap, and the pipeline's threads never serve HTTP. */
+        for (size_t i = 0; i < SCRAPE_CLIENTS; i++)
+                conns[i].fd = -1;
         daemon_mhd = MHD_start_daemon(
-                MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, on_request, NULL,
+                MHD_USE_EPOLL, 0, NULL, NULL, on_request, NULL,
                 MHD_OPTION_LISTEN_SOCKET, fd,
                 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SCRAPE_CLIENTS,
-                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SCRAPE_TIMEOUT,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                (unsigned int)SCRAPE_PER_IP,
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SCRAPE_IDLE,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SCRAPE_POOL,
+                MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                 MHD_OPTION_END);
         if (!daemon_mhd) {
                 close(fd);
                 daemon_port = 0;
                 snprintf(errstr, errstr_size, "--metrics-addr: cannot start "
                          "the HTTP server on %s", addr);
+                return -1;
+        }
+        atomic_store(&daemon_stop, false);
+        err = pthread_create(&daemon_thread, NULL, serve_thread, NULL);
+        if (err) {
+                MHD_stop_daemon(daemon_mhd);
+                daemon_mhd = NULL;
+                daemon_port = 0;
+                snprintf(errstr, errstr_size, "--metrics-addr: cannot start "
+                         "its thread: %s", strerror(err));
                 return -1;
         }
         return 0;
@@ -828,6 +947,8 @@ void metrics_stop(void)
 {
         if (!daemon_mhd)
                 return;
+        atomic_store(&daemon_stop, true);
+        pthread_join(daemon_thread, NULL);
         MHD_stop_daemon(daemon_mhd);  /* closes the listening socket */
         daemon_mhd = NULL;
         daemon_port = 0;

@@ -61,7 +61,7 @@ for t in "${targets[@]}"; do
                 "$OUT/libkcrawl.a" $LIBS
 done
 
-declare -A maxlen=([extract]=65536 [rules]=8192 [robots]=16384)
+declare -A maxlen=([extract]=65536 [rules]=8192 [robots]=16384 [response]=65536)
 rc=0
 summary=()
 for t in "${targets[@]}"; do
