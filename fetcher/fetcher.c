@@ -447,6 +447,8 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                 .max_hosts = (size_t)conf->max_hosts,
                 .backoff_base_ms = conf->host_backoff_ms,
                 .backoff_max_ms = conf->host_backoff_max_ms,
+                .retry_after_max_ms = conf->max_retry_after * 1000,
+                .delay_max_s = (double)conf->max_crawl_delay,
         };
         f->hosts = hosts_new(&hp, robotsfetch_hstate_free);
         f->offsets = offsets_new();

@@ -196,6 +196,7 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
         int64_t now = clock_mono_ms();
         long status = 0;
         curl_off_t ra = 0;
+        int64_t ra_ms = 0;
         bool transient, slow;
         int cls;
         char why[CURL_ERROR_SIZE + 64];
@@ -206,15 +207,14 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
         slow = rc == CURLE_OK && (status == 429 || status == 503);
         if (slow) {
                 curl_easy_getinfo(job->easy, CURLINFO_RETRY_AFTER, &ra);
-                if (ra > f->conf->max_retry_after)
-                        ra = f->conf->max_retry_after;
+                ra_ms = hosts_retry_after_ms(f->hosts, (long long)ra);
         }
         if (job->proxy >= 0)
                 proxies_result(f->proxies, job->proxy,
                                strcmp(transfer_error_code(job, rc),
                                       "proxy_failed") != 0, now);
         job->host = NULL;
-        host_end(f->hosts, h, true, slow, ra > 0 ? ra * 1000 : 0, now);
+        host_end(f->hosts, h, true, slow, ra_ms, now);
         {
                 curl_off_t us = 0;
 

@@ -2,6 +2,7 @@
  * robots.c — RFC 9309 robots.txt parsing and matching (see robots.h).
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -244,8 +245,13 @@ robots_t *robots_parse(const char *text, size_t len, const char *agent)
                                 memcpy(num, v, n);
                                 num[n] = '\0';
                                 d = strtod(num, &nend);
+                                /* Any positive number counts (a huge
+                                 * one is capped where it applies, not
+                                 * ignored); inf and nan do not. */
                                 if (nend != num && !*nend && d > 0 &&
-                                    d < 86400) {
+                                    isfinite(d)) {
+                                        if (d > ROBOTS_MAX_CRAWL_DELAY)
+                                                d = ROBOTS_MAX_CRAWL_DELAY;
                                         if (cur_mine && d > mine.delay)
                                                 mine.delay = d;
                                         if (cur_star && d > star.delay)

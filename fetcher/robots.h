@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #define ROBOTS_MAX_BYTES (512 * 1024)
+#define ROBOTS_MAX_CRAWL_DELAY 86400.0 /* seconds; the fetcher caps lower */
 
 typedef struct robots robots_t;
 

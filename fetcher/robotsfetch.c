@@ -106,6 +106,7 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
         long status = 0;
         bool slow = false;
         curl_off_t ra = 0;
+        int64_t ra_ms = 0;
 
         curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
         f->n_robots++;
@@ -120,13 +121,9 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 hs->state = hs->rules ? RS_READY : RS_NONE;
                 hs->expires_ms = now + f->conf->robots_cache * 1000;
                 hs->failures = 0;
-                if (hs->rules) {
-                        double d = robots_crawl_delay(hs->rules);
-
-                        if (d > (double)f->conf->max_crawl_delay)
-                                d = (double)f->conf->max_crawl_delay;
-                        host_set_delay(f->hosts, h, d, now);
-                }
+                if (hs->rules) /* capped by --max-crawl-delay there */
+                        host_set_delay(f->hosts, h,
+                                       robots_crawl_delay(hs->rules), now);
         } else if (rc == CURLE_OK && status >= 400 && status < 500 &&
                    status != 429) {
                 /* Unavailable: everything allowed. */
@@ -153,9 +150,12 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 /* 5xx, 429 or unreachable: everything disallowed while
                  * robots.txt is retried with back-off. */
                 slow = rc == CURLE_OK && (status == 429 || status == 503);
-                if (slow)
+                if (slow) {
                         curl_easy_getinfo(job->easy, CURLINFO_RETRY_AFTER,
                                           &ra);
+                        ra_ms = hosts_retry_after_ms(f->hosts,
+                                                     (long long)ra);
+                }
                 hs->failures++;
                 if (hs->failures > f->conf->robots_retries) {
                         char why[CURL_ERROR_SIZE + 96];
@@ -178,11 +178,11 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                         robotsfetch_fail_all(f, h, "robots_unreachable", why);
                 } else {
                         int64_t wait = backoff_ms(f->conf->robots_retry_ms,
-                                                  3600000, hs->failures);
+                                                  f->conf->host_backoff_max_ms,
+                                                  hs->failures);
 
-                        if (ra > 0 && ra * 1000 > wait)
-                                wait = (ra > f->conf->max_retry_after ?
-                                        f->conf->max_retry_after : ra) * 1000;
+                        if (ra_ms > wait)
+                                wait = ra_ms;
                         hs->state = RS_WAIT;
                         timer_set(f, &hs->timer, now + wait);
                         LOGF(LOG_DEBUG, "robots.txt retry",
@@ -201,7 +201,7 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 mcounter_add(f->m.blocked, 1);
         h->hold = hs->state == RS_WAIT;
         job->host = NULL;
-        host_end(f->hosts, h, true, slow, ra > 0 ? ra * 1000 : 0, now);
+        host_end(f->hosts, h, true, slow, ra_ms, now);
 }
 
 int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now)
