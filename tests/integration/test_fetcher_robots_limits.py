@@ -29,6 +29,22 @@ def sites():
     s.close()
 
 
+@pytest.fixture
+def fetcher(brokers, topics, sites, tmp_path):
+    """Starts the fetcher on the test's topics and sites; kills it at the
+    end when the test did not stop it (a failed assertion)."""
+    started = []
+
+    def start(*extra):
+        fx = start_fetcher(brokers, topics, tmp_path, "--connect-to",
+                           sites.connect_to(), *extra)
+        started.append(fx)
+        return fx
+    yield start
+    for fx in started:
+        fx.kill()
+
+
 def by_url(msgs):
     return {m.key.decode(): m for m in msgs}
 
@@ -53,7 +69,7 @@ def rss_kib(pid):
     raise AssertionError("no VmRSS")
 
 
-def test_huge_retry_after_is_capped(brokers, topics, sites, tmp_path):
+def test_huge_retry_after_is_capped(brokers, topics, sites, fetcher):
     """robots.txt answering 503 with a three-year Retry-After (seconds, and
     an HTTP date in year 9999): each wait is capped by --max-retry-after,
     so after --robots-retries the host's URLs end as robots_unreachable
@@ -69,8 +85,7 @@ def test_huge_retry_after_is_capped(brokers, topics, sites, tmp_path):
              "http://slowpage.test/ra/99999999/p/1"]
     publish(brokers, topics.urls, hostile + other)
     start = time.monotonic()
-    fx = start_fetcher(brokers, topics, tmp_path, "--connect-to", sites.connect_to(),
-                       "--host-rate", "100", "--robots-retries", "2",
+    fx = fetcher("--host-rate", "100", "--robots-retries", "2",
                        "--robots-retry-ms", "100", "--max-retry-after", "2",
                        "--retries", "2")
     # 3 robots.txt fetches, each wait at most 2 s, plus start-up.
@@ -93,3 +108,72 @@ def test_huge_retry_after_is_capped(brokers, topics, sites, tmp_path):
                                         topics.urls) == 0,
                30, procs=[fx], what="the URL partitions committed")
     fx.stop()
+
+
+def wildcard_robots():
+    """512 KiB of long wildcard rules ("/" STAR, 999 a's, "b") that a path
+    of a's nearly matches at every position."""
+    rule = "Disallow: /*" + "a" * 999 + "b\n"
+    n = (512 * 1024 - 20) // len(rule)
+    return "User-agent: *\n" + rule * n
+
+
+def test_wildcard_robots_do_not_stall_other_hosts(brokers, topics, sites, fetcher):
+    """robots.txt of 512 KiB of long wildcard rules and ten URLs with
+    8,190-character paths: each check stops at its step budget and answers
+    robots_disallowed (polite), and a host published while they are being
+    checked gets its first request within seconds."""
+    sites.robots["wild.test"] = (200, wildcard_robots())
+    wild = [f"http://wild.test/{i}" + "a" * (8188 - len(str(i))) for i in range(10)]
+    publish(brokers, topics.urls, wild)
+    fx = fetcher("--host-rate", "100", "--host-burst", "100")
+    wait_until(lambda: sites.requests("wild.test", "/robots.txt"), 30, procs=[fx],
+               what="wild.test's robots.txt requested")
+    published = time.monotonic()
+    publish(brokers, topics.urls, ["http://fast.test/page/first"])
+    wait_until(lambda: sites.requests("fast.test", "/page/"), 60, procs=[fx],
+               what="fast.test's first page requested")
+    first = sites.requests("fast.test", "/page/")[0][2]
+    assert first - published < 10, first - published
+    errors = consume(brokers, topics.errors, len(wild), deadline=30, procs=[fx])
+    codes = {u: check_error(m)["code"] for u, m in by_url(errors).items()}
+    assert codes == {u: "robots_disallowed" for u in wild}, codes
+    assert not sites.requests("wild.test", "/1")
+    fx.stop()
+
+
+def short_lines_robots():
+    """robots.txt of short lines up to the 512 KiB the fetcher parses
+    (about 47,000 rules)."""
+    out, n, i = ["User-agent: *\n"], 14, 0
+    while True:
+        line = f"Disallow:/{i:x}\n"
+        if n + len(line) > 512 * 1024:
+            return "".join(out).encode()
+        out.append(line)
+        n += len(line)
+        i += 1
+
+
+def test_many_hosts_huge_robots_memory_bound(brokers, topics, sites, fetcher):
+    """60 hosts each serving 512 KiB of short robots.txt lines (about 1 MB
+    of rules each when kept): with --robots-memory 8M the least recently used
+    rule sets are forgotten, every page is still fetched, and the fetcher's
+    peak RSS (VmHWM) stays under 60 MB, where keeping every host's rules
+    took about 2 MB per host."""
+    body = short_lines_robots()
+    hosts = [f"big{i}.test" for i in range(60)]
+    for h in hosts:
+        sites.robots[h] = (200, body)
+    urls = [f"http://{h}/page/x" for h in hosts]
+    publish(brokers, topics.urls, urls)
+    fx = fetcher("--host-rate", "100", "--max-inflight", "8",
+                       "--robots-memory", "8M")
+    pages = consume(brokers, topics.pages, len(urls), deadline=90, procs=[fx])
+    assert set(by_url(pages)) == set(urls), fx.log_tail()
+    with open(f"/proc/{fx.p.pid}/status") as f:
+        hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    for h in hosts:
+        assert len(sites.requests(h, "/robots.txt")) == 1, h
+    fx.stop()
+    assert hwm < 60 * 1024, f"peak RSS {hwm} KiB"
