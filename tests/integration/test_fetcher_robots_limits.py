@@ -173,7 +173,12 @@ def test_many_hosts_huge_robots_memory_bound(brokers, topics, sites, fetcher):
     assert set(by_url(pages)) == set(urls), fx.log_tail()
     with open(f"/proc/{fx.p.pid}/status") as f:
         hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    with open(f"/proc/{fx.p.pid}/maps") as f:
+        # AddressSanitizer's quarantine and shadow memory make RSS
+        # meaningless; such a build checks memory errors here instead.
+        asan = "libasan" in f.read()
     for h in hosts:
         assert len(sites.requests(h, "/robots.txt")) == 1, h
     fx.stop()
-    assert hwm < 60 * 1024, f"peak RSS {hwm} KiB"
+    if not asan:
+        assert hwm < 60 * 1024, f"peak RSS {hwm} KiB"
