@@ -58,6 +58,14 @@ const opt_def_t fetcher_options[] = {
         { "robots-retry-ms", OPT_INT, F(robots_retry_ms), "5000", 1,
           3600000, NULL, "First back-off of a robots.txt retry "
           "(milliseconds; doubles each time).", false },
+        { "robots-host-memory", OPT_SIZE, F(robots_host_memory), "1M",
+          4096, 64.0 * 1024 * 1024, NULL, "Memory for one host's robots.txt "
+          "rules (kept compactly: 16 bytes a rule plus its pattern); a "
+          "file needing more disallows the whole host.", false },
+        { "robots-memory", OPT_SIZE, F(robots_memory), "64M", 65536,
+          64.0 * 1024 * 1024 * 1024, NULL, "Memory for all hosts' "
+          "robots.txt rules; beyond it the least recently used are "
+          "forgotten and fetched again when needed.", false },
         { "max-crawl-delay", OPT_INT, F(max_crawl_delay), "30", 0, 86400,
           NULL, "Cap on a robots.txt Crawl-delay, seconds.", false },
         { "retries", OPT_INT, F(retries), "3", 0, 100, NULL,

@@ -37,6 +37,8 @@ typedef struct fetcher_config {
         long       robots_cache;        /* seconds                     */
         long       robots_retries;
         long       robots_retry_ms;
+        long long  robots_host_memory;  /* bytes of rules per host     */
+        long long  robots_memory;       /* bytes of rules in all       */
         long       max_crawl_delay;     /* seconds                     */
         long       retries;
         long       retry_backoff_ms;

@@ -174,6 +174,7 @@ static void schedule(fetcher_t *f)
                !f->draining) {
                 host_t *h = hosts_next(f->hosts, now);
                 job_t *job;
+                const char *why;
                 int gate;
 
                 if (!h)
@@ -188,11 +189,11 @@ static void schedule(fetcher_t *f)
                                 continue;
                 }
                 job = container_of(host_pop(h), job_t, qlink);
-                if (f->conf->robots && !robotsfetch_allowed(f, h, job)) {
+                if (f->conf->robots &&
+                    !robotsfetch_allowed(f, h, job, &why)) {
                         job->host = NULL;
                         hosts_update(f->hosts, h, now);
-                        job_fail(f, job, "robots_disallowed",
-                                 "disallowed by the host's robots.txt");
+                        job_fail(f, job, "robots_disallowed", why);
                         continue;
                 }
                 job->proxy = proxies_pick(f->proxies, h->key, h->proxy, now);
@@ -458,6 +459,8 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                 .max_hosts = (size_t)conf->max_hosts,
                 .backoff_base_ms = conf->host_backoff_ms,
                 .backoff_max_ms = conf->host_backoff_max_ms,
+                .retry_after_max_ms = conf->max_retry_after * 1000,
+                .delay_max_s = (double)conf->max_crawl_delay,
         };
         f->hosts = hosts_new(&hp, robotsfetch_hstate_free);
         f->offsets = offsets_new();

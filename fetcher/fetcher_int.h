@@ -49,6 +49,8 @@
 #define ROBOTS_UNREACHABLE_TTL_MS 3600000 /* robots_unreachable verdict  */
 #define ROBOTS_FAIL_OPEN_TTL_MS   600000  /* DNS failure / blocked: the
                                             * URLs fail on their own      */
+#define ROBOTS_EVICT_SCAN 64     /* rule sets looked at for an idle host  */
+#define ROBOTS_ROOM_WAIT_MS 100  /* a host waiting for robots memory      */
 #define HDR_DUE_AT       "kcrawl_due_at"  /* delay topic: epoch ms        */
 #define PARK_SLACK_MS    20     /* due this soon counts as due           */
 #define PARK_SKEW_MS     5000   /* a delay message's timestamp ahead of
@@ -135,7 +137,9 @@ typedef enum { RS_NONE, RS_FETCHING, RS_WAIT, RS_READY,
 typedef struct hstate {
         struct fetcher *f;
         robots_state_t  state;
-        robots_t       *rules;
+        robots_t       *rules;      /* in the LRU list while set          */
+        size_t          bytes;      /* robots_bytes(rules), counted in f  */
+        struct hstate  *lru_prev, *lru_next;
         int64_t         expires_ms;
         int             failures;
         char            scheme[8];
@@ -169,15 +173,18 @@ typedef struct tmeta {
  * Labels come from fixed sets: never a URL or a host. */
 enum { RQ_PAGE, RQ_ERROR, RQ_RETRY, RQ_N };
 enum { RB_ALLOWED, RB_DISALLOWED, RB_UNREACHABLE, RB_N };
+/* robots.txt bounds hit: a check over its budget, a file over
+ * --robots-host-memory, rules forgotten over --robots-memory. */
+enum { RL_BUDGET, RL_HOST_MEMORY, RL_EVICTED, RL_WAITS, RL_N };
 #define STATUS_CLASSES 6 /* 1xx..5xx, "none" (no HTTP answer) */
 
 typedef struct fmetrics {
         mcounter_t *requests[RQ_N][STATUS_CLASSES];
         mcounter_t *pages, *errors, *bytes, *retries, *backoffs, *blocked,
                    *rate_waits, *rerouted, *parked, *links_dropped,
-                   *robots[RB_N];
+                   *robots[RB_N], *robots_limits[RL_N];
         mgauge_t   *inflight, *queued, *hosts, *hosts_active, *paused,
-                   *seen;
+                   *seen, *robots_bytes;
         mhist_t    *response;
         uint64_t    waits_seen;
 } fmetrics_t;
@@ -206,6 +213,11 @@ struct fetcher {
         dtier_t           tiers[TIERS_MAX + 1]; /* [0]: --delay-topic */
         size_t            ntiers;     /* 0: parking is off       */
         tmeta_t          *meta;
+        /* Hosts' robots.txt rules, least recently used first, and their
+         * bytes (bounded by --robots-memory). */
+        hstate_t         *robots_lru, *robots_mru;
+        size_t            robots_bytes;
+        size_t            robots_fetching; /* robots.txt transfers running */
         size_t            held;       /* URL jobs in memory      */
         size_t            transfers;  /* jobs in curl            */
         size_t            outstanding;/* outcomes awaiting delivery */
@@ -293,9 +305,10 @@ void header_add(rd_kafka_headers_t *h, const char *name, const char *val);
  * finished transfer; *final: the final URL parsed (NULL when it does not
  * parse), for the caller to url_destroy(). */
 rd_kafka_headers_t *page_headers(const job_t *job, url_t **final);
-/* The transfer's Retry-After in seconds (libcurl's parse of either
- * form; 0 when none), capped at max. */
-curl_off_t retry_after_s(CURL *easy, long max);
+/* The transfer's Retry-After in seconds, as sent (libcurl's parse of
+ * either form; 0 when none). Uncapped: every wait goes through
+ * hosts_retry_after_ms(), which holds the cap. */
+curl_off_t retry_after_s(CURL *easy);
 /* Exponential back-off with jitter: base * 2^(n-1), capped, times a
  * random factor in [0.5, 1]. */
 int64_t backoff_ms(long base, long max, int n);
@@ -347,8 +360,10 @@ void robotsfetch_hstate_free(void *p);
  * ends a host's URLs as robots_unreachable when that is the verdict.
  * Returns 1 when it may, 0 when not now, -1 on a fatal error. */
 int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now);
-/* Does h's robots.txt allow the job's URL? Counted in the metrics. */
-bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job);
+/* Does h's robots.txt allow the job's URL? Counted in the metrics; when
+ * not, *why says why (a static string). */
+bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job,
+                         const char **why);
 /* A robots.txt transfer ended with rc: rules, allow-all, retry or
  * robots_unreachable for the host's queued URLs. */
 void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc);

@@ -14,6 +14,8 @@ void fmetrics_register(fmetrics_t *m)
                                                        "4xx", "5xx", "none" };
         static const char *robots[RB_N] = { "allowed", "disallowed",
                                             "unreachable" };
+        static const char *limits[RL_N] = { "check_budget", "host_memory",
+                                            "evicted", "memory_wait" };
         char labels[64];
 
         for (int o = 0; o < RQ_N; o++)
@@ -32,6 +34,19 @@ void fmetrics_register(fmetrics_t *m)
                         "kcrawl_fetcher_robots_decisions_total", labels,
                         "URLs checked against robots.txt, by decision.");
         }
+        for (int l = 0; l < RL_N; l++) {
+                snprintf(labels, sizeof(labels), "limit=\"%s\"", limits[l]);
+                m->robots_limits[l] = metrics_counter(
+                        "kcrawl_fetcher_robots_limits_total", labels,
+                        "robots.txt bounds hit: checks over their step "
+                        "budget and files over --robots-host-memory (both "
+                        "disallow), rule sets forgotten over "
+                        "--robots-memory, and 100-ms waits of a host for "
+                        "room under it.");
+        }
+        m->robots_bytes = metrics_gauge("kcrawl_fetcher_robots_bytes", NULL,
+                                        "Memory held by robots.txt rules "
+                                        "(bounded by --robots-memory).");
         m->pages = metrics_counter("kcrawl_fetcher_pages_total", NULL,
                                    "Pages produced to the pages topic.");
         m->errors = metrics_counter("kcrawl_fetcher_errors_total", NULL,
@@ -103,6 +118,7 @@ void fmetrics_update(fetcher_t *f)
         mgauge_set(f->m.hosts, (double)hosts_count(f->hosts));
         mgauge_set(f->m.hosts_active, (double)hosts_active(f->hosts));
         mgauge_set(f->m.seen, (double)seen_count(f->seen));
+        mgauge_set(f->m.robots_bytes, (double)f->robots_bytes);
         mgauge_set(f->m.paused, (double)(f->paused_parts +
                                          (f->paused ? 0 : dpaused)));
 }

@@ -318,10 +318,40 @@ int64_t host_ready_at(const hosts_t *hs, const host_t *h, int64_t now)
         return t;
 }
 
+/* ---- caps -------------------------------------------------------------- */
+
+int64_t hosts_cap_wait_ms(int64_t wait_ms, int64_t max_ms)
+{
+        if (max_ms < 0)
+                max_ms = 0;
+        if (wait_ms < 0)
+                return 0;
+        return wait_ms > max_ms ? max_ms : wait_ms;
+}
+
+int64_t hosts_retry_after_ms(const hosts_t *hs, long long retry_after_s)
+{
+        int64_t max = hs->p.retry_after_max_ms;
+
+        if (retry_after_s <= 0 || max <= 0)
+                return 0;
+        /* Compared in seconds first: seconds * 1000 could overflow. */
+        if (retry_after_s >= max / 1000 + 1)
+                return max;
+        return hosts_cap_wait_ms((int64_t)retry_after_s * 1000, max);
+}
+
+double hosts_crawl_delay_s(const hosts_t *hs, double delay_s)
+{
+        if (!(delay_s > 0)) /* NaN too */
+                return 0;
+        return delay_s > hs->p.delay_max_s ? hs->p.delay_max_s : delay_s;
+}
+
 void host_set_delay(hosts_t *hs, host_t *h, double delay_s, int64_t now)
 {
         refill(hs, h, now);
-        h->delay_s = delay_s;
+        h->delay_s = hosts_crawl_delay_s(hs, delay_s);
         refill(hs, h, now);
 }
 
@@ -446,7 +476,8 @@ void host_end(hosts_t *hs, host_t *h, bool counted, bool slow_down,
                 h->inflight--;
         refill(hs, h, now);
         if (slow_down) {
-                int64_t wait = retry_after_ms;
+                int64_t wait = hosts_cap_wait_ms(retry_after_ms,
+                                                 hs->p.retry_after_max_ms);
 
                 if (wait <= 0) {
                         int lvl = h->backoff_level < 30 ? h->backoff_level :

@@ -81,6 +81,8 @@ typedef struct hosts_params {
         int64_t idle_ms;      /* evict hosts idle this long         */
         size_t max_hosts;     /* evict idle hosts beyond this count */
         int64_t backoff_base_ms, backoff_max_ms;
+        int64_t retry_after_max_ms; /* cap on a server's Retry-After   */
+        double  delay_max_s;        /* cap on a robots.txt Crawl-delay */
 } hosts_params_t;
 
 typedef struct hosts hosts_t;
@@ -114,10 +116,30 @@ hlink_t *host_pop(host_t *h);
  * reschedules h. */
 void host_start(hosts_t *hs, host_t *h, int64_t now);
 
+/*
+ * The caps on every wait a server can ask for, in one place: all the
+ * fetcher's Retry-After, back-off and Crawl-delay values pass through
+ * these, whichever path (robots.txt or page, 429 or 503) they came from.
+ *
+ * hosts_retry_after_ms(): a Retry-After as libcurl reports it (seconds,
+ * from a number or an HTTP date; <= 0 = none) in milliseconds, capped at
+ * retry_after_max_ms; 0 when there is none (negative, a date in the past,
+ * a cap of 0). Never overflows.
+ *
+ * hosts_cap_wait_ms(): any computed wait clamped to [0, max_ms].
+ *
+ * hosts_crawl_delay_s(): a Crawl-delay clamped to [0, delay_max_s]
+ * (NaN and negative values are 0: no delay).
+ */
+int64_t hosts_retry_after_ms(const hosts_t *hs, long long retry_after_s);
+int64_t hosts_cap_wait_ms(int64_t wait_ms, int64_t max_ms);
+double  hosts_crawl_delay_s(const hosts_t *hs, double delay_s);
+
 /* A request to h ended; `slow_down` for 429/503 (retry_after_ms > 0: the
- * server's Retry-After, else exponential back-off), else a success that
+ * server's Retry-After, capped again by hosts_retry_after_ms()'s cap, else
+ * exponential back-off capped at backoff_max_ms), else a success that
  * restores the rate gradually. `counted` when it was started with
- * host_start(). */
+ * host_start(). No back-off set here lasts longer than the larger cap. */
 void host_end(hosts_t *hs, host_t *h, bool counted, bool slow_down,
               int64_t retry_after_ms, int64_t now);
 
@@ -142,7 +164,8 @@ size_t hosts_active(const hosts_t *hs);  /* hosts not idle  */
 /* The applying rate of h in requests per second. */
 double host_rate(const hosts_t *hs, const host_t *h);
 
-/* Applies a Crawl-delay (seconds, already capped; 0 = none). */
+/* Applies a Crawl-delay (seconds; capped by hosts_crawl_delay_s(); 0 =
+ * none). */
 void host_set_delay(hosts_t *hs, host_t *h, double delay_s, int64_t now);
 
 #endif /* KCRAWL_HOSTS_H */

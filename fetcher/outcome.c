@@ -172,13 +172,11 @@ void job_produce_page(fetcher_t *f, job_t *job)
         job->body_len = job->body_cap = 0;
 }
 
-curl_off_t retry_after_s(CURL *easy, long max)
+curl_off_t retry_after_s(CURL *easy)
 {
         curl_off_t ra = 0;
 
         curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra);
-        if (ra > max)
-                ra = max;
         return ra;
 }
 
@@ -214,7 +212,7 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
         host_t *h = job->host;
         int64_t now = clock_mono_ms();
         long status = 0;
-        curl_off_t ra = 0;
+        int64_t ra_ms = 0;
         bool transient, slow;
         int cls;
         char why[CURL_ERROR_SIZE + 64];
@@ -224,13 +222,14 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
                     transfer_transient(job, rc);
         slow = rc == CURLE_OK && (status == 429 || status == 503);
         if (slow)
-                ra = retry_after_s(job->easy, f->conf->max_retry_after);
+                ra_ms = hosts_retry_after_ms(f->hosts,
+                                             (long long)retry_after_s(job->easy));
         if (job->proxy >= 0)
                 proxies_result(f->proxies, job->proxy,
                                strcmp(transfer_error_code(job, rc),
                                       "proxy_failed") != 0, now);
         job->host = NULL;
-        host_end(f->hosts, h, true, slow, ra > 0 ? ra * 1000 : 0, now);
+        host_end(f->hosts, h, true, slow, ra_ms, now);
         {
                 curl_off_t us = 0;
 

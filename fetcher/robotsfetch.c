@@ -13,12 +13,128 @@
 #include "log.h"
 #include "url.h"
 
+/* Takes hs's rules out of the LRU list and the memory count, frees
+ * them. */
+static void robotsfetch_drop_rules(fetcher_t *f, hstate_t *hs)
+{
+        if (!hs->rules)
+                return;
+        if (hs->lru_prev)
+                hs->lru_prev->lru_next = hs->lru_next;
+        else
+                f->robots_lru = hs->lru_next;
+        if (hs->lru_next)
+                hs->lru_next->lru_prev = hs->lru_prev;
+        else
+                f->robots_mru = hs->lru_prev;
+        hs->lru_prev = hs->lru_next = NULL;
+        f->robots_bytes -= hs->bytes;
+        hs->bytes = 0;
+        robots_destroy(hs->rules);
+        hs->rules = NULL;
+}
+
+/* hs was used now: its rules become the most recently used. */
+static void robotsfetch_touch(fetcher_t *f, hstate_t *hs)
+{
+        if (!hs->rules || f->robots_mru == hs)
+                return;
+        if (hs->lru_prev)
+                hs->lru_prev->lru_next = hs->lru_next;
+        else
+                f->robots_lru = hs->lru_next;
+        hs->lru_next->lru_prev = hs->lru_prev; /* not the MRU: has a next */
+        hs->lru_next = NULL;
+        hs->lru_prev = f->robots_mru;
+        f->robots_mru->lru_next = hs;
+        f->robots_mru = hs;
+}
+
+/* Forgets old's rules: its host fetches robots.txt again when needed. */
+static void robotsfetch_evict(fetcher_t *f, hstate_t *old)
+{
+        robotsfetch_drop_rules(f, old);
+        if (old->state == RS_READY)
+                old->state = RS_NONE;
+        mcounter_add(f->m.robots_limits[RL_EVICTED], 1);
+}
+
+/* The least recently used of the first ROBOTS_EVICT_SCAN rule sets whose
+ * host is idle (nothing queued or running), other than `not`; NULL when
+ * none. Rules about to be used are the worst to forget: their host would
+ * fetch robots.txt again at once. */
+static hstate_t *robotsfetch_idle(fetcher_t *f, const hstate_t *not)
+{
+        int look = ROBOTS_EVICT_SCAN;
+
+        for (hstate_t *c = f->robots_lru; c && look-- > 0; c = c->lru_next)
+                if (c != not && !c->host->queued && !c->host->inflight)
+                        return c;
+        return NULL;
+}
+
+/*
+ * Gives hs the rule set `rules` (owned; NULL = none) and keeps all hosts'
+ * rules under --robots-memory: the least recently used rule sets of
+ * other hosts are forgotten (their host goes back to "robots.txt not
+ * fetched", so its next URL fetches it again). The newest set is kept even
+ * alone over the bound: --robots-host-memory caps it.
+ */
+static void robotsfetch_set_rules(fetcher_t *f, hstate_t *hs,
+                                  robots_t *rules)
+{
+        robotsfetch_drop_rules(f, hs);
+        hs->rules = rules;
+        if (!rules)
+                return;
+        hs->bytes = robots_bytes(rules);
+        f->robots_bytes += hs->bytes;
+        hs->lru_next = NULL;
+        hs->lru_prev = f->robots_mru;
+        if (f->robots_mru)
+                f->robots_mru->lru_next = hs;
+        else
+                f->robots_lru = hs;
+        f->robots_mru = hs;
+        /* A backstop: robotsfetch_room() made room before the fetch. */
+        while (f->robots_bytes > (size_t)f->conf->robots_memory &&
+               f->robots_lru != hs) {
+                hstate_t *old = robotsfetch_idle(f, hs);
+
+                robotsfetch_evict(f, old ? old : f->robots_lru);
+        }
+}
+
+/*
+ * Room for one more host's rules (--robots-host-memory, the most one set
+ * may take) besides those held and those being fetched? Forgets idle
+ * hosts' rules, least recently used first, to make it. false: the host
+ * must wait (robotsfetch_gate()); hosts using their rules finish and free
+ * room, so the wait ends.
+ */
+static bool robotsfetch_room(fetcher_t *f)
+{
+        size_t cap = (size_t)f->conf->robots_memory;
+        size_t need = (size_t)f->conf->robots_host_memory;
+
+        if (need > cap)
+                need = cap;
+        while (f->robots_bytes + f->robots_fetching * need + need > cap) {
+                hstate_t *old = robotsfetch_idle(f, NULL);
+
+                if (!old)
+                        return !f->robots_bytes && !f->robots_fetching;
+                robotsfetch_evict(f, old);
+        }
+        return true;
+}
+
 void robotsfetch_hstate_free(void *p)
 {
         hstate_t *hs = p;
 
         theap_remove(&hs->f->timers, &hs->timer.t);
-        robots_destroy(hs->rules);
+        robotsfetch_drop_rules(hs->f, hs);
         free(hs);
 }
 
@@ -78,6 +194,7 @@ static int robotsfetch_start(fetcher_t *f, host_t *h, hstate_t *hs)
                 return -1;
         }
         hs->state = RS_FETCHING;
+        f->robots_fetching++;
         h->hold = true;
         host_start(f->hosts, h, clock_mono_ms());
         return 0;
@@ -106,32 +223,37 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
         long status = 0;
         bool slow = false;
         curl_off_t ra = 0;
+        int64_t ra_ms = 0;
 
         curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
         f->n_robots++;
+        if (f->robots_fetching)
+                f->robots_fetching--;
         /* The body is kept up to the cap: a bigger file is cut, not
          * refused (RFC 9309: parse at least 500 KiB). */
         if (rc == CURLE_WRITE_ERROR && job->too_large)
                 rc = CURLE_OK;
         if (rc == CURLE_OK && status >= 200 && status < 300) {
-                robots_destroy(hs->rules);
-                hs->rules = robots_parse(job->body ? job->body : "",
-                                         job->body_len, f->agent);
+                robotsfetch_set_rules(f, hs, robots_parse_ex(
+                        job->body ? job->body : "", job->body_len, f->agent,
+                        (size_t)f->conf->robots_host_memory));
                 hs->state = hs->rules ? RS_READY : RS_NONE;
+                if (hs->rules && robots_oversized(hs->rules)) {
+                        mcounter_add(f->m.robots_limits[RL_HOST_MEMORY], 1);
+                        LOGF(LOG_WARN, "robots.txt rules over "
+                             "--robots-host-memory: the host is disallowed",
+                             LOG_S("host", h->key),
+                             LOG_I("bytes", (long long)job->body_len));
+                }
                 hs->expires_ms = now + f->conf->robots_cache * 1000;
                 hs->failures = 0;
-                if (hs->rules) {
-                        double d = robots_crawl_delay(hs->rules);
-
-                        if (d > (double)f->conf->max_crawl_delay)
-                                d = (double)f->conf->max_crawl_delay;
-                        host_set_delay(f->hosts, h, d, now);
-                }
+                if (hs->rules) /* capped by --max-crawl-delay there */
+                        host_set_delay(f->hosts, h,
+                                       robots_crawl_delay(hs->rules), now);
         } else if (rc == CURLE_OK && status >= 400 && status < 500 &&
                    status != 429) {
                 /* Unavailable: everything allowed. */
-                robots_destroy(hs->rules);
-                hs->rules = robots_allow_all();
+                robotsfetch_set_rules(f, hs, robots_allow_all());
                 hs->state = hs->rules ? RS_READY : RS_NONE;
                 hs->expires_ms = now + f->conf->robots_cache * 1000;
                 hs->failures = 0;
@@ -145,17 +267,19 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                  * cannot be trusted, which retrying does not mend: the
                  * URLs are tried and end with their own error (tls_error
                  * rather than a long wait for robots_unreachable). */
-                robots_destroy(hs->rules);
-                hs->rules = robots_allow_all();
+                robotsfetch_set_rules(f, hs, robots_allow_all());
                 hs->state = hs->rules ? RS_READY : RS_NONE;
                 hs->expires_ms = now + ROBOTS_FAIL_OPEN_TTL_MS;
         } else {
                 /* 5xx, 429 or unreachable: everything disallowed while
                  * robots.txt is retried with back-off. */
                 slow = rc == CURLE_OK && (status == 429 || status == 503);
-                if (slow)
+                if (slow) {
                         curl_easy_getinfo(job->easy, CURLINFO_RETRY_AFTER,
                                           &ra);
+                        ra_ms = hosts_retry_after_ms(f->hosts,
+                                                     (long long)ra);
+                }
                 hs->failures++;
                 if (hs->failures > f->conf->robots_retries) {
                         char why[CURL_ERROR_SIZE + 96];
@@ -178,15 +302,17 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                         robotsfetch_fail_all(f, h, "robots_unreachable", why);
                 } else {
                         int64_t wait = backoff_ms(f->conf->robots_retry_ms,
-                                                  3600000, hs->failures);
+                                                  f->conf->host_backoff_max_ms,
+                                                  hs->failures);
 
-                        if (ra > 0 && ra * 1000 > wait)
-                                wait = (ra > f->conf->max_retry_after ?
-                                        f->conf->max_retry_after : ra) * 1000;
+                        if (ra_ms > wait)
+                                wait = ra_ms;
                         hs->state = RS_WAIT;
                         timer_set(f, &hs->timer, now + wait);
                         LOGF(LOG_DEBUG, "robots.txt retry",
                              LOG_S("host", h->key), LOG_I("status", status),
+                             LOG_S("err", job->errbuf[0] ? job->errbuf :
+                                   curl_easy_strerror(rc)),
                              LOG_I("wait_ms", wait));
                 }
         }
@@ -201,7 +327,7 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 mcounter_add(f->m.blocked, 1);
         h->hold = hs->state == RS_WAIT;
         job->host = NULL;
-        host_end(f->hosts, h, true, slow, ra > 0 ? ra * 1000 : 0, now);
+        host_end(f->hosts, h, true, slow, ra_ms, now);
 }
 
 int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now)
@@ -226,6 +352,16 @@ int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now)
                 snprintf(hs->scheme, sizeof(hs->scheme), "%s",
                          !strncmp(job->um.url, "https:", 6) ? "https" :
                          "http");
+                if (!robotsfetch_room(f)) {
+                        /* Over --robots-memory with every rule set in
+                         * use: wait for one to be done with. */
+                        hs->state = RS_WAIT;
+                        h->hold = true;
+                        timer_set(f, &hs->timer, now + ROBOTS_ROOM_WAIT_MS);
+                        mcounter_add(f->m.robots_limits[RL_WAITS], 1);
+                        hosts_update(f->hosts, h, now);
+                        return 0;
+                }
                 if (robotsfetch_start(f, h, hs)) {
                         LOG(LOG_ERROR, "cannot start a robots.txt transfer");
                         return -1;
@@ -235,13 +371,33 @@ int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now)
         return 1;
 }
 
-bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job)
+bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job,
+                         const char **why)
 {
         char pbuf[URL_MAX_LEN < 8192 ? URL_MAX_LEN : 8192];
-        const hstate_t *hs = h->user;
-        bool ok = robots_allowed(hs->rules, href_path(job->um.url, pbuf,
-                                                      sizeof(pbuf)));
+        hstate_t *hs = h->user;
+        robots_check_t c;
+        bool ok;
 
+        *why = "disallowed by the host's robots.txt";
+        if (!hs->rules) { /* not reached: the gate fetches them first */
+                mcounter_add(f->m.robots[RB_DISALLOWED], 1);
+                return false;
+        }
+        ok = robots_check(hs->rules, href_path(job->um.url, pbuf,
+                                               sizeof(pbuf)), &c);
+        robotsfetch_touch(f, hs);
+        if (c.oversized)
+                *why = "the host's robots.txt rules are over "
+                       "--robots-host-memory: every path is disallowed";
+        if (c.over_budget) {
+                *why = "the host's robots.txt rules cost more than a "
+                       "check's budget on this path: disallowed";
+                mcounter_add(f->m.robots_limits[RL_BUDGET], 1);
+                LOGF(LOG_DEBUG, "robots.txt check over its budget: "
+                     "disallowed", LOG_S("url", job->um.url),
+                     LOG_I("steps", (long long)c.steps));
+        }
         mcounter_add(f->m.robots[ok ? RB_ALLOWED : RB_DISALLOWED], 1);
         return ok;
 }

@@ -239,9 +239,22 @@ static void check_page(job_t *job)
         if (len != strlen(u->href) || memcmp(v, u->href, len))
                 abort();
         if (status == 429 || status == 503) {
-                curl_off_t ra = retry_after_s(job->easy, RETRY_AFTER_MAX);
+                /* The cap every wait goes through (hosts.c). */
+                static hosts_t *caps;
+                static const hosts_params_t p = {
+                        .rate = 1, .burst = 1, .concurrency = 1,
+                        .max_hosts = 1,
+                        .retry_after_max_ms = RETRY_AFTER_MAX * 1000,
+                };
+                int64_t ms;
 
-                if (ra < 0 || ra > RETRY_AFTER_MAX)
+                if (!caps)
+                        caps = hosts_new(&p, NULL);
+                if (!caps)
+                        abort();
+                ms = hosts_retry_after_ms(caps,
+                                          (long long)retry_after_s(job->easy));
+                if (ms < 0 || ms > RETRY_AFTER_MAX * 1000)
                         abort();
         }
         url_destroy(u);

@@ -7,9 +7,12 @@
  *
  * Checks: no invalid memory access, no leak; robots_parse() returns a rule
  * set; "/robots.txt" is always allowed (RFC 9309 section 2.5); the
- * Crawl-delay is finite and not negative.
+ * Crawl-delay is finite and not negative; every check stays within
+ * ROBOTS_CHECK_BUDGET and disallows when it hits a bound; a rule set over
+ * a small memory cap keeps nothing and allows nothing.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +24,19 @@ static const char *const fixed_paths[] = {
         "/x*y", "/%2F%2f/", "/\xc3\xa9t\xc3\xa9", "/a;b",
 };
 
+/* Every check stays within its step budget; a check over it, or on an
+ * oversized rule set, disallows. */
 static void match(const robots_t *r, const char *path)
 {
-        (void)robots_allowed(r, path);
+        robots_check_t c;
+        bool ok = robots_check(r, path, &c);
+
+        if (c.steps > ROBOTS_CHECK_BUDGET)
+                abort();
+        if ((c.over_budget || c.oversized) && ok)
+                abort();
+        if (ok != robots_allowed(r, path))
+                abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,6 +49,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!text)
                 return 0;
         memcpy(text, data, text_len); /* not NUL-terminated on purpose */
+        /* A small per-host cap too: an oversized set allows nothing but
+         * /robots.txt. */
+        r = robots_parse_ex(text, text_len, "kcrawl", 256);
+        if (!r)
+                abort();
+        if (robots_oversized(r) && robots_allowed(r, "/"))
+                abort();
+        if (robots_bytes(r) > 1024)
+                abort();
+        robots_destroy(r);
         r = robots_parse(text, text_len, "kcrawl");
         free(text);
         if (!r)

@@ -4,8 +4,9 @@ fetcher's --connect-to or --resolve), with controllable behaviour, and a
 log of every request it saw with its time.
 
 Routes (any host):
-  /robots.txt            per host: Sites.robots[host] = (status, body),
-                         default 404
+  /robots.txt            per host: Sites.robots[host] = (status, body) or
+                         (status, body, [(header, value), ...]), default
+                         404; body may be a callable
   /page/NAME             200, a small HTML page
   /status/NNN            that status
   /flaky/NAME/K          503 for the first K requests of (host, path), then 200
@@ -56,10 +57,14 @@ class _Handler(BaseHTTPRequestHandler):
             n = srv.counts.get((host, self.path), 0) + 1
             srv.counts[(host, self.path)] = n
         if path == "/robots.txt":
-            status, body = srv.robots.get(host, (404, ""))
+            entry = srv.robots.get(host, (404, ""))
+            status, body = entry[0], entry[1]
             if callable(body):
                 body = body()
-            return self._send(status, body.encode(), "text/plain")
+            if isinstance(body, str):
+                body = body.encode()
+            return self._send(status, body, "text/plain",
+                              headers=entry[2] if len(entry) > 2 else ())
         m = re.fullmatch(r"/status/(\d{3})", path)
         if m:
             return self._send(int(m.group(1)), b"<html><title>s</title></html>")

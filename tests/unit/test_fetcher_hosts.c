@@ -4,6 +4,7 @@
  * eviction; and the murmur2 partitioner the fetcher checks messages with
  * (librdkafka's) against Kafka's Java values.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +27,9 @@ static hosts_params_t params(double rate, double burst, int conc)
         return (hosts_params_t){ .rate = rate, .burst = burst,
                                  .concurrency = conc, .idle_ms = 1000,
                                  .max_hosts = 1000, .backoff_base_ms = 1000,
-                                 .backoff_max_ms = 8000 };
+                                 .backoff_max_ms = 8000,
+                                 .retry_after_max_ms = 60000,
+                                 .delay_max_s = 60 };
 }
 
 /* Serves everything that may start at `now`; returns how many started. */
@@ -155,6 +158,43 @@ static void test_backoff_and_recovery(void **state)
         hosts_destroy(hs);
 }
 
+/* Every wait a server asks for is capped: Retry-After in seconds (huge,
+ * overflowing when multiplied, negative = a date in the past), the
+ * back-off it sets on the host, and a Crawl-delay (huge, NaN). */
+static void test_wait_caps(void **state)
+{
+        hosts_params_t p = params(10, 1, 10);
+        hosts_t *hs = hosts_new(&p, NULL);
+        item_t it;
+        host_t *h = hosts_get(hs, "c.test", 0), *x;
+
+        assert_int_equal(hosts_retry_after_ms(hs, 99999999), 60000);
+        assert_int_equal(hosts_retry_after_ms(hs, 9223372036854775807LL),
+                         60000);
+        assert_int_equal(hosts_retry_after_ms(hs, 253402300799LL), 60000);
+        assert_int_equal(hosts_retry_after_ms(hs, 7), 7000);
+        assert_int_equal(hosts_retry_after_ms(hs, 0), 0);
+        assert_int_equal(hosts_retry_after_ms(hs, -5), 0);
+        assert_int_equal(hosts_cap_wait_ms(-1, 10), 0);
+        assert_int_equal(hosts_cap_wait_ms(INT64_MAX, 10), 10);
+        hosts_push(hs, h, &it.link, false, 0);
+        x = hosts_next(hs, 0);
+        assert_ptr_equal(x, h);
+        host_start(hs, x, 0);
+        /* A raw three-year wait handed to host_end() is capped there too. */
+        host_end(hs, h, true, true, 99999999000LL, 0);
+        assert_true(host_ready_at(hs, h, 0) <= 60000);
+        assert_ptr_equal(hosts_next(hs, 60000), h);
+        host_set_delay(hs, h, 1e300, 60000);
+        assert_true(h->delay_s == 60);
+        host_set_delay(hs, h, NAN, 60000);
+        assert_true(h->delay_s == 0);
+        host_set_delay(hs, h, -3, 60000);
+        assert_true(h->delay_s == 0);
+        assert_true(hosts_crawl_delay_s(hs, 2.5) == 2.5);
+        hosts_destroy(hs);
+}
+
 static int freed;
 static void count_free(void *p)
 {
@@ -225,6 +265,7 @@ int main(void)
                 cmocka_unit_test(test_fair_round_robin),
                 cmocka_unit_test(test_concurrency),
                 cmocka_unit_test(test_backoff_and_recovery),
+                cmocka_unit_test(test_wait_caps),
                 cmocka_unit_test(test_eviction),
                 cmocka_unit_test(test_murmur2),
         };

@@ -4,6 +4,7 @@
  * Most cases come from the RFC's examples and Google's robotstxt tests.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -212,6 +213,234 @@ static void test_many_stars(void **state)
         robots_destroy(r);
 }
 
+/* Appends s to buf[*n..cap), keeping a NUL; returns false when full. */
+static bool append(char *buf, size_t cap, size_t *n, const char *s)
+{
+        size_t l = strlen(s);
+
+        if (*n + l + 1 > cap)
+                return false;
+        memcpy(buf + *n, s, l + 1);
+        *n += l;
+        return true;
+}
+
+/*
+ * The cost of one check is bounded (counted in matcher steps, not time): a
+ * full-size file of long wildcard rules against an 8,190-character path
+ * stops at ROBOTS_CHECK_BUDGET and answers "disallowed" (polite), and a
+ * path the rules do not reach under the budget keeps its verdict.
+ */
+static void test_check_budget(void **state)
+{
+        size_t cap = ROBOTS_MAX_BYTES, n = 0;
+        char *txt = malloc(cap), *path = malloc(8192), rule[1100];
+        robots_check_t c;
+        robots_t *r;
+        bool ok;
+
+        assert_non_null(txt);
+        assert_non_null(path);
+        append(txt, cap, &n, "User-agent: *\n");
+        /* "Disallow: /" STAR, 999 a's, "b": never matches a path of a's,
+         * and a backtracking matcher compares ~1,000 characters at each
+         * of its 8,190 positions. */
+        memcpy(rule, "Disallow: /*", 12);
+        memset(rule + 12, 'a', 999);
+        memcpy(rule + 1011, "b\n", 3);
+        while (append(txt, cap, &n, rule))
+                ;
+        path[0] = '/';
+        memset(path + 1, 'a', 8189);
+        path[8190] = '\0';
+        r = robots_parse(txt, n, "kcrawl");
+        assert_non_null(r);
+        assert_true(robots_rule_count(r) > 400);
+        memset(&c, 0, sizeof(c));
+        ok = robots_check(r, path, &c);
+        print_message("steps %zu (budget %d)\n", c.steps,
+                      ROBOTS_CHECK_BUDGET);
+        assert_true(c.steps <= ROBOTS_CHECK_BUDGET);
+        assert_false(ok);
+        assert_true(c.over_budget);
+        /* A short path costs little and is answered. */
+        memset(&c, 0, sizeof(c));
+        ok = robots_check(r, "/short", &c);
+        assert_true(ok);
+        assert_false(c.over_budget);
+        assert_true(c.steps <= ROBOTS_CHECK_BUDGET);
+        robots_destroy(r);
+        free(txt);
+        free(path);
+}
+
+/* Literal rules are prefix compares: a full-size file of them is checked
+ * under the budget, with the longest match winning. */
+static void test_literal_rules_cost(void **state)
+{
+        size_t cap = ROBOTS_MAX_BYTES, n = 0;
+        char *txt = malloc(cap), *path = malloc(8192);
+        robots_check_t c;
+        robots_t *r;
+        int i = 0;
+
+        assert_non_null(txt);
+        assert_non_null(path);
+        append(txt, cap, &n, "User-agent: *\nAllow: /aaaa\n");
+        for (;; i++) {
+                char line[64];
+
+                snprintf(line, sizeof(line), "Disallow: /a%d/x\n", i);
+                if (!append(txt, cap, &n, line))
+                        break;
+        }
+        path[0] = '/';
+        memset(path + 1, 'a', 8189);
+        path[8190] = '\0';
+        r = robots_parse(txt, n, "kcrawl");
+        assert_non_null(r);
+        memset(&c, 0, sizeof(c));
+        assert_true(robots_check(r, path, &c));
+        assert_false(c.over_budget);
+        assert_true(c.steps <= ROBOTS_CHECK_BUDGET);
+        memset(&c, 0, sizeof(c));
+        assert_false(robots_check(r, "/a17/x/y", &c));
+        assert_false(c.over_budget);
+        robots_destroy(r);
+        free(txt);
+        free(path);
+}
+
+/*
+ * Memory per host is bounded: 65,534 short rules kept compactly under the
+ * default cap (no per-rule allocation), and over a small cap nothing is
+ * kept and every path but /robots.txt is disallowed.
+ */
+static void test_memory_bound(void **state)
+{
+        size_t cap = 65534 * 16 + 64, n = 0;
+        char *txt = malloc(cap);
+        robots_check_t c;
+        robots_t *r;
+
+        assert_non_null(txt);
+        append(txt, cap, &n, "User-agent: *\n");
+        for (int i = 0; i < 65534; i++) {
+                char line[32];
+
+                snprintf(line, sizeof(line), "Disallow: /%x\n", i);
+                append(txt, cap, &n, line);
+        }
+        r = robots_parse(txt, n, "kcrawl");
+        assert_non_null(r);
+        assert_false(robots_oversized(r));
+        /* The first 512 KiB: index (16 bytes a rule) plus patterns. */
+        assert_true(robots_bytes(r) <= robots_rule_count(r) * 24 + 1024);
+        assert_false(robots_allowed(r, "/ff"));
+        robots_destroy(r);
+
+        r = robots_parse_ex(txt, n, "kcrawl", 64 * 1024);
+        assert_non_null(r);
+        assert_true(robots_oversized(r));
+        assert_true(robots_bytes(r) < 1024);
+        memset(&c, 0, sizeof(c));
+        assert_false(robots_check(r, "/zzz-not-listed", &c));
+        assert_true(c.oversized);
+        assert_true(robots_allowed(r, "/robots.txt"));
+        robots_destroy(r);
+        free(txt);
+}
+
+/* A pattern over ROBOTS_MAX_PATTERN: a disallow is cut (matches more,
+ * keeps its rank), an allow is dropped. */
+static void test_long_pattern(void **state)
+{
+        size_t cap = 3 * ROBOTS_MAX_PATTERN, n = 0;
+        char *txt = malloc(cap), *path = malloc(ROBOTS_MAX_PATTERN + 16);
+        robots_t *r;
+
+        assert_non_null(txt);
+        assert_non_null(path);
+        n += (size_t)snprintf(txt, cap, "User-agent: *\nDisallow: /");
+        memset(txt + n, 'd', ROBOTS_MAX_PATTERN + 10);
+        n += ROBOTS_MAX_PATTERN + 10;
+        n += (size_t)snprintf(txt + n, cap - n, "X\nAllow: /");
+        memset(txt + n, 'a', ROBOTS_MAX_PATTERN + 10);
+        n += ROBOTS_MAX_PATTERN + 10;
+        txt[n++] = '\n';
+        r = robots_parse(txt, n, "kcrawl");
+        assert_non_null(r);
+        assert_int_equal(robots_rule_count(r), 1);
+        path[0] = '/';
+        memset(path + 1, 'd', ROBOTS_MAX_PATTERN);
+        path[ROBOTS_MAX_PATTERN + 1] = '\0';
+        assert_false(robots_allowed(r, path));
+        memset(path + 1, 'a', ROBOTS_MAX_PATTERN + 10);
+        path[ROBOTS_MAX_PATTERN + 11] = '\0';
+        assert_true(robots_allowed(r, path));
+        robots_destroy(r);
+        free(txt);
+        free(path);
+}
+
+/* RFC 9309 matching by definition (exponential; for short strings): does
+ * pattern p match a prefix of s ('*' any run, a final '$' the end)? */
+static bool ref_match(const char *p, const char *s)
+{
+        if (!*p)
+                return true;
+        if (p[0] == '$' && !p[1])
+                return !*s;
+        if (*p == '*')
+                return ref_match(p + 1, s) || (*s && ref_match(p, s + 1));
+        return *s && *p == *s && ref_match(p + 1, s + 1);
+}
+
+static void random_str(char *buf, size_t max, const char *alphabet,
+                       unsigned *seed)
+{
+        size_t n = 1 + (size_t)rand_r(seed) % max, k = strlen(alphabet);
+
+        buf[0] = '/';
+        for (size_t i = 1; i < n; i++)
+                buf[i] = alphabet[(size_t)rand_r(seed) % k];
+        buf[n] = '\0';
+}
+
+/*
+ * The ranked, segment-by-segment matcher agrees with the definition on
+ * 20,000 random pairs of rules and paths: longest match wins, allow wins
+ * a tie, '*' any run, a final '$' anchors, another '$' is literal.
+ */
+static void test_matcher_against_definition(void **state)
+{
+        unsigned seed = 9309;
+
+        for (int i = 0; i < 20000; i++) {
+                char allow[16], deny[16], path[16], txt[96];
+                bool a, d, want;
+                size_t la, ld;
+                robots_t *r;
+
+                random_str(allow, 9, "ab*$", &seed);
+                random_str(deny, 9, "ab*$", &seed);
+                random_str(path, 11, "ab$", &seed);
+                snprintf(txt, sizeof(txt), "User-agent: *\nAllow: %s\n"
+                         "Disallow: %s\n", allow, deny);
+                a = ref_match(allow, path);
+                d = ref_match(deny, path);
+                la = strlen(allow);
+                ld = strlen(deny);
+                want = !d || (a && la >= ld);
+                r = robots_parse(txt, strlen(txt), "kcrawl");
+                assert_non_null(r);
+                if (robots_allowed(r, path) != want)
+                        fail_msg("allow %s disallow %s path %s: want %d",
+                                 allow, deny, path, want);
+                robots_destroy(r);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -220,6 +449,11 @@ int main(void)
                 cmocka_unit_test(test_agent_token),
                 cmocka_unit_test(test_large_file),
                 cmocka_unit_test(test_many_stars),
+                cmocka_unit_test(test_check_budget),
+                cmocka_unit_test(test_literal_rules_cost),
+                cmocka_unit_test(test_memory_bound),
+                cmocka_unit_test(test_long_pattern),
+                cmocka_unit_test(test_matcher_against_definition),
         };
 
         return cmocka_run_group_tests_name("fetcher_robots", tests, NULL,
