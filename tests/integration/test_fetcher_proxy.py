@@ -10,6 +10,7 @@ resolves it (no packet leaves), the proxy carries the request to the local
 server. The proxy itself, on 127.0.0.1, is the operator's and trusted.
 """
 
+import ipaddress
 import threading
 import time
 import urllib.request
@@ -102,6 +103,58 @@ def test_proxy_trust_follows_what_libcurl_connects_to(brokers, topics, tmp_path)
             fx.kill()
         proxy.close()
         trusted.close()
+        secret.close()
+
+
+# --------------------------------------- the proxy gets the checked address ---
+
+def test_proxy_is_asked_for_the_address_checked(brokers, topics, tmp_path):
+    """The proxy is asked for the address the fetcher checked, never for a
+    name it would resolve again: a second answer (DNS rebinding,
+    split-horizon DNS) could send it anywhere. The proxy here resolves
+    every name to the secret server (its DNS answering loopback) and every
+    address to the public site; --resolve gives the fetcher's own resolve
+    of pub.test a public answer. A name that does not resolve here has no
+    address to check and is not passed to the proxy."""
+    sites, secret = Sites(), Sites()
+
+    def route(target):
+        host = target.rsplit(":", 1)[0].strip("[]")
+        try:
+            ipaddress.ip_address(host)
+            return ("127.0.0.1", sites.port)
+        except ValueError:
+            return ("127.0.0.1", secret.port)
+
+    proxy = ConnectProxy(None, route=route)
+    fx = None
+    try:
+        pinned = "http://pub.test/page/pinned"
+        redirected = f"http://{PUBLIC}/redirect?to=" + quote("http://pub.test/page/hop", safe="")
+        nowhere = "http://nowhere.invalid/page/nowhere"
+        publish(brokers, topics.urls, [pinned, redirected, nowhere])
+        fx = start_fetcher(brokers, topics, tmp_path, "--proxy", proxy.url,
+                           "--resolve", f"pub.test:80:{PUBLIC}",
+                           "--host-rate", "100", "--retries", "0",
+                           "--connect-timeout", "3")
+        pages = {m.key.decode(): m for m in consume(brokers, topics.pages, 2, procs=[fx])}
+        errors = {m.key.decode(): m for m in consume(brokers, topics.errors, 1, procs=[fx])}
+        fx.stop()
+        assert not secret.requests(), (secret.requests(), proxy.seen())
+        assert set(pages) == {pinned, redirected}, (sorted(pages), fx.log_tail())
+        assert all(check_page(m)["status"] == "200" for m in pages.values())
+        assert {u: check_error(m)["code"] for u, m in errors.items()} == \
+            {nowhere: "dns_failure"}, fx.log_tail()
+        seen = proxy.seen()
+        # Only the checked address (robots.txt and pages may share a tunnel).
+        assert seen and set(seen) == {f"{PUBLIC}:80"}, seen
+        assert sorted(r[1] for r in sites.requests(path_prefix="/page/")) == \
+            ["/page/hop", "/page/pinned"], sites.requests()
+    finally:
+        if fx is not None:
+            fx.kill()
+        proxy.close()
+        sites.close()
         secret.close()
 
 
