@@ -11,6 +11,7 @@ server. The proxy itself, on 127.0.0.1, is the operator's and trusted.
 """
 
 import ipaddress
+import subprocess
 import threading
 import time
 import urllib.request
@@ -343,3 +344,35 @@ def test_proxy_credentials_never_leave(brokers, topics, tmp_path):
             fx.kill()
         proxy.close()
         sites.close()
+
+
+def test_tls_session_keys_are_not_written_out(brokers, topics, tmp_path):
+    """SSLKEYLOGFILE in the environment (libcurl's OpenSSL back end would
+    write every TLS session's keys there, so anyone with a capture could
+    read the pages and an HTTPS proxy's credentials) is ignored: an HTTPS
+    fetch leaves no key log behind."""
+    from hostile_server import HostileServer
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "1",
+                    "-subj", "/CN=tls.keylog.test",
+                    "-addext", "subjectAltName=DNS:tls.keylog.test"],
+                   check=True, capture_output=True, timeout=60)
+    tls = HostileServer("127.0.0.1", tls=(str(cert), str(key)))
+    keylog = tmp_path / "keys.log"
+    fx = None
+    try:
+        url = "https://tls.keylog.test/ok/keylog"
+        publish(brokers, topics.urls, [url])
+        fx = start_fetcher(brokers, topics, tmp_path, "--ca-file", str(cert),
+                           "--connect-to", f"tls.keylog.test:443:127.0.0.1:{tls.port}",
+                           "--retries", "0", "--robots=false",
+                           env=clean_env(SSLKEYLOGFILE=str(keylog)))
+        pages = consume(brokers, topics.pages, 1, procs=[fx])
+        fx.stop()
+        assert [check_page(m)["status"] for m in pages] == ["200"], fx.log_tail()
+        assert not keylog.exists(), keylog.read_text()[:300]
+    finally:
+        if fx is not None:
+            fx.kill()
+        tls.stop()
