@@ -242,10 +242,13 @@ bool trust_url_target(const char *url, char *host, size_t host_size,
 
         if (!u || !url)
                 goto out;
-        /* The flags libcurl parses a transfer's URL with. */
+        /* The flags libcurl parses a transfer's URL with; the host as
+         * libcurl matches --resolve/--connect-to entries against it: an
+         * IDN name in punycode (libcurl converts it before matching). */
         if (curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME |
                          CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_HOST, &h, CURLU_PUNYCODE) !=
+            CURLUE_OK ||
             curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
             CURLUE_OK)
                 goto out;
