@@ -11,6 +11,7 @@ server. The proxy itself, on 127.0.0.1, is the operator's and trusted.
 """
 
 import ipaddress
+import pathlib
 import subprocess
 import threading
 import time
@@ -376,3 +377,34 @@ def test_tls_session_keys_are_not_written_out(brokers, topics, tmp_path):
         if fx is not None:
             fx.kill()
         tls.stop()
+
+
+def test_secrets_on_the_command_line_are_wiped(brokers, topics, tmp_path):
+    """A proxy password or a Kafka secret given as a flag is wiped from
+    the process's arguments once read, so `ps` and /proc/PID/cmdline show
+    other users no secret; the proxy still works with it."""
+    sites = Sites()
+    proxy = ConnectProxy(("127.0.0.1", sites.port))
+    fx = None
+    try:
+        url = "http://pub.test/page/argv"
+        publish(brokers, topics.urls, [url])
+        fx = start_fetcher(brokers, topics, tmp_path,
+                           "--proxy", f"http://user:{SECRET}et1@127.0.0.1:{proxy.port}",
+                           f"--proxy=http://user:{SECRET}et2@127.0.0.1:{proxy.port}",
+                           "-X", f"sasl.password={SECRET}et3",
+                           "--connect-to", f"pub.test:80:127.0.0.1:{sites.port}",
+                           "--retries", "0", "--robots=false")
+        pages = consume(brokers, topics.pages, 1, procs=[fx])
+        cmdline = pathlib.Path(f"/proc/{fx.p.pid}/cmdline").read_bytes()
+        fx.stop()
+        assert [check_page(m)["status"] for m in pages] == ["200"], fx.log_tail()
+        assert proxy.seen(), "the proxy was not used"
+        assert SECRET.encode() not in cmdline, cmdline
+        args = cmdline.split(b"\0")
+        assert b"--proxy" in args and b"-X" in args, args
+    finally:
+        if fx is not None:
+            fx.kill()
+        proxy.close()
+        sites.close()
