@@ -229,7 +229,11 @@ static int easy_start(fetcher_t *f, job_t *job, const char *url)
         if (f->resolve)
                 curl_easy_setopt(e, CURLOPT_RESOLVE, f->resolve);
         /* A proxied request goes to the address its check passed: the
-         * operator's --connect-to, if one applied, is in it already. */
+         * operator's --connect-to, if one applied, is in it already. The
+         * pin matches any host and port; it can only ever meet this URL,
+         * as libcurl follows no redirect through a proxy (below), and a
+         * connection made with it is reused only for the same host, port
+         * and pin (libcurl's connection match). */
         if (job->proxy >= 0 && job->pin_list)
                 curl_easy_setopt(e, CURLOPT_CONNECT_TO, job->pin_list);
         else if (f->connect_to)
