@@ -185,6 +185,29 @@ static void test_idn_host(void **state)
         trust_destroy(t);
 }
 
+/* An IPv4-mapped IPv6 address in an entry is that IPv4 address, as a
+ * socket's is: the entry trusts where libcurl sends it. */
+static void test_mapped_entry(void **state)
+{
+        trust_t *t = trust_new();
+        struct sockaddr_storage ss;
+        char errstr[256];
+
+        assert_int_equal(trust_add(t, "mapped.test:80:[::ffff:127.0.0.1]",
+                                   true, errstr, sizeof(errstr)), 0);
+        assert_int_equal(trust_add(t, "m2.test:80:[::ffff:10.0.0.1]:81",
+                                   false, errstr, sizeof(errstr)), 0);
+        assert_true(trust_allows(t, "mapped.test", 80,
+                                 sockaddr_of("[::ffff:127.0.0.1]:80", &ss)));
+        assert_true(trust_allows(t, "mapped.test", 80,
+                                 sockaddr_of("127.0.0.1:80", &ss)));
+        assert_true(trust_allows(t, "m2.test", 80,
+                                 sockaddr_of("[::ffff:10.0.0.1]:81", &ss)));
+        assert_false(trust_allows(t, "mapped.test", 80,
+                                  sockaddr_of("127.0.0.2:80", &ss)));
+        trust_destroy(t);
+}
+
 static void test_bad_entries(void **state)
 {
         static const struct {
@@ -219,6 +242,7 @@ int main(void)
                 cmocka_unit_test(test_trust_table),
                 cmocka_unit_test(test_url_target),
                 cmocka_unit_test(test_idn_host),
+                cmocka_unit_test(test_mapped_entry),
                 cmocka_unit_test(test_bad_entries),
         };
 
