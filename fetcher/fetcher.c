@@ -31,6 +31,7 @@ void job_free(job_t *job)
         if (job->easy)
                 curl_easy_cleanup(job->easy);
         curl_slist_free_all(job->hdrs);
+        curl_slist_free_all(job->pin_list);
         urlmsg_clear(&job->um);
         free(job->topic);
         free(job->source_topic);

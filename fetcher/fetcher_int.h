@@ -119,6 +119,8 @@ typedef struct job {
         bool        checking;       /* easy is the target check          */
         char       *check_url;      /* what to fetch once it passes      */
         char        check_target[300]; /* "host:port" checked last       */
+        char        pin[80];        /* "::ADDR:PORT": the checked address */
+        struct curl_slist *pin_list; /* the request's CONNECT_TO: pin   */
         int         redirects;      /* followed by transfer.c itself     */
         int64_t     started_ms;
         int         attempts;

@@ -7,6 +7,7 @@
  */
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <curl/curl.h>
 
 #include "config.h"
@@ -55,6 +56,17 @@ int main(int argc, char **argv)
                 return 2;
         }
         log_init("fetcher", level);
+
+        /* Libcurl's OpenSSL back end opens the file SSLKEYLOGFILE names at
+         * curl_global_init() and writes every TLS session's secrets to it:
+         * page contents and an HTTPS proxy's credentials would leave the
+         * process. No option of ours asks for that; the environment does
+         * not either. */
+        if (getenv("SSLKEYLOGFILE")) {
+                unsetenv("SSLKEYLOGFILE");
+                LOG(LOG_WARN, "SSLKEYLOGFILE is set in the environment: "
+                    "ignored, TLS secrets are never written out");
+        }
 
         if (signals_install() || curl_global_init(CURL_GLOBAL_ALL)) {
                 fprintf(stderr, "fetcher: initialisation failed\n");

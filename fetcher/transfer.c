@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "clock.h"
 #include "fetcher_int.h"
@@ -96,9 +98,33 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
  * as the request will, so the operator's targets pass the way they pass
  * without a proxy (socket_trusted()). Its resolve shares the DNS cache,
  * and --connect-timeout bounds it. A blocked address ends the job as
- * blocked_address; a name that does not resolve here is let through to
- * the proxy (it may resolve names this host cannot: best effort).
+ * blocked_address. The proxy is then asked for the address checked, not
+ * the name (job->pin, a --connect-to of the request's own), so a second
+ * resolve by the proxy (DNS rebinding, split-horizon DNS) cannot send it
+ * elsewhere; Host and TLS name stay the URL's. A name that does not
+ * resolve here is not passed to the proxy: nothing could be checked.
  */
+/* Keeps the first checked address in job->pin, as a --connect-to entry
+ * for any host and port ("::ADDR:PORT", IPv6 in brackets). */
+static void pin_address(job_t *job, const struct sockaddr *sa)
+{
+        char a[INET6_ADDRSTRLEN];
+
+        if (sa->sa_family == AF_INET) {
+                const struct sockaddr_in *s4 = (const void *)sa;
+
+                if (inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a)))
+                        snprintf(job->pin, sizeof(job->pin), "::%s:%u", a,
+                                 (unsigned)ntohs(s4->sin_port));
+        } else if (sa->sa_family == AF_INET6) {
+                const struct sockaddr_in6 *s6 = (const void *)sa;
+
+                if (inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a)))
+                        snprintf(job->pin, sizeof(job->pin), "::[%s]:%u", a,
+                                 (unsigned)ntohs(s6->sin6_port));
+        }
+}
+
 static curl_socket_t on_check_socket(void *clientp, curlsocktype purpose,
                                      struct curl_sockaddr *addr)
 {
@@ -107,6 +133,8 @@ static curl_socket_t on_check_socket(void *clientp, curlsocktype purpose,
         if (!netguard_allowed(job->f->guard, &addr->addr) &&
             !socket_trusted(job->f, job->easy, &addr->addr))
                 job->blocked = true;
+        else if (!job->pin[0])
+                pin_address(job, &addr->addr);
         return CURL_SOCKET_BAD;
 }
 
@@ -132,6 +160,7 @@ static int check_start(fetcher_t *f, job_t *job, const char *url)
         job->easy = e;
         job->checking = true;
         job->too_large = job->blocked = false;
+        job->pin[0] = '\0';
         job->errbuf[0] = '\0';
         curl_easy_setopt(e, CURLOPT_URL, url);
         curl_easy_setopt(e, CURLOPT_PRIVATE, job);
@@ -200,7 +229,15 @@ static int easy_start(fetcher_t *f, job_t *job, const char *url)
         curl_easy_setopt(e, CURLOPT_SHARE, f->share);
         if (f->resolve)
                 curl_easy_setopt(e, CURLOPT_RESOLVE, f->resolve);
-        if (f->connect_to)
+        /* A proxied request goes to the address its check passed: the
+         * operator's --connect-to, if one applied, is in it already. The
+         * pin matches any host and port; it can only ever meet this URL,
+         * as libcurl follows no redirect through a proxy (below), and a
+         * connection made with it is reused only for the same host, port
+         * and pin (libcurl's connection match). */
+        if (job->proxy >= 0 && job->pin_list)
+                curl_easy_setopt(e, CURLOPT_CONNECT_TO, job->pin_list);
+        else if (f->connect_to)
                 curl_easy_setopt(e, CURLOPT_CONNECT_TO, f->connect_to);
         /* No proxy but the fetcher's own: without these libcurl would
          * take one from http_proxy, HTTPS_PROXY, ALL_PROXY... and skip
@@ -305,10 +342,25 @@ bool transfer_check_done(fetcher_t *f, job_t *job, CURLcode *rc)
                                  job->check_target);
                         return false;
                 }
-                /* Passed, or not resolvable here: the request goes to
-                 * the proxy. */
+                if (!job->pin[0]) {
+                        /* Nothing checked (no address here, or the check
+                         * timed out): the proxy is not asked. */
+                        if (*rc == CURLE_OK || *rc == CURLE_COULDNT_CONNECT)
+                                *rc = CURLE_COULDNT_RESOLVE_HOST;
+                        snprintf(job->errbuf, sizeof(job->errbuf),
+                                 "%.180s has no address here to check "
+                                 "before the proxy", job->check_target);
+                        return false;
+                }
+                /* Passed: the proxy is asked for the address checked. */
                 curl_easy_cleanup(job->easy);
                 job->easy = NULL;
+                curl_slist_free_all(job->pin_list);
+                job->pin_list = curl_slist_append(NULL, job->pin);
+                if (!job->pin_list) {
+                        *rc = CURLE_OUT_OF_MEMORY;
+                        return false;
+                }
                 if (easy_start(f, job, job->check_url)) {
                         *rc = CURLE_FAILED_INIT;
                         return false;

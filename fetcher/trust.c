@@ -66,6 +66,9 @@ static int parse_port(const char *s, size_t n)
         return *end || v < 1 || v > 65535 ? -1 : (int)v;
 }
 
+static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+                                             0, 0, 0xff, 0xff };
+
 /* A literal address, "1.2.3.4" or "[v6]" (brackets optional when
  * `bare_v6`), of n bytes; false when it is not one. */
 static bool parse_addr(const char *s, size_t n, bool bare_v6, taddr_t *out)
@@ -88,6 +91,13 @@ static bool parse_addr(const char *s, size_t n, bool bare_v6, taddr_t *out)
         }
         if (bare_v6 && inet_pton(AF_INET6, buf, out->a) == 1) {
                 out->family = AF_INET6;
+                /* IPv4-mapped: the IPv4 address, as sock_addr() reads a
+                 * socket's. */
+                if (!memcmp(out->a, v4_mapped, sizeof(v4_mapped))) {
+                        memmove(out->a, out->a + 12, 4);
+                        memset(out->a + 4, 0, 12);
+                        out->family = AF_INET;
+                }
                 return true;
         }
         return false;
@@ -96,9 +106,6 @@ static bool parse_addr(const char *s, size_t n, bool bare_v6, taddr_t *out)
 /* The address of a socket, IPv4-mapped IPv6 as IPv4. */
 static bool sock_addr(const struct sockaddr *sa, taddr_t *out, int *port)
 {
-        static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-                                                  0, 0, 0xff, 0xff };
-
         memset(out, 0, sizeof(*out));
         if (sa->sa_family == AF_INET) {
                 const struct sockaddr_in *s4 = (const void *)sa;
@@ -113,7 +120,7 @@ static bool sock_addr(const struct sockaddr *sa, taddr_t *out, int *port)
                 const unsigned char *b = s6->sin6_addr.s6_addr;
 
                 *port = ntohs(s6->sin6_port);
-                if (!memcmp(b, mapped, sizeof(mapped))) {
+                if (!memcmp(b, v4_mapped, sizeof(v4_mapped))) {
                         out->family = AF_INET;
                         memcpy(out->a, b + 12, 4);
                 } else {
@@ -242,10 +249,13 @@ bool trust_url_target(const char *url, char *host, size_t host_size,
 
         if (!u || !url)
                 goto out;
-        /* The flags libcurl parses a transfer's URL with. */
+        /* The flags libcurl parses a transfer's URL with; the host as
+         * libcurl matches --resolve/--connect-to entries against it: an
+         * IDN name in punycode (libcurl converts it before matching). */
         if (curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME |
                          CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_HOST, &h, CURLU_PUNYCODE) !=
+            CURLUE_OK ||
             curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
             CURLUE_OK)
                 goto out;

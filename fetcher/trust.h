@@ -40,8 +40,9 @@ size_t trust_count(const trust_t *t);
 
 /*
  * The host and port libcurl connects for when it fetches `url`: the host
- * as libcurl's URL API returns it (IPv6 in brackets), the port with the
- * scheme's default. false when libcurl would not parse it.
+ * as libcurl's URL API returns it (IPv6 in brackets, an IDN name in
+ * punycode, as libcurl matches entries), the port with the scheme's
+ * default. false when libcurl would not parse it.
  */
 bool trust_url_target(const char *url, char *host, size_t host_size,
                       int *port);

@@ -216,6 +216,24 @@ static int set_from_env(opts_t *o, const opt_def_t *d, const char *var,
         return rc;
 }
 
+static bool kafka_key_is_secret(const char *kv)
+{
+        return strstr(kv, "password") || strstr(kv, "secret") ||
+               strstr(kv, "sasl.oauthbearer.config") ||
+               strstr(kv, "ssl.key.pem");
+}
+
+/* Wipes a secret flag's value where it came from, the process's own
+ * arguments (the option keeps its copy): /proc/PID/cmdline, and so `ps`,
+ * shows every local user the arguments. Best effort: they are readable
+ * until this runs. The environment (FETCHER_PROXY...) is the owner's
+ * only. */
+static void wipe_arg(char *val)
+{
+        if (val)
+                memset(val, 0, strlen(val));
+}
+
 int opts_parse(opts_t *o, const char *prog, const char *summary,
                const opt_def_t *defs, size_t ndefs, void *conf,
                int argc, char **argv, char *errstr, size_t errstr_size)
@@ -322,6 +340,8 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
                                          "-X: out of memory");
                                 return OPTS_ERROR;
                         }
+                        if (kafka_key_is_secret(optarg))
+                                wipe_arg(strchr(optarg, '=') + 1);
                         break;
                 case ':':
                         snprintf(errstr, errstr_size,
@@ -360,6 +380,8 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
                                       errstr_size))
                                 return OPTS_ERROR;
                         o->src[k] = OPT_SRC_FLAG;
+                        if (d->secret)
+                                wipe_arg(optarg);
                 }
                 }
         }
@@ -416,13 +438,6 @@ static void print_value(const opts_t *o, const opt_def_t *d, FILE *fp)
                 break;
         }
         }
-}
-
-static bool kafka_key_is_secret(const char *kv)
-{
-        return strstr(kv, "password") || strstr(kv, "secret") ||
-               strstr(kv, "sasl.oauthbearer.config") ||
-               strstr(kv, "ssl.key.pem");
 }
 
 void opts_print_config(const opts_t *o, FILE *fp)

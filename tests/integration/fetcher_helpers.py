@@ -213,10 +213,13 @@ def metric(addr, name):
 class ConnectProxy:
     """A tiny HTTP CONNECT proxy: it records each CONNECT target and tunnels
     every one of them to `upstream` (host, port) whatever it names, so a
-    test can use any target host while the bytes go to a local server."""
+    test can use any target host while the bytes go to a local server.
+    `route(target)`, when given, picks the (host, port) per CONNECT target
+    instead: the proxy's own resolving of the name."""
 
-    def __init__(self, upstream):
+    def __init__(self, upstream, route=None):
         self.upstream = upstream
+        self.route = route
         self.targets = []
         self.lock = threading.Lock()
         self.sock = socket.socket()
@@ -253,7 +256,8 @@ class ConnectProxy:
                 return
             with self.lock:
                 self.targets.append(line[1])
-            up = socket.create_connection(self.upstream, timeout=30)
+            up = socket.create_connection(
+                self.route(line[1]) if self.route else self.upstream, timeout=30)
             c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             rest = head.split(b"\r\n\r\n", 1)[1]
             if rest:

@@ -360,8 +360,10 @@ def test_resolve_trusted_redirect_to_private_blocked(brokers, topics, sites, tmp
 
 def test_proxy_failure_names_proxy_without_credentials(brokers, topics, tmp_path):
     """A proxy that cannot be reached ends the URL as proxy_failed, naming
-    the proxy without its credentials."""
-    url = "http://proxied.test/page/1"
+    the proxy without its credentials. The target is a public address
+    (a name must resolve here to be checked and passed to the proxy; the
+    check only resolves, it sends nothing)."""
+    url = "http://93.184.215.14/page/1"
     publish(brokers, topics.urls, [url])
     fx = start_fetcher(brokers, topics, tmp_path, "--proxy",
                        "http://user:s3cret@127.0.0.1:9", "--retries", "0",

@@ -10,6 +10,9 @@ resolves it (no packet leaves), the proxy carries the request to the local
 server. The proxy itself, on 127.0.0.1, is the operator's and trusted.
 """
 
+import ipaddress
+import pathlib
+import subprocess
 import threading
 import time
 import urllib.request
@@ -102,6 +105,58 @@ def test_proxy_trust_follows_what_libcurl_connects_to(brokers, topics, tmp_path)
             fx.kill()
         proxy.close()
         trusted.close()
+        secret.close()
+
+
+# --------------------------------------- the proxy gets the checked address ---
+
+def test_proxy_is_asked_for_the_address_checked(brokers, topics, tmp_path):
+    """The proxy is asked for the address the fetcher checked, never for a
+    name it would resolve again: a second answer (DNS rebinding,
+    split-horizon DNS) could send it anywhere. The proxy here resolves
+    every name to the secret server (its DNS answering loopback) and every
+    address to the public site; --resolve gives the fetcher's own resolve
+    of pub.test a public answer. A name that does not resolve here has no
+    address to check and is not passed to the proxy."""
+    sites, secret = Sites(), Sites()
+
+    def route(target):
+        host = target.rsplit(":", 1)[0].strip("[]")
+        try:
+            ipaddress.ip_address(host)
+            return ("127.0.0.1", sites.port)
+        except ValueError:
+            return ("127.0.0.1", secret.port)
+
+    proxy = ConnectProxy(None, route=route)
+    fx = None
+    try:
+        pinned = "http://pub.test/page/pinned"
+        redirected = f"http://{PUBLIC}/redirect?to=" + quote("http://pub.test/page/hop", safe="")
+        nowhere = "http://nowhere.invalid/page/nowhere"
+        publish(brokers, topics.urls, [pinned, redirected, nowhere])
+        fx = start_fetcher(brokers, topics, tmp_path, "--proxy", proxy.url,
+                           "--resolve", f"pub.test:80:{PUBLIC}",
+                           "--host-rate", "100", "--retries", "0",
+                           "--connect-timeout", "3")
+        pages = {m.key.decode(): m for m in consume(brokers, topics.pages, 2, procs=[fx])}
+        errors = {m.key.decode(): m for m in consume(brokers, topics.errors, 1, procs=[fx])}
+        fx.stop()
+        assert not secret.requests(), (secret.requests(), proxy.seen())
+        assert set(pages) == {pinned, redirected}, (sorted(pages), fx.log_tail())
+        assert all(check_page(m)["status"] == "200" for m in pages.values())
+        assert {u: check_error(m)["code"] for u, m in errors.items()} == \
+            {nowhere: "dns_failure"}, fx.log_tail()
+        seen = proxy.seen()
+        # Only the checked address (robots.txt and pages may share a tunnel).
+        assert seen and set(seen) == {f"{PUBLIC}:80"}, seen
+        assert sorted(r[1] for r in sites.requests(path_prefix="/page/")) == \
+            ["/page/hop", "/page/pinned"], sites.requests()
+    finally:
+        if fx is not None:
+            fx.kill()
+        proxy.close()
+        sites.close()
         secret.close()
 
 
@@ -285,6 +340,69 @@ def test_proxy_credentials_never_leave(brokers, topics, tmp_path):
         for text in [m.value.decode() for m in errors] + [scrape, fx.log_path.read_text()]:
             assert SECRET not in text and "us%40er" not in text and "us@er" not in text, text
         assert proxy.seen(), "the proxy with percent-encoded credentials was not used"
+    finally:
+        if fx is not None:
+            fx.kill()
+        proxy.close()
+        sites.close()
+
+
+def test_tls_session_keys_are_not_written_out(brokers, topics, tmp_path):
+    """SSLKEYLOGFILE in the environment (libcurl's OpenSSL back end would
+    write every TLS session's keys there, so anyone with a capture could
+    read the pages and an HTTPS proxy's credentials) is ignored: an HTTPS
+    fetch leaves no key log behind."""
+    from hostile_server import HostileServer
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "1",
+                    "-subj", "/CN=tls.keylog.test",
+                    "-addext", "subjectAltName=DNS:tls.keylog.test"],
+                   check=True, capture_output=True, timeout=60)
+    tls = HostileServer("127.0.0.1", tls=(str(cert), str(key)))
+    keylog = tmp_path / "keys.log"
+    fx = None
+    try:
+        url = "https://tls.keylog.test/ok/keylog"
+        publish(brokers, topics.urls, [url])
+        fx = start_fetcher(brokers, topics, tmp_path, "--ca-file", str(cert),
+                           "--connect-to", f"tls.keylog.test:443:127.0.0.1:{tls.port}",
+                           "--retries", "0", "--robots=false",
+                           env=clean_env(SSLKEYLOGFILE=str(keylog)))
+        pages = consume(brokers, topics.pages, 1, procs=[fx])
+        fx.stop()
+        assert [check_page(m)["status"] for m in pages] == ["200"], fx.log_tail()
+        assert not keylog.exists(), keylog.read_text()[:300]
+    finally:
+        if fx is not None:
+            fx.kill()
+        tls.stop()
+
+
+def test_secrets_on_the_command_line_are_wiped(brokers, topics, tmp_path):
+    """A proxy password or a Kafka secret given as a flag is wiped from
+    the process's arguments once read, so `ps` and /proc/PID/cmdline show
+    other users no secret; the proxy still works with it."""
+    sites = Sites()
+    proxy = ConnectProxy(("127.0.0.1", sites.port))
+    fx = None
+    try:
+        url = "http://pub.test/page/argv"
+        publish(brokers, topics.urls, [url])
+        fx = start_fetcher(brokers, topics, tmp_path,
+                           "--proxy", f"http://user:{SECRET}et1@127.0.0.1:{proxy.port}",
+                           f"--proxy=http://user:{SECRET}et2@127.0.0.1:{proxy.port}",
+                           "-X", f"sasl.password={SECRET}et3",
+                           "--connect-to", f"pub.test:80:127.0.0.1:{sites.port}",
+                           "--retries", "0", "--robots=false")
+        pages = consume(brokers, topics.pages, 1, procs=[fx])
+        cmdline = pathlib.Path(f"/proc/{fx.p.pid}/cmdline").read_bytes()
+        fx.stop()
+        assert [check_page(m)["status"] for m in pages] == ["200"], fx.log_tail()
+        assert proxy.seen(), "the proxy was not used"
+        assert SECRET.encode() not in cmdline, cmdline
+        args = cmdline.split(b"\0")
+        assert b"--proxy" in args and b"-X" in args, args
     finally:
         if fx is not None:
             fx.kill()

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -153,6 +154,60 @@ static void test_url_target(void **state)
                                       &port));
 }
 
+/* An IDN host: libcurl matches --resolve/--connect-to entries against its
+ * punycode form, so an entry spelled in Unicode never applies and must
+ * trust nothing; the punycode entry applies and trusts. */
+static void test_idn_host(void **state)
+{
+        trust_t *t = trust_new();
+        struct sockaddr_storage ss;
+        char host[256], errstr[256];
+        int port;
+
+        /* As the fetcher runs (main.c): a UTF-8 locale, IDN on. */
+        setlocale(LC_CTYPE, "C.UTF-8");
+        assert_true(trust_url_target("http://\xc3\xa4.test/", host,
+                                     sizeof(host), &port));
+        assert_string_equal(host, "xn--4ca.test");
+        assert_true(trust_url_target("http://%C3%A4.TEST/", host,
+                                     sizeof(host), &port));
+        assert_string_equal(host, "xn--4ca.test");
+        assert_int_equal(trust_add(t, "\xc3\xa4.test:80:a.lan:", false,
+                                   errstr, sizeof(errstr)), 0);
+        assert_true(trust_url_target("http://\xc3\xa4.test/", host,
+                                     sizeof(host), &port));
+        assert_false(trust_allows(t, host, port,
+                                  sockaddr_of("192.0.2.1:80", &ss)));
+        assert_int_equal(trust_add(t, "xn--4ca.test:80:a.lan:", false,
+                                   errstr, sizeof(errstr)), 0);
+        assert_true(trust_allows(t, host, port,
+                                 sockaddr_of("192.0.2.1:80", &ss)));
+        trust_destroy(t);
+}
+
+/* An IPv4-mapped IPv6 address in an entry is that IPv4 address, as a
+ * socket's is: the entry trusts where libcurl sends it. */
+static void test_mapped_entry(void **state)
+{
+        trust_t *t = trust_new();
+        struct sockaddr_storage ss;
+        char errstr[256];
+
+        assert_int_equal(trust_add(t, "mapped.test:80:[::ffff:127.0.0.1]",
+                                   true, errstr, sizeof(errstr)), 0);
+        assert_int_equal(trust_add(t, "m2.test:80:[::ffff:10.0.0.1]:81",
+                                   false, errstr, sizeof(errstr)), 0);
+        assert_true(trust_allows(t, "mapped.test", 80,
+                                 sockaddr_of("[::ffff:127.0.0.1]:80", &ss)));
+        assert_true(trust_allows(t, "mapped.test", 80,
+                                 sockaddr_of("127.0.0.1:80", &ss)));
+        assert_true(trust_allows(t, "m2.test", 80,
+                                 sockaddr_of("[::ffff:10.0.0.1]:81", &ss)));
+        assert_false(trust_allows(t, "mapped.test", 80,
+                                  sockaddr_of("127.0.0.2:80", &ss)));
+        trust_destroy(t);
+}
+
 static void test_bad_entries(void **state)
 {
         static const struct {
@@ -186,6 +241,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_trust_table),
                 cmocka_unit_test(test_url_target),
+                cmocka_unit_test(test_idn_host),
+                cmocka_unit_test(test_mapped_entry),
                 cmocka_unit_test(test_bad_entries),
         };
 
