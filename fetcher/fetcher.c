@@ -1,7 +1,7 @@
 /*
- * fetcher.c — the fetch loop (see fetcher.h): jobs, scheduling, delivery
- * reports, rebalances and the life cycle. The other fetcher/ modules are
- * listed in fetcher_int.h.
+ * fetcher.c — the fetch loop (see fetcher.h): scheduling, delivery
+ * reports, rebalances, start and stop. The other fetcher/ modules are
+ * listed in fetcher_int.h; job.c holds a job's life cycle.
  *
  * A job is one consumed URL message, from consumption to the delivery
  * report of its outcome (a page, a dead letter, a re-routed copy or a
@@ -22,123 +22,18 @@
 
 #include "clock.h"
 #include "fetcher_int.h"
+#include "fkafka.h"
+#include "fmetrics.h"
+#include "intake.h"
+#include "job.h"
+#include "outcome.h"
+#include "park.h"
+#include "robotsfetch.h"
+#include "timers.h"
+#include "transfer.h"
 #include "kafka.h"
 #include "log.h"
 #include "signals.h"
-
-void job_free(job_t *job)
-{
-        if (job->easy)
-                curl_easy_cleanup(job->easy);
-        curl_slist_free_all(job->hdrs);
-        curl_slist_free_all(job->pin_list);
-        urlmsg_clear(&job->um);
-        free(job->topic);
-        free(job->source_topic);
-        free(job->key);
-        free(job->input);
-        free(job->followed_from);
-        free(job->check_url);
-        free(job->body);
-        free(job);
-}
-
-void job_unlink(fetcher_t *f, job_t *job)
-{
-        if (job->prev)
-                job->prev->next = job->next;
-        else
-                f->jobs = job->next;
-        if (job->next)
-                job->next->prev = job->prev;
-        if (job->kind == JOB_URL)
-                f->held--;
-}
-
-void job_link(fetcher_t *f, job_t *job)
-{
-        job->next = f->jobs;
-        if (f->jobs)
-                f->jobs->prev = job;
-        f->jobs = job;
-        if (job->kind == JOB_URL)
-                f->held++;
-}
-
-job_t *job_new(fetcher_t *f, const rd_kafka_message_t *msg)
-{
-        job_t *job = calloc(1, sizeof(*job));
-
-        if (!job)
-                return NULL;
-        job->f = f;
-        job->kind = JOB_URL;
-        job->proxy = -1;
-        job->timer.kind = T_RETRY;
-        job->timer.owner = job;
-        job->topic = strdup(rd_kafka_topic_name(msg->rkt));
-        job->partition = msg->partition;
-        job->offset = msg->offset;
-        job->um.depth = -1;
-        if (msg->key_len) {
-                job->key = malloc(msg->key_len);
-                if (job->key)
-                        memcpy(job->key, msg->key, msg->key_len);
-                job->key_len = msg->key_len;
-        }
-        if (msg->len) {
-                job->input = malloc(msg->len);
-                if (job->input)
-                        memcpy(job->input, msg->payload, msg->len);
-                job->input_len = msg->len;
-        }
-        if (!job->topic || (msg->key_len && !job->key) ||
-            (msg->len && !job->input)) {
-                job_free(job);
-                return NULL;
-        }
-        job_link(f, job);
-        return job;
-}
-
-/* The job's outcome is acknowledged: advance the partition's commit
- * point and forget the job. */
-void job_finish(fetcher_t *f, job_t *job)
-{
-        int64_t next = offsets_done(f->offsets, job->topic, job->partition,
-                                    job->offset);
-
-        if (next >= 0) {
-                rd_kafka_topic_partition_list_t *list =
-                        rd_kafka_topic_partition_list_new(1);
-                rd_kafka_resp_err_t err;
-
-                rd_kafka_topic_partition_list_add(list, job->topic,
-                                                  job->partition)->offset =
-                        next;
-                err = rd_kafka_offsets_store(f->consumer, list);
-                /* A revoked partition cannot be stored: its new owner
-                 * fetches from the last commit (at-least-once). */
-                if (err && err != RD_KAFKA_RESP_ERR__STATE &&
-                    err != RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
-                        LOGF(LOG_WARN, "offset store failed",
-                             LOG_S("topic", job->topic),
-                             LOG_I("partition", job->partition),
-                             LOG_S("err", rd_kafka_err2str(err)));
-                rd_kafka_topic_partition_list_destroy(list);
-        }
-        job_unlink(f, job);
-        job_free(job);
-}
-
-void timer_set(fetcher_t *f, tnode_t *t, int64_t due)
-{
-        t->t.due = due;
-        if (theap_push(&f->timers, &t->t)) {
-                LOG(LOG_ERROR, "out of memory scheduling a timer");
-                f->fatal = true;
-        }
-}
 
 static void transfer_done(fetcher_t *f, CURLMsg *m)
 {
@@ -158,7 +53,7 @@ static void transfer_done(fetcher_t *f, CURLMsg *m)
                 job_free(job);
                 return;
         }
-        url_done(f, job, rc);
+        outcome_url_done(f, job, rc);
         if (job->easy) {
                 curl_easy_cleanup(job->easy);
                 job->easy = NULL;
@@ -194,7 +89,7 @@ static void schedule(fetcher_t *f)
                     !robotsfetch_allowed(f, h, job, &why)) {
                         job->host = NULL;
                         hosts_update(f->hosts, h, now);
-                        job_fail(f, job, "robots_disallowed", why);
+                        outcome_fail(f, job, "robots_disallowed", why);
                         continue;
                 }
                 job->proxy = proxies_pick(f->proxies, h->key, h->proxy, now);
@@ -202,8 +97,8 @@ static void schedule(fetcher_t *f)
                 if (transfer_start(f, job, job->um.url)) {
                         job->host = NULL;
                         hosts_update(f->hosts, h, now);
-                        job_fail(f, job, "invalid_url",
-                                 "transfer setup failed");
+                        outcome_fail(f, job, "invalid_url",
+                                     "transfer setup failed");
                         continue;
                 }
                 host_start(f->hosts, h, now);
@@ -240,8 +135,8 @@ static void process_done(fetcher_t *f)
                 }
                 if (job->outcome == OUT_PAGE &&
                     job->dr_err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-                        job_fail(f, job, "too_large",
-                                 "page refused by the broker as too large");
+                        outcome_fail(f, job, "too_large",
+                                     "page refused by the broker as too large");
                         continue;
                 }
                 LOGF(LOG_ERROR, "delivery failed", LOG_S("url", job->um.url),
@@ -267,7 +162,7 @@ static void drop_revoked(fetcher_t *f, const char *topic, int32_t part)
                 if (job->state == JS_QUEUED) {
                         hosts_unlink(f->hosts, job->host, &job->qlink, now);
                 } else if (job->state == JS_RETRY) {
-                        theap_remove(&f->timers, &job->timer.t);
+                        timers_remove(&f->timers, &job->timer.t);
                 } else {
                         continue; /* finishes; its offset is ignored */
                 }
@@ -312,10 +207,10 @@ static void run_timers(fetcher_t *f)
         int64_t now = clock_mono_ms();
         htimer_t *t;
 
-        while ((t = theap_peek(&f->timers)) && t->due <= now) {
+        while ((t = timers_peek(&f->timers)) && t->due <= now) {
                 tnode_t *tn = (tnode_t *)t;
 
-                theap_remove(&f->timers, t);
+                timers_remove(&f->timers, t);
                 if (tn->kind == T_RETRY) {
                         job_requeue(f, tn->owner, true);
                 } else if (tn->kind == T_DUE) {
@@ -330,8 +225,8 @@ static void run_timers(fetcher_t *f)
                         dpause_t *d = tn->owner;
 
                         if (!f->paused)
-                                park_partition(f, d->topic, d->partition,
-                                                false);
+                                fkafka_pause_partition(f, d->topic,
+                                                       d->partition, false);
                         park_remove(f, d);
                 }
         }
@@ -351,7 +246,7 @@ static void drain_pipe(int fd)
 static int wait_ms(fetcher_t *f, int max)
 {
         int64_t now = clock_mono_ms(), w = max;
-        htimer_t *t = theap_peek(&f->timers);
+        htimer_t *t = timers_peek(&f->timers);
 
         if (f->transfers < (size_t)f->conf->max_inflight && !f->draining) {
                 int64_t hw = hosts_wait_ms(f->hosts, now);
@@ -549,7 +444,7 @@ int fetcher_run(fetcher_t *f)
              LOG_I("proxies", proxies_count(f->proxies)));
         park_check_topics(f);
         while (!signals_stop && !f->fatal) {
-                consume_available(f);
+                intake_consume(f);
                 loop_once(f, POLL_MAX_MS);
         }
 
@@ -635,7 +530,7 @@ void fetcher_destroy(fetcher_t *f)
                 free(m);
         }
         hosts_destroy(f->hosts);
-        theap_free(&f->timers);
+        timers_free(&f->timers);
         curl_slist_free_all(f->resolve);
         curl_slist_free_all(f->connect_to);
         trust_destroy(f->trust);

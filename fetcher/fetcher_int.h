@@ -1,19 +1,27 @@
 /*
- * fetcher_int.h — what the fetcher's modules share: the job, the per-host
- * robots.txt state, the loop's timers and the fetcher itself, and the
- * functions one module calls in another. Not an interface: fetcher.h is.
+ * fetcher_int.h — the structs the fetcher's modules share (the job, the
+ * per-host robots.txt state, the loop's timers, the fetcher itself) and
+ * their constants; no functions. Not an interface: fetcher.h is. Each
+ * module declares its functions in its own header, and calls only the
+ * modules below it (docs/fetcher.md, "Modules"):
  *
- *   fetcher.c      the loop, jobs, scheduling, delivery reports,
- *                  rebalances, life cycle
+ *   fetcher.c      the loop: scheduling, delivery reports, rebalances,
+ *                  start and stop
  *   intake.c       consumed URL messages: decode, partition check,
  *                  followed-link drop, park or queue; the memory bound
+ *   robotsfetch.c  robots.txt fetched through the loop, per host
+ *   outcome.c      a URL job's end: page, dead letter, retry
+ *   park.c         the delay tiers: parking, wake-time pauses, due
+ *                  times (tiers.c: the tier list and choice)
  *   transfer.c     libcurl easy setup, body cap, address guard, trusted
  *                  --resolve/--connect-to targets, proxy target check,
  *                  error codes and which errors are transient
- *   outcome.c      a job's outcome: page, dead letter, retry
- *   park.c         the delay tiers: parking, wake-time pauses, due
- *                  times (tiers.c: the tier list and choice)
- *   robotsfetch.c  robots.txt fetched through the loop, per host
+ *   job.c          a job's life cycle: made, linked, queued, produced,
+ *                  finished (its commit point stored), freed
+ *   fkafka.c       the Kafka side of the loop: produce with headers, the
+ *                  partition of a host key, pause/resume/seek of one
+ *                  partition, the offset store
+ *   timers.c       the loop's timer heap
  *   fmetrics.c     the fetcher's Prometheus series
  *
  * Single-threaded: everything here runs on the loop's thread (librdkafka
@@ -224,6 +232,13 @@ struct fetcher {
         size_t            transfers;  /* jobs in curl            */
         size_t            outstanding;/* outcomes awaiting delivery */
         bool              paused;
+        /* Sticky failure: set (never cleared) by any module that meets
+         * an error the fetcher cannot go on after — out of memory, or an
+         * outcome that cannot be produced (the URL stays uncommitted) —
+         * and logged there. The function that sets it returns normally
+         * (most are void: delivery reports and timers call them, with no
+         * caller to return to); the loop checks it after every step and
+         * fetcher_run() returns -1. timers_arm() also returns -1. */
         bool              fatal;
         bool              draining;
         bool              closing;
@@ -233,149 +248,5 @@ struct fetcher {
         uint64_t          n_consumed, n_pages, n_errors, n_rerouted,
                           n_parked, n_retries, n_robots, n_dropped;
 };
-
-/* ---- fetcher.c ------------------------------------------------------- */
-
-/* A job for consumed message `msg` (copies its topic, key and value),
- * linked in f->jobs; NULL when out of memory. */
-job_t *job_new(fetcher_t *f, const rd_kafka_message_t *msg);
-void job_link(fetcher_t *f, job_t *job);
-void job_unlink(fetcher_t *f, job_t *job);
-void job_free(job_t *job);
-/* The job's outcome is acknowledged: stores the partition's commit point
- * and frees the job. */
-void job_finish(fetcher_t *f, job_t *job);
-/* Schedules timer t at monotonic `due`; fatal when out of memory. */
-void timer_set(fetcher_t *f, tnode_t *t, int64_t due);
-
-/* ---- intake.c -------------------------------------------------------- */
-
-/* Takes every message the consumer has now; pauses the assigned
- * partitions at --max-queued and resumes them below 3/4 of it. */
-void consume_available(fetcher_t *f);
-/* The partition of host key `key` on `topic` (murmur2, as Kafka's Java
- * client), or -1 when the partition count is unknown. */
-int32_t host_partition(fetcher_t *f, const char *topic, const char *key);
-/* Queues a decoded job on its host, or parks it when the host cannot
- * take it soon (a deep queue, a long wait). */
-void intake_admit(fetcher_t *f, job_t *job);
-
-/* ---- transfer.c ------------------------------------------------------ */
-
-/* libcurl's write callback (userdata: the job): appends to job->body up
- * to job->body_max decoded bytes; past it sets too_large and aborts the
- * transfer (CURLE_WRITE_ERROR). */
-size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
-                           void *userdata);
-/* Sets up and starts the transfer of `url` for `job` (through its proxy,
- * if any, after the target check). 0, or -1 when it cannot start. */
-int transfer_start(fetcher_t *f, job_t *job, const char *url);
-/* A transfer of `job` ended with *rc. When it was a proxy target check
- * that passed, or a proxied redirect to follow, starts the next request
- * and returns true. Otherwise returns false: the job's outcome is *rc
- * (set to CURLE_COULDNT_CONNECT with job->blocked for a refused target,
- * CURLE_TOO_MANY_REDIRECTS, ...), read with the job's easy handle. */
-bool transfer_check_done(fetcher_t *f, job_t *job, CURLcode *rc);
-/* The design's stable error code of a failed transfer. */
-const char *transfer_error_code(const job_t *job, CURLcode rc);
-/* Transient network failures worth a retry. */
-bool transfer_transient(const job_t *job, CURLcode rc);
-/* Adds --resolve (resolve) or --connect-to entries to *list and to the
- * trusted targets. -1 with a reason in errstr when one does not parse. */
-int transfer_add_overrides(fetcher_t *f, const strlist_t *l, bool resolve,
-                           struct curl_slist **list, char *errstr,
-                           size_t errstr_size);
-
-/* ---- outcome.c ------------------------------------------------------- */
-
-/* Produces to topic[partition] (RD_KAFKA_PARTITION_UA: the producer's
- * partitioner); QUEUE_FULL is back-pressure, retried for a while.
- * librdkafka owns `hdrs` on success. */
-rd_kafka_resp_err_t produce_to(fetcher_t *f, const char *topic,
-                               int32_t partition, const void *key,
-                               size_t key_len, const void *value,
-                               size_t value_len, rd_kafka_headers_t *hdrs,
-                               void *opaque);
-/* The job's outcome is on its way: wait for its delivery report. */
-void job_produced(fetcher_t *f, job_t *job, outcome_t outcome);
-/* Produces the job's error object; its delivery report finishes it. */
-void job_fail(fetcher_t *f, job_t *job, const char *code,
-              const char *message);
-/* Adds a text header (nothing when val is NULL). */
-void header_add(rd_kafka_headers_t *h, const char *name, const char *val);
-/* The page's headers (the design's page contract) from the job and its
- * finished transfer; *final: the final URL parsed (NULL when it does not
- * parse), for the caller to url_destroy(). */
-rd_kafka_headers_t *page_headers(const job_t *job, url_t **final);
-/* The transfer's Retry-After in seconds, as sent (libcurl's parse of
- * either form; 0 when none). Uncapped: every wait goes through
- * hosts_retry_after_ms(), which holds the cap. */
-curl_off_t retry_after_s(CURL *easy);
-/* Exponential back-off with jitter: base * 2^(n-1), capped, times a
- * random factor in [0.5, 1]. */
-int64_t backoff_ms(long base, long max, int n);
-/* Puts a job back in its host's queue (a retry that is due). */
-void job_requeue(fetcher_t *f, job_t *job, bool front);
-/* A URL's transfer ended with rc: page, retry, park or dead letter. */
-void url_done(fetcher_t *f, job_t *job, CURLcode rc);
-
-/* ---- park.c ---------------------------------------------------------- */
-
-/* Builds f->tiers from --delay-topic, --park-after and --delay-tiers
- * (none when --delay-topic is empty). -1 with the reason in errstr. */
-int park_tiers_init(fetcher_t *f, char *errstr, size_t errstr_size);
-/* Frees f->tiers. */
-void park_tiers_free(fetcher_t *f);
-/* Warns about each delay tier topic that is missing or whose partition
- * count differs from the URL topic's (one metadata request). */
-void park_check_topics(fetcher_t *f);
-/* The tier whose topic is `topic`, or -1. */
-int park_tier_of(const fetcher_t *f, const char *topic);
-/* Re-produces `job` to the delay tier that fits wait_ms (capped by
- * --max-park), due then; its delivery report commits the original. */
-void park_job(fetcher_t *f, job_t *job, int64_t wait_ms);
-/* A message of tier `tier` that has not waited its tier's delay yet:
- * rewinds and pauses its partition until it has (at most the delay, and
- * at most --max-park), and returns true (the message is read again
- * then). */
-bool park_not_awake(fetcher_t *f, const rd_kafka_message_t *msg, int tier);
-/* A job from a delay tier: its original source topic, attempts and due
- * time (capped by --max-park). */
-void park_restore(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg);
-/* A woken parked job not due yet: parked again for the rest of its wait
- * when that is over --park-after, else held in the timer heap until due
- * (then intake_admit). Returns false when it is due now. */
-bool park_hold(fetcher_t *f, job_t *job);
-/* The due-time pause of a partition, or NULL. */
-dpause_t *park_find(fetcher_t *f, const char *topic, int32_t part);
-/* Forgets a due-time pause (the partition is not resumed). */
-void park_remove(fetcher_t *f, dpause_t *d);
-/* Pauses or resumes one partition. */
-void park_partition(fetcher_t *f, const char *topic, int32_t part,
-                    bool pause);
-
-/* ---- robotsfetch.c --------------------------------------------------- */
-
-/* Frees a host's robots.txt state (hosts.h's user-data destructor). */
-void robotsfetch_hstate_free(void *p);
-/* May host h's next URL be started? Starts or awaits its robots.txt and
- * ends a host's URLs as robots_unreachable when that is the verdict.
- * Returns 1 when it may, 0 when not now, -1 on a fatal error. */
-int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now);
-/* Does h's robots.txt allow the job's URL? Counted in the metrics; when
- * not, *why says why (a static string). */
-bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job,
-                         const char **why);
-/* A robots.txt transfer ended with rc: rules, allow-all, retry or
- * robots_unreachable for the host's queued URLs. */
-void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc);
-
-/* ---- fmetrics.c ------------------------------------------------------ */
-
-void fmetrics_register(fmetrics_t *m);
-/* Index of an HTTP status's class (1xx..5xx; else "none"). */
-int fmetrics_status_class(long status);
-/* Publishes the levels and counts the loop keeps, once a turn. */
-void fmetrics_update(fetcher_t *f);
 
 #endif /* KCRAWL_FETCHER_INT_H */

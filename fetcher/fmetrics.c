@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "fetcher_int.h"
+#include "fmetrics.h"
 
 void fmetrics_register(fmetrics_t *m)
 {

@@ -20,94 +20,6 @@ struct hosts {
         uint64_t       waits;
 };
 
-/* ---- timer heap -------------------------------------------------------- */
-
-static void theap_set(theap_t *h, size_t i, htimer_t *t)
-{
-        h->v[i] = t;
-        t->pos = i + 1;
-}
-
-static void theap_up(theap_t *h, size_t i)
-{
-        htimer_t *t = h->v[i];
-
-        while (i > 0) {
-                size_t parent = (i - 1) / 2;
-
-                if (h->v[parent]->due <= t->due)
-                        break;
-                theap_set(h, i, h->v[parent]);
-                i = parent;
-        }
-        theap_set(h, i, t);
-}
-
-static void theap_down(theap_t *h, size_t i)
-{
-        htimer_t *t = h->v[i];
-
-        for (;;) {
-                size_t c = 2 * i + 1;
-
-                if (c >= h->n)
-                        break;
-                if (c + 1 < h->n && h->v[c + 1]->due < h->v[c]->due)
-                        c++;
-                if (t->due <= h->v[c]->due)
-                        break;
-                theap_set(h, i, h->v[c]);
-                i = c;
-        }
-        theap_set(h, i, t);
-}
-
-int theap_push(theap_t *h, htimer_t *t)
-{
-        if (t->pos)
-                theap_remove(h, t);
-        if (h->n == h->cap) {
-                size_t cap = h->cap ? h->cap * 2 : 64;
-                htimer_t **v = realloc(h->v, cap * sizeof(*v));
-
-                if (!v)
-                        return -1;
-                h->v = v;
-                h->cap = cap;
-        }
-        h->v[h->n++] = t;
-        theap_up(h, h->n - 1);
-        return 0;
-}
-
-void theap_remove(theap_t *h, htimer_t *t)
-{
-        size_t i;
-
-        if (!t->pos)
-                return;
-        i = t->pos - 1;
-        t->pos = 0;
-        h->n--;
-        if (i == h->n)
-                return;
-        h->v[i] = h->v[h->n];
-        h->v[i]->pos = i + 1;
-        theap_up(h, i);
-        theap_down(h, h->v[i]->pos - 1);
-}
-
-htimer_t *theap_peek(const theap_t *h)
-{
-        return h->n ? h->v[0] : NULL;
-}
-
-void theap_free(theap_t *h)
-{
-        free(h->v);
-        memset(h, 0, sizeof(*h));
-}
-
 /* ---- lists ------------------------------------------------------------- */
 
 static void list_append(host_t **head, host_t **tail, host_t *h)
@@ -141,7 +53,7 @@ static void detach(hosts_t *hs, host_t *h)
                 list_remove(&hs->ring_head, &hs->ring_tail, h);
                 break;
         case W_HEAP:
-                theap_remove(&hs->heap, &h->timer);
+                timers_remove(&hs->heap, &h->timer);
                 break;
         case W_IDLE:
                 list_remove(&hs->idle_head, &hs->idle_tail, h);
@@ -226,7 +138,7 @@ void hosts_destroy(hosts_t *hs)
                 }
         }
         free(hs->buckets);
-        theap_free(&hs->heap);
+        timers_free(&hs->heap);
         free(hs);
 }
 
@@ -378,7 +290,7 @@ void hosts_update(hosts_t *hs, host_t *h, int64_t now)
                 return;
         }
         h->timer.due = t;
-        if (theap_push(&hs->heap, &h->timer)) {
+        if (timers_push(&hs->heap, &h->timer)) {
                 /* Out of memory: serve it at once rather than lose it. */
                 h->where = W_RING;
                 list_append(&hs->ring_head, &hs->ring_tail, h);
@@ -447,9 +359,9 @@ host_t *hosts_next(hosts_t *hs, int64_t now)
         htimer_t *t;
         host_t *h;
 
-        while ((t = theap_peek(&hs->heap)) && t->due <= now) {
+        while ((t = timers_peek(&hs->heap)) && t->due <= now) {
                 h = (host_t *)((char *)t - offsetof(host_t, timer));
-                theap_remove(&hs->heap, t);
+                timers_remove(&hs->heap, t);
                 h->where = W_RING;
                 list_append(&hs->ring_head, &hs->ring_tail, h);
         }
@@ -513,7 +425,7 @@ int64_t hosts_wait_ms(hosts_t *hs, int64_t now)
 
         if (hs->ring_head)
                 return 0;
-        t = theap_peek(&hs->heap);
+        t = timers_peek(&hs->heap);
         if (!t)
                 return -1;
         return t->due > now ? t->due - now : 0;

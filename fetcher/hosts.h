@@ -23,27 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "timers.h"
+
 /* A link in a host's queue; embed it in the queued item. */
 typedef struct hlink {
         struct hlink *prev, *next;
 } hlink_t;
-
-/* A timer in a heap; embed it, keep `pos` untouched. */
-typedef struct htimer {
-        int64_t due;     /* monotonic ms */
-        size_t  pos;     /* 0 = not in a heap, else index + 1 */
-} htimer_t;
-
-/* A min-heap of timers (bounded by the items the caller holds). */
-typedef struct theap {
-        htimer_t **v;
-        size_t     n, cap;
-} theap_t;
-
-int       theap_push(theap_t *h, htimer_t *t);   /* 0 or -1 on OOM */
-void      theap_remove(theap_t *h, htimer_t *t); /* no-op when absent */
-htimer_t *theap_peek(const theap_t *h);          /* NULL when empty */
-void      theap_free(theap_t *h);
 
 typedef struct host {
         char       *key;           /* host key, owned                  */

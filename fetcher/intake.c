@@ -1,5 +1,5 @@
 /*
- * intake.c — consumed URL messages (see fetcher_int.h): a parked one that
+ * intake.c — consumed URL messages (see intake.h): a parked one that
  * has not waited its tier's delay waits; the rest are decoded, checked
  * for their host's partition (re-routed when wrong), dropped when a
  * followed link was fetched already, parked again (or held) when a
@@ -13,64 +13,13 @@
 
 #include "clock.h"
 #include "fetcher_int.h"
+#include "fkafka.h"
+#include "intake.h"
+#include "job.h"
+#include "outcome.h"
+#include "park.h"
 #include "kafka.h"
 #include "log.h"
-
-/* The partition count of `topic` (cached), or -1 when unknown. */
-static int32_t topic_partitions(fetcher_t *f, const char *topic)
-{
-        int64_t now = clock_mono_ms();
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_t *rkt;
-        rd_kafka_resp_err_t err;
-        tmeta_t *m;
-
-        for (m = f->meta; m; m = m->next)
-                if (!strcmp(m->topic, topic))
-                        break;
-        if (m && now - m->fetched_ms < META_TTL_MS)
-                return m->partitions;
-        rkt = rd_kafka_topic_new(f->producer, topic, NULL);
-        if (!rkt)
-                return m ? m->partitions : -1;
-        err = rd_kafka_metadata(f->producer, 0, rkt, &md, META_TIMEOUT_MS);
-        rd_kafka_topic_destroy(rkt);
-        if (err || !md || md->topic_cnt != 1 || md->topics[0].err ||
-            md->topics[0].partition_cnt <= 0) {
-                if (md)
-                        rd_kafka_metadata_destroy(md);
-                LOGF(LOG_WARN, "no partition count for topic",
-                     LOG_S("topic", topic), LOG_S("err", rd_kafka_err2str(err)));
-                return m ? m->partitions : -1;
-        }
-        if (!m) {
-                m = calloc(1, sizeof(*m));
-                if (!m || !(m->topic = strdup(topic))) {
-                        free(m);
-                        rd_kafka_metadata_destroy(md);
-                        return -1;
-                }
-                m->next = f->meta;
-                f->meta = m;
-        }
-        m->partitions = md->topics[0].partition_cnt;
-        m->fetched_ms = now;
-        rd_kafka_metadata_destroy(md);
-        return m->partitions;
-}
-
-/* The partition of host key `key` on `topic` by Kafka's murmur2
- * partitioner (librdkafka's own implementation), or -1 when unknown. */
-int32_t host_partition(fetcher_t *f, const char *topic,
-                       const char *key)
-{
-        int32_t cnt = topic_partitions(f, topic);
-
-        if (cnt <= 0)
-                return -1;
-        return rd_kafka_msg_partitioner_murmur2(NULL, key, strlen(key), cnt,
-                                                NULL, NULL);
-}
 
 static void set_paused(fetcher_t *f, bool pause)
 {
@@ -105,7 +54,7 @@ static bool reroute(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg)
 {
         const char *hk = job->um.host_key;
         size_t hk_len = strlen(hk);
-        int32_t want = host_partition(f, job->topic, hk);
+        int32_t want = fkafka_partition_of(f, job->topic, hk);
         rd_kafka_headers_t *hdrs = NULL, *copy = NULL;
         rd_kafka_resp_err_t err;
 
@@ -116,8 +65,8 @@ static bool reroute(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg)
                 return false;
         if (!rd_kafka_message_headers(msg, &hdrs) && hdrs)
                 copy = rd_kafka_headers_copy(hdrs);
-        err = produce_to(f, job->topic, want, hk, hk_len, job->input,
-                         job->input_len, copy, job);
+        err = fkafka_produce(f, job->topic, want, hk, hk_len, job->input,
+                             job->input_len, copy, job);
         if (err) {
                 if (copy)
                         rd_kafka_headers_destroy(copy);
@@ -172,7 +121,7 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
                 park_restore(f, job, msg);
         if (urlmsg_decode(msg->payload, msg->len, &job->um, &code, why,
                           sizeof(why))) {
-                job_fail(f, job, code, why);
+                outcome_fail(f, job, code, why);
                 return;
         }
         if (reroute(f, job, msg))
@@ -231,7 +180,7 @@ void intake_admit(fetcher_t *f, job_t *job)
         hosts_push(f->hosts, h, &job->qlink, false, now);
 }
 
-void consume_available(fetcher_t *f)
+void intake_consume(fetcher_t *f)
 {
         size_t max = (size_t)f->conf->max_queued;
 

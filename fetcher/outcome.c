@@ -1,5 +1,5 @@
 /*
- * outcome.c — how a job ends (see fetcher_int.h): a page on the pages
+ * outcome.c — how a job ends (see outcome.h): a page on the pages
  * topic, an error object on the errors topic, or, after a transient
  * failure, a retry (in the timer heap, or parked when the wait is long).
  */
@@ -11,35 +11,20 @@
 #include "clock.h"
 #include "deadletter.h"
 #include "fetcher_int.h"
+#include "fkafka.h"
+#include "fmetrics.h"
+#include "job.h"
+#include "outcome.h"
+#include "park.h"
+#include "timers.h"
+#include "transfer.h"
 #include "kafka.h"
 #include "log.h"
 #include "url.h"
 
-/* Produces value/key/headers to topic[partition] (RD_KAFKA_PARTITION_UA:
- * the producer's partitioner); QUEUE_FULL is back-pressure (delivery
- * reports only queue jobs on f->done, so polling here is safe).
- * librdkafka owns `hdrs` on success. */
-rd_kafka_resp_err_t produce_to(fetcher_t *f, const char *topic,
-                               int32_t partition, const void *key,
-                               size_t key_len, const void *value,
-                               size_t value_len,
-                               rd_kafka_headers_t *hdrs, void *opaque)
-{
-        return kafka_produce_to(f->producer, topic, partition, key, key_len,
-                                value, value_len, hdrs, opaque,
-                                PRODUCE_WAIT_MS);
-}
-
-void job_produced(fetcher_t *f, job_t *job, outcome_t outcome)
-{
-        job->outcome = outcome;
-        job->state = JS_OUTCOME;
-        f->outstanding++;
-}
-
 /* Produces the error object of `job`; its delivery report finishes it. */
-void job_fail(fetcher_t *f, job_t *job, const char *code,
-              const char *message)
+void outcome_fail(fetcher_t *f, job_t *job, const char *code,
+                  const char *message)
 {
         deadletter_t dl = {
                 .stage = "fetcher",
@@ -65,8 +50,8 @@ void job_fail(fetcher_t *f, job_t *job, const char *code,
                 f->fatal = true;
                 return;
         }
-        err = produce_to(f, f->conf->errors_topic, RD_KAFKA_PARTITION_UA,
-                         key, key_len, json, len, NULL, job);
+        err = fkafka_produce(f, f->conf->errors_topic, RD_KAFKA_PARTITION_UA,
+                             key, key_len, json, len, NULL, job);
         free(json);
         if (err) {
                 /* Not even the dead letter can be written: stop rather
@@ -84,14 +69,7 @@ void job_fail(fetcher_t *f, job_t *job, const char *code,
              LOG_S("url", job->um.url), LOG_S("why", message));
 }
 
-void header_add(rd_kafka_headers_t *h, const char *name,
-                const char *val)
-{
-        if (val)
-                rd_kafka_header_add(h, name, -1, val, -1);
-}
-
-rd_kafka_headers_t *page_headers(const job_t *job, url_t **final)
+rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
 {
         rd_kafka_headers_t *h = rd_kafka_headers_new(12);
         char status_s[16], elapsed_s[24], attempts_s[16], depth_s[24];
@@ -111,33 +89,33 @@ rd_kafka_headers_t *page_headers(const job_t *job, url_t **final)
                  (long long)(clock_mono_ms() - job->started_ms));
         snprintf(attempts_s, sizeof(attempts_s), "%d", job->attempts);
 
-        header_add(h, "url", job->um.url);
-        header_add(h, "final_url", final_url ? final_url :
-                   eff ? eff : job->um.url);
-        header_add(h, "status", status_s);
-        header_add(h, "content_type", ctype);
-        header_add(h, "fetched_at", clock_rfc3339(fetched_at,
+        fkafka_header_add(h, "url", job->um.url);
+        fkafka_header_add(h, "final_url", final_url ? final_url :
+                          eff ? eff : job->um.url);
+        fkafka_header_add(h, "status", status_s);
+        fkafka_header_add(h, "content_type", ctype);
+        fkafka_header_add(h, "fetched_at", clock_rfc3339(fetched_at,
                                                   sizeof(fetched_at)));
-        header_add(h, "elapsed_ms", elapsed_s);
-        header_add(h, "attempts", attempts_s);
-        header_add(h, "source_topic", job->source_topic ? job->source_topic :
-                   job->topic);
+        fkafka_header_add(h, "elapsed_ms", elapsed_s);
+        fkafka_header_add(h, "attempts", attempts_s);
+        fkafka_header_add(h, "source_topic", job->source_topic ?
+                          job->source_topic : job->topic);
         if (job->um.depth >= 0) {
                 snprintf(depth_s, sizeof(depth_s), "%ld", job->um.depth);
-                header_add(h, "depth", depth_s);
+                fkafka_header_add(h, "depth", depth_s);
         }
-        header_add(h, "id", job->um.id);
-        header_add(h, "meta", job->um.meta);
+        fkafka_header_add(h, "id", job->um.id);
+        fkafka_header_add(h, "meta", job->um.meta);
         *final = u;
         return h;
 }
 
 /* Produces the page of a finished transfer; its delivery report
  * finishes the job. */
-void job_produce_page(fetcher_t *f, job_t *job)
+static void outcome_produce_page(fetcher_t *f, job_t *job)
 {
         url_t *u = NULL;
-        rd_kafka_headers_t *h = page_headers(job, &u);
+        rd_kafka_headers_t *h = outcome_page_headers(job, &u);
         rd_kafka_resp_err_t err;
 
         /* Fetched: a followed link to either URL is dropped from now on. */
@@ -146,15 +124,15 @@ void job_produce_page(fetcher_t *f, job_t *job)
                 seen_add(f->seen, u->href);
         url_destroy(u);
 
-        err = produce_to(f, f->conf->pages_topic, RD_KAFKA_PARTITION_UA,
-                         job->um.url, strlen(job->um.url), job->body,
-                         job->body_len, h, job);
+        err = fkafka_produce(f, f->conf->pages_topic, RD_KAFKA_PARTITION_UA,
+                             job->um.url, strlen(job->um.url), job->body,
+                             job->body_len, h, job);
         if (err) {
                 rd_kafka_headers_destroy(h);
                 if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-                        job_fail(f, job, "too_large",
-                                 "page larger than the producer's "
-                                 "message.max.bytes");
+                        outcome_fail(f, job, "too_large",
+                                     "page larger than the producer's "
+                                     "message.max.bytes");
                         return;
                 }
                 LOGF(LOG_ERROR, "cannot produce to the pages topic",
@@ -172,7 +150,7 @@ void job_produce_page(fetcher_t *f, job_t *job)
         job->body_len = job->body_cap = 0;
 }
 
-curl_off_t retry_after_s(CURL *easy)
+curl_off_t outcome_retry_after_s(CURL *easy)
 {
         curl_off_t ra = 0;
 
@@ -182,7 +160,7 @@ curl_off_t retry_after_s(CURL *easy)
 
 /* Exponential back-off with jitter: base * 2^(n-1), capped, times a
  * random factor in [0.5, 1]. */
-int64_t backoff_ms(long base, long max, int n)
+int64_t outcome_backoff_ms(long base, long max, int n)
 {
         double ms = (double)base * pow(2.0, n > 1 ? n - 1 : 0);
 
@@ -191,23 +169,7 @@ int64_t backoff_ms(long base, long max, int n)
         return (int64_t)(ms * (0.5 + 0.5 * drand48()));
 }
 
-/* Puts a job back in its host's queue (a retry that is due). */
-void job_requeue(fetcher_t *f, job_t *job, bool front)
-{
-        int64_t now = clock_mono_ms();
-        host_t *h = hosts_get(f->hosts, job->um.host_key, now);
-
-        if (!h) {
-                LOG(LOG_ERROR, "out of memory queueing a URL");
-                f->fatal = true;
-                return;
-        }
-        job->host = h;
-        job->state = JS_QUEUED;
-        hosts_push(f->hosts, h, &job->qlink, front, now);
-}
-
-void url_done(fetcher_t *f, job_t *job, CURLcode rc)
+void outcome_url_done(fetcher_t *f, job_t *job, CURLcode rc)
 {
         host_t *h = job->host;
         int64_t now = clock_mono_ms();
@@ -222,8 +184,8 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
                     transfer_transient(job, rc);
         slow = rc == CURLE_OK && (status == 429 || status == 503);
         if (slow)
-                ra_ms = hosts_retry_after_ms(f->hosts,
-                                             (long long)retry_after_s(job->easy));
+                ra_ms = hosts_retry_after_ms(
+                        f->hosts, (long long)outcome_retry_after_s(job->easy));
         if (job->proxy >= 0)
                 proxies_result(f->proxies, job->proxy,
                                strcmp(transfer_error_code(job, rc),
@@ -245,9 +207,9 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
 
         if (transient && job->attempts <= f->conf->retries &&
             !f->draining) {
-                int64_t wait = backoff_ms(f->conf->retry_backoff_ms,
-                                          f->conf->retry_backoff_max_ms,
-                                          job->attempts);
+                int64_t wait = outcome_backoff_ms(f->conf->retry_backoff_ms,
+                                                  f->conf->retry_backoff_max_ms,
+                                                  job->attempts);
                 int64_t ready = host_ready_at(f->hosts, h, now) - now;
 
                 if (ready > wait)
@@ -269,12 +231,12 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
                         return;
                 }
                 job->state = JS_RETRY;
-                timer_set(f, &job->timer, now + wait);
+                timers_arm(f, &job->timer, now + wait);
                 return;
         }
         if (rc == CURLE_OK) {
                 mcounter_add(f->m.requests[RQ_PAGE][cls], 1);
-                job_produce_page(f, job);
+                outcome_produce_page(f, job);
                 return;
         }
         mcounter_add(f->m.requests[RQ_ERROR][cls], 1);
@@ -284,5 +246,5 @@ void url_done(fetcher_t *f, job_t *job, CURLcode rc)
                 snprintf(why, sizeof(why),
                          "body larger than --max-body (%lld bytes)",
                          f->conf->max_body);
-        job_fail(f, job, transfer_error_code(job, rc), why);
+        outcome_fail(f, job, transfer_error_code(job, rc), why);
 }

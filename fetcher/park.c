@@ -1,5 +1,5 @@
 /*
- * park.c — the delay tiers (see fetcher_int.h, tiers.h). A URL that must
+ * park.c — the delay tiers (see park.h, tiers.h). A URL that must
  * wait long is re-produced to the tier that fits its wait, keyed and
  * partitioned by its host, with the time it is due, and committed. A
  * tier's message wakes when it has waited the tier's delay (until then
@@ -15,6 +15,10 @@
 
 #include "clock.h"
 #include "fetcher_int.h"
+#include "fkafka.h"
+#include "job.h"
+#include "park.h"
+#include "timers.h"
 #include "kafka.h"
 #include "log.h"
 
@@ -126,18 +130,18 @@ static void park_produce(fetcher_t *f, job_t *job, int64_t due_at)
                 return;
         }
         topic = f->tiers[tier].topic;
-        part = host_partition(f, topic, job->um.host_key);
+        part = fkafka_partition_of(f, topic, job->um.host_key);
         h = rd_kafka_headers_new(4);
         snprintf(due_s, sizeof(due_s), "%lld", (long long)due_at);
         snprintf(attempts_s, sizeof(attempts_s), "%d", job->attempts);
-        header_add(h, HDR_DUE_AT, due_s);
-        header_add(h, HDR_ATTEMPTS, attempts_s);
-        header_add(h, HDR_SOURCE, job->source_topic ? job->source_topic :
-                   job->topic);
-        header_add(h, HDR_FOLLOWED, job->followed_from);
-        err = produce_to(f, topic, part >= 0 ? part : RD_KAFKA_PARTITION_UA,
-                         job->um.host_key, strlen(job->um.host_key),
-                         job->input, job->input_len, h, job);
+        fkafka_header_add(h, HDR_DUE_AT, due_s);
+        fkafka_header_add(h, HDR_ATTEMPTS, attempts_s);
+        fkafka_header_add(h, HDR_SOURCE, job->source_topic ? job->source_topic :
+                          job->topic);
+        fkafka_header_add(h, HDR_FOLLOWED, job->followed_from);
+        err = fkafka_produce(f, topic, part >= 0 ? part : RD_KAFKA_PARTITION_UA,
+                             job->um.host_key, strlen(job->um.host_key),
+                             job->input, job->input_len, h, job);
         if (err) {
                 rd_kafka_headers_destroy(h);
                 LOGF(LOG_ERROR, "cannot produce to the delay topic",
@@ -167,20 +171,6 @@ dpause_t *park_find(fetcher_t *f, const char *topic, int32_t part)
         return NULL;
 }
 
-void park_partition(fetcher_t *f, const char *topic, int32_t part,
-                     bool pause)
-{
-        rd_kafka_topic_partition_list_t *l =
-                rd_kafka_topic_partition_list_new(1);
-
-        rd_kafka_topic_partition_list_add(l, topic, part);
-        if (pause)
-                rd_kafka_pause_partitions(f->consumer, l);
-        else
-                rd_kafka_resume_partitions(f->consumer, l);
-        rd_kafka_topic_partition_list_destroy(l);
-}
-
 void park_remove(fetcher_t *f, dpause_t *d)
 {
         dpause_t **pp = &f->dpauses;
@@ -189,7 +179,7 @@ void park_remove(fetcher_t *f, dpause_t *d)
                 pp = &(*pp)->next;
         if (*pp)
                 *pp = d->next;
-        theap_remove(&f->timers, &d->timer.t);
+        timers_remove(&f->timers, &d->timer.t);
         free(d->topic);
         free(d);
 }
@@ -202,8 +192,6 @@ static void park_wait(fetcher_t *f, const rd_kafka_message_t *msg,
 {
         const char *topic = rd_kafka_topic_name(msg->rkt);
         dpause_t *d = park_find(f, topic, msg->partition);
-        rd_kafka_topic_partition_list_t *l;
-        rd_kafka_error_t *error;
 
         if (!d) {
                 d = calloc(1, sizeof(*d));
@@ -218,18 +206,9 @@ static void park_wait(fetcher_t *f, const rd_kafka_message_t *msg,
                 d->next = f->dpauses;
                 f->dpauses = d;
         }
-        park_partition(f, topic, msg->partition, true);
-        l = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(l, topic, msg->partition)->offset =
-                msg->offset;
-        error = rd_kafka_seek_partitions(f->consumer, l, 0);
-        if (error) {
-                LOGF(LOG_WARN, "seek failed", LOG_S("topic", topic),
-                     LOG_S("err", rd_kafka_error_string(error)));
-                rd_kafka_error_destroy(error);
-        }
-        rd_kafka_topic_partition_list_destroy(l);
-        timer_set(f, &d->timer, clock_mono_ms() + wait_ms);
+        fkafka_pause_partition(f, topic, msg->partition, true);
+        fkafka_seek(f, topic, msg->partition, msg->offset);
+        timers_arm(f, &d->timer, clock_mono_ms() + wait_ms);
 }
 
 bool park_not_awake(fetcher_t *f, const rd_kafka_message_t *msg, int tier)
@@ -284,7 +263,7 @@ bool park_hold(fetcher_t *f, job_t *job)
         }
         job->state = JS_RETRY;
         job->timer.kind = T_DUE;
-        timer_set(f, &job->timer, clock_mono_ms() + rest);
+        timers_arm(f, &job->timer, clock_mono_ms() + rest);
         LOGF(LOG_DEBUG, "parked URL held until due", LOG_S("url", job->um.url),
              LOG_I("wait_ms", rest));
         return true;

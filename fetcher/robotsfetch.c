@@ -1,6 +1,6 @@
 /*
  * robotsfetch.c — robots.txt fetched through the loop (see
- * fetcher_int.h): once per host before its first URL, cached, retried
+ * robotsfetch.h): once per host before its first URL, cached, retried
  * with back-off while it answers 5xx or cannot be reached; rules parsed
  * by robots.c.
  */
@@ -10,6 +10,11 @@
 
 #include "clock.h"
 #include "fetcher_int.h"
+#include "job.h"
+#include "outcome.h"
+#include "robotsfetch.h"
+#include "timers.h"
+#include "transfer.h"
 #include "log.h"
 #include "url.h"
 
@@ -133,7 +138,7 @@ void robotsfetch_hstate_free(void *p)
 {
         hstate_t *hs = p;
 
-        theap_remove(&hs->f->timers, &hs->timer.t);
+        timers_remove(&hs->f->timers, &hs->timer.t);
         robotsfetch_drop_rules(hs->f, hs);
         free(hs);
 }
@@ -211,7 +216,7 @@ static void robotsfetch_fail_all(fetcher_t *f, host_t *h, const char *code,
 
                 job->host = NULL;
                 mcounter_add(f->m.robots[RB_UNREACHABLE], 1);
-                job_fail(f, job, code, why);
+                outcome_fail(f, job, code, why);
         }
 }
 
@@ -301,14 +306,14 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                              LOG_S("host", h->key), LOG_S("why", why));
                         robotsfetch_fail_all(f, h, "robots_unreachable", why);
                 } else {
-                        int64_t wait = backoff_ms(f->conf->robots_retry_ms,
-                                                  f->conf->host_backoff_max_ms,
-                                                  hs->failures);
+                        int64_t wait = outcome_backoff_ms(
+                                f->conf->robots_retry_ms,
+                                f->conf->host_backoff_max_ms, hs->failures);
 
                         if (ra_ms > wait)
                                 wait = ra_ms;
                         hs->state = RS_WAIT;
-                        timer_set(f, &hs->timer, now + wait);
+                        timers_arm(f, &hs->timer, now + wait);
                         LOGF(LOG_DEBUG, "robots.txt retry",
                              LOG_S("host", h->key), LOG_I("status", status),
                              LOG_S("err", job->errbuf[0] ? job->errbuf :
@@ -357,7 +362,7 @@ int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now)
                          * use: wait for one to be done with. */
                         hs->state = RS_WAIT;
                         h->hold = true;
-                        timer_set(f, &hs->timer, now + ROBOTS_ROOM_WAIT_MS);
+                        timers_arm(f, &hs->timer, now + ROBOTS_ROOM_WAIT_MS);
                         mcounter_add(f->m.robots_limits[RL_WAITS], 1);
                         hosts_update(f->hosts, h, now);
                         return 0;

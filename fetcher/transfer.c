@@ -1,5 +1,5 @@
 /*
- * transfer.c — one HTTP transfer with libcurl (see fetcher_int.h): the
+ * transfer.c — one HTTP transfer with libcurl (see transfer.h): the
  * easy handle's limits, the body cap counted on decoded bytes, the
  * address guard at connect time (redirects included) with the operator's
  * --resolve/--connect-to targets trusted as trust.h decides, no proxy but
@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "fetcher_int.h"
+#include "transfer.h"
 #include "trust.h"
 
 size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,

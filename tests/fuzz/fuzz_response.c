@@ -9,9 +9,9 @@
  * Location is parsed as transfer.c checks it). Each input is fetched
  * twice:
  *   - as a page: the body through the fetcher's write callback and cap
- *     (transfer_write_body), then what url_done() does with the result:
+ *     (transfer_write_body), then what outcome_url_done() does with the result:
  *     the error code and transience of a failure, the capped Retry-After of
- *     a 429/503, and the page's headers (page_headers()) of a success;
+ *     a 429/503, and the page's headers (outcome_page_headers()) of a success;
  *   - as robots.txt: the body cut at ROBOTS_MAX_BYTES and, on 2xx, parsed
  *     and matched as robotsfetch.c does.
  *
@@ -37,6 +37,8 @@
 #include <unistd.h>
 
 #include "fetcher_int.h"
+#include "outcome.h"
+#include "transfer.h"
 
 #define PAGE_MAX_BODY  (256 * 1024)
 #define RETRY_AFTER_MAX 600
@@ -213,7 +215,7 @@ static void check_page(job_t *job)
         long status = 0;
 
         curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
-        h = page_headers(job, &u);
+        h = outcome_page_headers(job, &u);
         if (!h)
                 abort();
         for (size_t i = 0; i < sizeof(required) / sizeof(*required); i++)
@@ -252,8 +254,8 @@ static void check_page(job_t *job)
                         caps = hosts_new(&p, NULL);
                 if (!caps)
                         abort();
-                ms = hosts_retry_after_ms(caps,
-                                          (long long)retry_after_s(job->easy));
+                ms = hosts_retry_after_ms(
+                        caps, (long long)outcome_retry_after_s(job->easy));
                 if (ms < 0 || ms > RETRY_AFTER_MAX * 1000)
                         abort();
         }

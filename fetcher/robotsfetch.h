@@ -1,0 +1,24 @@
+/*
+ * robotsfetch.h — robots.txt fetched through the loop, per host: cached,
+ * retried, its rules kept under --robots-memory (robotsfetch.c).
+ */
+#ifndef KCRAWL_ROBOTSFETCH_H
+#define KCRAWL_ROBOTSFETCH_H
+
+#include "fetcher_int.h"
+
+/* Frees a host's robots.txt state (hosts.h's user-data destructor). */
+void robotsfetch_hstate_free(void *p);
+/* May host h's next URL be started? Starts or awaits its robots.txt and
+ * ends a host's URLs as robots_unreachable when that is the verdict.
+ * Returns 1 when it may, 0 when not now, -1 on a fatal error. */
+int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now);
+/* Does h's robots.txt allow the job's URL? Counted in the metrics; when
+ * not, *why says why (a static string). */
+bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job,
+                         const char **why);
+/* A robots.txt transfer ended with rc: rules, allow-all, retry or
+ * robots_unreachable for the host's queued URLs. */
+void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc);
+
+#endif /* KCRAWL_ROBOTSFETCH_H */
