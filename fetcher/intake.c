@@ -48,21 +48,48 @@ static void set_paused(fetcher_t *f, bool pause)
         f->paused = pause;
 }
 
-/* Is the message keyed and partitioned as the design says? If not,
- * re-produce it correctly (returns true: the job is on its way). */
-static bool reroute(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg)
+intake_next_t intake_route(const intake_msg_t *in)
+{
+        /* No metadata: fetch rather than stall. */
+        if (in->want >= 0 && (in->partition != in->want || !in->key_is_host))
+                return INTAKE_REROUTE;
+        /* A followed link (never a user's URL) fetched already: dropped,
+         * committed like any finished message. */
+        if (in->followed && in->seen)
+                return INTAKE_DROP;
+        return INTAKE_QUEUE;
+}
+
+intake_next_t intake_place(const intake_host_t *in, int64_t *park_ms)
+{
+        *park_ms = 0;
+        if (!in->parking)
+                return INTAKE_QUEUE;
+        if (in->queued >= in->max_host_queued) {
+                /* As long as the queue ahead takes to drain, at least. */
+                double rate = in->rate > 0 ? in->rate : 1;
+                int64_t drain = (int64_t)((double)in->queued / rate * 1000.0);
+
+                *park_ms = drain > in->host_wait_ms ? drain : in->host_wait_ms;
+                return INTAKE_PARK;
+        }
+        if (in->host_wait_ms > in->park_after_ms) {
+                *park_ms = in->host_wait_ms;
+                return INTAKE_PARK;
+        }
+        return INTAKE_QUEUE;
+}
+
+/* Re-produces the message on partition `want`, keyed by its host key,
+ * headers kept (the job is on its way). */
+static void reroute(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg,
+                    int32_t want)
 {
         const char *hk = job->um.host_key;
         size_t hk_len = strlen(hk);
-        int32_t want = fkafka_partition_of(f, job->topic, hk);
         rd_kafka_headers_t *hdrs = NULL, *copy = NULL;
         rd_kafka_resp_err_t err;
 
-        if (want < 0)
-                return false; /* no metadata: fetch rather than stall */
-        if (job->partition == want && job->key_len == hk_len &&
-            !memcmp(job->key, hk, hk_len))
-                return false;
         if (!rd_kafka_message_headers(msg, &hdrs) && hdrs)
                 copy = rd_kafka_headers_copy(hdrs);
         err = fkafka_produce(f, job->topic, want, hk, hk_len, job->input,
@@ -74,22 +101,23 @@ static bool reroute(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg)
                      LOG_S("topic", job->topic),
                      LOG_S("err", rd_kafka_err2str(err)));
                 f->fatal = true;
-                return true;
+                return;
         }
         job_produced(f, job, OUT_REROUTE);
         f->n_rerouted++;
         mcounter_add(f->m.rerouted, 1);
         LOGF(LOG_DEBUG, "re-routed", LOG_S("url", job->um.url),
              LOG_I("from", job->partition), LOG_I("to", want));
-        return true;
 }
 
 /* One consumed message: queued on its host, re-routed, parked, or
  * dead-lettered. */
 static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
 {
-        const char *topic, *code;
+        const char *topic, *code, *hk;
         char why[512];
+        intake_msg_t in;
+        size_t hk_len;
         job_t *job;
         int tier;
 
@@ -124,12 +152,22 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
                 outcome_fail(f, job, code, why);
                 return;
         }
-        if (reroute(f, job, msg))
-                return;
-        /* A followed link (never a user's URL) fetched already: dropped,
-         * committed like any finished message. */
+        hk = job->um.host_key;
+        hk_len = strlen(hk);
         job->followed_from = kafka_header_dup(msg, HDR_FOLLOWED);
-        if (job->followed_from && seen_has(f->seen, job->um.url)) {
+        in = (intake_msg_t){
+                .partition = job->partition,
+                .want = fkafka_partition_of(f, job->topic, hk),
+                .key_is_host = job->key_len == hk_len &&
+                               !memcmp(job->key, hk, hk_len),
+                .followed = job->followed_from != NULL,
+                .seen = job->followed_from && seen_has(f->seen, job->um.url),
+        };
+        switch (intake_route(&in)) {
+        case INTAKE_REROUTE:
+                reroute(f, job, msg, in.want);
+                return;
+        case INTAKE_DROP:
                 f->n_dropped++;
                 mcounter_add(f->m.links_dropped, 1);
                 LOGF(LOG_DEBUG, "followed link dropped: fetched already",
@@ -137,6 +175,8 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
                      LOG_S("followed_from", job->followed_from));
                 job_finish(f, job);
                 return;
+        default:
+                break;
         }
         /* Woken early (a longer tier): parked again for the rest, or
          * held until due when the rest is short. */
@@ -149,6 +189,8 @@ void intake_admit(fetcher_t *f, job_t *job)
 {
         int64_t now = clock_mono_ms();
         host_t *h = hosts_get(f->hosts, job->um.host_key, now);
+        intake_host_t place;
+        int64_t park_ms = 0;
 
         job->timer.kind = T_RETRY;
         if (!h) {
@@ -158,22 +200,17 @@ void intake_admit(fetcher_t *f, job_t *job)
         }
         /* A deep queue, or a host that will not be served for long:
          * park rather than hold memory and the commit point. */
-        if (f->ntiers) {
-                int64_t wait = host_ready_at(f->hosts, h, now) - now;
-
-                if ((size_t)h->queued >= (size_t)f->conf->max_host_queued) {
-                        double rate = host_rate(f->hosts, h);
-                        int64_t drain = (int64_t)((double)h->queued /
-                                                  (rate > 0 ? rate : 1) *
-                                                  1000.0);
-
-                        park_job(f, job, drain > wait ? drain : wait);
-                        return;
-                }
-                if (wait > f->conf->park_after * 1000) {
-                        park_job(f, job, wait);
-                        return;
-                }
+        place = (intake_host_t){
+                .parking = f->ntiers > 0,
+                .queued = h->queued,
+                .max_host_queued = (size_t)f->conf->max_host_queued,
+                .rate = host_rate(f->hosts, h),
+                .host_wait_ms = host_ready_at(f->hosts, h, now) - now,
+                .park_after_ms = (int64_t)f->conf->park_after * 1000,
+        };
+        if (intake_place(&place, &park_ms) == INTAKE_PARK) {
+                park_job(f, job, park_ms);
+                return;
         }
         job->host = h;
         job->state = JS_QUEUED;

@@ -169,20 +169,48 @@ int64_t outcome_backoff_ms(long base, long max, int n)
         return (int64_t)(ms * (0.5 + 0.5 * drand48()));
 }
 
+bool outcome_transient(bool answered, long status, bool net_transient)
+{
+        return answered ? status >= 500 || status == 429 : net_transient;
+}
+
+bool outcome_slow_down(bool answered, long status)
+{
+        return answered && (status == 429 || status == 503);
+}
+
+outcome_next_t outcome_decide(const outcome_in_t *in, int64_t *wait_ms)
+{
+        *wait_ms = 0;
+        if (outcome_transient(in->answered, in->status, in->net_transient) &&
+            in->attempts <= in->retries && !in->draining) {
+                int64_t wait = in->backoff_ms;
+
+                /* Not before the host may be served again. */
+                if (in->host_wait_ms > wait)
+                        wait = in->host_wait_ms;
+                *wait_ms = wait;
+                return in->parking && wait > in->park_after_ms ?
+                       OUTCOME_PARK : OUTCOME_RETRY;
+        }
+        /* An answer is a page, whatever its status (after its retries). */
+        return in->answered ? OUTCOME_PAGE : OUTCOME_FAIL;
+}
+
 void outcome_url_done(fetcher_t *f, job_t *job, CURLcode rc)
 {
         host_t *h = job->host;
         int64_t now = clock_mono_ms();
         long status = 0;
-        int64_t ra_ms = 0;
-        bool transient, slow;
+        int64_t ra_ms = 0, wait = 0;
+        outcome_in_t in;
+        outcome_next_t next;
+        bool slow;
         int cls;
         char why[CURL_ERROR_SIZE + 64];
 
         curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
-        transient = rc == CURLE_OK ? status >= 500 || status == 429 :
-                    transfer_transient(job, rc);
-        slow = rc == CURLE_OK && (status == 429 || status == 503);
+        slow = outcome_slow_down(rc == CURLE_OK, status);
         if (slow)
                 ra_ms = hosts_retry_after_ms(
                         f->hosts, (long long)outcome_retry_after_s(job->easy));
@@ -205,15 +233,22 @@ void outcome_url_done(fetcher_t *f, job_t *job, CURLcode rc)
         }
         cls = rc == CURLE_OK ? fmetrics_status_class(status) : STATUS_CLASSES - 1;
 
-        if (transient && job->attempts <= f->conf->retries &&
-            !f->draining) {
-                int64_t wait = outcome_backoff_ms(f->conf->retry_backoff_ms,
-                                                  f->conf->retry_backoff_max_ms,
-                                                  job->attempts);
-                int64_t ready = host_ready_at(f->hosts, h, now) - now;
-
-                if (ready > wait)
-                        wait = ready;
+        in = (outcome_in_t){
+                .answered = rc == CURLE_OK,
+                .status = status,
+                .net_transient = rc != CURLE_OK && transfer_transient(job, rc),
+                .attempts = job->attempts,
+                .retries = f->conf->retries,
+                .draining = f->draining,
+                .backoff_ms = outcome_backoff_ms(f->conf->retry_backoff_ms,
+                                                 f->conf->retry_backoff_max_ms,
+                                                 job->attempts),
+                .host_wait_ms = host_ready_at(f->hosts, h, now) - now,
+                .park_after_ms = (int64_t)f->conf->park_after * 1000,
+                .parking = f->ntiers > 0,
+        };
+        next = outcome_decide(&in, &wait);
+        if (next == OUTCOME_RETRY || next == OUTCOME_PARK) {
                 curl_easy_cleanup(job->easy);
                 job->easy = NULL;
                 free(job->body);
@@ -226,7 +261,7 @@ void outcome_url_done(fetcher_t *f, job_t *job, CURLcode rc)
                      LOG_I("status", status), LOG_I("curl", rc),
                      LOG_I("attempts", job->attempts),
                      LOG_I("wait_ms", wait));
-                if (wait > f->conf->park_after * 1000 && f->ntiers) {
+                if (next == OUTCOME_PARK) {
                         park_job(f, job, wait);
                         return;
                 }
@@ -234,7 +269,7 @@ void outcome_url_done(fetcher_t *f, job_t *job, CURLcode rc)
                 timers_arm(f, &job->timer, now + wait);
                 return;
         }
-        if (rc == CURLE_OK) {
+        if (next == OUTCOME_PAGE) {
                 mcounter_add(f->m.requests[RQ_PAGE][cls], 1);
                 outcome_produce_page(f, job);
                 return;

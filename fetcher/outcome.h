@@ -21,6 +21,36 @@ curl_off_t outcome_retry_after_s(CURL *easy);
 /* Exponential back-off with jitter: base * 2^(n-1), capped, times a
  * random factor in [0.5, 1]. */
 int64_t outcome_backoff_ms(long base, long max, int n);
+/* What becomes of a URL whose transfer ended: the decision of
+ * outcome_url_done(), from its inputs alone. */
+typedef enum {
+        OUTCOME_PAGE,  /* an HTTP answer: produce the page      */
+        OUTCOME_RETRY, /* transient: again after *wait_ms, held */
+        OUTCOME_PARK,  /* transient, a long wait: parked        */
+        OUTCOME_FAIL,  /* no answer: dead letter                */
+} outcome_next_t;
+
+typedef struct {
+        bool    answered;      /* rc == CURLE_OK: an HTTP answer came    */
+        long    status;        /* its status                              */
+        bool    net_transient; /* no answer: transfer_transient()         */
+        int     attempts;      /* this one included                       */
+        long    retries;       /* --retries                               */
+        bool    draining;      /* stopping: no retry                      */
+        int64_t backoff_ms;    /* outcome_backoff_ms() for this attempt   */
+        int64_t host_wait_ms;  /* until the host may be served again      */
+        int64_t park_after_ms; /* --park-after                            */
+        bool    parking;       /* delay tiers configured                  */
+} outcome_in_t;
+
+/* Worth a retry: a 5xx or 429 answer, or a transient network failure. */
+bool outcome_transient(bool answered, long status, bool net_transient);
+/* The host asked to slow down (429, 503). */
+bool outcome_slow_down(bool answered, long status);
+/* Retry (after the back-off, not before the host is ready), park (that
+ * wait over --park-after, with tiers), page or fail; *wait_ms: the wait
+ * of a retry or park, else 0. */
+outcome_next_t outcome_decide(const outcome_in_t *in, int64_t *wait_ms);
 /* A URL's transfer ended with rc: page, retry, park or dead letter. */
 void outcome_url_done(fetcher_t *f, job_t *job, CURLcode rc);
 

@@ -220,6 +220,34 @@ static void robotsfetch_fail_all(fetcher_t *f, host_t *h, const char *code,
         }
 }
 
+robotsfetch_verdict_t robotsfetch_verdict(CURLcode rc, long status,
+                                          bool blocked, bool too_large,
+                                          long failures, long retries)
+{
+        /* The body is kept up to the cap: a bigger file is cut, not
+         * refused (RFC 9309: parse at least 500 KiB). */
+        if (rc == CURLE_WRITE_ERROR && too_large)
+                rc = CURLE_OK;
+        if (rc == CURLE_OK && status >= 200 && status < 300)
+                return ROBOTS_V_RULES;
+        if (rc == CURLE_OK && status >= 400 && status < 500 && status != 429)
+                return ROBOTS_V_ALLOW_ALL; /* unavailable: all allowed */
+        /* Nothing on the host can be reached (or robots.txt is
+         * unavailable by RFC 9309's redirect limit), or its TLS cannot be
+         * trusted, which retrying does not mend: the URLs are tried and
+         * end with their own error (tls_error rather than a long wait for
+         * robots_unreachable). */
+        if (rc == CURLE_COULDNT_RESOLVE_HOST || blocked ||
+            rc == CURLE_TOO_MANY_REDIRECTS ||
+            rc == CURLE_UNSUPPORTED_PROTOCOL ||
+            rc == CURLE_PEER_FAILED_VERIFICATION ||
+            rc == CURLE_SSL_CONNECT_ERROR)
+                return ROBOTS_V_FAIL_OPEN;
+        /* 5xx, 429 or unreachable: everything disallowed while robots.txt
+         * is retried with back-off, until the retries are spent. */
+        return failures + 1 > retries ? ROBOTS_V_UNREACHABLE : ROBOTS_V_RETRY;
+}
+
 void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
 {
         host_t *h = job->host;
@@ -229,16 +257,18 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
         bool slow = false;
         curl_off_t ra = 0;
         int64_t ra_ms = 0;
+        robotsfetch_verdict_t verdict;
 
         curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
         f->n_robots++;
         if (f->robots_fetching)
                 f->robots_fetching--;
-        /* The body is kept up to the cap: a bigger file is cut, not
-         * refused (RFC 9309: parse at least 500 KiB). */
+        verdict = robotsfetch_verdict(rc, status, job->blocked,
+                                      job->too_large, hs->failures,
+                                      f->conf->robots_retries);
         if (rc == CURLE_WRITE_ERROR && job->too_large)
-                rc = CURLE_OK;
-        if (rc == CURLE_OK && status >= 200 && status < 300) {
+                rc = CURLE_OK; /* cut at the cap, read as far as kept */
+        if (verdict == ROBOTS_V_RULES) {
                 robotsfetch_set_rules(f, hs, robots_parse_ex(
                         job->body ? job->body : "", job->body_len, f->agent,
                         (size_t)f->conf->robots_host_memory));
@@ -255,18 +285,13 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 if (hs->rules) /* capped by --max-crawl-delay there */
                         host_set_delay(f->hosts, h,
                                        robots_crawl_delay(hs->rules), now);
-        } else if (rc == CURLE_OK && status >= 400 && status < 500 &&
-                   status != 429) {
+        } else if (verdict == ROBOTS_V_ALLOW_ALL) {
                 /* Unavailable: everything allowed. */
                 robotsfetch_set_rules(f, hs, robots_allow_all());
                 hs->state = hs->rules ? RS_READY : RS_NONE;
                 hs->expires_ms = now + f->conf->robots_cache * 1000;
                 hs->failures = 0;
-        } else if (rc == CURLE_COULDNT_RESOLVE_HOST || job->blocked ||
-                   rc == CURLE_TOO_MANY_REDIRECTS ||
-                   rc == CURLE_UNSUPPORTED_PROTOCOL ||
-                   rc == CURLE_PEER_FAILED_VERIFICATION ||
-                   rc == CURLE_SSL_CONNECT_ERROR) {
+        } else if (verdict == ROBOTS_V_FAIL_OPEN) {
                 /* Nothing on the host can be reached (or robots.txt is
                  * unavailable by RFC 9309's redirect limit), or its TLS
                  * cannot be trusted, which retrying does not mend: the
@@ -278,7 +303,7 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
         } else {
                 /* 5xx, 429 or unreachable: everything disallowed while
                  * robots.txt is retried with back-off. */
-                slow = rc == CURLE_OK && (status == 429 || status == 503);
+                slow = outcome_slow_down(rc == CURLE_OK, status);
                 if (slow) {
                         curl_easy_getinfo(job->easy, CURLINFO_RETRY_AFTER,
                                           &ra);
@@ -286,7 +311,7 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                                                      (long long)ra);
                 }
                 hs->failures++;
-                if (hs->failures > f->conf->robots_retries) {
+                if (verdict == ROBOTS_V_UNREACHABLE) {
                         char why[CURL_ERROR_SIZE + 96];
 
                         if (rc == CURLE_OK)

@@ -17,6 +17,25 @@ int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now);
  * not, *why says why (a static string). */
 bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job,
                          const char **why);
+/* What a robots.txt answer means for its host (RFC 9309). */
+typedef enum {
+        ROBOTS_V_RULES,       /* 2xx: its rules, parsed                 */
+        ROBOTS_V_ALLOW_ALL,   /* 4xx but 429: unavailable, all allowed  */
+        ROBOTS_V_FAIL_OPEN,   /* no DNS, blocked, TLS, redirects: the
+                               * URLs are tried and fail on their own   */
+        ROBOTS_V_RETRY,       /* 5xx, 429, unreachable: all disallowed,
+                               * robots.txt retried with back-off       */
+        ROBOTS_V_UNREACHABLE, /* the same, retries spent: the host's
+                               * URLs end as robots_unreachable         */
+} robotsfetch_verdict_t;
+
+/* The verdict of a robots.txt transfer that ended with rc and (rc ==
+ * CURLE_OK) HTTP status `status`: blocked by the address guard, cut at
+ * the size cap (too_large: parsed as far as read), after `failures`
+ * failed tries of the --robots-retries `retries`. */
+robotsfetch_verdict_t robotsfetch_verdict(CURLcode rc, long status,
+                                          bool blocked, bool too_large,
+                                          long failures, long retries);
 /* A robots.txt transfer ended with rc: rules, allow-all, retry or
  * robots_unreachable for the host's queued URLs. */
 void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc);
