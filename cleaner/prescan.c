@@ -32,25 +32,39 @@
 
 #define NAME_BUF 100 /* libxml2's HTML_PARSER_BUFFER_SIZE */
 
+/* Character classes, as libxml2's HTML parser has them (ASCII only). */
+#define C_BLANK 1 /* IS_BLANK_CH */
+#define C_START 2 /* htmlParseHTMLName()'s first character */
+#define C_NAME  4 /* and the rest */
+#define C_ALPHA 8
+
+static const unsigned char ctype[256] = {
+        ['\t'] = C_BLANK, ['\n'] = C_BLANK, ['\r'] = C_BLANK, [' '] = C_BLANK,
+        ['_'] = C_START | C_NAME, [':'] = C_START | C_NAME,
+        ['.'] = C_START | C_NAME, ['-'] = C_NAME,
+        ['0' ... '9'] = C_NAME,
+        ['a' ... 'z'] = C_START | C_NAME | C_ALPHA,
+        ['A' ... 'Z'] = C_START | C_NAME | C_ALPHA,
+};
+
 static int is_blank(unsigned char c)
 {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        return ctype[c] & C_BLANK;
 }
 
 static int is_letter(unsigned char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        return ctype[c] & C_ALPHA;
 }
 
-/* htmlParseHTMLName(): first character */
 static int is_name_start(unsigned char c)
 {
-        return is_letter(c) || c == '_' || c == ':' || c == '.';
+        return ctype[c] & C_START;
 }
 
 static int is_name_char(unsigned char c)
 {
-        return is_name_start(c) || (c >= '0' && c <= '9') || c == '-';
+        return ctype[c] & C_NAME;
 }
 
 /* The offset of the first '>' at or after i, else len. */
