@@ -160,6 +160,7 @@ def test_follow_fan_out_and_meta_bounded(brokers, topics, tmp_path):
         stop_all(pr)
     finally:
         pr.kill()
+    print(f"cleaner peak RSS {peak_mb:.0f} MB")
     assert peak_mb < 200, f"cleaner peak RSS {peak_mb:.0f} MB"
     by_page = {}
     for m in links:
