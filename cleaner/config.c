@@ -28,6 +28,20 @@ const opt_def_t cleaner_options[] = {
           "online core.", false },
         { "max-body", OPT_SIZE, F(max_body), "8M", 1024, 256.0 * 1024 * 1024,
           NULL, "Largest page parsed; larger ends as too_large.", false },
+        { "page-timeout", OPT_INT, F(page_timeout), "5000", 0, 3600000,
+          NULL, "CPU milliseconds (the worker thread's) one page may take to "
+          "decode, parse and walk; a page over it ends as parse_timeout and "
+          "the worker goes on. 0 = no limit.", false },
+        { "max-links-per-page", OPT_INT, F(max_links_per_page), "1000", 0,
+          10000, NULL, "With --follow: the most links one page publishes; "
+          "the rest are dropped and counted "
+          "(kcrawl_cleaner_links_dropped_total{reason=\"fan_out\"}).",
+          false },
+        { "max-link-meta", OPT_SIZE, F(max_link_meta), "16K", 0,
+          1024.0 * 1024, NULL, "With --follow: the largest page meta (as "
+          "JSON) a followed link carries; over it, the links carry none "
+          "and are counted (kcrawl_cleaner_links_meta_dropped_total).",
+          false },
         { "drain-timeout", OPT_INT, F(drain_timeout), "10", 0, 3600, NULL,
           "Seconds to deliver finished records on SIGTERM.", false },
         { "rules", OPT_STR, F(rules), NULL, 0, 0, NULL,

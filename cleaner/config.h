@@ -19,6 +19,9 @@ typedef struct cleaner_config {
         long       workers;        /* 0 = one per online core */
         long long  max_body;
         long       drain_timeout;  /* seconds */
+        long       page_timeout;   /* CPU ms per page; 0 = no limit */
+        long       max_links_per_page; /* --follow fan-out per page   */
+        long long  max_link_meta;  /* meta bytes a followed link carries */
         char      *log_level;
         char      *rules;            /* rules file; NULL = no user fields */
         bool       follow;           /* publish discovered links         */

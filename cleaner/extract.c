@@ -19,9 +19,11 @@
 
 #include "charset.h"
 #include "jsonstr.h"
+#include "prescan.h"
 #include "url.h"
 
 #include <limits.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +31,10 @@
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
@@ -105,6 +109,22 @@ typedef struct link {
 typedef struct extract {
         const page_t  *page;
         int            oom;
+
+        /* The CPU-time budget (budget_tick()). */
+        long long      budget_ns;   /* 0 = none                            */
+        long long      cpu0_ns;     /* the thread's CPU clock at the start */
+        long long      wall0_ns;
+        long long      wall_next_ns; /* no need to read the CPU clock
+                                     * before this (CLOCK_MONOTONIC_COARSE) */
+        unsigned       ticks;
+        int            timed_out;
+        xmlParserCtxtPtr ctxt;      /* the parse in progress, to stop it   */
+        /* The DOM front end: the tree builder's callbacks, wrapped. */
+        startElementSAXFunc dom_start;
+        endElementSAXFunc   dom_end;
+        charactersSAXFunc   dom_chars;
+        charactersSAXFunc   dom_cdata;
+        charactersSAXFunc   dom_blank;
 
         /* Walk state. */
         int            hidden;  /* inside head, title, template, noscript */
@@ -938,6 +958,77 @@ static void on_leave(extract_t *x, enum tag kind, int depth)
         }
 }
 
+/* ------------------------------------------------------------------ */
+/* The CPU-time budget                                                 */
+
+#define BUDGET_EVERY 64 /* events between looks at the (coarse) wall clock */
+
+static long long clock_ns(clockid_t clk)
+{
+        struct timespec ts;
+
+        if (clock_gettime(clk, &ts) != 0)
+                return 0;
+        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void budget_start(extract_t *x, long budget_ms)
+{
+        if (budget_ms <= 0)
+                return;
+        x->budget_ns = (long long)budget_ms * 1000000LL;
+        x->cpu0_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        x->wall0_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+        x->wall_next_ns = x->wall0_ns + x->budget_ns;
+}
+
+/* Whether the budget is spent, reading the thread's CPU clock (a system
+ * call here, some 1.6 us) only when the wall clock (a cheap coarse one)
+ * says the rest of the budget may have gone. */
+static int budget_over(extract_t *x)
+{
+        long long now, used;
+
+        if (x->budget_ns == 0 || x->timed_out)
+                return x->timed_out;
+        now = clock_ns(CLOCK_MONOTONIC_COARSE);
+        if (now < x->wall_next_ns)
+                return 0;
+        used = clock_ns(CLOCK_THREAD_CPUTIME_ID) - x->cpu0_ns;
+        if (used >= x->budget_ns) {
+                x->timed_out = 1;
+                return 1;
+        }
+        x->wall_next_ns = now + (x->budget_ns - used);
+        return 0;
+}
+
+/* One parser event of `weight` (1, more for a costly one): every
+ * BUDGET_EVERY, whether the budget is spent; stops the parse when it is. */
+static void budget_tick(extract_t *x, unsigned weight)
+{
+        if (x->budget_ns == 0)
+                return;
+        x->ticks += weight;
+        if (x->ticks < BUDGET_EVERY)
+                return;
+        x->ticks = 0;
+        if (budget_over(x) && x->ctxt != NULL)
+                xmlStopParser(x->ctxt);
+}
+
+/* A start tag's weight: its attributes cost the parser more than one
+ * event (prescan.h). */
+static unsigned atts_weight(const xmlChar **atts)
+{
+        size_t i;
+
+        for (i = 0; atts != NULL && atts[i] != NULL; i += 2)
+                if (i >= 2 * 32)
+                        return BUDGET_EVERY;
+        return 1;
+}
+
 /* The DOM front end: visits every node in document order, iteratively (a
  * deep page cannot exhaust the stack). Elements are entered on the way down
  * and left on the way up. Used when a fields callback needs the document. */
@@ -948,6 +1039,10 @@ static void walk(extract_t *x, xmlDocPtr doc)
 
         while (cur != NULL && !x->oom) {
                 int descend = 0, level = 0;
+
+                budget_tick(x, 1);
+                if (x->timed_out)
+                        break;
 
                 if (cur->type == XML_ELEMENT_NODE) {
                         enum tag kind = tag_kind(cur->name, &level);
@@ -1009,6 +1104,9 @@ static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
         enum tag kind;
         int level = 0;
 
+        budget_tick(x, atts_weight(atts));
+        if (x->timed_out)
+                return;
         if (x->oom || buf_add(&x->kinds, &(char){ 0 }, 1) < 0) {
                 x->oom = 1;
                 return;
@@ -1038,7 +1136,8 @@ static void sax_end(void *ctx, const xmlChar *name)
 {
         extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
 
-        if (x->depth > 0 && !x->oom)
+        budget_tick(x, 1);
+        if (x->depth > 0 && !x->oom && !x->timed_out)
                 sax_leave(x);
 }
 
@@ -1046,7 +1145,8 @@ static void sax_text(void *ctx, const xmlChar *s, int len)
 {
         extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
 
-        if (x->depth == 0 || len <= 0 || x->oom)
+        budget_tick(x, 1);
+        if (x->depth == 0 || len <= 0 || x->oom || x->timed_out)
                 return;
         if (x->skip_depth == 0)
                 text_add(x, s, (size_t)len);
@@ -1062,23 +1162,115 @@ static const xmlSAXHandlerV1 sax_handler = {
         .initialized  = 1,
 };
 
-/* Parses utf8[0, len) as htmlReadMemory() does, with sax_handler's
- * callbacks instead of the tree builder's. */
-static void sax_parse(extract_t *x, const char *utf8, int len)
+/* The DOM front end's parse: the tree builder's callbacks, each first
+ * counting against the budget. */
+static void dom_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+        extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, atts_weight(atts));
+        if (!x->timed_out)
+                x->dom_start(ctx, name, atts);
+}
+
+static void dom_end(void *ctx, const xmlChar *name)
+{
+        extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (!x->timed_out)
+                x->dom_end(ctx, name);
+}
+
+static void dom_chars(void *ctx, const xmlChar *s, int len)
+{
+        extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (!x->timed_out)
+                x->dom_chars(ctx, s, len);
+}
+
+static void dom_cdata(void *ctx, const xmlChar *s, int len)
+{
+        extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (!x->timed_out)
+                x->dom_cdata(ctx, s, len);
+}
+
+static void dom_blank(void *ctx, const xmlChar *s, int len)
+{
+        extract_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (!x->timed_out)
+                x->dom_blank(ctx, s, len);
+}
+
+/* Every error libxml2 reports (recovered tag soup: stray end tags, bad
+ * names) is an event too: some cost the parser a search of its stack of
+ * open elements, with no SAX callback in between. */
+static void on_parse_error(void *ctx, xmlErrorPtr err)
+{
+        budget_tick(ctx, 1);
+}
+
+/*
+ * Parses utf8[0, len) as htmlReadMemory() does, with sax_handler's
+ * callbacks instead of the tree builder's (`tree` 0), or with the tree
+ * builder's wrapped (`tree` 1: returns the document, NULL when empty or on
+ * failure).
+ *
+ * XML_PARSE_HUGE lifts the parser's hard-coded limits for both front ends
+ * alike: without it the tree builder (nodePush()) stops the whole parse at
+ * a depth of 256 open elements (xmlParserMaxDepth) and at a text node over
+ * XML_MAX_TEXT_LENGTH, so a page with rules lost everything after the
+ * 256th nested element while the SAX front end kept it. Depth costs the
+ * parser one pointer per open element; --max-body bounds the page.
+ */
+static xmlDocPtr parse(extract_t *x, const char *utf8, int len, int tree)
 {
         xmlParserCtxtPtr ctxt;
         xmlCharEncodingHandlerPtr hdlr;
+        xmlStructuredErrorFunc old_serror = xmlStructuredError;
+        void *old_serror_ctx = xmlStructuredErrorContext;
+        xmlDocPtr doc = NULL;
 
         ctxt = xmlCreateMemoryParserCtxt(utf8, len);
         if (ctxt == NULL) {
                 x->oom = 1;
-                return;
+                return NULL;
         }
-        memcpy(ctxt->sax, &sax_handler, sizeof(sax_handler));
+        if (tree) {
+                xmlSAXHandler html;
+
+                memset(&html, 0, sizeof(html));
+                xmlSAX2InitHtmlDefaultSAXHandler(&html);
+                memcpy(ctxt->sax, &html, sizeof(xmlSAXHandlerV1));
+                x->dom_start = ctxt->sax->startElement;
+                x->dom_end = ctxt->sax->endElement;
+                x->dom_chars = ctxt->sax->characters;
+                x->dom_cdata = ctxt->sax->cdataBlock;
+                x->dom_blank = ctxt->sax->ignorableWhitespace;
+                if (x->dom_start && x->dom_end && x->dom_chars &&
+                    x->dom_cdata && x->dom_blank) {
+                        ctxt->sax->startElement = dom_start;
+                        ctxt->sax->endElement = dom_end;
+                        ctxt->sax->characters = dom_chars;
+                        ctxt->sax->cdataBlock = dom_cdata;
+                        ctxt->sax->ignorableWhitespace = dom_blank;
+                }
+        } else {
+                memcpy(ctxt->sax, &sax_handler, sizeof(sax_handler));
+                x->sax = 1;
+        }
         ctxt->_private = x;
-        x->sax = 1;
+        x->ctxt = ctxt;
         /* What htmlReadMemory() does before parsing. */
         htmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
+        ctxt->options |= XML_PARSE_HUGE;
         ctxt->html = 1;
         hdlr = xmlFindCharEncodingHandler("UTF-8");
         if (hdlr != NULL) {
@@ -1087,13 +1279,23 @@ static void sax_parse(extract_t *x, const char *utf8, int len)
                         xmlFree((xmlChar *)ctxt->input->encoding);
                 ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
         }
+        xmlSetStructuredErrorFunc(x, on_parse_error);
         htmlParseDocument(ctxt);
-        while (x->depth > 0 && !x->oom)
-                sax_leave(x);
-        if (ctxt->myDoc != NULL) /* not built by these callbacks; to be sure */
-                xmlFreeDoc(ctxt->myDoc);
+        xmlSetStructuredErrorFunc(old_serror_ctx, old_serror);
+        if (!tree)
+                while (x->depth > 0 && !x->oom)
+                        sax_leave(x);
+        doc = ctxt->myDoc;
         ctxt->myDoc = NULL;
+        if (!tree && doc != NULL) { /* not built by these callbacks */
+                xmlFreeDoc(doc);
+                doc = NULL;
+        }
+        if (doc != NULL && ctxt->dictNames && doc->dict == ctxt->dict)
+                ctxt->dict = NULL; /* the document's now (htmlDoRead()) */
+        x->ctxt = NULL;
         xmlFreeParserCtxt(ctxt);
+        return doc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1805,8 +2007,11 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
         x->out.max = EXTRACT_RECORD_MAX;
         collector_start(&x->text_c, &x->text, EXTRACT_TEXT_MAX, 0);
 
+        budget_start(x, page->budget_ms);
         html = is_html(page->content_type);
         if (html && page->body_len > 0) {
+                size_t natts, at = 0;
+
                 if (charset_decode(page->content_type, page->body,
                                    page->body_len, &utf8, &utf8_len, &owned,
                                    errstr, errstr_size) < 0)
@@ -1815,6 +2020,16 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                         snprintf(errstr, errstr_size,
                                  "page of %zu bytes too large to parse",
                                  utf8_len);
+                        goto out;
+                }
+                natts = prescan_max_attributes(utf8, utf8_len,
+                                               EXTRACT_ATTRS_MAX, &at);
+                if (natts > EXTRACT_ATTRS_MAX) {
+                        snprintf(errstr, errstr_size, "the start tag at byte "
+                                 "%zu has over %d attributes (parsing it "
+                                 "would take time quadratic in them)", at,
+                                 EXTRACT_ATTRS_MAX);
+                        rc = EXTRACT_TIMEOUT;
                         goto out;
                 }
                 /* NULL for an empty document (or out of memory inside
@@ -1837,12 +2052,17 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                  * limit (the tree builder stops the parse there). */
                 if (utf8_len > 0 && fields_cb == NULL &&
                     utf8_len <= XML_MAX_TEXT_LENGTH) {
-                        sax_parse(x, utf8, (int)utf8_len);
+                        parse(x, utf8, (int)utf8_len, 0);
                 } else if (utf8_len > 0) {
-                        doc = htmlReadMemory(utf8, (int)utf8_len, NULL,
-                                             "UTF-8", PARSE_OPTIONS);
-                        if (doc != NULL)
+                        doc = parse(x, utf8, (int)utf8_len, 1);
+                        if (doc != NULL && !x->timed_out)
                                 walk(x, doc);
+                }
+                if (x->timed_out || budget_over(x)) {
+                        snprintf(errstr, errstr_size, "page over its CPU-time "
+                                 "budget of %ld ms", page->budget_ms);
+                        rc = EXTRACT_TIMEOUT;
+                        goto out;
                 }
                 if (x->oom) {
                         snprintf(errstr, errstr_size,

@@ -42,6 +42,11 @@
 #define EXTRACT_JSONLD_BYTES_MAX (1024 * 1024) /* per block; a longer one
                                           * counts in json_ld_errors         */
 #define EXTRACT_RECORD_MAX      (64 * 1024 * 1024) /* the whole record      */
+#define EXTRACT_ATTRS_MAX       1000     /* attributes of one start tag: a
+                                          * page with a tag over it ends as
+                                          * EXTRACT_TIMEOUT unparsed
+                                          * (prescan.h: libxml2's cost is
+                                          * quadratic in them)               */
 #ifndef KCRAWL_EXTRACT_H
 #define KCRAWL_EXTRACT_H
 
@@ -62,13 +67,29 @@ typedef struct page {
         long        depth;        /* passed through when >= 0                */
         const unsigned char *body;
         size_t      body_len;
+        long        budget_ms;    /* CPU time (the calling thread's) the
+                                   * decoding, parsing and walking may take;
+                                   * 0 = no limit                           */
 } page_t;
+
+/* extract_record()'s return when the page is over its CPU-time budget, or
+ * would be certainly (a start tag with over EXTRACT_ATTRS_MAX attributes):
+ * the caller dead-letters it as `parse_timeout`. */
+#define EXTRACT_TIMEOUT (-2)
 
 /*
  * Builds the JSON record for `page`. On success returns 0 and sets *out to
  * a malloc'd NUL-terminated JSON object (*out_len its length, without the
  * NUL), which the caller frees. On failure returns -1 with a reason in
- * errstr; the caller dead-letters the page as `parse_failed`.
+ * errstr; the caller dead-letters the page as `parse_failed`; or
+ * EXTRACT_TIMEOUT (with a reason) when page->budget_ms ran out.
+ *
+ * The budget is checked against the thread's CPU clock
+ * (CLOCK_THREAD_CPUTIME_ID) in the parser's callbacks and error reports
+ * and in the DOM walk, reading that clock only once the wall time since
+ * the start could have used the rest of the budget (CPU time of one thread
+ * never runs faster than the wall clock), so a normal page reads it
+ * once. libxml2 is stopped with xmlStopParser() when it is over.
  */
 int extract_record(const page_t *page, char **out, size_t *out_len,
                    char *errstr, size_t errstr_size);

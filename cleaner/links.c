@@ -21,6 +21,8 @@
 struct links {
         links_scope_t   scope;
         long            max_depth;
+        size_t          max_links;  /* per page; 0 = no limit           */
+        size_t          max_meta;   /* meta bytes a link carries (JSON)  */
         char           *default_topic;
         psl_ctx_t      *psl_owned; /* from psl_latest(); NULL = builtin  */
         const psl_ctx_t *psl;
@@ -50,6 +52,7 @@ links_t *links_new(links_scope_t scope, long max_depth,
                 return NULL;
         lk->scope = scope;
         lk->max_depth = max_depth;
+        lk->max_meta = SIZE_MAX;
         lk->default_topic = strdup(default_topic ? default_topic : "");
         if (!lk->default_topic) {
                 free(lk);
@@ -62,6 +65,12 @@ links_t *links_new(links_scope_t scope, long max_depth,
         return lk;
 }
 
+void links_set_limits(links_t *lk, size_t max_links, size_t max_meta)
+{
+        lk->max_links = max_links;
+        lk->max_meta = max_meta;
+}
+
 void links_destroy(links_t *lk)
 {
         if (!lk)
@@ -70,6 +79,16 @@ void links_destroy(links_t *lk)
                 psl_free(lk->psl_owned);
         free(lk->default_topic);
         free(lk);
+}
+
+/* Frees what one message holds. */
+static void link_msg_clear(link_msg_t *m)
+{
+        free(m->url);
+        free(m->topic);
+        free(m->key);
+        free(m->value);
+        memset(m, 0, sizeof(*m));
 }
 
 void links_free(link_msg_t *msgs, size_t n)
@@ -228,9 +247,41 @@ static uint64_t fnv1a64(const char *s)
         return h;
 }
 
-/* The URL message for `link` into m->value. Returns 0 or -1 (OOM). */
+/* The page's meta as JSON text, written once per page (*out malloc'd,
+ * NULL when it has none). Returns 0 or -1 (OOM). */
+static int meta_json(yajl_val meta, char **out, size_t *out_len)
+{
+        yajl_gen gen;
+        const unsigned char *buf;
+        size_t len;
+        int rc = -1;
+
+        *out = NULL;
+        *out_len = 0;
+        if (!meta)
+                return 0;
+        gen = yajl_gen_alloc(NULL);
+        if (!gen)
+                return -1;
+        if (gen_value(gen, meta) == yajl_gen_status_ok &&
+            yajl_gen_get_buf(gen, &buf, &len) == yajl_gen_status_ok) {
+                *out = malloc(len + 1);
+                if (*out) {
+                        memcpy(*out, buf, len);
+                        (*out)[len] = '\0';
+                        *out_len = len;
+                        rc = 0;
+                }
+        }
+        yajl_gen_free(gen);
+        return rc;
+}
+
+/* The URL message for `link` into m->value, with `meta` (JSON text of
+ * meta_len bytes, or NULL) as its meta. Returns 0 or -1 (OOM). */
 static int message_json(link_msg_t *m, const char *link, long depth,
-                        const char *parent_id, yajl_val meta)
+                        const char *parent_id, const char *meta,
+                        size_t meta_len)
 {
         yajl_gen gen = yajl_gen_alloc(NULL);
         yajl_gen_status st;
@@ -264,20 +315,27 @@ static int message_json(link_msg_t *m, const char *link, long depth,
                                              strlen(id));
                 free(id);
         }
-        if (st == yajl_gen_status_ok && meta) {
-                st = yajl_gen_string(gen, (unsigned char *)"meta", 4);
-                if (st == yajl_gen_status_ok)
-                        st = gen_value(gen, meta);
-        }
         if (st == yajl_gen_status_ok)
                 st = yajl_gen_map_close(gen);
         if (st != yajl_gen_status_ok ||
-            yajl_gen_get_buf(gen, &buf, &len) != yajl_gen_status_ok)
+            yajl_gen_get_buf(gen, &buf, &len) != yajl_gen_status_ok ||
+            len < 2)
                 goto out;
-        m->value = strndup((const char *)buf, len);
+        /* The meta, written once per page, goes in before the closing
+         * brace: {"url": ..., "meta": META}. */
+        m->value_len = meta ? len - 1 + 8 + meta_len + 1 : len;
+        m->value = malloc(m->value_len + 1);
         if (!m->value)
                 goto out;
-        m->value_len = len;
+        if (meta) {
+                memcpy(m->value, buf, len - 1);
+                memcpy(m->value + len - 1, ",\"meta\":", 8);
+                memcpy(m->value + len - 1 + 8, meta, meta_len);
+                m->value[m->value_len - 1] = '}';
+        } else {
+                memcpy(m->value, buf, len);
+        }
+        m->value[m->value_len] = '\0';
         rc = 0;
 out:
         yajl_gen_free(gen);
@@ -286,21 +344,21 @@ out:
 
 /* ------------------------------------------------------------------ */
 
-int links_from_record(const links_t *lk, const char *record,
-                      link_msg_t **out, size_t *n, char *errstr,
-                      size_t errstr_size)
+int links_each(const links_t *lk, const char *record, links_emit_fn emit,
+               void *ctx, links_stats_t *stats, char *errstr,
+               size_t errstr_size)
 {
         yajl_val root, links, status, depth_v;
         const char *page_url, *topic, *robots, *id;
         url_t *page = NULL;
-        link_msg_t *msgs = NULL;
-        size_t count = 0;
+        link_msg_t m = { 0 };
+        char *meta = NULL;
+        size_t meta_len = 0, count = 0;
         long depth = 0;
         char why[256];
         int rc = -1;
 
-        *out = NULL;
-        *n = 0;
+        memset(stats, 0, sizeof(*stats));
         why[0] = '\0';
         root = yajl_tree_parse(record, why, sizeof(why));
         if (!root) {
@@ -342,16 +400,19 @@ int links_from_record(const links_t *lk, const char *record,
         if (!topic || !*topic)
                 topic = lk->default_topic;
         id = member_str(root, "id");
-        msgs = calloc(links->u.array.len, sizeof(*msgs));
-        if (!msgs)
+        if (meta_json(member(root, "meta"), &meta, &meta_len))
                 goto oom;
+        if (meta && meta_len > lk->max_meta) {
+                free(meta); /* too big to copy into every link */
+                meta = NULL;
+                stats->meta_dropped = 1;
+        }
         for (size_t i = 0; i < links->u.array.len; i++) {
                 yajl_val l = links->u.array.values[i];
                 const char *href = member_str(l, "url");
                 const char *rel = member_str(l, "rel");
                 char key[HOST_KEY_MAX];
                 url_t *link = NULL;
-                link_msg_t *m;
 
                 if (!href || (rel && has_token(rel, "nofollow")))
                         continue;
@@ -362,27 +423,91 @@ int links_from_record(const links_t *lk, const char *record,
                         url_destroy(link);
                         continue;
                 }
-                m = &msgs[count];
-                m->url = strdup(link->href);
-                m->key = strdup(key);
-                m->topic = strdup(topic);
+                if (lk->max_links && count == lk->max_links) {
+                        url_destroy(link);
+                        stats->dropped++;
+                        continue;
+                }
+                m.url = strdup(link->href);
+                m.key = strdup(key);
+                m.topic = strdup(topic);
                 url_destroy(link);
-                count++;
-                if (!m->url || !m->key || !m->topic ||
-                    message_json(m, m->url, depth + 1, id,
-                                 member(root, "meta")))
+                if (!m.url || !m.key || !m.topic ||
+                    message_json(&m, m.url, depth + 1, id, meta, meta_len))
                         goto oom;
+                count++;
+                /* Handed over one by one: a page's messages are never all
+                 * in memory at once. */
+                rc = emit(ctx, &m);
+                link_msg_clear(&m);
+                if (rc) {
+                        snprintf(errstr, errstr_size, "stopped following "
+                                 "links");
+                        goto out;
+                }
         }
-        *out = msgs;
-        *n = count;
-        msgs = NULL;
+        stats->published = count;
         rc = 0;
         goto out;
 oom:
         snprintf(errstr, errstr_size, "out of memory following links");
 out:
-        links_free(msgs, count);
+        link_msg_clear(&m);
+        free(meta);
         url_destroy(page);
         yajl_tree_free(root);
         return rc;
+}
+
+/* links_from_record()'s collector: a copy of each message in its array. */
+typedef struct collect {
+        link_msg_t *msgs;
+        size_t      n, cap;
+} collect_t;
+
+static int collect_one(void *ctx, const link_msg_t *m)
+{
+        collect_t *c = ctx;
+        link_msg_t *d;
+
+        if (c->n == c->cap) {
+                size_t ncap = c->cap ? c->cap * 2 : 16;
+                link_msg_t *nm = realloc(c->msgs, ncap * sizeof(*nm));
+
+                if (!nm)
+                        return -1;
+                c->msgs = nm;
+                c->cap = ncap;
+        }
+        d = &c->msgs[c->n];
+        memset(d, 0, sizeof(*d));
+        d->url = strdup(m->url);
+        d->topic = strdup(m->topic);
+        d->key = strdup(m->key);
+        d->value = malloc(m->value_len + 1);
+        c->n++;
+        if (!d->url || !d->topic || !d->key || !d->value)
+                return -1;
+        memcpy(d->value, m->value, m->value_len + 1);
+        d->value_len = m->value_len;
+        return 0;
+}
+
+int links_from_record(const links_t *lk, const char *record,
+                      link_msg_t **out, size_t *n, char *errstr,
+                      size_t errstr_size)
+{
+        collect_t c = { NULL, 0, 0 };
+        links_stats_t stats;
+
+        *out = NULL;
+        *n = 0;
+        if (links_each(lk, record, collect_one, &c, &stats, errstr,
+                       errstr_size)) {
+                links_free(c.msgs, c.n);
+                return -1;
+        }
+        *out = c.msgs;
+        *n = c.n;
+        return 0;
 }

@@ -22,7 +22,11 @@
  * the page's URL came from (its source_topic, else the default). `id` is
  * derived from the page's id, when it had one, as ID "." and 16 hex digits
  * of a hash of the link's URL (stable: the same link of the same page gets
- * the same id); `meta` is the page's, passed on unchanged.
+ * the same id); `meta` is the page's, passed on unchanged when its JSON
+ * text is at most the follower's max_meta bytes, else left out (so a
+ * page's big meta is not copied into each of its thousands of links).
+ * At most max_links messages per page (the first in document order); the
+ * rest are dropped and counted.
  */
 #ifndef KCRAWL_LINKS_H
 #define KCRAWL_LINKS_H
@@ -50,6 +54,10 @@ links_t *links_new(links_scope_t scope, long max_depth,
                    const char *default_topic);
 void links_destroy(links_t *lk);
 
+/* Per page: at most max_links messages (0 = no limit) and the meta only
+ * when its JSON is at most max_meta bytes. Defaults: no limit, any meta. */
+void links_set_limits(links_t *lk, size_t max_links, size_t max_meta);
+
 /* One URL message to publish. All strings owned by the list. */
 typedef struct link_msg {
         char   *url;        /* the link                                */
@@ -58,6 +66,26 @@ typedef struct link_msg {
         char   *value;      /* the JSON URL message, NUL-terminated    */
         size_t  value_len;
 } link_msg_t;
+
+/* What links_each() did with one page's links. */
+typedef struct links_stats {
+        size_t published;    /* messages handed to emit                   */
+        size_t dropped;      /* in scope but over max_links               */
+        int    meta_dropped; /* the meta was over max_meta: links have none */
+} links_stats_t;
+
+/* Takes one message (valid during the call only); non-zero stops. */
+typedef int (*links_emit_fn)(void *ctx, const link_msg_t *m);
+
+/*
+ * The URL messages for the links of `record`, handed to emit(ctx, m) one
+ * by one as each is built, so that memory holds one message at a time.
+ * Returns 0 with *stats filled in, or -1 with a reason in errstr (record
+ * unreadable, out of memory, or emit stopped it).
+ */
+int links_each(const links_t *lk, const char *record, links_emit_fn emit,
+               void *ctx, links_stats_t *stats, char *errstr,
+               size_t errstr_size);
 
 /*
  * The URL messages for the links of `record` (a record as extract_record()

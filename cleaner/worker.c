@@ -76,13 +76,15 @@ struct worker {
         rd_kafka_topic_partition_list_t *txn_offsets;
         strlist_t               consumer_props, producer_props;
         /* Metrics (metrics.h), registered by worker_new(). */
-        mcounter_t             *m_records, *m_busy, *m_errors[4];
+        mcounter_t             *m_records, *m_busy, *m_errors[5];
         mhist_t                *m_parse;
+        mcounter_t             *m_links_dropped, *m_links_meta_dropped;
 };
 
 /* The cleaner's error codes, the label values of its errors counter. */
 static const char *error_codes[] = { "invalid_message", "missing_header",
-                                     "too_large", "parse_failed" };
+                                     "too_large", "parse_failed",
+                                     "parse_timeout" };
 
 /* ---- outcomes -------------------------------------------------------- */
 
@@ -265,55 +267,75 @@ static rd_kafka_topic_t *link_topic(worker_t *w, const char *name)
         return rkt;
 }
 
+/* One followed link's message being produced (links_each()'s emit). */
+typedef struct follow_ctx {
+        worker_t   *w;
+        const char *url;
+        pending_t  *p;
+} follow_ctx_t;
+
+static int follow_one(void *ctx, const link_msg_t *m)
+{
+        follow_ctx_t *fc = ctx;
+        worker_t *w = fc->w;
+        rd_kafka_headers_t *hdrs;
+        rd_kafka_resp_err_t err;
+
+        if (w->fatal)
+                return -1;
+        if (!link_topic(w, m->topic)) {
+                LOGF(LOG_WARN, "too many link topics", LOG_S("topic", m->topic));
+                w->n_links_failed++;
+                return 0;
+        }
+        hdrs = rd_kafka_headers_new(1);
+        /* Tells the fetcher a link was followed, not published by a user
+         * (it may drop links it fetched recently). */
+        rd_kafka_header_add(hdrs, "followed_from", -1, fc->url, -1);
+        fc->p->refs++;
+        err = kafka_produce(w->producer, m->topic, m->key, strlen(m->key),
+                            m->value, m->value_len, hdrs, LINK_TAG(fc->p),
+                            PRODUCE_WAIT_MS);
+        if (err) {
+                fc->p->refs--;
+                rd_kafka_headers_destroy(hdrs);
+                kafkastats_produce_failed(err);
+                LOGF(LOG_WARN, "cannot produce a followed link",
+                     LOG_S("topic", m->topic),
+                     LOG_S("err", rd_kafka_err2str(err)));
+                w->n_links_failed++;
+                if (w->eos)
+                        w->txn_abort = true;
+                return 0;
+        }
+        w->n_links++;
+        return 0;
+}
+
 /* Publishes the links of `record` worth following (links.h) as URL
- * messages sharing the page's pending_t. */
+ * messages sharing the page's pending_t, each produced as it is built;
+ * what the per-page bounds left out is counted. */
 static void follow_links(worker_t *w, const char *record, const char *url,
                          pending_t *p)
 {
-        link_msg_t *msgs = NULL;
-        size_t n = 0;
+        follow_ctx_t fc = { w, url, p };
+        links_stats_t stats;
         char why[256];
 
-        if (links_from_record(w->links, record, &msgs, &n, why,
-                              sizeof(why))) {
+        if (links_each(w->links, record, follow_one, &fc, &stats, why,
+                       sizeof(why))) {
                 LOGF(LOG_WARN, "links not followed", LOG_I("worker",
                      w->index), LOG_S("url", url), LOG_S("err", why));
                 return;
         }
-        for (size_t i = 0; i < n && !w->fatal; i++) {
-                rd_kafka_headers_t *hdrs = rd_kafka_headers_new(1);
-                rd_kafka_resp_err_t err;
-
-                if (!link_topic(w, msgs[i].topic)) {
-                        LOGF(LOG_WARN, "too many link topics",
-                             LOG_S("topic", msgs[i].topic));
-                        rd_kafka_headers_destroy(hdrs);
-                        w->n_links_failed++;
-                        continue;
-                }
-                /* Tells the fetcher a link was followed, not published by
-                 * a user (it may drop links it fetched recently). */
-                rd_kafka_header_add(hdrs, "followed_from", -1, url, -1);
-                p->refs++;
-                err = kafka_produce(w->producer, msgs[i].topic, msgs[i].key,
-                                    strlen(msgs[i].key), msgs[i].value,
-                                    msgs[i].value_len, hdrs, LINK_TAG(p),
-                                    PRODUCE_WAIT_MS);
-                if (err) {
-                        p->refs--;
-                        rd_kafka_headers_destroy(hdrs);
-                        kafkastats_produce_failed(err);
-                        LOGF(LOG_WARN, "cannot produce a followed link",
-                             LOG_S("topic", msgs[i].topic),
-                             LOG_S("err", rd_kafka_err2str(err)));
-                        w->n_links_failed++;
-                        if (w->eos)
-                                w->txn_abort = true;
-                        continue;
-                }
-                w->n_links++;
+        if (stats.dropped) {
+                mcounter_add(w->m_links_dropped, stats.dropped);
+                LOGF(LOG_INFO, "links over --max-links-per-page dropped",
+                     LOG_I("worker", w->index), LOG_S("url", url),
+                     LOG_I("dropped", (long long)stats.dropped));
         }
-        links_free(msgs, n);
+        if (stats.meta_dropped)
+                mcounter_add(w->m_links_meta_dropped, 1);
 }
 
 /* ---- one page -------------------------------------------------------- */
@@ -407,6 +429,7 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         page.meta = meta;
         page.body = msg->payload;
         page.body_len = msg->len;
+        page.budget_ms = w->conf->page_timeout;
 
         /* The DOM goes to the rules only for pages a rule applies to. */
         rp.rules = w->rules;
@@ -419,6 +442,13 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                                          &record_len, why, sizeof(why));
 
         mhist_observe(w->m_parse, metrics_now() - t0);
+        if (failed == EXTRACT_TIMEOUT) {
+                LOGF(LOG_WARN, "page over its parse budget",
+                     LOG_I("worker", w->index), LOG_S("url", url),
+                     LOG_S("err", why));
+                dead_letter(w, msg, url, "parse_timeout", why, p);
+                goto out;
+        }
         if (failed) {
                 dead_letter(w, msg, url, "parse_failed", why, p);
                 goto out;
@@ -721,6 +751,13 @@ static void worker_metrics(worker_t *w)
                 "kcrawl_cleaner_worker_busy_seconds_total", labels,
                 "Seconds a worker spent handling pages (not waiting); its "
                 "rate is the worker's utilisation.", 1e-6);
+        w->m_links_dropped = metrics_counter(
+                "kcrawl_cleaner_links_dropped_total", "reason=\"fan_out\"",
+                "Followed links not published: over --max-links-per-page.");
+        w->m_links_meta_dropped = metrics_counter(
+                "kcrawl_cleaner_links_meta_dropped_total", NULL,
+                "Pages whose followed links went without the page's meta "
+                "(over --max-link-meta).");
         w->m_parse = metrics_histogram(
                 "kcrawl_cleaner_parse_seconds", NULL,
                 "Seconds to parse a page and build its record.",
@@ -811,6 +848,8 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                         snprintf(errstr, errstr_size, "out of memory");
                         goto fail;
                 }
+                links_set_limits(w->links, (size_t)conf->max_links_per_page,
+                                 (size_t)conf->max_link_meta);
         }
         w->producer = kafka_producer_new(conf->brokers, &w->producer_props,
                                          (size_t)conf->max_body + 65536,

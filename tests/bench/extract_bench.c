@@ -7,7 +7,8 @@
  *
  * Each file is a page with the headers a fetcher gives it (status 200,
  * text/html; charset=utf-8, a URL under http://bench.test/); they are
- * extracted round-robin and every record is freed. With one thread (the
+ * extracted round-robin and every record is freed, each with the CPU-time
+ * budget a worker gives it by default (5 s). With one thread (the
  * default) for at least S CPU seconds; with N threads, each going through
  * all the files as a cleaner worker does, sharing nothing but the
  * read-only pages, for S seconds of wall time. Prints one JSON object like
@@ -57,7 +58,9 @@ static void *run_main(void *arg)
                                      .content_type = "text/html; charset=utf-8",
                                      .fetched_at = "2026-01-01T00:00:00Z",
                                      .source_topic = "crawl.urls", .depth = -1,
-                                     .body = f->data, .body_len = f->len };
+                                     .body = f->data, .body_len = f->len,
+                                     /* the cleaner's --page-timeout default */
+                                     .budget_ms = 5000 };
                         char *out = NULL;
                         size_t out_len = 0;
 

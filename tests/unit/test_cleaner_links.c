@@ -200,6 +200,61 @@ static void test_message(void **state)
         links_free(m, n);
 }
 
+/* links_each() counts what it hands over one by one. */
+static int count_one(void *ctx, const link_msg_t *m)
+{
+        size_t *n = ctx;
+
+        assert_non_null(strstr(m->value, "\"url\":"));
+        (*n)++;
+        return 0;
+}
+
+static void test_limits(void **state)
+{
+        static const char *record =
+                "{\"url\": \"http://a.example/\", \"status\": 200, "
+                "\"meta\": {\"k\": \"0123456789\"}, "
+                LINKS(L("http://a.example/1", "null") ","
+                      L("http://a.example/2", "null") ","
+                      L("http://a.example/3", "null")) "}";
+        links_t *lk = links_new(LINKS_ANY, 1, "t");
+        links_stats_t st;
+        link_msg_t *m;
+        char errstr[256];
+        size_t n = 0;
+
+        (void)state;
+        /* At most two per page, the first two; the meta (18 bytes) fits. */
+        links_set_limits(lk, 2, 18);
+        assert_int_equal(links_each(lk, record, count_one, &n, &st, errstr,
+                                    sizeof(errstr)), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(st.published, 2);
+        assert_int_equal(st.dropped, 1);
+        assert_int_equal(st.meta_dropped, 0);
+        assert_int_equal(links_from_record(lk, record, &m, &n, errstr,
+                                           sizeof(errstr)), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(m[1].value, "{\"url\":\"http://a.example/2\","
+                            "\"depth\":1,\"meta\":{\"k\":\"0123456789\"}}");
+        links_free(m, n);
+        /* A meta over the cap: the links go without it, counted. */
+        links_set_limits(lk, 0, 17);
+        n = 0;
+        assert_int_equal(links_each(lk, record, count_one, &n, &st, errstr,
+                                    sizeof(errstr)), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(st.dropped, 0);
+        assert_int_equal(st.meta_dropped, 1);
+        assert_int_equal(links_from_record(lk, record, &m, &n, errstr,
+                                           sizeof(errstr)), 0);
+        assert_string_equal(m[2].value,
+                            "{\"url\":\"http://a.example/3\",\"depth\":1}");
+        links_free(m, n);
+        links_destroy(lk);
+}
+
 static void test_scope_parse(void **state)
 {
         links_scope_t s;
@@ -223,6 +278,7 @@ int main(void)
                 cmocka_unit_test(test_not_followed),
                 cmocka_unit_test(test_message),
                 cmocka_unit_test(test_scope_parse),
+                cmocka_unit_test(test_limits),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

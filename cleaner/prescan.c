@@ -1,0 +1,262 @@
+/*
+ * prescan.c — attribute counts per start tag, as libxml2 2.9.14's HTML
+ * parser tokenises (see prescan.h).
+ *
+ * Written by hand because libxml2 offers no way to ask: its tokeniser runs
+ * only inside the parse whose cost is the problem. The states follow
+ * HTMLparser.c: htmlParseContent() (a start tag is '<' and an ASCII letter;
+ * "</", "<!--", "<!DOCTYPE", "<?" as below; any other '<' is text),
+ * htmlParseStartTag() and htmlParseAttribute() (names of up to 100 name
+ * characters, optional "= value", quoted or up to a blank or '>'; a token
+ * that is no name is skipped up to a blank, '>' or "/>"),
+ * htmlParseEndTag() (a name, then anything up to '>'), htmlParseComment()
+ * (up to "-->"; unterminated, the rest of the page), htmlParsePI() and a
+ * misplaced DOCTYPE (up to '>'), htmlParseScript() for script and style
+ * (recover mode: up to "</" and the element's name). Where a count could
+ * differ, it errs high: a name longer than libxml2's 100-character buffer
+ * counts once per 100 characters; an unterminated comment hides nothing.
+ *
+ * Not followed exactly (libxml2's recovery depends there on its stack of
+ * open elements, which a byte scan does not have): a DOCTYPE in the
+ * middle of a page, an end tag first in the text of script or style that
+ * closes an element around it, a PI whose target starts with a non-ASCII
+ * letter. There the scan may see a tag libxml2 does not, or miss one; the
+ * CPU-time budget (extract.h) still ends the page at its next parser
+ * event. tests/unit/test_cleaner_prescan.c compares the counts with
+ * libxml2's own on random tag soup of the constructs followed.
+ */
+#include "prescan.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define NAME_BUF 100 /* libxml2's HTML_PARSER_BUFFER_SIZE */
+
+/* Character classes, as libxml2's HTML parser has them (ASCII only). */
+#define C_BLANK 1 /* IS_BLANK_CH */
+#define C_START 2 /* htmlParseHTMLName()'s first character */
+#define C_NAME  4 /* and the rest */
+#define C_ALPHA 8
+
+static const unsigned char ctype[256] = {
+        ['\t'] = C_BLANK, ['\n'] = C_BLANK, ['\r'] = C_BLANK, [' '] = C_BLANK,
+        ['_'] = C_START | C_NAME, [':'] = C_START | C_NAME,
+        ['.'] = C_START | C_NAME, ['-'] = C_NAME,
+        ['0' ... '9'] = C_NAME,
+        ['a' ... 'z'] = C_START | C_NAME | C_ALPHA,
+        ['A' ... 'Z'] = C_START | C_NAME | C_ALPHA,
+};
+
+static int is_blank(unsigned char c)
+{
+        return ctype[c] & C_BLANK;
+}
+
+static int is_letter(unsigned char c)
+{
+        return ctype[c] & C_ALPHA;
+}
+
+static int is_name_start(unsigned char c)
+{
+        return ctype[c] & C_START;
+}
+
+static int is_name_char(unsigned char c)
+{
+        return ctype[c] & C_NAME;
+}
+
+/* The offset of the first '>' at or after i, else len. */
+static size_t to_gt(const unsigned char *s, size_t i, size_t len)
+{
+        const unsigned char *p = i < len ? memchr(s + i, '>', len - i) : NULL;
+
+        return p ? (size_t)(p - s) : len;
+}
+
+/* Whether s[i, len) starts with the n bytes of lit, ASCII case folded. */
+static int starts_ci(const unsigned char *s, size_t i, size_t len,
+                     const char *lit, size_t n)
+{
+        return len - i >= n && strncasecmp((const char *)s + i, lit, n) == 0;
+}
+
+/* A start tag from s[i] == '<' (s[i + 1] a letter). Returns the offset
+ * after it; *natts its attribute count (at most cap + 1: scanning stops
+ * there), *raw the length of its name when it opens raw text (script or
+ * style, not self-closed), else 0. */
+static size_t start_tag(const unsigned char *s, size_t i, size_t len,
+                        size_t cap, size_t *natts, size_t *raw)
+{
+        size_t name = i + 1, n = 0;
+
+        *natts = 0;
+        *raw = 0;
+        i++;
+        while (i < len && is_name_char(s[i]) && i - name < NAME_BUF)
+                i++;
+        if (i - name == 6 && strncasecmp((const char *)s + name, "script",
+                                         6) == 0)
+                *raw = 6;
+        else if (i - name == 5 && strncasecmp((const char *)s + name,
+                                              "style", 5) == 0)
+                *raw = 5;
+        while (i < len && is_blank(s[i]))
+                i++;
+        while (i < len && s[i] != '>' &&
+               !(s[i] == '/' && i + 1 < len && s[i + 1] == '>')) {
+                if (is_name_start(s[i])) {
+                        size_t start = i;
+
+                        while (i < len && is_name_char(s[i]))
+                                i++;
+                        n += (i - start + NAME_BUF - 1) / NAME_BUF;
+                        if (n > cap) {
+                                *natts = n;
+                                return i;
+                        }
+                        while (i < len && is_blank(s[i]))
+                                i++;
+                        if (i < len && s[i] == '=') {
+                                i++;
+                                while (i < len && is_blank(s[i]))
+                                        i++;
+                                if (i < len && (s[i] == '"' || s[i] == '\'')) {
+                                        const unsigned char *q = memchr(
+                                                s + i + 1, s[i],
+                                                len - i - 1);
+
+                                        i = q ? (size_t)(q - s) + 1 : len;
+                                } else {
+                                        while (i < len && !is_blank(s[i]) &&
+                                               s[i] != '>')
+                                                i++;
+                                }
+                        }
+                } else {
+                        /* Not a name: skipped up to a blank or the end. */
+                        while (i < len && !is_blank(s[i]) && s[i] != '>' &&
+                               !(s[i] == '/' && i + 1 < len &&
+                                 s[i + 1] == '>'))
+                                i++;
+                }
+                while (i < len && is_blank(s[i]))
+                        i++;
+        }
+        *natts = n;
+        if (i < len && s[i] == '/') { /* "/>": empty, no raw text */
+                *raw = 0;
+                return i + 2;
+        }
+        return i < len ? i + 1 : len;
+}
+
+/* After the raw text of script or style (name s[name, name + n)) from i:
+ * the offset of its "</NAME", else len. */
+static size_t raw_end(const unsigned char *s, size_t i, size_t len,
+                      size_t name, size_t n)
+{
+        while (i < len) {
+                const unsigned char *p = memchr(s + i, '<', len - i);
+
+                if (!p)
+                        return len;
+                i = (size_t)(p - s);
+                if (i + 1 < len && s[i + 1] == '/' &&
+                    len - i - 2 >= n &&
+                    strncasecmp((const char *)s + i + 2,
+                                (const char *)s + name, n) == 0)
+                        return i;
+                i++;
+        }
+        return len;
+}
+
+size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
+                              size_t *at)
+{
+        const unsigned char *s = (const unsigned char *)html;
+        size_t i = 0, best = 0, best_at = 0;
+        size_t doctype_end = (size_t)-1;
+
+        while (i < len) {
+                const unsigned char *p = memchr(s + i, '<', len - i);
+                size_t natts, raw;
+
+                if (!p)
+                        break;
+                i = (size_t)(p - s);
+                if (i + 1 >= len)
+                        break;
+                if (is_letter(s[i + 1])) {
+                        size_t tag = i;
+
+                        i = start_tag(s, i, len, cap, &natts, &raw);
+                        if (natts > best || best == 0) {
+                                best = natts;
+                                best_at = tag;
+                        }
+                        if (natts > cap)
+                                break;
+                        /* Raw text up to "</" and its name; an end tag
+                         * first in it, or one whose name only starts with
+                         * the element's, is taken as an end tag that does
+                         * not close it (htmlParseContent() looks for an end
+                         * tag before it calls htmlParseScript() again). */
+                        while (raw && i < len) {
+                                if (i + 1 < len && s[i] == '<' &&
+                                    s[i + 1] == '/') {
+                                        if (len - i - 2 >= raw &&
+                                            strncasecmp((const char *)s + i +
+                                                        2, (const char *)s +
+                                                        tag + 1, raw) == 0 &&
+                                            (i + 2 + raw == len ||
+                                             !is_name_char(s[i + 2 + raw])))
+                                                break; /* closed */
+                                        if (i + 2 < len &&
+                                            is_name_start(s[i + 2]))
+                                                i = to_gt(s, i, len) + 1;
+                                        else
+                                                i += 2;
+                                        continue;
+                                }
+                                i = raw_end(s, i, len, tag + 1, raw);
+                        }
+                } else if (s[i + 1] == '/' && i == doctype_end) {
+                        /* htmlParseContent() takes a misplaced DOCTYPE
+                         * after its check for an end tag: "</" (or another
+                         * DOCTYPE) right after one is text. */
+                        i++;
+                } else if (s[i + 1] == '/') {
+                        i += 2;
+                        if (i < len && is_name_start(s[i]))
+                                i = to_gt(s, i, len) + 1;
+                } else if (starts_ci(s, i, len, "<!--", 4)) {
+                        const unsigned char *e =
+                                memmem(s + i + 4, len - i - 4, "-->", 3);
+
+                        /* Unterminated: what follows is still scanned. */
+                        i = e ? (size_t)(e - s) + 3 : i + 4;
+                } else if (s[i + 1] == '?') {
+                        /* A PI needs a target name; without one only
+                         * "<?" is skipped. */
+                        if (i + 2 < len && (is_letter(s[i + 2]) ||
+                                            s[i + 2] == '_' ||
+                                            s[i + 2] == ':' ||
+                                            s[i + 2] >= 0x80))
+                                i = to_gt(s, i, len) + 1;
+                        else
+                                i += 2;
+                } else if (starts_ci(s, i, len, "<!DOCTYPE", 9) &&
+                           i != doctype_end) {
+                        i = to_gt(s, i, len) + 1;
+                        doctype_end = i;
+                } else {
+                        i++; /* a '<' of text */
+                }
+        }
+        if (at)
+                *at = best_at;
+        return best;
+}

@@ -1,0 +1,34 @@
+/*
+ * prescan.h — a cheap linear look at a page's bytes before libxml2 parses
+ * them, for what would make libxml2 2.9.14's HTML parser superlinear
+ * before any SAX callback runs (so before the extractor's CPU-time budget
+ * can be checked).
+ *
+ * libxml2's htmlParseStartTag() compares each attribute name of a tag
+ * with every earlier one (duplicate check), so one tag with n distinct
+ * attributes costs n^2/2 string compares inside one call: 100,000
+ * attributes take some 20 s, 300,000 some 160 s, and the tree builder
+ * repeats the quadratic pass (xmlSAX2StartElement). The scan follows the
+ * HTML parser's own tokenising (start tags and their attributes, quoted
+ * values, end tags, comments, declarations, processing instructions and
+ * the raw text of script and style) and reports the largest attribute
+ * count of any start tag, as libxml2 would count it or more.
+ *
+ * Thread-safety: pure function, no state.
+ */
+#ifndef KCRAWL_PRESCAN_H
+#define KCRAWL_PRESCAN_H
+
+#include <stddef.h>
+
+/*
+ * Scans html[0, len) and returns the largest number of attributes a start
+ * tag has; stops early, returning a value over `cap`, as soon as one tag has
+ * more than `cap` (so the scan is linear whatever the page). When `at` is
+ * not NULL it receives the byte offset of that tag's '<' (of the tag with
+ * the most attributes otherwise).
+ */
+size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
+                              size_t *at);
+
+#endif /* KCRAWL_PRESCAN_H */
