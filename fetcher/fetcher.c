@@ -92,8 +92,9 @@ static void schedule(fetcher_t *f)
                         outcome_fail(f, job, "robots_disallowed", why);
                         continue;
                 }
-                job->proxy = proxies_pick(f->proxies, h->key, h->proxy, now);
-                h->proxy = job->proxy;
+                job->proxy = proxies_pick(f->proxies, host_key(h),
+                                          host_proxy(h), now);
+                host_set_proxy(h, job->proxy);
                 if (transfer_start(f, job, job->um.url)) {
                         job->host = NULL;
                         hosts_update(f->hosts, h, now);
@@ -219,7 +220,7 @@ static void run_timers(fetcher_t *f)
                         hstate_t *hs = tn->owner;
 
                         hs->state = RS_NONE;
-                        hs->host->hold = false;
+                        host_set_hold(hs->host, false);
                         hosts_update(f->hosts, hs->host, now);
                 } else {
                         dpause_t *d = tn->owner;

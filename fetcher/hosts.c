@@ -9,6 +9,35 @@
 
 enum { W_NONE, W_RING, W_HEAP, W_IDLE };
 
+struct host {
+        char       *key;           /* host key, owned                  */
+        /* Queue of the caller's items, oldest first. */
+        hlink_t    *head, *tail;
+        size_t      queued;
+        int         inflight;      /* requests running                 */
+        /* Token bucket. */
+        double      tokens;
+        int64_t     refilled_ms;
+        double      delay_s;       /* Crawl-delay (capped); 0 = none   */
+        /* 429/503: no request before backoff_until_ms; rate scaled by
+         * factor (1 = full rate), restored gradually by successes. */
+        int64_t     backoff_until_ms;
+        int         backoff_level;
+        double      factor;
+        /* Set by the caller while the host must not be served (robots.txt
+         * in progress); hosts_update() after clearing it. */
+        bool        hold;
+        /* The caller's per-host state (robots rules and the like). */
+        void       *user;
+        int         proxy;         /* sticky proxy index, -1 = none    */
+        /* Scheduling. */
+        int         where;
+        struct host *rnext, *rprev;   /* ring or idle list */
+        struct host *hnext;           /* hash chain        */
+        htimer_t    timer;
+        int64_t     idle_since_ms;
+};
+
 struct hosts {
         hosts_params_t p;
         void         (*free_user)(void *);
@@ -458,4 +487,54 @@ uint64_t hosts_waits(const hosts_t *hs)
 size_t hosts_active(const hosts_t *hs)
 {
         return hs->active;
+}
+
+const char *host_key(const host_t *h)
+{
+        return h->key;
+}
+
+size_t host_queued(const host_t *h)
+{
+        return h->queued;
+}
+
+int host_inflight(const host_t *h)
+{
+        return h->inflight;
+}
+
+hlink_t *host_head(const host_t *h)
+{
+        return h->head;
+}
+
+void *host_user(const host_t *h)
+{
+        return h->user;
+}
+
+void host_set_user(host_t *h, void *user)
+{
+        h->user = user;
+}
+
+int host_proxy(const host_t *h)
+{
+        return h->proxy;
+}
+
+void host_set_proxy(host_t *h, int proxy)
+{
+        h->proxy = proxy;
+}
+
+void host_set_hold(host_t *h, bool hold)
+{
+        h->hold = hold;
+}
+
+double host_delay_s(const host_t *h)
+{
+        return h->delay_s;
 }

@@ -30,34 +30,9 @@ typedef struct hlink {
         struct hlink *prev, *next;
 } hlink_t;
 
-typedef struct host {
-        char       *key;           /* host key, owned                  */
-        /* Queue of the caller's items, oldest first. */
-        hlink_t    *head, *tail;
-        size_t      queued;
-        int         inflight;      /* requests running                 */
-        /* Token bucket. */
-        double      tokens;
-        int64_t     refilled_ms;
-        double      delay_s;       /* Crawl-delay (capped); 0 = none   */
-        /* 429/503: no request before backoff_until_ms; rate scaled by
-         * factor (1 = full rate), restored gradually by successes. */
-        int64_t     backoff_until_ms;
-        int         backoff_level;
-        double      factor;
-        /* Set by the caller while the host must not be served (robots.txt
-         * in progress); hosts_update() after clearing it. */
-        bool        hold;
-        /* The caller's per-host state (robots rules and the like). */
-        void       *user;
-        int         proxy;         /* sticky proxy index, -1 = none    */
-        /* Scheduling, private to hosts.c. */
-        int         where;
-        struct host *rnext, *rprev;   /* ring or idle list */
-        struct host *hnext;           /* hash chain        */
-        htimer_t    timer;
-        int64_t     idle_since_ms;
-} host_t;
+/* A host: its queue, token bucket, concurrency, back-off and the
+ * caller's state; opaque, read and set through the functions below. */
+typedef struct host host_t;
 
 typedef struct hosts_params {
         double rate;          /* requests per second per host       */
@@ -72,7 +47,7 @@ typedef struct hosts_params {
 
 typedef struct hosts hosts_t;
 
-/* `free_user` releases host->user on eviction (may be NULL). */
+/* `free_user` releases a host's user data on eviction (may be NULL). */
 hosts_t *hosts_new(const hosts_params_t *p, void (*free_user)(void *));
 void hosts_destroy(hosts_t *hs);
 
@@ -152,5 +127,25 @@ double host_rate(const hosts_t *hs, const host_t *h);
 /* Applies a Crawl-delay (seconds; capped by hosts_crawl_delay_s(); 0 =
  * none). */
 void host_set_delay(hosts_t *hs, host_t *h, double delay_s, int64_t now);
+
+/* The host's key (owned by the host). */
+const char *host_key(const host_t *h);
+/* URLs in its queue, requests running. */
+size_t host_queued(const host_t *h);
+int host_inflight(const host_t *h);
+/* Its oldest queued item, or NULL. */
+hlink_t *host_head(const host_t *h);
+/* The caller's per-host state (robots rules and the like), released by
+ * hosts_new()'s free_user on eviction. */
+void *host_user(const host_t *h);
+void host_set_user(host_t *h, void *user);
+/* Its sticky proxy index, -1 = none. */
+int host_proxy(const host_t *h);
+void host_set_proxy(host_t *h, int proxy);
+/* Held while the host must not be served (robots.txt in progress);
+ * hosts_update() after releasing it. */
+void host_set_hold(host_t *h, bool hold);
+/* Its Crawl-delay in seconds (capped); 0 = none. */
+double host_delay_s(const host_t *h);
 
 #endif /* KCRAWL_HOSTS_H */

@@ -202,7 +202,7 @@ void intake_admit(fetcher_t *f, job_t *job)
          * park rather than hold memory and the commit point. */
         place = (intake_host_t){
                 .parking = f->ntiers > 0,
-                .queued = h->queued,
+                .queued = host_queued(h),
                 .max_host_queued = (size_t)f->conf->max_host_queued,
                 .rate = host_rate(f->hosts, h),
                 .host_wait_ms = host_ready_at(f->hosts, h, now) - now,

@@ -73,7 +73,8 @@ static hstate_t *robotsfetch_idle(fetcher_t *f, const hstate_t *not)
         int look = ROBOTS_EVICT_SCAN;
 
         for (hstate_t *c = f->robots_lru; c && look-- > 0; c = c->lru_next)
-                if (c != not && !c->host->queued && !c->host->inflight)
+                if (c != not && !host_queued(c->host) &&
+                    !host_inflight(c->host))
                         return c;
         return NULL;
 }
@@ -145,7 +146,7 @@ void robotsfetch_hstate_free(void *p)
 
 static hstate_t *robotsfetch_hstate(fetcher_t *f, host_t *h)
 {
-        hstate_t *hs = h->user;
+        hstate_t *hs = host_user(h);
 
         if (!hs) {
                 hs = calloc(1, sizeof(*hs));
@@ -155,7 +156,7 @@ static hstate_t *robotsfetch_hstate(fetcher_t *f, host_t *h)
                 hs->host = h;
                 hs->timer.kind = T_ROBOTS;
                 hs->timer.owner = hs;
-                h->user = hs;
+                host_set_user(h, hs);
         }
         return hs;
 }
@@ -188,10 +189,11 @@ static int robotsfetch_start(fetcher_t *f, host_t *h, hstate_t *hs)
         job->f = f;
         job->kind = JOB_ROBOTS;
         job->host = h;
-        job->proxy = proxies_pick(f->proxies, h->key, h->proxy,
+        job->proxy = proxies_pick(f->proxies, host_key(h), host_proxy(h),
                                   clock_mono_ms());
-        h->proxy = job->proxy;
-        snprintf(url, sizeof(url), "%s://%s/robots.txt", hs->scheme, h->key);
+        host_set_proxy(h, job->proxy);
+        snprintf(url, sizeof(url), "%s://%s/robots.txt", hs->scheme,
+                 host_key(h));
         job_link(f, job);
         if (transfer_start(f, job, url)) {
                 job_unlink(f, job);
@@ -200,7 +202,7 @@ static int robotsfetch_start(fetcher_t *f, host_t *h, hstate_t *hs)
         }
         hs->state = RS_FETCHING;
         f->robots_fetching++;
-        h->hold = true;
+        host_set_hold(h, true);
         host_start(f->hosts, h, clock_mono_ms());
         return 0;
 }
@@ -251,7 +253,7 @@ robotsfetch_verdict_t robotsfetch_verdict(CURLcode rc, long status,
 void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
 {
         host_t *h = job->host;
-        hstate_t *hs = h->user;
+        hstate_t *hs = host_user(h);
         int64_t now = clock_mono_ms();
         long status = 0;
         bool slow = false;
@@ -277,7 +279,7 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                         mcounter_add(f->m.robots_limits[RL_HOST_MEMORY], 1);
                         LOGF(LOG_WARN, "robots.txt rules over "
                              "--robots-host-memory: the host is disallowed",
-                             LOG_S("host", h->key),
+                             LOG_S("host", host_key(h)),
                              LOG_I("bytes", (long long)job->body_len));
                 }
                 hs->expires_ms = now + f->conf->robots_cache * 1000;
@@ -328,7 +330,7 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                         hs->expires_ms = now + ROBOTS_UNREACHABLE_TTL_MS;
                         hs->failures = 0;
                         LOGF(LOG_WARN, "robots.txt unreachable",
-                             LOG_S("host", h->key), LOG_S("why", why));
+                             LOG_S("host", host_key(h)), LOG_S("why", why));
                         robotsfetch_fail_all(f, h, "robots_unreachable", why);
                 } else {
                         int64_t wait = outcome_backoff_ms(
@@ -340,7 +342,8 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                         hs->state = RS_WAIT;
                         timers_arm(f, &hs->timer, now + wait);
                         LOGF(LOG_DEBUG, "robots.txt retry",
-                             LOG_S("host", h->key), LOG_I("status", status),
+                             LOG_S("host", host_key(h)),
+                             LOG_I("status", status),
                              LOG_S("err", job->errbuf[0] ? job->errbuf :
                                    curl_easy_strerror(rc)),
                              LOG_I("wait_ms", wait));
@@ -355,7 +358,7 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 mcounter_add(f->m.backoffs, 1);
         if (job->blocked)
                 mcounter_add(f->m.blocked, 1);
-        h->hold = hs->state == RS_WAIT;
+        host_set_hold(h, hs->state == RS_WAIT);
         job->host = NULL;
         host_end(f->hosts, h, true, slow, ra_ms, now);
 }
@@ -378,7 +381,7 @@ int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now)
                 return 0;
         }
         if (hs->state == RS_NONE) {
-                job = container_of(h->head, job_t, qlink);
+                job = container_of(host_head(h), job_t, qlink);
                 snprintf(hs->scheme, sizeof(hs->scheme), "%s",
                          !strncmp(job->um.url, "https:", 6) ? "https" :
                          "http");
@@ -386,7 +389,7 @@ int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now)
                         /* Over --robots-memory with every rule set in
                          * use: wait for one to be done with. */
                         hs->state = RS_WAIT;
-                        h->hold = true;
+                        host_set_hold(h, true);
                         timers_arm(f, &hs->timer, now + ROBOTS_ROOM_WAIT_MS);
                         mcounter_add(f->m.robots_limits[RL_WAITS], 1);
                         hosts_update(f->hosts, h, now);
@@ -405,7 +408,7 @@ bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job,
                          const char **why)
 {
         char pbuf[URL_MAX_LEN < 8192 ? URL_MAX_LEN : 8192];
-        hstate_t *hs = h->user;
+        hstate_t *hs = host_user(h);
         robots_check_t c;
         bool ok;
 

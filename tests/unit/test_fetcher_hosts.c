@@ -186,11 +186,11 @@ static void test_wait_caps(void **state)
         assert_true(host_ready_at(hs, h, 0) <= 60000);
         assert_ptr_equal(hosts_next(hs, 60000), h);
         host_set_delay(hs, h, 1e300, 60000);
-        assert_true(h->delay_s == 60);
+        assert_true(host_delay_s(h) == 60);
         host_set_delay(hs, h, NAN, 60000);
-        assert_true(h->delay_s == 0);
+        assert_true(host_delay_s(h) == 0);
         host_set_delay(hs, h, -3, 60000);
-        assert_true(h->delay_s == 0);
+        assert_true(host_delay_s(h) == 0);
         assert_true(hosts_crawl_delay_s(hs, 2.5) == 2.5);
         hosts_destroy(hs);
 }
@@ -216,7 +216,7 @@ static void test_eviction(void **state)
 
                 snprintf(key, sizeof(key), "h%d.test", i);
                 h = hosts_get(hs, key, 0);
-                h->user = malloc(8);
+                host_set_user(h, malloc(8));
         }
         hosts_push(hs, busy, &it.link, false, 0);
         assert_int_equal(hosts_count(hs), 101);
