@@ -59,6 +59,12 @@ FINISH_DEADLINE = float(os.environ.get("KCRAWL_CLUSTER_DEADLINE", "240"))
 PARTITIONS = 4
 PAUSE_S = 20
 TWO_DOWN_S = 30
+# How long each stage's producer retries a message before its delivery
+# fails: librdkafka's message.timeout.ms (300 s) for the fetcher; for the
+# --exactly-once cleaner its transaction.timeout.ms (60 s), which also
+# caps message.timeout.ms of a transactional producer, and after which the
+# transaction coordinator aborts the transaction and fences the producer.
+DELIVERY_TIMEOUT_S = {"fetcher": 300, "cleaner": 60}
 ISOLATE_S = 30
 
 
@@ -156,14 +162,13 @@ class Outcomes:
                        for p in range(PARTITIONS)])
         self.n = 0
 
-    def wait(self, want, deadline, procs):
+    def wait(self, want, deadline, check):
         end = time.monotonic() + deadline
         while self.n < want and time.monotonic() < end:
             for m in self.c.consume(100, 0.2):
                 if m.error() is None:
                     self.n += 1
-            for pr in procs:
-                pr.assert_running()
+            check()
         return self.n
 
     def close(self):
@@ -184,6 +189,9 @@ class Run:
         self.fetcher = self.cleaner = None
         self.outcomes = None
         self.faults = []
+        # Set after an outage of that many seconds: a stage that exits is
+        # restarted when the outage outlasted its delivery timeout.
+        self.outage = None
 
     def start(self):
         b, t = self.cluster.bootstrap, self.topics
@@ -205,15 +213,47 @@ class Run:
         self.outcomes = Outcomes(b, t)
         publish(b, t.urls, self.msgs)
 
+    def _args(self, name):
+        pr = self.fetcher if name == "fetcher" else self.cleaner
+        return pr.args[1:]
+
     def assert_running(self):
+        if self.outage is not None:
+            self.restart_exited()
         for pr in self.procs:
             pr.assert_running()
+
+    def restart_exited(self):
+        """After an outage longer than a stage's delivery timeout the stage
+        may stop (never lose): that is checked, and it is started again, so
+        that the accounting shows whether anything was committed past what
+        was delivered. A stage that exits after a shorter outage fails."""
+        for idx, pr in enumerate(self.procs):
+            rc = pr.p.poll()
+            if rc is None or pr.stopped:
+                continue
+            limit = DELIVERY_TIMEOUT_S[pr.name]
+            # +2 s: the cleaner's transaction may have begun up to
+            # --txn-ms before the outage did.
+            if self.outage + 2 < limit:
+                pr.assert_running()   # fails, with the log
+            pr.stopped = True
+            self.faults.append(f"{pr.name} exited {rc} after a {self.outage:.0f} s outage "
+                               f"(its delivery timeout {limit} s): started again")
+            print(f"\n{pr.name} exited {rc} after the outage; last log lines:\n"
+                  f"{pr.log_tail(8)}")
+            new = Proc(pr.name, pr.args[1:], self.log_dir)
+            self.procs[idx] = new
+            if pr is self.fetcher:
+                self.fetcher = new
+            else:
+                self.cleaner = new
 
     def wait_progress(self, frac, deadline=120):
         """Until a fraction of the ids has an outcome; fails if a stage
         died."""
         want = int(N * frac)
-        got = self.outcomes.wait(want, deadline, self.procs)
+        got = self.outcomes.wait(want, deadline, self.assert_running)
         assert got >= want, f"only {got} of {want} outcomes within {deadline} s"
         return got
 
@@ -371,17 +411,21 @@ def test_controller_kill(run, whole):
 def test_two_down(run, whole, topics):
     """Two of three nodes killed for 30 s: below min.insync.replicas and
     below the controller quorum. Producers wait; nothing is lost; work
-    resumes when one returns (the 30 s are well under librdkafka's
-    message.timeout.ms, so both stages must still be running)."""
+    resumes when one returns. The outage lasts until the restarted node is
+    back (30 s plus its start-up): when that outlasts a stage's delivery
+    timeout (DELIVERY_TIMEOUT_S) the stage may stop, and is started again;
+    nothing may be lost or doubled either way."""
     run.start()
     run.wait_progress(0.2)
     victim, _, _ = busiest(whole, topics)
     other = next(n for n in NODES if n != victim)
+    down = time.monotonic()
     whole.node(victim, "kill", timeout=30)
     whole.node(other, "kill", timeout=30)
     run.hold(TWO_DOWN_S, f"kill -9 nodes {victim} and {other}")
     whole.node(victim, "start")
-    run.faults.append(f"node {victim} restarted")
+    run.outage = time.monotonic() - down
+    run.faults.append(f"node {victim} restarted: {run.outage:.0f} s below min.insync")
     run.wait_progress(0.6, deadline=FINISH_DEADLINE)
     whole.node(other, "start")
     run.faults.append(f"node {other} restarted")
