@@ -17,7 +17,8 @@
 #                               broker+controller nodes, node I (1..N, also
 #                               its node.id) in DIR/nodeI (the files of
 #                               `start`); topics default to replication 3
-#                               and min.insync.replicas=2; prints the
+#                               (or N if fewer) and min.insync.replicas=2
+#                               (1 below 3 nodes); prints the
 #                               bootstrap list (A:P,A:P,A:P) as the only line
 #                               on stdout (also in DIR/bootstrap; node I's
 #                               own address in DIR/nodeI/bootstrap)
@@ -73,7 +74,7 @@ POLL=0.25
 log() { printf 'kafka.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 usage() {
-        sed -n '2,59p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,60p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
         exit "${1:-2}"
 }
 
@@ -452,6 +453,9 @@ netns_setup() {
         h=$(printf '%s' "$dir" | cksum | cut -d' ' -f1)
         NET_TAG=$(printf 'kc%05d' $((h % 100000)))
         NET_PREFIX="10.$((200 + h % 50)).$(((h / 50) % 250))"
+        if ip -4 -o addr show | grep -qF " $NET_PREFIX."; then
+                die "KAFKA_NETNS=1: $NET_PREFIX.0/24 is already in use on this machine"
+        fi
         : >"$dir/netns.list"
         ip link add "${NET_TAG}br" type bridge ||
                 die "KAFKA_NETNS=1: cannot create a bridge (needs root and CAP_NET_ADMIN)"
@@ -533,7 +537,7 @@ cmd_start_cluster() {
                 mkdir -p "$d"
                 dirs+=("$d")
                 write_node_config "$d" "$i" "${hosts[i]}" "${ports[i]}" "${cports[i]}" \
-                        "$voters" 3
+                        "$voters" $((n < 3 ? n : 3))
                 echo "${hosts[i]}:${ports[i]}" >"$d/bootstrap"
                 if [[ "${KAFKA_NETNS:-}" == 1 ]]; then
                         echo "${NET_TAG}n$i" >"$d/netns"
