@@ -93,7 +93,7 @@ void header_add(rd_kafka_headers_t *h, const char *name,
 
 /* Produces the page of a finished transfer; its delivery report
  * finishes the job. */
-void job_produce_page(fetcher_t *f, job_t *job)
+static void job_produce_page(fetcher_t *f, job_t *job)
 {
         rd_kafka_headers_t *h = rd_kafka_headers_new(12);
         char status_s[16], elapsed_s[24], attempts_s[16], depth_s[24];
