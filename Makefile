@@ -7,6 +7,8 @@
 #   make test-cluster   the pipeline on a three-broker cluster while brokers fail
 #   make demo       the pipeline end to end on the embedded broker and a local site
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make lint       formatting (.clang-format), banned functions, cppcheck,
+#                   prototypes (tools/lint.sh)
 #   make docs       regenerate docs/configuration.md and man/*.1 from the
 #                   option tables (a test fails when they are stale)
 
@@ -28,7 +30,7 @@ DEB_BUILD = build-essential pkg-config librdkafka-dev libcurl4-openssl-dev \
 DEB_TEST  = libcmocka-dev valgrind python3 python3-pytest python3-jsonschema python3-yaml \
             python3-confluent-kafka kcat maven default-jre-headless \
             openjdk-17-jdk-headless iproute2 \
-            docker-compose prometheus
+            docker-compose prometheus cppcheck clang-format-14
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
@@ -138,7 +140,12 @@ install: $(BUILD)/fetcher $(BUILD)/cleaner $(BUILD)/devbroker
 	install -m 0644 man/fetcher.1 man/cleaner.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-lint
+
+# The house style, kept by tools (tools/lint.sh says what each check is).
+lint:
+	@tools/deps.sh cppcheck clang-format-14 $(DEB_BUILD)
+	@tools/lint.sh
 
 # Generated documentation: the option tables are the source.
 .PHONY: docs man

@@ -134,7 +134,7 @@ rd_kafka_headers_t *page_headers(const job_t *job, url_t **final)
 
 /* Produces the page of a finished transfer; its delivery report
  * finishes the job. */
-void job_produce_page(fetcher_t *f, job_t *job)
+static void job_produce_page(fetcher_t *f, job_t *job)
 {
         url_t *u = NULL;
         rd_kafka_headers_t *h = page_headers(job, &u);
