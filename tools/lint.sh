@@ -61,9 +61,13 @@ fi
 # without expanding macros or includes.
 hits=""
 for f in "${files[@]}"; do
-        h=$(gcc -fpreprocessed -dD -E -P -x c "$f" 2>/dev/null |
+        # Line markers ("# N ...") keep the source's line numbers.
+        h=$(gcc -fpreprocessed -dD -E -x c "$f" 2>/dev/null |
             sed 's/"\([^"\\]\|\\.\)*"/""/g' |
-            grep -nE "(^|[^[:alnum:]_.>])($BANNED)[[:space:]]*\(" | sed "s|^|$f:|")
+            awk -v f="$f" -v re="(^|[^[:alnum:]_.>])($BANNED)[[:space:]]*[(]" '
+                /^# [0-9]+ / { n = $2 - 1; next }
+                { n++ }
+                $0 ~ re { print f ":" n ": " $0 }')
         [[ -n "$h" ]] && hits+="$h"$'\n'
 done
 if [[ -z "$hits" ]]; then
