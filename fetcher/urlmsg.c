@@ -7,6 +7,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "jsonread.h"
 #include "utf8.h"
 #include "url.h"
 #include "urlmsg.h"
@@ -21,10 +22,11 @@ void urlmsg_clear(urlmsg_t *um)
         um->depth = -1;
 }
 
-/* Re-serialises a parsed JSON value compactly. */
+/* Re-serialises a parsed JSON value compactly (the tree is at most
+ * URLMSG_MAX_DEPTH deep: jsonread_tree() checked). */
 static int gen_value(yajl_gen g, yajl_val v, int level)
 {
-        if (level > 64)
+        if (level > URLMSG_MAX_DEPTH)
                 return -1;
         switch (v->type) {
         case yajl_t_string:
@@ -77,24 +79,22 @@ static char *json_text(yajl_val v)
 }
 
 /* Decodes the JSON form into *um; the URL text lands in um->url. */
-static int decode_json(const char *text, urlmsg_t *um, char *errstr,
-                       size_t errstr_size)
+static int decode_json(const char *text, size_t len, urlmsg_t *um,
+                       char *errstr, size_t errstr_size)
 {
+        static const jsonread_caps_t caps = {
+                URLMSG_MAX_BYTES, URLMSG_MAX_DEPTH, JSONREAD_REPAIR
+        };
         static const char *url_path[] = { "url", NULL };
         static const char *id_path[] = { "id", NULL };
         static const char *meta_path[] = { "meta", NULL };
         static const char *depth_path[] = { "depth", NULL };
-        char why[256];
-        yajl_val root = yajl_tree_parse(text, why, sizeof(why));
+        yajl_val root = jsonread_tree(text, len, &caps, errstr, errstr_size);
         yajl_val v;
         int rc = -1;
 
-        if (!root) {
-                /* yajl's message spans lines; keep the first. */
-                why[strcspn(why, "\n")] = '\0';
-                snprintf(errstr, errstr_size, "not valid JSON: %s", why);
+        if (!root)
                 return -1;
-        }
         if (!YAJL_IS_OBJECT(root)) {
                 snprintf(errstr, errstr_size, "JSON value is not an object");
                 goto out;
@@ -198,7 +198,8 @@ int urlmsg_decode(const void *value, size_t len, urlmsg_t *um,
         }
 
         if (*text == '{') {
-                if (decode_json(text, um, errstr, errstr_size))
+                if (decode_json(text, (size_t)(end - s), um, errstr,
+                                errstr_size))
                         goto out;
         } else {
                 if (strpbrk(text, "\r\n")) {

@@ -18,7 +18,8 @@ import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from conftest import check_error, check_record, error_input, publish, read_all
+from conftest import (check_error, check_record, consume, error_input, page_headers, publish,
+                      read_all)
 
 BIG_URL = "http://big.hostile.test/" + "a" * (1000 * 1000)
 
@@ -215,3 +216,108 @@ def test_hostile_messages(brokers, topics, pipeline):
     print(f"\nhostile messages: {len(URL_GARBAGE)} on urls, {len(delayed)} on the delay topic, "
           f"{len(pcases)} on pages -> {len(errors)} errors, {len(records)} records")
     print("\n".join("  " + x for x in lines))
+
+
+# ---------------------------------------------------------------- deep JSON --
+
+DEPTH = 450_000
+
+
+def deep_array(n=DEPTH):
+    return b"[" * n + b"]" * n
+
+
+def deep_object(n):
+    return b'{"a":' * n + b"1" + b"}" * n
+
+
+def deep_url_messages(url):
+    """URL messages nested far past any bound, each under 1 MB: (name,
+    value, the codes accepted). A value not starting with "{" is a bare
+    URL, so the top-level array is an invalid URL."""
+    u = json.dumps(url).encode()
+    depth = {"invalid_message"}
+    return [
+        ("deep-array", deep_array(), {"invalid_url", "invalid_message"}),
+        ("deep-object", deep_object(150_000), depth),
+        ("deep-meta-array", b'{"url":' + u + b',"meta":' + deep_array(400_000) + b"}", depth),
+        ("deep-meta-object", b'{"url":' + u + b',"meta":' + deep_object(140_000) + b"}",
+         depth),
+        ("deep-url-value", b'{"url":' + deep_array(400_000) + b"}", depth),
+        ("deep-id-value", b'{"url":' + u + b',"id":' + deep_object(140_000) + b"}", depth),
+    ]
+
+
+def test_deep_json_url_messages(brokers, topics, pipeline, site):
+    """URL messages nested hundreds of thousands deep end as invalid_message
+    with their origin, and the fetcher goes on to fetch the next URL (a tree
+    freed recursively overflowed the stack on every start)."""
+    cases = deep_url_messages(site.url("/deep-meta.html"))
+    good = site.url("/index.html")
+    pos = produce_raw(brokers, topics.urls,
+                      [(b"deep", v, None) for _, v, _ in cases] +
+                      [(site.host_key.encode(), good.encode(), None)])
+    fetcher = pipeline.fetcher("--retries", "0")
+    deadline = time.monotonic() + 90
+    while True:
+        errors = read_all(brokers, topics.errors)
+        pages = read_all(brokers, topics.pages)
+        if len(errors) >= len(cases) and pages:
+            break
+        fetcher.assert_running()
+        assert time.monotonic() < deadline, (
+            f"{len(errors)} errors of {len(cases)}, {len(pages)} pages after 90 s\n"
+            f"{fetcher.log_tail()}")
+        time.sleep(0.5)
+    pipeline.stop_all()
+    by_src = {}
+    for m in read_all(brokers, topics.errors):
+        e = check_error(m)
+        by_src[(e["topic"], e["partition"], e["offset"])] = e
+    assert len(by_src) == len(cases), f"{len(by_src)} errors for {len(cases)} messages"
+    for (name, value, codes), (part, off) in zip(cases, pos):
+        e = by_src.get((topics.urls, part, off))
+        assert e is not None, f"{name}: no error for {topics.urls}[{part}]@{off}"
+        brief = {k: v for k, v in e.items() if not k.startswith("input")}
+        assert e["stage"] == "fetcher" and e["code"] in codes, f"{name}: {brief}"
+        if e["code"] == "invalid_message":
+            assert "deeper than" in e["message"], f"{name}: {brief}"
+        assert e.get("input_truncated") is True and value.startswith(error_input(e)), name
+    pages = read_all(brokers, topics.pages)
+    assert [page_headers(p)["url"] for p in pages] == [good]
+
+
+def jsonld_page(payload):
+    return (b'<html><head><title>deep</title><script type="application/ld+json">' +
+            payload + b'</script></head><body><a href="/next.html">n</a></body></html>')
+
+
+def test_deep_json_pages(brokers, topics, pipeline):
+    """Pages whose JSON-LD or meta header nests hundreds of thousands deep
+    end as records (the JSON-LD block counted as not parsed), through
+    extraction and link following alike; the cleaner does not crash."""
+    u = "http://deep.hostile.test/"
+    deep_meta = b'{"k":' + deep_array(200_000) + b"}"
+
+    def h(url):  # followed links go back to the test's URL topic
+        return {**good_headers(url), "source_topic": topics.urls}
+    cases = [
+        ("jsonld-array", h(u + "a"), jsonld_page(deep_array())),
+        ("jsonld-object", h(u + "o"), jsonld_page(deep_object(150_000))),
+        ("jsonld-at-cap", h(u + "c"), jsonld_page(deep_array(127))),
+        ("meta-deep", [(k, v.encode()) for k, v in h(u + "m").items()] +
+         [("meta", deep_meta), ("depth", b"0")], PAGE_BODY),
+    ]
+    produce_raw(brokers, topics.pages, [(b"deep", body, h) for _, h, body in cases])
+    cleaner = pipeline.cleaner("--follow", "--workers", "1")
+    records = consume(brokers, topics.records, len(cases), procs=[cleaner])
+    cleaner.assert_running()
+    pipeline.stop_all()
+    assert len(records) == len(cases), f"{len(records)} records of {len(cases)}"
+    assert read_all(brokers, topics.errors) == []
+    got = {r["url"]: r for r in map(check_record, records)}
+    for name, h, _ in cases:
+        url = h["url"] if isinstance(h, dict) else dict(h)["url"].decode()
+        assert url in got, f"{name}: no record"
+    links = read_all(brokers, topics.urls)
+    assert len(links) == 3, f"{len(links)} followed links, want one per JSON-LD page"
