@@ -218,6 +218,24 @@ static long header_long(const rd_kafka_message_t *msg, const char *name,
         return v;
 }
 
+/* A text header's value in *out (NULL when absent), with invalid UTF-8 and
+ * NUL bytes repaired to U+FFFD so that nothing is cut or refused. Returns
+ * 0, or -1 when out of memory. */
+static int header_text(const rd_kafka_message_t *msg, const char *name,
+                       char **out)
+{
+        rd_kafka_headers_t *hdrs = NULL;
+        const void *val = NULL;
+        size_t size = 0, len;
+
+        *out = NULL;
+        if (rd_kafka_message_headers(msg, &hdrs) || !hdrs ||
+            rd_kafka_header_get_last(hdrs, name, &val, &size))
+                return 0;
+        return utf8_repair(val ? val : "", val ? size : 0, UTF8_REPAIR_NUL,
+                           out, &len);
+}
+
 /* ---- rules and links ------------------------------------------------- */
 
 /* Between messages: takes the holder's new rule set when it changed. */
@@ -371,20 +389,17 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                 goto out;
         }
         final_url = kafka_header_dup(msg, "final_url");
-        ctype = kafka_header_dup(msg, "content_type");
         source_topic = kafka_header_dup(msg, "source_topic");
-        id = kafka_header_dup(msg, "id");
-        meta = kafka_header_dup(msg, "meta");
         page.depth = header_long(msg, "depth", 1000000, &has_depth);
         {
-                /* Header values are UTF-8 text by contract: a record must
-                 * not carry a silently repaired URL that no longer names
-                 * the page. */
+                /* Header values are UTF-8 text by contract. The ones that
+                 * name the page must be true (a repaired URL no longer
+                 * names it): not UTF-8 is a bad message. The others are
+                 * kept with bad bytes and NULs repaired to U+FFFD. */
                 const char *names[] = { "url", "fetched_at", "final_url",
-                                        "content_type", "source_topic", "id",
-                                        "meta" };
-                const char *vals[] = { url, fetched_at, final_url, ctype,
-                                       source_topic, id, meta };
+                                        "source_topic" };
+                const char *vals[] = { url, fetched_at, final_url,
+                                       source_topic };
 
                 for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
                         size_t n = vals[i] ? strlen(vals[i]) : 0;
@@ -397,6 +412,13 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                         dead_letter(w, msg, url, "invalid_message", why, p);
                         goto out;
                 }
+        }
+        if (header_text(msg, "content_type", &ctype) ||
+            header_text(msg, "id", &id) || header_text(msg, "meta", &meta)) {
+                LOG(LOG_ERROR, "out of memory reading headers");
+                p->failed = true; /* its offset is never stored */
+                w->fatal = true;
+                goto out;
         }
         page.url = url;
         page.final_url = final_url;

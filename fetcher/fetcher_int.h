@@ -269,7 +269,8 @@ void job_produced(fetcher_t *f, job_t *job, outcome_t outcome);
 /* Produces the job's error object; its delivery report finishes it. */
 void job_fail(fetcher_t *f, job_t *job, const char *code,
               const char *message);
-/* Adds a text header (nothing when val is NULL). */
+/* Adds a text header, invalid UTF-8 repaired to U+FFFD (nothing when
+ * val is NULL). */
 void header_add(rd_kafka_headers_t *h, const char *name, const char *val);
 /* Exponential back-off with jitter: base * 2^(n-1), capped, times a
  * random factor in [0.5, 1]. */

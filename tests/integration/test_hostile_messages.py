@@ -14,8 +14,11 @@ counts are exact: one outcome per message, no more.
 """
 
 import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from conftest import (check_error, check_record, consume, error_input, page_headers, publish,
@@ -321,3 +324,94 @@ def test_deep_json_pages(brokers, topics, pipeline):
         assert url in got, f"{name}: no record"
     links = read_all(brokers, topics.urls)
     assert len(links) == 3, f"{len(links)} followed links, want one per JSON-LD page"
+
+
+# ------------------------------------------------------- repaired values --
+
+class _OddTypeHandler(BaseHTTPRequestHandler):
+    """Every path: a small page whose Content-Type carries a byte that is
+    not UTF-8 (http.server writes header text as Latin-1)."""
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        if self.path == "/robots.txt":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b"<html><head><title>odd</title></head><body><p>odd</p></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8; x=caf\u00e9\u00ff")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def odd_site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OddTypeHandler)
+    server.daemon_threads = True
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                         daemon=True)
+    t.start()
+    yield "http://%s:%d" % server.server_address[:2]
+    server.shutdown()
+    server.server_close()
+
+
+FFFD = "\ufffd"
+
+
+def test_repaired_values(brokers, topics, pipeline, odd_site):
+    """A non-UTF-8 byte in a server's Content-Type, a lone surrogate or
+    U+0000 in a URL message's id or meta: each page ends as a record with
+    the value repaired to U+FFFD (never a dead letter, never a cut value).
+    The same for pages whose headers carry such bytes."""
+    url_cases = [  # (path, URL message, id wanted, meta wanted)
+        ("hi", r'{"url":"%s/hi","id":"a\ud800b"}', "a" + FFFD + "b", None),
+        ("lo", r'{"url":"%s/lo","id":"a\udc00b"}', "a" + FFFD + "b", None),
+        ("nul", r'{"url":"%s/nul","id":"a\u0000b","meta":{"k":"x\u0000y"}}',
+         "a" + FFFD + "b", {"k": "x" + FFFD + "y"}),
+        ("plain", r'{"url":"%s/plain","id":"p"}', "p", None),
+    ]
+    key = odd_site.split("//", 1)[1]
+    publish(brokers, topics.urls, [(key, (m % odd_site).encode()) for _, m, _, _ in url_cases])
+    # Pages made by another producer: the bytes in the headers themselves.
+    u = "http://raw.hostile.test/"
+    raw = [(k, v.encode()) for k, v in good_headers(u + "raw").items() if k != "content_type"]
+    raw += [("content_type", b"text/html; x=\xff"), ("id", b"i\xed\xa0\x80d\x00e"),
+            ("meta", b'{"k":"v\xc3"}')]
+    produce_raw(brokers, topics.pages, [(b"raw", PAGE_BODY, raw)])
+    pipeline.fetcher("--retries", "0")
+    cleaner = pipeline.cleaner("--workers", "1")
+    n = len(url_cases) + 1
+    deadline = time.monotonic() + 90
+    while True:
+        records = read_all(brokers, topics.records)
+        errors = read_all(brokers, topics.errors)
+        if len(records) + len(errors) >= n:
+            break
+        for pr in pipeline.procs:
+            pr.assert_running()
+        assert time.monotonic() < deadline, f"{len(records)} records, {len(errors)} errors"
+        time.sleep(0.5)
+    pipeline.stop_all()
+    assert [check_error(m) for m in read_all(brokers, topics.errors)] == []
+    got = {}
+    for m in read_all(brokers, topics.records):
+        r = check_record(m)
+        got[r["url"]] = r
+    for path, _, want_id, want_meta in url_cases:
+        r = got.get(f"{odd_site}/{path}")
+        assert r is not None, f"{path}: no record"
+        assert r.get("id") == want_id, f"{path}: id {r.get('id')!r}"
+        if want_meta is not None:
+            assert r.get("meta") == want_meta, f"{path}: meta {r.get('meta')!r}"
+        assert r["content_type"] == "text/html; charset=utf-8; x=caf" + FFFD + FFFD, \
+            f"{path}: content_type {r['content_type']!r}"
+    r = got[u + "raw"]
+    assert r["content_type"] == "text/html; x=" + FFFD
+    assert r["id"] == "i" + FFFD * 3 + "d" + FFFD + "e", repr(r["id"])
+    assert r["meta"] == {"k": "v" + FFFD}, repr(r["meta"])
