@@ -180,3 +180,53 @@ out:
         free(fixed);
         return root;
 }
+
+int jsonread_gen(yajl_gen g, yajl_val v)
+{
+        yajl_gen_status st = yajl_gen_status_ok;
+
+        switch (v->type) {
+        case yajl_t_string:
+                st = yajl_gen_string(g, (const unsigned char *)v->u.string,
+                                     strlen(v->u.string));
+                break;
+        case yajl_t_number:
+                st = yajl_gen_number(g, v->u.number.r,
+                                     strlen(v->u.number.r));
+                break;
+        case yajl_t_true:
+        case yajl_t_false:
+                st = yajl_gen_bool(g, v->type == yajl_t_true);
+                break;
+        case yajl_t_null:
+                st = yajl_gen_null(g);
+                break;
+        case yajl_t_array:
+                st = yajl_gen_array_open(g);
+                for (size_t i = 0; st == yajl_gen_status_ok &&
+                                   i < v->u.array.len; i++)
+                        if (jsonread_gen(g, v->u.array.values[i]))
+                                return -1;
+                if (st == yajl_gen_status_ok)
+                        st = yajl_gen_array_close(g);
+                break;
+        case yajl_t_object:
+                st = yajl_gen_map_open(g);
+                for (size_t i = 0; st == yajl_gen_status_ok &&
+                                   i < v->u.object.len; i++) {
+                        const char *k = v->u.object.keys[i];
+
+                        st = yajl_gen_string(g, (const unsigned char *)k,
+                                             strlen(k));
+                        if (st == yajl_gen_status_ok &&
+                            jsonread_gen(g, v->u.object.values[i]))
+                                return -1;
+                }
+                if (st == yajl_gen_status_ok)
+                        st = yajl_gen_map_close(g);
+                break;
+        default:
+                return -1;
+        }
+        return st == yajl_gen_status_ok ? 0 : -1;
+}

@@ -15,6 +15,7 @@
 #define KCRAWL_JSONREAD_H
 
 #include <stddef.h>
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 /* jsonread_tree() flag: string escapes yajl would decode to something
@@ -39,5 +40,12 @@ typedef struct jsonread_caps {
 yajl_val jsonread_tree(const char *text, size_t len,
                        const jsonread_caps_t *caps, char *errstr,
                        size_t errstr_size);
+
+/*
+ * Writes a tree from jsonread_tree() back as JSON into g (recursion is as
+ * deep as the tree, which jsonread_tree() bounded). Returns 0, or -1 when
+ * the generator refuses (its own depth limit, 128) or memory runs out.
+ */
+int jsonread_gen(yajl_gen g, yajl_val v);
 
 #endif /* KCRAWL_JSONREAD_H */

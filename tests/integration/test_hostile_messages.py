@@ -415,3 +415,104 @@ def test_repaired_values(brokers, topics, pipeline, odd_site):
     assert r["content_type"] == "text/html; x=" + FFFD
     assert r["id"] == "i" + FFFD * 3 + "d" + FFFD + "e", repr(r["id"])
     assert r["meta"] == {"k": "v" + FFFD}, repr(r["meta"])
+
+
+# ------------------------------------------------------- oversized records --
+
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1048588
+
+
+def set_topic_limit(admin, topic, limit):
+    """Sets the topic's max.message.bytes and waits until the brokers say so."""
+    from confluent_kafka.admin import ConfigResource
+    res = ConfigResource("topic", topic, set_config={"max.message.bytes": str(limit)})
+    for f in admin.alter_configs([res]).values():
+        f.result(timeout=30)
+    deadline = time.monotonic() + 30
+    while True:
+        got = admin.describe_configs([ConfigResource("topic", topic)])
+        cfg = list(got.values())[0].result(timeout=30)
+        if cfg["max.message.bytes"].value == str(limit):
+            return
+        assert time.monotonic() < deadline, f"{topic}: max.message.bytes not {limit}"
+        time.sleep(0.2)
+
+
+def random_text(n_bytes, seed=1):
+    """About n_bytes of UTF-8 words of random CJK characters: text that
+    lz4 cannot shrink (compressed batches are what the brokers measure)."""
+    import random
+    r = random.Random(seed)
+    words, size = [], 0
+    while size < n_bytes:
+        w = "".join(chr(0x4E00 + r.randrange(20000)) for _ in range(5))
+        words.append(w)
+        size += 16
+    return " ".join(words)
+
+
+def big_pages(u):
+    """(name, headers, body): a 1.2 MB text page (a record over Kafka's
+    default 1 MB limit), a 4.1 MB page of headings full of quotes (a record
+    of about 10 MB once they are escaped, over the producer's
+    message.max.bytes), and a small page."""
+    text = random_text(1_200_000)
+    quotes = (b"<html><body>" + (b"<h2>" + b'"' * 4096 + b"</h2>") * 1000 +
+              b"</body></html>")
+    return [
+        ("text-1.2mb", good_headers(u + "text"),
+         ("<html><body><p>" + text + "</p></body></html>").encode()),
+        ("quotes-4mb", good_headers(u + "quotes"), quotes),
+        ("small", good_headers(u + "small"), PAGE_BODY),
+    ], text
+
+
+@pytest.mark.parametrize("limit,eos", [
+    (KAFKA_DEFAULT_MAX_MESSAGE_BYTES, False),
+    (KAFKA_DEFAULT_MAX_MESSAGE_BYTES, True),
+    (16 * 1024 * 1024, False),
+])
+def test_oversized_records(brokers, admin, topics, pipeline, limit, eos):
+    """A record over the records topic's max.message.bytes (Kafka's 1 MB
+    default, as the README and compose create the topic) or over the
+    producer's message.max.bytes is cut to fit and flagged in `truncated`,
+    never the stage's end; with --exactly-once too. The cleaner reads the
+    topic's limit from the brokers."""
+    set_topic_limit(admin, topics.records, limit)
+    u = "http://big.hostile.test/"
+    cases, text_words = big_pages(u)
+    assert len(cases[1][2]) > 4_000_000
+    produce_raw(brokers, topics.pages, [(b"big", body, h) for _, h, body in cases])
+    extra = ["--exactly-once"] if eos else []
+    cleaner = pipeline.cleaner("--workers", "1", "--max-body", str(8 * 1024 * 1024), *extra)
+    deadline = time.monotonic() + 120
+    while True:
+        records = read_all(brokers, topics.records)
+        errors = read_all(brokers, topics.errors)
+        if len(records) + len(errors) >= len(cases):
+            break
+        cleaner.assert_running()
+        assert time.monotonic() < deadline, \
+            f"{len(records)} records, {len(errors)} errors after 120 s\n{cleaner.log_tail()}"
+        time.sleep(0.5)
+    pipeline.stop_all()
+    assert [check_error(m) for m in read_all(brokers, topics.errors)] == []
+    got = {}
+    for m in read_all(brokers, topics.records):
+        assert len(m.value) + len(m.key or b"") <= limit
+        r = check_record(m)
+        got[r["url"]] = (r, len(m.value))
+    assert sorted(got) == sorted(h["url"] for _, h, _ in cases)
+    small, _ = got[u + "small"]
+    assert "truncated" not in small
+    quotes, size = got[u + "quotes"]
+    assert quotes["truncated"], quotes.keys()
+    assert size > min(limit, 8 * 1024 * 1024) // 2, f"cut further than needed: {size}"
+    text, size = got[u + "text"]
+    if limit < 2 * 1024 * 1024:
+        assert "text" in text["truncated"], text["truncated"]
+        assert text_words.startswith(text["text"]), text["text"][:40]
+        assert text["text_truncated"] is True
+        assert size > limit // 2
+    else:
+        assert "truncated" not in text
