@@ -516,3 +516,55 @@ def test_oversized_records(brokers, admin, topics, pipeline, limit, eos):
         assert size > limit // 2
     else:
         assert "truncated" not in text
+
+
+class _BigPageHandler(BaseHTTPRequestHandler):
+    """/big: 1.5 MB of text lz4 cannot shrink; anything else a small page."""
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        if self.path == "/robots.txt":
+            body, code = b"", 404
+        elif self.path == "/big":
+            body, code = ("<p>" + random_text(1_500_000, seed=2) + "</p>").encode(), 200
+        else:
+            body, code = PAGE_BODY, 200
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_page_over_pages_topic_limit(brokers, admin, topics, pipeline):
+    """A page over the pages topic's max.message.bytes (Kafka's default)
+    ends as too_large, naming the limit; the fetcher goes on."""
+    set_topic_limit(admin, topics.pages, KAFKA_DEFAULT_MAX_MESSAGE_BYTES)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BigPageHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                     daemon=True).start()
+    try:
+        base = "http://%s:%d" % server.server_address[:2]
+        key = base.split("//", 1)[1]
+        publish(brokers, topics.urls, [(key, base + "/big"), (key, base + "/small")])
+        fetcher = pipeline.fetcher("--retries", "0")
+        deadline = time.monotonic() + 90
+        while True:
+            errors = read_all(brokers, topics.errors)
+            pages = read_all(brokers, topics.pages)
+            if errors and pages:
+                break
+            fetcher.assert_running()
+            assert time.monotonic() < deadline, f"{len(errors)} errors, {len(pages)} pages"
+            time.sleep(0.5)
+        pipeline.stop_all()
+    finally:
+        server.shutdown()
+        server.server_close()
+    errors = [check_error(m) for m in read_all(brokers, topics.errors)]
+    assert [(e["code"], e["url"]) for e in errors] == [("too_large", base + "/big")]
+    assert str(KAFKA_DEFAULT_MAX_MESSAGE_BYTES) in errors[0]["message"], errors[0]["message"]
+    assert [page_headers(p)["url"] for p in read_all(brokers, topics.pages)] == [base + "/small"]
