@@ -135,6 +135,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg,
                 w->n_links_failed++;
                 w->txn_abort = w->eos; /* the transaction cannot commit */
         } else if (msg->err) {
+                /* The brokers refused a record the limit read at start let
+                 * through (the topic's limit was lowered since): records
+                 * are cut to 3/4 of its size from now on, so the batch an
+                 * aborted transaction gives back fits when it comes again. */
+                if (msg->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE &&
+                    msg->len / 4 * 3 < w->record_limit)
+                        w->record_limit = msg->len / 4 * 3;
                 LOGF(LOG_ERROR, "delivery failed",
                      LOG_I("worker", w->index),
                      LOG_S("topic", rd_kafka_topic_name(msg->rkt)),

@@ -568,3 +568,30 @@ def test_page_over_pages_topic_limit(brokers, admin, topics, pipeline):
     assert [(e["code"], e["url"]) for e in errors] == [("too_large", base + "/big")]
     assert str(KAFKA_DEFAULT_MAX_MESSAGE_BYTES) in errors[0]["message"], errors[0]["message"]
     assert [page_headers(p)["url"] for p in read_all(brokers, topics.pages)] == [base + "/small"]
+
+
+def test_records_limit_lowered_while_running(brokers, admin, topics, pipeline):
+    """The records topic's limit lowered after the cleaner read it: under
+    --exactly-once the refused record's transaction is aborted, the batch
+    comes again and its record is cut to fit; the stage goes on."""
+    set_topic_limit(admin, topics.records, 16 * 1024 * 1024)
+    cleaner = pipeline.cleaner("--workers", "1", "--exactly-once")
+    deadline = time.monotonic() + 60
+    while "records topic limit" not in cleaner.log_tail(200):
+        cleaner.assert_running()
+        assert time.monotonic() < deadline, "the cleaner did not read the limit"
+        time.sleep(0.2)
+    set_topic_limit(admin, topics.records, KAFKA_DEFAULT_MAX_MESSAGE_BYTES)
+    cases, _ = big_pages("http://lowered.hostile.test/")
+    produce_raw(brokers, topics.pages, [(b"big", cases[0][2], cases[0][1]),
+                                        (b"big", cases[2][2], cases[2][1])])
+    deadline = time.monotonic() + 120
+    while len(read_all(brokers, topics.records)) < 2:
+        cleaner.assert_running()
+        assert time.monotonic() < deadline, f"no records after 120 s\n{cleaner.log_tail()}"
+        time.sleep(0.5)
+    pipeline.stop_all()
+    assert read_all(brokers, topics.errors) == []
+    recs = {r["url"]: r for r in map(check_record, read_all(brokers, topics.records))}
+    assert len(recs) == 2
+    assert "text" in recs[cases[0][1]["url"]]["truncated"]
