@@ -22,46 +22,7 @@ void urlmsg_clear(urlmsg_t *um)
         um->depth = -1;
 }
 
-/* Re-serialises a parsed JSON value compactly (the tree is at most
- * URLMSG_MAX_DEPTH deep: jsonread_tree() checked). */
-static int gen_value(yajl_gen g, yajl_val v, int level)
-{
-        if (level > URLMSG_MAX_DEPTH)
-                return -1;
-        switch (v->type) {
-        case yajl_t_string:
-                return yajl_gen_string(g, (const unsigned char *)v->u.string,
-                                       strlen(v->u.string)) ? -1 : 0;
-        case yajl_t_number:
-                return yajl_gen_number(g, v->u.number.r,
-                                       strlen(v->u.number.r)) ? -1 : 0;
-        case yajl_t_true:
-        case yajl_t_false:
-                return yajl_gen_bool(g, v->type == yajl_t_true) ? -1 : 0;
-        case yajl_t_null:
-                return yajl_gen_null(g) ? -1 : 0;
-        case yajl_t_array:
-                yajl_gen_array_open(g);
-                for (size_t i = 0; i < v->u.array.len; i++)
-                        if (gen_value(g, v->u.array.values[i], level + 1))
-                                return -1;
-                return yajl_gen_array_close(g) ? -1 : 0;
-        case yajl_t_object:
-                yajl_gen_map_open(g);
-                for (size_t i = 0; i < v->u.object.len; i++) {
-                        const char *k = v->u.object.keys[i];
-
-                        yajl_gen_string(g, (const unsigned char *)k,
-                                        strlen(k));
-                        if (gen_value(g, v->u.object.values[i], level + 1))
-                                return -1;
-                }
-                return yajl_gen_map_close(g) ? -1 : 0;
-        default:
-                return -1;
-        }
-}
-
+/* A parsed JSON value as compact text (malloc'd), NULL on failure. */
 static char *json_text(yajl_val v)
 {
         yajl_gen g = yajl_gen_alloc(NULL);
@@ -71,7 +32,9 @@ static char *json_text(yajl_val v)
 
         if (!g)
                 return NULL;
-        if (!gen_value(g, v, 0) &&
+        /* The tree is at most URLMSG_MAX_DEPTH deep: jsonread_tree()
+         * checked. */
+        if (!jsonread_gen(g, v) &&
             yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
                 s = strndup((const char *)buf, len);
         yajl_gen_free(g);
