@@ -7,6 +7,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "jsonread.h"
+#include "utf8.h"
 
 typedef struct depth_count {
         int depth, max_depth;
@@ -134,12 +135,25 @@ yajl_val jsonread_tree(const char *text, size_t len,
                 goto out;
         }
         if (caps->flags & JSONREAD_REPAIR) {
-                fixed = malloc(len + 1);
-                if (!fixed) {
-                        snprintf(errstr, errstr_size, "out of memory");
-                        goto out;
+                /* yajl's own UTF-8 check lets overlong forms through:
+                 * strict repair first, then the escapes. */
+                if (utf8_valid_prefix((const unsigned char *)text, len) !=
+                    len) {
+                        if (utf8_repair((const unsigned char *)text, len, 0,
+                                        &fixed, &len)) {
+                                snprintf(errstr, errstr_size,
+                                         "out of memory");
+                                goto out;
+                        }
+                } else {
+                        fixed = malloc(len + 1);
+                        if (!fixed) {
+                                snprintf(errstr, errstr_size,
+                                         "out of memory");
+                                goto out;
+                        }
+                        memcpy(fixed, text, len + 1);
                 }
-                memcpy(fixed, text, len + 1);
                 repair_escapes(fixed, len);
                 text = fixed;
         }

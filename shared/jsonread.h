@@ -18,11 +18,13 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-/* jsonread_tree() flag: string escapes yajl would decode to something
- * other than the character meant are replaced by U+FFFD before parsing —
- * a lone UTF-16 surrogate ("\ud800", which yajl turns into "?" or into
- * bytes that are not UTF-8) and "\u0000" (which would end the C string
- * the tree holds, silently cutting the value). */
+/* jsonread_tree() flag: what yajl would decode to something other than
+ * the text meant is replaced by U+FFFD before parsing — bytes that are not
+ * strictly UTF-8 (yajl lets overlong forms through), a lone UTF-16
+ * surrogate escape ("\ud800", which yajl turns into "?" or into bytes
+ * that are not UTF-8) and "\u0000" (which would end the C string the tree
+ * holds, silently cutting the value). Strings and keys of the tree are
+ * then valid UTF-8 without NUL. */
 #define JSONREAD_REPAIR 0x1
 
 typedef struct jsonread_caps {

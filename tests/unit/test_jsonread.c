@@ -138,6 +138,9 @@ static void test_repair(void **state)
                 /* Comments and keys. */
                 { "{/* \" \\ud800 */\"s\":\"x\"} // \"", "x" },
                 { "{\"\\u0000\":1,\"s\":\"\\u00e9\"}", "\xC3\xA9" },
+                /* Raw bytes yajl's check lets through: an overlong form. */
+                { "{\"s\":\"a\xC0\x8F\"}", "a\xEF\xBF\xBD\xEF\xBF\xBD" },
+                { "{\"s\":\"\xFF\"}", "\xEF\xBF\xBD" },
         };
         char why[256];
 
