@@ -46,6 +46,7 @@
 #define PRODUCE_WAIT_MS  30000  /* back-pressure before giving up        */
 #define META_TTL_MS      300000 /* partition counts are re-read after    */
 #define META_TIMEOUT_MS  5000
+#define TOPIC_LIMIT_WAIT_MS 10000 /* reading a topic's max.message.bytes */
 #define ROBOTS_UNREACHABLE_TTL_MS 3600000 /* robots_unreachable verdict  */
 #define ROBOTS_FAIL_OPEN_TTL_MS   600000  /* DNS failure / blocked: the
                                             * URLs fail on their own      */
@@ -195,6 +196,9 @@ struct fetcher {
         const fetcher_config_t *conf;
         rd_kafka_t       *consumer;
         rd_kafka_t       *producer;
+        /* The pages topic's max.message.bytes, read at start (for the
+         * too_large message and the start-up warning). */
+        long long         pages_limit;
         rd_kafka_queue_t *cq, *pq;
         int               cq_pipe[2], pq_pipe[2];
         CURLM            *multi;
@@ -301,7 +305,8 @@ void job_produced(fetcher_t *f, job_t *job, outcome_t outcome);
 /* Produces the job's error object; its delivery report finishes it. */
 void job_fail(fetcher_t *f, job_t *job, const char *code,
               const char *message);
-/* Adds a text header (nothing when val is NULL). */
+/* Adds a text header, invalid UTF-8 repaired to U+FFFD (nothing when
+ * val is NULL). */
 void header_add(rd_kafka_headers_t *h, const char *name, const char *val);
 /* The page's headers (the design's page contract) from the job and its
  * finished transfer; *final: the final URL parsed (NULL when it does not

@@ -14,6 +14,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "url.h"
+#include "utf8.h"
 
 /* Produces value/key/headers to topic[partition] (RD_KAFKA_PARTITION_UA:
  * the producer's partitioner); QUEUE_FULL is back-pressure (delivery
@@ -87,8 +88,19 @@ void job_fail(fetcher_t *f, job_t *job, const char *code,
 void header_add(rd_kafka_headers_t *h, const char *name,
                 const char *val)
 {
-        if (val)
-                rd_kafka_header_add(h, name, -1, val, -1);
+        size_t len;
+        char *fixed = NULL;
+
+        if (!val)
+                return;
+        /* Header values are UTF-8 text by contract; a server's bytes (a
+         * Content-Type with Latin-1 in it) are repaired, not passed on. */
+        len = strlen(val);
+        if (utf8_valid_prefix((const unsigned char *)val, len) != len &&
+            !utf8_repair((const unsigned char *)val, len, 0, &fixed, &len))
+                val = fixed;
+        rd_kafka_header_add(h, name, -1, val, (ssize_t)len);
+        free(fixed);
 }
 
 rd_kafka_headers_t *page_headers(const job_t *job, url_t **final)
