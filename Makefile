@@ -4,8 +4,11 @@
 #   make deps       install missing Debian packages (root), else print the apt line
 #   make test       deps + build + unit tests + integration tests on a real broker
 #   make test-sanitize  the same on an ASan+UBSan build
+#   make test-cluster   the pipeline on a three-broker cluster while brokers fail
 #   make demo       the pipeline end to end on the embedded broker and a local site
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make lint       formatting (.clang-format), banned functions, cppcheck,
+#                   prototypes (tools/lint.sh)
 #   make docs       regenerate docs/configuration.md and man/*.1 from the
 #                   option tables (a test fails when they are stale)
 
@@ -26,7 +29,8 @@ DEB_BUILD = build-essential pkg-config librdkafka-dev libcurl4-openssl-dev \
             libmicrohttpd-dev
 DEB_TEST  = libcmocka-dev valgrind python3 python3-pytest python3-jsonschema python3-yaml \
             python3-confluent-kafka kcat maven default-jre-headless \
-            docker-compose prometheus
+            openjdk-17-jdk-headless iproute2 \
+            docker-compose prometheus cppcheck clang-format-14
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
@@ -48,7 +52,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BINS  = $(BUILD)/fetcher $(BUILD)/cleaner $(BUILD)/devbroker
 UNITS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration demo install clean lint test-sanitize
+.PHONY: all deps test unit integration demo install clean lint test-sanitize \
+        test-cluster
 .DEFAULT_GOAL := all
 # Keep objects make considers intermediate (test objects).
 .SECONDARY:
@@ -102,6 +107,14 @@ integration: $(BINS)
 test: deps
 	$(MAKE) all unit integration
 
+# The pipeline on a three-node KRaft cluster (tests/cluster/) while brokers
+# are killed, paused, cut off: one cluster for the run, 400 MB heaps.
+test-cluster: deps
+	$(MAKE) all
+	tools/kafka.sh fetch
+	KCRAWL_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest tests/cluster -v -p no:cacheprovider \
+	  --durations=0 -o faulthandler_timeout=420
+
 # The same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build
 # in build-asan/: any invalid access, UB or leak fails the run.
 SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -127,7 +140,12 @@ install: $(BUILD)/fetcher $(BUILD)/cleaner $(BUILD)/devbroker
 	install -m 0644 man/fetcher.1 man/cleaner.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-lint
+
+# The house style, kept by tools (tools/lint.sh says what each check is).
+lint:
+	@tools/deps.sh cppcheck clang-format-14 $(DEB_BUILD)
+	@tools/lint.sh
 
 # Generated documentation: the option tables are the source.
 .PHONY: docs man

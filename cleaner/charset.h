@@ -24,10 +24,6 @@
 /* Longest charset label considered; longer ones are unknown. */
 #define CHARSET_LABEL_MAX 40
 
-/* utf8_repair() flag: also replace U+0000 by U+FFFD (libxml2 reads a NUL
- * byte as the end of some constructs). */
-#define UTF8_REPAIR_NUL 0x1
-
 /*
  * Writes the charset parameter of a Content-Type header value (unquoted,
  * as written) into buf. Returns 1 when found and it fits, else 0.
@@ -61,15 +57,6 @@ int charset_decode(const char *content_type, const unsigned char *body,
                    size_t len, const char **utf8, size_t *utf8_len,
                    char **owned, char *errstr, size_t errstr_size);
 
-/* utf8_valid_prefix(), the strict UTF-8 check, is shared/utf8.h's. */
-
-/*
- * Copies s[0..len) into a new malloc'd, NUL-terminated buffer with each
- * maximal invalid subsequence replaced by U+FFFD (the WHATWG decoder's
- * rule). flags: UTF8_REPAIR_NUL. Returns 0 with *out / *out_len set (the
- * caller frees *out), or -1 on allocation failure.
- */
-int utf8_repair(const unsigned char *s, size_t len, int flags, char **out,
-                size_t *out_len);
+/* utf8_valid_prefix() and utf8_repair() are shared/utf8.h's. */
 
 #endif /* KCRAWL_CHARSET_H */

@@ -1,6 +1,7 @@
 /*
  * links.c — link following (see links.h).
  */
+#include "jsonread.h"
 #include "links.h"
 
 #include "url.h"
@@ -15,6 +16,12 @@
 #include <libpsl.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
+
+/* The bounds links_from_record() reads a record within: deeper than
+ * yajl's generator (128 levels) lets extract.c nest JSON-LD, and larger
+ * than any record a --max-body page makes. */
+#define LINKS_RECORD_MAX_DEPTH 256
+#define LINKS_RECORD_MAX_BYTES ((size_t)256 * 1024 * 1024)
 
 #define HOST_KEY_MAX 512
 
@@ -348,6 +355,10 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
                void *ctx, links_stats_t *stats, char *errstr,
                size_t errstr_size)
 {
+        /* A record nests as deep as yajl's generator lets extract.c write
+         * it (JSON-LD re-emitted inside the record's own levels). */
+        static const jsonread_caps_t caps = { LINKS_RECORD_MAX_BYTES,
+                                              LINKS_RECORD_MAX_DEPTH, 0 };
         yajl_val root, links, status, depth_v;
         const char *page_url, *topic, *robots, *id;
         url_t *page = NULL;
@@ -360,9 +371,9 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
 
         memset(stats, 0, sizeof(*stats));
         why[0] = '\0';
-        root = yajl_tree_parse(record, why, sizeof(why));
+        root = jsonread_tree(record, strlen(record), &caps, why, sizeof(why));
         if (!root) {
-                snprintf(errstr, errstr_size, "record not JSON");
+                snprintf(errstr, errstr_size, "record: %s", why);
                 return -1;
         }
         status = member(root, "status");

@@ -5,6 +5,7 @@
 #include "rules.h"
 
 #include "charset.h"
+#include "jsonread.h"
 #include "url.h"
 #include "utf8.h"
 
@@ -417,6 +418,8 @@ static void one_line(char *s)
 rules_t *rules_parse(const char *json, size_t len, const char *what,
                      char *errstr, size_t errstr_size)
 {
+        static const jsonread_caps_t caps = { RULES_FILE_MAX, RULES_DEPTH_MAX,
+                                              0 };
         char why[512], msg[768], *text = NULL;
         yajl_val root = NULL, list = NULL;
         xmlDocPtr probe = NULL;
@@ -434,26 +437,9 @@ rules_t *rules_parse(const char *json, size_t len, const char *what,
                 goto fail;
         }
         r->refs = 1;
-        why[0] = '\0';
-        root = yajl_tree_parse(text, why, sizeof(why));
+        root = jsonread_tree(text, strlen(text), &caps, why, sizeof(why));
         if (!root) {
-                size_t n = strlen(why);
-
-                size_t k = 0;
-
-                /* yajl's messages are multi-line and padded: one line */
-                for (size_t i = 0; i < n; i++) {
-                        char c = why[i] == '\n' || why[i] == '\r' ? ' ' :
-                                 why[i];
-
-                        if (c == ' ' && (k == 0 || why[k - 1] == ' '))
-                                continue;
-                        why[k++] = c;
-                }
-                while (k > 0 && why[k - 1] == ' ')
-                        k--;
-                why[k] = '\0';
-                snprintf(errstr, errstr_size, "%s: not JSON: %s", what, why);
+                snprintf(errstr, errstr_size, "%s: %s", what, why);
                 goto fail;
         }
         if (YAJL_IS_OBJECT(root))

@@ -47,6 +47,7 @@
 #include <yajl/yajl_gen.h>
 
 #define RULES_FILE_MAX   (1024 * 1024) /* bytes of the rules file          */
+#define RULES_DEPTH_MAX  32            /* JSON nesting of the rules file   */
 #define RULES_MAX        1000          /* rules in a file                  */
 #define RULES_FIELDS_MAX 200           /* fields in a rule                 */
 #define RULES_VALUE_MAX  (64 * 1024)   /* bytes of one string value        */

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "offsets.h"
+#include "recordfit.h"
 #include "rules.h"
 #include "signals.h"
 #include "utf8.h"
@@ -27,6 +28,8 @@
 #define POLL_MS         100
 #define PRODUCE_WAIT_MS 30000
 #define TXN_TIMEOUT_MS  60000
+/* How long reading a topic's max.message.bytes may take at start-up. */
+#define TOPIC_LIMIT_WAIT_MS 10000
 #define LINK_TOPICS_MAX 16
 
 /* What a delivery report needs to advance the commit point. A page's
@@ -75,6 +78,9 @@ struct worker {
         int64_t                 txn_began_ms;
         rd_kafka_topic_partition_list_t *txn_offsets;
         strlist_t               consumer_props, producer_props;
+        /* The largest message the records topic and the producer take
+         * (max.message.bytes, message.max.bytes), framing left aside. */
+        size_t                  record_limit;
         /* Metrics (metrics.h), registered by worker_new(). */
         mcounter_t             *m_records, *m_busy, *m_errors[5];
         mhist_t                *m_parse;
@@ -131,6 +137,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg,
                 w->n_links_failed++;
                 w->txn_abort = w->eos; /* the transaction cannot commit */
         } else if (msg->err) {
+                /* The brokers refused a record the limit read at start let
+                 * through (the topic's limit was lowered since): records
+                 * are cut to 3/4 of its size from now on, so the batch an
+                 * aborted transaction gives back fits when it comes again. */
+                if (msg->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE &&
+                    msg->len / 4 * 3 < w->record_limit)
+                        w->record_limit = msg->len / 4 * 3;
                 LOGF(LOG_ERROR, "delivery failed",
                      LOG_I("worker", w->index),
                      LOG_S("topic", rd_kafka_topic_name(msg->rkt)),
@@ -144,7 +157,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg,
         pending_release(w, p);
 }
 
-/* Produces value to topic; the delivery report finishes `p`. */
+/* Produces value to topic; the delivery report finishes `p`. Returns 0,
+ * -2 when the message is over the producer's message.max.bytes (nothing
+ * produced, the caller decides), or -1 (fatal for the stage). */
 static int produce(worker_t *w, const char *topic, const char *key,
                    size_t key_len, const char *value, size_t len,
                    pending_t *p)
@@ -154,6 +169,10 @@ static int produce(worker_t *w, const char *topic, const char *key,
         p->refs++; /* the delivery report lets go */
         err = kafka_produce(w->producer, topic, key, key_len, value, len,
                             NULL, p, PRODUCE_WAIT_MS);
+        if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                p->refs--;
+                return -2;
+        }
         if (err) {
                 p->refs--;
                 p->failed = true;
@@ -184,17 +203,26 @@ static void dead_letter(worker_t *w, const rd_kafka_message_t *msg,
         };
         char *json = NULL;
         size_t len = 0;
+        int rc;
 
         if (deadletter_json(&dl, &json, &len)) {
                 w->fatal = true;
                 return;
         }
         if (url)
-                produce(w, w->conf->errors_topic, url, strlen(url), json,
-                        len, p);
+                rc = produce(w, w->conf->errors_topic, url, strlen(url), json,
+                             len, p);
         else
-                produce(w, w->conf->errors_topic, msg->key, msg->key_len,
-                        json, len, p);
+                rc = produce(w, w->conf->errors_topic, msg->key, msg->key_len,
+                             json, len, p);
+        if (rc == -2) {
+                /* Dead letters are small (inputs cut at 64 KiB): a limit
+                 * below that is a misconfigured errors topic. */
+                LOGF(LOG_ERROR, "dead letter over message.max.bytes",
+                     LOG_I("worker", w->index), LOG_I("bytes", len));
+                p->failed = true;
+                w->fatal = true;
+        }
         free(json);
         w->n_errors++;
         for (size_t i = 0; i < sizeof(error_codes) / sizeof(*error_codes); i++)
@@ -218,6 +246,24 @@ static long header_long(const rd_kafka_message_t *msg, const char *name,
                 v = -1;
         free(s);
         return v;
+}
+
+/* A text header's value in *out (NULL when absent), with invalid UTF-8 and
+ * NUL bytes repaired to U+FFFD so that nothing is cut or refused. Returns
+ * 0, or -1 when out of memory. */
+static int header_text(const rd_kafka_message_t *msg, const char *name,
+                       char **out)
+{
+        rd_kafka_headers_t *hdrs = NULL;
+        const void *val = NULL;
+        size_t size = 0, len;
+
+        *out = NULL;
+        if (rd_kafka_message_headers(msg, &hdrs) || !hdrs ||
+            rd_kafka_header_get_last(hdrs, name, &val, &size))
+                return 0;
+        return utf8_repair(val ? val : "", val ? size : 0, UTF8_REPAIR_NUL,
+                           out, &len);
 }
 
 /* ---- rules and links ------------------------------------------------- */
@@ -340,6 +386,36 @@ static void follow_links(worker_t *w, const char *record, const char *url,
 
 /* ---- one page -------------------------------------------------------- */
 
+/* Cuts *record in place to what the records topic takes (recordfit.h).
+ * Returns 0 when it fits (cut or not), -1 with a reason when it cannot be
+ * made to fit: the page then ends as a too_large dead letter. */
+static int record_fit(worker_t *w, const char *url, char **record,
+                      size_t *record_len, char *why, size_t why_size)
+{
+        size_t key_len = strlen(url), room, cut_len;
+        char *cut, err[256];
+        int r;
+
+        room = w->record_limit > key_len ? w->record_limit - key_len : 0;
+        if (*record_len <= room)
+                return 0;
+        r = recordfit_cut(*record, *record_len, room, &cut, &cut_len, err,
+                          sizeof(err));
+        if (r) {
+                snprintf(why, why_size, "record of %zu bytes is over the "
+                         "%zu bytes the records topic takes: %s",
+                         *record_len, room, err);
+                return -1;
+        }
+        LOGF(LOG_INFO, "record cut to fit the records topic",
+             LOG_I("worker", w->index), LOG_S("url", url),
+             LOG_I("bytes", *record_len), LOG_I("cut_to", cut_len));
+        free(*record);
+        *record = cut;
+        *record_len = cut_len;
+        return 0;
+}
+
 static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
 {
         pending_t *p = calloc(1, sizeof(*p));
@@ -349,6 +425,7 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         char *record = NULL, why[512];
         size_t record_len = 0;
         bool has_status, has_depth;
+        int rc;
 
         rules_page_t rp = { NULL, NULL };
         extract_fields_fn fields_cb = NULL;
@@ -393,20 +470,17 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                 goto out;
         }
         final_url = kafka_header_dup(msg, "final_url");
-        ctype = kafka_header_dup(msg, "content_type");
         source_topic = kafka_header_dup(msg, "source_topic");
-        id = kafka_header_dup(msg, "id");
-        meta = kafka_header_dup(msg, "meta");
         page.depth = header_long(msg, "depth", 1000000, &has_depth);
         {
-                /* Header values are UTF-8 text by contract: a record must
-                 * not carry a silently repaired URL that no longer names
-                 * the page. */
+                /* Header values are UTF-8 text by contract. The ones that
+                 * name the page must be true (a repaired URL no longer
+                 * names it): not UTF-8 is a bad message. The others are
+                 * kept with bad bytes and NULs repaired to U+FFFD. */
                 const char *names[] = { "url", "fetched_at", "final_url",
-                                        "content_type", "source_topic", "id",
-                                        "meta" };
-                const char *vals[] = { url, fetched_at, final_url, ctype,
-                                       source_topic, id, meta };
+                                        "source_topic" };
+                const char *vals[] = { url, fetched_at, final_url,
+                                       source_topic };
 
                 for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
                         size_t n = vals[i] ? strlen(vals[i]) : 0;
@@ -419,6 +493,13 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                         dead_letter(w, msg, url, "invalid_message", why, p);
                         goto out;
                 }
+        }
+        if (header_text(msg, "content_type", &ctype) ||
+            header_text(msg, "id", &id) || header_text(msg, "meta", &meta)) {
+                LOG(LOG_ERROR, "out of memory reading headers");
+                p->failed = true; /* its offset is never stored */
+                w->fatal = true;
+                goto out;
         }
         page.url = url;
         page.final_url = final_url;
@@ -453,8 +534,19 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                 dead_letter(w, msg, url, "parse_failed", why, p);
                 goto out;
         }
-        if (!produce(w, w->conf->records_topic, url, strlen(url), record,
-                     record_len, p)) {
+        if (record_fit(w, url, &record, &record_len, why, sizeof(why))) {
+                dead_letter(w, msg, url, "too_large", why, p);
+                goto out;
+        }
+        rc = produce(w, w->conf->records_topic, url, strlen(url), record,
+                     record_len, p);
+        if (rc == -2) {
+                snprintf(why, sizeof(why), "record of %zu bytes is over the "
+                         "producer's message.max.bytes", record_len);
+                dead_letter(w, msg, url, "too_large", why, p);
+                goto out;
+        }
+        if (!rc) {
                 w->n_records++;
                 mcounter_add(w->m_records, 1);
                 if (w->links)
@@ -851,11 +943,41 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                 links_set_limits(w->links, (size_t)conf->max_links_per_page,
                                  (size_t)conf->max_link_meta);
         }
-        w->producer = kafka_producer_new(conf->brokers, &w->producer_props,
-                                         (size_t)conf->max_body + 65536,
-                                         on_delivery, w, errstr, errstr_size);
-        if (!w->producer)
+        /* The consumer first: its handle reads the topics' limits, which
+         * size the producer (a batch over the topic's max.message.bytes
+         * would be refused whole). */
+        w->consumer = kafka_consumer_new(conf->brokers, conf->group,
+                                         &w->consumer_props, on_rebalance, w,
+                                         errstr, errstr_size);
+        if (!w->consumer)
                 goto fail;
+        {
+                const char *out_topics[] = { conf->records_topic,
+                                             conf->errors_topic };
+                long long topic_max = kafka_topics_max_bytes(
+                        w->consumer, out_topics, 2, TOPIC_LIMIT_WAIT_MS);
+                size_t max = (size_t)conf->max_body + 65536, producer_max;
+
+                if (topic_max > KAFKA_FRAMING_BYTES &&
+                    (size_t)topic_max < max)
+                        max = (size_t)topic_max;
+                w->producer = kafka_producer_new(conf->brokers,
+                                                 &w->producer_props, max,
+                                                 on_delivery, w, errstr,
+                                                 errstr_size);
+                if (!w->producer)
+                        goto fail;
+                /* -X message.max.bytes may have set it lower still. */
+                producer_max = kafka_producer_max_bytes(w->producer);
+                if (producer_max && producer_max < max)
+                        max = producer_max;
+                w->record_limit = max > KAFKA_FRAMING_BYTES ?
+                                  max - KAFKA_FRAMING_BYTES : 0;
+                LOGF(LOG_INFO, "records topic limit",
+                     LOG_I("worker", w->index),
+                     LOG_I("max_message_bytes", topic_max),
+                     LOG_I("record_limit", w->record_limit));
+        }
         if (w->eos) {
                 rd_kafka_error_t *error = rd_kafka_init_transactions(
                         w->producer, TXN_TIMEOUT_MS);
@@ -870,11 +992,6 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                         goto fail;
                 }
         }
-        w->consumer = kafka_consumer_new(conf->brokers, conf->group,
-                                         &w->consumer_props, on_rebalance, w,
-                                         errstr, errstr_size);
-        if (!w->consumer)
-                goto fail;
         if (kafka_subscribe(w->consumer, conf->pages_topic, errstr,
                             errstr_size))
                 goto fail;

@@ -136,8 +136,13 @@ static void process_done(fetcher_t *f)
                 }
                 if (job->outcome == OUT_PAGE &&
                     job->dr_err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-                        outcome_fail(f, job, "too_large",
-                                     "page refused by the broker as too large");
+                        char why[160];
+
+                        snprintf(why, sizeof(why), "page refused by the "
+                                 "broker as too large (the pages topic's "
+                                 "max.message.bytes is %lld)",
+                                 f->pages_limit);
+                        outcome_fail(f, job, "too_large", why);
                         continue;
                 }
                 LOGF(LOG_ERROR, "delivery failed", LOG_S("url", job->um.url),
@@ -382,6 +387,23 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                                          errstr_size);
         if (!f->producer)
                 goto fail;
+        {
+                /* The brokers measure pages compressed, so the producer
+                 * keeps room for --max-body; a page the pages topic
+                 * refuses ends as too_large (process_done). */
+                const char *pages[] = { conf->pages_topic };
+
+                f->pages_limit = kafka_topics_max_bytes(f->producer, pages, 1,
+                                                        TOPIC_LIMIT_WAIT_MS);
+                if (f->pages_limit > 0 &&
+                    f->pages_limit < conf->max_body + 65536)
+                        LOGF(LOG_WARN, "the pages topic's max.message.bytes "
+                             "is below --max-body: larger pages end as "
+                             "too_large unless compression shrinks them",
+                             LOG_S("topic", conf->pages_topic),
+                             LOG_I("max_message_bytes", f->pages_limit),
+                             LOG_I("max_body", conf->max_body));
+        }
         f->consumer = kafka_consumer_new(conf->brokers, conf->group,
                                          kafka_props, on_rebalance, f, errstr,
                                          errstr_size);

@@ -4,9 +4,10 @@
  * One thread, one event loop: libcurl's multi interface drives every
  * transfer, and the same wait (curl_multi_poll) also wakes on the Kafka
  * consumer queue, the producer's delivery reports and the stop signal.
- * At most --max-inflight URLs are held; at that bound the assigned
- * partitions are paused (the consumer is still polled) and resumed below
- * half of it. A URL's offset is stored for commit only once its outcome
+ * At most --max-inflight transfers are in flight and at most --max-queued
+ * URLs are held (queued, in flight, awaiting delivery); at that bound the
+ * assigned partitions are paused (the consumer is still polled) and
+ * resumed below 3/4 of it. A URL's offset is stored for commit only once its outcome
  * (page or error) is acknowledged by the broker, at the partition's
  * low-water mark (offsets.h): at-least-once.
  */

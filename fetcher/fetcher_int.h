@@ -54,6 +54,7 @@
 #define PRODUCE_WAIT_MS  30000  /* back-pressure before giving up        */
 #define META_TTL_MS      300000 /* partition counts are re-read after    */
 #define META_TIMEOUT_MS  5000
+#define TOPIC_LIMIT_WAIT_MS 10000 /* reading a topic's max.message.bytes */
 #define ROBOTS_UNREACHABLE_TTL_MS 3600000 /* robots_unreachable verdict  */
 #define ROBOTS_FAIL_OPEN_TTL_MS   600000  /* DNS failure / blocked: the
                                             * URLs fail on their own      */
@@ -203,6 +204,9 @@ struct fetcher {
         const fetcher_config_t *conf;
         rd_kafka_t       *consumer;
         rd_kafka_t       *producer;
+        /* The pages topic's max.message.bytes, read at start (for the
+         * too_large message and the start-up warning). */
+        long long         pages_limit;
         rd_kafka_queue_t *cq, *pq;
         int               cq_pipe[2], pq_pipe[2];
         CURLM            *multi;

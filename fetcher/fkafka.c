@@ -11,6 +11,7 @@
 #include "fkafka.h"
 #include "kafka.h"
 #include "log.h"
+#include "utf8.h"
 
 /* Produces value/key/headers to topic[partition] (RD_KAFKA_PARTITION_UA:
  * the producer's partitioner); QUEUE_FULL is back-pressure (delivery
@@ -30,8 +31,19 @@ rd_kafka_resp_err_t fkafka_produce(fetcher_t *f, const char *topic,
 void fkafka_header_add(rd_kafka_headers_t *h, const char *name,
                        const char *val)
 {
-        if (val)
-                rd_kafka_header_add(h, name, -1, val, -1);
+        size_t len;
+        char *fixed = NULL;
+
+        if (!val)
+                return;
+        /* Header values are UTF-8 text by contract; a server's bytes (a
+         * Content-Type with Latin-1 in it) are repaired, not passed on. */
+        len = strlen(val);
+        if (utf8_valid_prefix((const unsigned char *)val, len) != len &&
+            !utf8_repair((const unsigned char *)val, len, 0, &fixed, &len))
+                val = fixed;
+        rd_kafka_header_add(h, name, -1, val, (ssize_t)len);
+        free(fixed);
 }
 
 /* The partition count of `topic` (cached), or -1 when unknown. */

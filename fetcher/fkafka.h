@@ -16,7 +16,8 @@ rd_kafka_resp_err_t fkafka_produce(fetcher_t *f, const char *topic,
                                    size_t key_len, const void *value,
                                    size_t value_len, rd_kafka_headers_t *hdrs,
                                    void *opaque);
-/* Adds a text header (nothing when val is NULL). */
+/* Adds a text header, invalid UTF-8 repaired to U+FFFD (nothing when
+ * val is NULL). */
 void fkafka_header_add(rd_kafka_headers_t *h, const char *name,
                        const char *val);
 /* The partition of host key `key` on `topic` (murmur2, as Kafka's Java

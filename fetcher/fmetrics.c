@@ -22,7 +22,7 @@ void fmetrics_register(fmetrics_t *m)
         for (int o = 0; o < RQ_N; o++)
                 for (int c = 0; c < STATUS_CLASSES; c++) {
                         snprintf(labels, sizeof(labels),
-                                 "outcome=\"%s\",fmetrics_status_class=\"%s\"",
+                                 "outcome=\"%s\",status_class=\"%s\"",
                                  outcomes[o], classes[c]);
                         m->requests[o][c] = metrics_counter(
                                 "kcrawl_fetcher_requests_total", labels,

@@ -7,6 +7,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "jsonread.h"
 #include "utf8.h"
 #include "url.h"
 #include "urlmsg.h"
@@ -21,45 +22,7 @@ void urlmsg_clear(urlmsg_t *um)
         um->depth = -1;
 }
 
-/* Re-serialises a parsed JSON value compactly. */
-static int gen_value(yajl_gen g, yajl_val v, int level)
-{
-        if (level > 64)
-                return -1;
-        switch (v->type) {
-        case yajl_t_string:
-                return yajl_gen_string(g, (const unsigned char *)v->u.string,
-                                       strlen(v->u.string)) ? -1 : 0;
-        case yajl_t_number:
-                return yajl_gen_number(g, v->u.number.r,
-                                       strlen(v->u.number.r)) ? -1 : 0;
-        case yajl_t_true:
-        case yajl_t_false:
-                return yajl_gen_bool(g, v->type == yajl_t_true) ? -1 : 0;
-        case yajl_t_null:
-                return yajl_gen_null(g) ? -1 : 0;
-        case yajl_t_array:
-                yajl_gen_array_open(g);
-                for (size_t i = 0; i < v->u.array.len; i++)
-                        if (gen_value(g, v->u.array.values[i], level + 1))
-                                return -1;
-                return yajl_gen_array_close(g) ? -1 : 0;
-        case yajl_t_object:
-                yajl_gen_map_open(g);
-                for (size_t i = 0; i < v->u.object.len; i++) {
-                        const char *k = v->u.object.keys[i];
-
-                        yajl_gen_string(g, (const unsigned char *)k,
-                                        strlen(k));
-                        if (gen_value(g, v->u.object.values[i], level + 1))
-                                return -1;
-                }
-                return yajl_gen_map_close(g) ? -1 : 0;
-        default:
-                return -1;
-        }
-}
-
+/* A parsed JSON value as compact text (malloc'd), NULL on failure. */
 static char *json_text(yajl_val v)
 {
         yajl_gen g = yajl_gen_alloc(NULL);
@@ -69,7 +32,9 @@ static char *json_text(yajl_val v)
 
         if (!g)
                 return NULL;
-        if (!gen_value(g, v, 0) &&
+        /* The tree is at most URLMSG_MAX_DEPTH deep: jsonread_tree()
+         * checked. */
+        if (!jsonread_gen(g, v) &&
             yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
                 s = strndup((const char *)buf, len);
         yajl_gen_free(g);
@@ -77,24 +42,22 @@ static char *json_text(yajl_val v)
 }
 
 /* Decodes the JSON form into *um; the URL text lands in um->url. */
-static int decode_json(const char *text, urlmsg_t *um, char *errstr,
-                       size_t errstr_size)
+static int decode_json(const char *text, size_t len, urlmsg_t *um,
+                       char *errstr, size_t errstr_size)
 {
+        static const jsonread_caps_t caps = {
+                URLMSG_MAX_BYTES, URLMSG_MAX_DEPTH, JSONREAD_REPAIR
+        };
         static const char *url_path[] = { "url", NULL };
         static const char *id_path[] = { "id", NULL };
         static const char *meta_path[] = { "meta", NULL };
         static const char *depth_path[] = { "depth", NULL };
-        char why[256];
-        yajl_val root = yajl_tree_parse(text, why, sizeof(why));
+        yajl_val root = jsonread_tree(text, len, &caps, errstr, errstr_size);
         yajl_val v;
         int rc = -1;
 
-        if (!root) {
-                /* yajl's message spans lines; keep the first. */
-                why[strcspn(why, "\n")] = '\0';
-                snprintf(errstr, errstr_size, "not valid JSON: %s", why);
+        if (!root)
                 return -1;
-        }
         if (!YAJL_IS_OBJECT(root)) {
                 snprintf(errstr, errstr_size, "JSON value is not an object");
                 goto out;
@@ -198,7 +161,8 @@ int urlmsg_decode(const void *value, size_t len, urlmsg_t *um,
         }
 
         if (*text == '{') {
-                if (decode_json(text, um, errstr, errstr_size))
+                if (decode_json(text, (size_t)(end - s), um, errstr,
+                                errstr_size))
                         goto out;
         } else {
                 if (strpbrk(text, "\r\n")) {

@@ -4,7 +4,9 @@
  * A value is either a bare URL (one line, surrounding whitespace ignored)
  * or a JSON object {"url": string, "depth"?: integer >= 0, "id"?: string,
  * "meta"?: any JSON} (schemas/url.schema.json). The URL is parsed by the
- * WHATWG rules and must be http or https.
+ * WHATWG rules and must be http or https. In strings, a lone UTF-16
+ * surrogate escape and "\u0000" decode as U+FFFD (repaired, not refused,
+ * and never a cut value).
  */
 #ifndef KCRAWL_URLMSG_H
 #define KCRAWL_URLMSG_H
@@ -13,6 +15,10 @@
 
 /* Values larger than this are refused as invalid_message. */
 #define URLMSG_MAX_BYTES (1024 * 1024)
+
+/* JSON nesting allowed, the object itself counting as 1 (a deeper value is
+ * refused as invalid_message before any tree is built). */
+#define URLMSG_MAX_DEPTH 64
 
 typedef struct urlmsg {
         char *url;          /* normalised href                      */

@@ -1,6 +1,7 @@
 /*
  * kafka.c — consumer and producer setup, back-pressured produce.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,4 +335,126 @@ char *kafka_header_dup(const rd_kafka_message_t *msg, const char *name)
                 memcpy(s, val, size);
         s[size] = '\0';
         return s;
+}
+
+long long kafka_topic_max_bytes(rd_kafka_t *rk, const char *topic,
+                                int timeout_ms, char *errstr,
+                                size_t errstr_size)
+{
+        rd_kafka_ConfigResource_t *res = NULL;
+        rd_kafka_AdminOptions_t *opts = NULL;
+        rd_kafka_queue_t *q = NULL;
+        rd_kafka_event_t *ev = NULL;
+        const rd_kafka_DescribeConfigs_result_t *result;
+        const rd_kafka_ConfigResource_t **rs;
+        const rd_kafka_ConfigEntry_t **entries;
+        size_t nrs = 0, nentries = 0;
+        long long limit = -1;
+        char why[256];
+
+        res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+        opts = rd_kafka_AdminOptions_new(rk,
+                                         RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+        q = rd_kafka_queue_new(rk);
+        if (!res || !opts || !q) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
+        if (rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, why,
+                                                      sizeof(why))) {
+                snprintf(errstr, errstr_size, "%s", why);
+                goto out;
+        }
+        rd_kafka_DescribeConfigs(rk, &res, 1, opts, q);
+        ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+        if (!ev) {
+                snprintf(errstr, errstr_size, "no answer in %d ms",
+                         timeout_ms);
+                goto out;
+        }
+        if (rd_kafka_event_error(ev)) {
+                snprintf(errstr, errstr_size, "%s",
+                         rd_kafka_event_error_string(ev));
+                goto out;
+        }
+        result = rd_kafka_event_DescribeConfigs_result(ev);
+        rs = result ? rd_kafka_DescribeConfigs_result_resources(result, &nrs)
+                    : NULL;
+        if (nrs < 1) {
+                snprintf(errstr, errstr_size, "empty answer");
+                goto out;
+        }
+        if (rd_kafka_ConfigResource_error(rs[0])) {
+                snprintf(errstr, errstr_size, "%s",
+                         rd_kafka_ConfigResource_error_string(rs[0]));
+                goto out;
+        }
+        entries = rd_kafka_ConfigResource_configs(rs[0], &nentries);
+        for (size_t i = 0; i < nentries; i++) {
+                const char *name = rd_kafka_ConfigEntry_name(entries[i]);
+                const char *val = rd_kafka_ConfigEntry_value(entries[i]);
+                char *end;
+                long long v;
+
+                if (!name || strcmp(name, "max.message.bytes") || !val)
+                        continue;
+                errno = 0;
+                v = strtoll(val, &end, 10);
+                if (end != val && !*end && !errno && v > 0)
+                        limit = v;
+        }
+        if (limit < 0)
+                snprintf(errstr, errstr_size,
+                         "no max.message.bytes in the answer");
+out:
+        if (ev)
+                rd_kafka_event_destroy(ev);
+        if (q)
+                rd_kafka_queue_destroy(q);
+        if (opts)
+                rd_kafka_AdminOptions_destroy(opts);
+        if (res)
+                rd_kafka_ConfigResource_destroy(res);
+        return limit;
+}
+
+long long kafka_topics_max_bytes(rd_kafka_t *rk, const char *const *topics,
+                                 size_t n, int timeout_ms)
+{
+        long long min = -1;
+
+        for (size_t i = 0; i < n; i++) {
+                char why[256];
+                long long v;
+
+                if (!topics[i])
+                        continue;
+                v = kafka_topic_max_bytes(rk, topics[i], timeout_ms, why,
+                                          sizeof(why));
+                if (v < 0) {
+                        LOGF(LOG_WARN, "cannot read the topic's "
+                             "max.message.bytes: assuming Kafka's default",
+                             LOG_S("topic", topics[i]), LOG_S("err", why),
+                             LOG_I("max_message_bytes",
+                                   KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
+                        v = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+                }
+                if (min < 0 || v < min)
+                        min = v;
+        }
+        return min;
+}
+
+size_t kafka_producer_max_bytes(rd_kafka_t *rk)
+{
+        char buf[32], *end;
+        size_t size = sizeof(buf);
+        unsigned long long v;
+
+        if (rd_kafka_conf_get(rd_kafka_conf(rk), "message.max.bytes", buf,
+                              &size) != RD_KAFKA_CONF_OK)
+                return 0;
+        errno = 0;
+        v = strtoull(buf, &end, 10);
+        return end != buf && !*end && !errno ? (size_t)v : 0;
 }

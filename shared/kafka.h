@@ -97,4 +97,35 @@ int kafka_consumer_close_destroy(rd_kafka_t *rk, int timeout_ms);
  */
 char *kafka_header_dup(const rd_kafka_message_t *msg, const char *name);
 
+/* Kafka's default max.message.bytes (1 MiB + 12): the limit assumed for a
+ * topic whose configuration cannot be read. */
+#define KAFKA_DEFAULT_MAX_MESSAGE_BYTES 1048588
+
+/* Room left in a message limit for the record batch and record framing,
+ * the key and the headers aside (Kafka counts the batch, not the value). */
+#define KAFKA_FRAMING_BYTES 512
+
+/*
+ * The topic's max.message.bytes as the brokers report it (DescribeConfigs
+ * through any handle `rk`: its default comes from the brokers'
+ * message.max.bytes). Returns the limit, or -1 with a reason in errstr
+ * (no answer within timeout_ms, no such topic, not authorised). Blocks.
+ */
+long long kafka_topic_max_bytes(rd_kafka_t *rk, const char *topic,
+                                int timeout_ms, char *errstr,
+                                size_t errstr_size);
+
+/*
+ * The smallest max.message.bytes of the comma-free topic names in
+ * topics[0, n) (NULL names skipped), falling back for each unreadable one
+ * to KAFKA_DEFAULT_MAX_MESSAGE_BYTES with a warning in the log: what a
+ * producer writing to all of them may send. Blocks up to timeout_ms per
+ * topic.
+ */
+long long kafka_topics_max_bytes(rd_kafka_t *rk, const char *const *topics,
+                                 size_t n, int timeout_ms);
+
+/* The producer's effective message.max.bytes (0 when unreadable). */
+size_t kafka_producer_max_bytes(rd_kafka_t *rk);
+
 #endif /* KCRAWL_KAFKA_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
+#include "jsonread.h"
 #include "kafkastats.h"
 #include "metrics.h"
 
@@ -66,7 +67,10 @@ long long kafkastats_consumer_lag(const char *json, size_t json_len,
         static const char *parts_path[] = { "partitions", NULL };
         static const char *lag_path[] = { "consumer_lag", NULL };
         static const char *desired_path[] = { "desired", NULL };
-        char *text = malloc(json_len + 1), err[128];
+        /* librdkafka's statistics: a few levels, one entry per partition. */
+        static const jsonread_caps_t caps = { (size_t)64 * 1024 * 1024, 16,
+                                              0 };
+        char *text = malloc(json_len + 1), err[256];
         yajl_val root = NULL, v, topics;
         long long sum = -1;
 
@@ -74,7 +78,7 @@ long long kafkastats_consumer_lag(const char *json, size_t json_len,
                 return -1;
         memcpy(text, json, json_len);
         text[json_len] = '\0';
-        root = yajl_tree_parse(text, err, sizeof(err));
+        root = jsonread_tree(text, json_len, &caps, err, sizeof(err));
         free(text);
         if (!root)
                 return -1;

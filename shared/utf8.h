@@ -15,6 +15,24 @@
  * overlongs, surrogates and code points over U+10FFFF. */
 size_t utf8_valid_prefix(const unsigned char *s, size_t len);
 
+/* utf8_repair() flag: also replace U+0000 by U+FFFD (libxml2 reads a NUL
+ * byte as the end of some constructs). */
+#define UTF8_REPAIR_NUL 0x1
+
+/* The length of the prefix of s[0..len) that utf8_repair() would copy
+ * unchanged: utf8_valid_prefix(), and with UTF8_REPAIR_NUL a NUL byte
+ * also ends it. Reads ASCII runs eight bytes at a time. */
+size_t utf8_repair_prefix(const unsigned char *s, size_t len, int flags);
+
+/*
+ * Copies s[0..len) into a new malloc'd, NUL-terminated buffer with each
+ * maximal invalid subsequence replaced by U+FFFD (the WHATWG decoder's
+ * rule). flags: UTF8_REPAIR_NUL. Returns 0 with *out / *out_len set (the
+ * caller frees *out), or -1 on allocation failure.
+ */
+int utf8_repair(const unsigned char *s, size_t len, int flags, char **out,
+                size_t *out_len);
+
 /* The length (2 to 4) of the valid UTF-8 character that s[0, avail)
  * starts with, for a lead byte s[0] >= 0x80; 0 when it is not one. The
  * second byte's range rules out overlongs, surrogates and code points

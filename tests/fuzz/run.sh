@@ -8,7 +8,8 @@
 # sources (shared/, fetcher/, cleaner/ less the mains) compiled the same
 # way. Then for each target:
 #   1. replays tests/fuzz/regressions/<target>/* (inputs that once crashed:
-#      each must now pass), and
+#      each must now pass) and the deep JSON inputs generated into
+#      build-fuzz/regressions-generated/<target>/ (too large to commit), and
 #   2. fuzzes for FUZZ_SECONDS, starting from the committed seed corpus
 #      tests/fuzz/corpus/<target>/ (read only: new inputs go to
 #      build-fuzz/corpus/<target>/, which is kept between runs).
@@ -61,14 +62,30 @@ for t in "${targets[@]}"; do
                 "$OUT/libkcrawl.a" $LIBS
 done
 
-declare -A maxlen=([extract]=65536 [rules]=8192 [robots]=16384 [response]=65536)
+# JSON-taking targets get room to nest far past every depth bound (a URL
+# message is up to 1 MiB: 450,000 levels fit), not libFuzzer's 4,096.
+declare -A maxlen=([extract]=65536 [rules]=65536 [robots]=16384 \
+        [urlmsg]=1048577 [jsonread]=1048577 [response]=65536)
+
+# Regression inputs too large to commit, generated here: JSON nested
+# 450,000 deep, which once overflowed the stack freeing a yajl tree.
+gen="$OUT/regressions-generated"
+mkdir -p "$gen/urlmsg" "$gen/jsonread"
+deep() { head -c "$1" /dev/zero | tr '\0' "$2"; }
+{ printf '{"url":"http://a.test/","meta":'; deep 450000 '['; deep 450000 ']'; printf '}'; } \
+        >"$gen/urlmsg/deep-meta-450000"
+{ deep 450000 '['; deep 450000 ']'; } >"$gen/jsonread/deep-array-450000"
+cp "$gen/urlmsg/deep-meta-450000" "$gen/jsonread/"
 rc=0
 summary=()
 for t in "${targets[@]}"; do
         bin="$OUT/fuzz_$t"
         reg="tests/fuzz/regressions/$t"
-        if [[ -d "$reg" ]] && compgen -G "$reg/*" >/dev/null; then
-                if ! "$bin" -runs=1 "$reg"/* >"$OUT/$t.regressions.log" 2>&1; then
+        regs=()
+        for r in "$reg"/* "$gen/$t"/*; do [[ -f "$r" ]] && regs+=("$r"); done
+        if [[ ${#regs[@]} -gt 0 ]]; then
+                if ! "$bin" -runs=1 -max_len="${maxlen[$t]:-4096}" "${regs[@]}" \
+                        >"$OUT/$t.regressions.log" 2>&1; then
                         echo "fuzz: $t: a regression input fails again:" >&2
                         tail -n 30 "$OUT/$t.regressions.log" >&2
                         rc=1

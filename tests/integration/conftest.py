@@ -124,8 +124,9 @@ def _wait_futures(futures, what, ignore=()):
             raise AssertionError(f"{what} {name}: {err}") from e
 
 
-def create_topics(admin, names, partitions=PARTITIONS, config=None, brokers=None):
-    new = [NewTopic(n, num_partitions=partitions, replication_factor=1,
+def create_topics(admin, names, partitions=PARTITIONS, config=None, brokers=None,
+                  replication=1):
+    new = [NewTopic(n, num_partitions=partitions, replication_factor=replication,
                     config=(config or {}).get(n, {})) for n in names]
     _wait_futures(admin.create_topics(new, operation_timeout=30), "create topic")
     # Wait until the metadata shows every partition with a leader.

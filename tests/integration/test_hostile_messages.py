@@ -14,11 +14,15 @@ counts are exact: one outcome per message, no more.
 """
 
 import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from conftest import check_error, check_record, error_input, publish, read_all
+from conftest import (check_error, check_record, consume, error_input, page_headers, publish,
+                      read_all)
 
 BIG_URL = "http://big.hostile.test/" + "a" * (1000 * 1000)
 
@@ -215,3 +219,379 @@ def test_hostile_messages(brokers, topics, pipeline):
     print(f"\nhostile messages: {len(URL_GARBAGE)} on urls, {len(delayed)} on the delay topic, "
           f"{len(pcases)} on pages -> {len(errors)} errors, {len(records)} records")
     print("\n".join("  " + x for x in lines))
+
+
+# ---------------------------------------------------------------- deep JSON --
+
+DEPTH = 450_000
+
+
+def deep_array(n=DEPTH):
+    return b"[" * n + b"]" * n
+
+
+def deep_object(n):
+    return b'{"a":' * n + b"1" + b"}" * n
+
+
+def deep_url_messages(url):
+    """URL messages nested far past any bound, each under 1 MB: (name,
+    value, the codes accepted). A value not starting with "{" is a bare
+    URL, so the top-level array is an invalid URL."""
+    u = json.dumps(url).encode()
+    depth = {"invalid_message"}
+    return [
+        ("deep-array", deep_array(), {"invalid_url", "invalid_message"}),
+        ("deep-object", deep_object(150_000), depth),
+        ("deep-meta-array", b'{"url":' + u + b',"meta":' + deep_array(400_000) + b"}", depth),
+        ("deep-meta-object", b'{"url":' + u + b',"meta":' + deep_object(140_000) + b"}",
+         depth),
+        ("deep-url-value", b'{"url":' + deep_array(400_000) + b"}", depth),
+        ("deep-id-value", b'{"url":' + u + b',"id":' + deep_object(140_000) + b"}", depth),
+    ]
+
+
+def test_deep_json_url_messages(brokers, topics, pipeline, site):
+    """URL messages nested hundreds of thousands deep end as invalid_message
+    with their origin, and the fetcher goes on to fetch the next URL (a tree
+    freed recursively overflowed the stack on every start)."""
+    cases = deep_url_messages(site.url("/deep-meta.html"))
+    good = site.url("/index.html")
+    pos = produce_raw(brokers, topics.urls,
+                      [(b"deep", v, None) for _, v, _ in cases] +
+                      [(site.host_key.encode(), good.encode(), None)])
+    fetcher = pipeline.fetcher("--retries", "0")
+    deadline = time.monotonic() + 90
+    while True:
+        errors = read_all(brokers, topics.errors)
+        pages = read_all(brokers, topics.pages)
+        if len(errors) >= len(cases) and pages:
+            break
+        fetcher.assert_running()
+        assert time.monotonic() < deadline, (
+            f"{len(errors)} errors of {len(cases)}, {len(pages)} pages after 90 s\n"
+            f"{fetcher.log_tail()}")
+        time.sleep(0.5)
+    pipeline.stop_all()
+    by_src = {}
+    for m in read_all(brokers, topics.errors):
+        e = check_error(m)
+        by_src[(e["topic"], e["partition"], e["offset"])] = e
+    assert len(by_src) == len(cases), f"{len(by_src)} errors for {len(cases)} messages"
+    for (name, value, codes), (part, off) in zip(cases, pos):
+        e = by_src.get((topics.urls, part, off))
+        assert e is not None, f"{name}: no error for {topics.urls}[{part}]@{off}"
+        brief = {k: v for k, v in e.items() if not k.startswith("input")}
+        assert e["stage"] == "fetcher" and e["code"] in codes, f"{name}: {brief}"
+        if e["code"] == "invalid_message":
+            assert "deeper than" in e["message"], f"{name}: {brief}"
+        assert e.get("input_truncated") is True and value.startswith(error_input(e)), name
+    pages = read_all(brokers, topics.pages)
+    assert [page_headers(p)["url"] for p in pages] == [good]
+
+
+def jsonld_page(payload):
+    return (b'<html><head><title>deep</title><script type="application/ld+json">' +
+            payload + b'</script></head><body><a href="/next.html">n</a></body></html>')
+
+
+def test_deep_json_pages(brokers, topics, pipeline):
+    """Pages whose JSON-LD or meta header nests hundreds of thousands deep
+    end as records (the JSON-LD block counted as not parsed), through
+    extraction and link following alike; the cleaner does not crash."""
+    u = "http://deep.hostile.test/"
+    deep_meta = b'{"k":' + deep_array(200_000) + b"}"
+
+    def h(url):  # followed links go back to the test's URL topic
+        return {**good_headers(url), "source_topic": topics.urls}
+    cases = [
+        ("jsonld-array", h(u + "a"), jsonld_page(deep_array())),
+        ("jsonld-object", h(u + "o"), jsonld_page(deep_object(150_000))),
+        ("jsonld-at-cap", h(u + "c"), jsonld_page(deep_array(127))),
+        ("meta-deep", [(k, v.encode()) for k, v in h(u + "m").items()] +
+         [("meta", deep_meta), ("depth", b"0")], PAGE_BODY),
+    ]
+    produce_raw(brokers, topics.pages, [(b"deep", body, h) for _, h, body in cases])
+    cleaner = pipeline.cleaner("--follow", "--workers", "1")
+    records = consume(brokers, topics.records, len(cases), procs=[cleaner])
+    cleaner.assert_running()
+    pipeline.stop_all()
+    assert len(records) == len(cases), f"{len(records)} records of {len(cases)}"
+    assert read_all(brokers, topics.errors) == []
+    got = {r["url"]: r for r in map(check_record, records)}
+    for name, h, _ in cases:
+        url = h["url"] if isinstance(h, dict) else dict(h)["url"].decode()
+        assert url in got, f"{name}: no record"
+    links = read_all(brokers, topics.urls)
+    assert len(links) == 3, f"{len(links)} followed links, want one per JSON-LD page"
+
+
+# ------------------------------------------------------- repaired values --
+
+class _OddTypeHandler(BaseHTTPRequestHandler):
+    """Every path: a small page whose Content-Type carries a byte that is
+    not UTF-8 (http.server writes header text as Latin-1)."""
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        if self.path == "/robots.txt":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b"<html><head><title>odd</title></head><body><p>odd</p></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8; x=caf\u00e9\u00ff")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def odd_site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OddTypeHandler)
+    server.daemon_threads = True
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                         daemon=True)
+    t.start()
+    yield "http://%s:%d" % server.server_address[:2]
+    server.shutdown()
+    server.server_close()
+
+
+FFFD = "\ufffd"
+
+
+def test_repaired_values(brokers, topics, pipeline, odd_site):
+    """A non-UTF-8 byte in a server's Content-Type, a lone surrogate or
+    U+0000 in a URL message's id or meta: each page ends as a record with
+    the value repaired to U+FFFD (never a dead letter, never a cut value).
+    The same for pages whose headers carry such bytes."""
+    url_cases = [  # (path, URL message, id wanted, meta wanted)
+        ("hi", r'{"url":"%s/hi","id":"a\ud800b"}', "a" + FFFD + "b", None),
+        ("lo", r'{"url":"%s/lo","id":"a\udc00b"}', "a" + FFFD + "b", None),
+        ("nul", r'{"url":"%s/nul","id":"a\u0000b","meta":{"k":"x\u0000y"}}',
+         "a" + FFFD + "b", {"k": "x" + FFFD + "y"}),
+        ("plain", r'{"url":"%s/plain","id":"p"}', "p", None),
+    ]
+    key = odd_site.split("//", 1)[1]
+    publish(brokers, topics.urls, [(key, (m % odd_site).encode()) for _, m, _, _ in url_cases])
+    # Pages made by another producer: the bytes in the headers themselves.
+    u = "http://raw.hostile.test/"
+    raw = [(k, v.encode()) for k, v in good_headers(u + "raw").items() if k != "content_type"]
+    raw += [("content_type", b"text/html; x=\xff"), ("id", b"i\xed\xa0\x80d\x00e"),
+            ("meta", b'{"k":"v\xc3"}')]
+    produce_raw(brokers, topics.pages, [(b"raw", PAGE_BODY, raw)])
+    pipeline.fetcher("--retries", "0")
+    cleaner = pipeline.cleaner("--workers", "1")
+    n = len(url_cases) + 1
+    deadline = time.monotonic() + 90
+    while True:
+        records = read_all(brokers, topics.records)
+        errors = read_all(brokers, topics.errors)
+        if len(records) + len(errors) >= n:
+            break
+        for pr in pipeline.procs:
+            pr.assert_running()
+        assert time.monotonic() < deadline, f"{len(records)} records, {len(errors)} errors"
+        time.sleep(0.5)
+    pipeline.stop_all()
+    assert [check_error(m) for m in read_all(brokers, topics.errors)] == []
+    got = {}
+    for m in read_all(brokers, topics.records):
+        r = check_record(m)
+        got[r["url"]] = r
+    for path, _, want_id, want_meta in url_cases:
+        r = got.get(f"{odd_site}/{path}")
+        assert r is not None, f"{path}: no record"
+        assert r.get("id") == want_id, f"{path}: id {r.get('id')!r}"
+        if want_meta is not None:
+            assert r.get("meta") == want_meta, f"{path}: meta {r.get('meta')!r}"
+        assert r["content_type"] == "text/html; charset=utf-8; x=caf" + FFFD + FFFD, \
+            f"{path}: content_type {r['content_type']!r}"
+    r = got[u + "raw"]
+    assert r["content_type"] == "text/html; x=" + FFFD
+    assert r["id"] == "i" + FFFD * 3 + "d" + FFFD + "e", repr(r["id"])
+    assert r["meta"] == {"k": "v" + FFFD}, repr(r["meta"])
+
+
+# ------------------------------------------------------- oversized records --
+
+KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1048588
+
+
+def set_topic_limit(admin, topic, limit):
+    """Sets the topic's max.message.bytes and waits until the brokers say so."""
+    from confluent_kafka.admin import ConfigResource
+    res = ConfigResource("topic", topic, set_config={"max.message.bytes": str(limit)})
+    for f in admin.alter_configs([res]).values():
+        f.result(timeout=30)
+    deadline = time.monotonic() + 30
+    while True:
+        got = admin.describe_configs([ConfigResource("topic", topic)])
+        cfg = list(got.values())[0].result(timeout=30)
+        if cfg["max.message.bytes"].value == str(limit):
+            return
+        assert time.monotonic() < deadline, f"{topic}: max.message.bytes not {limit}"
+        time.sleep(0.2)
+
+
+def random_text(n_bytes, seed=1):
+    """About n_bytes of UTF-8 words of random CJK characters: text that
+    lz4 cannot shrink (compressed batches are what the brokers measure)."""
+    import random
+    r = random.Random(seed)
+    words, size = [], 0
+    while size < n_bytes:
+        w = "".join(chr(0x4E00 + r.randrange(20000)) for _ in range(5))
+        words.append(w)
+        size += 16
+    return " ".join(words)
+
+
+def big_pages(u):
+    """(name, headers, body): a 1.2 MB text page (a record over Kafka's
+    default 1 MB limit), a 4.1 MB page of headings full of quotes (a record
+    of about 10 MB once they are escaped, over the producer's
+    message.max.bytes), and a small page."""
+    text = random_text(1_200_000)
+    quotes = (b"<html><body>" + (b"<h2>" + b'"' * 4096 + b"</h2>") * 1000 +
+              b"</body></html>")
+    return [
+        ("text-1.2mb", good_headers(u + "text"),
+         ("<html><body><p>" + text + "</p></body></html>").encode()),
+        ("quotes-4mb", good_headers(u + "quotes"), quotes),
+        ("small", good_headers(u + "small"), PAGE_BODY),
+    ], text
+
+
+@pytest.mark.parametrize("limit,eos", [
+    (KAFKA_DEFAULT_MAX_MESSAGE_BYTES, False),
+    (KAFKA_DEFAULT_MAX_MESSAGE_BYTES, True),
+    (16 * 1024 * 1024, False),
+])
+def test_oversized_records(brokers, admin, topics, pipeline, limit, eos):
+    """A record over the records topic's max.message.bytes (Kafka's 1 MB
+    default, as the README and compose create the topic) or over the
+    producer's message.max.bytes is cut to fit and flagged in `truncated`,
+    never the stage's end; with --exactly-once too. The cleaner reads the
+    topic's limit from the brokers."""
+    set_topic_limit(admin, topics.records, limit)
+    u = "http://big.hostile.test/"
+    cases, text_words = big_pages(u)
+    assert len(cases[1][2]) > 4_000_000
+    produce_raw(brokers, topics.pages, [(b"big", body, h) for _, h, body in cases])
+    extra = ["--exactly-once"] if eos else []
+    cleaner = pipeline.cleaner("--workers", "1", "--max-body", str(8 * 1024 * 1024), *extra)
+    deadline = time.monotonic() + 120
+    while True:
+        records = read_all(brokers, topics.records)
+        errors = read_all(brokers, topics.errors)
+        if len(records) + len(errors) >= len(cases):
+            break
+        cleaner.assert_running()
+        assert time.monotonic() < deadline, \
+            f"{len(records)} records, {len(errors)} errors after 120 s\n{cleaner.log_tail()}"
+        time.sleep(0.5)
+    pipeline.stop_all()
+    assert [check_error(m) for m in read_all(brokers, topics.errors)] == []
+    got = {}
+    for m in read_all(brokers, topics.records):
+        assert len(m.value) + len(m.key or b"") <= limit
+        r = check_record(m)
+        got[r["url"]] = (r, len(m.value))
+    assert sorted(got) == sorted(h["url"] for _, h, _ in cases)
+    small, _ = got[u + "small"]
+    assert "truncated" not in small
+    quotes, size = got[u + "quotes"]
+    assert quotes["truncated"], quotes.keys()
+    assert size > min(limit, 8 * 1024 * 1024) // 2, f"cut further than needed: {size}"
+    text, size = got[u + "text"]
+    if limit < 2 * 1024 * 1024:
+        assert "text" in text["truncated"], text["truncated"]
+        assert text_words.startswith(text["text"]), text["text"][:40]
+        assert text["text_truncated"] is True
+        assert size > limit // 2
+    else:
+        assert "truncated" not in text
+
+
+class _BigPageHandler(BaseHTTPRequestHandler):
+    """/big: 1.5 MB of text lz4 cannot shrink; anything else a small page."""
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        if self.path == "/robots.txt":
+            body, code = b"", 404
+        elif self.path == "/big":
+            body, code = ("<p>" + random_text(1_500_000, seed=2) + "</p>").encode(), 200
+        else:
+            body, code = PAGE_BODY, 200
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_page_over_pages_topic_limit(brokers, admin, topics, pipeline):
+    """A page over the pages topic's max.message.bytes (Kafka's default)
+    ends as too_large, naming the limit; the fetcher goes on."""
+    set_topic_limit(admin, topics.pages, KAFKA_DEFAULT_MAX_MESSAGE_BYTES)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BigPageHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                     daemon=True).start()
+    try:
+        base = "http://%s:%d" % server.server_address[:2]
+        key = base.split("//", 1)[1]
+        publish(brokers, topics.urls, [(key, base + "/big"), (key, base + "/small")])
+        fetcher = pipeline.fetcher("--retries", "0")
+        deadline = time.monotonic() + 90
+        while True:
+            errors = read_all(brokers, topics.errors)
+            pages = read_all(brokers, topics.pages)
+            if errors and pages:
+                break
+            fetcher.assert_running()
+            assert time.monotonic() < deadline, f"{len(errors)} errors, {len(pages)} pages"
+            time.sleep(0.5)
+        pipeline.stop_all()
+    finally:
+        server.shutdown()
+        server.server_close()
+    errors = [check_error(m) for m in read_all(brokers, topics.errors)]
+    assert [(e["code"], e["url"]) for e in errors] == [("too_large", base + "/big")]
+    assert str(KAFKA_DEFAULT_MAX_MESSAGE_BYTES) in errors[0]["message"], errors[0]["message"]
+    assert [page_headers(p)["url"] for p in read_all(brokers, topics.pages)] == [base + "/small"]
+
+
+def test_records_limit_lowered_while_running(brokers, admin, topics, pipeline):
+    """The records topic's limit lowered after the cleaner read it: under
+    --exactly-once the refused record's transaction is aborted, the batch
+    comes again and its record is cut to fit; the stage goes on."""
+    set_topic_limit(admin, topics.records, 16 * 1024 * 1024)
+    cleaner = pipeline.cleaner("--workers", "1", "--exactly-once")
+    deadline = time.monotonic() + 60
+    while "records topic limit" not in cleaner.log_tail(200):
+        cleaner.assert_running()
+        assert time.monotonic() < deadline, "the cleaner did not read the limit"
+        time.sleep(0.2)
+    set_topic_limit(admin, topics.records, KAFKA_DEFAULT_MAX_MESSAGE_BYTES)
+    cases, _ = big_pages("http://lowered.hostile.test/")
+    produce_raw(brokers, topics.pages, [(b"big", cases[0][2], cases[0][1]),
+                                        (b"big", cases[2][2], cases[2][1])])
+    deadline = time.monotonic() + 120
+    while len(read_all(brokers, topics.records)) < 2:
+        cleaner.assert_running()
+        assert time.monotonic() < deadline, f"no records after 120 s\n{cleaner.log_tail()}"
+        time.sleep(0.5)
+    pipeline.stop_all()
+    assert read_all(brokers, topics.errors) == []
+    recs = {r["url"]: r for r in map(check_record, read_all(brokers, topics.records))}
+    assert len(recs) == 2
+    assert "text" in recs[cases[0][1]["url"]]["truncated"]

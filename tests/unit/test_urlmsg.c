@@ -52,6 +52,46 @@ static void test_json(void **state)
         urlmsg_clear(&um);
 }
 
+/* Lone surrogates and U+0000 in id and meta: kept, repaired to U+FFFD,
+ * never refused and never cut. */
+static void test_repaired_strings(void **state)
+{
+        const char *in = "{\"url\":\"http://x/\",\"id\":\"a\\ud800b\\u0000c\","
+                         "\"meta\":{\"k\\u0000\":\"\\udc00z\\u0000\"}}";
+        const char *code;
+        urlmsg_t um;
+
+        assert_int_equal(decode(in, strlen(in), &um, &code), 0);
+        assert_string_equal(um.id, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c");
+        assert_string_equal(um.meta, "{\"k\xEF\xBF\xBD\":"
+                                     "\"\xEF\xBF\xBDz\xEF\xBF\xBD\"}");
+        urlmsg_clear(&um);
+}
+
+/* Nesting past URLMSG_MAX_DEPTH is refused before a tree is built. */
+static void test_deep(void **state)
+{
+        const size_t n = 450000;
+        const char *head = "{\"url\":\"http://x/\",\"meta\":";
+        size_t hl = strlen(head), len = hl + 2 * n + 1;
+        char *s = malloc(len + 1), why[256];
+        const char *code;
+        urlmsg_t um;
+
+        assert_non_null(s);
+        memcpy(s, head, hl);
+        memset(s + hl, '[', n);
+        memset(s + hl + n, ']', n);
+        s[len - 1] = '}';
+        s[len] = '\0';
+        assert_int_equal(urlmsg_decode(s, len, &um, &code, why, sizeof(why)),
+                         -1);
+        assert_string_equal(code, "invalid_message");
+        assert_string_equal(why, "JSON nests deeper than 64 levels");
+        urlmsg_clear(&um);
+        free(s);
+}
+
 static void expect_code(const char *in, size_t len, const char *want)
 {
         const char *code = NULL;
@@ -100,6 +140,8 @@ int main(void)
                 cmocka_unit_test(test_bare_line),
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_bad),
+                cmocka_unit_test(test_repaired_strings),
+                cmocka_unit_test(test_deep),
         };
 
         return cmocka_run_group_tests_name("urlmsg", tests, NULL, NULL);
