@@ -210,14 +210,15 @@ static void dead_letter(worker_t *w, const rd_kafka_message_t *msg,
                 return;
         }
         if (url)
-                rc = produce(w, w->conf->errors_topic, url, strlen(url), json,
-                             len, p);
+                rc = produce(w, w->conf->errors_topic, url,
+                             deadletter_key_len(strlen(url)), json, len, p);
         else
-                rc = produce(w, w->conf->errors_topic, msg->key, msg->key_len,
-                             json, len, p);
+                rc = produce(w, w->conf->errors_topic, msg->key,
+                             deadletter_key_len(msg->key_len), json, len, p);
         if (rc == -2) {
-                /* Dead letters are small (inputs cut at 64 KiB): a limit
-                 * below that is a misconfigured errors topic. */
+                /* Dead letters are small (inputs, URLs and keys cut at
+                 * 64 KiB): a limit below that is a misconfigured errors
+                 * topic. */
                 LOGF(LOG_ERROR, "dead letter over message.max.bytes",
                      LOG_I("worker", w->index), LOG_I("bytes", len));
                 p->failed = true;
