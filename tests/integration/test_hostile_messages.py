@@ -615,13 +615,26 @@ def test_dead_letter_fits_errors_topic(brokers, admin, topics, pipeline):
     ]
     pages_pos = produce_raw(brokers, topics.pages, pages)
     urls_pos = produce_raw(brokers, topics.urls, [(huge_key, b'{"depth": 1}', None)])
+    # On the delay topic, a source_topic header that is no topic name.
+    r = random.Random(4)
+    huge_topic = "".join(r.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(1_100_000))
+    tier = topics.delayed_tiers[0]
+    p = Producer({"bootstrap.servers": brokers, "message.max.bytes": 16 * 1024 * 1024})
+    delayed_pos = []
+    # Produced 10 minutes ago: awake on its tier at once.
+    p.produce(tier, value=b'{"depth": 1}', key=b"d",
+              headers=[("kcrawl_source_topic", huge_topic.encode())],
+              timestamp=int(time.time() * 1000) - 600_000,
+              on_delivery=lambda err, m: delayed_pos.append(
+                  err or (m.partition(), m.offset())))
+    assert p.flush(30) == 0 and isinstance(delayed_pos[0], tuple), delayed_pos
     fetcher = pipeline.fetcher("--retries", "0")
     cleaner = pipeline.cleaner("--workers", "1")
     deadline = time.monotonic() + 90
     while True:
         errors = read_all(brokers, topics.errors)
         records = read_all(brokers, topics.records)
-        if len(errors) >= 3 and records:
+        if len(errors) >= 4 and records:
             break
         fetcher.assert_running()
         cleaner.assert_running()
@@ -636,7 +649,7 @@ def test_dead_letter_fits_errors_topic(brokers, admin, topics, pipeline):
         assert len(m.value) + len(m.key or b"") <= KAFKA_DEFAULT_MAX_MESSAGE_BYTES
         e = check_error(m)
         by_src[(e["topic"], e["partition"], e["offset"])] = (m, e)
-    assert len(by_src) == 3, list(by_src)
+    assert len(by_src) == 4, list(by_src)
     m, e = by_src[(topics.pages, *pages_pos[0])]
     assert e["code"] == "too_large", e["code"]
     assert e["url_truncated"] is True
@@ -648,5 +661,7 @@ def test_dead_letter_fits_errors_topic(brokers, admin, topics, pipeline):
     m, e = by_src[(topics.urls, *urls_pos[0])]
     assert e["stage"] == "fetcher" and e["code"] == "invalid_message", e
     assert huge_key.startswith(m.key) and 0 < len(m.key) < len(huge_key)
+    m, e = by_src[(tier, *delayed_pos[0])]
+    assert e["stage"] == "fetcher" and e["code"] == "invalid_message", e
     assert [check_record(r)["url"] for r in read_all(brokers, topics.records)] == \
         ["http://ok.hostile.test/"]
