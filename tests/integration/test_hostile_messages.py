@@ -83,6 +83,13 @@ def page_cases(max_body):
         ("url-non-utf8", [("url", b"http://p.hostile.test/\xff"), ("status", b"200"),
                           ("fetched_at", b"2024-05-01T10:00:00.000Z")], PAGE_BODY,
          {"invalid_message"}),
+        ("url-nul", [("url", b"http://p.hostile.test/a\x00b"), ("status", b"200"),
+                     ("fetched_at", b"2024-05-01T10:00:00.000Z")], PAGE_BODY,
+         {"invalid_message"}),
+        ("final-url-nul", [("url", b"http://p.hostile.test/c"), ("status", b"200"),
+                           ("final_url", b"http://p.hostile.test/c\x00d"),
+                           ("fetched_at", b"2024-05-01T10:00:00.000Z")], PAGE_BODY,
+         {"invalid_message"}),
         ("too-large", h(u + "big"), b"<p>" + b"x" * (max_body + 10), {"too_large"}),
         # Odd but valid: records, always UTF-8.
         ("empty-body", h(u + "empty"), b"", "record"),
