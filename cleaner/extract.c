@@ -43,6 +43,15 @@
                        HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC)
 
 /* A growable byte buffer with a maximum size; data is kept NUL-terminated. */
+/* The lists a page had more of than their caps (the record's `capped`). */
+enum {
+        CAP_LINKS    = 1u << 0,
+        CAP_IMAGES   = 1u << 1,
+        CAP_HEADINGS = 1u << 2,
+        CAP_OG       = 1u << 3,
+        CAP_JSONLD   = 1u << 4,
+};
+
 typedef struct buf {
         char   *data;
         size_t  len;
@@ -173,6 +182,7 @@ typedef struct extract {
 
         jsonld_t       jsonld[EXTRACT_JSONLD_MAX];
         size_t         n_jsonld;
+        unsigned       capped;       /* CAP_* of the lists cut at a cap */
         int            jsonld_depth; /* the open JSON-LD script's; 0 none */
         buf_t          jsonld_text;
 
@@ -742,14 +752,17 @@ static void on_meta(extract_t *x, const elem_t *e)
         /* OpenGraph: property="og:..."; some pages write name="og:...". */
         prop = property != NULL ? property : name;
         if (prop != NULL && ascii_lower(prop[0]) == 'o' &&
-            ascii_lower(prop[1]) == 'g' && prop[2] == ':' && prop[3] != '\0' &&
-            x->n_og < EXTRACT_OG_MAX) {
+            ascii_lower(prop[1]) == 'g' && prop[2] == ':' && prop[3] != '\0') {
                 size_t i;
 
                 for (i = 0; i < x->n_og; i++)
                         if (strcmp((const char *)x->og[i].key,
                                    (const char *)prop + 3) == 0)
                                 return; /* the first one counts */
+                if (x->n_og >= EXTRACT_OG_MAX) {
+                        x->capped |= CAP_OG;
+                        return;
+                }
                 x->og[x->n_og].key = keep(x, prop + 3);
                 x->og[x->n_og].content = keep(x, content);
                 if (x->og[x->n_og].key != NULL &&
@@ -823,12 +836,15 @@ static int on_enter(extract_t *x, const elem_t *e, enum tag kind, int level,
                 text_break(x);
                 break;
         case T_A:
-                if (x->link_c.depth != 0 ||
-                    x->n_anchors >= EXTRACT_ANCHORS_MAX)
+                if (x->link_c.depth != 0)
                         break;
                 v = attr_get(e, "href");
                 if (v == NULL)
                         break;
+                if (x->n_anchors >= EXTRACT_ANCHORS_MAX) {
+                        x->capped |= CAP_LINKS;
+                        break;
+                }
                 if (array_reserve((void **)&x->anchors, &x->cap_anchors,
                                   x->n_anchors, sizeof(anchor_t)) < 0) {
                         x->oom = 1;
@@ -844,9 +860,12 @@ static int on_enter(extract_t *x, const elem_t *e, enum tag kind, int level,
                 break;
         case T_H:
                 text_break(x);
-                if (x->heading_c.depth != 0 ||
-                    x->n_headings >= EXTRACT_HEADINGS_MAX)
+                if (x->heading_c.depth != 0)
                         break;
+                if (x->n_headings >= EXTRACT_HEADINGS_MAX) {
+                        x->capped |= CAP_HEADINGS;
+                        break;
+                }
                 if (array_reserve((void **)&x->headings, &x->cap_headings,
                                   x->n_headings, sizeof(heading_t)) < 0) {
                         x->oom = 1;
@@ -860,11 +879,13 @@ static int on_enter(extract_t *x, const elem_t *e, enum tag kind, int level,
                                 EXTRACT_SHORT_MAX, depth);
                 break;
         case T_IMG:
-                if (x->n_images >= EXTRACT_IMAGES_MAX)
-                        break;
                 v = attr_get(e, "src");
                 if (v == NULL || *v == '\0')
                         break;
+                if (x->n_images >= EXTRACT_IMAGES_MAX) {
+                        x->capped |= CAP_IMAGES;
+                        break;
+                }
                 if (array_reserve((void **)&x->images, &x->cap_images,
                                   x->n_images, sizeof(image_t)) < 0) {
                         x->oom = 1;
@@ -904,9 +925,13 @@ static int on_enter(extract_t *x, const elem_t *e, enum tag kind, int level,
                         x->base_href = keep(x, attr_get(e, "href"));
                 break;
         case T_SCRIPT:
-                if (x->n_jsonld < EXTRACT_JSONLD_MAX && is_jsonld(e)) {
-                        jsonld_begin(x);
-                        x->jsonld_depth = depth;
+                if (is_jsonld(e)) {
+                        if (x->n_jsonld < EXTRACT_JSONLD_MAX) {
+                                jsonld_begin(x);
+                                x->jsonld_depth = depth;
+                        } else {
+                                x->capped |= CAP_JSONLD;
+                        }
                 }
                 return 0;
         case T_STYLE:
@@ -1768,6 +1793,9 @@ static void emit_links(extract_t *x, const url_t *base)
                 links[n_links].anchor = i;
                 n_links++;
         }
+        /* Stopped at a cap with anchors left: some may be new links. */
+        if (i < x->n_anchors)
+                x->capped |= CAP_LINKS;
         /* Each link object is written whole into x->quoted and handed
          * to yajl as one value (see gen_string()): one generator call
          * instead of eight, for what is most of a record's items. */
@@ -1820,8 +1848,10 @@ static void emit_images(extract_t *x, const url_t *base)
                         continue;
                 cost = strlen(src) + (x->images[i].alt ?
                         strlen((const char *)x->images[i].alt) : 0);
-                if (cost > EXTRACT_LIST_BYTES_MAX - bytes)
+                if (cost > EXTRACT_LIST_BYTES_MAX - bytes) {
+                        x->capped |= CAP_IMAGES;
                         break;
+                }
                 bytes += cost;
                 g_open(x, 1);
                 g_key(x, "src");
@@ -1906,6 +1936,21 @@ static void emit_html(extract_t *x)
         g_close(x, 1);
 
         emit_jsonld(x);
+
+        /* Lists cut at their caps are named, never cut silently. */
+        if (x->capped) {
+                static const struct { unsigned bit; const char *name; }
+                caps[] = { { CAP_LINKS, "links" }, { CAP_IMAGES, "images" },
+                           { CAP_HEADINGS, "headings" },
+                           { CAP_OG, "opengraph" }, { CAP_JSONLD, "json_ld" } };
+
+                g_key(x, "capped");
+                g_open(x, 0);
+                for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++)
+                        if (x->capped & caps[k].bit)
+                                g_cstr(x, caps[k].name);
+                g_close(x, 0);
+        }
 
         url_destroy(base);
 }

@@ -210,14 +210,15 @@ static void dead_letter(worker_t *w, const rd_kafka_message_t *msg,
                 return;
         }
         if (url)
-                rc = produce(w, w->conf->errors_topic, url, strlen(url), json,
-                             len, p);
+                rc = produce(w, w->conf->errors_topic, url,
+                             deadletter_key_len(strlen(url)), json, len, p);
         else
-                rc = produce(w, w->conf->errors_topic, msg->key, msg->key_len,
-                             json, len, p);
+                rc = produce(w, w->conf->errors_topic, msg->key,
+                             deadletter_key_len(msg->key_len), json, len, p);
         if (rc == -2) {
-                /* Dead letters are small (inputs cut at 64 KiB): a limit
-                 * below that is a misconfigured errors topic. */
+                /* Dead letters are small (inputs, URLs and keys cut at
+                 * 64 KiB): a limit below that is a misconfigured errors
+                 * topic. */
                 LOGF(LOG_ERROR, "dead letter over message.max.bytes",
                      LOG_I("worker", w->index), LOG_I("bytes", len));
                 p->failed = true;
@@ -246,6 +247,19 @@ static long header_long(const rd_kafka_message_t *msg, const char *name,
                 v = -1;
         free(s);
         return v;
+}
+
+/* The size of the last `name` header's value (0 when absent). */
+static size_t header_size(const rd_kafka_message_t *msg, const char *name)
+{
+        rd_kafka_headers_t *hdrs = NULL;
+        const void *val = NULL;
+        size_t size = 0;
+
+        if (rd_kafka_message_headers(msg, &hdrs) || !hdrs ||
+            rd_kafka_header_get_last(hdrs, name, &val, &size))
+                return 0;
+        return size;
 }
 
 /* A text header's value in *out (NULL when absent), with invalid UTF-8 and
@@ -485,6 +499,16 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                 for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
                         size_t n = vals[i] ? strlen(vals[i]) : 0;
 
+                        /* A NUL would cut the value where C reads it. */
+                        if (vals[i] && n != header_size(msg, names[i])) {
+                                snprintf(why, sizeof(why),
+                                         "the %s header holds a NUL byte",
+                                         names[i]);
+                                /* A cut url names another page. */
+                                dead_letter(w, msg, i ? url : NULL,
+                                            "invalid_message", why, p);
+                                goto out;
+                        }
                         if (utf8_valid_prefix((const unsigned char *)vals[i],
                                               n) == n)
                                 continue;

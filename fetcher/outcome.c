@@ -40,7 +40,9 @@ void outcome_fail(fetcher_t *f, job_t *job, const char *code,
                 .input_len = job->input_len,
         };
         const void *key = job->um.url ? job->um.url : job->key;
-        size_t key_len = job->um.url ? strlen(job->um.url) : job->key_len;
+        size_t key_len = deadletter_key_len(job->um.url ?
+                                            strlen(job->um.url) :
+                                            job->key_len);
         rd_kafka_resp_err_t err;
         char *json = NULL;
         size_t len = 0;

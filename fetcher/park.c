@@ -242,6 +242,14 @@ void park_restore(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg)
         int64_t wall = wall_ms(), cap = (int64_t)f->conf->max_park * 1000;
 
         job->source_topic = kafka_header_dup(msg, HDR_SOURCE);
+        /* Anyone may write to a delay topic: a value that names no topic
+         * is not one (the message's own topic is told instead). */
+        if (job->source_topic &&
+            !kafka_topic_name_valid(job->source_topic,
+                                    strlen(job->source_topic))) {
+                free(job->source_topic);
+                job->source_topic = NULL;
+        }
         job->attempts = (int)header_ll(msg, HDR_ATTEMPTS, 0);
         if (job->attempts < 0 || job->attempts > 1000)
                 job->attempts = 0;

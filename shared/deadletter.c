@@ -39,13 +39,23 @@ int deadletter_json(const deadletter_t *dl, char **out, size_t *out_len)
         /* A message may quote input bytes: keep it valid UTF-8. */
         yajl_gen_string(g, (const unsigned char *)dl->message,
                         utf8_valid_prefix((const unsigned char *)dl->message,
-                                          strlen(dl->message)));
+                                          strnlen(dl->message,
+                                                  DEADLETTER_MESSAGE_MAX)));
         if (dl->url) {
+                size_t url_len = strnlen(dl->url, DEADLETTER_URL_MAX + 1);
+                bool url_cut = url_len > DEADLETTER_URL_MAX;
+
+                if (url_cut)
+                        url_len = DEADLETTER_URL_MAX;
                 GEN_STR(g, "url");
                 yajl_gen_string(g, (const unsigned char *)dl->url,
                                 utf8_valid_prefix(
                                         (const unsigned char *)dl->url,
-                                        strlen(dl->url)));
+                                        url_len));
+                if (url_cut) {
+                        GEN_STR(g, "url_truncated");
+                        yajl_gen_bool(g, 1);
+                }
         }
         if (dl->topic) {
                 GEN_STR(g, "topic");
@@ -108,4 +118,9 @@ int deadletter_json(const deadletter_t *dl, char **out, size_t *out_len)
 out:
         yajl_gen_free(g);
         return rc;
+}
+
+size_t deadletter_key_len(size_t len)
+{
+        return len > DEADLETTER_KEY_MAX ? DEADLETTER_KEY_MAX : len;
 }

@@ -15,6 +15,17 @@
 
 #define DEADLETTER_INPUT_MAX (64 * 1024)
 
+/* A URL longer than this (the longest the fetcher takes, URL_MAX_LEN) is
+ * cut, with `url_truncated: true`; a message is cut at
+ * DEADLETTER_MESSAGE_MAX; a dead letter's key (the URL or the input's key)
+ * at DEADLETTER_KEY_MAX (deadletter_key_len()). So a dead letter stays far
+ * below Kafka's default 1 MB max.message.bytes whatever the input's
+ * headers and key hold: one that cannot be produced would stop the stage
+ * on the same message at every start. */
+#define DEADLETTER_URL_MAX     (64 * 1024)
+#define DEADLETTER_MESSAGE_MAX 4096
+#define DEADLETTER_KEY_MAX     (64 * 1024)
+
 typedef struct deadletter {
         const char *stage;      /* "fetcher" or "cleaner"                 */
         const char *code;       /* e.g. "connect_failed"                   */
@@ -35,5 +46,9 @@ typedef struct deadletter {
  * memory.
  */
 int deadletter_json(const deadletter_t *dl, char **out, size_t *out_len);
+
+/* The length of a dead letter's key of `len` bytes: cut at
+ * DEADLETTER_KEY_MAX. */
+size_t deadletter_key_len(size_t len);
 
 #endif /* KCRAWL_DEADLETTER_H */

@@ -337,6 +337,21 @@ char *kafka_header_dup(const rd_kafka_message_t *msg, const char *name)
         return s;
 }
 
+bool kafka_topic_name_valid(const char *name, size_t len)
+{
+        if (!name || len == 0 || len > 249)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)name[i];
+
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      c == '-'))
+                        return false;
+        }
+        return true;
+}
+
 long long kafka_topic_max_bytes(rd_kafka_t *rk, const char *topic,
                                 int timeout_ms, char *errstr,
                                 size_t errstr_size)

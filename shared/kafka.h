@@ -17,6 +17,7 @@
 #ifndef KCRAWL_KAFKA_H
 #define KCRAWL_KAFKA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <librdkafka/rdkafka.h>
@@ -96,6 +97,10 @@ int kafka_consumer_close_destroy(rd_kafka_t *rk, int timeout_ms);
  * (caller frees), or NULL when absent. The last header of that name wins.
  */
 char *kafka_header_dup(const rd_kafka_message_t *msg, const char *name);
+
+/* True when name[0..len) is a legal Kafka topic name: 1 to 249 bytes of
+ * ASCII letters, digits, '.', '_' and '-' (the brokers' rule). */
+bool kafka_topic_name_valid(const char *name, size_t len);
 
 /* Kafka's default max.message.bytes (1 MiB + 12): the limit assumed for a
  * topic whose configuration cannot be read. */

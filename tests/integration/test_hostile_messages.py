@@ -83,6 +83,13 @@ def page_cases(max_body):
         ("url-non-utf8", [("url", b"http://p.hostile.test/\xff"), ("status", b"200"),
                           ("fetched_at", b"2024-05-01T10:00:00.000Z")], PAGE_BODY,
          {"invalid_message"}),
+        ("url-nul", [("url", b"http://p.hostile.test/a\x00b"), ("status", b"200"),
+                     ("fetched_at", b"2024-05-01T10:00:00.000Z")], PAGE_BODY,
+         {"invalid_message"}),
+        ("final-url-nul", [("url", b"http://p.hostile.test/c"), ("status", b"200"),
+                           ("final_url", b"http://p.hostile.test/c\x00d"),
+                           ("fetched_at", b"2024-05-01T10:00:00.000Z")], PAGE_BODY,
+         {"invalid_message"}),
         ("too-large", h(u + "big"), b"<p>" + b"x" * (max_body + 10), {"too_large"}),
         # Odd but valid: records, always UTF-8.
         ("empty-body", h(u + "empty"), b"", "record"),
@@ -595,3 +602,73 @@ def test_records_limit_lowered_while_running(brokers, admin, topics, pipeline):
     recs = {r["url"]: r for r in map(check_record, read_all(brokers, topics.records))}
     assert len(recs) == 2
     assert "text" in recs[cases[0][1]["url"]]["truncated"]
+
+
+# ------------------------------------------- dead letters over the errors limit --
+
+def test_dead_letter_fits_errors_topic(brokers, admin, topics, pipeline):
+    """A message whose url header or key alone is over the errors topic's
+    limit (Kafka's 1 MB default): its dead letter is still produced, the url
+    cut and flagged `url_truncated`, the key cut; neither stage stops (a
+    dead letter that cannot be produced would stop it on every restart)."""
+    set_topic_limit(admin, topics.errors, KAFKA_DEFAULT_MAX_MESSAGE_BYTES)
+    huge_url = "http://huge.hostile.test/" + "a" * 1_100_000
+    import random
+    huge_key = random.Random(3).randbytes(1_100_000)  # lz4 cannot shrink it
+    pages = [
+        (b"p", PAGE_BODY, good_headers(huge_url)),                   # url header 1.1 MB
+        (huge_key, PAGE_BODY, {"status": "200"}),                    # no url, key 1.1 MB
+        (b"p", PAGE_BODY, good_headers("http://ok.hostile.test/")),  # still works after
+    ]
+    pages_pos = produce_raw(brokers, topics.pages, pages)
+    urls_pos = produce_raw(brokers, topics.urls, [(huge_key, b'{"depth": 1}', None)])
+    # On the delay topic, a source_topic header that is no topic name.
+    r = random.Random(4)
+    huge_topic = "".join(r.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(1_100_000))
+    tier = topics.delayed_tiers[0]
+    p = Producer({"bootstrap.servers": brokers, "message.max.bytes": 16 * 1024 * 1024})
+    delayed_pos = []
+    # Produced 10 minutes ago: awake on its tier at once.
+    p.produce(tier, value=b'{"depth": 1}', key=b"d",
+              headers=[("kcrawl_source_topic", huge_topic.encode())],
+              timestamp=int(time.time() * 1000) - 600_000,
+              on_delivery=lambda err, m: delayed_pos.append(
+                  err or (m.partition(), m.offset())))
+    assert p.flush(30) == 0 and isinstance(delayed_pos[0], tuple), delayed_pos
+    fetcher = pipeline.fetcher("--retries", "0")
+    cleaner = pipeline.cleaner("--workers", "1")
+    deadline = time.monotonic() + 90
+    while True:
+        errors = read_all(brokers, topics.errors)
+        records = read_all(brokers, topics.records)
+        if len(errors) >= 4 and records:
+            break
+        fetcher.assert_running()
+        cleaner.assert_running()
+        assert time.monotonic() < deadline, (
+            f"{len(errors)} errors, {len(records)} records after 90 s\n"
+            f"{cleaner.log_tail()}\n{fetcher.log_tail()}")
+        time.sleep(0.5)
+    pipeline.stop_all()
+    msgs = read_all(brokers, topics.errors)
+    by_src = {}
+    for m in msgs:
+        assert len(m.value) + len(m.key or b"") <= KAFKA_DEFAULT_MAX_MESSAGE_BYTES
+        e = check_error(m)
+        by_src[(e["topic"], e["partition"], e["offset"])] = (m, e)
+    assert len(by_src) == 4, list(by_src)
+    m, e = by_src[(topics.pages, *pages_pos[0])]
+    assert e["code"] == "too_large", e["code"]
+    assert e["url_truncated"] is True
+    assert huge_url.startswith(e["url"]) and 0 < len(e["url"]) < len(huge_url)
+    assert huge_url.encode().startswith(m.key) and len(m.key) < len(huge_url)
+    m, e = by_src[(topics.pages, *pages_pos[1])]
+    assert e["code"] == "missing_header", e["code"]
+    assert huge_key.startswith(m.key) and 0 < len(m.key) < len(huge_key)
+    m, e = by_src[(topics.urls, *urls_pos[0])]
+    assert e["stage"] == "fetcher" and e["code"] == "invalid_message", e
+    assert huge_key.startswith(m.key) and 0 < len(m.key) < len(huge_key)
+    m, e = by_src[(tier, *delayed_pos[0])]
+    assert e["stage"] == "fetcher" and e["code"] == "invalid_message", e
+    assert [check_record(r)["url"] for r in read_all(brokers, topics.records)] == \
+        ["http://ok.hostile.test/"]

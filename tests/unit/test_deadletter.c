@@ -112,6 +112,39 @@ static void test_cut(void **state)
         free(big);
 }
 
+/* A URL or message over its cap is cut (the URL flagged), and a key over
+ * DEADLETTER_KEY_MAX is cut: a dead letter always fits the errors topic. */
+static void test_url_message_key_cut(void **state)
+{
+        size_t n = DEADLETTER_URL_MAX + 1000;
+        char *big = malloc(n + 1);
+        const char *path[] = { "url_truncated", NULL };
+        deadletter_t dl = { .stage = "cleaner", .code = "too_large" };
+        yajl_val v;
+
+        assert_non_null(big);
+        memset(big, 'a', n);
+        big[n] = '\0';
+        dl.url = big;
+        dl.message = big;
+        v = build(&dl);
+        assert_int_equal(strlen(str(v, "url")), DEADLETTER_URL_MAX);
+        assert_true(YAJL_IS_TRUE(yajl_tree_get(v, path, yajl_t_any)));
+        assert_int_equal(strlen(str(v, "message")), DEADLETTER_MESSAGE_MAX);
+        yajl_tree_free(v);
+
+        big[100] = '\0'; /* a short URL is whole and not flagged */
+        v = build(&dl);
+        assert_int_equal(strlen(str(v, "url")), 100);
+        assert_null(yajl_tree_get(v, path, yajl_t_any));
+        yajl_tree_free(v);
+        free(big);
+
+        assert_int_equal(deadletter_key_len(10), 10);
+        assert_int_equal(deadletter_key_len(DEADLETTER_KEY_MAX + 1),
+                         DEADLETTER_KEY_MAX);
+}
+
 static void test_empty_input(void **state)
 {
         deadletter_t dl = { .stage = "fetcher", .code = "invalid_message",
@@ -131,6 +164,7 @@ int main(void)
                 cmocka_unit_test(test_binary_input),
                 cmocka_unit_test(test_cut),
                 cmocka_unit_test(test_empty_input),
+                cmocka_unit_test(test_url_message_key_cut),
         };
 
         return cmocka_run_group_tests_name("deadletter", tests, NULL, NULL);

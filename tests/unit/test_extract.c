@@ -563,6 +563,33 @@ static void test_caps(void **state)
         /* word_count counts past the cut: l×12000 + h×1500 + é… + tail */
         v = tree_get(rec, "word_count");
         assert_int_equal(YAJL_GET_INTEGER(v), 12000 + 1500 + 1 + 1);
+        /* Each list cut at its cap is named in `capped`. */
+        v = tree_get(rec, "capped");
+        assert_non_null(v);
+        assert_true(YAJL_IS_ARRAY(v));
+        assert_int_equal(v->u.array.len, 4);
+        assert_string_equal(YAJL_GET_STRING(v->u.array.values[0]), "links");
+        assert_string_equal(YAJL_GET_STRING(v->u.array.values[1]), "images");
+        assert_string_equal(YAJL_GET_STRING(v->u.array.values[2]),
+                            "headings");
+        assert_string_equal(YAJL_GET_STRING(v->u.array.values[3]),
+                            "json_ld");
+        yajl_tree_free(rec);
+        free(json);
+
+        /* Exactly at the caps: nothing cut, no `capped`. */
+        len = 0;
+        len += (size_t)snprintf(html + len, cap - len, "<body>");
+        for (i = 0; i < EXTRACT_HEADINGS_MAX; i++)
+                len += (size_t)snprintf(html + len, cap - len,
+                                        "<img src=\"/i/%zu.png\"><h2>h</h2>"
+                                        "<a href=\"/l/%zu\">l</a>", i, i);
+        len += (size_t)snprintf(html + len, cap - len, "</body>");
+        page_init(&page, html, len);
+        rec = extract_checked(&page, &json);
+        assert_int_equal(tree_get(rec, "headings")->u.array.len,
+                         EXTRACT_HEADINGS_MAX);
+        assert_null(tree_get(rec, "capped"));
         yajl_tree_free(rec);
         free(json);
         free(html);
