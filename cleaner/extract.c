@@ -18,6 +18,7 @@
 #include "extract.h"
 
 #include "charset.h"
+#include "hash.h"
 #include "jsonstr.h"
 #include "prescan.h"
 #include "url.h"
@@ -1349,17 +1350,6 @@ typedef struct strset {
         size_t       mask;
 } strset_t;
 
-static uint64_t str_hash(const char *s)
-{
-        uint64_t h = UINT64_C(1469598103934665603);
-
-        while (*s) {
-                h ^= (unsigned char)*s++;
-                h *= UINT64_C(1099511628211);
-        }
-        return h;
-}
-
 static int strset_init(strset_t *set, size_t n)
 {
         size_t size = 16;
@@ -1384,7 +1374,8 @@ static void strset_free(strset_t *set)
  * caller never adds more than the n it was sized for. */
 static int strset_add(strset_t *set, const char *s)
 {
-        uint64_t h = str_hash(s);
+        /* Only membership is visible, so any hash gives the same record. */
+        uint64_t h = hash_fnv1a64(s);
         size_t i = (size_t)h & set->mask;
 
         while (set->slot[i] != NULL) {
