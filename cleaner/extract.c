@@ -18,6 +18,7 @@
 #include "extract.h"
 
 #include "charset.h"
+#include "clock.h"
 #include "hash.h"
 #include "jsonstr.h"
 #include "prescan.h"
@@ -963,15 +964,6 @@ static void on_leave(extract_t *x, enum tag kind, int depth)
 /* The CPU-time budget                                                 */
 
 #define BUDGET_EVERY 64 /* events between looks at the (coarse) wall clock */
-
-static long long clock_ns(clockid_t clk)
-{
-        struct timespec ts;
-
-        if (clock_gettime(clk, &ts) != 0)
-                return 0;
-        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void budget_start(extract_t *x, long budget_ms)
 {

@@ -518,11 +518,11 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         if (w->rules && rules_match_url(w->rules, rp.url))
                 fields_cb = rules_emit_fields;
 
-        double t0 = metrics_now();
+        double t0 = clock_mono_s();
         int failed = extract_record_with(&page, fields_cb, &rp, &record,
                                          &record_len, why, sizeof(why));
 
-        mhist_observe(w->m_parse, metrics_now() - t0);
+        mhist_observe(w->m_parse, clock_mono_s() - t0);
         if (failed == EXTRACT_TIMEOUT) {
                 LOGF(LOG_WARN, "page over its parse budget",
                      LOG_I("worker", w->index), LOG_S("url", url),
@@ -778,13 +778,13 @@ static void *worker_main(void *arg)
                                      LOG_S("err",
                                            rd_kafka_message_errstr(msg)));
                 } else if (!w->eos || txn_begin(w) == 0) {
-                        double t0 = metrics_now();
+                        double t0 = clock_mono_s();
 
                         handle_page(w, msg);
                         if (w->eos)
                                 txn_consumed(w, msg);
                         mcounter_add(w->m_busy, (uint64_t)
-                                     ((metrics_now() - t0) * 1e6));
+                                     ((clock_mono_s() - t0) * 1e6));
                 }
                 rd_kafka_message_destroy(msg);
                 if (w->eos && w->txn_open &&
