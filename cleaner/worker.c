@@ -98,24 +98,11 @@ static const char *error_codes[] = { "invalid_message", "missing_header",
  * done (at-least-once: its offset is stored at the low-water mark). */
 static void pending_release(worker_t *w, pending_t *p)
 {
-        int64_t next;
-
         if (--p->refs > 0)
                 return;
-        if (!p->failed && !w->eos) {
-                next = offsets_done(w->offsets, p->topic, p->partition,
-                                    p->offset);
-                if (next >= 0) {
-                        rd_kafka_topic_partition_list_t *list =
-                                rd_kafka_topic_partition_list_new(1);
-
-                        rd_kafka_topic_partition_list_add(
-                                list, p->topic, p->partition)->offset = next;
-                        if (w->consumer) /* NULL once closed */
-                                rd_kafka_offsets_store(w->consumer, list);
-                        rd_kafka_topic_partition_list_destroy(list);
-                }
-        }
+        if (!p->failed && !w->eos) /* consumer NULL once closed */
+                (void)offsets_done_store(w->offsets, w->consumer, p->topic,
+                                         p->partition, p->offset);
         free(p->topic);
         free(p);
 }
