@@ -48,7 +48,14 @@ static int reserve(char **data, size_t *cap, size_t used, size_t want,
 int json_quote(char **data, size_t *len, size_t *cap, size_t max,
                const unsigned char *s, size_t n)
 {
-        static const char hex[] = "0123456789ABCDEF";
+        return json_quote_flags(data, len, cap, max, s, n, 0);
+}
+
+int json_quote_flags(char **data, size_t *len, size_t *cap, size_t max,
+                     const unsigned char *s, size_t n, int flags)
+{
+        const char *hex = (flags & JSON_QUOTE_CTRL_HEX) ? "0123456789abcdef"
+                                                        : "0123456789ABCDEF";
         size_t start = *len, i = 0, o;
         char *d;
 
@@ -97,7 +104,7 @@ int json_quote(char **data, size_t *len, size_t *cap, size_t max,
                         i += k;
                         continue;
                 }
-                switch (c) {
+                switch ((flags & JSON_QUOTE_CTRL_HEX) && c < 0x20 ? 0 : c) {
                 case '"':  esc = "\\\""; break;
                 case '\\': esc = "\\\\"; break;
                 case '\b': esc = "\\b"; break;
