@@ -10,6 +10,7 @@
  * so encoding byte by byte gives the same result as the Standard's
  * code-point-wise UTF-8 percent-encode.
  */
+#include "dynbuf.h"
 #include "url.h"
 
 #include <stdint.h>
@@ -80,27 +81,14 @@ static void url_seterr(char *errstr, size_t errstr_size, const char *why)
 
 /* ---- bounded growable strings ---------------------------------------- */
 
+/* At most URL_BUF_MAX bytes with the NUL (dynbuf.h's growth rule). */
 static int url_sb_reserve(struct url_sb *sb, size_t n)
 {
-        size_t need, ncap;
-        char *np;
+        int rc = dynbuf_room(&sb->p, &sb->cap, sb->len, n, URL_BUF_MAX - 1);
 
-        if (sb->len >= URL_BUF_MAX || n >= URL_BUF_MAX - sb->len)
+        if (rc == DYNBUF_ERR_TOO_BIG)
                 return URL_ERR_TOO_LONG;
-        need = sb->len + n + 1;
-        if (need <= sb->cap)
-                return 0;
-        ncap = sb->cap ? sb->cap : 64;
-        while (ncap < need)
-                ncap *= 2;
-        if (ncap > URL_BUF_MAX)
-                ncap = URL_BUF_MAX;
-        np = realloc(sb->p, ncap);
-        if (!np)
-                return URL_ERR_NOMEM;
-        sb->p = np;
-        sb->cap = ncap;
-        return 0;
+        return rc < 0 ? URL_ERR_NOMEM : 0;
 }
 
 static int url_sb_put(struct url_sb *sb, const char *s, size_t n)
