@@ -49,17 +49,23 @@ int dynbuf_reserve(dynbuf_t *b, size_t n)
         return dynbuf_room(&b->data, &b->cap, b->len, n, b->max);
 }
 
-int dynbuf_add(dynbuf_t *b, const void *p, size_t n)
+int dynbuf_append(char **data, size_t *cap, size_t *len, size_t max,
+                  const void *p, size_t n)
 {
-        int rc = dynbuf_reserve(b, n);
+        int rc = dynbuf_room(data, cap, *len, n, max);
 
         if (rc < 0)
                 return rc;
         if (n)
-                memcpy(b->data + b->len, p, n);
-        b->len += n;
-        b->data[b->len] = '\0';
+                memcpy(*data + *len, p, n);
+        *len += n;
+        (*data)[*len] = '\0';
         return 0;
+}
+
+int dynbuf_add(dynbuf_t *b, const void *p, size_t n)
+{
+        return dynbuf_append(&b->data, &b->cap, &b->len, b->max, p, n);
 }
 
 void dynbuf_free(dynbuf_t *b)

@@ -32,6 +32,12 @@ typedef struct dynbuf {
  */
 int dynbuf_room(char **data, size_t *cap, size_t len, size_t n, size_t max);
 
+/* Appends p[0, n) to *data (*len bytes used of *cap) by dynbuf_room(),
+ * keeping it NUL-terminated and *len up to date. Returns 0 or a
+ * DYNBUF_ERR_ code (nothing appended). */
+int dynbuf_append(char **data, size_t *cap, size_t *len, size_t max,
+                  const void *p, size_t n);
+
 /* An empty buffer that will hold at most max bytes. */
 void dynbuf_init(dynbuf_t *b, size_t max);
 

@@ -81,28 +81,25 @@ static void url_seterr(char *errstr, size_t errstr_size, const char *why)
 
 /* ---- bounded growable strings ---------------------------------------- */
 
-/* At most URL_BUF_MAX bytes with the NUL (dynbuf.h's growth rule). */
-static int url_sb_reserve(struct url_sb *sb, size_t n)
+/* A dynbuf.h error as the URL parser's. */
+static int url_sb_err(int rc)
 {
-        int rc = dynbuf_room(&sb->p, &sb->cap, sb->len, n, URL_BUF_MAX - 1);
-
         if (rc == DYNBUF_ERR_TOO_BIG)
                 return URL_ERR_TOO_LONG;
         return rc < 0 ? URL_ERR_NOMEM : 0;
 }
 
+/* At most URL_BUF_MAX bytes with the NUL. */
+static int url_sb_reserve(struct url_sb *sb, size_t n)
+{
+        return url_sb_err(dynbuf_room(&sb->p, &sb->cap, sb->len, n,
+                                      URL_BUF_MAX - 1));
+}
+
 static int url_sb_put(struct url_sb *sb, const char *s, size_t n)
 {
-        int rc;
-
-        rc = url_sb_reserve(sb, n);
-        if (rc < 0)
-                return rc;
-        if (n)
-                memcpy(sb->p + sb->len, s, n);
-        sb->len += n;
-        sb->p[sb->len] = '\0';
-        return 0;
+        return url_sb_err(dynbuf_append(&sb->p, &sb->cap, &sb->len,
+                                        URL_BUF_MAX - 1, s, n));
 }
 
 static int url_sb_putc(struct url_sb *sb, char c)
