@@ -36,19 +36,22 @@ struct links {
         const psl_ctx_t *psl;
 };
 
+const char *const links_scope_names[] = {
+        [LINKS_SAME_HOST] = "same-host",
+        [LINKS_SAME_DOMAIN] = "same-domain",
+        [LINKS_ANY] = "any",
+        NULL,
+};
+
 int links_scope_parse(const char *s, links_scope_t *scope)
 {
-        if (!s)
-                return -1;
-        if (strcmp(s, "same-host") == 0)
-                *scope = LINKS_SAME_HOST;
-        else if (strcmp(s, "same-domain") == 0)
-                *scope = LINKS_SAME_DOMAIN;
-        else if (strcmp(s, "any") == 0)
-                *scope = LINKS_ANY;
-        else
-                return -1;
-        return 0;
+        for (int i = 0; s && links_scope_names[i]; i++) {
+                if (strcmp(s, links_scope_names[i]) == 0) {
+                        *scope = (links_scope_t)i;
+                        return 0;
+                }
+        }
+        return -1;
 }
 
 links_t *links_new(links_scope_t scope, long max_depth,

@@ -858,7 +858,7 @@ static int worker_props(worker_t *w, const strlist_t *kafka_props,
         int rc = 0;
 
         snprintf(codec, sizeof(codec), "compression.type=%s",
-                 conf->compression);
+                 cleaner_compression_names[conf->compression]);
         rc |= strlist_add(&w->producer_props, codec);
         rc |= strlist_add(&w->consumer_props,
                           "max.partition.fetch.bytes=8388608");
@@ -913,15 +913,8 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
         if (worker_props(w, kafka_props, errstr, errstr_size))
                 goto fail;
         if (conf->follow) {
-                links_scope_t scope;
-
-                if (links_scope_parse(conf->scope, &scope)) {
-                        snprintf(errstr, errstr_size, "--scope: '%s' is not "
-                                 "one of same-host, same-domain, any",
-                                 conf->scope ? conf->scope : "");
-                        goto fail;
-                }
-                w->links = links_new(scope, conf->max_depth,
+                w->links = links_new((links_scope_t)conf->scope,
+                                     conf->max_depth,
                                      conf->urls_topic);
                 if (!w->links) {
                         snprintf(errstr, errstr_size, "out of memory");

@@ -15,23 +15,13 @@
 
 static const char *log_component = "kcrawl";
 static log_level_t log_min = LOG_INFO;
-static const char *level_names[] = { "debug", "info", "warn", "error" };
+const char *const log_level_names[] = { "debug", "info", "warn", "error",
+                                        NULL };
 
 void log_init(const char *component, log_level_t level)
 {
         log_component = component;
         log_min = level;
-}
-
-int log_level_parse(const char *s, log_level_t *level)
-{
-        for (int i = 0; i < 4; i++) {
-                if (!strcmp(s, level_names[i])) {
-                        *level = (log_level_t)i;
-                        return 0;
-                }
-        }
-        return -1;
 }
 
 /* Appends printf output; the line is cut (not overrun) when full. */
@@ -107,7 +97,7 @@ void log_emit(log_level_t level, const char *msg, const log_field_t *fields)
 
         APPEND("{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\","
                "\"msg\":", clock_rfc3339(ts, sizeof(ts)),
-               level_names[level], log_component);
+               log_level_names[level], log_component);
         n = append_quoted(line, n, sizeof(line), msg);
         for (const log_field_t *f = fields; f && f->key; f++) {
                 size_t n0 = n, nv;
