@@ -2,6 +2,7 @@
  * charset.c — a page's bytes to valid UTF-8 (see charset.h).
  */
 #include "charset.h"
+#include "dynbuf.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -381,23 +382,16 @@ static const char *charset_resolve(const char *label)
 
 /* utf8_repair() is shared/utf8.c's, which both stages link. */
 
-/* Grows an iconv output buffer; keeps *op / *outleft pointing at the same
- * place. */
+/* Doubles an iconv output buffer (dynbuf.h's growth rule: room for the
+ * bytes it holds again); keeps *op / *outleft pointing at the same place. */
 static int iconv_grow(char **buf, size_t *cap, char **op, size_t *outleft)
 {
-        size_t used = (size_t)(*op - *buf), ncap;
-        char *nbuf;
+        size_t used = (size_t)(*op - *buf);
 
-        if (*cap > SIZE_MAX / 2)
+        if (dynbuf_room(buf, cap, used, *cap - used, SIZE_MAX / 2) < 0)
                 return -1;
-        ncap = *cap * 2;
-        nbuf = realloc(*buf, ncap);
-        if (nbuf == NULL)
-                return -1;
-        *buf = nbuf;
-        *cap = ncap;
-        *op = nbuf + used;
-        *outleft = ncap - used;
+        *op = *buf + used;
+        *outleft = *cap - used;
         return 0;
 }
 

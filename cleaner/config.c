@@ -5,8 +5,13 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "links.h"
 
 #define F(field) offsetof(cleaner_config_t, field)
+
+const char *const cleaner_compression_names[] = {
+        "none", "lz4", "zstd", "snappy", "gzip", NULL,
+};
 
 const opt_def_t cleaner_options[] = {
         OPTS_BROKERS(cleaner_config_t),
@@ -55,10 +60,11 @@ const opt_def_t cleaner_options[] = {
         { "max-depth", OPT_INT, F(max_depth), "1", 0, 1000, NULL,
           "Deepest link followed: a page of depth D gives links of depth "
           "D+1 only while D+1 <= this.", false },
-        { "scope", OPT_STR, F(scope), "same-host", 0, 0, NULL,
+        { "scope", OPT_ENUM, F(scope), "same-host", 0, 0, links_scope_names,
           "Which links --follow publishes: same-host, same-domain "
           "(registrable domain, Public Suffix List) or any.", false },
-        { "compression", OPT_STR, F(compression), "none", 0, 0, NULL,
+        { "compression", OPT_ENUM, F(compression), "none", 0, 0,
+          cleaner_compression_names,
           "Compression of what the cleaner produces (records, errors, "
           "followed links): none, lz4, zstd, snappy or gzip. The cleaner is "
           "CPU-bound and lz4 costs some 15% of its CPU per page; choose a "

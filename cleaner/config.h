@@ -22,12 +22,12 @@ typedef struct cleaner_config {
         long       page_timeout;   /* CPU ms per page; 0 = no limit */
         long       max_links_per_page; /* --follow fan-out per page   */
         long long  max_link_meta;  /* meta bytes a followed link carries */
-        char      *log_level;
+        int        log_level;        /* log_level_t (an OPT_ENUM)       */
         char      *rules;            /* rules file; NULL = no user fields */
         bool       follow;           /* publish discovered links         */
         long       max_depth;        /* deepest followed link            */
-        char      *scope;            /* same-host, same-domain or any    */
-        char      *compression;      /* the producer's compression.type  */
+        int        scope;            /* links_scope_t (an OPT_ENUM)      */
+        int        compression;      /* cleaner_compression_names index  */
         bool       exactly_once;     /* Kafka transactions               */
         long       txn_messages;     /* pages per transaction            */
         long       txn_ms;           /* longest a transaction stays open */
@@ -35,6 +35,9 @@ typedef struct cleaner_config {
         char      *metrics_addr;     /* HOST:PORT; NULL = no endpoint */
         long       stats_interval;   /* seconds; 0 = off */
 } cleaner_config_t;
+
+/* --compression's names: librdkafka's compression.type values, NULL-ended. */
+extern const char *const cleaner_compression_names[];
 
 extern const opt_def_t cleaner_options[];
 extern const size_t cleaner_options_count;

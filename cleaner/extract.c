@@ -18,6 +18,9 @@
 #include "extract.h"
 
 #include "charset.h"
+#include "clock.h"
+#include "dynbuf.h"
+#include "hash.h"
 #include "jsonstr.h"
 #include "prescan.h"
 #include "url.h"
@@ -42,7 +45,6 @@
                        HTML_PARSE_NOWARNING | HTML_PARSE_NONET |             \
                        HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC)
 
-/* A growable byte buffer with a maximum size; data is kept NUL-terminated. */
 /* The lists a page had more of than their caps (the record's `capped`). */
 enum {
         CAP_LINKS    = 1u << 0,
@@ -52,16 +54,9 @@ enum {
         CAP_JSONLD   = 1u << 4,
 };
 
-typedef struct buf {
-        char   *data;
-        size_t  len;
-        size_t  cap;
-        size_t  max;
-} buf_t;
-
 /* Whitespace-collapsing text collector. Its text is dst[start, dst->len). */
 typedef struct collector {
-        buf_t      *dst;
+        dynbuf_t      *dst;
         size_t      start;
         size_t      limit;  /* bytes this item may take                   */
         int         depth;  /* the element collected's depth; 0 when idle */
@@ -141,16 +136,16 @@ typedef struct extract {
         int            depth;   /* SAX: elements open                      */
         int            skip_depth; /* SAX: inside the script or style at
                                  * this depth; 0 when not                  */
-        buf_t          kinds;   /* SAX: enum tag of each open element      */
+        dynbuf_t          kinds;   /* SAX: enum tag of each open element      */
         arena_chunk_t *arena;   /* strings that live as long as the page */
         url_scratch_t *urls;    /* resolve()'s buffers                     */
 
         /* The visible text. */
-        buf_t          text;
+        dynbuf_t          text;
         collector_t    text_c;
         long long      words;
 
-        buf_t          title;
+        dynbuf_t          title;
         collector_t    title_c;
         int            title_done;
 
@@ -161,13 +156,13 @@ typedef struct extract {
         const xmlChar *base_href;
         int            html_seen;
 
-        buf_t          link_text;
+        dynbuf_t          link_text;
         collector_t    link_c;
         anchor_t      *anchors;
         size_t         n_anchors;
         size_t         cap_anchors;
 
-        buf_t          heading_text;
+        dynbuf_t          heading_text;
         collector_t    heading_c;
         heading_t     *headings;
         size_t         n_headings;
@@ -184,60 +179,19 @@ typedef struct extract {
         size_t         n_jsonld;
         unsigned       capped;       /* CAP_* of the lists cut at a cap */
         int            jsonld_depth; /* the open JSON-LD script's; 0 none */
-        buf_t          jsonld_text;
+        dynbuf_t          jsonld_text;
 
         /* Output. */
         yajl_gen       gen;
         yajl_gen_status gen_st;
-        buf_t          out;
+        dynbuf_t          out;
         int            out_failed;
-        buf_t          scratch;
-        buf_t          quoted;  /* gen_string()'s literal               */
+        dynbuf_t          scratch;
+        dynbuf_t          quoted;  /* gen_string()'s literal               */
 } extract_t;
 
 /* ------------------------------------------------------------------ */
 /* Buffers and small string helpers                                    */
-
-/* Makes room for n more bytes (and the NUL) within the maximum. */
-static int buf_reserve(buf_t *b, size_t n)
-{
-        size_t ncap;
-        char *nd;
-
-        if (n > b->max - b->len)
-                return -1;
-        if (b->len + n + 1 <= b->cap)
-                return 0;
-        ncap = b->cap ? b->cap : 256;
-        while (ncap < b->len + n + 1) {
-                if (ncap > SIZE_MAX / 2)
-                        return -1;
-                ncap *= 2;
-        }
-        nd = realloc(b->data, ncap);
-        if (nd == NULL)
-                return -1;
-        b->data = nd;
-        b->cap = ncap;
-        return 0;
-}
-
-static int buf_add(buf_t *b, const void *p, size_t n)
-{
-        if (buf_reserve(b, n) < 0)
-                return -1;
-        memcpy(b->data + b->len, p, n);
-        b->len += n;
-        b->data[b->len] = '\0';
-        return 0;
-}
-
-static void buf_free(buf_t *b)
-{
-        free(b->data);
-        b->data = NULL;
-        b->len = b->cap = 0;
-}
 
 /* Grows an array of elem-sized items to hold one more. */
 static int array_reserve(void **arr, size_t *cap, size_t n, size_t elem)
@@ -318,7 +272,7 @@ static int has_token(const xmlChar *s, const char *token)
 /* ------------------------------------------------------------------ */
 /* Text collection                                                     */
 
-static void collector_start(collector_t *c, buf_t *dst, size_t limit,
+static void collector_start(collector_t *c, dynbuf_t *dst, size_t limit,
                             int depth)
 {
         c->dst = dst;
@@ -426,7 +380,7 @@ static void collector_add(extract_t *x, collector_t *c,
                           const unsigned char *s, size_t len,
                           long long *words)
 {
-        buf_t *dst = c->dst;
+        dynbuf_t *dst = c->dst;
         size_t used = dst->len - c->start, avail, want, i;
         unsigned char *o = NULL, *o0 = NULL, *oend = NULL;
         int space = c->space, in_word = c->in_word, full = c->full;
@@ -435,7 +389,7 @@ static void collector_add(extract_t *x, collector_t *c,
         avail = full ? 0 : c->limit - used;
         want = len < avail ? len + 1 : avail;
         if (want > 0) {
-                if (buf_reserve(dst, want) < 0) {
+                if (dynbuf_reserve(dst, want) < 0) {
                         x->oom = 1;
                         return;
                 }
@@ -814,7 +768,7 @@ static void jsonld_add(extract_t *x, const void *s, size_t len)
                 x->jsonld_text.len = j->off;
                 return;
         }
-        if (buf_add(&x->jsonld_text, s, len) < 0) {
+        if (dynbuf_add(&x->jsonld_text, s, len) < 0) {
                 x->oom = 1;
                 return;
         }
@@ -988,15 +942,6 @@ static void on_leave(extract_t *x, enum tag kind, int depth)
 
 #define BUDGET_EVERY 64 /* events between looks at the (coarse) wall clock */
 
-static long long clock_ns(clockid_t clk)
-{
-        struct timespec ts;
-
-        if (clock_gettime(clk, &ts) != 0)
-                return 0;
-        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void budget_start(extract_t *x, long budget_ms)
 {
         if (budget_ms <= 0)
@@ -1132,7 +1077,7 @@ static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
         budget_tick(x, atts_weight(atts));
         if (x->timed_out)
                 return;
-        if (x->oom || buf_add(&x->kinds, &(char){ 0 }, 1) < 0) {
+        if (x->oom || dynbuf_add(&x->kinds, &(char){ 0 }, 1) < 0) {
                 x->oom = 1;
                 return;
         }
@@ -1374,17 +1319,6 @@ typedef struct strset {
         size_t       mask;
 } strset_t;
 
-static uint64_t str_hash(const char *s)
-{
-        uint64_t h = UINT64_C(1469598103934665603);
-
-        while (*s) {
-                h ^= (unsigned char)*s++;
-                h *= UINT64_C(1099511628211);
-        }
-        return h;
-}
-
 static int strset_init(strset_t *set, size_t n)
 {
         size_t size = 16;
@@ -1409,7 +1343,8 @@ static void strset_free(strset_t *set)
  * caller never adds more than the n it was sized for. */
 static int strset_add(strset_t *set, const char *s)
 {
-        uint64_t h = str_hash(s);
+        /* Only membership is visible, so any hash gives the same record. */
+        uint64_t h = hash_fnv1a64(s);
         size_t i = (size_t)h & set->mask;
 
         while (set->slot[i] != NULL) {
@@ -1429,7 +1364,7 @@ static void out_print(void *ctx, const char *s, size_t len)
 {
         extract_t *x = ctx;
 
-        if (!x->out_failed && buf_add(&x->out, s, len) < 0)
+        if (!x->out_failed && dynbuf_add(&x->out, s, len) < 0)
                 x->out_failed = 1;
 }
 
@@ -1674,7 +1609,7 @@ static void scratch_print(void *ctx, const char *s, size_t len)
 {
         extract_t *x = ctx;
 
-        if (buf_add(&x->scratch, s, len) < 0)
+        if (dynbuf_add(&x->scratch, s, len) < 0)
                 x->oom = 1;
 }
 
@@ -1805,22 +1740,22 @@ static void emit_links(extract_t *x, const url_t *base)
                 size_t rel_len = 0;
 
                 x->quoted.len = 0;
-                if (buf_add(&x->quoted, "{\"url\":", 7) < 0 ||
+                if (dynbuf_add(&x->quoted, "{\"url\":", 7) < 0 ||
                     quote_append(x, (const unsigned char *)links[i].url,
                                  strlen(links[i].url)) < 0 ||
-                    buf_add(&x->quoted, ",\"text\":", 8) < 0 ||
+                    dynbuf_add(&x->quoted, ",\"text\":", 8) < 0 ||
                     quote_append(x, a->text_len ? (const unsigned char *)
                                  x->link_text.data + a->text_off :
                                  (const unsigned char *)"", a->text_len) < 0 ||
-                    buf_add(&x->quoted, ",\"rel\":", 7) < 0) {
+                    dynbuf_add(&x->quoted, ",\"rel\":", 7) < 0) {
                         x->oom = 1;
                         goto out;
                 }
                 if (rel != NULL)
                         rel = attr_trim(rel, &rel_len);
                 if ((rel != NULL ? quote_append(x, rel, rel_len) :
-                                   buf_add(&x->quoted, "null", 4)) < 0 ||
-                    buf_add(&x->quoted, "}", 1) < 0) {
+                                   dynbuf_add(&x->quoted, "null", 4)) < 0 ||
+                    dynbuf_add(&x->quoted, "}", 1) < 0) {
                         x->oom = 1;
                         goto out;
                 }
@@ -2084,9 +2019,9 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                  * grows by copying: a text-heavy page's record is some
                  * 1.2 times the page, its text most of the page. Memory
                  * not written to is not touched. */
-                if (buf_reserve(&x->text, utf8_len < EXTRACT_TEXT_MAX ?
+                if (dynbuf_reserve(&x->text, utf8_len < EXTRACT_TEXT_MAX ?
                                           utf8_len : EXTRACT_TEXT_MAX) < 0 ||
-                    buf_reserve(&x->out, utf8_len < EXTRACT_RECORD_MAX / 2 ?
+                    dynbuf_reserve(&x->out, utf8_len < EXTRACT_RECORD_MAX / 2 ?
                                          utf8_len + utf8_len / 2 + 4096 :
                                          4096) < 0) {
                         snprintf(errstr, errstr_size, "out of memory");
@@ -2165,17 +2100,17 @@ out:
         if (doc != NULL)
                 xmlFreeDoc(doc);
         free(owned);
-        buf_free(&x->text);
-        buf_free(&x->title);
-        buf_free(&x->link_text);
-        buf_free(&x->heading_text);
-        buf_free(&x->scratch);
-        buf_free(&x->quoted);
-        buf_free(&x->kinds);
-        buf_free(&x->jsonld_text);
+        dynbuf_free(&x->text);
+        dynbuf_free(&x->title);
+        dynbuf_free(&x->link_text);
+        dynbuf_free(&x->heading_text);
+        dynbuf_free(&x->scratch);
+        dynbuf_free(&x->quoted);
+        dynbuf_free(&x->kinds);
+        dynbuf_free(&x->jsonld_text);
         arena_free(x);
         url_scratch_destroy(x->urls);
-        buf_free(&x->out);
+        dynbuf_free(&x->out);
         free(x->anchors);
         free(x->headings);
         free(x->images);

@@ -1,6 +1,7 @@
 /*
  * links.c — link following (see links.h).
  */
+#include "hash.h"
 #include "jsonread.h"
 #include "links.h"
 
@@ -35,19 +36,22 @@ struct links {
         const psl_ctx_t *psl;
 };
 
+const char *const links_scope_names[] = {
+        [LINKS_SAME_HOST] = "same-host",
+        [LINKS_SAME_DOMAIN] = "same-domain",
+        [LINKS_ANY] = "any",
+        NULL,
+};
+
 int links_scope_parse(const char *s, links_scope_t *scope)
 {
-        if (!s)
-                return -1;
-        if (strcmp(s, "same-host") == 0)
-                *scope = LINKS_SAME_HOST;
-        else if (strcmp(s, "same-domain") == 0)
-                *scope = LINKS_SAME_DOMAIN;
-        else if (strcmp(s, "any") == 0)
-                *scope = LINKS_ANY;
-        else
-                return -1;
-        return 0;
+        for (int i = 0; s && links_scope_names[i]; i++) {
+                if (strcmp(s, links_scope_names[i]) == 0) {
+                        *scope = (links_scope_t)i;
+                        return 0;
+                }
+        }
+        return -1;
 }
 
 links_t *links_new(links_scope_t scope, long max_depth,
@@ -243,17 +247,6 @@ static yajl_gen_status gen_value(yajl_gen gen, yajl_val v)
         }
 }
 
-static uint64_t fnv1a64(const char *s)
-{
-        uint64_t h = 0xcbf29ce484222325ULL;
-
-        for (; *s; s++) {
-                h ^= (unsigned char)*s;
-                h *= 0x100000001b3ULL;
-        }
-        return h;
-}
-
 /* The page's meta as JSON text, written once per page (*out malloc'd,
  * NULL when it has none). Returns 0 or -1 (OOM). */
 static int meta_json(yajl_val meta, char **out, size_t *out_len)
@@ -315,7 +308,7 @@ static int message_json(link_msg_t *m, const char *link, long depth,
                 if (!id)
                         goto out;
                 snprintf(id, idlen, "%s.%016llx", parent_id,
-                         (unsigned long long)fnv1a64(link));
+                         (unsigned long long)hash_fnv1a64(link));
                 st = yajl_gen_string(gen, (unsigned char *)"id", 2);
                 if (st == yajl_gen_status_ok)
                         st = yajl_gen_string(gen, (unsigned char *)id,

@@ -39,6 +39,10 @@ typedef enum {
         LINKS_ANY,
 } links_scope_t;
 
+/* The scopes' names in links_scope_t's order, NULL-ended (the option
+ * table's choices for --scope). */
+extern const char *const links_scope_names[];
+
 /* Parses "same-host", "same-domain" or "any"; -1 when it is none. */
 int links_scope_parse(const char *s, links_scope_t *scope);
 

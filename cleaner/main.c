@@ -38,11 +38,8 @@ int main(int argc, char **argv)
         worker_t **workers = NULL;
         rules_holder_t *holder = NULL;
         rules_t *rules = NULL;
-        links_scope_t scope;
         uint64_t records = 0, errors = 0, links = 0;
-        log_level_t level;
         char errstr[512];
-        rd_kafka_conf_t *probe;
         opts_t opts;
         long n = 0;
         int rc;
@@ -60,13 +57,7 @@ int main(int argc, char **argv)
                 opts_free(&opts);
                 return rc == OPTS_ERROR ? 2 : 0;
         }
-        if (log_level_parse(conf.log_level, &level)) {
-                fprintf(stderr, "cleaner: --log-level: '%s' is not one of "
-                        "debug, info, warn, error\n", conf.log_level);
-                opts_free(&opts);
-                return 2;
-        }
-        log_init("cleaner", level);
+        log_init("cleaner", (log_level_t)conf.log_level);
         if (signals_install()) {
                 fprintf(stderr, "cleaner: initialisation failed\n");
                 opts_free(&opts);
@@ -74,22 +65,6 @@ int main(int argc, char **argv)
         }
         xmlInitParser(); /* once, before any worker thread parses */
 
-        if (links_scope_parse(conf.scope, &scope)) {
-                fprintf(stderr, "cleaner: --scope: '%s' is not one of "
-                        "same-host, same-domain, any\n", conf.scope);
-                rc = 2;
-                goto out;
-        }
-        /* librdkafka knows its codecs: ask it before any worker starts. */
-        probe = rd_kafka_conf_new();
-        if (rd_kafka_conf_set(probe, "compression.type", conf.compression,
-                              errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-                fprintf(stderr, "cleaner: --compression: %s\n", errstr);
-                rd_kafka_conf_destroy(probe);
-                rc = 2;
-                goto out;
-        }
-        rd_kafka_conf_destroy(probe);
         if (conf.rules) {
                 rules = rules_load(conf.rules, errstr, sizeof(errstr));
                 if (!rules) {

@@ -4,34 +4,30 @@
 #include "reload.h"
 
 #include "log.h"
+#include "selfpipe.h"
 #include "signals.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
-#include <unistd.h>
 
-static int hup_pipe[2] = { -1, -1 };
+static selfpipe_t hup_pipe = SELFPIPE_INIT;
 
 static void on_hup(int sig)
 {
-        int saved = errno;
-        ssize_t n = write(hup_pipe[1], "h", 1);
-
         (void)sig;
-        (void)n;
-        errno = saved;
+        selfpipe_wake(&hup_pipe);
 }
 
 int reload_install(void)
 {
         struct sigaction sa;
 
-        if (hup_pipe[0] >= 0)
+        if (selfpipe_fd(&hup_pipe) >= 0)
                 return 0;
-        if (pipe2(hup_pipe, O_NONBLOCK | O_CLOEXEC))
+        if (selfpipe_open(&hup_pipe))
                 return -1;
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_hup;
@@ -65,9 +61,8 @@ void reload_run(rules_holder_t *holder, const char *path)
         while (!signals_stop) {
                 struct pollfd fds[2] = {
                         { .fd = signals_fd(), .events = POLLIN },
-                        { .fd = hup_pipe[0], .events = POLLIN },
+                        { .fd = selfpipe_fd(&hup_pipe), .events = POLLIN },
                 };
-                char drain[64];
                 bool hup = false;
 
                 if (poll(fds, 2, -1) < 0) {
@@ -77,9 +72,8 @@ void reload_run(rules_holder_t *holder, const char *path)
                                                       strerror(errno)));
                         return;
                 }
-                while (fds[1].revents && read(hup_pipe[0], drain,
-                                              sizeof(drain)) > 0)
-                        hup = true;
+                if (fds[1].revents)
+                        hup = selfpipe_drain(&hup_pipe);
                 if (hup && !signals_stop)
                         reload(holder, path);
         }

@@ -98,24 +98,11 @@ static const char *error_codes[] = { "invalid_message", "missing_header",
  * done (at-least-once: its offset is stored at the low-water mark). */
 static void pending_release(worker_t *w, pending_t *p)
 {
-        int64_t next;
-
         if (--p->refs > 0)
                 return;
-        if (!p->failed && !w->eos) {
-                next = offsets_done(w->offsets, p->topic, p->partition,
-                                    p->offset);
-                if (next >= 0) {
-                        rd_kafka_topic_partition_list_t *list =
-                                rd_kafka_topic_partition_list_new(1);
-
-                        rd_kafka_topic_partition_list_add(
-                                list, p->topic, p->partition)->offset = next;
-                        if (w->consumer) /* NULL once closed */
-                                rd_kafka_offsets_store(w->consumer, list);
-                        rd_kafka_topic_partition_list_destroy(list);
-                }
-        }
+        if (!p->failed && !w->eos) /* consumer NULL once closed */
+                (void)offsets_done_store(w->offsets, w->consumer, p->topic,
+                                         p->partition, p->offset);
         free(p->topic);
         free(p);
 }
@@ -542,11 +529,11 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         if (w->rules && rules_match_url(w->rules, rp.url))
                 fields_cb = rules_emit_fields;
 
-        double t0 = metrics_now();
+        double t0 = clock_mono_s();
         int failed = extract_record_with(&page, fields_cb, &rp, &record,
                                          &record_len, why, sizeof(why));
 
-        mhist_observe(w->m_parse, metrics_now() - t0);
+        mhist_observe(w->m_parse, clock_mono_s() - t0);
         if (failed == EXTRACT_TIMEOUT) {
                 LOGF(LOG_WARN, "page over its parse budget",
                      LOG_I("worker", w->index), LOG_S("url", url),
@@ -802,13 +789,13 @@ static void *worker_main(void *arg)
                                      LOG_S("err",
                                            rd_kafka_message_errstr(msg)));
                 } else if (!w->eos || txn_begin(w) == 0) {
-                        double t0 = metrics_now();
+                        double t0 = clock_mono_s();
 
                         handle_page(w, msg);
                         if (w->eos)
                                 txn_consumed(w, msg);
                         mcounter_add(w->m_busy, (uint64_t)
-                                     ((metrics_now() - t0) * 1e6));
+                                     ((clock_mono_s() - t0) * 1e6));
                 }
                 rd_kafka_message_destroy(msg);
                 if (w->eos && w->txn_open &&
@@ -895,7 +882,7 @@ static int worker_props(worker_t *w, const strlist_t *kafka_props,
         int rc = 0;
 
         snprintf(codec, sizeof(codec), "compression.type=%s",
-                 conf->compression);
+                 cleaner_compression_names[conf->compression]);
         rc |= strlist_add(&w->producer_props, codec);
         rc |= strlist_add(&w->consumer_props,
                           "max.partition.fetch.bytes=8388608");
@@ -950,15 +937,8 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
         if (worker_props(w, kafka_props, errstr, errstr_size))
                 goto fail;
         if (conf->follow) {
-                links_scope_t scope;
-
-                if (links_scope_parse(conf->scope, &scope)) {
-                        snprintf(errstr, errstr_size, "--scope: '%s' is not "
-                                 "one of same-host, same-domain, any",
-                                 conf->scope ? conf->scope : "");
-                        goto fail;
-                }
-                w->links = links_new(scope, conf->max_depth,
+                w->links = links_new((links_scope_t)conf->scope,
+                                     conf->max_depth,
                                      conf->urls_topic);
                 if (!w->links) {
                         snprintf(errstr, errstr_size, "out of memory");

@@ -57,7 +57,7 @@ typedef struct fetcher_config {
         strlist_t  proxy;
         char      *proxy_file;
         char      *ca_file;
-        char      *log_level;
+        int        log_level;        /* log_level_t (an OPT_ENUM)       */
         char      *metrics_addr;     /* HOST:PORT; NULL = no endpoint */
         long       stats_interval;   /* seconds; 0 = off */
 } fetcher_config_t;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "hosts.h"
 
 enum { W_NONE, W_RING, W_HEAP, W_IDLE };
@@ -96,17 +97,6 @@ static void detach(hosts_t *hs, host_t *h)
 
 /* ---- table ------------------------------------------------------------- */
 
-static uint64_t hash_key(const char *s)
-{
-        uint64_t x = 0xcbf29ce484222325ULL; /* FNV-1a */
-
-        while (*s) {
-                x ^= (unsigned char)*s++;
-                x *= 0x100000001b3ULL;
-        }
-        return x;
-}
-
 static int grow(hosts_t *hs)
 {
         size_t n = hs->nbuckets ? hs->nbuckets * 2 : 1024;
@@ -118,7 +108,7 @@ static int grow(hosts_t *hs)
                 host_t *h = hs->buckets[i], *next;
 
                 for (; h; h = next) {
-                        size_t j = hash_key(h->key) & (n - 1);
+                        size_t j = hash_fnv1a64(h->key) & (n - 1);
 
                         next = h->hnext;
                         h->hnext = b[j];
@@ -173,14 +163,14 @@ void hosts_destroy(hosts_t *hs)
 
 host_t *hosts_get(hosts_t *hs, const char *key, int64_t now)
 {
-        size_t i = hash_key(key) & (hs->nbuckets - 1);
+        size_t i = hash_fnv1a64(key) & (hs->nbuckets - 1);
         host_t *h;
 
         for (h = hs->buckets[i]; h; h = h->hnext)
                 if (!strcmp(h->key, key))
                         return h;
         if (hs->count >= hs->nbuckets && !grow(hs))
-                i = hash_key(key) & (hs->nbuckets - 1);
+                i = hash_fnv1a64(key) & (hs->nbuckets - 1);
         h = calloc(1, sizeof(*h));
         if (!h)
                 return NULL;
@@ -205,7 +195,7 @@ host_t *hosts_get(hosts_t *hs, const char *key, int64_t now)
 
 static void table_remove(hosts_t *hs, host_t *h)
 {
-        size_t i = hash_key(h->key) & (hs->nbuckets - 1);
+        size_t i = hash_fnv1a64(h->key) & (hs->nbuckets - 1);
         host_t **pp = &hs->buckets[i];
 
         while (*pp && *pp != h)

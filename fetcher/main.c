@@ -30,7 +30,6 @@ int main(int argc, char **argv)
 {
         fetcher_config_t conf = { 0 };
         fetcher_t *f = NULL;
-        log_level_t level;
         char errstr[512];
         opts_t opts;
         int rc;
@@ -49,13 +48,7 @@ int main(int argc, char **argv)
                 opts_free(&opts);
                 return rc == OPTS_ERROR ? 2 : 0;
         }
-        if (log_level_parse(conf.log_level, &level)) {
-                fprintf(stderr, "fetcher: --log-level: '%s' is not one of "
-                        "debug, info, warn, error\n", conf.log_level);
-                opts_free(&opts);
-                return 2;
-        }
-        log_init("fetcher", level);
+        log_init("fetcher", (log_level_t)conf.log_level);
 
         /* Libcurl's OpenSSL back end opens the file SSLKEYLOGFILE names at
          * curl_global_init() and writes every TLS session's secrets to it:

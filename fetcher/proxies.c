@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hash.h"
 #include "proxies.h"
 
 typedef struct proxy {
@@ -198,17 +199,6 @@ size_t proxies_count(const proxies_t *px)
         return px->n;
 }
 
-static uint32_t hash_str(const char *s)
-{
-        uint32_t x = 2166136261u; /* FNV-1a */
-
-        while (*s) {
-                x ^= (unsigned char)*s++;
-                x *= 16777619u;
-        }
-        return x;
-}
-
 int proxies_pick(proxies_t *px, const char *host_key, int current,
                  int64_t now)
 {
@@ -219,7 +209,7 @@ int proxies_pick(proxies_t *px, const char *host_key, int current,
         if (current >= 0 && (size_t)current < px->n &&
             px->v[current].rest_until <= now)
                 return current;
-        start = hash_str(host_key) % px->n;
+        start = hash_fnv1a32(host_key) % px->n;
         for (size_t k = 0; k < px->n; k++) {
                 size_t i = (start + k) % px->n;
 

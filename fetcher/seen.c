@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "seen.h"
 
 typedef struct gen {
@@ -29,13 +30,11 @@ struct seen {
 uint64_t seen_hash(const char *url)
 {
         /* FNV-1a, then splitmix64's finaliser so that the low bits used
-         * as the table index are well mixed. */
-        uint64_t h = 1469598103934665603ULL;
+         * as the table index are well mixed. The start value is not FNV's
+         * offset basis (it lacks that number's last decimal digit); it is
+         * kept so that the hash stays what it has always been. */
+        uint64_t h = hash_fnv1a64_from(UINT64_C(1469598103934665603), url);
 
-        for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-                h ^= *p;
-                h *= 1099511628211ULL;
-        }
         h ^= h >> 30;
         h *= 0xbf58476d1ce4e5b9ULL;
         h ^= h >> 27;

@@ -6,12 +6,26 @@
 
 #include "clock.h"
 
+int64_t clock_ns(clockid_t clk)
+{
+        struct timespec ts;
+
+        if (clock_gettime(clk, &ts) != 0)
+                return 0;
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int64_t clock_mono_ms(void)
+{
+        return clock_ns(CLOCK_MONOTONIC) / 1000000;
+}
+
+double clock_mono_s(void)
 {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 char *clock_rfc3339(char *buf, size_t size)

@@ -29,11 +29,12 @@ typedef struct log_field {
 #define LOG_F(k, v) ((log_field_t){ (k), 'f', NULL, 0, (double)(v) })
 #define LOG_END     ((log_field_t){ NULL, 0, NULL, 0, 0 })
 
+/* The levels' names in log_level_t's order, NULL-ended (the option
+ * table's choices for --log-level). */
+extern const char *const log_level_names[];
+
 /* Sets the component name and the lowest level written. Call once, early. */
 void log_init(const char *component, log_level_t level);
-
-/* Parses "debug", "info", "warn", "error"; returns -1 when unknown. */
-int log_level_parse(const char *s, log_level_t *level);
 
 /* Writes one line; `fields` ends with LOG_END (may be NULL). */
 void log_emit(log_level_t level, const char *msg, const log_field_t *fields);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "metrics.h"
 
 #define NAME_MAX_LEN    128
@@ -317,14 +318,6 @@ static uint64_t hist_count(const mhist_t *h)
                 n += atomic_load_explicit(&h->buckets[i],
                                           memory_order_relaxed);
         return n;
-}
-
-double metrics_now(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 double metrics_sum(const char *selector)
@@ -656,7 +649,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
                 if (conns[i].fd >= 0)
                         continue;
                 conns[i].fd = ci->connect_fd;
-                conns[i].since = metrics_now();
+                conns[i].since = clock_mono_s();
                 conns[i].cut = false;
                 *socket_context = &conns[i];
                 return;
@@ -672,7 +665,7 @@ static void conn_restart(struct MHD_Connection *conn)
         scrape_conn_t *c = ci ? ci->socket_context : NULL;
 
         if (c)
-                c->since = metrics_now();
+                c->since = clock_mono_s();
 }
 
 /* Called once the request line is in: the request's own deadline. */
@@ -694,7 +687,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
  * of the stream at its next poll and closes them. */
 static void reap_slow(void)
 {
-        double now = metrics_now();
+        double now = clock_mono_s();
 
         for (size_t i = 0; i < SCRAPE_CLIENTS; i++) {
                 if (conns[i].fd < 0 || conns[i].cut ||

@@ -91,9 +91,6 @@ mcounter_t *metrics_counter_scaled(const char *name, const char *labels,
 extern const double metrics_cpu_bounds[];
 extern const size_t metrics_cpu_nbounds;
 
-/* Monotonic time in seconds, for durations fed to mhist_observe(). */
-double metrics_now(void);
-
 /* Current values (for the progress line and tests). A counter's value is
  * scaled; a histogram's metrics_sum() is its observation count. */
 double mcounter_value(const mcounter_t *c);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "offsets.h"
 
 typedef struct slot {
@@ -168,4 +169,28 @@ void offsets_forget(offsets_t *ot, const char *topic, int32_t partition)
 size_t offsets_pending(const offsets_t *ot)
 {
         return ot->pending;
+}
+
+int offsets_done_store(offsets_t *ot, rd_kafka_t *consumer,
+                       const char *topic, int32_t partition, int64_t offset)
+{
+        rd_kafka_topic_partition_list_t *list;
+        rd_kafka_resp_err_t err;
+        int64_t next = offsets_done(ot, topic, partition, offset);
+
+        if (next < 0 || consumer == NULL)
+                return 0;
+        list = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(list, topic, partition)->offset =
+                next;
+        err = rd_kafka_offsets_store(consumer, list);
+        rd_kafka_topic_partition_list_destroy(list);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR ||
+            err == RD_KAFKA_RESP_ERR__STATE ||
+            err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
+                return 0;
+        LOGF(LOG_WARN, "offset store failed", LOG_S("topic", topic),
+             LOG_I("partition", partition),
+             LOG_S("err", rd_kafka_err2str(err)));
+        return -1;
 }

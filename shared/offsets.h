@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <librdkafka/rdkafka.h>
+
 typedef struct offsets offsets_t;
 
 offsets_t *offsets_new(void);
@@ -37,6 +39,17 @@ int offsets_begin(offsets_t *ot, const char *topic, int32_t partition,
  */
 int64_t offsets_done(offsets_t *ot, const char *topic, int32_t partition,
                      int64_t offset);
+
+/*
+ * Marks (topic, partition, offset) finished like offsets_done(), and when
+ * the low-water mark moved stores it on consumer for the next commit
+ * (consumer NULL, e.g. once closed: only marks). A partition revoked
+ * meanwhile cannot be stored and is no error: its new owner fetches from
+ * the last commit (at-least-once). Any other store error is logged.
+ * Returns 0, or -1 when the store failed.
+ */
+int offsets_done_store(offsets_t *ot, rd_kafka_t *consumer,
+                       const char *topic, int32_t partition, int64_t offset);
 
 /* Forgets a partition (revoked): later offsets_done() for it return -1. */
 void offsets_forget(offsets_t *ot, const char *topic, int32_t partition);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,38 @@ static int parse_bool(const char *s, bool *out)
         return -1;
 }
 
+/* The extra environment variable, if any (an OPT_ENUM's slot holds its
+ * names). */
+static const char *alt_env_of(const opt_def_t *d)
+{
+        return d->type == OPT_ENUM ? NULL : (const char *)d->extra;
+}
+
+/* An OPT_ENUM's names, NULL-ended. */
+static const char *const *choices_of(const opt_def_t *d)
+{
+        static const char *const none[] = { NULL };
+
+        if (d->type != OPT_ENUM || d->extra == NULL)
+                return none;
+        return (const char *const *)d->extra;
+}
+
+/* "--scope: 'x' is not one of same-host, same-domain, any", cut to fit. */
+static void enum_error(const opt_def_t *d, const char *val, const char *from,
+                       char *errstr, size_t errstr_size)
+{
+        int n = snprintf(errstr, errstr_size, "--%s%s: '%s' is not one of ",
+                         d->name, from, val);
+
+        for (int i = 0; choices_of(d)[i]; i++) {
+                if (n < 0 || (size_t)n >= errstr_size)
+                        return;
+                n += snprintf(errstr + n, errstr_size - (size_t)n, "%s%s",
+                              i ? ", " : "", choices_of(d)[i]);
+        }
+}
+
 /* Sets option d from text; `from` names the source in error messages. */
 static int set_value(opts_t *o, const opt_def_t *d, const char *val,
                      const char *from, char *errstr, size_t errstr_size)
@@ -168,6 +201,36 @@ static int set_value(opts_t *o, const opt_def_t *d, const char *val,
                 if (strlist_add(p, val))
                         goto nomem;
                 return 0;
+        case OPT_ENUM:
+                for (int i = 0; choices_of(d)[i]; i++) {
+                        if (strcmp(val, choices_of(d)[i]) == 0) {
+                                *(int *)p = i;
+                                return 0;
+                        }
+                }
+                enum_error(d, val, from, errstr, errstr_size);
+                return -1;
+        case OPT_DOUBLE: {
+                char *end;
+                double v;
+
+                errno = 0;
+                v = strtod(val, &end);
+                if (end == val || *end || errno || !isfinite(v)) {
+                        snprintf(errstr, errstr_size,
+                                 "--%s%s: '%s' is not a decimal number",
+                                 d->name, from, val);
+                        return -1;
+                }
+                if (!(v >= d->min && v <= d->max)) {
+                        snprintf(errstr, errstr_size,
+                                 "--%s%s: %g is out of range [%g, %g]",
+                                 d->name, from, v, d->min, d->max);
+                        return -1;
+                }
+                *(double *)p = v;
+                return 0;
+        }
         }
         snprintf(errstr, errstr_size, "--%s: unknown option type", d->name);
         return -1;
@@ -271,11 +334,11 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
 
                 env_name(prog, defs[i].name, var, sizeof(var));
                 val = getenv(var);
-                if (!val && defs[i].alt_env) {
-                        val = getenv(defs[i].alt_env);
+                if (!val && alt_env_of(&defs[i])) {
+                        val = getenv(alt_env_of(&defs[i]));
                         if (val)
                                 snprintf(var, sizeof(var), "%s",
-                                         defs[i].alt_env);
+                                         alt_env_of(&defs[i]));
                 }
                 if (!val)
                         continue;
@@ -437,6 +500,12 @@ static void print_value(const opts_t *o, const opt_def_t *d, FILE *fp)
                                 d->secret ? "***" : l->v[i]);
                 break;
         }
+        case OPT_ENUM:
+                fputs(choices_of(d)[*(int *)p], fp);
+                break;
+        case OPT_DOUBLE:
+                fprintf(fp, "%g", *(double *)p);
+                break;
         }
 }
 
@@ -467,6 +536,8 @@ static const char *type_hint(const opt_def_t *d)
         case OPT_SIZE: return "BYTES";
         case OPT_BOOL: return "";
         case OPT_LIST: return "STR";
+        case OPT_ENUM: return "NAME";
+        case OPT_DOUBLE: return "X";
         }
         return "";
 }
@@ -486,12 +557,19 @@ void opts_print_help(const opts_t *o, FILE *fp)
                 env_name(o->prog, d->name, var, sizeof(var));
                 fprintf(fp, "  %-26s %s\n", flag, d->help);
                 fprintf(fp, "  %-26s [env %s%s%s", "", var,
-                        d->alt_env ? ", " : "",
-                        d->alt_env ? d->alt_env : "");
+                        alt_env_of(d) ? ", " : "",
+                        alt_env_of(d) ? alt_env_of(d) : "");
                 if (d->def && *d->def)
                         fprintf(fp, "; default %s", d->def);
                 if (d->type == OPT_INT || d->type == OPT_SIZE)
                         fprintf(fp, "; %.0f..%.0f", d->min, d->max);
+                if (d->type == OPT_DOUBLE)
+                        fprintf(fp, "; %g..%g", d->min, d->max);
+                if (d->type == OPT_ENUM) {
+                        for (int c = 0; choices_of(d)[c]; c++)
+                                fprintf(fp, "%s%s", c ? "|" : "; ",
+                                        choices_of(d)[c]);
+                }
                 if (d->type == OPT_LIST)
                         fprintf(fp, "; repeatable");
                 fputs("]\n", fp);
@@ -517,6 +595,13 @@ static void md_cell(FILE *fp, const char *s)
         }
 }
 
+/* An enum's names for the Range column: `a`, `b`, `c`. */
+static void md_choices(FILE *fp, const opt_def_t *d)
+{
+        for (int c = 0; choices_of(d)[c]; c++)
+                fprintf(fp, "%s`%s`", c ? ", " : "", choices_of(d)[c]);
+}
+
 void opts_print_markdown(const opts_t *o, FILE *fp)
 {
         fprintf(fp, "## %s\n\n", o->prog);
@@ -530,8 +615,8 @@ void opts_print_markdown(const opts_t *o, FILE *fp)
                 env_name(o->prog, d->name, var, sizeof(var));
                 fprintf(fp, "| `--%s%s%s` | `%s`", d->name,
                         *type_hint(d) ? " " : "", type_hint(d), var);
-                if (d->alt_env)
-                        fprintf(fp, ", `%s`", d->alt_env);
+                if (alt_env_of(d))
+                        fprintf(fp, ", `%s`", alt_env_of(d));
                 fputs(" | ", fp);
                 if (d->def && *d->def) {
                         fputc('`', fp);
@@ -541,6 +626,10 @@ void opts_print_markdown(const opts_t *o, FILE *fp)
                 fputs(" | ", fp);
                 if (d->type == OPT_INT || d->type == OPT_SIZE)
                         fprintf(fp, "%.0f..%.0f", d->min, d->max);
+                else if (d->type == OPT_DOUBLE)
+                        fprintf(fp, "%g..%g", d->min, d->max);
+                else if (d->type == OPT_ENUM)
+                        md_choices(fp, d);
                 else if (d->type == OPT_LIST)
                         fputs("repeatable", fp);
                 else if (d->type == OPT_BOOL)

@@ -8,6 +8,7 @@
  * added with one line. The environment variable of an option is the binary's
  * name and the option's, upper-cased with '-' as '_' (FETCHER_MAX_INFLIGHT);
  * an entry may name one more, lower-precedence variable (KAFKA_BROKERS).
+ * An OPT_ENUM names its values instead, and is validated against them.
  */
 #ifndef KCRAWL_OPTIONS_H
 #define KCRAWL_OPTIONS_H
@@ -16,12 +17,16 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "log.h" /* log_level_names, for OPTS_OBSERVABILITY */
+
 typedef enum {
         OPT_STR,   /* char *                                     */
         OPT_INT,   /* long, range-checked                        */
         OPT_SIZE,  /* long long bytes; accepts k, M, G suffixes  */
         OPT_BOOL,  /* bool; a flag without a value sets true     */
         OPT_LIST,  /* strlist_t; the flag repeats, env splits on ',' */
+        OPT_ENUM,  /* int: the index of the value in choices     */
+        OPT_DOUBLE, /* double, finite, range-checked             */
 } opt_type_t;
 
 /* A growable list of strings owned by the config (OPT_LIST values, -X). */
@@ -35,8 +40,12 @@ typedef struct opt_def {
         opt_type_t  type;
         size_t      offset;    /* offsetof(config struct, field)          */
         const char *def;       /* default as text; NULL = unset           */
-        double      min, max;  /* OPT_INT, OPT_SIZE: inclusive range      */
-        const char *alt_env;   /* an extra environment variable, or NULL  */
+        double      min, max;  /* OPT_INT, OPT_SIZE, OPT_DOUBLE: inclusive */
+        /* OPT_ENUM: its values' names (const char *const[], NULL-ended; the
+         * value stored is the index). Any other type: an extra, lower-
+         * precedence environment variable (const char *), or NULL. One
+         * slot, so that every table line keeps its eight fields. */
+        const void *extra;
         const char *help;
         bool        secret;    /* --print-config masks the value          */
 } opt_def_t;
@@ -50,8 +59,8 @@ typedef struct opt_def {
           "KAFKA_BROKERS", "Kafka bootstrap servers (host:port,...).",     \
           false }
 #define OPTS_OBSERVABILITY(T)                                              \
-        { "log-level", OPT_STR, offsetof(T, log_level), "info", 0, 0, NULL, \
-          "debug, info, warn or error.", false },                          \
+        { "log-level", OPT_ENUM, offsetof(T, log_level), "info", 0, 0,     \
+          log_level_names, "debug, info, warn or error.", false },         \
         { "metrics-addr", OPT_STR, offsetof(T, metrics_addr), NULL, 0, 0,  \
           NULL, "Serve Prometheus metrics at http://HOST:PORT/metrics "    \
           "(also [IPV6]:PORT, or :PORT for every address); off when "      \

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "clock.h"
 #include "metrics.h"
 #include "progress.h"
 
@@ -81,7 +82,7 @@ static void *progress_main(void *arg)
 {
         double prev_done = sum_of(spec.done);
         double prev_cpu = metrics_process_cpu_seconds();
-        double last = metrics_now();
+        double last = clock_mono_s();
         long every = tty ? 1 : interval;  /* a live line moves each second */
         struct timespec due;
 
@@ -95,7 +96,7 @@ static void *progress_main(void *arg)
                 if (stopping)
                         break;
                 pthread_mutex_unlock(&lock);
-                double now = metrics_now();
+                double now = clock_mono_s();
 
                 report(now - last, &prev_done, &prev_cpu);
                 last = now;

@@ -1,32 +1,28 @@
 /*
  * signals.c — stop flag and self-pipe for SIGTERM/SIGINT.
  */
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "selfpipe.h"
 #include "signals.h"
 
 volatile sig_atomic_t signals_stop = 0;
-static int signals_pipe[2] = { -1, -1 };
+static selfpipe_t stop_pipe = SELFPIPE_INIT;
 
 static void on_signal(int sig)
 {
         if (signals_stop)
                 _exit(128 + sig); /* second signal: the operator insists */
         signals_stop = 1;
-        if (signals_pipe[1] >= 0) {
-                ssize_t w = write(signals_pipe[1], "s", 1);
-
-                (void)w;
-        }
+        selfpipe_wake(&stop_pipe);
 }
 
 int signals_install(void)
 {
         struct sigaction sa;
 
-        if (pipe2(signals_pipe, O_NONBLOCK | O_CLOEXEC))
+        if (selfpipe_open(&stop_pipe))
                 return -1;
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_signal;
@@ -40,5 +36,5 @@ int signals_install(void)
 
 int signals_fd(void)
 {
-        return signals_pipe[0];
+        return selfpipe_fd(&stop_pipe);
 }

@@ -10,6 +10,7 @@
  * so encoding byte by byte gives the same result as the Standard's
  * code-point-wise UTF-8 percent-encode.
  */
+#include "dynbuf.h"
 #include "url.h"
 
 #include <stdint.h>
@@ -80,41 +81,25 @@ static void url_seterr(char *errstr, size_t errstr_size, const char *why)
 
 /* ---- bounded growable strings ---------------------------------------- */
 
+/* A dynbuf.h error as the URL parser's. */
+static int url_sb_err(int rc)
+{
+        if (rc == DYNBUF_ERR_TOO_BIG)
+                return URL_ERR_TOO_LONG;
+        return rc < 0 ? URL_ERR_NOMEM : 0;
+}
+
+/* At most URL_BUF_MAX bytes with the NUL. */
 static int url_sb_reserve(struct url_sb *sb, size_t n)
 {
-        size_t need, ncap;
-        char *np;
-
-        if (sb->len >= URL_BUF_MAX || n >= URL_BUF_MAX - sb->len)
-                return URL_ERR_TOO_LONG;
-        need = sb->len + n + 1;
-        if (need <= sb->cap)
-                return 0;
-        ncap = sb->cap ? sb->cap : 64;
-        while (ncap < need)
-                ncap *= 2;
-        if (ncap > URL_BUF_MAX)
-                ncap = URL_BUF_MAX;
-        np = realloc(sb->p, ncap);
-        if (!np)
-                return URL_ERR_NOMEM;
-        sb->p = np;
-        sb->cap = ncap;
-        return 0;
+        return url_sb_err(dynbuf_room(&sb->p, &sb->cap, sb->len, n,
+                                      URL_BUF_MAX - 1));
 }
 
 static int url_sb_put(struct url_sb *sb, const char *s, size_t n)
 {
-        int rc;
-
-        rc = url_sb_reserve(sb, n);
-        if (rc < 0)
-                return rc;
-        if (n)
-                memcpy(sb->p + sb->len, s, n);
-        sb->len += n;
-        sb->p[sb->len] = '\0';
-        return 0;
+        return url_sb_err(dynbuf_append(&sb->p, &sb->cap, &sb->len,
+                                        URL_BUF_MAX - 1, s, n));
 }
 
 static int url_sb_putc(struct url_sb *sb, char c)

@@ -24,7 +24,7 @@ typedef struct devbroker_config {
         long      brokers;
         long      partitions;
         strlist_t topics;
-        char     *log_level;
+        int       log_level;         /* log_level_t (an OPT_ENUM) */
 } devbroker_config_t;
 
 #define F(field) offsetof(devbroker_config_t, field)
@@ -38,8 +38,8 @@ static const opt_def_t devbroker_options[] = {
           "A topic to create (repeatable; default: the pipeline's "
           "crawl.urls, crawl.urls.delayed and its tiers (.2m, .10m, .1h, "
           ".6h, .1d), crawl.pages, crawl.records, crawl.errors).", false },
-        { "log-level", OPT_STR, F(log_level), "info", 0, 0, NULL,
-          "debug, info, warn or error.", false },
+        { "log-level", OPT_ENUM, F(log_level), "info", 0, 0,
+          log_level_names, "debug, info, warn or error.", false },
 };
 
 /* The delay tiers are the fetcher's default --delay-tiers. */
@@ -56,7 +56,6 @@ int main(int argc, char **argv)
         rd_kafka_mock_cluster_t *mcluster = NULL;
         rd_kafka_conf_t *kconf;
         rd_kafka_t *rk = NULL;
-        log_level_t level;
         char errstr[512];
         opts_t opts;
         int rc;
@@ -74,13 +73,7 @@ int main(int argc, char **argv)
                 opts_free(&opts);
                 return rc == OPTS_ERROR ? 2 : 0;
         }
-        if (log_level_parse(conf.log_level, &level)) {
-                fprintf(stderr, "devbroker: --log-level: '%s' is not one of "
-                        "debug, info, warn, error\n", conf.log_level);
-                opts_free(&opts);
-                return 2;
-        }
-        log_init("devbroker", level);
+        log_init("devbroker", (log_level_t)conf.log_level);
         signals_install();
 
         /* The mock cluster lives inside a client handle. */

@@ -1,5 +1,5 @@
 /*
- * fuzz_jsonstr.c — libFuzzer target: json_quote() (cleaner/jsonstr.h)
+ * fuzz_jsonstr.c — libFuzzer target: json_quote() (shared/jsonstr.h)
  * against yajl_gen_string() on the same bytes.
  *
  * Checks: no invalid memory access; json_quote() accepts exactly the

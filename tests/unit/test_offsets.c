@@ -91,6 +91,54 @@ static void test_many_wraps(void **state)
         offsets_destroy(ot);
 }
 
+/* A consumer that never joins a group (no broker needed). */
+static rd_kafka_t *consumer_new(const char *auto_store)
+{
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_t *rk;
+
+        assert_int_equal(rd_kafka_conf_set(conf, "group.id", "g", errstr,
+                                           sizeof(errstr)), RD_KAFKA_CONF_OK);
+        assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers",
+                                           "127.0.0.1:1", errstr,
+                                           sizeof(errstr)), RD_KAFKA_CONF_OK);
+        assert_int_equal(rd_kafka_conf_set(conf, "enable.auto.offset.store",
+                                           auto_store, errstr,
+                                           sizeof(errstr)), RD_KAFKA_CONF_OK);
+        assert_int_equal(rd_kafka_conf_set(conf, "log_level", "0", errstr,
+                                           sizeof(errstr)), RD_KAFKA_CONF_OK);
+        rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+        assert_non_null(rk);
+        return rk;
+}
+
+static void test_done_store(void **state)
+{
+        offsets_t *ot = offsets_new();
+        rd_kafka_t *unassigned = consumer_new("false");
+        rd_kafka_t *misconfigured = consumer_new("true");
+
+        (void)state;
+        assert_non_null(ot);
+        for (int64_t o = 0; o < 4; o++)
+                assert_int_equal(offsets_begin(ot, "t", 0, o), 0);
+        /* No consumer (closed): the mark still moves. */
+        assert_int_equal(offsets_done_store(ot, NULL, "t", 0, 0), 0);
+        assert_int_equal(offsets_pending(ot), 3);
+        /* A partition not (or no longer) assigned is no error. */
+        assert_int_equal(offsets_done_store(ot, unassigned, "t", 0, 1), 0);
+        /* The mark did not move: nothing to store, no error. */
+        assert_int_equal(offsets_done_store(ot, misconfigured, "t", 0, 3), 0);
+        /* A store librdkafka refuses for another reason is reported. */
+        assert_int_equal(offsets_done_store(ot, misconfigured, "t", 0, 2),
+                         -1);
+        assert_int_equal(offsets_pending(ot), 0);
+        rd_kafka_destroy(misconfigured);
+        rd_kafka_destroy(unassigned);
+        offsets_destroy(ot);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -99,6 +147,7 @@ int main(void)
                 cmocka_unit_test(test_gaps_and_partitions),
                 cmocka_unit_test(test_forget),
                 cmocka_unit_test(test_many_wraps),
+                cmocka_unit_test(test_done_store),
         };
 
         return cmocka_run_group_tests_name("offsets", tests, NULL, NULL);

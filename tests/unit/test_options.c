@@ -201,9 +201,104 @@ static void test_print_config(void **state)
         opts_free(&o);
 }
 
+/* Enum and decimal options: a table of their own. */
+typedef struct econf {
+        int    level;
+        double rate;
+} econf_t;
+
+static const char *const colours[] = { "red", "green", "blue", NULL };
+
+static const opt_def_t edefs[] = {
+        { "colour", OPT_ENUM, offsetof(econf_t, level), "green", 0, 0,
+          colours, "A colour.", false },
+        { "rate", OPT_DOUBLE, offsetof(econf_t, rate), "1", 0.001, 100000,
+          NULL, "A rate.", false },
+};
+
+static int eparse(opts_t *o, econf_t *c, int argc, char **argv)
+{
+        memset(c, 0, sizeof(*c));
+        errstr[0] = '\0';
+        return opts_parse(o, "tool", "A test tool.", edefs, 2, c, argc, argv,
+                          errstr, sizeof(errstr));
+}
+
+static void expect_eerror(int argc, char **argv, const char *needle)
+{
+        opts_t o;
+        econf_t c;
+
+        assert_int_equal(eparse(&o, &c, argc, argv), OPTS_ERROR);
+        if (strstr(errstr, needle) == NULL)
+                fail_msg("error '%s' lacks '%s'", errstr, needle);
+        assert_null(strchr(errstr, '\n'));
+        opts_free(&o);
+}
+
+static void test_enum_and_double(void **state)
+{
+        char *a0[] = { "tool", NULL };
+        char *a1[] = { "tool", "--colour", "blue", "--rate", "0.25", NULL };
+        char *b1[] = { "tool", "--colour", "Blue", NULL };
+        char *b2[] = { "tool", "--rate", "0.0001", NULL };
+        char *b3[] = { "tool", "--rate", "1x", NULL };
+        char *b4[] = { "tool", "--rate", "nan", NULL };
+        char *b5[] = { "tool", "--rate", "inf", NULL };
+        char out[256] = "";
+        opts_t o;
+        econf_t c;
+        FILE *fp;
+
+        unsetenv("TOOL_RATE");
+        unsetenv("TOOL_COLOUR");
+        assert_int_equal(eparse(&o, &c, 1, a0), OPTS_RUN);
+        assert_int_equal(c.level, 1);
+        assert_true(c.rate == 1.0);
+        opts_free(&o);
+        assert_int_equal(eparse(&o, &c, 5, a1), OPTS_RUN);
+        assert_int_equal(c.level, 2);
+        assert_true(c.rate == 0.25);
+        fp = fmemopen(out, sizeof(out) - 1, "w");
+        assert_non_null(fp);
+        opts_print_config(&o, fp);
+        fclose(fp);
+        assert_non_null(strstr(out, "colour=blue (flag)\n"));
+        assert_non_null(strstr(out, "rate=0.25 (flag)\n"));
+        opts_free(&o);
+        expect_eerror(3, b1, "--colour: 'Blue' is not one of red, green, "
+                      "blue");
+        expect_eerror(3, b2, "--rate: 0.0001 is out of range [0.001, 100000]");
+        expect_eerror(3, b3, "--rate: '1x' is not a decimal number");
+        expect_eerror(3, b4, "--rate: 'nan' is not a decimal number");
+        expect_eerror(3, b5, "--rate: 'inf' is not a decimal number");
+        setenv("TOOL_COLOUR", "red", 1);
+        assert_int_equal(eparse(&o, &c, 1, a0), OPTS_RUN);
+        assert_int_equal(c.level, 0);
+        opts_free(&o);
+        setenv("TOOL_COLOUR", "pink", 1);
+        expect_eerror(1, a0, "--colour (from TOOL_COLOUR): 'pink' is not "
+                      "one of");
+        unsetenv("TOOL_COLOUR");
+        {
+                char help[4096] = "";
+
+                fp = fmemopen(help, sizeof(help) - 1, "w");
+                assert_non_null(fp);
+                assert_int_equal(eparse(&o, &c, 1, a0), OPTS_RUN);
+                opts_print_help(&o, fp);
+                fclose(fp);
+                assert_non_null(strstr(help, "--colour NAME"));
+                assert_non_null(strstr(help, "default green; red|green|blue"));
+                assert_non_null(strstr(help, "; 0.001..100000]"));
+                opts_free(&o);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_enum_and_double),
                 cmocka_unit_test_setup(test_defaults, setup),
                 cmocka_unit_test_setup(test_precedence, setup),
                 cmocka_unit_test_setup(test_alt_env, setup),

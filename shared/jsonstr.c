@@ -1,6 +1,7 @@
 /*
  * jsonstr.c — JSON string literals (see jsonstr.h for why by hand).
  */
+#include "dynbuf.h"
 #include "jsonstr.h"
 #include "utf8.h"
 
@@ -20,35 +21,24 @@ static inline uint64_t needs_look(uint64_t v)
                 ((v ^ (ONES * '\\')) - ONES) | v) & HIGHS;
 }
 
-/* Room for want more bytes and the NUL. */
+/* Room for want more bytes and the NUL (dynbuf.h's growth rule). */
 static int reserve(char **data, size_t *cap, size_t used, size_t want,
                    size_t max)
 {
-        size_t ncap;
-        char *nd;
-
-        if (want > max - used || used + want + 1 < used)
-                return -1;
-        if (used + want + 1 <= *cap)
-                return 0;
-        ncap = *cap ? *cap : 256;
-        while (ncap < used + want + 1) {
-                if (ncap > SIZE_MAX / 2)
-                        return -1;
-                ncap *= 2;
-        }
-        nd = realloc(*data, ncap);
-        if (nd == NULL)
-                return -1;
-        *data = nd;
-        *cap = ncap;
-        return 0;
+        return dynbuf_room(data, cap, used, want, max) < 0 ? -1 : 0;
 }
 
 int json_quote(char **data, size_t *len, size_t *cap, size_t max,
                const unsigned char *s, size_t n)
 {
-        static const char hex[] = "0123456789ABCDEF";
+        return json_quote_flags(data, len, cap, max, s, n, 0);
+}
+
+int json_quote_flags(char **data, size_t *len, size_t *cap, size_t max,
+                     const unsigned char *s, size_t n, int flags)
+{
+        const char *hex = (flags & JSON_QUOTE_CTRL_HEX) ? "0123456789abcdef"
+                                                        : "0123456789ABCDEF";
         size_t start = *len, i = 0, o;
         char *d;
 
@@ -97,7 +87,7 @@ int json_quote(char **data, size_t *len, size_t *cap, size_t max,
                         i += k;
                         continue;
                 }
-                switch (c) {
+                switch ((flags & JSON_QUOTE_CTRL_HEX) && c < 0x20 ? 0 : c) {
                 case '"':  esc = "\\\""; break;
                 case '\\': esc = "\\\\"; break;
                 case '\b': esc = "\\b"; break;
