@@ -34,9 +34,9 @@ const opt_def_t fetcher_options[] = {
           "resumed.", false },
         { "host-concurrency", OPT_INT, F(host_concurrency), "2", 1, 64,
           NULL, "Requests at most to one host at a time.", false },
-        { "host-rate", OPT_STR, F(host_rate), "1", 0, 0, NULL,
-          "Requests per second to one host (a decimal, 0.001 to 100000); "
-          "the token bucket's refill rate.", false },
+        { "host-rate", OPT_DOUBLE, F(host_rate), "1", 0.001, 100000, NULL,
+          "Requests per second to one host (a decimal); the token "
+          "bucket's refill rate.", false },
         { "host-burst", OPT_INT, F(host_burst), "2", 1, 100000, NULL,
           "Requests one host may get at once after a quiet spell (the "
           "token bucket's size).", false },

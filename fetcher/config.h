@@ -29,7 +29,7 @@ typedef struct fetcher_config {
         strlist_t  allow_net;
         long       drain_timeout;    /* seconds */
         long       max_queued;       /* URLs held in memory             */
-        char      *host_rate;        /* requests/s per host (decimal)   */
+        double     host_rate;        /* requests/s per host (decimal)   */
         long       host_burst;
         long       host_idle_timeout;   /* seconds before eviction     */
         long       max_hosts;

@@ -306,7 +306,7 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
 {
         fetcher_t *f = calloc(1, sizeof(*f));
         hosts_params_t hp;
-        char *end, topics[8192];
+        char topics[8192];
         size_t len;
 
         if (!f) {
@@ -316,14 +316,7 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
         f->conf = conf;
         f->cq_pipe[0] = f->cq_pipe[1] = f->pq_pipe[0] = f->pq_pipe[1] = -1;
 
-        errno = 0;
-        f->host_rate = strtod(conf->host_rate, &end);
-        if (errno || end == conf->host_rate || *end ||
-            !(f->host_rate >= 0.001 && f->host_rate <= 100000)) {
-                snprintf(errstr, errstr_size, "--host-rate: '%s' is not a "
-                         "number from 0.001 to 100000", conf->host_rate);
-                goto fail;
-        }
+        f->host_rate = conf->host_rate; /* range-checked by the table */
         robots_agent_token(conf->user_agent, f->agent, sizeof(f->agent));
         if (!*f->agent) {
                 snprintf(errstr, errstr_size, "--user-agent: '%s' does not "

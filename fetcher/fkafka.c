@@ -117,25 +117,6 @@ void fkafka_pause_partition(fetcher_t *f, const char *topic, int32_t part,
         rd_kafka_topic_partition_list_destroy(l);
 }
 
-void fkafka_store_offset(fetcher_t *f, const char *topic, int32_t part,
-                         int64_t next)
-{
-        rd_kafka_topic_partition_list_t *list =
-                rd_kafka_topic_partition_list_new(1);
-        rd_kafka_resp_err_t err;
-
-        rd_kafka_topic_partition_list_add(list, topic, part)->offset = next;
-        err = rd_kafka_offsets_store(f->consumer, list);
-        /* A revoked partition cannot be stored: its new owner fetches
-         * from the last commit (at-least-once). */
-        if (err && err != RD_KAFKA_RESP_ERR__STATE &&
-            err != RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
-                LOGF(LOG_WARN, "offset store failed", LOG_S("topic", topic),
-                     LOG_I("partition", part),
-                     LOG_S("err", rd_kafka_err2str(err)));
-        rd_kafka_topic_partition_list_destroy(list);
-}
-
 void fkafka_seek(fetcher_t *f, const char *topic, int32_t part,
                  int64_t offset)
 {

@@ -30,10 +30,5 @@ void fkafka_pause_partition(fetcher_t *f, const char *topic, int32_t part,
  * it again); a failure is logged. */
 void fkafka_seek(fetcher_t *f, const char *topic, int32_t part,
                  int64_t offset);
-/* Stores `next` as the commit point of topic[part]; a revoked partition
- * is skipped (its new owner reads from the last commit), another failure
- * logged. */
-void fkafka_store_offset(fetcher_t *f, const char *topic, int32_t part,
-                         int64_t next);
 
 #endif /* KCRAWL_FKAFKA_H */

@@ -92,11 +92,10 @@ job_t *job_new(fetcher_t *f, const rd_kafka_message_t *msg)
  * point and forget the job. */
 void job_finish(fetcher_t *f, job_t *job)
 {
-        int64_t next = offsets_done(f->offsets, job->topic, job->partition,
-                                    job->offset);
-
-        if (next >= 0)
-                fkafka_store_offset(f, job->topic, job->partition, next);
+        /* A failed store is logged there; the next finished offset of
+         * the partition stores the mark again. */
+        (void)offsets_done_store(f->offsets, f->consumer, job->topic,
+                                 job->partition, job->offset);
         job_unlink(f, job);
         job_free(job);
 }

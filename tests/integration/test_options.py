@@ -55,6 +55,10 @@ def test_help(name):
     ("fetcher", ["--delay-tiers", "0s"], "delay-tiers"),         # out of range
     ("fetcher", ["--delay-tiers", "2m,"], "delay-tiers"),
     ("fetcher", ["--max-park", "10", "--park-after", "30"], "max-park"),
+    ("fetcher", ["--host-rate", "fast"], "host-rate"),          # a decimal, from the table
+    ("fetcher", ["--host-rate", "0"], "host-rate"),             # out of range
+    ("fetcher", ["--host-rate", "nan"], "host-rate"),
+    ("fetcher", ["--log-level", "loud"], "log-level"),          # an enum, from the table
     ("cleaner", ["--workers", "abc"], "workers"),
     ("cleaner", ["--workers", "-1"], "workers"),
     ("cleaner", ["--compression", "brotli"], "compression"),
