@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "fetcher_int.h"
 #include "transfer.h"
+#include "dynbuf.h"
 #include "trust.h"
 
 size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
@@ -26,26 +27,16 @@ size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
         size_t n = size * nmemb;
         size_t max = job->body_max;
 
-        if (n > max - job->body_len || job->body_len > max) {
+        switch (dynbuf_append(&job->body, &job->body_cap, &job->body_len,
+                              max, ptr, n)) {
+        case 0:
+                break;
+        case DYNBUF_ERR_TOO_BIG:
                 job->too_large = true;
                 return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+        default:
+                return 0;
         }
-        if (job->body_len + n > job->body_cap) {
-                size_t cap = job->body_cap ? job->body_cap : 16384;
-                char *body;
-
-                while (cap < job->body_len + n)
-                        cap *= 2;
-                if (cap > max)
-                        cap = max;
-                body = realloc(job->body, cap);
-                if (!body)
-                        return 0;
-                job->body = body;
-                job->body_cap = cap;
-        }
-        memcpy(job->body + job->body_len, ptr, n);
-        job->body_len += n;
         return n;
 }
 

@@ -12,6 +12,7 @@
  */
 #include "dynbuf.h"
 #include "url.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -297,51 +298,6 @@ static int url_clean_utf8(const char *in, size_t n, struct url_sb *out)
         if (rc == 0 && needed)
                 rc = url_sb_put(out, repl, 3);
         return rc;
-}
-
-static int url_utf8_valid(const char *s, size_t n)
-{
-        size_t i = 0;
-
-        while (i < n) {
-                unsigned char b = (unsigned char)s[i];
-                unsigned lower = 0x80, upper = 0xbf;
-                size_t need, k;
-
-                if (b < 0x80) {
-                        i++;
-                        continue;
-                }
-                if (b >= 0xc2 && b <= 0xdf) {
-                        need = 1;
-                } else if (b >= 0xe0 && b <= 0xef) {
-                        need = 2;
-                        if (b == 0xe0)
-                                lower = 0xa0;
-                        if (b == 0xed)
-                                upper = 0x9f;
-                } else if (b >= 0xf0 && b <= 0xf4) {
-                        need = 3;
-                        if (b == 0xf0)
-                                lower = 0x90;
-                        if (b == 0xf4)
-                                upper = 0x8f;
-                } else {
-                        return 0;
-                }
-                if (need > n - i - 1)
-                        return 0;
-                for (k = 1; k <= need; k++) {
-                        unsigned char cb = (unsigned char)s[i + k];
-
-                        if (cb < lower || cb > upper)
-                                return 0;
-                        lower = 0x80;
-                        upper = 0xbf;
-                }
-                i += need + 1;
-        }
-        return 1;
 }
 
 /* ---- hosts ------------------------------------------------------------ */
@@ -751,7 +707,8 @@ static int url_host_parse(const char *s, size_t n, struct url_sb *out,
         }
         if (rc < 0)
                 goto out;
-        if (!url_utf8_valid(dec.p, dec.len)) {
+        if (utf8_valid_prefix((const unsigned char *)dec.p, dec.len) !=
+            dec.len) {
                 *why = "host is not valid UTF-8";
                 rc = URL_ERR_INVALID;
                 goto out;
