@@ -19,59 +19,102 @@ static const struct {
         const char *label;
         const char *name;
 } charset_labels[] = {
-        { "utf-8", "UTF-8" }, { "utf8", "UTF-8" },
-        { "unicode-1-1-utf-8", "UTF-8" }, { "unicode11utf8", "UTF-8" },
-        { "unicode20utf8", "UTF-8" }, { "x-unicode20utf8", "UTF-8" },
+        { "utf-8", "UTF-8" },
+        { "utf8", "UTF-8" },
+        { "unicode-1-1-utf-8", "UTF-8" },
+        { "unicode11utf8", "UTF-8" },
+        { "unicode20utf8", "UTF-8" },
+        { "x-unicode20utf8", "UTF-8" },
         /* Browsers read every Latin-1 and ASCII label as windows-1252:
          * pages so declared use its 0x80-0x9F punctuation. */
-        { "windows-1252", "WINDOWS-1252" }, { "x-cp1252", "WINDOWS-1252" },
-        { "cp1252", "WINDOWS-1252" }, { "iso-8859-1", "WINDOWS-1252" },
-        { "iso8859-1", "WINDOWS-1252" }, { "iso88591", "WINDOWS-1252" },
+        { "windows-1252", "WINDOWS-1252" },
+        { "x-cp1252", "WINDOWS-1252" },
+        { "cp1252", "WINDOWS-1252" },
+        { "iso-8859-1", "WINDOWS-1252" },
+        { "iso8859-1", "WINDOWS-1252" },
+        { "iso88591", "WINDOWS-1252" },
         { "iso_8859-1", "WINDOWS-1252" },
         { "iso_8859-1:1987", "WINDOWS-1252" },
-        { "iso-ir-100", "WINDOWS-1252" }, { "csisolatin1", "WINDOWS-1252" },
-        { "latin1", "WINDOWS-1252" }, { "l1", "WINDOWS-1252" },
-        { "cp819", "WINDOWS-1252" }, { "ibm819", "WINDOWS-1252" },
-        { "us-ascii", "WINDOWS-1252" }, { "ascii", "WINDOWS-1252" },
+        { "iso-ir-100", "WINDOWS-1252" },
+        { "csisolatin1", "WINDOWS-1252" },
+        { "latin1", "WINDOWS-1252" },
+        { "l1", "WINDOWS-1252" },
+        { "cp819", "WINDOWS-1252" },
+        { "ibm819", "WINDOWS-1252" },
+        { "us-ascii", "WINDOWS-1252" },
+        { "ascii", "WINDOWS-1252" },
         { "ansi_x3.4-1968", "WINDOWS-1252" },
-        { "iso-8859-9", "WINDOWS-1254" }, { "iso8859-9", "WINDOWS-1254" },
-        { "iso88599", "WINDOWS-1254" }, { "iso_8859-9", "WINDOWS-1254" },
+        { "iso-8859-9", "WINDOWS-1254" },
+        { "iso8859-9", "WINDOWS-1254" },
+        { "iso88599", "WINDOWS-1254" },
+        { "iso_8859-9", "WINDOWS-1254" },
         { "iso_8859-9:1989", "WINDOWS-1254" },
-        { "iso-ir-148", "WINDOWS-1254" }, { "csisolatin5", "WINDOWS-1254" },
-        { "latin5", "WINDOWS-1254" }, { "l5", "WINDOWS-1254" },
-        { "cp1254", "WINDOWS-1254" }, { "x-cp1254", "WINDOWS-1254" },
+        { "iso-ir-148", "WINDOWS-1254" },
+        { "csisolatin5", "WINDOWS-1254" },
+        { "latin5", "WINDOWS-1254" },
+        { "l5", "WINDOWS-1254" },
+        { "cp1254", "WINDOWS-1254" },
+        { "x-cp1254", "WINDOWS-1254" },
         { "windows-1254", "WINDOWS-1254" },
-        { "tis-620", "WINDOWS-874" }, { "iso-8859-11", "WINDOWS-874" },
-        { "iso8859-11", "WINDOWS-874" }, { "iso885911", "WINDOWS-874" },
-        { "dos-874", "WINDOWS-874" }, { "windows-874", "WINDOWS-874" },
-        { "gb2312", "GBK" }, { "gb_2312", "GBK" }, { "gb_2312-80", "GBK" },
-        { "csgb2312", "GBK" }, { "csiso58gb231280", "GBK" },
-        { "iso-ir-58", "GBK" }, { "chinese", "GBK" }, { "gbk", "GBK" },
-        { "x-gbk", "GBK" }, { "gb18030", "GB18030" },
-        { "big5", "BIG5-HKSCS" }, { "big5-hkscs", "BIG5-HKSCS" },
-        { "cn-big5", "BIG5-HKSCS" }, { "csbig5", "BIG5-HKSCS" },
+        { "tis-620", "WINDOWS-874" },
+        { "iso-8859-11", "WINDOWS-874" },
+        { "iso8859-11", "WINDOWS-874" },
+        { "iso885911", "WINDOWS-874" },
+        { "dos-874", "WINDOWS-874" },
+        { "windows-874", "WINDOWS-874" },
+        { "gb2312", "GBK" },
+        { "gb_2312", "GBK" },
+        { "gb_2312-80", "GBK" },
+        { "csgb2312", "GBK" },
+        { "csiso58gb231280", "GBK" },
+        { "iso-ir-58", "GBK" },
+        { "chinese", "GBK" },
+        { "gbk", "GBK" },
+        { "x-gbk", "GBK" },
+        { "gb18030", "GB18030" },
+        { "big5", "BIG5-HKSCS" },
+        { "big5-hkscs", "BIG5-HKSCS" },
+        { "cn-big5", "BIG5-HKSCS" },
+        { "csbig5", "BIG5-HKSCS" },
         { "x-x-big5", "BIG5-HKSCS" },
-        { "shift_jis", "WINDOWS-31J" }, { "shift-jis", "WINDOWS-31J" },
-        { "sjis", "WINDOWS-31J" }, { "x-sjis", "WINDOWS-31J" },
-        { "ms_kanji", "WINDOWS-31J" }, { "ms932", "WINDOWS-31J" },
-        { "csshiftjis", "WINDOWS-31J" }, { "windows-31j", "WINDOWS-31J" },
-        { "euc-kr", "CP949" }, { "cseuckr", "CP949" }, { "korean", "CP949" },
-        { "ks_c_5601-1987", "CP949" }, { "ks_c_5601-1989", "CP949" },
-        { "ksc5601", "CP949" }, { "ksc_5601", "CP949" },
-        { "csksc56011987", "CP949" }, { "iso-ir-149", "CP949" },
+        { "shift_jis", "WINDOWS-31J" },
+        { "shift-jis", "WINDOWS-31J" },
+        { "sjis", "WINDOWS-31J" },
+        { "x-sjis", "WINDOWS-31J" },
+        { "ms_kanji", "WINDOWS-31J" },
+        { "ms932", "WINDOWS-31J" },
+        { "csshiftjis", "WINDOWS-31J" },
+        { "windows-31j", "WINDOWS-31J" },
+        { "euc-kr", "CP949" },
+        { "cseuckr", "CP949" },
+        { "korean", "CP949" },
+        { "ks_c_5601-1987", "CP949" },
+        { "ks_c_5601-1989", "CP949" },
+        { "ksc5601", "CP949" },
+        { "ksc_5601", "CP949" },
+        { "csksc56011987", "CP949" },
+        { "iso-ir-149", "CP949" },
         { "windows-949", "CP949" },
-        { "utf-16", "UTF-16LE" }, { "utf-16le", "UTF-16LE" },
-        { "unicode", "UTF-16LE" }, { "unicodefeff", "UTF-16LE" },
-        { "ucs-2", "UTF-16LE" }, { "iso-10646-ucs-2", "UTF-16LE" },
+        { "utf-16", "UTF-16LE" },
+        { "utf-16le", "UTF-16LE" },
+        { "unicode", "UTF-16LE" },
+        { "unicodefeff", "UTF-16LE" },
+        { "ucs-2", "UTF-16LE" },
+        { "iso-10646-ucs-2", "UTF-16LE" },
         { "csunicode", "UTF-16LE" },
-        { "utf-16be", "UTF-16BE" }, { "unicodefffe", "UTF-16BE" },
+        { "utf-16be", "UTF-16BE" },
+        { "unicodefffe", "UTF-16BE" },
         /* The Standard's "replacement" encodings and UTF-7 are XSS
          * vectors browsers refuse to decode; x-user-defined is not a real
          * charset. All are treated as unknown, i.e. read as UTF-8. */
-        { "iso-2022-kr", NULL }, { "csiso2022kr", NULL },
-        { "iso-2022-cn", NULL }, { "iso-2022-cn-ext", NULL },
-        { "hz-gb-2312", NULL }, { "replacement", NULL },
-        { "utf-7", NULL }, { "x-user-defined", NULL },
+        { "iso-2022-kr", NULL },
+        { "csiso2022kr", NULL },
+        { "iso-2022-cn", NULL },
+        { "iso-2022-cn-ext", NULL },
+        { "hz-gb-2312", NULL },
+        { "replacement", NULL },
+        { "utf-7", NULL },
+        { "x-user-defined", NULL },
 };
 
 static int is_ascii_ws(int c)
@@ -122,8 +165,7 @@ static int label_copy(const unsigned char *s, size_t len, char *buf,
         return 1;
 }
 
-int charset_from_content_type(const char *content_type, char *buf,
-                              size_t size)
+int charset_from_content_type(const char *content_type, char *buf, size_t size)
 {
         const unsigned char *p = (const unsigned char *)content_type;
 
@@ -201,7 +243,8 @@ static int charset_from_meta_content(const unsigned char *s, size_t len,
                 } else {
                         val = s + i;
                         for (n = 0; i + n < len && val[n] != ';' &&
-                                    !is_ascii_ws(val[n]); n++)
+                                    !is_ascii_ws(val[n]);
+                             n++)
                                 ;
                 }
                 return label_copy(val, n, buf, size);
@@ -211,9 +254,9 @@ static int charset_from_meta_content(const unsigned char *s, size_t len,
 /* One attribute of the prescan's "get an attribute" step. Returns 0 at the
  * end of the tag (or of the input). Names are lower-cased into name. */
 typedef struct prescan_attr {
-        char                 name[16];
+        char name[16];
         const unsigned char *value;
-        size_t               value_len;
+        size_t value_len;
 } prescan_attr_t;
 
 static int prescan_get_attr(const unsigned char *s, size_t len, size_t *posp,
@@ -333,9 +376,10 @@ int charset_prescan(const unsigned char *body, size_t len, char *buf,
                                 return 0;
                         return 1;
                 }
-                if (left >= 2 && (((s[1] | 0x20) >= 'a' && (s[1] | 0x20) <= 'z') ||
-                                  (left >= 3 && s[1] == '/' &&
-                                   (s[2] | 0x20) >= 'a' && (s[2] | 0x20) <= 'z'))) {
+                if (left >= 2 &&
+                    (((s[1] | 0x20) >= 'a' && (s[1] | 0x20) <= 'z') ||
+                     (left >= 3 && s[1] == '/' && (s[2] | 0x20) >= 'a' &&
+                      (s[2] | 0x20) <= 'z'))) {
                         prescan_attr_t attr;
 
                         /* Another tag: skip its name and attributes (an
@@ -398,8 +442,8 @@ static int iconv_grow(char **buf, size_t *cap, char **op, size_t *outleft)
 /* Converts with iconv; bytes it cannot convert become U+FFFD. Returns 1
  * when the charset is unknown to iconv (nothing converted), 0 on success,
  * -1 on allocation failure. */
-static int iconv_to_utf8(const char *name, const unsigned char *in,
-                         size_t len, char **out, size_t *out_len)
+static int iconv_to_utf8(const char *name, const unsigned char *in, size_t len,
+                         char **out, size_t *out_len)
 {
         iconv_t cd;
         char *buf = NULL, *ip = (char *)in, *op;

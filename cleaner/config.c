@@ -17,33 +17,38 @@ const opt_def_t cleaner_options[] = {
         OPTS_BROKERS(cleaner_config_t),
         { "group", OPT_STR, F(group), "cleaner", 0, 0, NULL,
           "Consumer group id; every worker of every cleaner process in the "
-          "group shares the pages topic's partitions.", false },
+          "group shares the pages topic's partitions.",
+          false },
         { "urls-topic", OPT_STR, F(urls_topic), "crawl.urls", 0, 0, NULL,
           "URL topic followed links go to when a page has no "
-          "source_topic header.", false },
+          "source_topic header.",
+          false },
         { "pages-topic", OPT_STR, F(pages_topic), "crawl.pages", 0, 0, NULL,
           "Topic of fetched pages to parse.", false },
         { "records-topic", OPT_STR, F(records_topic), "crawl.records", 0, 0,
           NULL, "Topic the structured records are produced to.", false },
-        { "errors-topic", OPT_STR, F(errors_topic), "crawl.errors", 0, 0,
-          NULL, "Topic pages that cannot be parsed are dead-lettered to.",
-          false },
+        { "errors-topic", OPT_STR, F(errors_topic), "crawl.errors", 0, 0, NULL,
+          "Topic pages that cannot be parsed are dead-lettered to.", false },
         { "workers", OPT_INT, F(workers), "0", 0, 1024, NULL,
           "Consumer-group members (threads) in this process; 0 = one per "
-          "online core.", false },
+          "online core.",
+          false },
         { "max-body", OPT_SIZE, F(max_body), "8M", 1024, 256.0 * 1024 * 1024,
           NULL, "Largest page parsed; larger ends as too_large.", false },
-        { "page-timeout", OPT_INT, F(page_timeout), "5000", 0, 3600000,
-          NULL, "CPU milliseconds (the worker thread's) one page may take to "
+        { "page-timeout", OPT_INT, F(page_timeout), "5000", 0, 3600000, NULL,
+          "CPU milliseconds (the worker thread's) one page may take to "
           "decode, parse and walk; a page over it ends as parse_timeout and "
-          "the worker goes on. 0 = no limit.", false },
+          "the worker goes on. 0 = no limit.",
+          false },
         { "max-links-per-page", OPT_INT, F(max_links_per_page), "1000", 0,
-          10000, NULL, "With --follow: the most links one page publishes; "
+          10000, NULL,
+          "With --follow: the most links one page publishes; "
           "the rest are dropped and counted "
           "(kcrawl_cleaner_links_dropped_total{reason=\"fan_out\"}).",
           false },
-        { "max-link-meta", OPT_SIZE, F(max_link_meta), "16K", 0,
-          1024.0 * 1024, NULL, "With --follow: the largest page meta (as "
+        { "max-link-meta", OPT_SIZE, F(max_link_meta), "16K", 0, 1024.0 * 1024,
+          NULL,
+          "With --follow: the largest page meta (as "
           "JSON) a followed link carries; over it, the links carry none "
           "and are counted (kcrawl_cleaner_links_meta_dropped_total).",
           false },
@@ -52,36 +57,43 @@ const opt_def_t cleaner_options[] = {
         { "rules", OPT_STR, F(rules), NULL, 0, 0, NULL,
           "Rules file (JSON, schemas/rules.schema.json): XPath fields per "
           "host, added under `fields`; validated at start, reloaded on "
-          "SIGHUP.", false },
+          "SIGHUP.",
+          false },
         { "follow", OPT_BOOL, F(follow), "false", 0, 0, NULL,
           "Publish the links of 2xx pages as URL messages to the topic the "
           "page's URL came from (its source_topic, else --urls-topic).",
           false },
         { "max-depth", OPT_INT, F(max_depth), "1", 0, 1000, NULL,
           "Deepest link followed: a page of depth D gives links of depth "
-          "D+1 only while D+1 <= this.", false },
+          "D+1 only while D+1 <= this.",
+          false },
         { "scope", OPT_ENUM, F(scope), "same-host", 0, 0, links_scope_names,
           "Which links --follow publishes: same-host, same-domain "
-          "(registrable domain, Public Suffix List) or any.", false },
+          "(registrable domain, Public Suffix List) or any.",
+          false },
         { "compression", OPT_ENUM, F(compression), "none", 0, 0,
           cleaner_compression_names,
           "Compression of what the cleaner produces (records, errors, "
           "followed links): none, lz4, zstd, snappy or gzip. The cleaner is "
           "CPU-bound and lz4 costs some 15% of its CPU per page; choose a "
           "codec when the network to the brokers is the limit (-X "
-          "compression.type overrides).", false },
+          "compression.type overrides).",
+          false },
         { "exactly-once", OPT_BOOL, F(exactly_once), "false", 0, 0, NULL,
           "Kafka transactions: records, errors, followed links and the "
-          "input offsets of a batch commit together.", false },
+          "input offsets of a batch commit together.",
+          false },
         { "txn-messages", OPT_INT, F(txn_messages), "500", 1, 1000000, NULL,
           "With --exactly-once: commit after this many pages.", false },
         { "txn-ms", OPT_INT, F(txn_ms), "100", 1, 600000, NULL,
           "With --exactly-once: commit a transaction at most this many ms "
-          "after it began.", false },
-        { "transactional-id", OPT_STR, F(transactional_id), NULL, 0, 0,
-          NULL, "With --exactly-once: this process's stable id; worker N "
+          "after it began.",
+          false },
+        { "transactional-id", OPT_STR, F(transactional_id), NULL, 0, 0, NULL,
+          "With --exactly-once: this process's stable id; worker N "
           "uses ID-N. Unique per live process, the same across its "
-          "restarts. Default GROUP-HOSTNAME.", false },
+          "restarts. Default GROUP-HOSTNAME.",
+          false },
         OPTS_OBSERVABILITY(cleaner_config_t),
 };
 

@@ -10,30 +10,30 @@
 #include "options.h"
 
 typedef struct cleaner_config {
-        char      *brokers;
-        char      *group;
-        char      *urls_topic;
-        char      *pages_topic;
-        char      *records_topic;
-        char      *errors_topic;
-        long       workers;        /* 0 = one per online core */
-        long long  max_body;
-        long       drain_timeout;  /* seconds */
-        long       page_timeout;   /* CPU ms per page; 0 = no limit */
-        long       max_links_per_page; /* --follow fan-out per page   */
-        long long  max_link_meta;  /* meta bytes a followed link carries */
-        int        log_level;        /* log_level_t (an OPT_ENUM)       */
-        char      *rules;            /* rules file; NULL = no user fields */
-        bool       follow;           /* publish discovered links         */
-        long       max_depth;        /* deepest followed link            */
-        int        scope;            /* links_scope_t (an OPT_ENUM)      */
-        int        compression;      /* cleaner_compression_names index  */
-        bool       exactly_once;     /* Kafka transactions               */
-        long       txn_messages;     /* pages per transaction            */
-        long       txn_ms;           /* longest a transaction stays open */
-        char      *transactional_id; /* prefix; NULL = group-hostname    */
-        char      *metrics_addr;     /* HOST:PORT; NULL = no endpoint */
-        long       stats_interval;   /* seconds; 0 = off */
+        char *brokers;
+        char *group;
+        char *urls_topic;
+        char *pages_topic;
+        char *records_topic;
+        char *errors_topic;
+        long workers; /* 0 = one per online core */
+        long long max_body;
+        long drain_timeout;      /* seconds */
+        long page_timeout;       /* CPU ms per page; 0 = no limit */
+        long max_links_per_page; /* --follow fan-out per page   */
+        long long max_link_meta; /* meta bytes a followed link carries */
+        int log_level;           /* log_level_t (an OPT_ENUM)       */
+        char *rules;             /* rules file; NULL = no user fields */
+        bool follow;             /* publish discovered links         */
+        long max_depth;          /* deepest followed link            */
+        int scope;               /* links_scope_t (an OPT_ENUM)      */
+        int compression;         /* cleaner_compression_names index  */
+        bool exactly_once;       /* Kafka transactions               */
+        long txn_messages;       /* pages per transaction            */
+        long txn_ms;             /* longest a transaction stays open */
+        char *transactional_id;  /* prefix; NULL = group-hostname    */
+        char *metrics_addr;      /* HOST:PORT; NULL = no endpoint */
+        long stats_interval;     /* seconds; 0 = off */
 } cleaner_config_t;
 
 /* --compression's names: librdkafka's compression.type values, NULL-ended. */

@@ -41,39 +41,39 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
-#define PARSE_OPTIONS (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |             \
-                       HTML_PARSE_NOWARNING | HTML_PARSE_NONET |             \
-                       HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC)
+#define PARSE_OPTIONS                                                     \
+        (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
+         HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC)
 
 /* The lists a page had more of than their caps (the record's `capped`). */
 enum {
-        CAP_LINKS    = 1u << 0,
-        CAP_IMAGES   = 1u << 1,
+        CAP_LINKS = 1u << 0,
+        CAP_IMAGES = 1u << 1,
         CAP_HEADINGS = 1u << 2,
-        CAP_OG       = 1u << 3,
-        CAP_JSONLD   = 1u << 4,
+        CAP_OG = 1u << 3,
+        CAP_JSONLD = 1u << 4,
 };
 
 /* Whitespace-collapsing text collector. Its text is dst[start, dst->len). */
 typedef struct collector {
-        dynbuf_t      *dst;
-        size_t      start;
-        size_t      limit;  /* bytes this item may take                   */
-        int         depth;  /* the element collected's depth; 0 when idle */
-        int         space;  /* a space is due before the next word        */
-        int         in_word;
-        int         full;   /* limit reached                               */
+        dynbuf_t *dst;
+        size_t start;
+        size_t limit; /* bytes this item may take                   */
+        int depth;    /* the element collected's depth; 0 when idle */
+        int space;    /* a space is due before the next word        */
+        int in_word;
+        int full; /* limit reached                               */
 } collector_t;
 
 typedef struct anchor {
         const xmlChar *href;
         const xmlChar *rel;
-        size_t         text_off;
-        size_t         text_len;
+        size_t text_off;
+        size_t text_len;
 } anchor_t;
 
 typedef struct heading {
-        int    level;
+        int level;
         size_t text_off;
         size_t text_len;
 } heading_t;
@@ -84,7 +84,7 @@ typedef struct image {
 } image_t;
 
 typedef struct og {
-        const xmlChar *key;     /* after "og:" */
+        const xmlChar *key; /* after "og:" */
         const xmlChar *content;
 } og_t;
 
@@ -92,7 +92,7 @@ typedef struct og {
 typedef struct jsonld {
         size_t off;
         size_t len;
-        int    over;
+        int over;
 } jsonld_t;
 
 /* The SAX front end copies the attribute values it keeps into chunks
@@ -100,94 +100,94 @@ typedef struct jsonld {
 #define ARENA_CHUNK (16 * 1024)
 typedef struct arena_chunk {
         struct arena_chunk *next;
-        size_t              used;
-        size_t              size;
-        char                data[];
+        size_t used;
+        size_t size;
+        char data[];
 } arena_chunk_t;
 
 typedef struct link {
         const char *url;
-        size_t  anchor;
+        size_t anchor;
 } link_t;
 
 typedef struct extract {
-        const page_t  *page;
-        int            oom;
+        const page_t *page;
+        int oom;
 
         /* The CPU-time budget (budget_tick()). */
-        long long      budget_ns;   /* 0 = none                            */
-        long long      cpu0_ns;     /* the thread's CPU clock at the start */
-        long long      wall0_ns;
-        long long      wall_next_ns; /* no need to read the CPU clock
+        long long budget_ns; /* 0 = none                            */
+        long long cpu0_ns;   /* the thread's CPU clock at the start */
+        long long wall0_ns;
+        long long wall_next_ns; /* no need to read the CPU clock
                                      * before this (CLOCK_MONOTONIC_COARSE) */
-        unsigned       ticks;
-        int            timed_out;
-        xmlParserCtxtPtr ctxt;      /* the parse in progress, to stop it   */
+        unsigned ticks;
+        int timed_out;
+        xmlParserCtxtPtr ctxt; /* the parse in progress, to stop it   */
         /* The DOM front end: the tree builder's callbacks, wrapped. */
         startElementSAXFunc dom_start;
-        endElementSAXFunc   dom_end;
-        charactersSAXFunc   dom_chars;
-        charactersSAXFunc   dom_cdata;
-        charactersSAXFunc   dom_blank;
+        endElementSAXFunc dom_end;
+        charactersSAXFunc dom_chars;
+        charactersSAXFunc dom_cdata;
+        charactersSAXFunc dom_blank;
 
         /* Walk state. */
-        int            hidden;  /* inside head, title, template, noscript */
-        int            sax;     /* the SAX front end: keep() copies       */
-        int            depth;   /* SAX: elements open                      */
-        int            skip_depth; /* SAX: inside the script or style at
+        int hidden;           /* inside head, title, template, noscript */
+        int sax;              /* the SAX front end: keep() copies       */
+        int depth;            /* SAX: elements open                      */
+        int skip_depth;       /* SAX: inside the script or style at
                                  * this depth; 0 when not                  */
-        dynbuf_t          kinds;   /* SAX: enum tag of each open element      */
-        arena_chunk_t *arena;   /* strings that live as long as the page */
-        url_scratch_t *urls;    /* resolve()'s buffers                     */
+        dynbuf_t kinds;       /* SAX: enum tag of each open element      */
+        arena_chunk_t *arena; /* strings that live as long as the page */
+        url_scratch_t *urls;  /* resolve()'s buffers                     */
 
         /* The visible text. */
-        dynbuf_t          text;
-        collector_t    text_c;
-        long long      words;
+        dynbuf_t text;
+        collector_t text_c;
+        long long words;
 
-        dynbuf_t          title;
-        collector_t    title_c;
-        int            title_done;
+        dynbuf_t title;
+        collector_t title_c;
+        int title_done;
 
         const xmlChar *description;
         const xmlChar *robots;
         const xmlChar *lang;
         const xmlChar *canonical;
         const xmlChar *base_href;
-        int            html_seen;
+        int html_seen;
 
-        dynbuf_t          link_text;
-        collector_t    link_c;
-        anchor_t      *anchors;
-        size_t         n_anchors;
-        size_t         cap_anchors;
+        dynbuf_t link_text;
+        collector_t link_c;
+        anchor_t *anchors;
+        size_t n_anchors;
+        size_t cap_anchors;
 
-        dynbuf_t          heading_text;
-        collector_t    heading_c;
-        heading_t     *headings;
-        size_t         n_headings;
-        size_t         cap_headings;
+        dynbuf_t heading_text;
+        collector_t heading_c;
+        heading_t *headings;
+        size_t n_headings;
+        size_t cap_headings;
 
-        image_t       *images;
-        size_t         n_images;
-        size_t         cap_images;
+        image_t *images;
+        size_t n_images;
+        size_t cap_images;
 
-        og_t           og[EXTRACT_OG_MAX];
-        size_t         n_og;
+        og_t og[EXTRACT_OG_MAX];
+        size_t n_og;
 
-        jsonld_t       jsonld[EXTRACT_JSONLD_MAX];
-        size_t         n_jsonld;
-        unsigned       capped;       /* CAP_* of the lists cut at a cap */
-        int            jsonld_depth; /* the open JSON-LD script's; 0 none */
-        dynbuf_t          jsonld_text;
+        jsonld_t jsonld[EXTRACT_JSONLD_MAX];
+        size_t n_jsonld;
+        unsigned capped;  /* CAP_* of the lists cut at a cap */
+        int jsonld_depth; /* the open JSON-LD script's; 0 none */
+        dynbuf_t jsonld_text;
 
         /* Output. */
-        yajl_gen       gen;
+        yajl_gen gen;
         yajl_gen_status gen_st;
-        dynbuf_t          out;
-        int            out_failed;
-        dynbuf_t          scratch;
-        dynbuf_t          quoted;  /* gen_string()'s literal               */
+        dynbuf_t out;
+        int out_failed;
+        dynbuf_t scratch;
+        dynbuf_t quoted; /* gen_string()'s literal               */
 } extract_t;
 
 /* ------------------------------------------------------------------ */
@@ -322,8 +322,8 @@ static size_t word_end(const unsigned char *s, size_t i, size_t len)
                         i++;
                 if (i >= len)
                         return len;
-                if (s[i] == 0xC2 ? (i + 1 < len && s[i + 1] == 0xA0) :
-                                   is_ws(s[i]))
+                if (s[i] == 0xC2 ? (i + 1 < len && s[i + 1] == 0xA0)
+                                 : is_ws(s[i]))
                         return i;
                 i++;
         }
@@ -348,8 +348,8 @@ static size_t run_end(const unsigned char *s, size_t j, size_t len,
 
                         memcpy(&v, s + j, 8);
                         c2 = v ^ (ones * 0xC2);
-                        if ((((v - ones * 0x20) & ~v) |
-                             ((c2 - ones) & ~c2)) & highs)
+                        if ((((v - ones * 0x20) & ~v) | ((c2 - ones) & ~c2)) &
+                            highs)
                                 break;
                         /* 0x80 in exactly the bytes that are ' '. */
                         sp = v ^ (ones * ' ');
@@ -376,9 +376,8 @@ static size_t run_end(const unsigned char *s, size_t j, size_t len,
  * reservation: the collapsed text is at most len + 1 bytes. Words joined
  * by single spaces are copied as one run (word_end()); at the cap the
  * character cut in two and a space left at the end are dropped. */
-static void collector_add(extract_t *x, collector_t *c,
-                          const unsigned char *s, size_t len,
-                          long long *words)
+static void collector_add(extract_t *x, collector_t *c, const unsigned char *s,
+                          size_t len, long long *words)
 {
         dynbuf_t *dst = c->dst;
         size_t used = dst->len - c->start, avail, want, i;
@@ -401,8 +400,9 @@ static void collector_add(extract_t *x, collector_t *c,
                 unsigned char ch = s[i];
                 size_t j, n, room;
 
-                if (ch <= ' ' ? is_ws(ch) :
-                    (ch == 0xC2 && i + 1 < len && s[i + 1] == 0xA0)) {
+                if (ch <= ' ' ? is_ws(ch)
+                              : (ch == 0xC2 && i + 1 < len &&
+                                 s[i + 1] == 0xA0)) {
                         i += ch == 0xC2 ? 2 : 1; /* U+00A0 is two bytes */
                         space = 1;
                         in_word = 0;
@@ -522,14 +522,14 @@ static void arena_free(extract_t *x)
 /* The walk                                                            */
 
 enum tag {
-        T_BLOCK,        /* anything not listed: a text boundary */
+        T_BLOCK, /* anything not listed: a text boundary */
         T_INLINE,
         T_BR,
         T_A,
         T_H,
         T_IMG,
         T_HTML,
-        T_HIDE,         /* head, template, noscript */
+        T_HIDE, /* head, template, noscript */
         T_TITLE,
         T_META,
         T_LINK,
@@ -626,8 +626,8 @@ static enum tag tag_kind(const xmlChar *xname, int *level)
  * list (each value one text child, entities already decoded) or a SAX
  * event's name/value pairs. A value-less attribute reads as "". */
 typedef struct elem {
-        xmlAttrPtr      prop;   /* DOM                                    */
-        const xmlChar **atts;   /* SAX: NULL-terminated pairs, may be NULL */
+        xmlAttrPtr prop;      /* DOM                                    */
+        const xmlChar **atts; /* SAX: NULL-terminated pairs, may be NULL */
 } elem_t;
 
 /* The next attribute of *e (consumed); 0 when there is none left. */
@@ -644,8 +644,9 @@ static int attr_next(elem_t *e, const xmlChar **name, const xmlChar **value)
         if (e->prop == NULL)
                 return 0;
         *name = e->prop->name;
-        *value = (e->prop->children && e->prop->children->content) ?
-                 e->prop->children->content : (const xmlChar *)"";
+        *value = (e->prop->children && e->prop->children->content)
+                         ? e->prop->children->content
+                         : (const xmlChar *)"";
         e->prop = e->prop->next;
         return 1;
 }
@@ -1027,7 +1028,7 @@ static void walk(extract_t *x, xmlDocPtr doc)
                                 if (c->content != NULL)
                                         jsonld_add(x, c->content,
                                                    strlen((const char *)
-                                                          c->content));
+                                                                  c->content));
                 } else if (cur->type == XML_TEXT_NODE ||
                            cur->type == XML_CDATA_SECTION_NODE) {
                         if (cur->content != NULL)
@@ -1126,10 +1127,10 @@ static void sax_text(void *ctx, const xmlChar *s, int len)
 
 static const xmlSAXHandlerV1 sax_handler = {
         .startElement = sax_start,
-        .endElement   = sax_end,
-        .characters   = sax_text,
-        .cdataBlock   = sax_text,
-        .initialized  = 1,
+        .endElement = sax_end,
+        .characters = sax_text,
+        .cdataBlock = sax_text,
+        .initialized = 1,
 };
 
 /* The DOM front end's parse: the tree builder's callbacks, each first
@@ -1274,8 +1275,7 @@ static xmlDocPtr parse(extract_t *x, const char *utf8, int len, int tree)
 /* Resolves ref against base (may be NULL): an absolute http(s) URL
  * without its fragment, in the page's arena, or NULL when ref does not make
  * one (or it is over EXTRACT_URL_MAX). Sets x->oom on allocation failure. */
-static const char *resolve(extract_t *x, const url_t *base,
-                           const xmlChar *ref)
+static const char *resolve(extract_t *x, const url_t *base, const xmlChar *ref)
 {
         const char *href, *hash;
         size_t len;
@@ -1315,8 +1315,8 @@ static const char *resolve(extract_t *x, const url_t *base,
 /* A set of strings by hash (open addressing), for de-duplication. */
 typedef struct strset {
         const char **slot;
-        uint64_t    *hash;
-        size_t       mask;
+        uint64_t *hash;
+        size_t mask;
 } strset_t;
 
 static int strset_init(strset_t *set, size_t n)
@@ -1373,8 +1373,7 @@ static void out_print(void *ctx, const char *s, size_t len)
 static void g_key(extract_t *x, const char *key)
 {
         if (x->gen_st == yajl_gen_status_ok)
-                x->gen_st = yajl_gen_string(x->gen,
-                                            (const unsigned char *)key,
+                x->gen_st = yajl_gen_string(x->gen, (const unsigned char *)key,
                                             strlen(key));
 }
 
@@ -1399,15 +1398,15 @@ static void g_bool(extract_t *x, int v)
 static void g_open(extract_t *x, int map)
 {
         if (x->gen_st == yajl_gen_status_ok)
-                x->gen_st = map ? yajl_gen_map_open(x->gen) :
-                                  yajl_gen_array_open(x->gen);
+                x->gen_st = map ? yajl_gen_map_open(x->gen)
+                                : yajl_gen_array_open(x->gen);
 }
 
 static void g_close(extract_t *x, int map)
 {
         if (x->gen_st == yajl_gen_status_ok)
-                x->gen_st = map ? yajl_gen_map_close(x->gen) :
-                                  yajl_gen_array_close(x->gen);
+                x->gen_st = map ? yajl_gen_map_close(x->gen)
+                                : yajl_gen_array_close(x->gen);
 }
 
 /* A JSON string value, repaired to strict UTF-8 first when needed. NULL
@@ -1438,8 +1437,7 @@ static int quote_append(extract_t *x, const unsigned char *s, size_t len)
 }
 
 static yajl_gen_status gen_string(extract_t *x, yajl_gen gen,
-                                  const unsigned char *s, size_t len,
-                                  int *oom)
+                                  const unsigned char *s, size_t len, int *oom)
 {
         if (s == NULL)
                 return yajl_gen_null(gen);
@@ -1481,8 +1479,8 @@ static void g_str(extract_t *x, const void *s, size_t len)
 static void g_dkey(extract_t *x, const xmlChar *key)
 {
         if (x->gen_st == yajl_gen_status_ok)
-                x->gen_st = key_string(x->gen, key,
-                                       strlen((const char *)key), &x->oom);
+                x->gen_st = key_string(x->gen, key, strlen((const char *)key),
+                                       &x->oom);
 }
 
 static void g_cstr(extract_t *x, const void *s)
@@ -1543,12 +1541,12 @@ static void g_attr_collapsed(extract_t *x, const xmlChar *v, int lower)
  * the record verbatim (yajl_gen_number writes its argument as is). */
 typedef struct reemit {
         extract_t *x;
-        yajl_gen   gen;
-        int        oom;
+        yajl_gen gen;
+        int oom;
 } reemit_t;
 
-#define REEMIT_CB(expr) (((reemit_t *)ctx)->oom == 0 &&                      \
-                         (expr) == yajl_gen_status_ok)
+#define REEMIT_CB(expr) \
+        (((reemit_t *)ctx)->oom == 0 && (expr) == yajl_gen_status_ok)
 
 static int re_null(void *ctx)
 {
@@ -1601,8 +1599,9 @@ static int re_array_close(void *ctx)
 }
 
 static const yajl_callbacks reemit_callbacks = {
-        re_null, re_bool, NULL, NULL, re_number, re_string,
-        re_map_open, re_key, re_map_close, re_array_open, re_array_close,
+        re_null,      re_bool,       NULL,           NULL,
+        re_number,    re_string,     re_map_open,    re_key,
+        re_map_close, re_array_open, re_array_close,
 };
 
 static void scratch_print(void *ctx, const char *s, size_t len)
@@ -1677,8 +1676,10 @@ static void emit_jsonld(extract_t *x)
                         errors++;
                         continue;
                 }
-                if (g_json(x, (const unsigned char *)(j->len ?
-                                x->jsonld_text.data + j->off : ""),
+                if (g_json(x,
+                           (const unsigned char
+                                    *)(j->len ? x->jsonld_text.data + j->off
+                                              : ""),
                            j->len) == 1)
                         errors++;
         }
@@ -1744,23 +1745,27 @@ static void emit_links(extract_t *x, const url_t *base)
                     quote_append(x, (const unsigned char *)links[i].url,
                                  strlen(links[i].url)) < 0 ||
                     dynbuf_add(&x->quoted, ",\"text\":", 8) < 0 ||
-                    quote_append(x, a->text_len ? (const unsigned char *)
-                                 x->link_text.data + a->text_off :
-                                 (const unsigned char *)"", a->text_len) < 0 ||
+                    quote_append(x,
+                                 a->text_len
+                                         ? (const unsigned char *)
+                                                           x->link_text.data +
+                                                   a->text_off
+                                         : (const unsigned char *)"",
+                                 a->text_len) < 0 ||
                     dynbuf_add(&x->quoted, ",\"rel\":", 7) < 0) {
                         x->oom = 1;
                         goto out;
                 }
                 if (rel != NULL)
                         rel = attr_trim(rel, &rel_len);
-                if ((rel != NULL ? quote_append(x, rel, rel_len) :
-                                   dynbuf_add(&x->quoted, "null", 4)) < 0 ||
+                if ((rel != NULL ? quote_append(x, rel, rel_len)
+                                 : dynbuf_add(&x->quoted, "null", 4)) < 0 ||
                     dynbuf_add(&x->quoted, "}", 1) < 0) {
                         x->oom = 1;
                         goto out;
                 }
-                x->gen_st = yajl_gen_number(x->gen, x->quoted.data,
-                                            x->quoted.len);
+                x->gen_st =
+                        yajl_gen_number(x->gen, x->quoted.data, x->quoted.len);
         }
 out:
         g_close(x, 0);
@@ -1781,8 +1786,10 @@ static void emit_images(extract_t *x, const url_t *base)
 
                 if (src == NULL)
                         continue;
-                cost = strlen(src) + (x->images[i].alt ?
-                        strlen((const char *)x->images[i].alt) : 0);
+                cost = strlen(src) +
+                       (x->images[i].alt
+                                ? strlen((const char *)x->images[i].alt)
+                                : 0);
                 if (cost > EXTRACT_LIST_BYTES_MAX - bytes) {
                         x->capped |= CAP_IMAGES;
                         break;
@@ -1802,8 +1809,8 @@ static void emit_images(extract_t *x, const url_t *base)
 static void emit_html(extract_t *x)
 {
         url_t *base = NULL, *based = NULL;
-        const char *final_url = x->page->final_url ? x->page->final_url :
-                                                     x->page->url;
+        const char *final_url =
+                x->page->final_url ? x->page->final_url : x->page->url;
         const char *canonical = NULL;
         size_t i;
 
@@ -1812,9 +1819,8 @@ static void emit_html(extract_t *x)
         if (final_url != NULL &&
             url_parse(final_url, NULL, &base, NULL, 0) != URL_OK)
                 base = NULL;
-        if (x->base_href != NULL &&
-            url_parse((const char *)x->base_href, base, &based, NULL, 0) ==
-            URL_OK) {
+        if (x->base_href != NULL && url_parse((const char *)x->base_href, base,
+                                              &based, NULL, 0) == URL_OK) {
                 url_destroy(base);
                 base = based;
         }
@@ -1874,10 +1880,14 @@ static void emit_html(extract_t *x)
 
         /* Lists cut at their caps are named, never cut silently. */
         if (x->capped) {
-                static const struct { unsigned bit; const char *name; }
-                caps[] = { { CAP_LINKS, "links" }, { CAP_IMAGES, "images" },
-                           { CAP_HEADINGS, "headings" },
-                           { CAP_OG, "opengraph" }, { CAP_JSONLD, "json_ld" } };
+                static const struct {
+                        unsigned bit;
+                        const char *name;
+                } caps[] = { { CAP_LINKS, "links" },
+                             { CAP_IMAGES, "images" },
+                             { CAP_HEADINGS, "headings" },
+                             { CAP_OG, "opengraph" },
+                             { CAP_JSONLD, "json_ld" } };
 
                 g_key(x, "capped");
                 g_open(x, 0);
@@ -2005,10 +2015,11 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                 natts = prescan_max_attributes(utf8, utf8_len,
                                                EXTRACT_ATTRS_MAX, &at);
                 if (natts > EXTRACT_ATTRS_MAX) {
-                        snprintf(errstr, errstr_size, "the start tag at byte "
+                        snprintf(errstr, errstr_size,
+                                 "the start tag at byte "
                                  "%zu has over %d attributes (parsing it "
-                                 "would take time quadratic in them)", at,
-                                 EXTRACT_ATTRS_MAX);
+                                 "would take time quadratic in them)",
+                                 at, EXTRACT_ATTRS_MAX);
                         rc = EXTRACT_TIMEOUT;
                         goto out;
                 }
@@ -2019,11 +2030,13 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                  * grows by copying: a text-heavy page's record is some
                  * 1.2 times the page, its text most of the page. Memory
                  * not written to is not touched. */
-                if (dynbuf_reserve(&x->text, utf8_len < EXTRACT_TEXT_MAX ?
-                                          utf8_len : EXTRACT_TEXT_MAX) < 0 ||
-                    dynbuf_reserve(&x->out, utf8_len < EXTRACT_RECORD_MAX / 2 ?
-                                         utf8_len + utf8_len / 2 + 4096 :
-                                         4096) < 0) {
+                if (dynbuf_reserve(&x->text, utf8_len < EXTRACT_TEXT_MAX
+                                                     ? utf8_len
+                                                     : EXTRACT_TEXT_MAX) < 0 ||
+                    dynbuf_reserve(&x->out,
+                                   utf8_len < EXTRACT_RECORD_MAX / 2
+                                           ? utf8_len + utf8_len / 2 + 4096
+                                           : 4096) < 0) {
                         snprintf(errstr, errstr_size, "out of memory");
                         goto out;
                 }
@@ -2039,8 +2052,10 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                                 walk(x, doc);
                 }
                 if (x->timed_out || budget_over(x)) {
-                        snprintf(errstr, errstr_size, "page over its CPU-time "
-                                 "budget of %ld ms", page->budget_ms);
+                        snprintf(errstr, errstr_size,
+                                 "page over its CPU-time "
+                                 "budget of %ld ms",
+                                 page->budget_ms);
                         rc = EXTRACT_TIMEOUT;
                         goto out;
                 }
@@ -2070,8 +2085,8 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
         if (html && fields_cb != NULL) {
                 g_key(x, "fields");
                 if (x->gen_st == yajl_gen_status_ok)
-                        x->gen_st = (yajl_gen_status)fields_cb(fields_ctx,
-                                                               doc, x->gen);
+                        x->gen_st = (yajl_gen_status)fields_cb(fields_ctx, doc,
+                                                               x->gen);
         }
         g_close(x, 1);
 

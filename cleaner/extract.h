@@ -24,25 +24,30 @@
  * {key: content}, json_ld [values] and json_ld_errors (only when > 0).
  *
  * Caps, so that a hostile page cannot blow up memory or the record: */
-#define EXTRACT_TEXT_MAX        (1024 * 1024) /* visible text, bytes; word_count
+#define EXTRACT_TEXT_MAX \
+        (1024 * 1024) /* visible text, bytes; word_count
                                                * still counts every word    */
-#define EXTRACT_SHORT_MAX       4096     /* title, description, a heading's or
+#define EXTRACT_SHORT_MAX \
+        4096                      /* title, description, a heading's or
                                           * link's text, alt, rel, lang,
                                           * robots, og values: longer ones
                                           * are cut at a character boundary */
-#define EXTRACT_URL_MAX         8192     /* longer resolved URLs are dropped */
-#define EXTRACT_ANCHORS_MAX     50000    /* <a href> elements looked at      */
-#define EXTRACT_LINKS_MAX       10000    /* distinct links in the record     */
-#define EXTRACT_IMAGES_MAX      1000
-#define EXTRACT_LIST_BYTES_MAX  (4 * 1024 * 1024) /* links' (and images')
+#define EXTRACT_URL_MAX 8192      /* longer resolved URLs are dropped */
+#define EXTRACT_ANCHORS_MAX 50000 /* <a href> elements looked at      */
+#define EXTRACT_LINKS_MAX 10000   /* distinct links in the record     */
+#define EXTRACT_IMAGES_MAX 1000
+#define EXTRACT_LIST_BYTES_MAX \
+        (4 * 1024 * 1024) /* links' (and images')
                                           * URL and text bytes, per list     */
-#define EXTRACT_HEADINGS_MAX    1000
-#define EXTRACT_OG_MAX          100      /* distinct og:* properties         */
-#define EXTRACT_JSONLD_MAX      100      /* blocks parsed; later ones ignored */
-#define EXTRACT_JSONLD_BYTES_MAX (1024 * 1024) /* per block; a longer one
+#define EXTRACT_HEADINGS_MAX 1000
+#define EXTRACT_OG_MAX 100     /* distinct og:* properties         */
+#define EXTRACT_JSONLD_MAX 100 /* blocks parsed; later ones ignored */
+#define EXTRACT_JSONLD_BYTES_MAX \
+        (1024 * 1024)                         /* per block; a longer one
                                           * counts in json_ld_errors         */
-#define EXTRACT_RECORD_MAX      (64 * 1024 * 1024) /* the whole record      */
-#define EXTRACT_ATTRS_MAX       1000     /* attributes of one start tag: a
+#define EXTRACT_RECORD_MAX (64 * 1024 * 1024) /* the whole record      */
+#define EXTRACT_ATTRS_MAX \
+        1000 /* attributes of one start tag: a
                                           * page with a tag over it ends as
                                           * EXTRACT_TIMEOUT unparsed
                                           * (prescan.h: libxml2's cost is
@@ -58,16 +63,16 @@
 typedef struct page {
         const char *url;          /* required                                */
         const char *final_url;    /* after redirects; NULL = same as url     */
-        int         status;       /* HTTP status, required                   */
+        int status;               /* HTTP status, required                   */
         const char *content_type; /* may be NULL                             */
         const char *fetched_at;   /* RFC 3339, required                      */
         const char *source_topic; /* may be NULL                             */
         const char *id;           /* passed through when not NULL            */
         const char *meta;         /* JSON text, passed through as JSON       */
-        long        depth;        /* passed through when >= 0                */
+        long depth;               /* passed through when >= 0                */
         const unsigned char *body;
-        size_t      body_len;
-        long        budget_ms;    /* CPU time (the calling thread's) the
+        size_t body_len;
+        long budget_ms; /* CPU time (the calling thread's) the
                                    * decoding, parsing and walking may take;
                                    * 0 = no limit                           */
 } page_t;

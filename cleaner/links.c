@@ -27,12 +27,12 @@
 #define HOST_KEY_MAX 512
 
 struct links {
-        links_scope_t   scope;
-        long            max_depth;
-        size_t          max_links;  /* per page; 0 = no limit           */
-        size_t          max_meta;   /* meta bytes a link carries (JSON)  */
-        char           *default_topic;
-        psl_ctx_t      *psl_owned; /* from psl_latest(); NULL = builtin  */
+        links_scope_t scope;
+        long max_depth;
+        size_t max_links; /* per page; 0 = no limit           */
+        size_t max_meta;  /* meta bytes a link carries (JSON)  */
+        char *default_topic;
+        psl_ctx_t *psl_owned; /* from psl_latest(); NULL = builtin  */
         const psl_ctx_t *psl;
 };
 
@@ -134,8 +134,7 @@ int links_same_domain(const links_t *lk, const char *a, const char *b)
         char ha[HOST_KEY_MAX], hb[HOST_KEY_MAX];
         const char *ra, *rb;
 
-        if (!host_no_dot(a, ha, sizeof(ha)) ||
-            !host_no_dot(b, hb, sizeof(hb)))
+        if (!host_no_dot(a, ha, sizeof(ha)) || !host_no_dot(b, hb, sizeof(hb)))
                 return 0;
         if (strcasecmp(ha, hb) == 0)
                 return 1;
@@ -222,8 +221,8 @@ static yajl_gen_status gen_value(yajl_gen gen, yajl_val v)
                                        strlen(v->u.number.r));
         case yajl_t_object:
                 st = yajl_gen_map_open(gen);
-                for (size_t i = 0; i < v->u.object.len &&
-                                st == yajl_gen_status_ok; i++) {
+                for (size_t i = 0;
+                     i < v->u.object.len && st == yajl_gen_status_ok; i++) {
                         st = yajl_gen_string(
                                 gen, (unsigned char *)v->u.object.keys[i],
                                 strlen(v->u.object.keys[i]));
@@ -233,11 +232,11 @@ static yajl_gen_status gen_value(yajl_gen gen, yajl_val v)
                 return st == yajl_gen_status_ok ? yajl_gen_map_close(gen) : st;
         case yajl_t_array:
                 st = yajl_gen_array_open(gen);
-                for (size_t i = 0; i < v->u.array.len &&
-                                st == yajl_gen_status_ok; i++)
+                for (size_t i = 0;
+                     i < v->u.array.len && st == yajl_gen_status_ok; i++)
                         st = gen_value(gen, v->u.array.values[i]);
-                return st == yajl_gen_status_ok ? yajl_gen_array_close(gen) :
-                                                  st;
+                return st == yajl_gen_status_ok ? yajl_gen_array_close(gen)
+                                                : st;
         case yajl_t_true:
                 return yajl_gen_bool(gen, 1);
         case yajl_t_false:
@@ -318,8 +317,7 @@ static int message_json(link_msg_t *m, const char *link, long depth,
         if (st == yajl_gen_status_ok)
                 st = yajl_gen_map_close(gen);
         if (st != yajl_gen_status_ok ||
-            yajl_gen_get_buf(gen, &buf, &len) != yajl_gen_status_ok ||
-            len < 2)
+            yajl_gen_get_buf(gen, &buf, &len) != yajl_gen_status_ok || len < 2)
                 goto out;
         /* The meta, written once per page, goes in before the closing
          * brace: {"url": ..., "meta": META}. */
@@ -376,8 +374,8 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
                 goto out;
         }
         robots = member_str(root, "meta_robots");
-        if (robots && (has_token(robots, "nofollow") ||
-                       has_token(robots, "none"))) {
+        if (robots &&
+            (has_token(robots, "nofollow") || has_token(robots, "none"))) {
                 rc = 0;
                 goto out;
         }
@@ -445,7 +443,8 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
                 rc = emit(ctx, &m);
                 link_msg_clear(&m);
                 if (rc) {
-                        snprintf(errstr, errstr_size, "stopped following "
+                        snprintf(errstr, errstr_size,
+                                 "stopped following "
                                  "links");
                         goto out;
                 }
@@ -466,7 +465,7 @@ out:
 /* links_from_record()'s collector: a copy of each message in its array. */
 typedef struct collect {
         link_msg_t *msgs;
-        size_t      n, cap;
+        size_t n, cap;
 } collect_t;
 
 static int collect_one(void *ctx, const link_msg_t *m)
@@ -497,9 +496,8 @@ static int collect_one(void *ctx, const link_msg_t *m)
         return 0;
 }
 
-int links_from_record(const links_t *lk, const char *record,
-                      link_msg_t **out, size_t *n, char *errstr,
-                      size_t errstr_size)
+int links_from_record(const links_t *lk, const char *record, link_msg_t **out,
+                      size_t *n, char *errstr, size_t errstr_size)
 {
         collect_t c = { NULL, 0, 0 };
         links_stats_t stats;

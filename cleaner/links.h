@@ -64,18 +64,18 @@ void links_set_limits(links_t *lk, size_t max_links, size_t max_meta);
 
 /* One URL message to publish. All strings owned by the list. */
 typedef struct link_msg {
-        char   *url;        /* the link                                */
-        char   *topic;      /* where it goes                           */
-        char   *key;        /* its host key                            */
-        char   *value;      /* the JSON URL message, NUL-terminated    */
-        size_t  value_len;
+        char *url;   /* the link                                */
+        char *topic; /* where it goes                           */
+        char *key;   /* its host key                            */
+        char *value; /* the JSON URL message, NUL-terminated    */
+        size_t value_len;
 } link_msg_t;
 
 /* What links_each() did with one page's links. */
 typedef struct links_stats {
-        size_t published;    /* messages handed to emit                   */
-        size_t dropped;      /* in scope but over max_links               */
-        int    meta_dropped; /* the meta was over max_meta: links have none */
+        size_t published; /* messages handed to emit                   */
+        size_t dropped;   /* in scope but over max_links               */
+        int meta_dropped; /* the meta was over max_meta: links have none */
 } links_stats_t;
 
 /* Takes one message (valid during the call only); non-zero stops. */
@@ -99,9 +99,8 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
  * with a reason in errstr when the record cannot be read or memory runs
  * out.
  */
-int links_from_record(const links_t *lk, const char *record,
-                      link_msg_t **out, size_t *n, char *errstr,
-                      size_t errstr_size);
+int links_from_record(const links_t *lk, const char *record, link_msg_t **out,
+                      size_t *n, char *errstr, size_t errstr_size);
 
 void links_free(link_msg_t *msgs, size_t n);
 

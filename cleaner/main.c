@@ -107,9 +107,8 @@ int main(int argc, char **argv)
                 goto out;
         }
         LOGF(LOG_INFO, "cleaner started", LOG_S("brokers", conf.brokers),
-             LOG_S("group", conf.group), LOG_S("pages_topic",
-                                                conf.pages_topic),
-             LOG_I("workers", n));
+             LOG_S("group", conf.group),
+             LOG_S("pages_topic", conf.pages_topic), LOG_I("workers", n));
         for (long i = 0; i < n; i++) {
                 if (worker_start(workers[i])) {
                         LOG(LOG_ERROR, "cannot start a worker thread");

@@ -35,13 +35,18 @@
 /* Character classes, as libxml2's HTML parser has them (ASCII only). */
 #define C_BLANK 1 /* IS_BLANK_CH */
 #define C_START 2 /* htmlParseHTMLName()'s first character */
-#define C_NAME  4 /* and the rest */
+#define C_NAME 4  /* and the rest */
 #define C_ALPHA 8
 
 static const unsigned char ctype[256] = {
-        ['\t'] = C_BLANK, ['\n'] = C_BLANK, ['\r'] = C_BLANK, [' '] = C_BLANK,
-        ['_'] = C_START | C_NAME, [':'] = C_START | C_NAME,
-        ['.'] = C_START | C_NAME, ['-'] = C_NAME,
+        ['\t'] = C_BLANK,
+        ['\n'] = C_BLANK,
+        ['\r'] = C_BLANK,
+        [' '] = C_BLANK,
+        ['_'] = C_START | C_NAME,
+        [':'] = C_START | C_NAME,
+        ['.'] = C_START | C_NAME,
+        ['-'] = C_NAME,
         ['0' ... '9'] = C_NAME,
         ['a' ... 'z'] = C_START | C_NAME | C_ALPHA,
         ['A' ... 'Z'] = C_START | C_NAME | C_ALPHA,
@@ -96,11 +101,11 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
         i++;
         while (i < len && is_name_char(s[i]) && i - name < NAME_BUF)
                 i++;
-        if (i - name == 6 && strncasecmp((const char *)s + name, "script",
-                                         6) == 0)
+        if (i - name == 6 &&
+            strncasecmp((const char *)s + name, "script", 6) == 0)
                 *raw = 6;
-        else if (i - name == 5 && strncasecmp((const char *)s + name,
-                                              "style", 5) == 0)
+        else if (i - name == 5 &&
+                 strncasecmp((const char *)s + name, "style", 5) == 0)
                 *raw = 5;
         while (i < len && is_blank(s[i]))
                 i++;
@@ -124,8 +129,7 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
                                         i++;
                                 if (i < len && (s[i] == '"' || s[i] == '\'')) {
                                         const unsigned char *q = memchr(
-                                                s + i + 1, s[i],
-                                                len - i - 1);
+                                                s + i + 1, s[i], len - i - 1);
 
                                         i = q ? (size_t)(q - s) + 1 : len;
                                 } else {
@@ -163,8 +167,7 @@ static size_t raw_end(const unsigned char *s, size_t i, size_t len,
                 if (!p)
                         return len;
                 i = (size_t)(p - s);
-                if (i + 1 < len && s[i + 1] == '/' &&
-                    len - i - 2 >= n &&
+                if (i + 1 < len && s[i + 1] == '/' && len - i - 2 >= n &&
                     strncasecmp((const char *)s + i + 2,
                                 (const char *)s + name, n) == 0)
                         return i;
@@ -208,9 +211,10 @@ size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
                                 if (i + 1 < len && s[i] == '<' &&
                                     s[i + 1] == '/') {
                                         if (len - i - 2 >= raw &&
-                                            strncasecmp((const char *)s + i +
-                                                        2, (const char *)s +
-                                                        tag + 1, raw) == 0 &&
+                                            strncasecmp(
+                                                    (const char *)s + i + 2,
+                                                    (const char *)s + tag + 1,
+                                                    raw) == 0 &&
                                             (i + 2 + raw == len ||
                                              !is_name_char(s[i + 2 + raw])))
                                                 break; /* closed */
@@ -241,10 +245,9 @@ size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
                 } else if (s[i + 1] == '?') {
                         /* A PI needs a target name; without one only
                          * "<?" is skipped. */
-                        if (i + 2 < len && (is_letter(s[i + 2]) ||
-                                            s[i + 2] == '_' ||
-                                            s[i + 2] == ':' ||
-                                            s[i + 2] >= 0x80))
+                        if (i + 2 < len &&
+                            (is_letter(s[i + 2]) || s[i + 2] == '_' ||
+                             s[i + 2] == ':' || s[i + 2] >= 0x80))
                                 i = to_gt(s, i, len) + 1;
                         else
                                 i += 2;

@@ -18,21 +18,21 @@
 #define FIT_ATTEMPTS 4
 
 static const char *const protected_members[] = {
-        "url", "final_url", "status", "fetched_at", "content_type",
-        "source_topic", "id", "depth",
+        "url",          "final_url",    "status", "fetched_at",
+        "content_type", "source_topic", "id",     "depth",
 };
 
 typedef struct member {
         const char *key;
-        yajl_val    val;
-        char       *key_json, *val_json;   /* serialised, NULL when failed */
-        size_t      key_len, val_len;
-        size_t     *elem_len;              /* arrays: each element's size  */
-        size_t      raw_len;               /* strings: bytes unescaped     */
-        bool        fixed;                 /* never cut                    */
+        yajl_val val;
+        char *key_json, *val_json; /* serialised, NULL when failed */
+        size_t key_len, val_len;
+        size_t *elem_len; /* arrays: each element's size  */
+        size_t raw_len;   /* strings: bytes unescaped     */
+        bool fixed;       /* never cut                    */
         /* The cut: keep everything (-1), nothing (0), or the first `keep`
          * bytes of a string / elements of an array. */
-        long long   keep;
+        long long keep;
 } member_t;
 
 /* Serialises v alone; NULL on failure (e.g. deeper than yajl's generator
@@ -68,7 +68,7 @@ static char *serialise_string(const char *str, size_t n, size_t *len)
         if (!g)
                 return NULL;
         if (yajl_gen_string(g, (const unsigned char *)str, n) ==
-            yajl_gen_status_ok &&
+                    yajl_gen_status_ok &&
             yajl_gen_get_buf(g, &buf, len) == yajl_gen_status_ok) {
                 s = malloc(*len + 1);
                 if (s) {
@@ -82,8 +82,8 @@ static char *serialise_string(const char *str, size_t n, size_t *len)
 
 static bool is_protected(const char *key)
 {
-        for (size_t i = 0; i < sizeof(protected_members) /
-                               sizeof(*protected_members); i++)
+        for (size_t i = 0;
+             i < sizeof(protected_members) / sizeof(*protected_members); i++)
                 if (!strcmp(key, protected_members[i]))
                         return true;
         return false;
@@ -108,7 +108,8 @@ static size_t member_size(const member_t *m)
          * estimate; the generated text is measured. */
         return m->key_len + 1 + 2 +
                (size_t)(((double)m->keep * (double)(m->val_len - 2)) /
-                        (double)m->raw_len) + 1;
+                        (double)m->raw_len) +
+               1;
 }
 
 /* Cuts the largest member that can still be cut by about `excess` bytes.
@@ -131,7 +132,8 @@ static bool cut_one(member_t *ms, size_t n, size_t excess)
                 /* Raw bytes to remove for `excess` bytes of JSON, at the
                  * string's average escaping rate. */
                 size_t cut = (size_t)((double)excess * (double)m->raw_len /
-                                      (double)(m->val_len - 2)) + 1;
+                                      (double)(m->val_len - 2)) +
+                             1;
 
                 if (m->raw_len > 0 && len > cut + 64) {
                         len -= cut;
@@ -142,8 +144,8 @@ static bool cut_one(member_t *ms, size_t n, size_t excess)
                         return true;
                 }
         } else if (YAJL_IS_ARRAY(m->val) && m->elem_len && size > excess) {
-                long long keep = m->keep < 0 ? (long long)m->val->u.array.len
-                                             : m->keep;
+                long long keep =
+                        m->keep < 0 ? (long long)m->val->u.array.len : m->keep;
                 size_t removed = 0;
 
                 while (keep > 0 && removed < excess)
@@ -272,10 +274,10 @@ int recordfit_cut(const char *record, size_t len, size_t limit, char **out,
                 m->key = root->u.object.keys[i];
                 m->val = root->u.object.values[i];
                 m->keep = -1;
-                m->fixed = is_protected(m->key) ||
-                           !strcmp(m->key, "truncated");
-                m->key_json = serialise_string(m->key, strlen(m->key),
-                                               &m->key_len);
+                m->fixed =
+                        is_protected(m->key) || !strcmp(m->key, "truncated");
+                m->key_json =
+                        serialise_string(m->key, strlen(m->key), &m->key_len);
                 m->val_json = serialise(m->val, &m->val_len);
                 if (YAJL_IS_STRING(m->val))
                         m->raw_len = strlen(m->val->u.string);
@@ -289,8 +291,8 @@ int recordfit_cut(const char *record, size_t len, size_t limit, char **out,
                         continue;
                 }
                 if (YAJL_IS_ARRAY(m->val) && m->val->u.array.len > 0) {
-                        m->elem_len = calloc(m->val->u.array.len,
-                                             sizeof(size_t));
+                        m->elem_len =
+                                calloc(m->val->u.array.len, sizeof(size_t));
                         if (!m->elem_len)
                                 goto oom;
                         for (size_t k = 0; k < m->val->u.array.len; k++) {

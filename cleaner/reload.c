@@ -68,8 +68,7 @@ void reload_run(rules_holder_t *holder, const char *path)
                 if (poll(fds, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
-                        LOGF(LOG_ERROR, "poll", LOG_S("err",
-                                                      strerror(errno)));
+                        LOGF(LOG_ERROR, "poll", LOG_S("err", strerror(errno)));
                         return;
                 }
                 if (fds[1].revents)

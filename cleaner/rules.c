@@ -23,35 +23,35 @@
 #include <libxml/xpathInternals.h>
 #include <yajl/yajl_tree.h>
 
-#define NAME_MAX_LEN  64
-#define HOST_MAX_LEN  256
+#define NAME_MAX_LEN 64
+#define HOST_MAX_LEN 256
 #define XPATH_MAX_LEN 4096
 
 typedef enum { FIELD_STRING, FIELD_STRINGS, FIELD_NUMBER } field_type_t;
 
 typedef struct field {
-        char               *name;
-        field_type_t        type;
+        char *name;
+        field_type_t type;
         xmlXPathCompExprPtr comp;
 } field_t;
 
 typedef struct host_pat {
-        char *host;   /* lower-case; for "*.suffix" the ".suffix" part */
-        int   kind;   /* 0 exact, 1 subdomains of host, 2 any          */
+        char *host; /* lower-case; for "*.suffix" the ".suffix" part */
+        int kind;   /* 0 exact, 1 subdomains of host, 2 any          */
 } host_pat_t;
 
 typedef struct rule {
-        char       *name;
+        char *name;
         host_pat_t *hosts;
-        size_t      n_hosts;
-        field_t    *fields;
-        size_t      n_fields;
+        size_t n_hosts;
+        field_t *fields;
+        size_t n_fields;
 } rule_t;
 
 struct rules {
-        int     refs;
+        int refs;
         rule_t *rules;
-        size_t  n_rules;
+        size_t n_rules;
 };
 
 /* ------------------------------------------------------------------ */
@@ -122,8 +122,9 @@ static bool valid_name(const char *s)
                 char c = s[i];
 
                 if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      c == '_' || (i > 0 && ((c >= '0' && c <= '9') ||
-                                             c == '-' || c == '.'))))
+                      c == '_' ||
+                      (i > 0 &&
+                       ((c >= '0' && c <= '9') || c == '-' || c == '.'))))
                         return false;
         }
         return true;
@@ -152,8 +153,8 @@ static int host_pat_parse(const char *s, host_pat_t *pat)
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)s[i];
 
-                if (c <= ' ' || c == '/' || c == '*' || c == '?' ||
-                    c == '#' || c >= 0x7f)
+                if (c <= ' ' || c == '/' || c == '*' || c == '?' || c == '#' ||
+                    c >= 0x7f)
                         return -1;
         }
         if (s[len - 1] == '.')
@@ -172,7 +173,7 @@ static int host_pat_parse(const char *s, host_pat_t *pat)
 /* The first libxml2 error raised while compiling or checking an XPath. */
 typedef struct xerr {
         char msg[256];
-        int  col;
+        int col;
         bool set;
 } xerr_t;
 
@@ -188,7 +189,8 @@ static void xerr_capture(void *ctx, xmlErrorPtr e)
         snprintf(xe->msg, sizeof(xe->msg), "%s",
                  e->message ? e->message : "invalid expression");
         len = strlen(xe->msg);
-        while (len > 0 && (xe->msg[len - 1] == '\n' || xe->msg[len - 1] == ' '))
+        while (len > 0 &&
+               (xe->msg[len - 1] == '\n' || xe->msg[len - 1] == ' '))
                 xe->msg[--len] = '\0';
 }
 
@@ -254,9 +256,11 @@ static int load_field(field_t *f, const char *name, yajl_val v,
         xerr_t xe = { .set = false };
 
         if (!valid_name(name)) {
-                snprintf(errstr, errstr_size, "%s: a field name is 1-%d "
+                snprintf(errstr, errstr_size,
+                         "%s: a field name is 1-%d "
                          "letters, digits, '_', '-' or '.', starting with a "
-                         "letter or '_'", at, NAME_MAX_LEN);
+                         "letter or '_'",
+                         at, NAME_MAX_LEN);
                 return -1;
         }
         if (YAJL_IS_STRING(v)) {
@@ -275,14 +279,17 @@ static int load_field(field_t *f, const char *name, yajl_val v,
                                 snprintf(errstr, errstr_size,
                                          "%s: unknown or mistyped member "
                                          "\"%s\" (want \"xpath\" and "
-                                         "\"type\", strings)", at, k);
+                                         "\"type\", strings)",
+                                         at, k);
                                 return -1;
                         }
                 }
         }
         if (!expr || !*expr) {
-                snprintf(errstr, errstr_size, "%s: want an XPath string or "
-                         "{\"xpath\": ..., \"type\": ...}", at);
+                snprintf(errstr, errstr_size,
+                         "%s: want an XPath string or "
+                         "{\"xpath\": ..., \"type\": ...}",
+                         at);
                 return -1;
         }
         if (strlen(expr) > XPATH_MAX_LEN) {
@@ -297,8 +304,10 @@ static int load_field(field_t *f, const char *name, yajl_val v,
         } else if (strcmp(type, "number") == 0) {
                 f->type = FIELD_NUMBER;
         } else {
-                snprintf(errstr, errstr_size, "%s: type \"%s\" is not one of "
-                         "string, strings, number", at, type);
+                snprintf(errstr, errstr_size,
+                         "%s: type \"%s\" is not one of "
+                         "string, strings, number",
+                         at, type);
                 return -1;
         }
         f->name = strdup(name);
@@ -309,12 +318,15 @@ static int load_field(field_t *f, const char *name, yajl_val v,
         f->comp = compile_checked(expr, probe, &xe);
         if (!f->comp) {
                 if (xe.col > 0)
-                        snprintf(errstr, errstr_size, "%s: bad XPath \"%s\": "
-                                 "%s (at column %d)", at, expr, xe.msg,
-                                 xe.col);
+                        snprintf(errstr, errstr_size,
+                                 "%s: bad XPath \"%s\": "
+                                 "%s (at column %d)",
+                                 at, expr, xe.msg, xe.col);
                 else
-                        snprintf(errstr, errstr_size, "%s: bad XPath \"%s\": "
-                                 "%s", at, expr, xe.msg);
+                        snprintf(errstr, errstr_size,
+                                 "%s: bad XPath \"%s\": "
+                                 "%s",
+                                 at, expr, xe.msg);
                 return -1;
         }
         return 0;
@@ -343,15 +355,19 @@ static int load_rule(rule_t *rule, size_t idx, yajl_val v, xmlDocPtr probe,
                 else if (strcmp(k, "fields") == 0 && YAJL_IS_OBJECT(m))
                         fields = m;
                 else {
-                        snprintf(errstr, errstr_size, "%s: unknown or "
-                                 "mistyped member \"%s\"", at, k);
+                        snprintf(errstr, errstr_size,
+                                 "%s: unknown or "
+                                 "mistyped member \"%s\"",
+                                 at, k);
                         return -1;
                 }
         }
         if (name) {
                 if (!valid_name(name)) {
-                        snprintf(errstr, errstr_size, "%s: bad rule name "
-                                 "\"%.64s\"", at, name);
+                        snprintf(errstr, errstr_size,
+                                 "%s: bad rule name "
+                                 "\"%.64s\"",
+                                 at, name);
                         return -1;
                 }
                 rule->name = strdup(name);
@@ -361,8 +377,10 @@ static int load_rule(rule_t *rule, size_t idx, yajl_val v, xmlDocPtr probe,
         }
         if (!hosts || hosts->u.array.len == 0 || !fields ||
             fields->u.object.len == 0) {
-                snprintf(errstr, errstr_size, "%s: wants a non-empty "
-                         "\"hosts\" array and \"fields\" object", at);
+                snprintf(errstr, errstr_size,
+                         "%s: wants a non-empty "
+                         "\"hosts\" array and \"fields\" object",
+                         at);
                 return -1;
         }
         if (fields->u.object.len > RULES_FIELDS_MAX) {
@@ -379,8 +397,10 @@ static int load_rule(rule_t *rule, size_t idx, yajl_val v, xmlDocPtr probe,
 
                 if (!YAJL_IS_STRING(h) ||
                     host_pat_parse(YAJL_GET_STRING(h), &rule->hosts[i])) {
-                        snprintf(errstr, errstr_size, "%s: hosts[%zu] is "
-                                 "not a host, \"*.suffix\" or \"*\"", at, i);
+                        snprintf(errstr, errstr_size,
+                                 "%s: hosts[%zu] is "
+                                 "not a host, \"*.suffix\" or \"*\"",
+                                 at, i);
                         return -1;
                 }
                 rule->n_hosts++;
@@ -391,8 +411,8 @@ static int load_rule(rule_t *rule, size_t idx, yajl_val v, xmlDocPtr probe,
 
                 where(fat, sizeof(fat), idx, rule->name, fname);
                 if (load_field(&rule->fields[i], fname,
-                               fields->u.object.values[i], probe, fat,
-                               errstr, errstr_size)) {
+                               fields->u.object.values[i], probe, fat, errstr,
+                               errstr_size)) {
                         /* a field half-made is freed with the rule */
                         rule->n_fields = i + 1;
                         return -1;
@@ -447,15 +467,18 @@ rules_t *rules_parse(const char *json, size_t len, const char *what,
                         if (strcmp(root->u.object.keys[i], "rules") == 0) {
                                 list = root->u.object.values[i];
                         } else if (root->u.object.keys[i][0] != '$') {
-                                snprintf(errstr, errstr_size, "%s: unknown "
-                                         "member \"%s\"", what,
-                                         root->u.object.keys[i]);
+                                snprintf(errstr, errstr_size,
+                                         "%s: unknown "
+                                         "member \"%s\"",
+                                         what, root->u.object.keys[i]);
                                 goto fail;
                         }
                 }
         if (!YAJL_IS_ARRAY(list)) {
-                snprintf(errstr, errstr_size, "%s: want an object with a "
-                         "\"rules\" array", what);
+                snprintf(errstr, errstr_size,
+                         "%s: want an object with a "
+                         "\"rules\" array",
+                         what);
                 goto fail;
         }
         if (list->u.array.len > RULES_MAX) {
@@ -463,9 +486,9 @@ rules_t *rules_parse(const char *json, size_t len, const char *what,
                          RULES_MAX);
                 goto fail;
         }
-        probe = htmlReadMemory("<html><body></body></html>", 26, NULL,
-                               "UTF-8", HTML_PARSE_NOERROR |
-                               HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+        probe = htmlReadMemory("<html><body></body></html>", 26, NULL, "UTF-8",
+                               HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                       HTML_PARSE_NONET);
         r->rules = calloc(list->u.array.len ? list->u.array.len : 1,
                           sizeof(*r->rules));
         if (!probe || !r->rules) {
@@ -474,8 +497,8 @@ rules_t *rules_parse(const char *json, size_t len, const char *what,
         }
         for (size_t i = 0; i < list->u.array.len; i++) {
                 r->n_rules++;
-                if (load_rule(&r->rules[i], i, list->u.array.values[i],
-                              probe, msg, sizeof(msg))) {
+                if (load_rule(&r->rules[i], i, list->u.array.values[i], probe,
+                              msg, sizeof(msg))) {
                         snprintf(errstr, errstr_size, "%s: %s", what, msg);
                         goto fail;
                 }
@@ -504,8 +527,7 @@ rules_t *rules_load(const char *path, char *errstr, size_t errstr_size)
         rules_t *r = NULL;
 
         if (!f) {
-                snprintf(errstr, errstr_size, "%s: %s", path,
-                         strerror(errno));
+                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
                 return NULL;
         }
         buf = malloc(RULES_FILE_MAX + 1);
@@ -686,8 +708,8 @@ static yajl_gen_status emit_field(const field_t *f, xmlXPathContextPtr ctx,
                 res = xmlXPathCompiledEval(f->comp, ctx);
         switch (f->type) {
         case FIELD_NUMBER:
-                st = res ? gen_number(gen, xmlXPathCastToNumber(res)) :
-                           yajl_gen_null(gen);
+                st = res ? gen_number(gen, xmlXPathCastToNumber(res))
+                         : yajl_gen_null(gen);
                 break;
         case FIELD_STRING:
                 if (!res || (res->type == XPATH_NODESET &&
@@ -706,9 +728,10 @@ static yajl_gen_status emit_field(const field_t *f, xmlXPathContextPtr ctx,
                         xmlNodeSetPtr set = res->nodesetval;
                         int items = 0;
 
-                        for (int i = 0; i < set->nodeNr &&
-                                        items < RULES_LIST_MAX &&
-                                        st == yajl_gen_status_ok; i++) {
+                        for (int i = 0;
+                             i < set->nodeNr && items < RULES_LIST_MAX &&
+                             st == yajl_gen_status_ok;
+                             i++) {
                                 xmlChar *s = xmlXPathCastNodeToString(
                                         set->nodeTab[i]);
 
@@ -774,20 +797,18 @@ int rules_emit_fields(void *ctxp, xmlDocPtr doc, void *genp)
 
                 if (!rule_match(rule, host, (size_t)len))
                         continue;
-                for (size_t j = 0; j < rule->n_fields &&
-                                st == yajl_gen_status_ok; j++) {
+                for (size_t j = 0;
+                     j < rule->n_fields && st == yajl_gen_status_ok; j++) {
                         const field_t *f = &rule->fields[j];
 
                         /* first wins: also within one rule (JSON objects
                          * with a repeated key) */
-                        if (emitted_before(r, i, host, (size_t)len,
-                                           f->name))
+                        if (emitted_before(r, i, host, (size_t)len, f->name))
                                 continue;
                         bool dup = false;
 
                         for (size_t k = 0; k < j; k++)
-                                if (strcmp(rule->fields[k].name,
-                                           f->name) == 0)
+                                if (strcmp(rule->fields[k].name, f->name) == 0)
                                         dup = true;
                         if (dup)
                                 continue;
@@ -811,8 +832,8 @@ close:
 
 struct rules_holder {
         pthread_mutex_t lock;
-        rules_t        *current;
-        unsigned        generation;
+        rules_t *current;
+        unsigned generation;
 };
 
 rules_holder_t *rules_holder_new(rules_t *initial)

@@ -46,12 +46,12 @@
 #include <libxml/tree.h>
 #include <yajl/yajl_gen.h>
 
-#define RULES_FILE_MAX   (1024 * 1024) /* bytes of the rules file          */
-#define RULES_DEPTH_MAX  32            /* JSON nesting of the rules file   */
-#define RULES_MAX        1000          /* rules in a file                  */
-#define RULES_FIELDS_MAX 200           /* fields in a rule                 */
-#define RULES_VALUE_MAX  (64 * 1024)   /* bytes of one string value        */
-#define RULES_LIST_MAX   1000          /* items of a "strings" value       */
+#define RULES_FILE_MAX (1024 * 1024) /* bytes of the rules file          */
+#define RULES_DEPTH_MAX 32           /* JSON nesting of the rules file   */
+#define RULES_MAX 1000               /* rules in a file                  */
+#define RULES_FIELDS_MAX 200         /* fields in a rule                 */
+#define RULES_VALUE_MAX (64 * 1024)  /* bytes of one string value        */
+#define RULES_LIST_MAX 1000          /* items of a "strings" value       */
 
 typedef struct rules rules_t;
 
@@ -83,7 +83,7 @@ bool rules_match_url(const rules_t *r, const char *url);
 /* What the extractor's fields callback needs: the set and the page's URL. */
 typedef struct rules_page {
         const rules_t *rules;
-        const char    *url;
+        const char *url;
 } rules_page_t;
 
 /*

@@ -25,9 +25,9 @@
 #include "utf8.h"
 #include "worker.h"
 
-#define POLL_MS         100
+#define POLL_MS 100
 #define PRODUCE_WAIT_MS 30000
-#define TXN_TIMEOUT_MS  60000
+#define TXN_TIMEOUT_MS 60000
 /* How long reading a topic's max.message.bytes may take at start-up. */
 #define TOPIC_LIMIT_WAIT_MS 10000
 #define LINK_TOPICS_MAX 16
@@ -36,55 +36,55 @@
  * record (or error) and its followed links share one pending_t: the page
  * is done when the last of them is delivered (and the handler let go). */
 typedef struct pending {
-        char    *topic;
-        int32_t  partition;
-        int64_t  offset;
-        int      refs;
-        bool     failed;   /* a record or error was not delivered */
+        char *topic;
+        int32_t partition;
+        int64_t offset;
+        int refs;
+        bool failed; /* a record or error was not delivered */
 } pending_t;
 
 /* A followed link's opaque is its page's pending_t with the low bit set:
  * a link that cannot be delivered is logged and counted, not fatal. */
-#define LINK_TAG(p)    ((void *)((uintptr_t)(p) | 1))
-#define IS_LINK(o)     (((uintptr_t)(o) & 1) != 0)
-#define UNTAG(o)       ((pending_t *)((uintptr_t)(o) & ~(uintptr_t)1))
+#define LINK_TAG(p) ((void *)((uintptr_t)(p) | 1))
+#define IS_LINK(o) (((uintptr_t)(o)&1) != 0)
+#define UNTAG(o) ((pending_t *)((uintptr_t)(o) & ~(uintptr_t)1))
 
 struct worker {
-        int                     index;
+        int index;
         const cleaner_config_t *conf;
-        rd_kafka_t             *consumer;
-        rd_kafka_t             *producer;
-        offsets_t              *offsets;
-        pthread_t               thread;
-        bool                    started;
-        bool                    fatal;
-        uint64_t                n_records, n_errors;
+        rd_kafka_t *consumer;
+        rd_kafka_t *producer;
+        offsets_t *offsets;
+        pthread_t thread;
+        bool started;
+        bool fatal;
+        uint64_t n_records, n_errors;
         /* User-defined fields: the rule set in use, swapped between
          * messages when the holder's generation moves (SIGHUP). */
-        rules_holder_t         *rules_holder;
-        rules_t                *rules;
-        unsigned                rules_gen;
+        rules_holder_t *rules_holder;
+        rules_t *rules;
+        unsigned rules_gen;
         /* --follow: NULL when off. Link topics get the murmur2
          * partitioner through topic handles made before first use. */
-        links_t                *links;
-        rd_kafka_topic_t       *link_topics[LINK_TOPICS_MAX];
-        size_t                  n_link_topics;
-        uint64_t                n_links, n_links_failed;
+        links_t *links;
+        rd_kafka_topic_t *link_topics[LINK_TOPICS_MAX];
+        size_t n_link_topics;
+        uint64_t n_links, n_links_failed;
         /* --exactly-once: the open transaction and the input offsets
          * (next to read, per partition) it will commit. */
-        bool                    eos;
-        bool                    txn_open, txn_abort;
-        long                    txn_count;
-        int64_t                 txn_began_ms;
+        bool eos;
+        bool txn_open, txn_abort;
+        long txn_count;
+        int64_t txn_began_ms;
         rd_kafka_topic_partition_list_t *txn_offsets;
-        strlist_t               consumer_props, producer_props;
+        strlist_t consumer_props, producer_props;
         /* The largest message the records topic and the producer take
          * (max.message.bytes, message.max.bytes), framing left aside. */
-        size_t                  record_limit;
+        size_t record_limit;
         /* Metrics (metrics.h), registered by worker_new(). */
-        mcounter_t             *m_records, *m_busy, *m_errors[5];
-        mhist_t                *m_parse;
-        mcounter_t             *m_links_dropped, *m_links_meta_dropped;
+        mcounter_t *m_records, *m_busy, *m_errors[5];
+        mhist_t *m_parse;
+        mcounter_t *m_links_dropped, *m_links_meta_dropped;
 };
 
 /* The cleaner's error codes, the label values of its errors counter. */
@@ -131,8 +131,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg,
                 if (msg->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE &&
                     msg->len / 4 * 3 < w->record_limit)
                         w->record_limit = msg->len / 4 * 3;
-                LOGF(LOG_ERROR, "delivery failed",
-                     LOG_I("worker", w->index),
+                LOGF(LOG_ERROR, "delivery failed", LOG_I("worker", w->index),
                      LOG_S("topic", rd_kafka_topic_name(msg->rkt)),
                      LOG_S("err", rd_kafka_err2str(msg->err)));
                 if (w->eos)
@@ -148,14 +147,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg,
  * -2 when the message is over the producer's message.max.bytes (nothing
  * produced, the caller decides), or -1 (fatal for the stage). */
 static int produce(worker_t *w, const char *topic, const char *key,
-                   size_t key_len, const char *value, size_t len,
-                   pending_t *p)
+                   size_t key_len, const char *value, size_t len, pending_t *p)
 {
         rd_kafka_resp_err_t err;
 
         p->refs++; /* the delivery report lets go */
-        err = kafka_produce(w->producer, topic, key, key_len, value, len,
-                            NULL, p, PRODUCE_WAIT_MS);
+        err = kafka_produce(w->producer, topic, key, key_len, value, len, NULL,
+                            p, PRODUCE_WAIT_MS);
         if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
                 p->refs--;
                 return -2;
@@ -174,8 +172,8 @@ static int produce(worker_t *w, const char *topic, const char *key,
 }
 
 static void dead_letter(worker_t *w, const rd_kafka_message_t *msg,
-                        const char *url, const char *code,
-                        const char *message, pending_t *p)
+                        const char *url, const char *code, const char *message,
+                        pending_t *p)
 {
         deadletter_t dl = {
                 .stage = "cleaner",
@@ -316,9 +314,9 @@ static rd_kafka_topic_t *link_topic(worker_t *w, const char *name)
 
 /* One followed link's message being produced (links_each()'s emit). */
 typedef struct follow_ctx {
-        worker_t   *w;
+        worker_t *w;
         const char *url;
-        pending_t  *p;
+        pending_t *p;
 } follow_ctx_t;
 
 static int follow_one(void *ctx, const link_msg_t *m)
@@ -331,7 +329,8 @@ static int follow_one(void *ctx, const link_msg_t *m)
         if (w->fatal)
                 return -1;
         if (!link_topic(w, m->topic)) {
-                LOGF(LOG_WARN, "too many link topics", LOG_S("topic", m->topic));
+                LOGF(LOG_WARN, "too many link topics",
+                     LOG_S("topic", m->topic));
                 w->n_links_failed++;
                 return 0;
         }
@@ -371,8 +370,8 @@ static void follow_links(worker_t *w, const char *record, const char *url,
 
         if (links_each(w->links, record, follow_one, &fc, &stats, why,
                        sizeof(why))) {
-                LOGF(LOG_WARN, "links not followed", LOG_I("worker",
-                     w->index), LOG_S("url", url), LOG_S("err", why));
+                LOGF(LOG_WARN, "links not followed", LOG_I("worker", w->index),
+                     LOG_S("url", url), LOG_S("err", why));
                 return;
         }
         if (stats.dropped) {
@@ -403,7 +402,8 @@ static int record_fit(worker_t *w, const char *url, char **record,
         r = recordfit_cut(*record, *record_len, room, &cut, &cut_len, err,
                           sizeof(err));
         if (r) {
-                snprintf(why, why_size, "record of %zu bytes is over the "
+                snprintf(why, why_size,
+                         "record of %zu bytes is over the "
                          "%zu bytes the records topic takes: %s",
                          *record_len, room, err);
                 return -1;
@@ -421,8 +421,8 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
 {
         pending_t *p = calloc(1, sizeof(*p));
         page_t page = { 0 };
-        char *url = NULL, *final_url = NULL, *ctype = NULL, *fetched_at =
-                NULL, *source_topic = NULL, *id = NULL, *meta = NULL;
+        char *url = NULL, *final_url = NULL, *ctype = NULL, *fetched_at = NULL,
+             *source_topic = NULL, *id = NULL, *meta = NULL;
         char *record = NULL, why[512];
         size_t record_len = 0;
         bool has_status, has_depth;
@@ -453,8 +453,9 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         page.status = (int)header_long(msg, "status", 999, &has_status);
         if (!url || !fetched_at || !has_status) {
                 snprintf(why, sizeof(why), "page without the %s header",
-                         !url ? "url" : !fetched_at ? "fetched_at" :
-                         "status");
+                         !url          ? "url"
+                         : !fetched_at ? "fetched_at"
+                                       : "status");
                 dead_letter(w, msg, url, "missing_header", why, p);
                 goto out;
         }
@@ -552,8 +553,10 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         rc = produce(w, w->conf->records_topic, url, strlen(url), record,
                      record_len, p);
         if (rc == -2) {
-                snprintf(why, sizeof(why), "record of %zu bytes is over the "
-                         "producer's message.max.bytes", record_len);
+                snprintf(why, sizeof(why),
+                         "record of %zu bytes is over the "
+                         "producer's message.max.bytes",
+                         record_len);
                 dead_letter(w, msg, url, "too_large", why, p);
                 goto out;
         }
@@ -618,9 +621,10 @@ static void txn_abort(worker_t *w, bool rewind)
                 rd_kafka_abort_transaction(w->producer, TXN_TIMEOUT_MS);
 
         if (error) {
-                LOGF(LOG_ERROR, rd_kafka_error_is_fatal(error) ?
-                     "fatal transaction error (fenced?): stopping" :
-                     "cannot abort the transaction",
+                LOGF(LOG_ERROR,
+                     rd_kafka_error_is_fatal(error)
+                             ? "fatal transaction error (fenced?): stopping"
+                             : "cannot abort the transaction",
                      LOG_I("worker", w->index),
                      LOG_S("err", rd_kafka_error_string(error)));
                 rd_kafka_error_destroy(error);
@@ -667,8 +671,7 @@ static int txn_commit(worker_t *w, bool rewind)
                 if (!error) {
                         w->txn_open = false;
                         w->txn_count = 0;
-                        rd_kafka_topic_partition_list_destroy(
-                                w->txn_offsets);
+                        rd_kafka_topic_partition_list_destroy(w->txn_offsets);
                         w->txn_offsets = rd_kafka_topic_partition_list_new(8);
                         return 0;
                 }
@@ -794,8 +797,8 @@ static void *worker_main(void *arg)
                         handle_page(w, msg);
                         if (w->eos)
                                 txn_consumed(w, msg);
-                        mcounter_add(w->m_busy, (uint64_t)
-                                     ((clock_mono_s() - t0) * 1e6));
+                        mcounter_add(w->m_busy,
+                                     (uint64_t)((clock_mono_s() - t0) * 1e6));
                 }
                 rd_kafka_message_destroy(msg);
                 if (w->eos && w->txn_open &&
@@ -845,15 +848,16 @@ static void worker_metrics(worker_t *w)
              i++) {
                 snprintf(labels, sizeof(labels), "code=\"%s\"",
                          error_codes[i]);
-                w->m_errors[i] = metrics_counter(
-                        "kcrawl_cleaner_errors_total", labels,
-                        "Pages dead-lettered, by error code.");
+                w->m_errors[i] =
+                        metrics_counter("kcrawl_cleaner_errors_total", labels,
+                                        "Pages dead-lettered, by error code.");
         }
         snprintf(labels, sizeof(labels), "worker=\"%d\"", w->index);
         w->m_busy = metrics_counter_scaled(
                 "kcrawl_cleaner_worker_busy_seconds_total", labels,
                 "Seconds a worker spent handling pages (not waiting); its "
-                "rate is the worker's utilisation.", 1e-6);
+                "rate is the worker's utilisation.",
+                1e-6);
         w->m_links_dropped = metrics_counter(
                 "kcrawl_cleaner_links_dropped_total", "reason=\"fan_out\"",
                 "Followed links not published: over --max-links-per-page.");
@@ -892,8 +896,7 @@ static int worker_props(worker_t *w, const strlist_t *kafka_props,
         }
         if (w->eos) {
                 if (conf->transactional_id && *conf->transactional_id) {
-                        snprintf(txid, sizeof(txid),
-                                 "transactional.id=%s-%d",
+                        snprintf(txid, sizeof(txid), "transactional.id=%s-%d",
                                  conf->transactional_id, w->index);
                 } else {
                         if (gethostname(host, sizeof(host)))
@@ -938,8 +941,7 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                 goto fail;
         if (conf->follow) {
                 w->links = links_new((links_scope_t)conf->scope,
-                                     conf->max_depth,
-                                     conf->urls_topic);
+                                     conf->max_depth, conf->urls_topic);
                 if (!w->links) {
                         snprintf(errstr, errstr_size, "out of memory");
                         goto fail;
@@ -962,21 +964,20 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                         w->consumer, out_topics, 2, TOPIC_LIMIT_WAIT_MS);
                 size_t max = (size_t)conf->max_body + 65536, producer_max;
 
-                if (topic_max > KAFKA_FRAMING_BYTES &&
-                    (size_t)topic_max < max)
+                if (topic_max > KAFKA_FRAMING_BYTES && (size_t)topic_max < max)
                         max = (size_t)topic_max;
-                w->producer = kafka_producer_new(conf->brokers,
-                                                 &w->producer_props, max,
-                                                 on_delivery, w, errstr,
-                                                 errstr_size);
+                w->producer = kafka_producer_new(
+                        conf->brokers, &w->producer_props, max, on_delivery, w,
+                        errstr, errstr_size);
                 if (!w->producer)
                         goto fail;
                 /* -X message.max.bytes may have set it lower still. */
                 producer_max = kafka_producer_max_bytes(w->producer);
                 if (producer_max && producer_max < max)
                         max = producer_max;
-                w->record_limit = max > KAFKA_FRAMING_BYTES ?
-                                  max - KAFKA_FRAMING_BYTES : 0;
+                w->record_limit = max > KAFKA_FRAMING_BYTES
+                                          ? max - KAFKA_FRAMING_BYTES
+                                          : 0;
                 LOGF(LOG_INFO, "records topic limit",
                      LOG_I("worker", w->index),
                      LOG_I("max_message_bytes", topic_max),
@@ -989,7 +990,8 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                 /* Fences an older producer with our transactional.id and
                  * aborts the transaction it left open (after a crash). */
                 if (error) {
-                        snprintf(errstr, errstr_size, "--exactly-once: "
+                        snprintf(errstr, errstr_size,
+                                 "--exactly-once: "
                                  "init_transactions: %s",
                                  rd_kafka_error_string(error));
                         rd_kafka_error_destroy(error);

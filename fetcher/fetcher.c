@@ -85,8 +85,7 @@ static void schedule(fetcher_t *f)
                                 continue;
                 }
                 job = container_of(host_pop(h), job_t, qlink);
-                if (f->conf->robots &&
-                    !robotsfetch_allowed(f, h, job, &why)) {
+                if (f->conf->robots && !robotsfetch_allowed(f, h, job, &why)) {
                         job->host = NULL;
                         hosts_update(f->hosts, h, now);
                         outcome_fail(f, job, "robots_disallowed", why);
@@ -138,7 +137,8 @@ static void process_done(fetcher_t *f)
                     job->dr_err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
                         char why[160];
 
-                        snprintf(why, sizeof(why), "page refused by the "
+                        snprintf(why, sizeof(why),
+                                 "page refused by the "
                                  "broker as too large (the pages topic's "
                                  "max.message.bytes is %lld)",
                                  f->pages_limit);
@@ -319,8 +319,10 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
         f->host_rate = conf->host_rate; /* range-checked by the table */
         robots_agent_token(conf->user_agent, f->agent, sizeof(f->agent));
         if (!*f->agent) {
-                snprintf(errstr, errstr_size, "--user-agent: '%s' does not "
-                         "start with a product token", conf->user_agent);
+                snprintf(errstr, errstr_size,
+                         "--user-agent: '%s' does not "
+                         "start with a product token",
+                         conf->user_agent);
                 goto fail;
         }
         srand48((long)clock_mono_ms() ^ (long)getpid());
@@ -328,8 +330,8 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
 
         if (park_tiers_init(f, errstr, errstr_size))
                 goto fail;
-        f->guard = netguard_new(conf->allow_private, &conf->allow_net,
-                                errstr, errstr_size);
+        f->guard = netguard_new(conf->allow_private, &conf->allow_net, errstr,
+                                errstr_size);
         if (!f->guard)
                 goto fail;
         f->trust = trust_new();
@@ -337,10 +339,10 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto fail;
         }
-        if (transfer_add_overrides(f, &conf->resolve, true, &f->resolve, errstr,
-                          errstr_size) ||
+        if (transfer_add_overrides(f, &conf->resolve, true, &f->resolve,
+                                   errstr, errstr_size) ||
             transfer_add_overrides(f, &conf->connect_to, false, &f->connect_to,
-                          errstr, errstr_size))
+                                   errstr, errstr_size))
                 goto fail;
         f->proxies = proxies_new(&conf->proxy, conf->proxy_file, errstr,
                                  errstr_size);
@@ -360,11 +362,13 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
         f->hosts = hosts_new(&hp, robotsfetch_hstate_free);
         f->offsets = offsets_new();
         if (conf->seen_max > 0) {
-                f->seen = seen_new(conf->seen_max < 2 ? 2 :
-                                   (size_t)conf->seen_max);
+                f->seen = seen_new(
+                        conf->seen_max < 2 ? 2 : (size_t)conf->seen_max);
                 if (!f->seen) {
-                        snprintf(errstr, errstr_size, "--seen-max: out of "
-                                 "memory for %ld URLs", conf->seen_max);
+                        snprintf(errstr, errstr_size,
+                                 "--seen-max: out of "
+                                 "memory for %ld URLs",
+                                 conf->seen_max);
                         goto fail;
                 }
         }
@@ -376,8 +380,7 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
         /* Room for the largest page plus headers and framing. */
         f->producer = kafka_producer_new(conf->brokers, kafka_props,
                                          (size_t)conf->max_body + 65536,
-                                         on_delivery, f, errstr,
-                                         errstr_size);
+                                         on_delivery, f, errstr, errstr_size);
         if (!f->producer)
                 goto fail;
         {
@@ -390,26 +393,27 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                                                         TOPIC_LIMIT_WAIT_MS);
                 if (f->pages_limit > 0 &&
                     f->pages_limit < conf->max_body + 65536)
-                        LOGF(LOG_WARN, "the pages topic's max.message.bytes "
+                        LOGF(LOG_WARN,
+                             "the pages topic's max.message.bytes "
                              "is below --max-body: larger pages end as "
                              "too_large unless compression shrinks them",
                              LOG_S("topic", conf->pages_topic),
                              LOG_I("max_message_bytes", f->pages_limit),
                              LOG_I("max_body", conf->max_body));
         }
-        f->consumer = kafka_consumer_new(conf->brokers, conf->group,
-                                         kafka_props, on_rebalance, f, errstr,
-                                         errstr_size);
+        f->consumer =
+                kafka_consumer_new(conf->brokers, conf->group, kafka_props,
+                                   on_rebalance, f, errstr, errstr_size);
         if (!f->consumer)
                 goto fail;
         /* The URL topics and every delay tier. */
-        len = (size_t)snprintf(topics, sizeof(topics), "%s",
-                               conf->urls_topic);
+        len = (size_t)snprintf(topics, sizeof(topics), "%s", conf->urls_topic);
         for (size_t i = 0; i < f->ntiers && len < sizeof(topics); i++)
                 len += (size_t)snprintf(topics + len, sizeof(topics) - len,
                                         ",%s", f->tiers[i].topic);
         if (len >= sizeof(topics)) {
-                snprintf(errstr, errstr_size, "--urls-topic and the delay "
+                snprintf(errstr, errstr_size,
+                         "--urls-topic and the delay "
                          "topics: too long");
                 goto fail;
         }
@@ -437,8 +441,7 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
          * connection target — the proxy, or a --connect-to server — so
          * every host behind one proxy would share one host's allowance.
          * hosts.c already bounds each host key to --host-concurrency. */
-        curl_multi_setopt(f->multi, CURLMOPT_PIPELINING,
-                          CURLPIPE_MULTIPLEX);
+        curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
         return f;
 fail:
         fetcher_destroy(f);
@@ -481,14 +484,16 @@ int fetcher_run(fetcher_t *f)
         rd_kafka_poll(f->producer, 0);
         process_done(f);
         if (f->held)
-                LOGF(LOG_INFO, "left unfinished URLs uncommitted (fetched "
-                     "again after a restart)", LOG_I("count", f->held));
+                LOGF(LOG_INFO,
+                     "left unfinished URLs uncommitted (fetched "
+                     "again after a restart)",
+                     LOG_I("count", f->held));
         if (!f->fatal) {
                 /* Asynchronous: the consumer's bounded close waits for it
                  * (fetcher_destroy), so a broker that is gone cannot hold
                  * the stop. */
-                rd_kafka_resp_err_t err = rd_kafka_commit(f->consumer, NULL,
-                                                          1);
+                rd_kafka_resp_err_t err =
+                        rd_kafka_commit(f->consumer, NULL, 1);
 
                 if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
                         LOGF(LOG_WARN, "final commit failed",

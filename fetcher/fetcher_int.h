@@ -50,26 +50,28 @@
 #include "tiers.h"
 #include "urlmsg.h"
 
-#define POLL_MAX_MS      1000   /* the loop's longest wait               */
-#define PRODUCE_WAIT_MS  30000  /* back-pressure before giving up        */
-#define META_TTL_MS      300000 /* partition counts are re-read after    */
-#define META_TIMEOUT_MS  5000
+#define POLL_MAX_MS 1000      /* the loop's longest wait               */
+#define PRODUCE_WAIT_MS 30000 /* back-pressure before giving up        */
+#define META_TTL_MS 300000    /* partition counts are re-read after    */
+#define META_TIMEOUT_MS 5000
 #define TOPIC_LIMIT_WAIT_MS 10000 /* reading a topic's max.message.bytes */
 #define ROBOTS_UNREACHABLE_TTL_MS 3600000 /* robots_unreachable verdict  */
-#define ROBOTS_FAIL_OPEN_TTL_MS   600000  /* DNS failure / blocked: the
+#define ROBOTS_FAIL_OPEN_TTL_MS \
+        600000                     /* DNS failure / blocked: the
                                             * URLs fail on their own      */
-#define ROBOTS_EVICT_SCAN 64     /* rule sets looked at for an idle host  */
-#define ROBOTS_ROOM_WAIT_MS 100  /* a host waiting for robots memory      */
-#define HDR_DUE_AT       "kcrawl_due_at"  /* delay topic: epoch ms        */
-#define PARK_SLACK_MS    20     /* due this soon counts as due           */
-#define PARK_SKEW_MS     5000   /* a delay message's timestamp ahead of
+#define ROBOTS_EVICT_SCAN 64       /* rule sets looked at for an idle host  */
+#define ROBOTS_ROOM_WAIT_MS 100    /* a host waiting for robots memory      */
+#define HDR_DUE_AT "kcrawl_due_at" /* delay topic: epoch ms        */
+#define PARK_SLACK_MS 20           /* due this soon counts as due           */
+#define PARK_SKEW_MS \
+        5000 /* a delay message's timestamp ahead of
                                  * the clock by more is taken as awake  */
-#define HDR_ATTEMPTS     "kcrawl_attempts"
-#define HDR_SOURCE       "kcrawl_source_topic"
-#define HDR_FOLLOWED     "followed_from"   /* the cleaner's followed links */
+#define HDR_ATTEMPTS "kcrawl_attempts"
+#define HDR_SOURCE "kcrawl_source_topic"
+#define HDR_FOLLOWED "followed_from" /* the cleaner's followed links */
 
 #define container_of(p, type, member) \
-        ((type *)(void *)((char *)(p) - offsetof(type, member)))
+        ((type *)(void *)((char *)(p)-offsetof(type, member)))
 
 typedef enum {
         OUT_NONE,    /* not produced yet                        */
@@ -82,101 +84,106 @@ typedef enum {
 typedef enum { JOB_URL, JOB_ROBOTS } job_kind_t;
 
 typedef enum {
-        JS_NEW,       /* being decoded                      */
-        JS_QUEUED,    /* in its host's queue                */
-        JS_RETRY,     /* waiting in the timer heap (a retry, or
+        JS_NEW,      /* being decoded                      */
+        JS_QUEUED,   /* in its host's queue                */
+        JS_RETRY,    /* waiting in the timer heap (a retry, or
                        * a parked URL back a little early)  */
-        JS_TRANSFER,  /* in curl (or its proxy target check) */
-        JS_OUTCOME,   /* produced, awaiting delivery        */
+        JS_TRANSFER, /* in curl (or its proxy target check) */
+        JS_OUTCOME,  /* produced, awaiting delivery        */
 } job_state_t;
 
 /* Timers of the loop's heap: what fires, and for whom. */
 typedef enum { T_RETRY, T_ROBOTS, T_RESUME, T_DUE } tkind_t;
 
 typedef struct tnode {
-        htimer_t t;     /* first: the heap holds &tnode.t */
-        tkind_t  kind;
-        void    *owner;
+        htimer_t t; /* first: the heap holds &tnode.t */
+        tkind_t kind;
+        void *owner;
 } tnode_t;
 
 typedef struct job {
-        struct job *prev, *next;    /* the fetcher's list of live jobs   */
-        struct job *done_next;      /* delivery reports to serve         */
-        hlink_t     qlink;          /* its host's queue                  */
-        tnode_t     timer;          /* a retry's due time                */
+        struct job *prev, *next; /* the fetcher's list of live jobs   */
+        struct job *done_next;   /* delivery reports to serve         */
+        hlink_t qlink;           /* its host's queue                  */
+        tnode_t timer;           /* a retry's due time                */
         struct fetcher *f;
-        job_kind_t  kind;
+        job_kind_t kind;
         job_state_t state;
-        char       *topic;
-        char       *source_topic;   /* the URL topic (delay topic: header) */
-        int32_t     partition;
-        int64_t     offset;
-        void       *key;
-        size_t      key_len;
-        void       *input;          /* the message's value, for errors */
-        size_t      input_len;
-        char       *followed_from;  /* a followed link: the page's URL */
-        urlmsg_t    um;
-        host_t     *host;           /* while queued or in transfer       */
-        CURL       *easy;
+        char *topic;
+        char *source_topic; /* the URL topic (delay topic: header) */
+        int32_t partition;
+        int64_t offset;
+        void *key;
+        size_t key_len;
+        void *input; /* the message's value, for errors */
+        size_t input_len;
+        char *followed_from; /* a followed link: the page's URL */
+        urlmsg_t um;
+        host_t *host; /* while queued or in transfer       */
+        CURL *easy;
         struct curl_slist *hdrs;
-        char       *body;
-        size_t      body_len, body_cap, body_max;
-        bool        too_large;      /* the write callback hit the cap    */
-        bool        blocked;        /* the guard refused an address      */
+        char *body;
+        size_t body_len, body_cap, body_max;
+        bool too_large; /* the write callback hit the cap    */
+        bool blocked;   /* the guard refused an address      */
         /* Through a proxy (transfer.c): the target is checked first. */
-        bool        checking;       /* easy is the target check          */
-        char       *check_url;      /* what to fetch once it passes      */
-        char        check_target[300]; /* "host:port" checked last       */
-        char        pin[80];        /* "::ADDR:PORT": the checked address */
+        bool checking;               /* easy is the target check          */
+        char *check_url;             /* what to fetch once it passes      */
+        char check_target[300];      /* "host:port" checked last       */
+        char pin[80];                /* "::ADDR:PORT": the checked address */
         struct curl_slist *pin_list; /* the request's CONNECT_TO: pin   */
-        int         redirects;      /* followed by transfer.c itself     */
-        int64_t     started_ms;
-        int         attempts;
-        int64_t     due_at;         /* a parked URL's due time, epoch ms */
-        int         proxy;          /* index in the pool, -1 = direct    */
-        outcome_t   outcome;
+        int redirects;               /* followed by transfer.c itself     */
+        int64_t started_ms;
+        int attempts;
+        int64_t due_at; /* a parked URL's due time, epoch ms */
+        int proxy;      /* index in the pool, -1 = direct    */
+        outcome_t outcome;
         rd_kafka_resp_err_t dr_err; /* the delivery report's error       */
-        bool        in_done;
-        char        errbuf[CURL_ERROR_SIZE];
+        bool in_done;
+        char errbuf[CURL_ERROR_SIZE];
 } job_t;
 
 /* What the fetcher keeps per host besides hosts.h's scheduling state. */
-typedef enum { RS_NONE, RS_FETCHING, RS_WAIT, RS_READY,
-               RS_UNREACHABLE } robots_state_t;
+typedef enum {
+        RS_NONE,
+        RS_FETCHING,
+        RS_WAIT,
+        RS_READY,
+        RS_UNREACHABLE
+} robots_state_t;
 
 typedef struct hstate {
         struct fetcher *f;
-        robots_state_t  state;
-        robots_t       *rules;      /* in the LRU list while set          */
-        size_t          bytes;      /* robots_bytes(rules), counted in f  */
-        struct hstate  *lru_prev, *lru_next;
-        int64_t         expires_ms;
-        int             failures;
-        char            scheme[8];
-        tnode_t         timer;      /* robots retry */
-        host_t         *host;
+        robots_state_t state;
+        robots_t *rules; /* in the LRU list while set          */
+        size_t bytes;    /* robots_bytes(rules), counted in f  */
+        struct hstate *lru_prev, *lru_next;
+        int64_t expires_ms;
+        int failures;
+        char scheme[8];
+        tnode_t timer; /* robots retry */
+        host_t *host;
 } hstate_t;
 
 /* A delay tier: its topic and the time its messages wait. */
 typedef struct dtier {
-        char    *topic;
-        int64_t  delay_ms;
+        char *topic;
+        int64_t delay_ms;
 } dtier_t;
 
 /* A partition paused until its next delayed URL wakes. */
 typedef struct dpause {
-        char    *topic;
-        int32_t  partition;
-        tnode_t  timer;
+        char *topic;
+        int32_t partition;
+        tnode_t timer;
         struct dpause *next;
 } dpause_t;
 
 /* Partition counts of topics, from metadata. */
 typedef struct tmeta {
-        char    *topic;
-        int32_t  partitions;
-        int64_t  fetched_ms;
+        char *topic;
+        int32_t partitions;
+        int64_t fetched_ms;
         struct tmeta *next;
 } tmeta_t;
 
@@ -192,50 +199,50 @@ enum { RL_BUDGET, RL_HOST_MEMORY, RL_EVICTED, RL_WAITS, RL_N };
 typedef struct fmetrics {
         mcounter_t *requests[RQ_N][STATUS_CLASSES];
         mcounter_t *pages, *errors, *bytes, *retries, *backoffs, *blocked,
-                   *rate_waits, *rerouted, *parked, *links_dropped,
-                   *robots[RB_N], *robots_limits[RL_N];
-        mgauge_t   *inflight, *queued, *hosts, *hosts_active, *paused,
-                   *seen, *robots_bytes;
-        mhist_t    *response;
-        uint64_t    waits_seen;
+                *rate_waits, *rerouted, *parked, *links_dropped, *robots[RB_N],
+                *robots_limits[RL_N];
+        mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
+                *robots_bytes;
+        mhist_t *response;
+        uint64_t waits_seen;
 } fmetrics_t;
 
 struct fetcher {
         const fetcher_config_t *conf;
-        rd_kafka_t       *consumer;
-        rd_kafka_t       *producer;
+        rd_kafka_t *consumer;
+        rd_kafka_t *producer;
         /* The pages topic's max.message.bytes, read at start (for the
          * too_large message and the start-up warning). */
-        long long         pages_limit;
+        long long pages_limit;
         rd_kafka_queue_t *cq, *pq;
-        int               cq_pipe[2], pq_pipe[2];
-        CURLM            *multi;
-        CURLSH           *share;
-        netguard_t       *guard;
-        offsets_t        *offsets;
-        hosts_t          *hosts;
-        proxies_t        *proxies;
-        seen_t           *seen;       /* fetched URLs (NULL: off) */
-        theap_t           timers;
+        int cq_pipe[2], pq_pipe[2];
+        CURLM *multi;
+        CURLSH *share;
+        netguard_t *guard;
+        offsets_t *offsets;
+        hosts_t *hosts;
+        proxies_t *proxies;
+        seen_t *seen; /* fetched URLs (NULL: off) */
+        theap_t timers;
         struct curl_slist *resolve, *connect_to;
-        trust_t          *trust;      /* --resolve/--connect-to targets */
-        char              agent[64];  /* robots.txt product token */
-        double            host_rate;
-        job_t            *jobs;       /* every live job          */
-        job_t            *done;       /* delivery reports to serve */
-        dpause_t         *dpauses;
-        dtier_t           tiers[TIERS_MAX + 1]; /* [0]: --delay-topic */
-        size_t            ntiers;     /* 0: parking is off       */
-        tmeta_t          *meta;
+        trust_t *trust; /* --resolve/--connect-to targets */
+        char agent[64]; /* robots.txt product token */
+        double host_rate;
+        job_t *jobs; /* every live job          */
+        job_t *done; /* delivery reports to serve */
+        dpause_t *dpauses;
+        dtier_t tiers[TIERS_MAX + 1]; /* [0]: --delay-topic */
+        size_t ntiers;                /* 0: parking is off       */
+        tmeta_t *meta;
         /* Hosts' robots.txt rules, least recently used first, and their
          * bytes (bounded by --robots-memory). */
-        hstate_t         *robots_lru, *robots_mru;
-        size_t            robots_bytes;
-        size_t            robots_fetching; /* robots.txt transfers running */
-        size_t            held;       /* URL jobs in memory      */
-        size_t            transfers;  /* jobs in curl            */
-        size_t            outstanding;/* outcomes awaiting delivery */
-        bool              paused;
+        hstate_t *robots_lru, *robots_mru;
+        size_t robots_bytes;
+        size_t robots_fetching; /* robots.txt transfers running */
+        size_t held;            /* URL jobs in memory      */
+        size_t transfers;       /* jobs in curl            */
+        size_t outstanding;     /* outcomes awaiting delivery */
+        bool paused;
         /* Sticky failure: set (never cleared) by any module that meets
          * an error the fetcher cannot go on after — out of memory, or an
          * outcome that cannot be produced (the URL stays uncommitted) —
@@ -243,14 +250,14 @@ struct fetcher {
          * (most are void: delivery reports and timers call them, with no
          * caller to return to); the loop checks it after every step and
          * fetcher_run() returns -1. timers_arm() also returns -1. */
-        bool              fatal;
-        bool              draining;
-        bool              closing;
-        fmetrics_t        m;
-        int               paused_parts;
+        bool fatal;
+        bool draining;
+        bool closing;
+        fmetrics_t m;
+        int paused_parts;
         /* Totals, logged at the end and by --log-level debug. */
-        uint64_t          n_consumed, n_pages, n_errors, n_rerouted,
-                          n_parked, n_retries, n_robots, n_dropped;
+        uint64_t n_consumed, n_pages, n_errors, n_rerouted, n_parked,
+                n_retries, n_robots, n_dropped;
 };
 
 #endif /* KCRAWL_FETCHER_INT_H */

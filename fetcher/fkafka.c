@@ -20,8 +20,8 @@
 rd_kafka_resp_err_t fkafka_produce(fetcher_t *f, const char *topic,
                                    int32_t partition, const void *key,
                                    size_t key_len, const void *value,
-                                   size_t value_len,
-                                   rd_kafka_headers_t *hdrs, void *opaque)
+                                   size_t value_len, rd_kafka_headers_t *hdrs,
+                                   void *opaque)
 {
         return kafka_produce_to(f->producer, topic, partition, key, key_len,
                                 value, value_len, hdrs, opaque,
@@ -92,8 +92,7 @@ static int32_t topic_partitions(fetcher_t *f, const char *topic)
 
 /* The partition of host key `key` on `topic` by Kafka's murmur2
  * partitioner (librdkafka's own implementation), or -1 when unknown. */
-int32_t fkafka_partition_of(fetcher_t *f, const char *topic,
-                            const char *key)
+int32_t fkafka_partition_of(fetcher_t *f, const char *topic, const char *key)
 {
         int32_t cnt = topic_partitions(f, topic);
 
@@ -117,8 +116,7 @@ void fkafka_pause_partition(fetcher_t *f, const char *topic, int32_t part,
         rd_kafka_topic_partition_list_destroy(l);
 }
 
-void fkafka_seek(fetcher_t *f, const char *topic, int32_t part,
-                 int64_t offset)
+void fkafka_seek(fetcher_t *f, const char *topic, int32_t part, int64_t offset)
 {
         rd_kafka_topic_partition_list_t *l =
                 rd_kafka_topic_partition_list_new(1);

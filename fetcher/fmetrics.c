@@ -53,8 +53,8 @@ void fmetrics_register(fmetrics_t *m)
         m->errors = metrics_counter("kcrawl_fetcher_errors_total", NULL,
                                     "URLs dead-lettered to the errors "
                                     "topic.");
-        m->bytes = metrics_counter("kcrawl_fetcher_response_bytes_total",
-                                   NULL, "Response body bytes fetched, "
+        m->bytes = metrics_counter("kcrawl_fetcher_response_bytes_total", NULL,
+                                   "Response body bytes fetched, "
                                    "decoded.");
         m->retries = metrics_counter("kcrawl_fetcher_retries_total", NULL,
                                      "Transfers retried after a transient "
@@ -62,12 +62,14 @@ void fmetrics_register(fmetrics_t *m)
         m->backoffs = metrics_counter("kcrawl_fetcher_backoffs_total", NULL,
                                       "429/503 answers that slowed a host "
                                       "down.");
-        m->blocked = metrics_counter("kcrawl_fetcher_blocked_addresses_total",
-                                     NULL, "Connections refused by the "
-                                     "address guard.");
-        m->rate_waits = metrics_counter("kcrawl_fetcher_rate_limit_waits_total",
-                                        NULL, "Times a host with queued URLs "
-                                        "waited for a token or back-off.");
+        m->blocked =
+                metrics_counter("kcrawl_fetcher_blocked_addresses_total", NULL,
+                                "Connections refused by the "
+                                "address guard.");
+        m->rate_waits =
+                metrics_counter("kcrawl_fetcher_rate_limit_waits_total", NULL,
+                                "Times a host with queued URLs "
+                                "waited for a token or back-off.");
         m->rerouted = metrics_counter("kcrawl_fetcher_rerouted_total", NULL,
                                       "URL messages re-produced to the "
                                       "partition of their host key.");
@@ -91,17 +93,17 @@ void fmetrics_register(fmetrics_t *m)
         m->paused = metrics_gauge("kcrawl_fetcher_partitions_paused", NULL,
                                   "Partitions paused (memory bound or "
                                   "waiting for a parked URL).");
-        m->response = metrics_histogram("kcrawl_fetcher_response_seconds",
-                                        NULL, "Time of one HTTP request, "
-                                        "redirects included.",
-                                        metrics_latency_bounds,
-                                        metrics_latency_nbounds);
+        m->response = metrics_histogram(
+                "kcrawl_fetcher_response_seconds", NULL,
+                "Time of one HTTP request, "
+                "redirects included.",
+                metrics_latency_bounds, metrics_latency_nbounds);
 }
 
 int fmetrics_status_class(long status)
 {
-        return status >= 100 && status < 600 ? (int)(status / 100) - 1 :
-               STATUS_CLASSES - 1;
+        return status >= 100 && status < 600 ? (int)(status / 100) - 1
+                                             : STATUS_CLASSES - 1;
 }
 
 /* Levels and counts the loop keeps anyway, published once a turn. */
@@ -120,6 +122,6 @@ void fmetrics_update(fetcher_t *f)
         mgauge_set(f->m.hosts_active, (double)hosts_active(f->hosts));
         mgauge_set(f->m.seen, (double)seen_count(f->seen));
         mgauge_set(f->m.robots_bytes, (double)f->robots_bytes);
-        mgauge_set(f->m.paused, (double)(f->paused_parts +
-                                         (f->paused ? 0 : dpaused)));
+        mgauge_set(f->m.paused,
+                   (double)(f->paused_parts + (f->paused ? 0 : dpaused)));
 }

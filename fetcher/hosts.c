@@ -11,43 +11,43 @@
 enum { W_NONE, W_RING, W_HEAP, W_IDLE };
 
 struct host {
-        char       *key;           /* host key, owned                  */
+        char *key; /* host key, owned                  */
         /* Queue of the caller's items, oldest first. */
-        hlink_t    *head, *tail;
-        size_t      queued;
-        int         inflight;      /* requests running                 */
+        hlink_t *head, *tail;
+        size_t queued;
+        int inflight; /* requests running                 */
         /* Token bucket. */
-        double      tokens;
-        int64_t     refilled_ms;
-        double      delay_s;       /* Crawl-delay (capped); 0 = none   */
+        double tokens;
+        int64_t refilled_ms;
+        double delay_s; /* Crawl-delay (capped); 0 = none   */
         /* 429/503: no request before backoff_until_ms; rate scaled by
          * factor (1 = full rate), restored gradually by successes. */
-        int64_t     backoff_until_ms;
-        int         backoff_level;
-        double      factor;
+        int64_t backoff_until_ms;
+        int backoff_level;
+        double factor;
         /* Set by the caller while the host must not be served (robots.txt
          * in progress); hosts_update() after clearing it. */
-        bool        hold;
+        bool hold;
         /* The caller's per-host state (robots rules and the like). */
-        void       *user;
-        int         proxy;         /* sticky proxy index, -1 = none    */
+        void *user;
+        int proxy; /* sticky proxy index, -1 = none    */
         /* Scheduling. */
-        int         where;
-        struct host *rnext, *rprev;   /* ring or idle list */
-        struct host *hnext;           /* hash chain        */
-        htimer_t    timer;
-        int64_t     idle_since_ms;
+        int where;
+        struct host *rnext, *rprev; /* ring or idle list */
+        struct host *hnext;         /* hash chain        */
+        htimer_t timer;
+        int64_t idle_since_ms;
 };
 
 struct hosts {
         hosts_params_t p;
-        void         (*free_user)(void *);
-        host_t       **buckets;
-        size_t         nbuckets, count, active;
-        host_t        *ring_head, *ring_tail;   /* ready to serve      */
-        host_t        *idle_head, *idle_tail;   /* idle, oldest first  */
-        theap_t        heap;                    /* waiting for a token */
-        uint64_t       waits;
+        void (*free_user)(void *);
+        host_t **buckets;
+        size_t nbuckets, count, active;
+        host_t *ring_head, *ring_tail; /* ready to serve      */
+        host_t *idle_head, *idle_tail; /* idle, oldest first  */
+        theap_t heap;                  /* waiting for a token */
+        uint64_t waits;
 };
 
 /* ---- lists ------------------------------------------------------------- */
@@ -319,8 +319,7 @@ void hosts_update(hosts_t *hs, host_t *h, int64_t now)
         hs->waits++;
 }
 
-void hosts_push(hosts_t *hs, host_t *h, hlink_t *item, bool front,
-                int64_t now)
+void hosts_push(hosts_t *hs, host_t *h, hlink_t *item, bool front, int64_t now)
 {
         if (front) {
                 item->prev = NULL;
@@ -411,8 +410,8 @@ void host_end(hosts_t *hs, host_t *h, bool counted, bool slow_down,
                                                  hs->p.retry_after_max_ms);
 
                 if (wait <= 0) {
-                        int lvl = h->backoff_level < 30 ? h->backoff_level :
-                                  30;
+                        int lvl =
+                                h->backoff_level < 30 ? h->backoff_level : 30;
 
                         wait = hs->p.backoff_base_ms << lvl;
                         if (wait > hs->p.backoff_max_ms || wait <= 0)

@@ -35,14 +35,14 @@ typedef struct hlink {
 typedef struct host host_t;
 
 typedef struct hosts_params {
-        double rate;          /* requests per second per host       */
-        double burst;         /* bucket size                        */
-        int    concurrency;   /* requests at once per host          */
-        int64_t idle_ms;      /* evict hosts idle this long         */
-        size_t max_hosts;     /* evict idle hosts beyond this count */
+        double rate;      /* requests per second per host       */
+        double burst;     /* bucket size                        */
+        int concurrency;  /* requests at once per host          */
+        int64_t idle_ms;  /* evict hosts idle this long         */
+        size_t max_hosts; /* evict idle hosts beyond this count */
         int64_t backoff_base_ms, backoff_max_ms;
         int64_t retry_after_max_ms; /* cap on a server's Retry-After   */
-        double  delay_max_s;        /* cap on a robots.txt Crawl-delay */
+        double delay_max_s;         /* cap on a robots.txt Crawl-delay */
 } hosts_params_t;
 
 typedef struct hosts hosts_t;
@@ -93,7 +93,7 @@ void host_start(hosts_t *hs, host_t *h, int64_t now);
  */
 int64_t hosts_retry_after_ms(const hosts_t *hs, long long retry_after_s);
 int64_t hosts_cap_wait_ms(int64_t wait_ms, int64_t max_ms);
-double  hosts_crawl_delay_s(const hosts_t *hs, double delay_s);
+double hosts_crawl_delay_s(const hosts_t *hs, double delay_s);
 
 /* A request to h ended; `slow_down` for 429/503 (retry_after_ms > 0: the
  * server's Retry-After, capped again by hosts_retry_after_ms()'s cap, else

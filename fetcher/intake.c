@@ -33,9 +33,9 @@ static void set_paused(fetcher_t *f, bool pause)
                 /* Partitions waiting for a parked URL stay paused. */
                 for (int i = parts->cnt - 1; i >= 0; i--)
                         if (park_find(f, parts->elems[i].topic,
-                                        parts->elems[i].partition))
-                                rd_kafka_topic_partition_list_del_by_idx(
-                                        parts, i);
+                                      parts->elems[i].partition))
+                                rd_kafka_topic_partition_list_del_by_idx(parts,
+                                                                         i);
         }
         if (pause)
                 rd_kafka_pause_partitions(f->consumer, parts);

@@ -20,11 +20,11 @@ typedef enum {
 } intake_next_t;
 
 typedef struct {
-        int32_t partition;   /* where the message was read             */
-        int32_t want;        /* its host key's partition; -1: unknown  */
-        bool    key_is_host; /* keyed by its host key                  */
-        bool    followed;    /* a followed link (header followed_from) */
-        bool    seen;        /* its URL was fetched already (seen set) */
+        int32_t partition; /* where the message was read             */
+        int32_t want;      /* its host key's partition; -1: unknown  */
+        bool key_is_host;  /* keyed by its host key                  */
+        bool followed;     /* a followed link (header followed_from) */
+        bool seen;         /* its URL was fetched already (seen set) */
 } intake_msg_t;
 
 /* Re-route (keyed or partitioned otherwise than the design says, when
@@ -33,12 +33,12 @@ typedef struct {
 intake_next_t intake_route(const intake_msg_t *in);
 
 typedef struct {
-        bool    parking;         /* delay tiers configured             */
-        size_t  queued;          /* URLs in the host's queue            */
-        size_t  max_host_queued; /* --max-host-queued                   */
-        double  rate;            /* the host's rate, per second         */
-        int64_t host_wait_ms;    /* until the host may be served        */
-        int64_t park_after_ms;   /* --park-after                        */
+        bool parking;           /* delay tiers configured             */
+        size_t queued;          /* URLs in the host's queue            */
+        size_t max_host_queued; /* --max-host-queued                   */
+        double rate;            /* the host's rate, per second         */
+        int64_t host_wait_ms;   /* until the host may be served        */
+        int64_t park_after_ms;  /* --park-after                        */
 } intake_host_t;
 
 /* Park (the host's queue full: for as long as it takes to drain, or its

@@ -58,7 +58,7 @@ int main(int argc, char **argv)
         if (getenv("SSLKEYLOGFILE")) {
                 unsetenv("SSLKEYLOGFILE");
                 LOG(LOG_WARN, "SSLKEYLOGFILE is set in the environment: "
-                    "ignored, TLS secrets are never written out");
+                              "ignored, TLS secrets are never written out");
         }
 
         if (signals_install() || curl_global_init(CURL_GLOBAL_ALL)) {

@@ -11,19 +11,22 @@
 #include "netguard.h"
 
 typedef struct cidr {
-        int           family;   /* AF_INET or AF_INET6 */
+        int family; /* AF_INET or AF_INET6 */
         unsigned char addr[16];
-        int           bits;
+        int bits;
 } cidr_t;
 
 struct netguard {
-        bool    allow_private;
+        bool allow_private;
         cidr_t *allow;
-        size_t  nallow;
+        size_t nallow;
 };
 
 /* Non-public IPv4 ranges (IANA special-purpose registry). */
-static const struct { uint32_t net; int bits; } blocked4[] = {
+static const struct {
+        uint32_t net;
+        int bits;
+} blocked4[] = {
         { 0x00000000, 8 },  /* 0.0.0.0/8 "this network"      */
         { 0x0a000000, 8 },  /* 10/8 private                   */
         { 0x64400000, 10 }, /* 100.64/10 CGNAT                */
@@ -55,8 +58,10 @@ static bool prefix_match(const unsigned char *a, const unsigned char *net,
 static bool v4_blocked(uint32_t a)
 {
         for (size_t i = 0; i < sizeof(blocked4) / sizeof(blocked4[0]); i++) {
-                uint32_t mask = blocked4[i].bits ?
-                        0xffffffffu << (32 - blocked4[i].bits) : 0;
+                uint32_t mask = blocked4[i].bits
+                                        ? 0xffffffffu
+                                                  << (32 - blocked4[i].bits)
+                                        : 0;
 
                 if ((a & mask) == blocked4[i].net)
                         return true;
@@ -73,33 +78,33 @@ static uint32_t v4_at(const unsigned char *p)
 static bool v6_blocked(const unsigned char *a)
 {
         static const unsigned char zero[16] = { 0 };
-        static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-                                                  0, 0, 0xff, 0xff };
+        static const unsigned char mapped[12] = { 0, 0, 0, 0, 0,    0,
+                                                  0, 0, 0, 0, 0xff, 0xff };
         static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b };
         static const unsigned char nat64l[6] = { 0, 0x64, 0xff, 0x9b, 0, 1 };
 
         if (!memcmp(a, mapped, 12) || prefix_match(a, nat64, 96))
                 return v4_blocked(v4_at(a + 12));
-        if (prefix_match(a, nat64l, 48))       /* 64:ff9b:1::/48 local NAT64 */
+        if (prefix_match(a, nat64l, 48)) /* 64:ff9b:1::/48 local NAT64 */
                 return true;
-        if (prefix_match(a, zero, 96))         /* ::, ::1, IPv4-compatible */
+        if (prefix_match(a, zero, 96)) /* ::, ::1, IPv4-compatible */
                 return true;
-        if (a[0] == 0x20 && a[1] == 0x02)      /* 2002::/16 6to4 */
+        if (a[0] == 0x20 && a[1] == 0x02) /* 2002::/16 6to4 */
                 return v4_blocked(v4_at(a + 2));
-        if ((a[0] & 0xfe) == 0xfc)             /* fc00::/7 ULA */
+        if ((a[0] & 0xfe) == 0xfc) /* fc00::/7 ULA */
                 return true;
         if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) /* fe80::/10 */
                 return true;
         if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) /* fec0::/10 site-local */
                 return true;
-        if (a[0] == 0xff)                      /* multicast */
+        if (a[0] == 0xff) /* multicast */
                 return true;
         if (a[0] == 0x01 && !memcmp(a + 1, zero, 7)) /* 100::/64 discard */
                 return true;
         if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
-                return true;                   /* 2001:db8::/32 docs */
+                return true; /* 2001:db8::/32 docs */
         if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x00 && a[3] < 0x02)
-                return true;                   /* 2001::/23 IETF, Teredo */
+                return true; /* 2001::/23 IETF, Teredo */
         return false;
 }
 
@@ -186,8 +191,8 @@ bool netguard_allowed(const netguard_t *ng, const struct sockaddr *sa)
         if (ng->allow_private)
                 return true;
         if (family == AF_INET)
-                a = (const unsigned char *)
-                        &((const struct sockaddr_in *)sa)->sin_addr;
+                a = (const unsigned char *)&((const struct sockaddr_in *)sa)
+                            ->sin_addr;
         else if (family == AF_INET6)
                 a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
         else

@@ -40,9 +40,8 @@ void outcome_fail(fetcher_t *f, job_t *job, const char *code,
                 .input_len = job->input_len,
         };
         const void *key = job->um.url ? job->um.url : job->key;
-        size_t key_len = deadletter_key_len(job->um.url ?
-                                            strlen(job->um.url) :
-                                            job->key_len);
+        size_t key_len = deadletter_key_len(job->um.url ? strlen(job->um.url)
+                                                        : job->key_len);
         rd_kafka_resp_err_t err;
         char *json = NULL;
         size_t len = 0;
@@ -92,16 +91,18 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         snprintf(attempts_s, sizeof(attempts_s), "%d", job->attempts);
 
         fkafka_header_add(h, "url", job->um.url);
-        fkafka_header_add(h, "final_url", final_url ? final_url :
-                          eff ? eff : job->um.url);
+        fkafka_header_add(h, "final_url",
+                          final_url ? final_url
+                          : eff     ? eff
+                                    : job->um.url);
         fkafka_header_add(h, "status", status_s);
         fkafka_header_add(h, "content_type", ctype);
-        fkafka_header_add(h, "fetched_at", clock_rfc3339(fetched_at,
-                                                  sizeof(fetched_at)));
+        fkafka_header_add(h, "fetched_at",
+                          clock_rfc3339(fetched_at, sizeof(fetched_at)));
         fkafka_header_add(h, "elapsed_ms", elapsed_s);
         fkafka_header_add(h, "attempts", attempts_s);
-        fkafka_header_add(h, "source_topic", job->source_topic ?
-                          job->source_topic : job->topic);
+        fkafka_header_add(h, "source_topic",
+                          job->source_topic ? job->source_topic : job->topic);
         if (job->um.depth >= 0) {
                 snprintf(depth_s, sizeof(depth_s), "%ld", job->um.depth);
                 fkafka_header_add(h, "depth", depth_s);
@@ -192,8 +193,8 @@ outcome_next_t outcome_decide(const outcome_in_t *in, int64_t *wait_ms)
                 if (in->host_wait_ms > wait)
                         wait = in->host_wait_ms;
                 *wait_ms = wait;
-                return in->parking && wait > in->park_after_ms ?
-                       OUTCOME_PARK : OUTCOME_RETRY;
+                return in->parking && wait > in->park_after_ms ? OUTCOME_PARK
+                                                               : OUTCOME_RETRY;
         }
         /* An answer is a page, whatever its status (after its retries). */
         return in->answered ? OUTCOME_PAGE : OUTCOME_FAIL;
@@ -219,7 +220,8 @@ void outcome_url_done(fetcher_t *f, job_t *job, CURLcode rc)
         if (job->proxy >= 0)
                 proxies_result(f->proxies, job->proxy,
                                strcmp(transfer_error_code(job, rc),
-                                      "proxy_failed") != 0, now);
+                                      "proxy_failed") != 0,
+                               now);
         job->host = NULL;
         host_end(f->hosts, h, true, slow, ra_ms, now);
         {
@@ -233,7 +235,8 @@ void outcome_url_done(fetcher_t *f, job_t *job, CURLcode rc)
                 if (job->blocked)
                         mcounter_add(f->m.blocked, 1);
         }
-        cls = rc == CURLE_OK ? fmetrics_status_class(status) : STATUS_CLASSES - 1;
+        cls = rc == CURLE_OK ? fmetrics_status_class(status)
+                             : STATUS_CLASSES - 1;
 
         in = (outcome_in_t){
                 .answered = rc == CURLE_OK,
@@ -261,8 +264,7 @@ void outcome_url_done(fetcher_t *f, job_t *job, CURLcode rc)
                 mcounter_add(f->m.requests[RQ_RETRY][cls], 1);
                 LOGF(LOG_DEBUG, "retry", LOG_S("url", job->um.url),
                      LOG_I("status", status), LOG_I("curl", rc),
-                     LOG_I("attempts", job->attempts),
-                     LOG_I("wait_ms", wait));
+                     LOG_I("attempts", job->attempts), LOG_I("wait_ms", wait));
                 if (next == OUTCOME_PARK) {
                         park_job(f, job, wait);
                         return;

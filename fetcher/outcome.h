@@ -31,16 +31,16 @@ typedef enum {
 } outcome_next_t;
 
 typedef struct {
-        bool    answered;      /* rc == CURLE_OK: an HTTP answer came    */
-        long    status;        /* its status                              */
-        bool    net_transient; /* no answer: transfer_transient()         */
-        int     attempts;      /* this one included                       */
-        long    retries;       /* --retries                               */
-        bool    draining;      /* stopping: no retry                      */
+        bool answered;         /* rc == CURLE_OK: an HTTP answer came    */
+        long status;           /* its status                              */
+        bool net_transient;    /* no answer: transfer_transient()         */
+        int attempts;          /* this one included                       */
+        long retries;          /* --retries                               */
+        bool draining;         /* stopping: no retry                      */
         int64_t backoff_ms;    /* outcome_backoff_ms() for this attempt   */
         int64_t host_wait_ms;  /* until the host may be served again      */
         int64_t park_after_ms; /* --park-after                            */
-        bool    parking;       /* delay tiers configured                  */
+        bool parking;          /* delay tiers configured                  */
 } outcome_in_t;
 
 /* Worth a retry: a 5xx or 429 answer, or a transient network failure. */

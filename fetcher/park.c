@@ -39,14 +39,14 @@ int park_tiers_init(fetcher_t *f, char *errstr, size_t errstr_size)
 
         if (!*conf->delay_topic)
                 return 0;
-        n = tiers_parse(conf->delay_tiers, secs, TIERS_MAX, why,
-                        sizeof(why));
+        n = tiers_parse(conf->delay_tiers, secs, TIERS_MAX, why, sizeof(why));
         if (n < 0) {
                 snprintf(errstr, errstr_size, "--delay-tiers: %s", why);
                 return -1;
         }
         if (conf->max_park < conf->park_after) {
-                snprintf(errstr, errstr_size, "--max-park (%ld s) must not "
+                snprintf(errstr, errstr_size,
+                         "--max-park (%ld s) must not "
                          "be shorter than --park-after (%ld s)",
                          conf->max_park, conf->park_after);
                 return -1;
@@ -59,9 +59,10 @@ int park_tiers_init(fetcher_t *f, char *errstr, size_t errstr_size)
         for (int i = 0; i < n; i++) {
                 tiers_suffix(secs[i], suffix, sizeof(suffix));
                 if ((size_t)snprintf(name, sizeof(name), "%s.%s",
-                                     conf->delay_topic, suffix) >=
-                    sizeof(name)) {
-                        snprintf(errstr, errstr_size, "--delay-topic: too "
+                                     conf->delay_topic,
+                                     suffix) >= sizeof(name)) {
+                        snprintf(errstr, errstr_size,
+                                 "--delay-topic: too "
                                  "long");
                         return -1;
                 }
@@ -136,16 +137,18 @@ static void park_produce(fetcher_t *f, job_t *job, int64_t due_at)
         snprintf(attempts_s, sizeof(attempts_s), "%d", job->attempts);
         fkafka_header_add(h, HDR_DUE_AT, due_s);
         fkafka_header_add(h, HDR_ATTEMPTS, attempts_s);
-        fkafka_header_add(h, HDR_SOURCE, job->source_topic ? job->source_topic :
-                          job->topic);
+        fkafka_header_add(h, HDR_SOURCE,
+                          job->source_topic ? job->source_topic : job->topic);
         fkafka_header_add(h, HDR_FOLLOWED, job->followed_from);
-        err = fkafka_produce(f, topic, part >= 0 ? part : RD_KAFKA_PARTITION_UA,
+        err = fkafka_produce(f, topic,
+                             part >= 0 ? part : RD_KAFKA_PARTITION_UA,
                              job->um.host_key, strlen(job->um.host_key),
                              job->input, job->input_len, h, job);
         if (err) {
                 rd_kafka_headers_destroy(h);
                 LOGF(LOG_ERROR, "cannot produce to the delay topic",
-                     LOG_S("topic", topic), LOG_S("err", rd_kafka_err2str(err)));
+                     LOG_S("topic", topic),
+                     LOG_S("err", rd_kafka_err2str(err)));
                 f->fatal = true;
                 return;
         }
@@ -188,7 +191,7 @@ void park_remove(fetcher_t *f, dpause_t *d)
  * partition to it and pause the partition until it has (the partition's
  * later messages were produced later, so they wake later). */
 static void park_wait(fetcher_t *f, const rd_kafka_message_t *msg,
-                int64_t wait_ms)
+                      int64_t wait_ms)
 {
         const char *topic = rd_kafka_topic_name(msg->rkt);
         dpause_t *d = park_find(f, topic, msg->partition);
@@ -278,13 +281,12 @@ bool park_hold(fetcher_t *f, job_t *job)
 }
 
 /* The partition count of `topic` in `md`, or -1 when it is not there. */
-static int md_partitions(const struct rd_kafka_metadata *md,
-                         const char *topic)
+static int md_partitions(const struct rd_kafka_metadata *md, const char *topic)
 {
         for (int i = 0; i < md->topic_cnt; i++)
                 if (!strcmp(md->topics[i].topic, topic))
-                        return md->topics[i].err ? -1 :
-                               md->topics[i].partition_cnt;
+                        return md->topics[i].err ? -1
+                                                 : md->topics[i].partition_cnt;
         return -1;
 }
 
@@ -311,14 +313,16 @@ void park_check_topics(fetcher_t *f)
                 int n = md_partitions(md, f->tiers[i].topic);
 
                 if (n < 0)
-                        LOGF(LOG_WARN, "delay topic missing: create it "
+                        LOGF(LOG_WARN,
+                             "delay topic missing: create it "
                              "before a URL is parked on it",
                              LOG_S("topic", f->tiers[i].topic));
                 else if (want > 0 && n != want)
-                        LOGF(LOG_WARN, "delay topic not co-partitioned with "
-                             "the URL topic", LOG_S("topic",
-                             f->tiers[i].topic), LOG_I("partitions", n),
-                             LOG_I("want", want));
+                        LOGF(LOG_WARN,
+                             "delay topic not co-partitioned with "
+                             "the URL topic",
+                             LOG_S("topic", f->tiers[i].topic),
+                             LOG_I("partitions", n), LOG_I("want", want));
         }
         rd_kafka_metadata_destroy(md);
 }

@@ -12,16 +12,16 @@
 #include "proxies.h"
 
 typedef struct proxy {
-        char   *url;
-        char   *name;         /* url without user:password@ */
-        int     fails;        /* consecutive failures       */
-        int     rests;        /* times rested, for back-off */
+        char *url;
+        char *name; /* url without user:password@ */
+        int fails;  /* consecutive failures       */
+        int rests;  /* times rested, for back-off */
         int64_t rest_until;
 } proxy_t;
 
 struct proxies {
         proxy_t *v;
-        size_t   n;
+        size_t n;
 };
 
 /* The schemes libcurl takes for a proxy (its parse_proxy()). */
@@ -31,8 +31,8 @@ static const char *const proxy_schemes[] = {
 
 static bool proxy_scheme(const char *scheme)
 {
-        for (size_t i = 0; i < sizeof(proxy_schemes) /
-                               sizeof(proxy_schemes[0]); i++)
+        for (size_t i = 0;
+             i < sizeof(proxy_schemes) / sizeof(proxy_schemes[0]); i++)
                 if (!strcasecmp(scheme, proxy_schemes[i]))
                         return true;
         return false;
@@ -49,8 +49,8 @@ static bool proxy_scheme(const char *scheme)
  * URL, password included); `where` names it, the URL itself is never
  * shown.
  */
-static int add(proxies_t *px, const char *url, const char *where,
-               char *errstr, size_t errstr_size)
+static int add(proxies_t *px, const char *url, const char *where, char *errstr,
+               size_t errstr_size)
 {
         CURLU *u = curl_url();
         char *scheme = NULL, *host = NULL, *port = NULL, *name = NULL;
@@ -63,36 +63,42 @@ static int add(proxies_t *px, const char *url, const char *where,
         if (!u)
                 goto nomem;
         if (!strstr(url, "://")) {
-                snprintf(errstr, errstr_size, "%s is not a proxy URL: it "
+                snprintf(errstr, errstr_size,
+                         "%s is not a proxy URL: it "
                          "needs a scheme (http://, https://, socks5h://...)",
                          where);
                 goto out;
         }
-        uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME |
-                          CURLU_GUESS_SCHEME);
+        uc = curl_url_set(u, CURLUPART_URL, url,
+                          CURLU_NON_SUPPORT_SCHEME | CURLU_GUESS_SCHEME);
         if (uc == CURLUE_OK)
                 uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
         if (uc == CURLUE_OK)
                 uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
         if (uc != CURLUE_OK) {
-                snprintf(errstr, errstr_size, "%s is not a proxy URL as "
+                snprintf(errstr, errstr_size,
+                         "%s is not a proxy URL as "
                          "libcurl reads it (%s); a '#', '?', '/' or '@' in "
                          "a user name or password must be percent-encoded "
-                         "(%%23, %%3F, %%2F, %%40)", where,
-                         curl_url_strerror(uc));
+                         "(%%23, %%3F, %%2F, %%40)",
+                         where, curl_url_strerror(uc));
                 goto out;
         }
         if (!proxy_scheme(scheme)) {
-                snprintf(errstr, errstr_size, "%s: '%.20s' is not a proxy "
+                snprintf(errstr, errstr_size,
+                         "%s: '%.20s' is not a proxy "
                          "scheme (http, https, socks4, socks4a, socks5, "
-                         "socks5h)", where, scheme);
+                         "socks5h)",
+                         where, scheme);
                 goto out;
         }
         if (!strcasecmp(scheme, "https") &&
             !(curl_version_info(CURLVERSION_NOW)->features &
               CURL_VERSION_HTTPS_PROXY)) {
-                snprintf(errstr, errstr_size, "%s: this libcurl has no "
-                         "HTTPS-proxy support", where);
+                snprintf(errstr, errstr_size,
+                         "%s: this libcurl has no "
+                         "HTTPS-proxy support",
+                         where);
                 goto out;
         }
         uc = curl_url_get(u, CURLUPART_PORT, &port, 0);
@@ -126,8 +132,8 @@ out:
         return rc;
 }
 
-proxies_t *proxies_new(const strlist_t *list, const char *file,
-                       char *errstr, size_t errstr_size)
+proxies_t *proxies_new(const strlist_t *list, const char *file, char *errstr,
+                       size_t errstr_size)
 {
         proxies_t *px = calloc(1, sizeof(*px));
         FILE *fp = NULL;
@@ -155,14 +161,17 @@ proxies_t *proxies_new(const strlist_t *list, const char *file,
 
                         lineno++;
                         if (!strchr(line, '\n') && !feof(fp)) {
-                                snprintf(errstr, errstr_size, "--proxy-file: "
+                                snprintf(errstr, errstr_size,
+                                         "--proxy-file: "
                                          "%.200s: line %zu is longer than "
-                                         "%zu bytes", file, lineno,
-                                         sizeof(line) - 2);
+                                         "%zu bytes",
+                                         file, lineno, sizeof(line) - 2);
                                 goto fail;
                         }
-                        snprintf(where, sizeof(where), "--proxy-file: "
-                                 "%.200s: line %zu", file, lineno);
+                        snprintf(where, sizeof(where),
+                                 "--proxy-file: "
+                                 "%.200s: line %zu",
+                                 file, lineno);
 
                         s += strspn(s, " \t");
                         e = s + strcspn(s, "#\r\n");
@@ -199,8 +208,7 @@ size_t proxies_count(const proxies_t *px)
         return px->n;
 }
 
-int proxies_pick(proxies_t *px, const char *host_key, int current,
-                 int64_t now)
+int proxies_pick(proxies_t *px, const char *host_key, int current, int64_t now)
 {
         size_t start, best = 0;
 

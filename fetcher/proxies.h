@@ -17,8 +17,8 @@
 #include "options.h"
 
 #define PROXIES_FAIL_LIMIT 3
-#define PROXIES_REST_MS    10000     /* first rest       */
-#define PROXIES_REST_MAX_MS 600000   /* longest rest     */
+#define PROXIES_REST_MS 10000      /* first rest       */
+#define PROXIES_REST_MAX_MS 600000 /* longest rest     */
 
 typedef struct proxies proxies_t;
 
@@ -28,8 +28,8 @@ typedef struct proxies proxies_t;
  * errstr (unreadable file, a line that is not scheme://host:port).
  * An empty pool is valid: proxies_pick() then returns -1.
  */
-proxies_t *proxies_new(const strlist_t *list, const char *file,
-                       char *errstr, size_t errstr_size);
+proxies_t *proxies_new(const strlist_t *list, const char *file, char *errstr,
+                       size_t errstr_size);
 void proxies_destroy(proxies_t *px);
 
 size_t proxies_count(const proxies_t *px);
@@ -42,8 +42,8 @@ size_t proxies_count(const proxies_t *px);
 int proxies_pick(proxies_t *px, const char *host_key, int current,
                  int64_t now);
 
-const char *proxies_url(const proxies_t *px, int i);   /* for libcurl */
-const char *proxies_name(const proxies_t *px, int i);  /* no credentials */
+const char *proxies_url(const proxies_t *px, int i);  /* for libcurl */
+const char *proxies_name(const proxies_t *px, int i); /* no credentials */
 
 /* Records a request's result through proxy i. */
 void proxies_result(proxies_t *px, int i, bool ok, int64_t now);

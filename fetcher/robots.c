@@ -11,24 +11,24 @@
 #include "robots.h"
 
 typedef struct rule {
-        uint32_t off;      /* pattern: arena[off, off + len)               */
-        uint32_t len;      /* without a final '$'                          */
-        uint32_t prio;     /* specificity: the normalised length, '$' and
+        uint32_t off;  /* pattern: arena[off, off + len)               */
+        uint32_t len;  /* without a final '$'                          */
+        uint32_t prio; /* specificity: the normalised length, '$' and
                             * any cut included                             */
-        uint8_t  allow;
-        uint8_t  wild;     /* has a '*'                                    */
-        uint8_t  anchored; /* ended in '$'                                 */
+        uint8_t allow;
+        uint8_t wild;     /* has a '*'                                    */
+        uint8_t anchored; /* ended in '$'                                 */
 } rule_t;
 
 typedef struct ruleset {
         rule_t *v;
-        size_t  n, cap;
-        char   *arena;     /* the patterns, back to back                  */
-        size_t  alen, acap;
-        size_t  max_bytes; /* cap on arena + index                        */
-        double  delay;
-        bool    seen;      /* a group applied (even one without rules)    */
-        bool    over;      /* the rules needed more than max_bytes        */
+        size_t n, cap;
+        char *arena; /* the patterns, back to back                  */
+        size_t alen, acap;
+        size_t max_bytes; /* cap on arena + index                        */
+        double delay;
+        bool seen; /* a group applied (even one without rules)    */
+        bool over; /* the rules needed more than max_bytes        */
 } ruleset_t;
 
 struct robots {
@@ -109,8 +109,8 @@ static size_t normalise(const char *s, size_t n, char *out, size_t cap)
  * O(sl + pl) (glibc's memmem is the two-way algorithm, linear). Hand-
  * written: no packaged library matches RFC 9309 patterns.
  */
-static bool wild_match(const char *p, size_t pl, bool anchored,
-                       const char *s, size_t sl)
+static bool wild_match(const char *p, size_t pl, bool anchored, const char *s,
+                       size_t sl)
 {
         const char *pe = p + pl, *star = memchr(p, '*', pl);
         size_t seg = star ? (size_t)(star - p) : pl, pos;
@@ -366,8 +366,8 @@ robots_t *robots_parse_ex(const char *text, size_t len, const char *agent,
                                         if (cur_star && d > star.delay)
                                                 star.delay = d;
                                 }
-                        } else if (ke > k && !key_is(k, (size_t)(ke - k),
-                                                     "sitemap")) {
+                        } else if (ke > k &&
+                                   !key_is(k, (size_t)(ke - k), "sitemap")) {
                                 /* Other records end a user-agent run. */
                                 in_agents = false;
                         }
@@ -440,8 +440,9 @@ bool robots_check(const robots_t *r, const char *path, robots_check_t *c)
         for (size_t i = 0; i < r->rules.n; i++) {
                 const rule_t *rule = &r->rules.v[i];
                 const char *pat = r->rules.arena + rule->off;
-                size_t cost = 1 + (rule->wild ? sl + rule->len :
-                                   (rule->len < sl ? rule->len : sl));
+                size_t cost =
+                        1 + (rule->wild ? sl + rule->len
+                                        : (rule->len < sl ? rule->len : sl));
                 bool hit;
 
                 if (cost > ROBOTS_CHECK_BUDGET - steps) {

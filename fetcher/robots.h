@@ -36,9 +36,10 @@
 #include <stddef.h>
 
 #define ROBOTS_MAX_BYTES (512 * 1024)
-#define ROBOTS_MAX_PATTERN 8192          /* bytes of one normalised rule */
-#define ROBOTS_CHECK_BUDGET 2000000      /* matcher steps per check      */
-#define ROBOTS_DEFAULT_MAX_RULE_BYTES (1024 * 1024) /* a full file of
+#define ROBOTS_MAX_PATTERN 8192     /* bytes of one normalised rule */
+#define ROBOTS_CHECK_BUDGET 2000000 /* matcher steps per check      */
+#define ROBOTS_DEFAULT_MAX_RULE_BYTES \
+        (1024 * 1024)                  /* a full file of
                                                   * the shortest rules */
 #define ROBOTS_MAX_CRAWL_DELAY 86400.0 /* seconds; the fetcher caps lower */
 
@@ -61,9 +62,9 @@ void robots_destroy(robots_t *r);
 
 /* What one check cost and why it answered as it did. */
 typedef struct robots_check {
-        size_t steps;        /* matcher work charged (<= the budget)   */
-        bool   over_budget;  /* the budget ran out: disallowed         */
-        bool   oversized;    /* rules over max_bytes: disallowed       */
+        size_t steps;     /* matcher work charged (<= the budget)   */
+        bool over_budget; /* the budget ran out: disallowed         */
+        bool oversized;   /* rules over max_bytes: disallowed       */
 } robots_check_t;
 
 /*

@@ -68,12 +68,12 @@ static void robotsfetch_evict(fetcher_t *f, hstate_t *old)
  * host is idle (nothing queued or running), other than `not`; NULL when
  * none. Rules about to be used are the worst to forget: their host would
  * fetch robots.txt again at once. */
-static hstate_t *robotsfetch_idle(fetcher_t *f, const hstate_t *not)
+static hstate_t *robotsfetch_idle(fetcher_t *f, const hstate_t * not )
 {
         int look = ROBOTS_EVICT_SCAN;
 
         for (hstate_t *c = f->robots_lru; c && look-- > 0; c = c->lru_next)
-                if (c != not && !host_queued(c->host) &&
+                if (c != not &&!host_queued(c->host) &&
                     !host_inflight(c->host))
                         return c;
         return NULL;
@@ -86,8 +86,7 @@ static hstate_t *robotsfetch_idle(fetcher_t *f, const hstate_t *not)
  * fetched", so its next URL fetches it again). The newest set is kept even
  * alone over the bound: --robots-host-memory caps it.
  */
-static void robotsfetch_set_rules(fetcher_t *f, hstate_t *hs,
-                                  robots_t *rules)
+static void robotsfetch_set_rules(fetcher_t *f, hstate_t *hs, robots_t *rules)
 {
         robotsfetch_drop_rules(f, hs);
         hs->rules = rules;
@@ -209,7 +208,7 @@ static int robotsfetch_start(fetcher_t *f, host_t *h, hstate_t *hs)
 
 /* Ends every URL queued on h as `code` (robots_unreachable). */
 static void robotsfetch_fail_all(fetcher_t *f, host_t *h, const char *code,
-                   const char *why)
+                                 const char *why)
 {
         hlink_t *l;
 
@@ -265,19 +264,21 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
         f->n_robots++;
         if (f->robots_fetching)
                 f->robots_fetching--;
-        verdict = robotsfetch_verdict(rc, status, job->blocked,
-                                      job->too_large, hs->failures,
-                                      f->conf->robots_retries);
+        verdict = robotsfetch_verdict(rc, status, job->blocked, job->too_large,
+                                      hs->failures, f->conf->robots_retries);
         if (rc == CURLE_WRITE_ERROR && job->too_large)
                 rc = CURLE_OK; /* cut at the cap, read as far as kept */
         if (verdict == ROBOTS_V_RULES) {
-                robotsfetch_set_rules(f, hs, robots_parse_ex(
-                        job->body ? job->body : "", job->body_len, f->agent,
-                        (size_t)f->conf->robots_host_memory));
+                robotsfetch_set_rules(
+                        f, hs,
+                        robots_parse_ex(job->body ? job->body : "",
+                                        job->body_len, f->agent,
+                                        (size_t)f->conf->robots_host_memory));
                 hs->state = hs->rules ? RS_READY : RS_NONE;
                 if (hs->rules && robots_oversized(hs->rules)) {
                         mcounter_add(f->m.robots_limits[RL_HOST_MEMORY], 1);
-                        LOGF(LOG_WARN, "robots.txt rules over "
+                        LOGF(LOG_WARN,
+                             "robots.txt rules over "
                              "--robots-host-memory: the host is disallowed",
                              LOG_S("host", host_key(h)),
                              LOG_I("bytes", (long long)job->body_len));
@@ -309,23 +310,25 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 if (slow) {
                         curl_easy_getinfo(job->easy, CURLINFO_RETRY_AFTER,
                                           &ra);
-                        ra_ms = hosts_retry_after_ms(f->hosts,
-                                                     (long long)ra);
+                        ra_ms = hosts_retry_after_ms(f->hosts, (long long)ra);
                 }
                 hs->failures++;
                 if (verdict == ROBOTS_V_UNREACHABLE) {
                         char why[CURL_ERROR_SIZE + 96];
 
                         if (rc == CURLE_OK)
-                                snprintf(why, sizeof(why), "robots.txt "
-                                         "answered %ld, %d times", status,
-                                         hs->failures);
+                                snprintf(why, sizeof(why),
+                                         "robots.txt "
+                                         "answered %ld, %d times",
+                                         status, hs->failures);
                         else
-                                snprintf(why, sizeof(why), "robots.txt "
+                                snprintf(why, sizeof(why),
+                                         "robots.txt "
                                          "unreachable, %d times: %s",
-                                         hs->failures, job->errbuf[0] ?
-                                         job->errbuf :
-                                         curl_easy_strerror(rc));
+                                         hs->failures,
+                                         job->errbuf[0]
+                                                 ? job->errbuf
+                                                 : curl_easy_strerror(rc));
                         hs->state = RS_UNREACHABLE;
                         hs->expires_ms = now + ROBOTS_UNREACHABLE_TTL_MS;
                         hs->failures = 0;
@@ -344,8 +347,9 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                         LOGF(LOG_DEBUG, "robots.txt retry",
                              LOG_S("host", host_key(h)),
                              LOG_I("status", status),
-                             LOG_S("err", job->errbuf[0] ? job->errbuf :
-                                   curl_easy_strerror(rc)),
+                             LOG_S("err", job->errbuf[0]
+                                                  ? job->errbuf
+                                                  : curl_easy_strerror(rc)),
                              LOG_I("wait_ms", wait));
                 }
         }
@@ -353,7 +357,8 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 proxies_result(f->proxies, job->proxy,
                                !(rc == CURLE_COULDNT_CONNECT ||
                                  rc == CURLE_PROXY ||
-                                 rc == CURLE_COULDNT_RESOLVE_PROXY), now);
+                                 rc == CURLE_COULDNT_RESOLVE_PROXY),
+                               now);
         if (slow)
                 mcounter_add(f->m.backoffs, 1);
         if (job->blocked)
@@ -383,8 +388,8 @@ int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now)
         if (hs->state == RS_NONE) {
                 job = container_of(host_head(h), job_t, qlink);
                 snprintf(hs->scheme, sizeof(hs->scheme), "%s",
-                         !strncmp(job->um.url, "https:", 6) ? "https" :
-                         "http");
+                         !strncmp(job->um.url, "https:", 6) ? "https"
+                                                            : "http");
                 if (!robotsfetch_room(f)) {
                         /* Over --robots-memory with every rule set in
                          * use: wait for one to be done with. */
@@ -417,8 +422,8 @@ bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job,
                 mcounter_add(f->m.robots[RB_DISALLOWED], 1);
                 return false;
         }
-        ok = robots_check(hs->rules, href_path(job->um.url, pbuf,
-                                               sizeof(pbuf)), &c);
+        ok = robots_check(hs->rules,
+                          href_path(job->um.url, pbuf, sizeof(pbuf)), &c);
         robotsfetch_touch(f, hs);
         if (c.oversized)
                 *why = "the host's robots.txt rules are over "
@@ -427,8 +432,10 @@ bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job,
                 *why = "the host's robots.txt rules cost more than a "
                        "check's budget on this path: disallowed";
                 mcounter_add(f->m.robots_limits[RL_BUDGET], 1);
-                LOGF(LOG_DEBUG, "robots.txt check over its budget: "
-                     "disallowed", LOG_S("url", job->um.url),
+                LOGF(LOG_DEBUG,
+                     "robots.txt check over its budget: "
+                     "disallowed",
+                     LOG_S("url", job->um.url),
                      LOG_I("steps", (long long)c.steps));
         }
         mcounter_add(f->m.robots[ok ? RB_ALLOWED : RB_DISALLOWED], 1);

@@ -16,15 +16,15 @@
 #include "seen.h"
 
 typedef struct gen {
-        uint64_t *slot;   /* 0 = empty */
-        size_t    mask;   /* slots - 1 (a power of two) */
-        size_t    n;
+        uint64_t *slot; /* 0 = empty */
+        size_t mask;    /* slots - 1 (a power of two) */
+        size_t n;
 } gen_t;
 
 struct seen {
-        gen_t  gen[2];    /* gen[cur] takes new URLs; the other is older */
-        int    cur;
-        size_t per_gen;   /* entries a generation holds before rotating */
+        gen_t gen[2]; /* gen[cur] takes new URLs; the other is older */
+        int cur;
+        size_t per_gen; /* entries a generation holds before rotating */
 };
 
 uint64_t seen_hash(const char *url)

@@ -27,39 +27,60 @@ int tiers_parse(const char *list, long secs[], size_t max, char *errstr,
                 errno = 0;
                 v = strtol(p, &end, 10);
                 if (errno || end == p || *p == '-' || *p == '+') {
-                        snprintf(errstr, errstr_size, "'%s': a delay is a "
+                        snprintf(errstr, errstr_size,
+                                 "'%s': a delay is a "
                                  "whole number with the unit s, m, h or d "
-                                 "(\"2m,10m,1h\")", list);
+                                 "(\"2m,10m,1h\")",
+                                 list);
                         return -1;
                 }
                 p = end;
                 switch (*p) {
-                case 's': unit = 1; p++; break;
-                case 'm': unit = 60; p++; break;
-                case 'h': unit = 3600; p++; break;
-                case 'd': unit = 86400; p++; break;
-                default: break;
+                case 's':
+                        unit = 1;
+                        p++;
+                        break;
+                case 'm':
+                        unit = 60;
+                        p++;
+                        break;
+                case 'h':
+                        unit = 3600;
+                        p++;
+                        break;
+                case 'd':
+                        unit = 86400;
+                        p++;
+                        break;
+                default:
+                        break;
                 }
                 while (*p == ' ')
                         p++;
                 if (*p && *p != ',') {
-                        snprintf(errstr, errstr_size, "'%s': unknown unit "
-                                 "after '%.*s' (s, m, h or d)", list,
-                                 (int)(end - start), start);
+                        snprintf(errstr, errstr_size,
+                                 "'%s': unknown unit "
+                                 "after '%.*s' (s, m, h or d)",
+                                 list, (int)(end - start), start);
                         return -1;
                 }
                 if (v < 1 || v > TIER_MAX_S / unit) {
-                        snprintf(errstr, errstr_size, "'%s': each delay is "
-                                 "1 s to %ld d", list, TIER_MAX_S / 86400);
+                        snprintf(errstr, errstr_size,
+                                 "'%s': each delay is "
+                                 "1 s to %ld d",
+                                 list, TIER_MAX_S / 86400);
                         return -1;
                 }
                 if (n >= max) {
-                        snprintf(errstr, errstr_size, "'%s': at most %zu "
-                                 "tiers", list, max);
+                        snprintf(errstr, errstr_size,
+                                 "'%s': at most %zu "
+                                 "tiers",
+                                 list, max);
                         return -1;
                 }
                 if (n && v * unit <= secs[n - 1]) {
-                        snprintf(errstr, errstr_size, "'%s': the delays "
+                        snprintf(errstr, errstr_size,
+                                 "'%s': the delays "
                                  "must grow from one tier to the next",
                                  list);
                         return -1;

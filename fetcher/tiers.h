@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TIERS_MAX   16                 /* tiers of --delay-tiers        */
-#define TIER_MAX_S  (366L * 86400)     /* longest delay of a tier        */
+#define TIERS_MAX 16              /* tiers of --delay-tiers        */
+#define TIER_MAX_S (366L * 86400) /* longest delay of a tier        */
 
 /* Parses a comma-separated list of delays ("2m,10m,1h": an integer with
  * the unit s, m, h or d; a bare integer is seconds) into secs[0..max),

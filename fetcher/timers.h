@@ -15,20 +15,20 @@
 
 /* A timer in a heap; embed it, keep `pos` untouched. */
 typedef struct htimer {
-        int64_t due;     /* monotonic ms */
-        size_t  pos;     /* 0 = not in a heap, else index + 1 */
+        int64_t due; /* monotonic ms */
+        size_t pos;  /* 0 = not in a heap, else index + 1 */
 } htimer_t;
 
 /* A min-heap of timers (bounded by the items the caller holds). */
 typedef struct theap {
         htimer_t **v;
-        size_t     n, cap;
+        size_t n, cap;
 } theap_t;
 
-int       timers_push(theap_t *h, htimer_t *t);   /* 0 or -1 on OOM */
-void      timers_remove(theap_t *h, htimer_t *t); /* no-op when absent */
-htimer_t *timers_peek(const theap_t *h);          /* NULL when empty */
-void      timers_free(theap_t *h);
+int timers_push(theap_t *h, htimer_t *t);    /* 0 or -1 on OOM */
+void timers_remove(theap_t *h, htimer_t *t); /* no-op when absent */
+htimer_t *timers_peek(const theap_t *h);     /* NULL when empty */
+void timers_free(theap_t *h);
 
 struct fetcher;
 struct tnode;

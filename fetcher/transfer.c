@@ -27,8 +27,8 @@ size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
         size_t n = size * nmemb;
         size_t max = job->body_max;
 
-        switch (dynbuf_append(&job->body, &job->body_cap, &job->body_len,
-                              max, ptr, n)) {
+        switch (dynbuf_append(&job->body, &job->body_cap, &job->body_len, max,
+                              ptr, n)) {
         case 0:
                 break;
         case DYNBUF_ERR_TOO_BIG:
@@ -44,15 +44,14 @@ size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
  * (trust.h)? Decided on what libcurl connects to: the socket's address
  * and port, for the host and port libcurl reads from the URL it is
  * fetching now (after redirects), with its own URL parser. */
-static bool socket_trusted(fetcher_t *f, CURL *easy,
-                           const struct sockaddr *sa)
+static bool socket_trusted(fetcher_t *f, CURL *easy, const struct sockaddr *sa)
 {
         char host[256], *eff = NULL;
         int port;
 
         if (!trust_count(f->trust) ||
             curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &eff) !=
-            CURLE_OK ||
+                    CURLE_OK ||
             !trust_url_target(eff, host, sizeof(host), &port))
                 return false;
         return trust_allows(f->trust, host, port, sa);
@@ -142,8 +141,8 @@ static int check_start(fetcher_t *f, job_t *job, const char *url)
                 return -1;
         /* Shown in the error: the target as libcurl reads it. */
         if (trust_url_target(url, host, sizeof(host), &port))
-                snprintf(job->check_target, sizeof(job->check_target),
-                         "%s:%d", host, port);
+                snprintf(job->check_target, sizeof(job->check_target), "%s:%d",
+                         host, port);
         else
                 job->check_target[0] = '\0'; /* curl will refuse it */
         e = curl_easy_init();
@@ -201,8 +200,10 @@ static int easy_start(fetcher_t *f, job_t *job, const char *url)
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         /* RFC 9309: follow at least five redirects for robots.txt. */
         max_redirs = job->kind == JOB_ROBOTS ? 5L : c->max_redirects;
-        curl_easy_setopt(e, CURLOPT_MAXREDIRS, max_redirs > job->redirects ?
-                         max_redirs - job->redirects : 0L);
+        curl_easy_setopt(e, CURLOPT_MAXREDIRS,
+                         max_redirs > job->redirects
+                                 ? max_redirs - job->redirects
+                                 : 0L);
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->connect_timeout);
         curl_easy_setopt(e, CURLOPT_TIMEOUT, c->timeout);
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, c->low_speed_limit);
@@ -248,8 +249,8 @@ static int easy_start(fetcher_t *f, job_t *job, const char *url)
                 if (!netguard_allows_all(f->guard))
                         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
         }
-        job->body_max = job->kind == JOB_ROBOTS ? ROBOTS_MAX_BYTES :
-                        (size_t)c->max_body;
+        job->body_max = job->kind == JOB_ROBOTS ? ROBOTS_MAX_BYTES
+                                                : (size_t)c->max_body;
         if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
                 return -1;
         job->state = JS_TRANSFER;
@@ -285,7 +286,8 @@ static bool follow_redirect(fetcher_t *f, job_t *job, CURLcode *rc)
                 *rc = CURLE_TOO_MANY_REDIRECTS;
                 return false;
         }
-        if (strncasecmp(loc, "http://", 7) && strncasecmp(loc, "https://", 8)) {
+        if (strncasecmp(loc, "http://", 7) &&
+            strncasecmp(loc, "https://", 8)) {
                 *rc = CURLE_UNSUPPORTED_PROTOCOL;
                 return false;
         }
@@ -300,8 +302,8 @@ static bool follow_redirect(fetcher_t *f, job_t *job, CURLcode *rc)
         free(job->body);
         job->body = NULL;
         job->body_len = job->body_cap = 0;
-        err = check_needed(f, job) ? check_start(f, job, url) :
-              easy_start(f, job, url);
+        err = check_needed(f, job) ? check_start(f, job, url)
+                                   : easy_start(f, job, url);
         free(url);
         if (err) {
                 *rc = CURLE_FAILED_INIT;
@@ -341,7 +343,8 @@ bool transfer_check_done(fetcher_t *f, job_t *job, CURLcode *rc)
                                 *rc = CURLE_COULDNT_RESOLVE_HOST;
                         snprintf(job->errbuf, sizeof(job->errbuf),
                                  "%.180s has no address here to check "
-                                 "before the proxy", job->check_target);
+                                 "before the proxy",
+                                 job->check_target);
                         return false;
                 }
                 /* Passed: the proxy is asked for the address checked. */
@@ -372,9 +375,9 @@ const char *transfer_error_code(const job_t *job, CURLcode rc)
                 return "too_large";
         if (job->blocked && rc == CURLE_COULDNT_CONNECT)
                 return "blocked_address";
-        if (job->proxy >= 0 && (rc == CURLE_COULDNT_RESOLVE_PROXY ||
-                                rc == CURLE_COULDNT_CONNECT ||
-                                rc == CURLE_PROXY))
+        if (job->proxy >= 0 &&
+            (rc == CURLE_COULDNT_RESOLVE_PROXY ||
+             rc == CURLE_COULDNT_CONNECT || rc == CURLE_PROXY))
                 return "proxy_failed";
         switch (rc) {
         case CURLE_URL_MALFORMAT:
@@ -431,14 +434,13 @@ bool transfer_transient(const job_t *job, CURLcode rc)
 /* Adds --resolve / --connect-to entries to libcurl's list and to the
  * trusted targets (trust.h). */
 int transfer_add_overrides(fetcher_t *f, const strlist_t *l, bool resolve,
-                  struct curl_slist **list, char *errstr,
-                  size_t errstr_size)
+                           struct curl_slist **list, char *errstr,
+                           size_t errstr_size)
 {
         for (size_t i = 0; i < l->n; i++) {
                 struct curl_slist *nl;
 
-                if (trust_add(f->trust, l->v[i], resolve, errstr,
-                              errstr_size))
+                if (trust_add(f->trust, l->v[i], resolve, errstr, errstr_size))
                         return -1;
                 nl = curl_slist_append(*list, l->v[i]);
                 if (!nl) {

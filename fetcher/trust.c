@@ -11,25 +11,25 @@
 
 #include "trust.h"
 
-#define TRUST_MAX_ADDRS 32  /* addresses per --resolve entry */
+#define TRUST_MAX_ADDRS 32 /* addresses per --resolve entry */
 
 typedef struct taddr {
-        int           family;  /* AF_INET or AF_INET6 */
+        int family; /* AF_INET or AF_INET6 */
         unsigned char a[16];
 } taddr_t;
 
 typedef struct tentry {
-        char    host[256];  /* "" = any; IPv6 in brackets, as libcurl's */
-        int     port;       /* 0 = any                                  */
-        int     to_port;    /* 0 = the URL's port                       */
-        bool    any_addr;   /* wherever libcurl resolves the name to    */
-        size_t  naddr;
+        char host[256]; /* "" = any; IPv6 in brackets, as libcurl's */
+        int port;       /* 0 = any                                  */
+        int to_port;    /* 0 = the URL's port                       */
+        bool any_addr;  /* wherever libcurl resolves the name to    */
+        size_t naddr;
         taddr_t addr[TRUST_MAX_ADDRS];
 } tentry_t;
 
 struct trust {
         tentry_t *v;
-        size_t    n;
+        size_t n;
 };
 
 trust_t *trust_new(void)
@@ -66,8 +66,8 @@ static int parse_port(const char *s, size_t n)
         return *end || v < 1 || v > 65535 ? -1 : (int)v;
 }
 
-static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-                                             0, 0, 0xff, 0xff };
+static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0,    0,
+                                             0, 0, 0, 0, 0xff, 0xff };
 
 /* A literal address, "1.2.3.4" or "[v6]" (brackets optional when
  * `bare_v6`), of n bytes; false when it is not one. */
@@ -148,8 +148,8 @@ static int bad_entry(const char *s, bool resolve, const char *why,
 {
         snprintf(errstr, errstr_size, "--%s: '%s' is not %s%s%s",
                  resolve ? "resolve" : "connect-to", s,
-                 resolve ? "HOST:PORT:ADDR[,ADDR]" :
-                 "HOST:PORT:CONNECT-HOST:CONNECT-PORT",
+                 resolve ? "HOST:PORT:ADDR[,ADDR]"
+                         : "HOST:PORT:CONNECT-HOST:CONNECT-PORT",
                  why ? ": " : "", why ? why : "");
         return -1;
 }
@@ -224,8 +224,10 @@ int trust_add(trust_t *t, const char *s, bool resolve, char *errstr,
         if (resolve) {
                 e.to_port = e.port;
                 if (parse_resolve(&e, c2 + 1))
-                        return bad_entry(s, resolve, "ADDR must be numeric "
-                                         "IP addresses", errstr, errstr_size);
+                        return bad_entry(s, resolve,
+                                         "ADDR must be numeric "
+                                         "IP addresses",
+                                         errstr, errstr_size);
         } else if (parse_connect(&e, c2 + 1)) {
                 return bad_entry(s, resolve, NULL, errstr, errstr_size);
         }
@@ -239,8 +241,7 @@ int trust_add(trust_t *t, const char *s, bool resolve, char *errstr,
         return 0;
 }
 
-bool trust_url_target(const char *url, char *host, size_t host_size,
-                      int *port)
+bool trust_url_target(const char *url, char *host, size_t host_size, int *port)
 {
         CURLU *u = curl_url();
         char *h = NULL, *p = NULL, *end;
@@ -252,12 +253,12 @@ bool trust_url_target(const char *url, char *host, size_t host_size,
         /* The flags libcurl parses a transfer's URL with; the host as
          * libcurl matches --resolve/--connect-to entries against it: an
          * IDN name in punycode (libcurl converts it before matching). */
-        if (curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME |
-                         CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_HOST, &h, CURLU_PUNYCODE) !=
-            CURLUE_OK ||
+        if (curl_url_set(u, CURLUPART_URL, url,
+                         CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) !=
+                    CURLUE_OK ||
+            curl_url_get(u, CURLUPART_HOST, &h, CURLU_PUNYCODE) != CURLUE_OK ||
             curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) !=
-            CURLUE_OK)
+                    CURLUE_OK)
                 goto out;
         v = strtol(p, &end, 10);
         if (*end || v < 1 || v > 65535 || strlen(h) >= host_size)

@@ -45,9 +45,9 @@ static char *json_text(yajl_val v)
 static int decode_json(const char *text, size_t len, urlmsg_t *um,
                        char *errstr, size_t errstr_size)
 {
-        static const jsonread_caps_t caps = {
-                URLMSG_MAX_BYTES, URLMSG_MAX_DEPTH, JSONREAD_REPAIR
-        };
+        static const jsonread_caps_t caps = { URLMSG_MAX_BYTES,
+                                              URLMSG_MAX_DEPTH,
+                                              JSONREAD_REPAIR };
         static const char *url_path[] = { "url", NULL };
         static const char *id_path[] = { "id", NULL };
         static const char *meta_path[] = { "meta", NULL };
@@ -130,8 +130,8 @@ int urlmsg_decode(const void *value, size_t len, urlmsg_t *um,
         }
         if (len > URLMSG_MAX_BYTES) {
                 snprintf(errstr, errstr_size,
-                         "message of %zu bytes is over the %d-byte limit",
-                         len, URLMSG_MAX_BYTES);
+                         "message of %zu bytes is over the %d-byte limit", len,
+                         URLMSG_MAX_BYTES);
                 goto out;
         }
         if (utf8_valid_prefix(value, len) != len) {
@@ -144,8 +144,8 @@ int urlmsg_decode(const void *value, size_t len, urlmsg_t *um,
         }
         /* Trim surrounding whitespace (a line from a file or kcat). */
         end = s + len;
-        while (s < end && (*s == ' ' || *s == '\t' || *s == '\r' ||
-                           *s == '\n'))
+        while (s < end &&
+               (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
                 s++;
         while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
                            end[-1] == '\r' || end[-1] == '\n'))
@@ -176,8 +176,8 @@ int urlmsg_decode(const void *value, size_t len, urlmsg_t *um,
 
         err = url_parse(um->url, NULL, &u, why, sizeof(why));
         if (err) {
-                *code = err == URL_ERR_SCHEME ? "unsupported_scheme" :
-                        "invalid_url";
+                *code = err == URL_ERR_SCHEME ? "unsupported_scheme"
+                                              : "invalid_url";
                 snprintf(errstr, errstr_size, "%s", why);
                 goto out;
         }

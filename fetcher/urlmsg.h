@@ -21,11 +21,11 @@
 #define URLMSG_MAX_DEPTH 64
 
 typedef struct urlmsg {
-        char *url;          /* normalised href                      */
-        char *host_key;     /* the design's host key                */
-        char *id;           /* NULL when absent                     */
-        char *meta;         /* compact JSON text, NULL when absent  */
-        long  depth;        /* -1 when absent                       */
+        char *url;      /* normalised href                      */
+        char *host_key; /* the design's host key                */
+        char *id;       /* NULL when absent                     */
+        char *meta;     /* compact JSON text, NULL when absent  */
+        long depth;     /* -1 when absent                       */
 } urlmsg_t;
 
 /*

@@ -38,9 +38,9 @@ int deadletter_json(const deadletter_t *dl, char **out, size_t *out_len)
         GEN_STR(g, "message");
         /* A message may quote input bytes: keep it valid UTF-8. */
         yajl_gen_string(g, (const unsigned char *)dl->message,
-                        utf8_valid_prefix((const unsigned char *)dl->message,
-                                          strnlen(dl->message,
-                                                  DEADLETTER_MESSAGE_MAX)));
+                        utf8_valid_prefix(
+                                (const unsigned char *)dl->message,
+                                strnlen(dl->message, DEADLETTER_MESSAGE_MAX)));
         if (dl->url) {
                 size_t url_len = strnlen(dl->url, DEADLETTER_URL_MAX + 1);
                 bool url_cut = url_len > DEADLETTER_URL_MAX;
@@ -48,10 +48,10 @@ int deadletter_json(const deadletter_t *dl, char **out, size_t *out_len)
                 if (url_cut)
                         url_len = DEADLETTER_URL_MAX;
                 GEN_STR(g, "url");
-                yajl_gen_string(g, (const unsigned char *)dl->url,
-                                utf8_valid_prefix(
-                                        (const unsigned char *)dl->url,
-                                        url_len));
+                yajl_gen_string(
+                        g, (const unsigned char *)dl->url,
+                        utf8_valid_prefix((const unsigned char *)dl->url,
+                                          url_len));
                 if (url_cut) {
                         GEN_STR(g, "url_truncated");
                         yajl_gen_bool(g, 1);
@@ -78,8 +78,8 @@ int deadletter_json(const deadletter_t *dl, char **out, size_t *out_len)
         /* An input with a place (topic) is always shown, an empty one as
          * "" (a null or empty Kafka value). */
         if (dl->input || dl->topic) {
-                const unsigned char *in = dl->input ? dl->input :
-                        (const unsigned char *)"";
+                const unsigned char *in =
+                        dl->input ? dl->input : (const unsigned char *)"";
                 size_t valid = utf8_valid_prefix(in, in_len);
 
                 /* A cut may split the last character: that is still text. */

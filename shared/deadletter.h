@@ -22,22 +22,22 @@
  * below Kafka's default 1 MB max.message.bytes whatever the input's
  * headers and key hold: one that cannot be produced would stop the stage
  * on the same message at every start. */
-#define DEADLETTER_URL_MAX     (64 * 1024)
+#define DEADLETTER_URL_MAX (64 * 1024)
 #define DEADLETTER_MESSAGE_MAX 4096
-#define DEADLETTER_KEY_MAX     (64 * 1024)
+#define DEADLETTER_KEY_MAX (64 * 1024)
 
 typedef struct deadletter {
-        const char *stage;      /* "fetcher" or "cleaner"                 */
-        const char *code;       /* e.g. "connect_failed"                   */
-        const char *message;    /* for people                             */
-        const char *url;        /* NULL when unknown                      */
-        const char *topic;      /* the input's topic                      */
-        int32_t     partition;
-        int64_t     offset;
-        int         attempts;   /* <= 0: omitted                          */
-        const char *proxy;      /* NULL: omitted; never with credentials  */
-        const void *input;      /* the input message's value              */
-        size_t      input_len;
+        const char *stage;   /* "fetcher" or "cleaner"                 */
+        const char *code;    /* e.g. "connect_failed"                   */
+        const char *message; /* for people                             */
+        const char *url;     /* NULL when unknown                      */
+        const char *topic;   /* the input's topic                      */
+        int32_t partition;
+        int64_t offset;
+        int attempts;      /* <= 0: omitted                          */
+        const char *proxy; /* NULL: omitted; never with credentials  */
+        const void *input; /* the input message's value              */
+        size_t input_len;
 } deadletter_t;
 
 /*

@@ -12,14 +12,14 @@
 
 #include <stddef.h>
 
-#define DYNBUF_ERR_NOMEM   (-1) /* realloc failed */
+#define DYNBUF_ERR_NOMEM (-1)   /* realloc failed */
 #define DYNBUF_ERR_TOO_BIG (-2) /* the bytes would pass the maximum */
 
 typedef struct dynbuf {
-        char   *data; /* NULL until the first byte; NUL-terminated after */
-        size_t  len;  /* bytes used, NUL not counted */
-        size_t  cap;  /* bytes allocated */
-        size_t  max;  /* the most bytes it may hold, NUL not counted */
+        char *data; /* NULL until the first byte; NUL-terminated after */
+        size_t len; /* bytes used, NUL not counted */
+        size_t cap; /* bytes allocated */
+        size_t max; /* the most bytes it may hold, NUL not counted */
 } dynbuf_t;
 
 /*

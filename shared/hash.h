@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 #define HASH_FNV64_OFFSET UINT64_C(0xcbf29ce484222325)
-#define HASH_FNV64_PRIME  UINT64_C(0x100000001b3)
+#define HASH_FNV64_PRIME UINT64_C(0x100000001b3)
 #define HASH_FNV32_OFFSET UINT32_C(2166136261)
-#define HASH_FNV32_PRIME  UINT32_C(16777619)
+#define HASH_FNV32_PRIME UINT32_C(16777619)
 
 /* Continues a 64-bit FNV-1a hash h over the NUL-terminated string s
  * (h is HASH_FNV64_OFFSET to start one). */

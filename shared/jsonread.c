@@ -35,7 +35,7 @@ static int dc_close(void *ctx)
 
 /* Only nesting matters: scalars and keys need no callback. */
 static const yajl_callbacks depth_callbacks = {
-        NULL, NULL, NULL, NULL, NULL, NULL,
+        NULL,    NULL, NULL,     NULL,    NULL,     NULL,
         dc_open, NULL, dc_close, dc_open, dc_close,
 };
 
@@ -98,9 +98,8 @@ static void repair_escapes(char *s, size_t len)
                                 }
                                 if (cp >= 0xD800 && cp <= 0xDBFF &&
                                     i + 12 <= len && s[i + 6] == '\\' &&
-                                    s[i + 7] == 'u' &&
-                                    !hex4(s + i + 8, &lo) && lo >= 0xDC00 &&
-                                    lo <= 0xDFFF) {
+                                    s[i + 7] == 'u' && !hex4(s + i + 8, &lo) &&
+                                    lo >= 0xDC00 && lo <= 0xDFFF) {
                                         i += 11; /* a pair: kept */
                                         continue;
                                 }
@@ -141,15 +140,13 @@ yajl_val jsonread_tree(const char *text, size_t len,
                     len) {
                         if (utf8_repair((const unsigned char *)text, len, 0,
                                         &fixed, &len)) {
-                                snprintf(errstr, errstr_size,
-                                         "out of memory");
+                                snprintf(errstr, errstr_size, "out of memory");
                                 goto out;
                         }
                 } else {
                         fixed = malloc(len + 1);
                         if (!fixed) {
-                                snprintf(errstr, errstr_size,
-                                         "out of memory");
+                                snprintf(errstr, errstr_size, "out of memory");
                                 goto out;
                         }
                         memcpy(fixed, text, len + 1);
@@ -205,8 +202,7 @@ int jsonread_gen(yajl_gen g, yajl_val v)
                                      strlen(v->u.string));
                 break;
         case yajl_t_number:
-                st = yajl_gen_number(g, v->u.number.r,
-                                     strlen(v->u.number.r));
+                st = yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
                 break;
         case yajl_t_true:
         case yajl_t_false:
@@ -217,8 +213,8 @@ int jsonread_gen(yajl_gen g, yajl_val v)
                 break;
         case yajl_t_array:
                 st = yajl_gen_array_open(g);
-                for (size_t i = 0; st == yajl_gen_status_ok &&
-                                   i < v->u.array.len; i++)
+                for (size_t i = 0;
+                     st == yajl_gen_status_ok && i < v->u.array.len; i++)
                         if (jsonread_gen(g, v->u.array.values[i]))
                                 return -1;
                 if (st == yajl_gen_status_ok)
@@ -226,8 +222,8 @@ int jsonread_gen(yajl_gen g, yajl_val v)
                 break;
         case yajl_t_object:
                 st = yajl_gen_map_open(g);
-                for (size_t i = 0; st == yajl_gen_status_ok &&
-                                   i < v->u.object.len; i++) {
+                for (size_t i = 0;
+                     st == yajl_gen_status_ok && i < v->u.object.len; i++) {
                         const char *k = v->u.object.keys[i];
 
                         st = yajl_gen_string(g, (const unsigned char *)k,

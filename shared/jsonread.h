@@ -28,9 +28,9 @@
 #define JSONREAD_REPAIR 0x1
 
 typedef struct jsonread_caps {
-        size_t max_bytes;  /* longest text accepted */
-        int    max_depth;  /* deepest nesting: 1 for a flat object/array */
-        int    flags;      /* JSONREAD_REPAIR */
+        size_t max_bytes; /* longest text accepted */
+        int max_depth;    /* deepest nesting: 1 for a flat object/array */
+        int flags;        /* JSONREAD_REPAIR */
 } jsonread_caps_t;
 
 /*

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ONES  UINT64_C(0x0101010101010101)
+#define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
 /* Non-zero when one of the eight bytes of v needs a closer look: a control
@@ -18,7 +18,8 @@
 static inline uint64_t needs_look(uint64_t v)
 {
         return ((v - ONES * 0x20) | ((v ^ (ONES * '"')) - ONES) |
-                ((v ^ (ONES * '\\')) - ONES) | v) & HIGHS;
+                ((v ^ (ONES * '\\')) - ONES) | v) &
+               HIGHS;
 }
 
 /* Room for want more bytes and the NUL (dynbuf.h's growth rule). */
@@ -88,13 +89,27 @@ int json_quote_flags(char **data, size_t *len, size_t *cap, size_t max,
                         continue;
                 }
                 switch ((flags & JSON_QUOTE_CTRL_HEX) && c < 0x20 ? 0 : c) {
-                case '"':  esc = "\\\""; break;
-                case '\\': esc = "\\\\"; break;
-                case '\b': esc = "\\b"; break;
-                case '\f': esc = "\\f"; break;
-                case '\n': esc = "\\n"; break;
-                case '\r': esc = "\\r"; break;
-                case '\t': esc = "\\t"; break;
+                case '"':
+                        esc = "\\\"";
+                        break;
+                case '\\':
+                        esc = "\\\\";
+                        break;
+                case '\b':
+                        esc = "\\b";
+                        break;
+                case '\f':
+                        esc = "\\f";
+                        break;
+                case '\n':
+                        esc = "\\n";
+                        break;
+                case '\r':
+                        esc = "\\r";
+                        break;
+                case '\t':
+                        esc = "\\t";
+                        break;
                 default:
                         memcpy(u, "\\u00", 4);
                         u[4] = hex[c >> 4];

@@ -51,8 +51,10 @@ static int conf_apply(rd_kafka_conf_t *conf, const strlist_t *props,
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
                          const char *buf)
 {
-        log_level_t lv = level <= 3 ? LOG_ERROR : level <= 4 ? LOG_WARN :
-                         level <= 6 ? LOG_INFO : LOG_DEBUG;
+        log_level_t lv = level <= 3   ? LOG_ERROR
+                         : level <= 4 ? LOG_WARN
+                         : level <= 6 ? LOG_INFO
+                                      : LOG_DEBUG;
 
         LOGF(lv, "librdkafka", LOG_S("client", rd_kafka_name(rk)),
              LOG_S("facility", fac), LOG_S("detail", buf));
@@ -79,13 +81,11 @@ static rd_kafka_conf_t *conf_new(const char *brokers, char *errstr,
         return conf;
 }
 
-rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
-                               const strlist_t *props,
-                               void (*rebalance_cb)(rd_kafka_t *,
-                                                    rd_kafka_resp_err_t,
-                                                    rd_kafka_topic_partition_list_t *,
-                                                    void *),
-                               void *opaque, char *errstr, size_t errstr_size)
+rd_kafka_t *kafka_consumer_new(
+        const char *brokers, const char *group, const strlist_t *props,
+        void (*rebalance_cb)(rd_kafka_t *, rd_kafka_resp_err_t,
+                             rd_kafka_topic_partition_list_t *, void *),
+        void *opaque, char *errstr, size_t errstr_size)
 {
         static const char *defaults[][2] = {
                 { "auto.offset.reset", "earliest" },
@@ -125,12 +125,10 @@ fail:
         return NULL;
 }
 
-rd_kafka_t *kafka_producer_new(const char *brokers, const strlist_t *props,
-                               size_t max_message_bytes,
-                               void (*dr_cb)(rd_kafka_t *,
-                                             const rd_kafka_message_t *,
-                                             void *),
-                               void *opaque, char *errstr, size_t errstr_size)
+rd_kafka_t *kafka_producer_new(
+        const char *brokers, const strlist_t *props, size_t max_message_bytes,
+        void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+        void *opaque, char *errstr, size_t errstr_size)
 {
         static const char *defaults[][2] = {
                 { "enable.idempotence", "true" },
@@ -222,8 +220,8 @@ rd_kafka_resp_err_t kafka_produce_to(rd_kafka_t *rk, const char *topic,
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                         RD_KAFKA_V_KEY(key, key_len),
                         RD_KAFKA_V_VALUE((void *)value, value_len),
-                        RD_KAFKA_V_HEADERS(hdrs),
-                        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque),
+                        RD_KAFKA_V_END);
 
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
                     waited >= timeout_ms)
@@ -241,9 +239,8 @@ rd_kafka_resp_err_t kafka_produce(rd_kafka_t *rk, const char *topic,
                                   rd_kafka_headers_t *hdrs, void *opaque,
                                   int timeout_ms)
 {
-        return kafka_produce_to(rk, topic, RD_KAFKA_PARTITION_UA, key,
-                                key_len, value, value_len, hdrs, opaque,
-                                timeout_ms);
+        return kafka_produce_to(rk, topic, RD_KAFKA_PARTITION_UA, key, key_len,
+                                value, value_len, hdrs, opaque, timeout_ms);
 }
 
 /* A rebalance while closing: whatever it says, keep no partitions. */
@@ -255,10 +252,11 @@ static void give_up_partitions(rd_kafka_t *rk, rd_kafka_event_t *ev)
         if (!strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE")) {
                 rd_kafka_topic_partition_list_t *none =
                         rd_kafka_topic_partition_list_new(0);
-                rd_kafka_error_t *error = rd_kafka_event_error(ev) ==
-                        RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ?
-                        rd_kafka_incremental_unassign(rk, parts) :
-                        rd_kafka_incremental_assign(rk, none);
+                rd_kafka_error_t *error =
+                        rd_kafka_event_error(ev) ==
+                                        RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS
+                                ? rd_kafka_incremental_unassign(rk, parts)
+                                : rd_kafka_incremental_assign(rk, none);
 
                 if (error)
                         rd_kafka_error_destroy(error);
@@ -308,12 +306,13 @@ int kafka_consumer_close_destroy(rd_kafka_t *rk, int timeout_ms)
         closed = rd_kafka_consumer_closed(rk);
         rd_kafka_queue_destroy(q);
         if (!closed)
-                LOGF(LOG_WARN, "consumer not closed in time: abandoned "
+                LOGF(LOG_WARN,
+                     "consumer not closed in time: abandoned "
                      "(uncommitted work is read again by the next owner)",
                      LOG_S("client", rd_kafka_name(rk)),
                      LOG_I("timeout_ms", timeout_ms));
-        rd_kafka_destroy_flags(rk, closed ? 0 :
-                               RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        rd_kafka_destroy_flags(
+                rk, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
         return closed ? 0 : -1;
 }
 
@@ -447,7 +446,8 @@ long long kafka_topics_max_bytes(rd_kafka_t *rk, const char *const *topics,
                 v = kafka_topic_max_bytes(rk, topics[i], timeout_ms, why,
                                           sizeof(why));
                 if (v < 0) {
-                        LOGF(LOG_WARN, "cannot read the topic's "
+                        LOGF(LOG_WARN,
+                             "cannot read the topic's "
                              "max.message.bytes: assuming Kafka's default",
                              LOG_S("topic", topics[i]), LOG_S("err", why),
                              LOG_I("max_message_bytes",

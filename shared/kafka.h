@@ -31,13 +31,11 @@
  * rd_kafka_consumer_poll() serves messages, rebalances, errors and logs.
  * `rebalance_cb` may be NULL (librdkafka's default assign/unassign).
  */
-rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
-                               const strlist_t *props,
-                               void (*rebalance_cb)(rd_kafka_t *,
-                                                    rd_kafka_resp_err_t,
-                                                    rd_kafka_topic_partition_list_t *,
-                                                    void *),
-                               void *opaque, char *errstr, size_t errstr_size);
+rd_kafka_t *kafka_consumer_new(
+        const char *brokers, const char *group, const strlist_t *props,
+        void (*rebalance_cb)(rd_kafka_t *, rd_kafka_resp_err_t,
+                             rd_kafka_topic_partition_list_t *, void *),
+        void *opaque, char *errstr, size_t errstr_size);
 
 /*
  * A new idempotent producer. `dr_cb` receives every delivery report (its
@@ -45,12 +43,10 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group,
  * rd_kafka_poll() on this handle. `max_message_bytes` sizes
  * message.max.bytes for the largest message the caller will produce.
  */
-rd_kafka_t *kafka_producer_new(const char *brokers, const strlist_t *props,
-                               size_t max_message_bytes,
-                               void (*dr_cb)(rd_kafka_t *,
-                                             const rd_kafka_message_t *,
-                                             void *),
-                               void *opaque, char *errstr, size_t errstr_size);
+rd_kafka_t *kafka_producer_new(
+        const char *brokers, const strlist_t *props, size_t max_message_bytes,
+        void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+        void *opaque, char *errstr, size_t errstr_size);
 
 /*
  * Subscribes to a comma-separated list of topics (or ^regex patterns).

@@ -12,19 +12,19 @@
 #include "kafkastats.h"
 #include "metrics.h"
 
-#define CONSUMERS_MAX 1024  /* --workers is at most 1024 */
-#define NAME_LEN      128
+#define CONSUMERS_MAX 1024 /* --workers is at most 1024 */
+#define NAME_LEN 128
 
-static mhist_t    *m_delivery;
+static mhist_t *m_delivery;
 static mcounter_t *m_produce_errors;
-static mgauge_t   *m_lag;
+static mgauge_t *m_lag;
 
 /* The latest lag of each consumer of the process, by client name. */
 static struct {
-        char      name[NAME_LEN];
+        char name[NAME_LEN];
         long long lag;
 } lags[CONSUMERS_MAX];
-static size_t          nlags;
+static size_t nlags;
 static pthread_mutex_t lags_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void kafkastats_init(void)
@@ -90,22 +90,22 @@ long long kafkastats_consumer_lag(const char *json, size_t json_len,
         sum = 0;
         topics = yajl_tree_get(root, topics_path, yajl_t_object);
         for (size_t t = 0; topics && t < YAJL_GET_OBJECT(topics)->len; t++) {
-                yajl_val parts = yajl_tree_get(
-                        YAJL_GET_OBJECT(topics)->values[t], parts_path,
-                        yajl_t_object);
+                yajl_val parts =
+                        yajl_tree_get(YAJL_GET_OBJECT(topics)->values[t],
+                                      parts_path, yajl_t_object);
 
                 for (size_t p = 0; parts && p < YAJL_GET_OBJECT(parts)->len;
                      p++) {
                         yajl_val part = YAJL_GET_OBJECT(parts)->values[p];
-                        yajl_val lag = yajl_tree_get(part, lag_path,
-                                                     yajl_t_number);
-                        yajl_val desired = yajl_tree_get(part, desired_path,
-                                                         yajl_t_any);
+                        yajl_val lag =
+                                yajl_tree_get(part, lag_path, yajl_t_number);
+                        yajl_val desired =
+                                yajl_tree_get(part, desired_path, yajl_t_any);
 
                         /* "-1" is the topic's unassigned-partition bucket. */
                         if (!strcmp(YAJL_GET_OBJECT(parts)->keys[p], "-1") ||
-                            !lag || !YAJL_IS_INTEGER(lag) ||
-                            !desired || !YAJL_IS_TRUE(desired))
+                            !lag || !YAJL_IS_INTEGER(lag) || !desired ||
+                            !YAJL_IS_TRUE(desired))
                                 continue;
                         if (YAJL_GET_INTEGER(lag) > 0)
                                 sum += YAJL_GET_INTEGER(lag);
@@ -120,8 +120,8 @@ int kafkastats_stats_cb(rd_kafka_t *rk, char *json, size_t json_len,
                         void *opaque)
 {
         char name[NAME_LEN];
-        long long lag = kafkastats_consumer_lag(json, json_len, name,
-                                                sizeof(name));
+        long long lag =
+                kafkastats_consumer_lag(json, json_len, name, sizeof(name));
         long long total = 0;
         size_t i;
 

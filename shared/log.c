@@ -25,12 +25,14 @@ void log_init(const char *component, log_level_t level)
 }
 
 /* Appends printf output; the line is cut (not overrun) when full. */
-#define APPEND(...) do {                                                  \
-        if (n < sizeof(line)) {                                           \
-                int w_ = snprintf(line + n, sizeof(line) - n, __VA_ARGS__); \
-                n = w_ < 0 ? sizeof(line) : n + (size_t)w_;               \
-        }                                                                 \
-} while (0)
+#define APPEND(...)                                                   \
+        do {                                                          \
+                if (n < sizeof(line)) {                               \
+                        int w_ = snprintf(line + n, sizeof(line) - n, \
+                                          __VA_ARGS__);               \
+                        n = w_ < 0 ? sizeof(line) : n + (size_t)w_;   \
+                }                                                     \
+        } while (0)
 
 /* Room kept after a string for what ends the line ("}\n"). */
 #define LOG_TAIL 8
@@ -96,8 +98,9 @@ void log_emit(log_level_t level, const char *msg, const log_field_t *fields)
                 return;
 
         APPEND("{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\","
-               "\"msg\":", clock_rfc3339(ts, sizeof(ts)),
-               log_level_names[level], log_component);
+               "\"msg\":",
+               clock_rfc3339(ts, sizeof(ts)), log_level_names[level],
+               log_component);
         n = append_quoted(line, n, sizeof(line), msg);
         for (const log_field_t *f = fields; f && f->key; f++) {
                 size_t n0 = n, nv;

@@ -17,17 +17,17 @@
 typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 
 typedef struct log_field {
-        const char *key;   /* NULL ends the list */
-        int         type;  /* 's' string, 'i' integer, 'f' double */
+        const char *key; /* NULL ends the list */
+        int type;        /* 's' string, 'i' integer, 'f' double */
         const char *s;
-        int64_t     i;
-        double      f;
+        int64_t i;
+        double f;
 } log_field_t;
 
 #define LOG_S(k, v) ((log_field_t){ (k), 's', (v), 0, 0 })
 #define LOG_I(k, v) ((log_field_t){ (k), 'i', NULL, (int64_t)(v), 0 })
 #define LOG_F(k, v) ((log_field_t){ (k), 'f', NULL, 0, (double)(v) })
-#define LOG_END     ((log_field_t){ NULL, 0, NULL, 0, 0 })
+#define LOG_END ((log_field_t){ NULL, 0, NULL, 0, 0 })
 
 /* The levels' names in log_level_t's order, NULL-ended (the option
  * table's choices for --log-level). */

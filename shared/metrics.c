@@ -30,58 +30,58 @@
 #include "clock.h"
 #include "metrics.h"
 
-#define NAME_MAX_LEN    128
-#define LABELS_MAX_LEN  256
-#define HELP_MAX_LEN    512
-#define BUCKETS_MAX     32
+#define NAME_MAX_LEN 128
+#define LABELS_MAX_LEN 256
+#define HELP_MAX_LEN 512
+#define BUCKETS_MAX 32
 /* The endpoint under slow clients (docs/operations.md): */
-#define SCRAPE_IDLE      10        /* s a connection may send nothing */
-#define SCRAPE_DEADLINE  10        /* s from a request's start to its end */
-#define SCRAPE_CLIENTS   64        /* connections at once */
-#define SCRAPE_PER_IP    8         /* connections at once per address */
-#define SCRAPE_POOL      (16 * 1024) /* bytes per connection: headers, I/O */
-#define SCRAPE_TICK_MS   250       /* deadline checks and stop latency */
+#define SCRAPE_IDLE 10          /* s a connection may send nothing */
+#define SCRAPE_DEADLINE 10      /* s from a request's start to its end */
+#define SCRAPE_CLIENTS 64       /* connections at once */
+#define SCRAPE_PER_IP 8         /* connections at once per address */
+#define SCRAPE_POOL (16 * 1024) /* bytes per connection: headers, I/O */
+#define SCRAPE_TICK_MS 250      /* deadline checks and stop latency */
 
 typedef enum { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM } kind_t;
 
 struct mcounter {
         _Atomic uint64_t v;
-        double           scale;
+        double scale;
 };
 
 struct mgauge {
-        _Atomic uint64_t bits;  /* a double */
+        _Atomic uint64_t bits; /* a double */
 };
 
 struct mhist {
-        double           bounds[BUCKETS_MAX];
-        size_t           nbounds;
-        _Atomic uint64_t buckets[BUCKETS_MAX + 1];  /* last: over every bound */
-        _Atomic uint64_t sum_bits;                  /* a double */
+        double bounds[BUCKETS_MAX];
+        size_t nbounds;
+        _Atomic uint64_t buckets[BUCKETS_MAX + 1]; /* last: over every bound */
+        _Atomic uint64_t sum_bits;                 /* a double */
 };
 
 typedef struct series {
-        kind_t          kind;
-        char           *name, *labels, *help;
+        kind_t kind;
+        char *name, *labels, *help;
         struct mcounter c;
-        struct mgauge   g;
-        struct mhist    h;
+        struct mgauge g;
+        struct mhist h;
 } series_t;
 
-static series_t       *table[METRICS_MAX_SERIES];
-static _Atomic size_t  table_n;
+static series_t *table[METRICS_MAX_SERIES];
+static _Atomic size_t table_n;
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const double metrics_latency_bounds[] = {
-        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-        1, 2.5, 5, 10, 30, 60,
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+        0.5,   1,      2.5,   5,    10,    30,   60,
 };
 const size_t metrics_latency_nbounds =
         sizeof(metrics_latency_bounds) / sizeof(metrics_latency_bounds[0]);
 
 const double metrics_cpu_bounds[] = {
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-        0.1, 0.25, 0.5, 1, 2.5, 10,
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+        0.05,   0.1,     0.25,   0.5,   1,      2.5,   10,
 };
 const size_t metrics_cpu_nbounds =
         sizeof(metrics_cpu_bounds) / sizeof(metrics_cpu_bounds[0]);
@@ -109,8 +109,8 @@ static void atomic_add_double(_Atomic uint64_t *a, double v)
         uint64_t old = atomic_load_explicit(a, memory_order_relaxed);
 
         while (!atomic_compare_exchange_weak_explicit(
-                       a, &old, dbits(bitsd(old) + v), memory_order_relaxed,
-                       memory_order_relaxed))
+                a, &old, dbits(bitsd(old) + v), memory_order_relaxed,
+                memory_order_relaxed))
                 ;
 }
 
@@ -151,9 +151,8 @@ static bool kind_conflict(const char *name, kind_t kind)
 }
 
 /* Finds or adds a series; the caller holds table_lock. */
-static series_t *series_get(kind_t kind, const char *name,
-                            const char *labels, const char *help,
-                            bool *created)
+static series_t *series_get(kind_t kind, const char *name, const char *labels,
+                            const char *help, bool *created)
 {
         series_t *s;
         size_t n;
@@ -213,8 +212,7 @@ mcounter_t *metrics_counter(const char *name, const char *labels,
         return metrics_counter_scaled(name, labels, help, 1);
 }
 
-mgauge_t *metrics_gauge(const char *name, const char *labels,
-                        const char *help)
+mgauge_t *metrics_gauge(const char *name, const char *labels, const char *help)
 {
         bool created = false;
         series_t *s;
@@ -306,8 +304,8 @@ double mcounter_value(const mcounter_t *c)
 
 double mgauge_value(const mgauge_t *g)
 {
-        return g ? bitsd(atomic_load_explicit(&g->bits,
-                                              memory_order_relaxed)) : 0;
+        return g ? bitsd(atomic_load_explicit(&g->bits, memory_order_relaxed))
+                 : 0;
 }
 
 static uint64_t hist_count(const mhist_t *h)
@@ -347,9 +345,15 @@ double metrics_sum(const char *selector)
                 if (strcmp(s->name, name) || !strstr(s->labels, match))
                         continue;
                 switch (s->kind) {
-                case KIND_COUNTER:   sum += mcounter_value(&s->c); break;
-                case KIND_GAUGE:     sum += mgauge_value(&s->g); break;
-                case KIND_HISTOGRAM: sum += (double)hist_count(&s->h); break;
+                case KIND_COUNTER:
+                        sum += mcounter_value(&s->c);
+                        break;
+                case KIND_GAUGE:
+                        sum += mgauge_value(&s->g);
+                        break;
+                case KIND_HISTOGRAM:
+                        sum += (double)hist_count(&s->h);
+                        break;
                 }
         }
         return sum;
@@ -378,7 +382,7 @@ static int proc_stat_field(int field, unsigned long long *out)
 
         if (read_small("/proc/self/stat", buf, sizeof(buf)) <= 0)
                 return -1;
-        p = strrchr(buf, ')');  /* comm may hold spaces and parentheses */
+        p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
         if (!p)
                 return -1;
         p++;
@@ -413,7 +417,7 @@ double metrics_process_resident_bytes(void)
 
         if (page <= 0 || read_small("/proc/self/statm", buf, sizeof(buf)) <= 0)
                 return -1;
-        p = strchr(buf, ' ');  /* second field: resident pages */
+        p = strchr(buf, ' '); /* second field: resident pages */
         if (!p)
                 return -1;
         errno = 0;
@@ -457,7 +461,7 @@ static double process_open_fds(void)
                 if (e->d_name[0] != '.')
                         n++;
         closedir(d);
-        return n - 1;  /* less the directory's own descriptor */
+        return n - 1; /* less the directory's own descriptor */
 }
 
 /* ---- exposition ------------------------------------------------------ */
@@ -587,7 +591,8 @@ void metrics_render(FILE *fp)
         if (v >= 0)
                 put_family(fp, "process_cpu_seconds_total", "counter",
                            "Total user and system CPU time spent in "
-                           "seconds.", v);
+                           "seconds.",
+                           v);
         v = metrics_process_resident_bytes();
         if (v >= 0)
                 put_family(fp, "process_resident_memory_bytes", "gauge",
@@ -596,7 +601,8 @@ void metrics_render(FILE *fp)
         if (v >= 0)
                 put_family(fp, "process_start_time_seconds", "gauge",
                            "Start time of the process since unix epoch in "
-                           "seconds.", v);
+                           "seconds.",
+                           v);
         v = process_open_fds();
         if (v >= 0)
                 put_family(fp, "process_open_fds", "gauge",
@@ -620,9 +626,9 @@ void metrics_render(FILE *fp)
  * that owns the sockets (no race with their closing).
  */
 typedef struct scrape_conn {
-        int    fd;        /* -1: slot free */
-        double since;     /* start of the current deadline */
-        bool   cut;       /* shut down once already */
+        int fd;       /* -1: slot free */
+        double since; /* start of the current deadline */
+        bool cut;     /* shut down once already */
 } scrape_conn_t;
 
 static struct MHD_Daemon *daemon_mhd;
@@ -677,8 +683,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 /* A request answered: the next one, if any, has its own deadline. */
 static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **req_cls,
-                         enum MHD_RequestTerminationCode toe)
+                         void **req_cls, enum MHD_RequestTerminationCode toe)
 {
         conn_restart(conn);
 }
@@ -728,8 +733,7 @@ static enum MHD_Result respond_text(struct MHD_Connection *conn,
 /* The endpoint's thread: one call per request. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
-                                  const char *version,
-                                  const char *upload_data,
+                                  const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
 {
         struct MHD_Response *r;
@@ -814,7 +818,8 @@ static int listen_on(const char *addr, char *errstr, size_t errstr_size)
         if (split_addr(addr, host, sizeof(host), port, sizeof(port))) {
                 snprintf(errstr, errstr_size,
                          "--metrics-addr: '%s' is not HOST:PORT, [IPV6]:PORT "
-                         "or :PORT", addr);
+                         "or :PORT",
+                         addr);
                 return -1;
         }
         portnum = strtol(port, NULL, 10);
@@ -836,7 +841,8 @@ static int listen_on(const char *addr, char *errstr, size_t errstr_size)
          * families); otherwise the first address that binds. */
         for (int pass = 0; pass < 2 && fd < 0; pass++) {
                 for (ai = res; ai && fd < 0; ai = ai->ai_next) {
-                        if (!*host && (pass == 0) != (ai->ai_family == AF_INET6))
+                        if (!*host &&
+                            (pass == 0) != (ai->ai_family == AF_INET6))
                                 continue;
                         fd = socket(ai->ai_family,
                                     ai->ai_socktype | SOCK_CLOEXEC,
@@ -865,8 +871,10 @@ static int listen_on(const char *addr, char *errstr, size_t errstr_size)
         }
         freeaddrinfo(res);
         if (fd < 0)
-                snprintf(errstr, errstr_size, "--metrics-addr: cannot listen "
-                         "on %s: %s", addr, strerror(err ? err : EINVAL));
+                snprintf(errstr, errstr_size,
+                         "--metrics-addr: cannot listen "
+                         "on %s: %s",
+                         addr, strerror(err ? err : EINVAL));
         return fd;
 }
 
@@ -889,7 +897,8 @@ int metrics_serve(const char *addr, char *errstr, size_t errstr_size)
         int fd, err;
 
         if (daemon_mhd) {
-                snprintf(errstr, errstr_size, "metrics endpoint already "
+                snprintf(errstr, errstr_size,
+                         "metrics endpoint already "
                          "running");
                 return -1;
         }
@@ -901,21 +910,22 @@ int metrics_serve(const char *addr, char *errstr, size_t errstr_size)
                 conns[i].fd = -1;
         daemon_mhd = MHD_start_daemon(
                 MHD_USE_EPOLL, 0, NULL, NULL, on_request, NULL,
-                MHD_OPTION_LISTEN_SOCKET, fd,
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SCRAPE_CLIENTS,
+                MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+                (unsigned int)SCRAPE_CLIENTS,
                 MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                (unsigned int)SCRAPE_PER_IP,
-                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SCRAPE_IDLE,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SCRAPE_POOL,
-                MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+                (unsigned int)SCRAPE_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+                (unsigned int)SCRAPE_IDLE, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                (size_t)SCRAPE_POOL, MHD_OPTION_NOTIFY_CONNECTION,
+                on_connection, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                 MHD_OPTION_END);
         if (!daemon_mhd) {
                 close(fd);
                 daemon_port = 0;
-                snprintf(errstr, errstr_size, "--metrics-addr: cannot start "
-                         "the HTTP server on %s", addr);
+                snprintf(errstr, errstr_size,
+                         "--metrics-addr: cannot start "
+                         "the HTTP server on %s",
+                         addr);
                 return -1;
         }
         atomic_store(&daemon_stop, false);
@@ -924,8 +934,10 @@ int metrics_serve(const char *addr, char *errstr, size_t errstr_size)
                 MHD_stop_daemon(daemon_mhd);
                 daemon_mhd = NULL;
                 daemon_port = 0;
-                snprintf(errstr, errstr_size, "--metrics-addr: cannot start "
-                         "its thread: %s", strerror(err));
+                snprintf(errstr, errstr_size,
+                         "--metrics-addr: cannot start "
+                         "its thread: %s",
+                         strerror(err));
                 return -1;
         }
         return 0;
@@ -942,7 +954,7 @@ void metrics_stop(void)
                 return;
         atomic_store(&daemon_stop, true);
         pthread_join(daemon_thread, NULL);
-        MHD_stop_daemon(daemon_mhd);  /* closes the listening socket */
+        MHD_stop_daemon(daemon_mhd); /* closes the listening socket */
         daemon_mhd = NULL;
         daemon_port = 0;
 }

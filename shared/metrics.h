@@ -19,8 +19,8 @@
 #include <stdio.h>
 
 typedef struct mcounter mcounter_t;
-typedef struct mgauge   mgauge_t;
-typedef struct mhist    mhist_t;
+typedef struct mgauge mgauge_t;
+typedef struct mhist mhist_t;
 
 /*
  * Registers a series. `labels` is NULL or the label pairs as they appear
@@ -32,13 +32,13 @@ typedef struct mhist    mhist_t;
 #define METRICS_MAX_SERIES 512
 mcounter_t *metrics_counter(const char *name, const char *labels,
                             const char *help);
-mgauge_t   *metrics_gauge(const char *name, const char *labels,
-                          const char *help);
+mgauge_t *metrics_gauge(const char *name, const char *labels,
+                        const char *help);
 /* `bounds` are the upper bounds of the buckets, increasing (le="..."),
  * copied; +Inf is implied. */
-mhist_t    *metrics_histogram(const char *name, const char *labels,
-                              const char *help, const double *bounds,
-                              size_t nbounds);
+mhist_t *metrics_histogram(const char *name, const char *labels,
+                           const char *help, const double *bounds,
+                           size_t nbounds);
 
 /* Updates; all NULL-safe and thread-safe. */
 void mcounter_add(mcounter_t *c, uint64_t n);
@@ -58,7 +58,7 @@ void metrics_render(FILE *fp);
  * all addresses). Returns 0, or -1 with a reason in errstr (bad address,
  * port in use).
  */
-int  metrics_serve(const char *addr, char *errstr, size_t errstr_size);
+int metrics_serve(const char *addr, char *errstr, size_t errstr_size);
 void metrics_stop(void);
 
 /* ---- extensions ------------------------------------------------------ */

@@ -14,20 +14,20 @@
 
 typedef struct slot {
         int64_t offset;
-        bool    done;
+        bool done;
 } slot_t;
 
 typedef struct part {
-        char    *topic;
-        int32_t  partition;
-        slot_t  *ring;
-        size_t   cap, head, len;
+        char *topic;
+        int32_t partition;
+        slot_t *ring;
+        size_t cap, head, len;
 } part_t;
 
 struct offsets {
         part_t *parts;
-        size_t  nparts, cap;
-        size_t  pending;
+        size_t nparts, cap;
+        size_t pending;
 };
 
 offsets_t *offsets_new(void)
@@ -137,8 +137,9 @@ int64_t offsets_done(offsets_t *ot, const char *topic, int32_t partition,
                 else
                         hi = mid;
         }
-        if (lo == p->len || p->ring[(p->head + lo) % p->cap].offset != offset
-            || p->ring[(p->head + lo) % p->cap].done)
+        if (lo == p->len ||
+            p->ring[(p->head + lo) % p->cap].offset != offset ||
+            p->ring[(p->head + lo) % p->cap].done)
                 return -1;
         p->ring[(p->head + lo) % p->cap].done = true;
         ot->pending--;
@@ -171,8 +172,8 @@ size_t offsets_pending(const offsets_t *ot)
         return ot->pending;
 }
 
-int offsets_done_store(offsets_t *ot, rd_kafka_t *consumer,
-                       const char *topic, int32_t partition, int64_t offset)
+int offsets_done_store(offsets_t *ot, rd_kafka_t *consumer, const char *topic,
+                       int32_t partition, int64_t offset)
 {
         rd_kafka_topic_partition_list_t *list;
         rd_kafka_resp_err_t err;

@@ -48,8 +48,8 @@ int64_t offsets_done(offsets_t *ot, const char *topic, int32_t partition,
  * the last commit (at-least-once). Any other store error is logged.
  * Returns 0, or -1 when the store failed.
  */
-int offsets_done_store(offsets_t *ot, rd_kafka_t *consumer,
-                       const char *topic, int32_t partition, int64_t offset);
+int offsets_done_store(offsets_t *ot, rd_kafka_t *consumer, const char *topic,
+                       int32_t partition, int64_t offset);
 
 /* Forgets a partition (revoked): later offsets_done() for it return -1. */
 void offsets_forget(offsets_t *ot, const char *topic, int32_t partition);

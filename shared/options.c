@@ -13,10 +13,10 @@
 
 #include "options.h"
 
-#define OPT_HELP         1000
-#define OPT_VERSION      1001
+#define OPT_HELP 1000
+#define OPT_VERSION 1001
 #define OPT_PRINT_CONFIG 1002
-#define OPT_HELP_MD      1003
+#define OPT_HELP_MD 1003
 
 #ifndef KCRAWL_VERSION
 #define KCRAWL_VERSION "0.0.0"
@@ -67,10 +67,17 @@ static int parse_size(const char *s, long long *out)
                 return -1;
         if (*end) {
                 switch (tolower((unsigned char)*end)) {
-                case 'k': mult = 1024LL; break;
-                case 'm': mult = 1024LL * 1024; break;
-                case 'g': mult = 1024LL * 1024 * 1024; break;
-                default: return -1;
+                case 'k':
+                        mult = 1024LL;
+                        break;
+                case 'm':
+                        mult = 1024LL * 1024;
+                        break;
+                case 'g':
+                        mult = 1024LL * 1024 * 1024;
+                        break;
+                default:
+                        return -1;
                 }
                 end++;
                 if (*end == 'i' || *end == 'I')
@@ -177,7 +184,8 @@ static int set_value(opts_t *o, const opt_def_t *d, const char *val,
                 if (parse_size(val, &v)) {
                         snprintf(errstr, errstr_size,
                                  "--%s%s: '%s' is not a size (bytes, or "
-                                 "with a k/M/G suffix)", d->name, from, val);
+                                 "with a k/M/G suffix)",
+                                 d->name, from, val);
                         return -1;
                 }
                 if (v < d->min || v > d->max) {
@@ -298,8 +306,8 @@ static void wipe_arg(char *val)
 }
 
 int opts_parse(opts_t *o, const char *prog, const char *summary,
-               const opt_def_t *defs, size_t ndefs, void *conf,
-               int argc, char **argv, char *errstr, size_t errstr_size)
+               const opt_def_t *defs, size_t ndefs, void *conf, int argc,
+               char **argv, char *errstr, size_t errstr_size)
 {
         struct option longopts[OPTS_MAX + 4];
         bool flag_seen[OPTS_MAX] = { false };
@@ -352,14 +360,15 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
         /* Flags. */
         for (i = 0; i < ndefs; i++) {
                 longopts[i].name = defs[i].name;
-                longopts[i].has_arg = defs[i].type == OPT_BOOL ?
-                        optional_argument : required_argument;
+                longopts[i].has_arg = defs[i].type == OPT_BOOL
+                                              ? optional_argument
+                                              : required_argument;
                 longopts[i].flag = NULL;
                 longopts[i].val = (int)(2000 + i);
         }
         longopts[i++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
-        longopts[i++] = (struct option){ "version", no_argument, NULL,
-                                         OPT_VERSION };
+        longopts[i++] =
+                (struct option){ "version", no_argument, NULL, OPT_VERSION };
         longopts[i++] = (struct option){ "print-config", no_argument, NULL,
                                          OPT_PRINT_CONFIG };
         longopts[i++] = (struct option){ "help-markdown", no_argument, NULL,
@@ -408,8 +417,7 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
                         break;
                 case ':':
                         snprintf(errstr, errstr_size,
-                                 "%s: a value is required",
-                                 argv[optind - 1]);
+                                 "%s: a value is required", argv[optind - 1]);
                         return OPTS_ERROR;
                 case '?':
                         if (optopt > 0 && optopt < 256)
@@ -438,9 +446,9 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
                                 strlist_free(field(o, d));
                         flag_seen[k] = true;
                         if (set_value(o, d,
-                                      d->type == OPT_BOOL && !optarg ?
-                                      "true" : optarg, "", errstr,
-                                      errstr_size))
+                                      d->type == OPT_BOOL && !optarg ? "true"
+                                                                     : optarg,
+                                      "", errstr, errstr_size))
                                 return OPTS_ERROR;
                         o->src[k] = OPT_SRC_FLAG;
                         if (d->secret)
@@ -450,7 +458,8 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
         }
         if (optind < argc) {
                 snprintf(errstr, errstr_size,
-                         "unexpected argument '%s' (see --help)", argv[optind]);
+                         "unexpected argument '%s' (see --help)",
+                         argv[optind]);
                 return OPTS_ERROR;
         }
 
@@ -521,8 +530,7 @@ void opts_print_config(const opts_t *o, FILE *fp)
                 const char *eq = strchr(kv, '=');
 
                 if (eq && kafka_key_is_secret(kv))
-                        fprintf(fp, "X %.*s=*** (flag)\n", (int)(eq - kv),
-                                kv);
+                        fprintf(fp, "X %.*s=*** (flag)\n", (int)(eq - kv), kv);
                 else
                         fprintf(fp, "X %s (flag)\n", kv);
         }
@@ -531,20 +539,28 @@ void opts_print_config(const opts_t *o, FILE *fp)
 static const char *type_hint(const opt_def_t *d)
 {
         switch (d->type) {
-        case OPT_STR:  return "STR";
-        case OPT_INT:  return "N";
-        case OPT_SIZE: return "BYTES";
-        case OPT_BOOL: return "";
-        case OPT_LIST: return "STR";
-        case OPT_ENUM: return "NAME";
-        case OPT_DOUBLE: return "X";
+        case OPT_STR:
+                return "STR";
+        case OPT_INT:
+                return "N";
+        case OPT_SIZE:
+                return "BYTES";
+        case OPT_BOOL:
+                return "";
+        case OPT_LIST:
+                return "STR";
+        case OPT_ENUM:
+                return "NAME";
+        case OPT_DOUBLE:
+                return "X";
         }
         return "";
 }
 
 void opts_print_help(const opts_t *o, FILE *fp)
 {
-        fprintf(fp, "Usage: %s [OPTION]... [-X KEY=VALUE]...\n%s\n\n"
+        fprintf(fp,
+                "Usage: %s [OPTION]... [-X KEY=VALUE]...\n%s\n\n"
                 "Options (each also from the environment variable shown; "
                 "flags beat the\nenvironment, which beats the default):\n",
                 o->prog, o->summary);
@@ -574,15 +590,15 @@ void opts_print_help(const opts_t *o, FILE *fp)
                         fprintf(fp, "; repeatable");
                 fputs("]\n", fp);
         }
-        fprintf(fp,
-                "  %-26s %s\n", "-X KEY=VALUE",
+        fprintf(fp, "  %-26s %s\n", "-X KEY=VALUE",
                 "Any librdkafka property, passed through (repeatable).");
         fprintf(fp, "  %-26s %s\n", "--print-config",
                 "Print the effective configuration and exit.");
-        fprintf(fp, "  %-26s %s\n", "--version", "Print the version and exit.");
+        fprintf(fp, "  %-26s %s\n", "--version",
+                "Print the version and exit.");
         fprintf(fp, "  %-26s %s\n", "--help", "Print this help and exit.");
         fprintf(fp, "\nA bad value is reported on one line and exits with "
-                "code 2.\n");
+                    "code 2.\n");
 }
 
 /* Markdown table cell text: '|' escaped, nothing else changed. */
@@ -607,7 +623,7 @@ void opts_print_markdown(const opts_t *o, FILE *fp)
         fprintf(fp, "## %s\n\n", o->prog);
         md_cell(fp, o->summary);
         fprintf(fp, "\n\n| Option | Environment | Default | Range | "
-                "Description |\n|---|---|---|---|---|\n");
+                    "Description |\n|---|---|---|---|---|\n");
         for (size_t i = 0; i < o->ndefs; i++) {
                 const opt_def_t *d = &o->defs[i];
                 char var[128];
@@ -639,7 +655,7 @@ void opts_print_markdown(const opts_t *o, FILE *fp)
                 fputs(" |\n", fp);
         }
         fprintf(fp, "| `-X KEY=VALUE` | | | repeatable | Any librdkafka "
-                "property, passed through. |\n");
+                    "property, passed through. |\n");
 }
 
 void opts_free(opts_t *o)

@@ -14,15 +14,15 @@
 #include "metrics.h"
 #include "progress.h"
 
-static pthread_t       thread;
-static bool            running;
-static bool            stopping;
+static pthread_t thread;
+static bool running;
+static bool stopping;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t  wake;
+static pthread_cond_t wake;
 static progress_spec_t spec;
-static long            interval;
-static bool            tty;
-static bool            line_drawn;
+static long interval;
+static bool tty;
+static bool line_drawn;
 
 static double sum_of(const char *const *selectors)
 {
@@ -34,14 +34,14 @@ static double sum_of(const char *const *selectors)
 }
 
 void progress_format_line(char *buf, size_t size, double pages_per_s,
-                          double level, const char *level_name,
-                          double errors, double cpu_percent,
-                          double rss_bytes)
+                          double level, const char *level_name, double errors,
+                          double cpu_percent, double rss_bytes)
 {
-        snprintf(buf, size,
-                 "%.1f pages/s  %s %.0f  errors %.0f  cpu %.0f%%  rss %.1f MiB",
-                 pages_per_s, level_name ? level_name : "inflight", level,
-                 errors, cpu_percent, rss_bytes / (1024.0 * 1024.0));
+        snprintf(
+                buf, size,
+                "%.1f pages/s  %s %.0f  errors %.0f  cpu %.0f%%  rss %.1f MiB",
+                pages_per_s, level_name ? level_name : "inflight", level,
+                errors, cpu_percent, rss_bytes / (1024.0 * 1024.0));
 }
 
 /* One report; `dt` seconds since the last, whose totals are in *prev. */
@@ -63,9 +63,10 @@ static void report(double dt, double *prev_done, double *prev_cpu)
                 progress_format_line(line, sizeof(line), rate, level,
                                      spec.level_name, errors, cpu_pct, rss);
                 n = snprintf(out, sizeof(out), "\r\033[K%s", line);
-                if (n > 0 && write(STDERR_FILENO, out,
-                                   (size_t)n < sizeof(out) ? (size_t)n :
-                                   sizeof(out) - 1) > 0)
+                if (n > 0 &&
+                    write(STDERR_FILENO, out,
+                          (size_t)n < sizeof(out) ? (size_t)n
+                                                  : sizeof(out) - 1) > 0)
                         line_drawn = true;
                 return;
         }
@@ -83,7 +84,7 @@ static void *progress_main(void *arg)
         double prev_done = sum_of(spec.done);
         double prev_cpu = metrics_process_cpu_seconds();
         double last = clock_mono_s();
-        long every = tty ? 1 : interval;  /* a live line moves each second */
+        long every = tty ? 1 : interval; /* a live line moves each second */
         struct timespec due;
 
         clock_gettime(CLOCK_MONOTONIC, &due);
@@ -156,8 +157,7 @@ int progress_watch_start(const char *metrics_addr, long interval_s,
                         return -1;
                 LOGF(LOG_INFO, "metrics endpoint listening",
                      LOG_S("addr", metrics_addr),
-                     LOG_I("port", metrics_port()),
-                     LOG_S("path", "/metrics"));
+                     LOG_I("port", metrics_port()), LOG_S("path", "/metrics"));
         }
         if (progress_start(s, interval_s, errstr, errstr_size)) {
                 metrics_stop();

@@ -16,10 +16,10 @@
 
 typedef struct progress_spec {
         /* Selectors (metrics_sum()) summed; unused slots are NULL. */
-        const char *done[PROGRESS_SELECTORS];    /* pages finished: a rate  */
-        const char *errors[PROGRESS_SELECTORS];  /* errors: a total         */
-        const char *level;       /* a gauge shown as is (in flight, lag)  */
-        const char *level_name;  /* its name: "inflight", "lag"           */
+        const char *done[PROGRESS_SELECTORS];   /* pages finished: a rate  */
+        const char *errors[PROGRESS_SELECTORS]; /* errors: a total         */
+        const char *level;      /* a gauge shown as is (in flight, lag)  */
+        const char *level_name; /* its name: "inflight", "lag"           */
 } progress_spec_t;
 
 /*
@@ -29,8 +29,8 @@ typedef struct progress_spec {
  * the thread (literals). Returns 0, or -1 with errstr.
  * Call from the main thread, after log_init().
  */
-int progress_start(const progress_spec_t *spec, long interval_s,
-                   char *errstr, size_t errstr_size);
+int progress_start(const progress_spec_t *spec, long interval_s, char *errstr,
+                   size_t errstr_size);
 
 /* Stops the thread; on a terminal ends the live line with a newline.
  * Safe when not started. */
@@ -54,8 +54,7 @@ void progress_watch_stop(void);
  * terminal shows them. Exposed for tests.
  */
 void progress_format_line(char *buf, size_t size, double pages_per_s,
-                          double level, const char *level_name,
-                          double errors, double cpu_percent,
-                          double rss_bytes);
+                          double level, const char *level_name, double errors,
+                          double cpu_percent, double rss_bytes);
 
 #endif /* KCRAWL_PROGRESS_H */

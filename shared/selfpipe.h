@@ -12,7 +12,12 @@ typedef struct selfpipe {
         int fd[2]; /* [0] read end, [1] write end; -1 when not open */
 } selfpipe_t;
 
-#define SELFPIPE_INIT { { -1, -1 } }
+#define SELFPIPE_INIT          \
+        {                      \
+                {              \
+                        -1, -1 \
+                }              \
+        }
 
 /* Opens the pipe (non-blocking, close-on-exec). Returns 0, or -1 with
  * errno set; opening an open pipe does nothing and returns 0. */

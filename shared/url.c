@@ -28,9 +28,9 @@
 #define URL_EOF (-1)
 
 struct url_sb {
-        char   *p;
-        size_t  len;
-        size_t  cap;
+        char *p;
+        size_t len;
+        size_t cap;
 };
 
 enum url_set {
@@ -62,16 +62,16 @@ enum url_state {
 
 /* A URL record while it is being built. */
 struct url_rec {
-        int           https;
+        int https;
         struct url_sb user;
         struct url_sb pass;
-        struct url_sb host;     /* serialised host */
-        int           port;     /* -1: null */
-        struct url_sb path;     /* "/seg/seg", "" for the empty list */
+        struct url_sb host; /* serialised host */
+        int port;           /* -1: null */
+        struct url_sb path; /* "/seg/seg", "" for the empty list */
         struct url_sb query;
-        int           has_query;
+        int has_query;
         struct url_sb frag;
-        int           has_frag;
+        int has_frag;
 };
 
 static void url_seterr(char *errstr, size_t errstr_size, const char *why)
@@ -93,8 +93,8 @@ static int url_sb_err(int rc)
 /* At most URL_BUF_MAX bytes with the NUL. */
 static int url_sb_reserve(struct url_sb *sb, size_t n)
 {
-        return url_sb_err(dynbuf_room(&sb->p, &sb->cap, sb->len, n,
-                                      URL_BUF_MAX - 1));
+        return url_sb_err(
+                dynbuf_room(&sb->p, &sb->cap, sb->len, n, URL_BUF_MAX - 1));
 }
 
 static int url_sb_put(struct url_sb *sb, const char *s, size_t n)
@@ -472,7 +472,8 @@ static int url_ipv6_parse(const char *s, size_t n, uint16_t addr[8])
                                                 return -1;
                                         p++;
                                 }
-                                addr[piece] = (uint16_t)(addr[piece] * 0x100 + v4);
+                                addr[piece] =
+                                        (uint16_t)(addr[piece] * 0x100 + v4);
                                 seen++;
                                 if (seen == 2 || seen == 4)
                                         piece++;
@@ -548,8 +549,8 @@ static int url_ipv6_serialise(const uint16_t addr[8], struct url_sb *out)
 static int url_label_is_xn(const char *s, size_t n)
 {
         return n >= 4 && url_lower((unsigned char)s[0]) == 'x' &&
-               url_lower((unsigned char)s[1]) == 'n' &&
-               s[2] == '-' && s[3] == '-';
+               url_lower((unsigned char)s[1]) == 'n' && s[2] == '-' &&
+               s[3] == '-';
 }
 
 /* Length of the UTS #46 label separator at s, or 0. */
@@ -557,9 +558,9 @@ static size_t url_label_sep(const char *s, size_t n)
 {
         if (n >= 1 && s[0] == '.')
                 return 1;
-        if (n >= 3 && (memcmp(s, "\xe3\x80\x82", 3) == 0 ||  /* U+3002 */
-                       memcmp(s, "\xef\xbc\x8e", 3) == 0 ||  /* U+FF0E */
-                       memcmp(s, "\xef\xbd\xa1", 3) == 0))   /* U+FF61 */
+        if (n >= 3 && (memcmp(s, "\xe3\x80\x82", 3) == 0 || /* U+3002 */
+                       memcmp(s, "\xef\xbc\x8e", 3) == 0 || /* U+FF0E */
+                       memcmp(s, "\xef\xbd\xa1", 3) == 0))  /* U+FF61 */
                 return 3;
         return 0;
 }
@@ -603,7 +604,8 @@ static int url_domain_to_ascii(const char *d, size_t n, struct url_sb *out,
         }
         if (ascii && !xn) {
                 for (i = 0; i < n && rc == 0; i++)
-                        rc = url_sb_putc(out, (char)url_lower((unsigned char)d[i]));
+                        rc = url_sb_putc(out,
+                                         (char)url_lower((unsigned char)d[i]));
                 goto out;
         }
 
@@ -625,7 +627,9 @@ static int url_domain_to_ascii(const char *d, size_t n, struct url_sb *out,
                 }
                 if (lascii && !url_label_is_xn(d + start, len)) {
                         for (k = start; k < i && rc == 0; k++)
-                                rc = url_sb_putc(out, (char)url_lower((unsigned char)d[k]));
+                                rc = url_sb_putc(
+                                        out,
+                                        (char)url_lower((unsigned char)d[k]));
                         if (rc < 0)
                                 goto out;
                 } else {
@@ -699,8 +703,11 @@ static int url_host_parse(const char *s, size_t n, struct url_sb *out,
                 if (c == '%' && i + 2 < n &&
                     url_is_hex((unsigned char)s[i + 1]) &&
                     url_is_hex((unsigned char)s[i + 2])) {
-                        c = (unsigned char)(url_hex_val((unsigned char)s[i + 1]) * 16 +
-                                            url_hex_val((unsigned char)s[i + 2]));
+                        c = (unsigned char)(url_hex_val(
+                                                    (unsigned char)s[i + 1]) *
+                                                    16 +
+                                            url_hex_val(
+                                                    (unsigned char)s[i + 2]));
                         i += 2;
                 }
                 rc = url_sb_putc(&dec, (char)c);
@@ -776,8 +783,8 @@ static void url_shorten_path(struct url_sb *path)
 
 static int url_base_https(const url_t *base, int *https)
 {
-        if (!base->scheme || !base->host || !base->path ||
-            !base->username || !base->password)
+        if (!base->scheme || !base->host || !base->path || !base->username ||
+            !base->password)
                 return URL_ERR_INVALID;
         if (strcmp(base->scheme, "http") == 0)
                 *https = 0;
@@ -822,8 +829,9 @@ static int url_run(const char *in, size_t n, const url_t *base,
         if (base) {
                 rc = url_base_https(base, &base_https);
                 if (rc < 0) {
-                        *why = rc == URL_ERR_SCHEME ?
-                               "base is not an http(s) URL" : "base is incomplete";
+                        *why = rc == URL_ERR_SCHEME
+                                       ? "base is not an http(s) URL"
+                                       : "base is incomplete";
                         goto out;
                 }
         }
@@ -849,8 +857,8 @@ static int url_run(const char *in, size_t n, const url_t *base,
                         break;
 
                 case URL_ST_SCHEME:
-                        if (url_is_alpha(c) || url_is_digit(c) ||
-                            c == '+' || c == '-' || c == '.')
+                        if (url_is_alpha(c) || url_is_digit(c) || c == '+' ||
+                            c == '-' || c == '.')
                                 break;
                         if (c != ':') {
                                 state = URL_ST_NO_SCHEME;
@@ -859,7 +867,8 @@ static int url_run(const char *in, size_t n, const url_t *base,
                         }
                         if (i == 4 && strncasecmp(in, "http", 4) == 0) {
                                 u->https = 0;
-                        } else if (i == 5 && strncasecmp(in, "https", 5) == 0) {
+                        } else if (i == 5 &&
+                                   strncasecmp(in, "https", 5) == 0) {
                                 u->https = 1;
                         } else {
                                 *why = "scheme is not http or https";
@@ -956,7 +965,8 @@ static int url_run(const char *in, size_t n, const url_t *base,
                                 long k;
 
                                 if (at_seen)
-                                        rc = url_sb_puts(pw_seen ? &u->pass : &u->user,
+                                        rc = url_sb_puts(pw_seen ? &u->pass
+                                                                 : &u->user,
                                                          "%40");
                                 at_seen = 1;
                                 for (k = astart; k < i && rc == 0; k++) {
@@ -964,8 +974,9 @@ static int url_run(const char *in, size_t n, const url_t *base,
                                                 pw_seen = 1;
                                                 continue;
                                         }
-                                        rc = url_sb_encode(pw_seen ? &u->pass : &u->user,
-                                                           in + k, 1, URL_SET_USERINFO);
+                                        rc = url_sb_encode(
+                                                pw_seen ? &u->pass : &u->user,
+                                                in + k, 1, URL_SET_USERINFO);
                                 }
                                 if (rc < 0)
                                         goto out;
@@ -990,7 +1001,8 @@ static int url_run(const char *in, size_t n, const url_t *base,
                                         rc = URL_ERR_INVALID;
                                         goto out;
                                 }
-                                rc = url_host_parse(in + hstart, (size_t)(i - hstart),
+                                rc = url_host_parse(in + hstart,
+                                                    (size_t)(i - hstart),
                                                     &u->host, why);
                                 if (rc < 0)
                                         goto out;
@@ -1004,7 +1016,8 @@ static int url_run(const char *in, size_t n, const url_t *base,
                                         rc = URL_ERR_INVALID;
                                         goto out;
                                 }
-                                rc = url_host_parse(in + hstart, (size_t)(i - hstart),
+                                rc = url_host_parse(in + hstart,
+                                                    (size_t)(i - hstart),
                                                     &u->host, why);
                                 if (rc < 0)
                                         goto out;
@@ -1030,8 +1043,10 @@ static int url_run(const char *in, size_t n, const url_t *base,
                                                 rc = URL_ERR_INVALID;
                                                 goto out;
                                         }
-                                        u->port = port_val == url_default_port(u->https) ?
-                                                  -1 : (int)port_val;
+                                        u->port = port_val == url_default_port(
+                                                                      u->https)
+                                                          ? -1
+                                                          : (int)port_val;
                                 }
                                 state = URL_ST_PATH_START;
                                 i--;
@@ -1056,14 +1071,18 @@ static int url_run(const char *in, size_t n, const url_t *base,
                                 if (url_is_double_dot(seg.p, seg.len)) {
                                         url_shorten_path(&u->path);
                                         if (!slash)
-                                                rc = url_sb_putc(&u->path, '/');
+                                                rc = url_sb_putc(&u->path,
+                                                                 '/');
                                 } else if (url_is_single_dot(seg.p, seg.len)) {
                                         if (!slash)
-                                                rc = url_sb_putc(&u->path, '/');
+                                                rc = url_sb_putc(&u->path,
+                                                                 '/');
                                 } else {
                                         rc = url_sb_putc(&u->path, '/');
                                         if (rc == 0)
-                                                rc = url_sb_put(&u->path, seg.p, seg.len);
+                                                rc = url_sb_put(&u->path,
+                                                                seg.p,
+                                                                seg.len);
                                 }
                                 if (rc < 0)
                                         goto out;
@@ -1077,7 +1096,8 @@ static int url_run(const char *in, size_t n, const url_t *base,
                                         state = URL_ST_FRAGMENT;
                                 }
                         } else {
-                                rc = url_sb_encode(&seg, in + i, 1, URL_SET_PATH);
+                                rc = url_sb_encode(&seg, in + i, 1,
+                                                   URL_SET_PATH);
                                 if (rc < 0)
                                         goto out;
                         }
@@ -1181,8 +1201,8 @@ void url_destroy(url_t *url)
         free(url);
 }
 
-int url_parse_n(const char *input, size_t len, const url_t *base,
-                url_t **urlp, char *errstr, size_t errstr_size)
+int url_parse_n(const char *input, size_t len, const url_t *base, url_t **urlp,
+                char *errstr, size_t errstr_size)
 {
         struct url_rec u = { .port = -1 };
         struct url_sb clean = { 0 };
@@ -1265,9 +1285,9 @@ out:
 /* The buffers of one parse, kept for the next. */
 struct url_scratch {
         struct url_rec u;
-        struct url_sb  clean;
-        struct url_sb  seg;
-        struct url_sb  href;
+        struct url_sb clean;
+        struct url_sb seg;
+        struct url_sb href;
 };
 
 url_scratch_t *url_scratch_new(void)
@@ -1338,8 +1358,8 @@ int url_href_n(url_scratch_t *sc, const char *input, size_t len,
         return URL_OK;
 }
 
-int url_parse(const char *input, const url_t *base, url_t **urlp,
-              char *errstr, size_t errstr_size)
+int url_parse(const char *input, const url_t *base, url_t **urlp, char *errstr,
+              size_t errstr_size)
 {
         /* strnlen: an over-long input is refused without reading it all */
         size_t len = input ? strnlen(input, (size_t)URL_MAX_LEN + 1) : 0;
@@ -1347,8 +1367,8 @@ int url_parse(const char *input, const url_t *base, url_t **urlp,
         return url_parse_n(input, len, base, urlp, errstr, errstr_size);
 }
 
-int url_resolve(const char *ref, const char *base, char **hrefp,
-                char *errstr, size_t errstr_size)
+int url_resolve(const char *ref, const char *base, char **hrefp, char *errstr,
+                size_t errstr_size)
 {
         url_t *b = NULL, *u = NULL;
         int rc;

@@ -19,11 +19,11 @@
 #include <stddef.h>
 
 typedef enum {
-        URL_OK              = 0,
-        URL_ERR_INVALID     = -1, /* not a URL by the Standard          */
-        URL_ERR_SCHEME      = -2, /* a URL, but not http or https        */
-        URL_ERR_NOMEM       = -3,
-        URL_ERR_TOO_LONG    = -4, /* input over URL_MAX_LEN bytes        */
+        URL_OK = 0,
+        URL_ERR_INVALID = -1, /* not a URL by the Standard          */
+        URL_ERR_SCHEME = -2,  /* a URL, but not http or https        */
+        URL_ERR_NOMEM = -3,
+        URL_ERR_TOO_LONG = -4, /* input over URL_MAX_LEN bytes        */
 } url_err_t;
 
 /* Inputs longer than this are refused (URL_ERR_TOO_LONG). */
@@ -39,7 +39,7 @@ typedef struct url {
         char *password; /* "" when none                                     */
         char *host;     /* lower-case ASCII domain (punycode), dotted IPv4,
                          * or "[v6]" bracketed and compressed                */
-        int   port;     /* -1 when absent or the scheme's default           */
+        int port;       /* -1 when absent or the scheme's default           */
         char *path;     /* begins with '/'                                  */
         char *query;    /* NULL when absent ("" when '?' alone)             */
         char *fragment; /* NULL when absent ("" when '#' alone)             */
@@ -51,15 +51,15 @@ typedef struct url {
  * caller owns (url_destroy()). On failure returns a url_err_t and, when
  * errstr is not NULL, a reason for people in errstr.
  */
-int url_parse(const char *input, const url_t *base, url_t **urlp,
-              char *errstr, size_t errstr_size);
+int url_parse(const char *input, const url_t *base, url_t **urlp, char *errstr,
+              size_t errstr_size);
 
 /*
  * As url_parse(), for an input of `len` bytes that may hold NUL bytes (the
  * Standard percent-encodes U+0000 in paths, queries and fragments).
  */
-int url_parse_n(const char *input, size_t len, const url_t *base,
-                url_t **urlp, char *errstr, size_t errstr_size);
+int url_parse_n(const char *input, size_t len, const url_t *base, url_t **urlp,
+                char *errstr, size_t errstr_size);
 
 /*
  * Link resolution without a url_t per link: the buffers of one parse are
@@ -84,8 +84,8 @@ void url_destroy(url_t *url);
  * returns the href in *hrefp (caller frees), or a url_err_t. A convenience
  * over url_parse() for link resolution.
  */
-int url_resolve(const char *ref, const char *base, char **hrefp,
-                char *errstr, size_t errstr_size);
+int url_resolve(const char *ref, const char *base, char **hrefp, char *errstr,
+                size_t errstr_size);
 
 /*
  * Writes the host key of `url` into buf: the host as serialised above, with

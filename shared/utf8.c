@@ -126,8 +126,8 @@ int utf8_repair(const unsigned char *s, size_t len, int flags, char **out,
                 for (k = 0; k < need; k++, j++) {
                         if (j >= len)
                                 break;
-                        if (k == 0 ? (s[j] < lo || s[j] > hi) :
-                                     (s[j] & 0xC0) != 0x80)
+                        if (k == 0 ? (s[j] < lo || s[j] > hi)
+                                   : (s[j] & 0xC0) != 0x80)
                                 break;
                 }
                 if (k == need) {

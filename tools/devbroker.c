@@ -21,10 +21,10 @@
 #include "signals.h"
 
 typedef struct devbroker_config {
-        long      brokers;
-        long      partitions;
+        long brokers;
+        long partitions;
         strlist_t topics;
-        int       log_level;         /* log_level_t (an OPT_ENUM) */
+        int log_level; /* log_level_t (an OPT_ENUM) */
 } devbroker_config_t;
 
 #define F(field) offsetof(devbroker_config_t, field)
@@ -37,17 +37,24 @@ static const opt_def_t devbroker_options[] = {
         { "topic", OPT_LIST, F(topics), NULL, 0, 0, NULL,
           "A topic to create (repeatable; default: the pipeline's "
           "crawl.urls, crawl.urls.delayed and its tiers (.2m, .10m, .1h, "
-          ".6h, .1d), crawl.pages, crawl.records, crawl.errors).", false },
-        { "log-level", OPT_ENUM, F(log_level), "info", 0, 0,
-          log_level_names, "debug, info, warn or error.", false },
+          ".6h, .1d), crawl.pages, crawl.records, crawl.errors).",
+          false },
+        { "log-level", OPT_ENUM, F(log_level), "info", 0, 0, log_level_names,
+          "debug, info, warn or error.", false },
 };
 
 /* The delay tiers are the fetcher's default --delay-tiers. */
 static const char *default_topics[] = {
-        "crawl.urls", "crawl.urls.delayed", "crawl.urls.delayed.2m",
-        "crawl.urls.delayed.10m", "crawl.urls.delayed.1h",
-        "crawl.urls.delayed.6h", "crawl.urls.delayed.1d", "crawl.pages",
-        "crawl.records", "crawl.errors",
+        "crawl.urls",
+        "crawl.urls.delayed",
+        "crawl.urls.delayed.2m",
+        "crawl.urls.delayed.10m",
+        "crawl.urls.delayed.1h",
+        "crawl.urls.delayed.6h",
+        "crawl.urls.delayed.1d",
+        "crawl.pages",
+        "crawl.records",
+        "crawl.errors",
 };
 
 int main(int argc, char **argv)
@@ -65,7 +72,7 @@ int main(int argc, char **argv)
                         "(librdkafka's mock) with the pipeline's topics.",
                         devbroker_options,
                         sizeof(devbroker_options) /
-                        sizeof(devbroker_options[0]),
+                                sizeof(devbroker_options[0]),
                         &conf, argc, argv, errstr, sizeof(errstr));
         if (rc != OPTS_RUN) {
                 if (rc == OPTS_ERROR)
@@ -92,8 +99,9 @@ int main(int argc, char **argv)
                 goto out;
         }
         if (conf.topics.n == 0)
-                for (size_t i = 0; i < sizeof(default_topics) /
-                     sizeof(default_topics[0]); i++)
+                for (size_t i = 0;
+                     i < sizeof(default_topics) / sizeof(default_topics[0]);
+                     i++)
                         strlist_add(&conf.topics, default_topics[i]);
         for (size_t i = 0; i < conf.topics.n; i++) {
                 rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(

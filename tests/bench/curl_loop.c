@@ -83,7 +83,8 @@ static char **read_urls(const char *path, size_t *count)
                 exit(1);
         }
         while ((len = getline(&line, &line_cap, f)) >= 0) {
-                while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                while (len > 0 &&
+                       (line[len - 1] == '\n' || line[len - 1] == '\r'))
                         line[--len] = '\0';
                 if (len == 0)
                         continue;
@@ -117,14 +118,17 @@ int main(int argc, char **argv)
                 if (!strcmp(argv[i], "--urls") && i + 1 < argc)
                         urls_path = argv[++i];
                 else if (!strcmp(argv[i], "--concurrency") && i + 1 < argc)
-                        concurrency = parse_long(argv[++i], "--concurrency", 1, 10000);
+                        concurrency = parse_long(argv[++i], "--concurrency", 1,
+                                                 10000);
                 else if (!strcmp(argv[i], "--requests") && i + 1 < argc)
-                        requests = parse_long(argv[++i], "--requests", 1, 100000000);
+                        requests = parse_long(argv[++i], "--requests", 1,
+                                              100000000);
                 else if (!strcmp(argv[i], "--connect-to") && i + 1 < argc)
                         connect_to = argv[++i];
                 else {
-                        fprintf(stderr, "usage: curl_loop --urls FILE [--concurrency N] "
-                                        "[--requests N] [--connect-to H:P:H2:P2]\n");
+                        fprintf(stderr,
+                                "usage: curl_loop --urls FILE [--concurrency N] "
+                                "[--requests N] [--connect-to H:P:H2:P2]\n");
                         return 2;
                 }
         }
@@ -177,8 +181,10 @@ int main(int argc, char **argv)
 
                         if (msg->msg != CURLMSG_DONE)
                                 continue;
-                        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-                        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+                        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                                          (char **)&x);
+                        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
+                                          &status);
                         if (msg->data.result != CURLE_OK || status != 200)
                                 errors++;
                         bytes += x->len;
@@ -186,7 +192,8 @@ int main(int argc, char **argv)
                         done++;
                         curl_multi_remove_handle(multi, x->easy);
                         if (started < (size_t)requests) {
-                                curl_easy_setopt(x->easy, CURLOPT_URL, urls[next++ % nurls]);
+                                curl_easy_setopt(x->easy, CURLOPT_URL,
+                                                 urls[next++ % nurls]);
                                 curl_multi_add_handle(multi, x->easy);
                                 started++;
                                 running++;
@@ -200,7 +207,8 @@ int main(int argc, char **argv)
 
         printf("{\"pages\": %zu, \"bytes\": %zu, \"errors\": %zu, \"seconds\": %.4f, "
                "\"cpu_seconds\": %.4f, \"pages_per_s\": %.1f}\n",
-               done, bytes, errors, t1 - t0, c1 - c0, (double)done / (t1 - t0));
+               done, bytes, errors, t1 - t0, c1 - c0,
+               (double)done / (t1 - t0));
         for (i = 0; i < concurrency; i++) {
                 if (xs[i].easy)
                         curl_easy_cleanup(xs[i].easy);

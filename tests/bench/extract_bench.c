@@ -54,18 +54,24 @@ static void *run_main(void *arg)
         do {
                 for (size_t k = 0; k < r->nfiles; k++) {
                         const struct file *f = &r->files[k];
-                        page_t p = { .url = f->url, .status = 200,
-                                     .content_type = "text/html; charset=utf-8",
+                        page_t p = { .url = f->url,
+                                     .status = 200,
+                                     .content_type =
+                                             "text/html; charset=utf-8",
                                      .fetched_at = "2026-01-01T00:00:00Z",
-                                     .source_topic = "crawl.urls", .depth = -1,
-                                     .body = f->data, .body_len = f->len,
+                                     .source_topic = "crawl.urls",
+                                     .depth = -1,
+                                     .body = f->data,
+                                     .body_len = f->len,
                                      /* the cleaner's --page-timeout default */
                                      .budget_ms = 5000 };
                         char *out = NULL;
                         size_t out_len = 0;
 
-                        if (extract_record(&p, &out, &out_len, errstr, sizeof(errstr))) {
-                                fprintf(stderr, "extract_bench: %s: %s\n", f->url, errstr);
+                        if (extract_record(&p, &out, &out_len, errstr,
+                                           sizeof(errstr))) {
+                                fprintf(stderr, "extract_bench: %s: %s\n",
+                                        f->url, errstr);
                                 r->failed = 1;
                                 return NULL;
                         }
@@ -94,7 +100,8 @@ static int load(const char *path, struct file *f)
 
         if (!fp)
                 return -1;
-        if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET)) {
+        if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 ||
+            fseek(fp, 0, SEEK_SET)) {
                 fclose(fp);
                 return -1;
         }
@@ -105,7 +112,8 @@ static int load(const char *path, struct file *f)
         }
         fclose(fp);
         f->len = (size_t)n;
-        snprintf(f->url, sizeof(f->url), "http://bench.test/%s", base ? base + 1 : path);
+        snprintf(f->url, sizeof(f->url), "http://bench.test/%s",
+                 base ? base + 1 : path);
         return 0;
 }
 
@@ -126,14 +134,16 @@ int main(int argc, char **argv)
                         errno = 0;
                         seconds = strtod(argv[++i], &end);
                         if (errno || *end || seconds <= 0 || seconds > 3600) {
-                                fprintf(stderr, "extract_bench: bad --seconds\n");
+                                fprintf(stderr,
+                                        "extract_bench: bad --seconds\n");
                                 return 2;
                         }
                 } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
                         errno = 0;
                         threads = strtol(argv[++i], &end, 10);
                         if (errno || *end || threads < 1 || threads > 256) {
-                                fprintf(stderr, "extract_bench: bad --threads\n");
+                                fprintf(stderr,
+                                        "extract_bench: bad --threads\n");
                                 return 2;
                         }
                 } else {
@@ -153,7 +163,8 @@ int main(int argc, char **argv)
                 return 1;
         for (; i < argc; i++) {
                 if (load(argv[i], &files[nfiles]) < 0) {
-                        fprintf(stderr, "extract_bench: %s: cannot read\n", argv[i]);
+                        fprintf(stderr, "extract_bench: %s: cannot read\n",
+                                argv[i]);
                         return 1;
                 }
                 nfiles++;
@@ -162,10 +173,13 @@ int main(int argc, char **argv)
         t0 = now_s(CLOCK_MONOTONIC);
         c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
         for (long k = 0; k < threads; k++) {
-                runs[k] = (struct run){ .files = files, .nfiles = nfiles,
-                                        .seconds = seconds, .by_cpu = threads == 1 };
+                runs[k] = (struct run){ .files = files,
+                                        .nfiles = nfiles,
+                                        .seconds = seconds,
+                                        .by_cpu = threads == 1 };
                 if (pthread_create(&tids[k], NULL, run_main, &runs[k])) {
-                        fprintf(stderr, "extract_bench: cannot start a thread\n");
+                        fprintf(stderr,
+                                "extract_bench: cannot start a thread\n");
                         return 1;
                 }
         }
@@ -184,8 +198,8 @@ int main(int argc, char **argv)
                "\"bytes\": %zu, \"seconds\": %.4f, \"cpu_seconds\": %.4f, "
                "\"pages_per_s\": %.1f, \"wall_pages_per_s\": %.1f, "
                "\"record_bytes\": %zu}\n",
-               threads, done, bytes, t1 - t0, c1 - c0, (double)done / (c1 - c0),
-               (double)done / (t1 - t0), rbytes);
+               threads, done, bytes, t1 - t0, c1 - c0,
+               (double)done / (c1 - c0), (double)done / (t1 - t0), rbytes);
         for (size_t k = 0; k < nfiles; k++)
                 free(files[k].data);
         free(files);

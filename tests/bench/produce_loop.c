@@ -30,7 +30,8 @@ static double now_s(clockid_t clk)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                        void *opaque)
 {
         if (m->err)
                 failed++;
@@ -60,8 +61,8 @@ static char *load(const char *path, size_t *len)
         return data;
 }
 
-static int produce(rd_kafka_t *rk, const char *topic, const char *url, const char *body,
-                   size_t len)
+static int produce(rd_kafka_t *rk, const char *topic, const char *url,
+                   const char *body, size_t len)
 {
         rd_kafka_headers_t *h = rd_kafka_headers_new(8);
         rd_kafka_resp_err_t err;
@@ -69,20 +70,24 @@ static int produce(rd_kafka_t *rk, const char *topic, const char *url, const cha
         rd_kafka_header_add(h, "url", -1, url, -1);
         rd_kafka_header_add(h, "final_url", -1, url, -1);
         rd_kafka_header_add(h, "status", -1, "200", -1);
-        rd_kafka_header_add(h, "content_type", -1, "text/html; charset=utf-8", -1);
-        rd_kafka_header_add(h, "fetched_at", -1, "2025-01-01T00:00:00.000Z", -1);
+        rd_kafka_header_add(h, "content_type", -1, "text/html; charset=utf-8",
+                            -1);
+        rd_kafka_header_add(h, "fetched_at", -1, "2025-01-01T00:00:00.000Z",
+                            -1);
         rd_kafka_header_add(h, "elapsed_ms", -1, "2", -1);
         rd_kafka_header_add(h, "attempts", -1, "1", -1);
         rd_kafka_header_add(h, "source_topic", -1, topic, -1);
         for (;;) {
-                err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                        RD_KAFKA_V_KEY(url, strlen(url)),
-                                        RD_KAFKA_V_VALUE((void *)body, len),
-                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+                err = rd_kafka_producev(
+                        rk, RD_KAFKA_V_TOPIC(topic),
+                        RD_KAFKA_V_KEY(url, strlen(url)),
+                        RD_KAFKA_V_VALUE((void *)body, len),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
                 if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                         break;
-                rd_kafka_poll(rk, 10); /* back-pressure: serve reports, retry */
+                rd_kafka_poll(rk,
+                              10); /* back-pressure: serve reports, retry */
         }
         if (err) {
                 rd_kafka_headers_destroy(h);
@@ -130,7 +135,8 @@ int main(int argc, char **argv)
                         break;
         }
         if (!brokers || !topic || i >= argc) {
-                fprintf(stderr, "usage: produce_loop --brokers B --topic T --count N FILE...\n");
+                fprintf(stderr,
+                        "usage: produce_loop --brokers B --topic T --count N FILE...\n");
                 return 2;
         }
         bodies = calloc((size_t)(argc - i), sizeof(*bodies));
@@ -138,13 +144,15 @@ int main(int argc, char **argv)
         for (; i < argc; i++, nfiles++) {
                 bodies[nfiles] = load(argv[i], &lens[nfiles]);
                 if (!bodies[nfiles]) {
-                        fprintf(stderr, "produce_loop: %s: cannot read\n", argv[i]);
+                        fprintf(stderr, "produce_loop: %s: cannot read\n",
+                                argv[i]);
                         return 1;
                 }
         }
 
         conf = rd_kafka_conf_new();
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr))) {
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
+                              sizeof(errstr))) {
                 fprintf(stderr, "produce_loop: %s\n", errstr);
                 return 2;
         }
@@ -162,7 +170,8 @@ int main(int argc, char **argv)
         }
         if (produce(rk, topic, "http://warm-up.bench.test/", "warm-up", 7) ||
             rd_kafka_flush(rk, 60000) || failed) {
-                fprintf(stderr, "produce_loop: warm-up message not delivered\n");
+                fprintf(stderr,
+                        "produce_loop: warm-up message not delivered\n");
                 return 1;
         }
         delivered = 0;
@@ -172,20 +181,23 @@ int main(int argc, char **argv)
         for (long n = 0; n < count; n++) {
                 size_t k = (size_t)n % nfiles;
 
-                snprintf(url, sizeof(url), "http://v%03ld.bench.test/%zu-%ld", n % 50, k, n);
+                snprintf(url, sizeof(url), "http://v%03ld.bench.test/%zu-%ld",
+                         n % 50, k, n);
                 if (produce(rk, topic, url, bodies[k], lens[k]))
                         return 1;
                 bytes += lens[k];
         }
         if (rd_kafka_flush(rk, 120000)) {
-                fprintf(stderr, "produce_loop: messages not delivered in 120 s\n");
+                fprintf(stderr,
+                        "produce_loop: messages not delivered in 120 s\n");
                 return 1;
         }
         t1 = now_s(CLOCK_MONOTONIC);
         c1 = now_s(CLOCK_PROCESS_CPUTIME_ID);
         printf("{\"pages\": %zu, \"bytes\": %zu, \"errors\": %zu, \"seconds\": %.4f, "
                "\"cpu_seconds\": %.4f, \"pages_per_s\": %.1f}\n",
-               delivered, bytes, failed, t1 - t0, c1 - c0, (double)delivered / (t1 - t0));
+               delivered, bytes, failed, t1 - t0, c1 - c0,
+               (double)delivered / (t1 - t0));
         rd_kafka_destroy(rk);
         for (size_t k = 0; k < nfiles; k++)
                 free(bodies[k]);

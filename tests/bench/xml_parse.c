@@ -72,8 +72,9 @@ static void silent(void *ctx, const char *msg, ...)
 {
 }
 
-static const int OPTS = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-                        HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT;
+static const int OPTS = HTML_PARSE_RECOVER | HTML_PARSE_NONET |
+                        HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                        HTML_PARSE_COMPACT;
 
 static size_t parse_one(const char *mode, const struct page *p)
 {
@@ -97,13 +98,16 @@ static size_t parse_one(const char *mode, const struct page *p)
                 htmlFreeParserCtxt(ctxt);
                 return links;
         }
-        htmlDocPtr doc = htmlReadMemory(p->data, (int)p->len, NULL, "UTF-8", OPTS);
+        htmlDocPtr doc =
+                htmlReadMemory(p->data, (int)p->len, NULL, "UTF-8", OPTS);
         if (!doc)
                 return 0;
         if (!strcmp(mode, "xpath")) {
                 xmlXPathContextPtr xp = xmlXPathNewContext(doc);
-                xmlXPathObjectPtr t = xmlXPathEvalExpression(BAD_CAST "//title", xp);
-                xmlXPathObjectPtr a = xmlXPathEvalExpression(BAD_CAST "//a/@href", xp);
+                xmlXPathObjectPtr t =
+                        xmlXPathEvalExpression(BAD_CAST "//title", xp);
+                xmlXPathObjectPtr a =
+                        xmlXPathEvalExpression(BAD_CAST "//a/@href", xp);
 
                 if (a && a->nodesetval)
                         links = (size_t)a->nodesetval->nodeNr;
@@ -136,12 +140,14 @@ int main(int argc, char **argv)
                                 return 2;
                         }
                 } else {
-                        fprintf(stderr, "usage: xml_parse --mode dom|xpath|sax "
-                                        "--seconds S FILE...\n");
+                        fprintf(stderr,
+                                "usage: xml_parse --mode dom|xpath|sax "
+                                "--seconds S FILE...\n");
                         return 2;
                 }
         }
-        if (strcmp(mode, "dom") && strcmp(mode, "xpath") && strcmp(mode, "sax")) {
+        if (strcmp(mode, "dom") && strcmp(mode, "xpath") &&
+            strcmp(mode, "sax")) {
                 fprintf(stderr, "xml_parse: bad --mode %s\n", mode);
                 return 2;
         }
@@ -152,7 +158,8 @@ int main(int argc, char **argv)
         pages = calloc((size_t)(argc - i), sizeof(*pages));
         for (; i < argc; i++) {
                 if (load(argv[i], &pages[npages]) < 0) {
-                        fprintf(stderr, "xml_parse: %s: cannot read\n", argv[i]);
+                        fprintf(stderr, "xml_parse: %s: cannot read\n",
+                                argv[i]);
                         return 1;
                 }
                 npages++;
@@ -171,7 +178,8 @@ int main(int argc, char **argv)
         t1 = now_s(CLOCK_MONOTONIC);
         printf("{\"mode\": \"%s\", \"pages\": %zu, \"bytes\": %zu, \"seconds\": %.4f, "
                "\"cpu_seconds\": %.4f, \"pages_per_s\": %.1f, \"links\": %zu}\n",
-               mode, done, bytes, t1 - t0, c1 - c0, (double)done / (c1 - c0), links);
+               mode, done, bytes, t1 - t0, c1 - c0, (double)done / (c1 - c0),
+               links);
         for (size_t k = 0; k < npages; k++)
                 free(pages[k].data);
         free(pages);

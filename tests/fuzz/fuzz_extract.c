@@ -72,8 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t out_len = 0;
         char errstr[256];
 
-        if (extract_record(&page, &out, &out_len, errstr, sizeof(errstr)) == 0) {
-                if (!out || strlen(out) != out_len || utf8_valid_prefix((const unsigned char *)out, out_len) != out_len)
+        if (extract_record(&page, &out, &out_len, errstr, sizeof(errstr)) ==
+            0) {
+                if (!out || strlen(out) != out_len ||
+                    utf8_valid_prefix((const unsigned char *)out, out_len) !=
+                            out_len)
                         abort();
                 free(out);
         }

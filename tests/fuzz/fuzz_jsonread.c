@@ -42,7 +42,7 @@ static void check_strings(yajl_val v)
         if (YAJL_IS_STRING(v))
                 s = v->u.string;
         if (s && utf8_valid_prefix((const unsigned char *)s, strlen(s)) !=
-                     strlen(s))
+                         strlen(s))
                 abort(); /* repaired strings are valid UTF-8 */
         if (YAJL_IS_ARRAY(v))
                 for (size_t i = 0; i < v->u.array.len; i++)
@@ -68,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         text[size] = '\0';
         for (int flags = 0; flags <= JSONREAD_REPAIR; flags++) {
                 jsonread_caps_t caps = { 1 << 20, DEPTH, flags };
-                yajl_val v = jsonread_tree(text, size, &caps, why,
-                                           sizeof(why));
+                yajl_val v =
+                        jsonread_tree(text, size, &caps, why, sizeof(why));
                 yajl_gen g;
                 const unsigned char *buf;
                 size_t len;

@@ -40,7 +40,7 @@
 #include "outcome.h"
 #include "transfer.h"
 
-#define PAGE_MAX_BODY  (256 * 1024)
+#define PAGE_MAX_BODY (256 * 1024)
 #define RETRY_AFTER_MAX 600
 
 static int listener = -1;
@@ -61,7 +61,7 @@ static int serve(const uint8_t *data, size_t size)
                 ssize_t n = send(s, data + off, size - off, MSG_NOSIGNAL);
 
                 if (n <= 0)
-                        break;  /* the client gave up: fine */
+                        break; /* the client gave up: fine */
                 off += (size_t)n;
         }
         close(s);
@@ -98,7 +98,8 @@ static int init(void)
         listen_addr.sin_family = AF_INET;
         listen_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (bind(listener, (struct sockaddr *)&listen_addr,
-                 sizeof(listen_addr)) || listen(listener, 4) ||
+                 sizeof(listen_addr)) ||
+            listen(listener, 4) ||
             getsockname(listener, (struct sockaddr *)&listen_addr, &len))
                 return -1;
         return 0;
@@ -152,8 +153,8 @@ static CURLcode fetch(job_t *job, const char *url, const uint8_t *data,
                 curl_multi_perform(m, &running);
                 if (!running)
                         break;
-                curl_multi_poll(m, served ? NULL : &wfd, served ? 0 : 1,
-                                100, &nfds);
+                curl_multi_poll(m, served ? NULL : &wfd, served ? 0 : 1, 100,
+                                &nfds);
                 if (!served && (wfd.revents & CURL_WAIT_POLLIN)) {
                         if (serve(data, size))
                                 abort();
@@ -173,10 +174,14 @@ static CURLcode fetch(job_t *job, const char *url, const uint8_t *data,
         return rc;
 }
 
-static const char *const codes[] = {  /* schemas/error.schema.json */
-        "too_large", "blocked_address", "proxy_failed", "invalid_url",
-        "unsupported_scheme", "dns_failure", "connect_failed", "timeout",
-        "too_many_redirects", "tls_error", "network_error",
+static const char *const codes[] = {
+        /* schemas/error.schema.json */
+        "too_large",          "blocked_address",
+        "proxy_failed",       "invalid_url",
+        "unsupported_scheme", "dns_failure",
+        "connect_failed",     "timeout",
+        "too_many_redirects", "tls_error",
+        "network_error",
 };
 
 static void check_failure(const job_t *job, CURLcode rc)
@@ -193,8 +198,7 @@ static void check_failure(const job_t *job, CURLcode rc)
 }
 
 /* The value of header `name` (the last one), or NULL. */
-static const char *hval(rd_kafka_headers_t *h, const char *name,
-                        size_t *len)
+static const char *hval(rd_kafka_headers_t *h, const char *name, size_t *len)
 {
         const void *v = NULL;
 
@@ -226,7 +230,7 @@ static void check_page(job_t *job)
                 if (v[i] < '0' || v[i] > '9')
                         abort();
         if (!u)
-                abort();  /* curl's final URL always parses here */
+                abort(); /* curl's final URL always parses here */
         if (status >= 300 && status <= 399) {
                 char *loc = NULL;
                 url_t *r = NULL;
@@ -244,7 +248,9 @@ static void check_page(job_t *job)
                 /* The cap every wait goes through (hosts.c). */
                 static hosts_t *caps;
                 static const hosts_params_t p = {
-                        .rate = 1, .burst = 1, .concurrency = 1,
+                        .rate = 1,
+                        .burst = 1,
+                        .concurrency = 1,
                         .max_hosts = 1,
                         .retry_after_max_ms = RETRY_AFTER_MAX * 1000,
                 };
@@ -274,7 +280,7 @@ static void check_robots(job_t *job, CURLcode rc)
 
         curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
         if (rc == CURLE_WRITE_ERROR && job->too_large)
-                rc = CURLE_OK;  /* cut, not refused (robotsfetch.c) */
+                rc = CURLE_OK; /* cut, not refused (robotsfetch.c) */
         if (rc != CURLE_OK || status < 200 || status > 299)
                 return;
         r = robots_parse(job->body ? job->body : "", job->body_len, "kcrawl");
@@ -335,7 +341,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_page(&job);
         else
                 check_failure(&job, rc);
-        job_reset(&job);  /* the strings above are not the job's */
+        job_reset(&job); /* the strings above are not the job's */
 
         /* As robots.txt. */
         snprintf(url, sizeof(url), "http://site.test:%d/robots.txt", port);

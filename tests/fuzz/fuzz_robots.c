@@ -20,8 +20,10 @@
 #include "robots.h"
 
 static const char *const fixed_paths[] = {
-        "/", "/a", "/a/b?c=d", "/%7Euser/", "/~user/", "/index.html$",
-        "/x*y", "/%2F%2f/", "/\xc3\xa9t\xc3\xa9", "/a;b",
+        "/",         "/a",       "/a/b?c=d",
+        "/%7Euser/", "/~user/",  "/index.html$",
+        "/x*y",      "/%2F%2f/", "/\xc3\xa9t\xc3\xa9",
+        "/a;b",
 };
 
 /* Every check stays within its step budget; a check over it, or on an
@@ -83,7 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         p += n + 1;
                 }
         } else {
-                for (size_t i = 0; i < sizeof(fixed_paths) / sizeof(*fixed_paths); i++)
+                for (size_t i = 0;
+                     i < sizeof(fixed_paths) / sizeof(*fixed_paths); i++)
                         match(r, fixed_paths[i]);
         }
         robots_destroy(r);

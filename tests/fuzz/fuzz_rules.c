@@ -51,25 +51,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         }
         static const char *const urls[] = {
-                "http://shop.example/p", "https://a.b.example.com:8443/",
-                "http://[::1]/", "http://127.0.0.1/",
+                "http://shop.example/p",
+                "https://a.b.example.com:8443/",
+                "http://[::1]/",
+                "http://127.0.0.1/",
         };
         for (size_t i = 0; i < sizeof(urls) / sizeof(*urls); i++) {
                 if (!rules_match_url(r, urls[i]))
                         continue;
-                rules_page_t rp = {.rules = r, .url = urls[i]};
+                rules_page_t rp = { .rules = r, .url = urls[i] };
                 page_t page = {
-                        .url = urls[i], .status = 200,
+                        .url = urls[i],
+                        .status = 200,
                         .content_type = "text/html; charset=utf-8",
-                        .fetched_at = "2024-01-01T00:00:00.000Z", .depth = -1,
+                        .fetched_at = "2024-01-01T00:00:00.000Z",
+                        .depth = -1,
                         .body = (const unsigned char *)page_html,
                         .body_len = sizeof(page_html) - 1,
                 };
                 char *out = NULL;
                 size_t out_len = 0;
-                if (extract_record_with(&page, rules_emit_fields, &rp, &out, &out_len,
-                                        errstr, sizeof(errstr)) == 0) {
-                        if (utf8_valid_prefix((const unsigned char *)out, out_len) != out_len)
+                if (extract_record_with(&page, rules_emit_fields, &rp, &out,
+                                        &out_len, errstr,
+                                        sizeof(errstr)) == 0) {
+                        if (utf8_valid_prefix((const unsigned char *)out,
+                                              out_len) != out_len)
                                 abort();
                         free(out);
                 }

@@ -72,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 char *b = strndup((const char *)data, (size_t)(nul - data));
                 if (!b)
                         return 0;
-                if (url_parse(b, NULL, &base, errstr, sizeof(errstr)) == URL_OK)
+                if (url_parse(b, NULL, &base, errstr, sizeof(errstr)) ==
+                    URL_OK)
                         check(base);
                 free(b);
                 in = nul + 1;
@@ -82,8 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!copy)
                 goto out;
         memcpy(copy, in, in_len);
-        if (url_parse_n((const char *)copy, in_len, base ? base : fixed_base, &u,
-                        errstr, sizeof(errstr)) == URL_OK) {
+        if (url_parse_n((const char *)copy, in_len, base ? base : fixed_base,
+                        &u, errstr, sizeof(errstr)) == URL_OK) {
                 check(u);
                 url_destroy(u);
         }

@@ -42,17 +42,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         memcpy(copy, data, size);
         memset(&um, 0, sizeof(um));
-        if (urlmsg_decode(copy, size, &um, &code, errstr, sizeof(errstr)) == 0) {
+        if (urlmsg_decode(copy, size, &um, &code, errstr, sizeof(errstr)) ==
+            0) {
                 if (!um.url || !um.host_key || um.depth < -1)
                         abort();
-                if (strncmp(um.url, "http://", 7) && strncmp(um.url, "https://", 8))
+                if (strncmp(um.url, "http://", 7) &&
+                    strncmp(um.url, "https://", 8))
                         abort();
                 memset(&again, 0, sizeof(again));
                 code = NULL;
-                if (urlmsg_decode(um.url, strlen(um.url), &again, &code, errstr,
-                                  sizeof(errstr)) != 0)
+                if (urlmsg_decode(um.url, strlen(um.url), &again, &code,
+                                  errstr, sizeof(errstr)) != 0)
                         abort(); /* a normalised URL must decode */
-                if (strcmp(again.url, um.url) || strcmp(again.host_key, um.host_key))
+                if (strcmp(again.url, um.url) ||
+                    strcmp(again.host_key, um.host_key))
                         abort(); /* normalisation must be idempotent */
                 urlmsg_clear(&again);
         } else if (!known_code(code)) {

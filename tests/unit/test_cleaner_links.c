@@ -28,7 +28,8 @@ static link_msg_t *follow(links_scope_t scope, long max_depth,
 
         assert_non_null(lk);
         assert_int_equal(links_from_record(lk, record, &msgs, n, errstr,
-                                           sizeof(errstr)), 0);
+                                           sizeof(errstr)),
+                         0);
         links_destroy(lk);
         return msgs;
 }
@@ -36,13 +37,14 @@ static link_msg_t *follow(links_scope_t scope, long max_depth,
 static const char *RECORD =
         "{\"url\": \"http://www.example.co.uk/a\", "
         "\"final_url\": \"https://www.example.co.uk/b\", \"status\": 200, "
-        "\"fetched_at\": \"2026-01-01T00:00:00Z\", \"meta_robots\": null, "
-        LINKS(L("https://www.example.co.uk/c", "null") ","
-              L("https://www.example.co.uk:8443/port", "null") ","
-              L("https://shop.example.co.uk/d", "\"next\"") ","
-              L("https://other.co.uk/e", "null") ","
-              L("https://www.example.co.uk/nf", "\"external NoFollow\"") ","
-              L("http://WWW.EXAMPLE.CO.UK/upper", "null")) "}";
+        "\"fetched_at\": \"2026-01-01T00:00:00Z\", \"meta_robots\": null, " LINKS(
+                L("https://www.example.co.uk/c", "null") "," L(
+                        "https://www.example.co.uk:8443/port",
+                        "null") "," L("https://shop.example.co.uk/d",
+                                      "\"next\"") "," L("https://other.co.uk/e",
+                                                        "null") "," L("https://www.example.co.uk/nf",
+                                                                      "\"external NoFollow\"") "," L("http://WWW.EXAMPLE.CO.UK/upper",
+                                                                                                     "null")) "}";
 
 static void test_scopes(void **state)
 {
@@ -76,12 +78,11 @@ static void test_same_domain_psl(void **state)
         (void)state;
         assert_true(links_same_domain(lk, "a.example.com", "b.example.com"));
         assert_true(links_same_domain(lk, "example.com", "www.example.com"));
-        assert_true(links_same_domain(lk, "a.example.co.uk",
-                                      "example.co.uk"));
+        assert_true(links_same_domain(lk, "a.example.co.uk", "example.co.uk"));
         assert_false(links_same_domain(lk, "example.co.uk", "other.co.uk"));
         /* private suffixes: each github.io site is its own domain */
-        assert_false(links_same_domain(lk, "alice.github.io",
-                                       "bob.github.io"));
+        assert_false(
+                links_same_domain(lk, "alice.github.io", "bob.github.io"));
         assert_true(links_same_domain(lk, "www.alice.github.io",
                                       "alice.github.io"));
         /* no registrable domain: equality only */
@@ -89,8 +90,7 @@ static void test_same_domain_psl(void **state)
         assert_false(links_same_domain(lk, "127.0.0.1", "127.0.0.2"));
         assert_false(links_same_domain(lk, "co.uk", "bbc.co.uk"));
         assert_false(links_same_domain(lk, "[::1]", "localhost"));
-        assert_true(links_same_domain(lk, "www.example.com.",
-                                      "example.com"));
+        assert_true(links_same_domain(lk, "www.example.com.", "example.com"));
         links_destroy(lk);
 }
 
@@ -100,9 +100,9 @@ static void test_not_followed(void **state)
         size_t n = 99;
         link_msg_t *m;
         static const char *cases[][2] = {
-                { "404", "null" },                   /* not 2xx */
+                { "404", "null" }, /* not 2xx */
                 { "301", "null" },
-                { "200", "\"noindex, nofollow\"" },  /* meta robots */
+                { "200", "\"noindex, nofollow\"" }, /* meta robots */
                 { "200", "\"none\"" },
         };
 
@@ -110,23 +110,27 @@ static void test_not_followed(void **state)
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 snprintf(rec, sizeof(rec),
                          "{\"url\": \"http://a.example/\", \"status\": %s, "
-                         "\"meta_robots\": %s, " LINKS(L("http://a.example/x",
-                                                         "null")) "}",
+                         "\"meta_robots\": %s, " LINKS(
+                                 L("http://a.example/x", "null")) "}",
                          cases[i][0], cases[i][1]);
                 m = follow(LINKS_ANY, 5, rec, &n);
                 assert_int_equal(n, 0);
                 assert_null(m);
         }
         /* depth: a page at max-depth gives nothing */
-        m = follow(LINKS_ANY, 2, "{\"url\": \"http://a.example/\", "
-                   "\"status\": 200, \"depth\": 2, "
-                   LINKS(L("http://a.example/x", "null")) "}", &n);
+        m = follow(LINKS_ANY, 2,
+                   "{\"url\": \"http://a.example/\", "
+                   "\"status\": 200, \"depth\": 2, " LINKS(
+                           L("http://a.example/x", "null")) "}",
+                   &n);
         assert_int_equal(n, 0);
         links_free(m, n);
         /* max-depth 0: never */
-        m = follow(LINKS_ANY, 0, "{\"url\": \"http://a.example/\", "
-                   "\"status\": 200, " LINKS(L("http://a.example/x", "null"))
-                   "}", &n);
+        m = follow(
+                LINKS_ANY, 0,
+                "{\"url\": \"http://a.example/\", "
+                "\"status\": 200, " LINKS(L("http://a.example/x", "null")) "}",
+                &n);
         assert_int_equal(n, 0);
         links_free(m, n);
         /* not a record */
@@ -134,8 +138,8 @@ static void test_not_followed(void **state)
                 links_t *lk = links_new(LINKS_ANY, 1, "t");
                 char errstr[64];
 
-                assert_int_equal(links_from_record(lk, "{nope", &m, &n,
-                                                   errstr, sizeof(errstr)),
+                assert_int_equal(links_from_record(lk, "{nope", &m, &n, errstr,
+                                                   sizeof(errstr)),
                                  -1);
                 links_destroy(lk);
         }
@@ -146,9 +150,9 @@ static void test_message(void **state)
         const char *rec =
                 "{\"url\": \"http://a.example/p\", \"status\": 203, "
                 "\"depth\": 1, \"id\": \"job-7\", \"source_topic\": \"my.urls\", "
-                "\"meta\": {\"campaign\": \"c1\", \"n\": [1, 2.50, null, true]}, "
-                LINKS(L("http://a.example/x?q=1", "null") ","
-                      L("http://a.example/y", "\"next\"")) "}";
+                "\"meta\": {\"campaign\": \"c1\", \"n\": [1, 2.50, null, true]}, " LINKS(
+                        L("http://a.example/x?q=1",
+                          "null") "," L("http://a.example/y", "\"next\"")) "}";
         const char *path_c[] = { "meta", "campaign", NULL };
         char perr[128];
         link_msg_t *m;
@@ -164,8 +168,9 @@ static void test_message(void **state)
         v = yajl_tree_parse(m[0].value, perr, sizeof(perr));
         assert_non_null(v);
         {
-                const char *p_url[] = { "url", NULL }, *p_depth[] = {
-                        "depth", NULL }, *p_id[] = { "id", NULL };
+                const char *p_url[] = { "url", NULL },
+                           *p_depth[] = { "depth", NULL },
+                           *p_id[] = { "id", NULL };
 
                 x = yajl_tree_get(v, p_url, yajl_t_string);
                 assert_non_null(x);
@@ -190,9 +195,11 @@ static void test_message(void **state)
         links_free(m, n);
 
         /* no id, no meta, no depth: depth 1, neither id nor meta */
-        m = follow(LINKS_ANY, 3, "{\"url\": \"http://a.example/\", "
-                   "\"status\": 200, " LINKS(L("http://b.example/", "null"))
-                   "}", &n);
+        m = follow(
+                LINKS_ANY, 3,
+                "{\"url\": \"http://a.example/\", "
+                "\"status\": 200, " LINKS(L("http://b.example/", "null")) "}",
+                &n);
         assert_int_equal(n, 1);
         assert_string_equal(m[0].value,
                             "{\"url\":\"http://b.example/\",\"depth\":1}");
@@ -214,10 +221,11 @@ static void test_limits(void **state)
 {
         static const char *record =
                 "{\"url\": \"http://a.example/\", \"status\": 200, "
-                "\"meta\": {\"k\": \"0123456789\"}, "
-                LINKS(L("http://a.example/1", "null") ","
-                      L("http://a.example/2", "null") ","
-                      L("http://a.example/3", "null")) "}";
+                "\"meta\": {\"k\": \"0123456789\"}, " LINKS(
+                        L("http://a.example/1",
+                          "null") "," L("http://a.example/2",
+                                        "null") "," L("http://a.example/3",
+                                                      "null")) "}";
         links_t *lk = links_new(LINKS_ANY, 1, "t");
         links_stats_t st;
         link_msg_t *m;
@@ -228,27 +236,32 @@ static void test_limits(void **state)
         /* At most two per page, the first two; the meta (18 bytes) fits. */
         links_set_limits(lk, 2, 18);
         assert_int_equal(links_each(lk, record, count_one, &n, &st, errstr,
-                                    sizeof(errstr)), 0);
+                                    sizeof(errstr)),
+                         0);
         assert_int_equal(n, 2);
         assert_int_equal(st.published, 2);
         assert_int_equal(st.dropped, 1);
         assert_int_equal(st.meta_dropped, 0);
-        assert_int_equal(links_from_record(lk, record, &m, &n, errstr,
-                                           sizeof(errstr)), 0);
+        assert_int_equal(
+                links_from_record(lk, record, &m, &n, errstr, sizeof(errstr)),
+                0);
         assert_int_equal(n, 2);
-        assert_string_equal(m[1].value, "{\"url\":\"http://a.example/2\","
+        assert_string_equal(m[1].value,
+                            "{\"url\":\"http://a.example/2\","
                             "\"depth\":1,\"meta\":{\"k\":\"0123456789\"}}");
         links_free(m, n);
         /* A meta over the cap: the links go without it, counted. */
         links_set_limits(lk, 0, 17);
         n = 0;
         assert_int_equal(links_each(lk, record, count_one, &n, &st, errstr,
-                                    sizeof(errstr)), 0);
+                                    sizeof(errstr)),
+                         0);
         assert_int_equal(n, 3);
         assert_int_equal(st.dropped, 0);
         assert_int_equal(st.meta_dropped, 1);
-        assert_int_equal(links_from_record(lk, record, &m, &n, errstr,
-                                           sizeof(errstr)), 0);
+        assert_int_equal(
+                links_from_record(lk, record, &m, &n, errstr, sizeof(errstr)),
+                0);
         assert_string_equal(m[2].value,
                             "{\"url\":\"http://a.example/3\",\"depth\":1}");
         links_free(m, n);

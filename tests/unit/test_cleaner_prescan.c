@@ -62,8 +62,8 @@ static void test_not_tags(void **state)
         assert_int_equal(scan("<?pi <p a b c>?><i x>", NULL), 1);
         assert_int_equal(scan("<!DOCTYPE html><i x>", NULL), 1);
         assert_int_equal(scan("</p a b c d><i x>", NULL), 1);
-        assert_int_equal(scan("<script>var s = '<p a b c>';</script><i x>",
-                              NULL), 1);
+        assert_int_equal(
+                scan("<script>var s = '<p a b c>';</script><i x>", NULL), 1);
         assert_int_equal(scan("<STYLE>x{}<p a b c></style ><i x>", NULL), 1);
         /* Self-closed script: no raw text follows. */
         assert_int_equal(scan("<script/><p a b c>", NULL), 3);
@@ -124,14 +124,14 @@ static size_t libxml2_max_attributes(const char *s, size_t len)
         if (len == 0)
                 return 0;
         {
-                htmlParserCtxtPtr ctxt = htmlCreateMemoryParserCtxt(s,
-                                                                    (int)len);
+                htmlParserCtxtPtr ctxt =
+                        htmlCreateMemoryParserCtxt(s, (int)len);
 
                 assert_non_null(ctxt);
                 memcpy(ctxt->sax, &sax, sizeof(xmlSAXHandlerV1));
-                htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER |
-                                   HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                   HTML_PARSE_NONET);
+                htmlCtxtUseOptions(
+                        ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                      HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
                 htmlParseDocument(ctxt);
                 if (ctxt->myDoc)
                         xmlFreeDoc(ctxt->myDoc);
@@ -154,11 +154,35 @@ static uint64_t rng(void)
 static void test_never_fewer_than_libxml2(void **state)
 {
         static const char *const pieces[] = {
-                "<p", "<P",
-                "<!--", "-->", "<!", "<?", "?>", "<", ">", "/>", "/",
-                " ", "\n", "\t", "=", "\"", "'",
-                "a", "b1", "_e", ":f", ".g", "1", ";", "&amp;",
-                "x=\"y z\"", "x='<p a b>'", "<i a b c d e f g h>", "<br/>",
+                "<p",
+                "<P",
+                "<!--",
+                "-->",
+                "<!",
+                "<?",
+                "?>",
+                "<",
+                ">",
+                "/>",
+                "/",
+                " ",
+                "\n",
+                "\t",
+                "=",
+                "\"",
+                "'",
+                "a",
+                "b1",
+                "_e",
+                ":f",
+                ".g",
+                "1",
+                ";",
+                "&amp;",
+                "x=\"y z\"",
+                "x='<p a b>'",
+                "<i a b c d e f g h>",
+                "<br/>",
                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         };
         const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
@@ -181,8 +205,10 @@ static void test_never_fewer_than_libxml2(void **state)
                 ours = prescan_max_attributes(buf, len, 1000000, NULL);
                 theirs = libxml2_max_attributes(buf, len);
                 if (ours < theirs) {
-                        fprintf(stderr, "  pre-scan %zu < libxml2 %zu: "
-                                "%.*s\n", ours, theirs, (int)len, buf);
+                        fprintf(stderr,
+                                "  pre-scan %zu < libxml2 %zu: "
+                                "%.*s\n",
+                                ours, theirs, (int)len, buf);
                         failed++;
                 }
         }

@@ -106,10 +106,11 @@ static int run_case(const char *dir, const char *name)
         page.body_len = body_len;
 
         {
-                rules_page_t rp = { rules, page.final_url ? page.final_url :
-                                                            page.url };
-                extract_fields_fn cb = rules_match_url(rules, rp.url) ?
-                                       rules_emit_fields : NULL;
+                rules_page_t rp = { rules, page.final_url ? page.final_url
+                                                          : page.url };
+                extract_fields_fn cb = rules_match_url(rules, rp.url)
+                                               ? rules_emit_fields
+                                               : NULL;
 
                 rc = extract_record_with(&page, cb, &rp, &json, &len, errstr,
                                          sizeof(errstr));
@@ -132,8 +133,7 @@ static int run_case(const char *dir, const char *name)
                 ok = 0;
         }
         also = tree_get(root, "also");
-        for (size_t i = 0; YAJL_IS_OBJECT(also) && i < also->u.object.len;
-             i++)
+        for (size_t i = 0; YAJL_IS_OBJECT(also) && i < also->u.object.len; i++)
                 if (!json_equal(also->u.object.values[i],
                                 tree_get(rec, also->u.object.keys[i]),
                                 also->u.object.keys[i]))
@@ -169,15 +169,15 @@ static void test_data_cases(void **state)
                 dir = DATA_DIR;
         d = opendir(dir);
         if (d == NULL)
-                fprintf(stderr, "%s: %s (run from the repository root)\n",
-                        dir, strerror(errno));
+                fprintf(stderr, "%s: %s (run from the repository root)\n", dir,
+                        strerror(errno));
         assert_non_null(d);
         while ((de = readdir(d)) != NULL) {
                 size_t len = strlen(de->d_name);
 
                 if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0 ||
-                    (len > 11 && strcmp(de->d_name + len - 11,
-                                        ".rules.json") == 0))
+                    (len > 11 &&
+                     strcmp(de->d_name + len - 11, ".rules.json") == 0))
                         continue;
                 if (n == cap) {
                         cap = cap ? cap * 2 : 16;
@@ -273,7 +273,7 @@ static void test_holder_swap(void **state)
 /* Several threads evaluate one shared rule set while the holder swaps. */
 typedef struct share {
         rules_holder_t *h;
-        int             bad;
+        int bad;
 } share_t;
 
 static void *evaluate_many(void *arg)
@@ -287,7 +287,8 @@ static void *evaluate_many(void *arg)
                 unsigned gen;
                 rules_t *r = rules_holder_get(sh->h, &gen);
                 rules_page_t rp = { r, "http://a.example/" };
-                page_t page = { .url = rp.url, .status = 200,
+                page_t page = { .url = rp.url,
+                                .status = 200,
                                 .fetched_at = "2026-01-01T00:00:00Z",
                                 .depth = -1,
                                 .body = (const unsigned char *)body,
@@ -316,8 +317,8 @@ static void test_threads(void **state)
 
         (void)state;
         for (int i = 0; i < 4; i++)
-                assert_int_equal(pthread_create(&t[i], NULL, evaluate_many,
-                                                &sh), 0);
+                assert_int_equal(
+                        pthread_create(&t[i], NULL, evaluate_many, &sh), 0);
         for (int i = 0; i < 20; i++)
                 rules_holder_set(sh.h, parse(text));
         for (int i = 0; i < 4; i++)
@@ -334,8 +335,10 @@ static void test_long_values(void **state)
         rules_t *r = parse("{\"rules\": [{\"hosts\": [\"*\"], \"fields\": "
                            "{\"p\": \"//p\"}}]}");
         rules_page_t rp = { r, "http://a.example/" };
-        page_t page = { .url = rp.url, .status = 200,
-                        .fetched_at = "2026-01-01T00:00:00Z", .depth = -1 };
+        page_t page = { .url = rp.url,
+                        .status = 200,
+                        .fetched_at = "2026-01-01T00:00:00Z",
+                        .depth = -1 };
         yajl_val rec, v;
         const char *path[] = { "fields", "p", NULL };
         const char *s;
@@ -353,7 +356,8 @@ static void test_long_values(void **state)
         page.body_len = strlen(body);
         assert_int_equal(extract_record_with(&page, rules_emit_fields, &rp,
                                              &json, &len, errstr,
-                                             sizeof(errstr)), 0);
+                                             sizeof(errstr)),
+                         0);
         rec = yajl_tree_parse(json, errstr, sizeof(errstr));
         assert_non_null(rec);
         v = yajl_tree_get(rec, path, yajl_t_string);

@@ -46,11 +46,16 @@ static long long num(yajl_val v, const char *key)
 
 static void test_fields(void **state)
 {
-        deadletter_t dl = { .stage = "fetcher", .code = "connect_failed",
-                            .message = "Couldn't connect", .url = "http://x/",
-                            .topic = "crawl.urls", .partition = 3,
-                            .offset = 42, .attempts = 2,
-                            .input = "http://x/", .input_len = 9 };
+        deadletter_t dl = { .stage = "fetcher",
+                            .code = "connect_failed",
+                            .message = "Couldn't connect",
+                            .url = "http://x/",
+                            .topic = "crawl.urls",
+                            .partition = 3,
+                            .offset = 42,
+                            .attempts = 2,
+                            .input = "http://x/",
+                            .input_len = 9 };
         yajl_val v = build(&dl);
         const char *path[] = { "input_truncated", NULL };
 
@@ -72,8 +77,10 @@ static void test_fields(void **state)
 static void test_binary_input(void **state)
 {
         static const unsigned char bin[] = { 0xff, 0x00, 0x41, 0xc3 };
-        deadletter_t dl = { .stage = "cleaner", .code = "invalid_message",
-                            .message = "bad", .input = bin,
+        deadletter_t dl = { .stage = "cleaner",
+                            .code = "invalid_message",
+                            .message = "bad",
+                            .input = bin,
                             .input_len = sizeof(bin) };
         yajl_val v = build(&dl);
 
@@ -88,7 +95,8 @@ static void test_cut(void **state)
         size_t n = DEADLETTER_INPUT_MAX + 1000;
         char *big = malloc(n);
         const char *path[] = { "input_truncated", NULL };
-        deadletter_t dl = { .stage = "fetcher", .code = "invalid_url",
+        deadletter_t dl = { .stage = "fetcher",
+                            .code = "invalid_url",
                             .message = "long" };
         yajl_val v;
 
@@ -147,9 +155,12 @@ static void test_url_message_key_cut(void **state)
 
 static void test_empty_input(void **state)
 {
-        deadletter_t dl = { .stage = "fetcher", .code = "invalid_message",
-                            .message = "empty message", .topic = "t",
-                            .partition = 0, .offset = 7 };
+        deadletter_t dl = { .stage = "fetcher",
+                            .code = "invalid_message",
+                            .message = "empty message",
+                            .topic = "t",
+                            .partition = 0,
+                            .offset = 7 };
         yajl_val v = build(&dl);
 
         assert_non_null(str(v, "input"));

@@ -47,8 +47,7 @@ static void test_growth(void **state)
         assert_int_equal(b.cap, 256);
         assert_int_equal(dynbuf_reserve(&b, 300), 0);
         assert_int_equal(b.cap, 512);
-        assert_int_equal(dynbuf_reserve(&b, SIZE_MAX / 2),
-                         DYNBUF_ERR_TOO_BIG);
+        assert_int_equal(dynbuf_reserve(&b, SIZE_MAX / 2), DYNBUF_ERR_TOO_BIG);
         assert_int_equal(b.cap, 512);
         dynbuf_free(&b);
 }

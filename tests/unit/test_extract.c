@@ -134,8 +134,7 @@ static int sax_matches_dom(const page_t *page, const char *what)
         size_t sax_len = 0, dom_len = 0, t = sizeof(tail) - 1;
         int rc_sax, rc_dom, same;
 
-        rc_sax = extract_record(page, &sax, &sax_len, errstr,
-                                sizeof(errstr));
+        rc_sax = extract_record(page, &sax, &sax_len, errstr, sizeof(errstr));
         rc_dom = extract_record_with(page, fields_null, NULL, &dom, &dom_len,
                                      errstr, sizeof(errstr));
         if (rc_sax != 0 || rc_dom != 0) {
@@ -148,9 +147,10 @@ static int sax_matches_dom(const page_t *page, const char *what)
                 same = sax_len == dom_len && memcmp(sax, dom, sax_len) == 0;
         }
         if (!same)
-                fprintf(stderr, "  %s: SAX and DOM records differ\n"
-                        "    sax (%d) %.*s\n    dom (%d) %.*s\n", what,
-                        rc_sax, (int)sax_len, sax ? sax : "", rc_dom,
+                fprintf(stderr,
+                        "  %s: SAX and DOM records differ\n"
+                        "    sax (%d) %.*s\n    dom (%d) %.*s\n",
+                        what, rc_sax, (int)sax_len, sax ? sax : "", rc_dom,
                         (int)dom_len, dom ? dom : "");
         free(sax);
         free(dom);
@@ -262,8 +262,8 @@ static void test_data_cases(void **state)
                 dir = DATA_DIR;
         d = opendir(dir);
         if (d == NULL)
-                fprintf(stderr, "%s: %s (run from the repository root)\n",
-                        dir, strerror(errno));
+                fprintf(stderr, "%s: %s (run from the repository root)\n", dir,
+                        strerror(errno));
         assert_non_null(d);
         while ((de = readdir(d)) != NULL) {
                 size_t len = strlen(de->d_name);
@@ -384,20 +384,48 @@ static uint64_t rng(void)
 static void test_random_bytes(void **state)
 {
         static const char *const pieces[] = {
-                "<a href=\"", "\">", "</a>", "<meta charset=\"", "\">",
-                "<script type=\"application/ld+json\">{\"a\":\"", "\"}</script>",
-                "<title>", "</title>", "<h1>", "<img src=", "<base href=/x/>",
-                "&#xD800;", "&#0;", "&eacute;", "<p>", "<!--", "-->",
-                "<meta property=\"og:t\" content=\"", "\xC3\xA9", "\xED\xA0\x80",
-                "\xF4\x90\x80\x80", "\xC0\xAF", "\xEF\xBF\xBD", "\xFF",
-                "<html lang=", "<noscript>", "<![CDATA[", "<?php",
+                "<a href=\"",
+                "\">",
+                "</a>",
+                "<meta charset=\"",
+                "\">",
+                "<script type=\"application/ld+json\">{\"a\":\"",
+                "\"}</script>",
+                "<title>",
+                "</title>",
+                "<h1>",
+                "<img src=",
+                "<base href=/x/>",
+                "&#xD800;",
+                "&#0;",
+                "&eacute;",
+                "<p>",
+                "<!--",
+                "-->",
+                "<meta property=\"og:t\" content=\"",
+                "\xC3\xA9",
+                "\xED\xA0\x80",
+                "\xF4\x90\x80\x80",
+                "\xC0\xAF",
+                "\xEF\xBF\xBD",
+                "\xFF",
+                "<html lang=",
+                "<noscript>",
+                "<![CDATA[",
+                "<?php",
         };
         static const char *const ctypes[] = {
-                NULL, "text/html", "text/html; charset=utf-8",
-                "text/html; charset=iso-8859-1", "text/html;charset=shift_jis",
-                "text/html; charset=\"utf-16le\"", "text/html; charset=bogus",
-                "text/html; charset=iso-2022-jp", "text/html; charset=gb18030",
-                "application/xhtml+xml", "text/html; charset=utf-16be",
+                NULL,
+                "text/html",
+                "text/html; charset=utf-8",
+                "text/html; charset=iso-8859-1",
+                "text/html;charset=shift_jis",
+                "text/html; charset=\"utf-16le\"",
+                "text/html; charset=bogus",
+                "text/html; charset=iso-2022-jp",
+                "text/html; charset=gb18030",
+                "application/xhtml+xml",
+                "text/html; charset=utf-16be",
         };
         unsigned char buf[2048];
         int iter;
@@ -411,8 +439,9 @@ static void test_random_bytes(void **state)
 
                 while (i < len) {
                         if (mode > 0 && rng() % 4 == 0) {
-                                const char *p = pieces[rng() %
-                                        (sizeof(pieces) / sizeof(pieces[0]))];
+                                const char *p =
+                                        pieces[rng() % (sizeof(pieces) /
+                                                        sizeof(pieces[0]))];
                                 size_t n = strlen(p);
 
                                 if (n > len - i)
@@ -426,8 +455,8 @@ static void test_random_bytes(void **state)
                         }
                 }
                 page_init(&page, (const char *)buf, len);
-                page.content_type = ctypes[rng() %
-                                           (sizeof(ctypes) / sizeof(ctypes[0]))];
+                page.content_type =
+                        ctypes[rng() % (sizeof(ctypes) / sizeof(ctypes[0]))];
                 rec = extract_checked(&page, &json);
                 yajl_tree_free(rec);
                 free(json);
@@ -445,46 +474,124 @@ static void test_random_bytes(void **state)
 static void test_sax_matches_dom(void **state)
 {
         static const char *const pieces[] = {
-                "<!DOCTYPE html>", "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML "
+                "<!DOCTYPE html>",
+                "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML "
                 "4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">",
-                "<html lang=\"en-GB\">", "<html>", "</html>", "<head>",
-                "</head>", "<body>", "</body>", "<title>", "</title>",
-                "<base href=\"/b/\">", "<base href=//other.test/d/>",
+                "<html lang=\"en-GB\">",
+                "<html>",
+                "</html>",
+                "<head>",
+                "</head>",
+                "<body>",
+                "</body>",
+                "<title>",
+                "</title>",
+                "<base href=\"/b/\">",
+                "<base href=//other.test/d/>",
                 "<link rel=\"Canonical alternate\" href=\"c#x\">",
                 "<meta name=description content=\"  a  b \">",
                 "<meta name=ROBOTS content=\"NoIndex, Follow\">",
                 "<meta property=\"og:title\" content=\"T\">",
                 "<meta name=\"og:image\" content=\"/i.png\">",
                 "<meta content=\"x\" property=\"og:title\">",
-                "<a href=\"/p?q=1#f\">", "<a href=rel/x rel=\"nofollow\">",
-                "<a href=\"http://Example.COM:80/./a/../b\">", "<a href>",
-                "<a href=\"javascript:void(0)\">", "<a href=\"  x y \">",
-                "<a href=\"../up\" href=\"dup\">", "<a name=n>", "</a>",
-                "<h1>", "</h1>", "<h3 class=x>", "</h3>", "<h7>",
-                "<img src=\"/i.jpg\" alt=\"A  b\">", "<img src=\"\">",
-                "<img alt=x src=y.png>", "<p>", "</p>", "<br>", "<br/>",
-                "<div>", "</div>", "<span>", "</span>", "<b>", "</b>",
-                "<i>", "<em>", "</em>", "<table><tr><td>", "</td>",
-                "</table>", "<ul><li>", "<li>", "</ul>", "<select><option>",
-                "<textarea>", "</textarea>", "<pre>", "</pre>",
-                "<template>", "</template>", "<noscript>", "</noscript>",
-                "<script>var a = '<p>x</p>';", "</script>",
+                "<a href=\"/p?q=1#f\">",
+                "<a href=rel/x rel=\"nofollow\">",
+                "<a href=\"http://Example.COM:80/./a/../b\">",
+                "<a href>",
+                "<a href=\"javascript:void(0)\">",
+                "<a href=\"  x y \">",
+                "<a href=\"../up\" href=\"dup\">",
+                "<a name=n>",
+                "</a>",
+                "<h1>",
+                "</h1>",
+                "<h3 class=x>",
+                "</h3>",
+                "<h7>",
+                "<img src=\"/i.jpg\" alt=\"A  b\">",
+                "<img src=\"\">",
+                "<img alt=x src=y.png>",
+                "<p>",
+                "</p>",
+                "<br>",
+                "<br/>",
+                "<div>",
+                "</div>",
+                "<span>",
+                "</span>",
+                "<b>",
+                "</b>",
+                "<i>",
+                "<em>",
+                "</em>",
+                "<table><tr><td>",
+                "</td>",
+                "</table>",
+                "<ul><li>",
+                "<li>",
+                "</ul>",
+                "<select><option>",
+                "<textarea>",
+                "</textarea>",
+                "<pre>",
+                "</pre>",
+                "<template>",
+                "</template>",
+                "<noscript>",
+                "</noscript>",
+                "<script>var a = '<p>x</p>';",
+                "</script>",
                 "<script type=\" Application/LD+JSON ; x\">",
                 "<script type=application/ld+json>{\"@type\": \"T\", "
                 "\"n\": [1, 2.50, true, null]}</script>",
                 "<script type=application/ld+json>{bad</script>",
-                "<style>p { x: '</p>' }</style>", "<style>",
-                "<!-- c -->", "<!--", "-->", "<![CDATA[ c ]]>", "<?pi x?>",
-                "&amp;", "&nbsp;", "&#160;", "&lt;a&gt;", "&#x1F600;",
-                "&#0;", "&#xD800;", "&bogus;", "&amp", "\xC2\xA0",
-                " ", "  ", "\n", "\t", "\r\n", "word", "Two words",
-                "\xC3\xA9t\xC3\xA9", "\xFF", "\xC0\xAF", "\xED\xA0\x80",
-                "<", ">", "</", "</x>", "<x y=\"z\">", "\"", "'", "=",
-                "<frameset>", "<frame>", "<object>", "<p/>",
+                "<style>p { x: '</p>' }</style>",
+                "<style>",
+                "<!-- c -->",
+                "<!--",
+                "-->",
+                "<![CDATA[ c ]]>",
+                "<?pi x?>",
+                "&amp;",
+                "&nbsp;",
+                "&#160;",
+                "&lt;a&gt;",
+                "&#x1F600;",
+                "&#0;",
+                "&#xD800;",
+                "&bogus;",
+                "&amp",
+                "\xC2\xA0",
+                " ",
+                "  ",
+                "\n",
+                "\t",
+                "\r\n",
+                "word",
+                "Two words",
+                "\xC3\xA9t\xC3\xA9",
+                "\xFF",
+                "\xC0\xAF",
+                "\xED\xA0\x80",
+                "<",
+                ">",
+                "</",
+                "</x>",
+                "<x y=\"z\">",
+                "\"",
+                "'",
+                "=",
+                "<frameset>",
+                "<frame>",
+                "<object>",
+                "<p/>",
         };
         static const char *const ctypes[] = {
-                NULL, "text/html; charset=utf-8", "text/html; charset=latin1",
-                "application/xhtml+xml", "text/plain",
+                NULL,
+                "text/html; charset=utf-8",
+                "text/html; charset=latin1",
+                "application/xhtml+xml",
+                "text/plain",
         };
         const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
         char buf[4096];
@@ -508,8 +615,8 @@ static void test_sax_matches_dom(void **state)
                 page_init(&page, buf, len);
                 page.url = iter % 7 == 0 ? "https://u:p@example.com:8443/a/b"
                                          : "http://example.com/dir/page.html";
-                page.content_type = ctypes[rng() %
-                                           (sizeof(ctypes) / sizeof(ctypes[0]))];
+                page.content_type =
+                        ctypes[rng() % (sizeof(ctypes) / sizeof(ctypes[0]))];
                 snprintf(what, sizeof(what), "random page %d", iter);
                 if (!sax_matches_dom(&page, what)) {
                         fprintf(stderr, "    page: %.*s\n", (int)len, buf);
@@ -541,7 +648,8 @@ static void test_caps(void **state)
         for (i = 0; i < 150; i++)
                 len += (size_t)snprintf(html + len, cap - len,
                                         "<script type=\"application/ld+json\">"
-                                        "%zu</script>", i);
+                                        "%zu</script>",
+                                        i);
         /* Over 1 MiB of two-byte characters: cut at a character boundary. */
         for (i = 0; i < 700000 && len + 2 < cap; i++) {
                 html[len++] = '\xC3';
@@ -570,10 +678,8 @@ static void test_caps(void **state)
         assert_int_equal(v->u.array.len, 4);
         assert_string_equal(YAJL_GET_STRING(v->u.array.values[0]), "links");
         assert_string_equal(YAJL_GET_STRING(v->u.array.values[1]), "images");
-        assert_string_equal(YAJL_GET_STRING(v->u.array.values[2]),
-                            "headings");
-        assert_string_equal(YAJL_GET_STRING(v->u.array.values[3]),
-                            "json_ld");
+        assert_string_equal(YAJL_GET_STRING(v->u.array.values[2]), "headings");
+        assert_string_equal(YAJL_GET_STRING(v->u.array.values[3]), "json_ld");
         yajl_tree_free(rec);
         free(json);
 
@@ -583,7 +689,8 @@ static void test_caps(void **state)
         for (i = 0; i < EXTRACT_HEADINGS_MAX; i++)
                 len += (size_t)snprintf(html + len, cap - len,
                                         "<img src=\"/i/%zu.png\"><h2>h</h2>"
-                                        "<a href=\"/l/%zu\">l</a>", i, i);
+                                        "<a href=\"/l/%zu\">l</a>",
+                                        i, i);
         len += (size_t)snprintf(html + len, cap - len, "</body>");
         page_init(&page, html, len);
         rec = extract_checked(&page, &json);
@@ -602,19 +709,21 @@ static void test_utf8_repair(void **state)
 {
         static const struct {
                 const char *in;
-                size_t      len;
+                size_t len;
                 const char *out;
         } cases[] = {
                 { "ok caf\xC3\xA9", 8, "ok caf\xC3\xA9" },
-                { "\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD" },      /* overlong */
-                { "\xED\xA0\x80", 3,                             /* surrogate */
+                { "\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD" }, /* overlong */
+                { "\xED\xA0\x80", 3,                           /* surrogate */
                   "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
-                { "\xF4\x90\x80\x80", 4,                         /* > 10FFFF */
+                { "\xF4\x90\x80\x80", 4, /* > 10FFFF */
                   "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
-                { "a\xE2\x82", 3, "a\xEF\xBF\xBD" },               /* cut off */
+                { "a\xE2\x82", 3, "a\xEF\xBF\xBD" }, /* cut off */
                 { "\xE2\x82(", 3, "\xEF\xBF\xBD(" },
-                { "\xF0\x9F\x98\x80", 4, "\xF0\x9F\x98\x80" },     /* U+1F600 */
-                { "a\0b", 3, "a\xEF\xBF\xBD" "b" },                 /* NUL */
+                { "\xF0\x9F\x98\x80", 4, "\xF0\x9F\x98\x80" }, /* U+1F600 */
+                { "a\0b", 3,
+                  "a\xEF\xBF\xBD"
+                  "b" }, /* NUL */
         };
         size_t i;
 
@@ -622,33 +731,38 @@ static void test_utf8_repair(void **state)
                 char *out = NULL;
                 size_t out_len = 0;
 
-                assert_int_equal(utf8_repair((const unsigned char *)cases[i].in,
-                                             cases[i].len, UTF8_REPAIR_NUL,
-                                             &out, &out_len), 0);
+                assert_int_equal(
+                        utf8_repair((const unsigned char *)cases[i].in,
+                                    cases[i].len, UTF8_REPAIR_NUL, &out,
+                                    &out_len),
+                        0);
                 assert_int_equal(out_len, strlen(cases[i].out));
                 assert_memory_equal(out, cases[i].out, out_len);
                 free(out);
         }
-        assert_int_equal(utf8_valid_prefix((const unsigned char *)
-                                           "abc\xC3\xA9\xFF", 6), 5);
+        assert_int_equal(
+                utf8_valid_prefix((const unsigned char *)"abc\xC3\xA9\xFF", 6),
+                5);
 }
 
 static void test_charset_detection(void **state)
 {
-        static const char p1[] = "<!-- <meta charset=koi8-r> -->"
-                                 "<div title='<meta charset=x>'>"
-                                 "<META HTTP-EQUIV=\"Content-Type\" "
-                                 "CONTENT=\"text/html; charset='Windows-1251'\">";
+        static const char p1[] =
+                "<!-- <meta charset=koi8-r> -->"
+                "<div title='<meta charset=x>'>"
+                "<META HTTP-EQUIV=\"Content-Type\" "
+                "CONTENT=\"text/html; charset='Windows-1251'\">";
         static const char p2[] = "<meta content=\"text/html; charset=utf-8\">"
                                  "<meta charset=\"UTF-16LE\">";
-        static const char p3[] = "<meta content=\"text/html; charset=koi8-r\">";
+        static const char p3[] =
+                "<meta content=\"text/html; charset=koi8-r\">";
         char label[64];
 
-        assert_true(charset_from_content_type("text/html; Charset=\"ISO-8859-2\"",
-                                              label, sizeof(label)));
+        assert_true(charset_from_content_type(
+                "text/html; Charset=\"ISO-8859-2\"", label, sizeof(label)));
         assert_string_equal(label, "iso-8859-2");
-        assert_false(charset_from_content_type("text/html", label,
-                                               sizeof(label)));
+        assert_false(
+                charset_from_content_type("text/html", label, sizeof(label)));
         assert_false(charset_from_content_type("text/html; charset=../../x",
                                                label, sizeof(label)));
         assert_true(charset_prescan((const unsigned char *)p1, sizeof(p1) - 1,

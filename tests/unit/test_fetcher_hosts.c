@@ -19,22 +19,24 @@
 
 typedef struct item {
         hlink_t link;
-        int     id;
+        int id;
 } item_t;
 
 static hosts_params_t params(double rate, double burst, int conc)
 {
-        return (hosts_params_t){ .rate = rate, .burst = burst,
-                                 .concurrency = conc, .idle_ms = 1000,
-                                 .max_hosts = 1000, .backoff_base_ms = 1000,
+        return (hosts_params_t){ .rate = rate,
+                                 .burst = burst,
+                                 .concurrency = conc,
+                                 .idle_ms = 1000,
+                                 .max_hosts = 1000,
+                                 .backoff_base_ms = 1000,
                                  .backoff_max_ms = 8000,
                                  .retry_after_max_ms = 60000,
                                  .delay_max_s = 60 };
 }
 
 /* Serves everything that may start at `now`; returns how many started. */
-static int serve(hosts_t *hs, int64_t now, int *per_host, host_t **hv,
-                 int nh)
+static int serve(hosts_t *hs, int64_t now, int *per_host, host_t **hv, int nh)
 {
         int n = 0;
         host_t *h;
@@ -119,7 +121,7 @@ static void test_concurrency(void **state)
                 host_pop(x);
                 host_start(hs, x, 0);
         }
-        assert_null(hosts_next(hs, 0));       /* at its concurrency */
+        assert_null(hosts_next(hs, 0)); /* at its concurrency */
         assert_int_equal(hosts_wait_ms(hs, 0), -1);
         host_end(hs, h, true, false, 0, 1);
         assert_ptr_equal(hosts_next(hs, 1), h);
@@ -224,7 +226,7 @@ static void test_eviction(void **state)
         hosts_evict(hs, 999);
         assert_int_equal(hosts_count(hs), 101);
         hosts_evict(hs, 1000);
-        assert_int_equal(hosts_count(hs), 1);   /* the busy one stays */
+        assert_int_equal(hosts_count(hs), 1); /* the busy one stays */
         assert_int_equal(freed, 100);
         assert_ptr_equal(hosts_get(hs, "busy.test", 1000), busy);
         hosts_destroy(hs);
@@ -234,7 +236,10 @@ static void test_eviction(void **state)
  * partitioner: (hash & 0x7fffffff) % count. */
 static void test_murmur2(void **state)
 {
-        static const struct { const char *key; int32_t java; } v[] = {
+        static const struct {
+                const char *key;
+                int32_t java;
+        } v[] = {
                 { "21", -973932308 },
                 { "foobar", -790332482 },
                 { "a-little-bit-long-string", -985981536 },
@@ -270,6 +275,5 @@ int main(void)
                 cmocka_unit_test(test_murmur2),
         };
 
-        return cmocka_run_group_tests_name("fetcher_hosts", tests, NULL,
-                                           NULL);
+        return cmocka_run_group_tests_name("fetcher_hosts", tests, NULL, NULL);
 }

@@ -18,47 +18,62 @@
 #include "intake.h"
 
 static const struct {
-        const char   *name;
-        intake_msg_t  in;
+        const char *name;
+        intake_msg_t in;
         intake_next_t next;
 } routes[] = {
         { "right partition and key: on to its host",
-          { 3, 3, true, false, false }, INTAKE_QUEUE },
-        { "wrong partition: re-routed", { 1, 3, true, false, false },
+          { 3, 3, true, false, false },
+          INTAKE_QUEUE },
+        { "wrong partition: re-routed",
+          { 1, 3, true, false, false },
           INTAKE_REROUTE },
-        { "wrong key: re-routed", { 3, 3, false, false, false },
+        { "wrong key: re-routed",
+          { 3, 3, false, false, false },
           INTAKE_REROUTE },
         { "unknown partition count: fetched, not stalled",
-          { 1, -1, false, false, false }, INTAKE_QUEUE },
-        { "followed link fetched already: dropped",
-          { 3, 3, true, true, true }, INTAKE_DROP },
-        { "followed link not fetched yet: on to its host",
-          { 3, 3, true, true, false }, INTAKE_QUEUE },
-        { "a user's URL is never dropped", { 3, 3, true, false, true },
+          { 1, -1, false, false, false },
           INTAKE_QUEUE },
-        { "re-routing comes before the drop", { 0, 3, true, true, true },
+        { "followed link fetched already: dropped",
+          { 3, 3, true, true, true },
+          INTAKE_DROP },
+        { "followed link not fetched yet: on to its host",
+          { 3, 3, true, true, false },
+          INTAKE_QUEUE },
+        { "a user's URL is never dropped",
+          { 3, 3, true, false, true },
+          INTAKE_QUEUE },
+        { "re-routing comes before the drop",
+          { 0, 3, true, true, true },
           INTAKE_REROUTE },
         { "unknown partitions, fetched link: dropped",
-          { 0, -1, false, true, true }, INTAKE_DROP },
+          { 0, -1, false, true, true },
+          INTAKE_DROP },
 };
 
 /* --max-host-queued 100, --park-after 30 s. */
 #define PLACE(name_, park, q, rate_, wait_, next_, ms_) \
-        { name_, { .parking = park, .queued = q, .max_host_queued = 100, \
-                   .rate = rate_, .host_wait_ms = wait_,                 \
-                   .park_after_ms = 30000 }, next_, ms_ }
+        {                                               \
+                name_,                                  \
+                        { .parking = park,              \
+                          .queued = q,                  \
+                          .max_host_queued = 100,       \
+                          .rate = rate_,                \
+                          .host_wait_ms = wait_,        \
+                          .park_after_ms = 30000 },     \
+                        next_, ms_                      \
+        }
 
 static const struct {
-        const char   *name;
+        const char *name;
         intake_host_t in;
         intake_next_t next;
-        int64_t       park_ms;
+        int64_t park_ms;
 } places[] = {
         PLACE("room and ready: queued", true, 0, 1.0, 0, INTAKE_QUEUE, 0),
-        PLACE("a short wait: queued", true, 99, 1.0, 30000, INTAKE_QUEUE,
-              0),
-        PLACE("a long wait: parked for it", true, 5, 1.0, 30001,
-              INTAKE_PARK, 30001),
+        PLACE("a short wait: queued", true, 99, 1.0, 30000, INTAKE_QUEUE, 0),
+        PLACE("a long wait: parked for it", true, 5, 1.0, 30001, INTAKE_PARK,
+              30001),
         PLACE("queue full: parked while it drains", true, 100, 2.0, 0,
               INTAKE_PARK, 50000),
         PLACE("queue full, a longer wait: parked for the wait", true, 100,

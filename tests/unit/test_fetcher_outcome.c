@@ -18,24 +18,33 @@
 
 /* The defaults: --retries 3, --park-after 30 s, tiers on. */
 #define ROW(name_, ans, st, net, att, drain, boff, hwait, park, next_, wait_) \
-        { name_, { .answered = ans, .status = st, .net_transient = net,     \
-                   .attempts = att, .retries = 3, .draining = drain,        \
-                   .backoff_ms = boff, .host_wait_ms = hwait,               \
-                   .park_after_ms = 30000, .parking = park },               \
-          next_, wait_ }
+        {                                                                     \
+                name_,                                                        \
+                        { .answered = ans,                                    \
+                          .status = st,                                       \
+                          .net_transient = net,                               \
+                          .attempts = att,                                    \
+                          .retries = 3,                                       \
+                          .draining = drain,                                  \
+                          .backoff_ms = boff,                                 \
+                          .host_wait_ms = hwait,                              \
+                          .park_after_ms = 30000,                             \
+                          .parking = park },                                  \
+                        next_, wait_                                          \
+        }
 
 static const struct {
-        const char    *name;
-        outcome_in_t   in;
+        const char *name;
+        outcome_in_t in;
         outcome_next_t next;
-        int64_t        wait;
+        int64_t wait;
 } rows[] = {
         ROW("200 is a page", true, 200, false, 1, false, 1000, 0, true,
             OUTCOME_PAGE, 0),
-        ROW("404 is a page, not retried", true, 404, false, 1, false, 1000,
+        ROW("404 is a page, not retried", true, 404, false, 1, false, 1000, 0,
+            true, OUTCOME_PAGE, 0),
+        ROW("301 left unfollowed is a page", true, 301, false, 1, false, 1000,
             0, true, OUTCOME_PAGE, 0),
-        ROW("301 left unfollowed is a page", true, 301, false, 1, false,
-            1000, 0, true, OUTCOME_PAGE, 0),
         ROW("500 is retried after the back-off", true, 500, false, 1, false,
             1000, 0, true, OUTCOME_RETRY, 1000),
         ROW("429 is retried", true, 429, false, 2, false, 2000, 0, true,
@@ -48,16 +57,16 @@ static const struct {
             8000, 0, true, OUTCOME_PAGE, 0),
         ROW("no retry while stopping", true, 500, false, 1, true, 1000, 0,
             true, OUTCOME_PAGE, 0),
-        ROW("a long wait is parked", true, 429, false, 1, false, 1000,
-            60000, true, OUTCOME_PARK, 60000),
-        ROW("a long back-off is parked", true, 500, false, 2, false, 45000,
-            0, true, OUTCOME_PARK, 45000),
-        ROW("exactly --park-after is held", true, 500, false, 1, false,
-            30000, 0, true, OUTCOME_RETRY, 30000),
+        ROW("a long wait is parked", true, 429, false, 1, false, 1000, 60000,
+            true, OUTCOME_PARK, 60000),
+        ROW("a long back-off is parked", true, 500, false, 2, false, 45000, 0,
+            true, OUTCOME_PARK, 45000),
+        ROW("exactly --park-after is held", true, 500, false, 1, false, 30000,
+            0, true, OUTCOME_RETRY, 30000),
         ROW("without tiers a long wait is held", true, 429, false, 1, false,
             1000, 60000, false, OUTCOME_RETRY, 60000),
-        ROW("a transient network failure is retried", false, 0, true, 1,
-            false, 1000, 0, true, OUTCOME_RETRY, 1000),
+        ROW("a transient network failure is retried", false, 0, true, 1, false,
+            1000, 0, true, OUTCOME_RETRY, 1000),
         ROW("a transient failure after its retries fails", false, 0, true, 4,
             false, 1000, 0, true, OUTCOME_FAIL, 0),
         ROW("a lasting network failure fails at once", false, 0, false, 1,
@@ -77,9 +86,9 @@ static void test_decide(void **state)
 
                 if (next != rows[i].next || wait != rows[i].wait)
                         fail_msg("%s: decision %d wait %lld, want %d wait "
-                                 "%lld", rows[i].name, (int)next,
-                                 (long long)wait, (int)rows[i].next,
-                                 (long long)rows[i].wait);
+                                 "%lld",
+                                 rows[i].name, (int)next, (long long)wait,
+                                 (int)rows[i].next, (long long)rows[i].wait);
         }
 }
 
@@ -107,8 +116,7 @@ static void test_transient_and_slow(void **state)
                 if (outcome_transient(t[i].answered, t[i].status, t[i].net) !=
                     t[i].transient)
                         fail_msg("row %zu: transient", i);
-                if (outcome_slow_down(t[i].answered, t[i].status) !=
-                    t[i].slow)
+                if (outcome_slow_down(t[i].answered, t[i].status) != t[i].slow)
                         fail_msg("row %zu: slow down", i);
         }
 }

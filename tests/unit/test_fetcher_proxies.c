@@ -29,11 +29,13 @@ static void test_names_carry_no_credentials(void **state)
         static const struct {
                 const char *url, *name;
         } cases[] = {
-                { "http://user:s3cret@127.0.0.1:3128", "http://127.0.0.1:3128" },
+                { "http://user:s3cret@127.0.0.1:3128",
+                  "http://127.0.0.1:3128" },
                 { "http://us%40er:s3cr%23et%3F%40x@proxy.test:3128/",
                   "http://proxy.test:3128" },
                 { "socks5h://u:s3cret@[::1]:1080", "socks5h://[::1]:1080" },
-                { "HTTP://user:s3cret@Proxy.test:8080", "http://Proxy.test:8080" },
+                { "HTTP://user:s3cret@Proxy.test:8080",
+                  "http://Proxy.test:8080" },
                 { "https://s3cret@proxy.test", "https://proxy.test" },
                 { "http://proxy.test:3128/s3cret?s3cret#s3cret",
                   "http://proxy.test:3128" },
@@ -88,7 +90,8 @@ static void test_proxy_file_lines(void **state)
         fp = fdopen(fd, "w");
         assert_non_null(fp);
         fputs("# pool\n  http://a:s3cret@127.0.0.1:1  # one\n"
-              "http://b:s3cr#et@127.0.0.1:2\n", fp);
+              "http://b:s3cr#et@127.0.0.1:2\n",
+              fp);
         fclose(fp);
         px = proxies_new(NULL, path, errstr, sizeof(errstr));
         unlink(path);

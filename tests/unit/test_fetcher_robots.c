@@ -20,7 +20,7 @@ typedef struct rcase {
         const char *txt;
         const char *agent;
         const char *path;
-        bool        allowed;
+        bool allowed;
 } rcase_t;
 
 static const rcase_t cases[] = {
@@ -33,13 +33,12 @@ static const rcase_t cases[] = {
           "/a", true },
         { "prefix match", "User-agent: *\nDisallow: /private\n", "kcrawl",
           "/private/x", false },
-        { "prefix no match", "User-agent: *\nDisallow: /private\n",
-          "kcrawl", "/public", true },
-        { "prefix is by bytes", "User-agent: *\nDisallow: /priv\n",
-          "kcrawl", "/private", false },
-        { "longest wins (allow)",
-          "User-agent: *\nDisallow: /a\nAllow: /a/b\n", "kcrawl", "/a/b/c",
-          true },
+        { "prefix no match", "User-agent: *\nDisallow: /private\n", "kcrawl",
+          "/public", true },
+        { "prefix is by bytes", "User-agent: *\nDisallow: /priv\n", "kcrawl",
+          "/private", false },
+        { "longest wins (allow)", "User-agent: *\nDisallow: /a\nAllow: /a/b\n",
+          "kcrawl", "/a/b/c", true },
         { "longest wins (disallow)",
           "User-agent: *\nAllow: /a\nDisallow: /a/b\n", "kcrawl", "/a/b/c",
           false },
@@ -47,38 +46,37 @@ static const rcase_t cases[] = {
           "kcrawl", "/a", true },
         { "allow wins a tie (order)",
           "User-agent: *\nAllow: /a\nDisallow: /a\n", "kcrawl", "/a", true },
-        { "star in the middle", "User-agent: *\nDisallow: /*.php\n",
-          "kcrawl", "/dir/index.php?x=1", false },
+        { "star in the middle", "User-agent: *\nDisallow: /*.php\n", "kcrawl",
+          "/dir/index.php?x=1", false },
         { "star no match", "User-agent: *\nDisallow: /*.php\n", "kcrawl",
           "/dir/index.html", true },
         { "dollar anchors", "User-agent: *\nDisallow: /*.php$\n", "kcrawl",
           "/index.php", false },
-        { "dollar anchors (more after)",
-          "User-agent: *\nDisallow: /*.php$\n", "kcrawl", "/index.php?x",
-          true },
+        { "dollar anchors (more after)", "User-agent: *\nDisallow: /*.php$\n",
+          "kcrawl", "/index.php?x", true },
         { "exact root only", "User-agent: *\nDisallow: /$\n", "kcrawl", "/",
           false },
-        { "exact root only (other)", "User-agent: *\nDisallow: /$\n",
-          "kcrawl", "/a", true },
+        { "exact root only (other)", "User-agent: *\nDisallow: /$\n", "kcrawl",
+          "/a", true },
         { "specific group wins over star",
           "User-agent: *\nDisallow: /\n\nUser-agent: kcrawl\nAllow: /\n",
           "kcrawl", "/a", true },
         { "group match is case-insensitive",
           "User-agent: *\nAllow: /\n\nUser-agent: KCrawl\nDisallow: /x\n",
           "kcrawl", "/x", false },
-        { "agent line with version",
-          "User-agent: kcrawl/2.1\nDisallow: /x\n", "kcrawl", "/x", false },
-        { "other agent's group ignored",
-          "User-agent: otherbot\nDisallow: /\n", "kcrawl", "/a", true },
+        { "agent line with version", "User-agent: kcrawl/2.1\nDisallow: /x\n",
+          "kcrawl", "/x", false },
+        { "other agent's group ignored", "User-agent: otherbot\nDisallow: /\n",
+          "kcrawl", "/a", true },
         { "specific group without rules allows all",
           "User-agent: kcrawl\nAllow: /x\nUser-agent: *\nDisallow: /\n",
           "kcrawl", "/a", true },
         { "blank lines do not split agent lines (RFC 9309 grammar)",
-          "User-agent: kcrawl\n\nUser-agent: *\nDisallow: /\n", "kcrawl",
-          "/a", false },
+          "User-agent: kcrawl\n\nUser-agent: *\nDisallow: /\n", "kcrawl", "/a",
+          false },
         { "consecutive agent lines share a group",
-          "User-agent: a\nUser-agent: kcrawl\nDisallow: /q\n", "kcrawl",
-          "/q", false },
+          "User-agent: a\nUser-agent: kcrawl\nDisallow: /q\n", "kcrawl", "/q",
+          false },
         { "groups of one agent are combined",
           "User-agent: kcrawl\nDisallow: /a\n\nUser-agent: other\n"
           "Disallow: /\n\nUser-agent: kcrawl\nDisallow: /b\n",
@@ -94,10 +92,9 @@ static const rcase_t cases[] = {
           "kcrawl", "/x", false },
         { "CRLF lines", "User-agent: *\r\nDisallow: /x\r\n", "kcrawl", "/x",
           false },
-        { "CR lines", "User-agent: *\rDisallow: /x\r", "kcrawl", "/x",
-          false },
-        { "encoded unreserved in path",
-          "User-agent: *\nDisallow: /~joe\n", "kcrawl", "/%7Ejoe/x", false },
+        { "CR lines", "User-agent: *\rDisallow: /x\r", "kcrawl", "/x", false },
+        { "encoded unreserved in path", "User-agent: *\nDisallow: /~joe\n",
+          "kcrawl", "/%7Ejoe/x", false },
         { "encoded unreserved in pattern",
           "User-agent: *\nDisallow: /%7ejoe\n", "kcrawl", "/~joe/x", false },
         { "non-ASCII pattern vs encoded path",
@@ -148,7 +145,8 @@ static void test_crawl_delay(void **state)
         robots_t *r = robots_parse(txt, strlen(txt), "kcrawl");
 
         assert_non_null(r);
-        assert_true(robots_crawl_delay(r) > 2.4 && robots_crawl_delay(r) < 2.6);
+        assert_true(robots_crawl_delay(r) > 2.4 &&
+                    robots_crawl_delay(r) < 2.6);
         robots_destroy(r);
         txt = "User-agent: *\nCrawl-delay: soon\n";
         r = robots_parse(txt, strlen(txt), "kcrawl");
@@ -161,7 +159,8 @@ static void test_agent_token(void **state)
         char buf[64];
 
         assert_string_equal(robots_agent_token("kcrawl/0.1 (+https://x)", buf,
-                                               sizeof(buf)), "kcrawl");
+                                               sizeof(buf)),
+                            "kcrawl");
         assert_string_equal(robots_agent_token("My-Bot_2", buf, sizeof(buf)),
                             "My-Bot_");
         assert_string_equal(robots_agent_token("abcdef", buf, 4), "abc");
@@ -258,8 +257,7 @@ static void test_check_budget(void **state)
         assert_true(robots_rule_count(r) > 400);
         memset(&c, 0, sizeof(c));
         ok = robots_check(r, path, &c);
-        print_message("steps %zu (budget %d)\n", c.steps,
-                      ROBOTS_CHECK_BUDGET);
+        print_message("steps %zu (budget %d)\n", c.steps, ROBOTS_CHECK_BUDGET);
         assert_true(c.steps <= ROBOTS_CHECK_BUDGET);
         assert_false(ok);
         assert_true(c.over_budget);
@@ -425,8 +423,10 @@ static void test_matcher_against_definition(void **state)
                 random_str(allow, 9, "ab*$", &seed);
                 random_str(deny, 9, "ab*$", &seed);
                 random_str(path, 11, "ab$", &seed);
-                snprintf(txt, sizeof(txt), "User-agent: *\nAllow: %s\n"
-                         "Disallow: %s\n", allow, deny);
+                snprintf(txt, sizeof(txt),
+                         "User-agent: *\nAllow: %s\n"
+                         "Disallow: %s\n",
+                         allow, deny);
                 a = ref_match(allow, path);
                 d = ref_match(deny, path);
                 la = strlen(allow);

@@ -18,10 +18,10 @@
 
 static const struct {
         const char *name;
-        CURLcode    rc;
-        long        status;
-        bool        blocked, too_large;
-        long        failures;   /* before this one; --robots-retries 3 */
+        CURLcode rc;
+        long status;
+        bool blocked, too_large;
+        long failures; /* before this one; --robots-retries 3 */
         robotsfetch_verdict_t verdict;
 } rows[] = {
         { "200: rules", CURLE_OK, 200, false, false, 0, ROBOTS_V_RULES },
@@ -31,8 +31,8 @@ static const struct {
           ROBOTS_V_RULES },
         { "cut at the cap: rules", CURLE_WRITE_ERROR, 200, false, true, 0,
           ROBOTS_V_RULES },
-        { "write error not at the cap: retried", CURLE_WRITE_ERROR, 200,
-          false, false, 0, ROBOTS_V_RETRY },
+        { "write error not at the cap: retried", CURLE_WRITE_ERROR, 200, false,
+          false, 0, ROBOTS_V_RETRY },
         { "404: allow all", CURLE_OK, 404, false, false, 0,
           ROBOTS_V_ALLOW_ALL },
         { "401: allow all", CURLE_OK, 401, false, false, 0,
@@ -49,20 +49,20 @@ static const struct {
           ROBOTS_V_RETRY },
         { "connection refused: retried", CURLE_COULDNT_CONNECT, 0, false,
           false, 0, ROBOTS_V_RETRY },
-        { "timeout, retries spent: unreachable", CURLE_OPERATION_TIMEDOUT,
-          0, false, false, 3, ROBOTS_V_UNREACHABLE },
-        { "no DNS: fail open", CURLE_COULDNT_RESOLVE_HOST, 0, false, false,
-          0, ROBOTS_V_FAIL_OPEN },
-        { "blocked address: fail open", CURLE_COULDNT_CONNECT, 0, true,
-          false, 3, ROBOTS_V_FAIL_OPEN },
+        { "timeout, retries spent: unreachable", CURLE_OPERATION_TIMEDOUT, 0,
+          false, false, 3, ROBOTS_V_UNREACHABLE },
+        { "no DNS: fail open", CURLE_COULDNT_RESOLVE_HOST, 0, false, false, 0,
+          ROBOTS_V_FAIL_OPEN },
+        { "blocked address: fail open", CURLE_COULDNT_CONNECT, 0, true, false,
+          3, ROBOTS_V_FAIL_OPEN },
         { "redirect loop: fail open", CURLE_TOO_MANY_REDIRECTS, 0, false,
           false, 0, ROBOTS_V_FAIL_OPEN },
         { "unsupported scheme: fail open", CURLE_UNSUPPORTED_PROTOCOL, 0,
           false, false, 0, ROBOTS_V_FAIL_OPEN },
         { "bad certificate: fail open", CURLE_PEER_FAILED_VERIFICATION, 0,
           false, false, 0, ROBOTS_V_FAIL_OPEN },
-        { "TLS handshake: fail open", CURLE_SSL_CONNECT_ERROR, 0, false,
-          false, 0, ROBOTS_V_FAIL_OPEN },
+        { "TLS handshake: fail open", CURLE_SSL_CONNECT_ERROR, 0, false, false,
+          0, ROBOTS_V_FAIL_OPEN },
 };
 
 static void test_verdict(void **state)
@@ -83,10 +83,12 @@ static void test_verdict(void **state)
 static void test_no_retries(void **state)
 {
         (void)state;
-        assert_int_equal(robotsfetch_verdict(CURLE_OK, 500, false, false, 0,
-                                             0), ROBOTS_V_UNREACHABLE);
-        assert_int_equal(robotsfetch_verdict(CURLE_OK, 404, false, false, 0,
-                                             0), ROBOTS_V_ALLOW_ALL);
+        assert_int_equal(
+                robotsfetch_verdict(CURLE_OK, 500, false, false, 0, 0),
+                ROBOTS_V_UNREACHABLE);
+        assert_int_equal(
+                robotsfetch_verdict(CURLE_OK, 404, false, false, 0, 0),
+                ROBOTS_V_ALLOW_ALL);
 }
 
 int main(void)

@@ -20,32 +20,35 @@ static void test_parse(void **state)
         char err[256];
 
         (void)state;
-        assert_int_equal(tiers_parse("2m,10m,1h,6h,1d", secs, TIERS_MAX,
-                                     err, sizeof(err)), 5);
+        assert_int_equal(tiers_parse("2m,10m,1h,6h,1d", secs, TIERS_MAX, err,
+                                     sizeof(err)),
+                         5);
         assert_int_equal(secs[0], 120);
         assert_int_equal(secs[1], 600);
         assert_int_equal(secs[2], 3600);
         assert_int_equal(secs[3], 21600);
         assert_int_equal(secs[4], 86400);
         assert_int_equal(tiers_parse("90, 3m ,7200s", secs, TIERS_MAX, err,
-                                     sizeof(err)), 3);
+                                     sizeof(err)),
+                         3);
         assert_int_equal(secs[0], 90);
         assert_int_equal(secs[1], 180);
         assert_int_equal(secs[2], 7200);
         assert_int_equal(tiers_parse("", secs, TIERS_MAX, err, sizeof(err)),
                          0);
-        assert_int_equal(tiers_parse("  ", secs, TIERS_MAX, err,
-                                     sizeof(err)), 0);
-        assert_int_equal(tiers_parse("366d", secs, TIERS_MAX, err,
-                                     sizeof(err)), 1);
+        assert_int_equal(tiers_parse("  ", secs, TIERS_MAX, err, sizeof(err)),
+                         0);
+        assert_int_equal(
+                tiers_parse("366d", secs, TIERS_MAX, err, sizeof(err)), 1);
 }
 
 static void test_parse_rejects(void **state)
 {
         static const char *bad[] = {
-                "10m,2m", "2m,2m", "2m,120", "5x", "0s", "-1m", "+1m",
-                "2m,", ",2m", "2m,,3m", "367d", "9999999999999999999999",
-                "1m 2m", "m", "1.5h", "8785h",
+                "10m,2m", "2m,2m",  "2m,120", "5x",
+                "0s",     "-1m",    "+1m",    "2m,",
+                ",2m",    "2m,,3m", "367d",   "9999999999999999999999",
+                "1m 2m",  "m",      "1.5h",   "8785h",
         };
         long secs[TIERS_MAX];
         char err[256];
@@ -53,22 +56,24 @@ static void test_parse_rejects(void **state)
         (void)state;
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 err[0] = 0;
-                if (tiers_parse(bad[i], secs, TIERS_MAX, err,
-                                sizeof(err)) != -1)
+                if (tiers_parse(bad[i], secs, TIERS_MAX, err, sizeof(err)) !=
+                    -1)
                         fail_msg("'%s' accepted", bad[i]);
                 assert_true(strstr(err, bad[i]) != NULL);
         }
         /* The bound on the count. */
-        assert_int_equal(tiers_parse("1,2,3", secs, 2, err, sizeof(err)),
-                         -1);
+        assert_int_equal(tiers_parse("1,2,3", secs, 2, err, sizeof(err)), -1);
 }
 
 static void test_suffix(void **state)
 {
-        static const struct { long secs; const char *want; } cases[] = {
-                { 1, "1s" }, { 90, "90s" }, { 120, "2m" }, { 3600, "1h" },
-                { 5400, "90m" }, { 86400, "1d" }, { 90000, "25h" },
-                { 604800, "7d" },
+        static const struct {
+                long secs;
+                const char *want;
+        } cases[] = {
+                { 1, "1s" },      { 90, "90s" },    { 120, "2m" },
+                { 3600, "1h" },   { 5400, "90m" },  { 86400, "1d" },
+                { 90000, "25h" }, { 604800, "7d" },
         };
         char buf[24];
 
@@ -82,8 +87,8 @@ static void test_suffix(void **state)
 static void test_pick(void **state)
 {
         /* The delay topic (--park-after 30 s) first, then the tiers. */
-        const int64_t d[] = { 30000, 120000, 600000, 3600000, 21600000,
-                              86400000 };
+        const int64_t d[] = { 30000,   120000,   600000,
+                              3600000, 21600000, 86400000 };
         const size_t n = sizeof(d) / sizeof(d[0]);
         const int64_t day = 86400000;
 
@@ -114,8 +119,8 @@ static void test_pick(void **state)
  * never wakes a URL after it is due, and takes few hops. */
 static void test_hops_never_late(void **state)
 {
-        const int64_t d[] = { 30000, 120000, 600000, 3600000, 21600000,
-                              86400000 };
+        const int64_t d[] = { 30000,   120000,   600000,
+                              3600000, 21600000, 86400000 };
         const size_t n = sizeof(d) / sizeof(d[0]);
 
         (void)state;

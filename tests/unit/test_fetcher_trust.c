@@ -31,7 +31,8 @@ static const struct sockaddr *sockaddr_of(const char *s,
         if (*s == '[') {
                 struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
-                snprintf(buf, sizeof(buf), "%.*s", (int)(colon - s - 2), s + 1);
+                snprintf(buf, sizeof(buf), "%.*s", (int)(colon - s - 2),
+                         s + 1);
                 assert_int_equal(inet_pton(AF_INET6, buf, &s6->sin6_addr), 1);
                 s6->sin6_family = AF_INET6;
                 s6->sin6_port = htons((uint16_t)port);
@@ -65,11 +66,13 @@ static trust_t *operator_targets(void)
 
         assert_non_null(t);
         for (size_t i = 0; i < sizeof(resolve) / sizeof(resolve[0]); i++)
-                assert_int_equal(trust_add(t, resolve[i], true, errstr,
-                                           sizeof(errstr)), 0);
+                assert_int_equal(
+                        trust_add(t, resolve[i], true, errstr, sizeof(errstr)),
+                        0);
         for (size_t i = 0; i < sizeof(connect) / sizeof(connect[0]); i++)
                 assert_int_equal(trust_add(t, connect[i], false, errstr,
-                                           sizeof(errstr)), 0);
+                                           sizeof(errstr)),
+                                 0);
         assert_int_equal(trust_count(t), 8);
         return t;
 }
@@ -91,12 +94,16 @@ static const struct {
         { "http://same.test/x", "10.9.9.9:8081", true },
         { "http://[::1]/x", "[::1]:18003", true },
         /* Browser and libcurl disagree: libcurl's host counts. */
-        { "http://trusted.test\\@127.0.0.1:18001/s", "127.0.0.1:18001", false },
-        { "http://trusted.test\\@127.0.0.1:18000/s", "127.0.0.1:18000", false },
+        { "http://trusted.test\\@127.0.0.1:18001/s", "127.0.0.1:18001",
+          false },
+        { "http://trusted.test\\@127.0.0.1:18000/s", "127.0.0.1:18000",
+          false },
         { "http://x.test:9999\\@127.0.0.1:18001/s", "127.0.0.1:18001", false },
-        { "http://resolved.test:8443\\@127.0.0.1:8443/s", "127.0.0.1:8443", false },
+        { "http://resolved.test:8443\\@127.0.0.1:8443/s", "127.0.0.1:8443",
+          false },
         { "http://named.test\\@10.9.9.9:8080/s", "10.9.9.9:8080", false },
-        { "http://trusted.test:80@127.0.0.1:18000/s", "127.0.0.1:18000", false },
+        { "http://trusted.test:80@127.0.0.1:18000/s", "127.0.0.1:18000",
+          false },
         { "http://trusted.test%5C@127.0.0.1/s", "127.0.0.1:80", false },
         /* The entry's host, but the socket goes elsewhere. */
         { "http://trusted.test/x", "127.0.0.1:18001", false },
@@ -142,8 +149,8 @@ static void test_url_target(void **state)
         char host[256];
         int port;
 
-        assert_true(trust_url_target("http://a.test\\@127.0.0.1:18001/",
-                                     host, sizeof(host), &port));
+        assert_true(trust_url_target("http://a.test\\@127.0.0.1:18001/", host,
+                                     sizeof(host), &port));
         assert_string_equal(host, "127.0.0.1");
         assert_int_equal(port, 18001);
         assert_true(trust_url_target("https://[::ffff:127.0.0.1]/", host,
@@ -169,19 +176,21 @@ static void test_idn_host(void **state)
         assert_true(trust_url_target("http://\xc3\xa4.test/", host,
                                      sizeof(host), &port));
         assert_string_equal(host, "xn--4ca.test");
-        assert_true(trust_url_target("http://%C3%A4.TEST/", host,
-                                     sizeof(host), &port));
+        assert_true(trust_url_target("http://%C3%A4.TEST/", host, sizeof(host),
+                                     &port));
         assert_string_equal(host, "xn--4ca.test");
-        assert_int_equal(trust_add(t, "\xc3\xa4.test:80:a.lan:", false,
-                                   errstr, sizeof(errstr)), 0);
+        assert_int_equal(trust_add(t, "\xc3\xa4.test:80:a.lan:", false, errstr,
+                                   sizeof(errstr)),
+                         0);
         assert_true(trust_url_target("http://\xc3\xa4.test/", host,
                                      sizeof(host), &port));
-        assert_false(trust_allows(t, host, port,
-                                  sockaddr_of("192.0.2.1:80", &ss)));
-        assert_int_equal(trust_add(t, "xn--4ca.test:80:a.lan:", false,
-                                   errstr, sizeof(errstr)), 0);
-        assert_true(trust_allows(t, host, port,
-                                 sockaddr_of("192.0.2.1:80", &ss)));
+        assert_false(
+                trust_allows(t, host, port, sockaddr_of("192.0.2.1:80", &ss)));
+        assert_int_equal(trust_add(t, "xn--4ca.test:80:a.lan:", false, errstr,
+                                   sizeof(errstr)),
+                         0);
+        assert_true(
+                trust_allows(t, host, port, sockaddr_of("192.0.2.1:80", &ss)));
         trust_destroy(t);
 }
 
@@ -194,9 +203,11 @@ static void test_mapped_entry(void **state)
         char errstr[256];
 
         assert_int_equal(trust_add(t, "mapped.test:80:[::ffff:127.0.0.1]",
-                                   true, errstr, sizeof(errstr)), 0);
-        assert_int_equal(trust_add(t, "m2.test:80:[::ffff:10.0.0.1]:81",
-                                   false, errstr, sizeof(errstr)), 0);
+                                   true, errstr, sizeof(errstr)),
+                         0);
+        assert_int_equal(trust_add(t, "m2.test:80:[::ffff:10.0.0.1]:81", false,
+                                   errstr, sizeof(errstr)),
+                         0);
         assert_true(trust_allows(t, "mapped.test", 80,
                                  sockaddr_of("[::ffff:127.0.0.1]:80", &ss)));
         assert_true(trust_allows(t, "mapped.test", 80,
@@ -214,12 +225,18 @@ static void test_bad_entries(void **state)
                 const char *entry;
                 bool resolve;
         } bad[] = {
-                { "host:80", true }, { ":80:127.0.0.1", true },
-                { "host:0:127.0.0.1", true }, { "host:80:", true },
-                { "host:80:not-an-address", true }, { "host:99999:1.2.3.4", true },
-                { "host:80:1.2.3.4,,", true }, { "host:80", false },
-                { "host:80:127.0.0.1", false }, { "host:80:[::1:90", false },
-                { "host:80:127.0.0.1:x", false }, { "[::1:80:a:1", false },
+                { "host:80", true },
+                { ":80:127.0.0.1", true },
+                { "host:0:127.0.0.1", true },
+                { "host:80:", true },
+                { "host:80:not-an-address", true },
+                { "host:99999:1.2.3.4", true },
+                { "host:80:1.2.3.4,,", true },
+                { "host:80", false },
+                { "host:80:127.0.0.1", false },
+                { "host:80:[::1:90", false },
+                { "host:80:127.0.0.1:x", false },
+                { "[::1:80:a:1", false },
         };
         trust_t *t = trust_new();
         char errstr[256];
@@ -229,8 +246,9 @@ static void test_bad_entries(void **state)
                 if (trust_add(t, bad[i].entry, bad[i].resolve, errstr,
                               sizeof(errstr)) != -1)
                         fail_msg("accepted '%s'", bad[i].entry);
-                assert_non_null(strstr(errstr, bad[i].resolve ?
-                                       "--resolve: '" : "--connect-to: '"));
+                assert_non_null(strstr(errstr, bad[i].resolve
+                                                       ? "--resolve: '"
+                                                       : "--connect-to: '"));
         }
         assert_int_equal(trust_count(t), 0);
         trust_destroy(t);

@@ -93,8 +93,9 @@ static void test_size_bound(void **state)
 
 static void test_invalid(void **state)
 {
-        static const char *bad[] = { "", "{", "{\"a\":}", "[1] [2]", "nul",
-                                     "{\"a\":1,}", "\"\xff\"" };
+        static const char *bad[] = { "",        "{",   "{\"a\":}",
+                                     "[1] [2]", "nul", "{\"a\":1,}",
+                                     "\"\xff\"" };
         char why[256];
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
@@ -122,16 +123,20 @@ static void test_repair(void **state)
         } cases[] = {
                 /* A lone high surrogate: yajl would give "?" and eat no
                  * more; a lone low one: bytes that are not UTF-8. */
-                { "{\"s\":\"a\\ud800b\"}", "a\xEF\xBF\xBD" "b" },
-                { "{\"s\":\"a\\uDC00b\"}", "a\xEF\xBF\xBD" "b" },
+                { "{\"s\":\"a\\ud800b\"}", "a\xEF\xBF\xBD"
+                                           "b" },
+                { "{\"s\":\"a\\uDC00b\"}", "a\xEF\xBF\xBD"
+                                           "b" },
                 { "{\"s\":\"\\ud800\"}", "\xEF\xBF\xBD" },
-                { "{\"s\":\"\\ud800\\u0041\"}", "\xEF\xBF\xBD" "A" },
+                { "{\"s\":\"\\ud800\\u0041\"}", "\xEF\xBF\xBD"
+                                                "A" },
                 { "{\"s\":\"\\udbff\\udbff\\udfff\"}",
                   "\xEF\xBF\xBD\xF4\x8F\xBF\xBF" },
                 /* A pair is kept. */
                 { "{\"s\":\"\\ud83d\\ude00\"}", "\xF0\x9F\x98\x80" },
                 /* NUL would cut the C string: the value is kept whole. */
-                { "{\"s\":\"a\\u0000b\"}", "a\xEF\xBF\xBD" "b" },
+                { "{\"s\":\"a\\u0000b\"}", "a\xEF\xBF\xBD"
+                                           "b" },
                 /* Escaped backslashes and quotes are not escapes of u. */
                 { "{\"s\":\"\\\\ud800\"}", "\\ud800" },
                 { "{\"s\":\"\\\"\\ud800\"}", "\"\xEF\xBF\xBD" },
@@ -145,8 +150,8 @@ static void test_repair(void **state)
         char why[256];
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-                yajl_val v = parse(cases[i].in, 1024, 8, JSONREAD_REPAIR,
-                                   why, sizeof(why));
+                yajl_val v = parse(cases[i].in, 1024, 8, JSONREAD_REPAIR, why,
+                                   sizeof(why));
 
                 if (!v)
                         fail_msg("%s: %s", cases[i].in, why);
@@ -158,8 +163,8 @@ static void test_repair(void **state)
 static void test_repaired_key(void **state)
 {
         char why[256];
-        yajl_val v = parse("{\"k\\u0000x\":1}", 1024, 8, JSONREAD_REPAIR,
-                           why, sizeof(why));
+        yajl_val v = parse("{\"k\\u0000x\":1}", 1024, 8, JSONREAD_REPAIR, why,
+                           sizeof(why));
 
         assert_non_null(v);
         assert_string_equal(v->u.object.keys[0], "k\xEF\xBF\xBDx");

@@ -46,7 +46,8 @@ static void check_same(const unsigned char *s, size_t n)
 
         /* Something already in the buffer stays in front. */
         assert_int_equal(json_quote(&buf, &len, &cap, SIZE_MAX / 2,
-                                    (const unsigned char *)"x", 1), 0);
+                                    (const unsigned char *)"x", 1),
+                         0);
         assert_int_equal(json_quote(&buf, &len, &cap, SIZE_MAX / 2, s, n), 0);
         want = yajl_literal(s, n, &want_n);
         assert_int_equal(len, 3 + want_n);
@@ -60,10 +61,16 @@ static void check_same(const unsigned char *s, size_t n)
 static void test_fixed(void **state)
 {
         static const char *cases[] = {
-                "", "plain ascii text", "quote \" backslash \\ slash /",
-                "\b\f\n\r\t", "\x01\x02\x1f\x7f end", "caf\xc3\xa9 na\xc3\xafve",
+                "",
+                "plain ascii text",
+                "quote \" backslash \\ slash /",
+                "\b\f\n\r\t",
+                "\x01\x02\x1f\x7f end",
+                "caf\xc3\xa9 na\xc3\xafve",
                 "\xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbd",
-                "exactly8", "exactly16bytes!!", "\"\"\"\"\"\"\"\"\"",
+                "exactly8",
+                "exactly16bytes!!",
+                "\"\"\"\"\"\"\"\"\"",
                 "long run of ascii text that crosses many eight-byte words\n",
         };
 
@@ -78,10 +85,26 @@ static void test_fixed(void **state)
 static void test_random(void **state)
 {
         static const char *pieces[] = {
-                "a", "Z", " ", "/", "\"", "\\", "\n", "\t", "\x01", "\x1f",
-                "\x7f", "\xc3\xa9", "\xc2\xa0", "\xe2\x82\xac", "\xed\x9f\xbf",
-                "\xee\x80\x80", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
-                "0123456789", "abcdefgh",
+                "a",
+                "Z",
+                " ",
+                "/",
+                "\"",
+                "\\",
+                "\n",
+                "\t",
+                "\x01",
+                "\x1f",
+                "\x7f",
+                "\xc3\xa9",
+                "\xc2\xa0",
+                "\xe2\x82\xac",
+                "\xed\x9f\xbf",
+                "\xee\x80\x80",
+                "\xf0\x90\x80\x80",
+                "\xf4\x8f\xbf\xbf",
+                "0123456789",
+                "abcdefgh",
         };
         unsigned char s[512];
         uint32_t seed = 12345;
@@ -97,7 +120,8 @@ static void test_random(void **state)
                         size_t pl;
 
                         seed = seed * 1103515245u + 12345u;
-                        p = pieces[(seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+                        p = pieces[(seed >> 16) %
+                                   (sizeof(pieces) / sizeof(pieces[0]))];
                         pl = strlen(p);
                         if (pl == 0)
                                 pl = 1;
@@ -117,12 +141,12 @@ static void test_invalid(void **state)
                 const char *s;
                 size_t n;
         } bad[] = {
-                { "\xc0\x80", 2 },              /* overlong NUL */
-                { "\xe0\x80\xaf", 3 },          /* overlong '/' */
-                { "\xed\xa0\x80", 3 },          /* surrogate */
-                { "\xf4\x90\x80\x80", 4 },      /* over U+10FFFF */
+                { "\xc0\x80", 2 },         /* overlong NUL */
+                { "\xe0\x80\xaf", 3 },     /* overlong '/' */
+                { "\xed\xa0\x80", 3 },     /* surrogate */
+                { "\xf4\x90\x80\x80", 4 }, /* over U+10FFFF */
                 { "\xf5\x80\x80\x80", 4 },
-                { "ok then \xc3", 9 },          /* truncated */
+                { "ok then \xc3", 9 }, /* truncated */
                 { "\x80 lone continuation", 20 },
                 { "abcdefgh\xff", 9 },
         };
@@ -130,11 +154,13 @@ static void test_invalid(void **state)
         size_t len = 0, cap = 0;
 
         assert_int_equal(json_quote(&buf, &len, &cap, SIZE_MAX / 2,
-                                    (const unsigned char *)"kept", 4), 0);
+                                    (const unsigned char *)"kept", 4),
+                         0);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 assert_int_equal(json_quote(&buf, &len, &cap, SIZE_MAX / 2,
                                             (const unsigned char *)bad[i].s,
-                                            bad[i].n), 1);
+                                            bad[i].n),
+                                 1);
                 assert_int_equal(len, 6);
                 assert_string_equal(buf, "\"kept\"");
         }
@@ -148,17 +174,21 @@ static void test_max(void **state)
 
         /* "abc" needs 5 bytes; escapes grow it past the cap midway. */
         assert_int_equal(json_quote(&buf, &len, &cap, 4,
-                                    (const unsigned char *)"abc", 3), -1);
+                                    (const unsigned char *)"abc", 3),
+                         -1);
         assert_int_equal(len, 0);
         assert_int_equal(json_quote(&buf, &len, &cap, 5,
-                                    (const unsigned char *)"abc", 3), 0);
+                                    (const unsigned char *)"abc", 3),
+                         0);
         assert_int_equal(len, 5);
         len = 0;
         assert_int_equal(json_quote(&buf, &len, &cap, 8,
-                                    (const unsigned char *)"a\x01", 2), -1);
+                                    (const unsigned char *)"a\x01", 2),
+                         -1);
         assert_int_equal(len, 0);
         assert_int_equal(json_quote(&buf, &len, &cap, 9,
-                                    (const unsigned char *)"a\x01", 2), 0);
+                                    (const unsigned char *)"a\x01", 2),
+                         0);
         assert_string_equal(buf, "\"a\\u0001\"");
         free(buf);
 }

@@ -69,9 +69,10 @@ static void test_escapes_unchanged(void **state)
         log_init("t", LOG_DEBUG);
         line = capture("a \"q\" \\ b\n\t\x01\x1f/\x7f \xc3\xa9 \xe2\x82\xac",
                        (const log_field_t[]){ LOG_S("k", "v\r"),
-                                              LOG_S("z", NULL),
-                                              LOG_I("i", -3), LOG_END });
-        assert_string_equal(after_ts(line),
+                                              LOG_S("z", NULL), LOG_I("i", -3),
+                                              LOG_END });
+        assert_string_equal(
+                after_ts(line),
                 ",\"level\":\"warn\",\"component\":\"t\",\"msg\":"
                 "\"a \\\"q\\\" \\\\ b\\u000a\\u0009\\u0001\\u001f/\x7f "
                 "\xc3\xa9 \xe2\x82\xac\",\"k\":\"v\\u000d\",\"z\":null,"
@@ -86,13 +87,13 @@ static void test_invalid_utf8_repaired(void **state)
 
         (void)state;
         log_init("t", LOG_DEBUG);
-        line = capture("bad \xff\xc3 end",
-                       (const log_field_t[]){ LOG_S("k", "\xed\xa0\x80"),
-                                              LOG_END });
+        line = capture(
+                "bad \xff\xc3 end",
+                (const log_field_t[]){ LOG_S("k", "\xed\xa0\x80"), LOG_END });
         assert_string_equal(after_ts(line),
-                ",\"level\":\"warn\",\"component\":\"t\",\"msg\":"
-                "\"bad \xef\xbf\xbd\xef\xbf\xbd end\",\"k\":"
-                "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"}\n");
+                            ",\"level\":\"warn\",\"component\":\"t\",\"msg\":"
+                            "\"bad \xef\xbf\xbd\xef\xbf\xbd end\",\"k\":"
+                            "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"}\n");
         assert_parses(line);
         free(line);
 }
@@ -108,8 +109,8 @@ static void test_long_message_cut_parses(void **state)
                 memcpy(msg + i, "\xc3\xa9", 2); /* é, two bytes */
         msg[n - 1] = '\0';
         log_init("t", LOG_DEBUG);
-        line = capture(msg, (const log_field_t[]){ LOG_S("k", "\n\n"),
-                                                   LOG_END });
+        line = capture(msg,
+                       (const log_field_t[]){ LOG_S("k", "\n\n"), LOG_END });
         len = strlen(line);
         assert_true(len <= 4096);
         assert_true(len > 4000); /* cut near the end, not emptied */

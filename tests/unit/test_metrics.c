@@ -57,8 +57,8 @@ static void test_counter_gauge_text(void **state)
                                         "outcome=\"page\"", "Pages.");
         mcounter_t *c2 = metrics_counter("kcrawl_test_pages_total",
                                          "outcome=\"error\"", "Pages.");
-        mgauge_t *g = metrics_gauge("kcrawl_test_inflight", NULL,
-                                    "In flight.");
+        mgauge_t *g =
+                metrics_gauge("kcrawl_test_inflight", NULL, "In flight.");
         char *text;
 
         assert_non_null(c);
@@ -71,13 +71,13 @@ static void test_counter_gauge_text(void **state)
         mgauge_add(g, -2.5);
         text = render_own();
         assert_string_equal(text,
-                "# HELP kcrawl_test_pages_total Pages.\n"
-                "# TYPE kcrawl_test_pages_total counter\n"
-                "kcrawl_test_pages_total{outcome=\"page\"} 5\n"
-                "kcrawl_test_pages_total{outcome=\"error\"} 1\n"
-                "# HELP kcrawl_test_inflight In flight.\n"
-                "# TYPE kcrawl_test_inflight gauge\n"
-                "kcrawl_test_inflight 7.5\n");
+                            "# HELP kcrawl_test_pages_total Pages.\n"
+                            "# TYPE kcrawl_test_pages_total counter\n"
+                            "kcrawl_test_pages_total{outcome=\"page\"} 5\n"
+                            "kcrawl_test_pages_total{outcome=\"error\"} 1\n"
+                            "# HELP kcrawl_test_inflight In flight.\n"
+                            "# TYPE kcrawl_test_inflight gauge\n"
+                            "kcrawl_test_inflight 7.5\n");
         free(text);
 }
 
@@ -90,12 +90,13 @@ static void test_histogram_text(void **state)
 
         assert_non_null(h);
         mhist_observe(h, 0.05);
-        mhist_observe(h, 0.1);   /* on a bound: le is inclusive */
+        mhist_observe(h, 0.1); /* on a bound: le is inclusive */
         mhist_observe(h, 5);
         mhist_observe(h, 100);
-        mhist_observe(h, NAN);   /* ignored */
+        mhist_observe(h, NAN); /* ignored */
         text = render_own();
-        assert_string_equal(text,
+        assert_string_equal(
+                text,
                 "# HELP kcrawl_test_seconds Time.\n"
                 "# TYPE kcrawl_test_seconds histogram\n"
                 "kcrawl_test_seconds_bucket{worker=\"0\",le=\"0.1\"} 2\n"
@@ -123,13 +124,13 @@ static void test_histogram_no_labels_and_bad_bounds(void **state)
                                       bad, 0));
         mhist_observe(h, 0.003);
         text = render_own();
-        assert_non_null(strstr(text,
-                "kcrawl_test_latency_seconds_bucket{le=\"0.0025\"} 0\n"
-                "kcrawl_test_latency_seconds_bucket{le=\"0.005\"} 1\n"));
-        assert_non_null(strstr(text,
-                "kcrawl_test_latency_seconds_bucket{le=\"+Inf\"} 1\n"
-                "kcrawl_test_latency_seconds_sum 0.003\n"
-                "kcrawl_test_latency_seconds_count 1\n"));
+        assert_non_null(strstr(
+                text, "kcrawl_test_latency_seconds_bucket{le=\"0.0025\"} 0\n"
+                      "kcrawl_test_latency_seconds_bucket{le=\"0.005\"} 1\n"));
+        assert_non_null(strstr(
+                text, "kcrawl_test_latency_seconds_bucket{le=\"+Inf\"} 1\n"
+                      "kcrawl_test_latency_seconds_sum 0.003\n"
+                      "kcrawl_test_latency_seconds_count 1\n"));
         assert_null(strstr(text, "kcrawl_test_bad_seconds"));
         free(text);
 }
@@ -140,8 +141,8 @@ static void test_registration_rules(void **state)
 
         assert_non_null(a);
         /* Same name and labels: the same series. */
-        assert_ptr_equal(a, metrics_counter("kcrawl_test_total", "k=\"1\"",
-                                            "A."));
+        assert_ptr_equal(
+                a, metrics_counter("kcrawl_test_total", "k=\"1\"", "A."));
         /* Same name, another type: refused. */
         assert_null(metrics_gauge("kcrawl_test_total", "k=\"2\"", "A."));
         /* Invalid names. */
@@ -161,29 +162,30 @@ static void test_families_grouped_and_help_escaped(void **state)
         char *text;
 
         mcounter_add(metrics_counter("kcrawl_a_total", "x=\"1\"",
-                                     "Line one\nback\\slash."), 1);
+                                     "Line one\nback\\slash."),
+                     1);
         mgauge_set(metrics_gauge("kcrawl_b", NULL, "B."), 2);
         mcounter_add(metrics_counter("kcrawl_a_total", "x=\"2\"", "other"), 3);
         text = render_own();
         assert_string_equal(text,
-                "# HELP kcrawl_a_total Line one\\nback\\\\slash.\n"
-                "# TYPE kcrawl_a_total counter\n"
-                "kcrawl_a_total{x=\"1\"} 1\n"
-                "kcrawl_a_total{x=\"2\"} 3\n"
-                "# HELP kcrawl_b B.\n"
-                "# TYPE kcrawl_b gauge\n"
-                "kcrawl_b 2\n");
+                            "# HELP kcrawl_a_total Line one\\nback\\\\slash.\n"
+                            "# TYPE kcrawl_a_total counter\n"
+                            "kcrawl_a_total{x=\"1\"} 1\n"
+                            "kcrawl_a_total{x=\"2\"} 3\n"
+                            "# HELP kcrawl_b B.\n"
+                            "# TYPE kcrawl_b gauge\n"
+                            "kcrawl_b 2\n");
         free(text);
 }
 
 static void test_values_and_scale(void **state)
 {
         mgauge_t *g = metrics_gauge("kcrawl_v", NULL, "V.");
-        mcounter_t *busy = metrics_counter_scaled(
-                "kcrawl_busy_seconds_total", NULL, "B.", 1e-6);
+        mcounter_t *busy = metrics_counter_scaled("kcrawl_busy_seconds_total",
+                                                  NULL, "B.", 1e-6);
         char *text;
 
-        mcounter_add(busy, 1500000);  /* 1.5 s in microseconds */
+        mcounter_add(busy, 1500000); /* 1.5 s in microseconds */
         assert_true(fabs(mcounter_value(busy) - 1.5) < 1e-12);
         mgauge_set(g, 0.1);
         text = render_own();
@@ -221,12 +223,12 @@ static void test_sum_selector(void **state)
 /* ---- lock-free updates from many threads ------------------------------ */
 
 #define THREADS 4
-#define ROUNDS  100000
+#define ROUNDS 100000
 
 typedef struct {
         mcounter_t *c;
-        mgauge_t   *g;
-        mhist_t    *h;
+        mgauge_t *g;
+        mhist_t *h;
 } hot_t;
 
 static void *hammer(void *arg)
@@ -277,14 +279,14 @@ static void test_process_metrics(void **state)
         char *text = render();
         volatile double x = 0;
 
-        for (int i = 0; i < 1000000; i++)  /* burn a little CPU */
+        for (int i = 0; i < 1000000; i++) /* burn a little CPU */
                 x += i;
         assert_true(metrics_process_cpu_seconds() >= 0);
         assert_true(metrics_process_resident_bytes() > 1024 * 1024 / 4);
         assert_non_null(strstr(text, "# TYPE process_cpu_seconds_total "
-                               "counter\nprocess_cpu_seconds_total "));
+                                     "counter\nprocess_cpu_seconds_total "));
         assert_non_null(strstr(text, "# TYPE process_resident_memory_bytes "
-                               "gauge\nprocess_resident_memory_bytes "));
+                                     "gauge\nprocess_resident_memory_bytes "));
         assert_non_null(strstr(text, "\nprocess_start_time_seconds 1"));
         free(text);
 }
@@ -305,8 +307,10 @@ static char *http_get(int port, const char *method, const char *path)
         assert_true(fd >= 0);
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: x\r\n"
-                     "Connection: close\r\n\r\n", method, path);
+        n = snprintf(req, sizeof(req),
+                     "%s %s HTTP/1.1\r\nHost: x\r\n"
+                     "Connection: close\r\n\r\n",
+                     method, path);
         assert_int_equal(write(fd, req, (size_t)n), n);
         while (len < (1 << 20) - 1 &&
                (n = read(fd, buf + len, (1 << 20) - 1 - len)) > 0)
@@ -323,8 +327,8 @@ static void test_endpoint(void **state)
 
         mcounter_add(metrics_counter("kcrawl_served_total", NULL, "S."), 42);
         assert_int_equal(metrics_port(), 0);
-        assert_int_equal(metrics_serve("127.0.0.1:0", errstr,
-                                       sizeof(errstr)), 0);
+        assert_int_equal(metrics_serve("127.0.0.1:0", errstr, sizeof(errstr)),
+                         0);
         port = metrics_port();
         assert_true(port > 0);
 
@@ -351,8 +355,9 @@ static void test_endpoint(void **state)
                 char addr[32];
 
                 metrics_stop();
-                assert_int_equal(metrics_serve("127.0.0.1:0", errstr,
-                                               sizeof(errstr)), 0);
+                assert_int_equal(
+                        metrics_serve("127.0.0.1:0", errstr, sizeof(errstr)),
+                        0);
                 snprintf(addr, sizeof(addr), "127.0.0.1:%d", metrics_port());
                 /* Serving twice is refused. */
                 assert_int_equal(metrics_serve(addr, errstr, sizeof(errstr)),
@@ -361,13 +366,17 @@ static void test_endpoint(void **state)
         }
         metrics_stop();
         assert_int_equal(metrics_port(), 0);
-        metrics_stop();  /* twice is fine */
+        metrics_stop(); /* twice is fine */
 }
 
 static void test_endpoint_bad_addresses(void **state)
 {
-        static const char *bad[] = { "127.0.0.1", "127.0.0.1:", ":x",
-                                     "1.2.3.4:99999", "[::1:80", "::1:80",
+        static const char *bad[] = { "127.0.0.1",
+                                     "127.0.0.1:",
+                                     ":x",
+                                     "1.2.3.4:99999",
+                                     "[::1:80",
+                                     "::1:80",
                                      "no.such.host.invalid:9" };
         char errstr[256];
         int fd, port;
@@ -376,8 +385,8 @@ static void test_endpoint_bad_addresses(void **state)
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
                 errstr[0] = '\0';
-                assert_int_equal(metrics_serve(bad[i], errstr,
-                                               sizeof(errstr)), -1);
+                assert_int_equal(metrics_serve(bad[i], errstr, sizeof(errstr)),
+                                 -1);
                 assert_non_null(strstr(errstr, "--metrics-addr"));
         }
         /* A port someone else holds. */
@@ -424,15 +433,18 @@ static void test_consumer_lag(void **state)
         char name[64];
 
         assert_int_equal(kafkastats_consumer_lag(stats, strlen(stats), name,
-                                                 sizeof(name)), 20);
+                                                 sizeof(name)),
+                         20);
         assert_string_equal(name, "rdkafka#consumer-2");
         assert_int_equal(kafkastats_consumer_lag(producer, strlen(producer),
-                                                 name, sizeof(name)), -1);
-        assert_int_equal(kafkastats_consumer_lag("{not json", 9, name,
-                                                 sizeof(name)), -1);
+                                                 name, sizeof(name)),
+                         -1);
+        assert_int_equal(
+                kafkastats_consumer_lag("{not json", 9, name, sizeof(name)),
+                -1);
         /* Not NUL-terminated: only json_len bytes are read. */
-        assert_int_equal(kafkastats_consumer_lag(stats, 10, name,
-                                                 sizeof(name)), -1);
+        assert_int_equal(
+                kafkastats_consumer_lag(stats, 10, name, sizeof(name)), -1);
 
         /* Two consumers in one process: the gauge is their sum. */
         kafkastats_init();
@@ -461,7 +473,7 @@ static void test_progress_line(void **state)
         progress_format_line(line, sizeof(line), 123.45, 17, "inflight", 3,
                              87.4, 45.0 * 1024 * 1024);
         assert_string_equal(line, "123.5 pages/s  inflight 17  errors 3  "
-                            "cpu 87%  rss 45.0 MiB");
+                                  "cpu 87%  rss 45.0 MiB");
         /* Bounded: a short buffer is cut, never overrun. */
         progress_format_line(line, 8, 1, 2, "lag", 3, 4, 5);
         assert_int_equal(strlen(line), 7);

@@ -18,31 +18,55 @@ static bool allowed(const netguard_t *ng, const char *addr)
         struct sockaddr_storage ss;
 
         memset(&ss, 0, sizeof(ss));
-        if (inet_pton(AF_INET, addr,
-                      &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) ==
+            1) {
                 ss.ss_family = AF_INET;
         } else {
-                assert_int_equal(inet_pton(AF_INET6, addr,
-                        &((struct sockaddr_in6 *)&ss)->sin6_addr), 1);
+                assert_int_equal(
+                        inet_pton(AF_INET6, addr,
+                                  &((struct sockaddr_in6 *)&ss)->sin6_addr),
+                        1);
                 ss.ss_family = AF_INET6;
         }
         return netguard_allowed(ng, (struct sockaddr *)&ss);
 }
 
 static const char *blocked[] = {
-        "127.0.0.1", "127.255.0.9", "0.0.0.0", "10.1.2.3", "172.16.0.1",
-        "172.31.255.255", "192.168.1.1", "100.64.0.1", "100.127.255.254",
-        "169.254.169.254", "224.0.0.1", "255.255.255.255", "192.0.2.1",
-        "198.18.0.1", "::", "::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-        "::127.0.0.1", "fd00::1", "fc00::1", "fe80::1", "ff02::1",
-        "64:ff9b::a00:1", "64:ff9b::7f00:1", "2002:a00:1::", "2002:7f00:1::1",
-        "2001:db8::1", "fec0::1",
+        "127.0.0.1",
+        "127.255.0.9",
+        "0.0.0.0",
+        "10.1.2.3",
+        "172.16.0.1",
+        "172.31.255.255",
+        "192.168.1.1",
+        "100.64.0.1",
+        "100.127.255.254",
+        "169.254.169.254",
+        "224.0.0.1",
+        "255.255.255.255",
+        "192.0.2.1",
+        "198.18.0.1",
+        "::",
+        "::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::127.0.0.1",
+        "fd00::1",
+        "fc00::1",
+        "fe80::1",
+        "ff02::1",
+        "64:ff9b::a00:1",
+        "64:ff9b::7f00:1",
+        "2002:a00:1::",
+        "2002:7f00:1::1",
+        "2001:db8::1",
+        "fec0::1",
 };
 
 static const char *public[] = {
-        "93.184.216.34", "8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1",
-        "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808",
-        "2002:808:808::1",
+        "93.184.216.34",  "8.8.8.8",          "1.1.1.1",
+        "172.32.0.1",     "100.128.0.1",      "2606:4700::1111",
+        "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1",
 };
 
 static void test_default_policy(void **state)

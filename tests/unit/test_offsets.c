@@ -99,15 +99,18 @@ static rd_kafka_t *consumer_new(const char *auto_store)
         rd_kafka_t *rk;
 
         assert_int_equal(rd_kafka_conf_set(conf, "group.id", "g", errstr,
-                                           sizeof(errstr)), RD_KAFKA_CONF_OK);
+                                           sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
         assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers",
                                            "127.0.0.1:1", errstr,
-                                           sizeof(errstr)), RD_KAFKA_CONF_OK);
+                                           sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
         assert_int_equal(rd_kafka_conf_set(conf, "enable.auto.offset.store",
-                                           auto_store, errstr,
-                                           sizeof(errstr)), RD_KAFKA_CONF_OK);
+                                           auto_store, errstr, sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
         assert_int_equal(rd_kafka_conf_set(conf, "log_level", "0", errstr,
-                                           sizeof(errstr)), RD_KAFKA_CONF_OK);
+                                           sizeof(errstr)),
+                         RD_KAFKA_CONF_OK);
         rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
         assert_non_null(rk);
         return rk;
@@ -131,8 +134,7 @@ static void test_done_store(void **state)
         /* The mark did not move: nothing to store, no error. */
         assert_int_equal(offsets_done_store(ot, misconfigured, "t", 0, 3), 0);
         /* A store librdkafka refuses for another reason is reported. */
-        assert_int_equal(offsets_done_store(ot, misconfigured, "t", 0, 2),
-                         -1);
+        assert_int_equal(offsets_done_store(ot, misconfigured, "t", 0, 2), -1);
         assert_int_equal(offsets_pending(ot), 0);
         rd_kafka_destroy(misconfigured);
         rd_kafka_destroy(unassigned);

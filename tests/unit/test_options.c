@@ -14,12 +14,12 @@
 #include "options.h"
 
 typedef struct conf {
-        char      *name;
-        long       count;
-        long long  size;
-        bool       flag;
-        strlist_t  nets;
-        char      *brokers;
+        char *name;
+        long count;
+        long long size;
+        bool flag;
+        strlist_t nets;
+        char *brokers;
 } conf_t;
 
 #define F(x) offsetof(conf_t, x)
@@ -80,9 +80,9 @@ static void test_precedence(void **state)
         setenv("TOOL_NAME", "fromenv", 1);
         setenv("TOOL_COUNT", "20", 1);
         assert_int_equal(parse(&o, &c, 3, argv), OPTS_RUN);
-        assert_string_equal(c.name, "fromenv");   /* env beats default */
+        assert_string_equal(c.name, "fromenv"); /* env beats default */
         assert_int_equal(o.src[0], OPT_SRC_ENV);
-        assert_int_equal(c.count, 30);            /* flag beats env */
+        assert_int_equal(c.count, 30); /* flag beats env */
         assert_int_equal(o.src[1], OPT_SRC_FLAG);
         opts_free(&o);
 }
@@ -138,16 +138,18 @@ static void test_bad_values(void **state)
         {
                 char *a9[] = { "tool", NULL };
 
-                expect_error(1, a9, "--count (from TOOL_COUNT): 0 is out "
+                expect_error(1, a9,
+                             "--count (from TOOL_COUNT): 0 is out "
                              "of range");
         }
 }
 
 static void test_sizes_bools_lists(void **state)
 {
-        char *argv[] = { "tool", "--max-size", "64k", "--flag", "--net",
-                         "10.0.0.0/8", "--net=fd00::/8", "-X", "acks=all",
-                         "-Xlinger.ms=5", NULL };
+        char *argv[] = { "tool",           "--max-size", "64k",
+                         "--flag",         "--net",      "10.0.0.0/8",
+                         "--net=fd00::/8", "-X",         "acks=all",
+                         "-Xlinger.ms=5",  NULL };
         opts_t o;
         conf_t c;
 
@@ -203,15 +205,15 @@ static void test_print_config(void **state)
 
 /* Enum and decimal options: a table of their own. */
 typedef struct econf {
-        int    level;
+        int level;
         double rate;
 } econf_t;
 
 static const char *const colours[] = { "red", "green", "blue", NULL };
 
 static const opt_def_t edefs[] = {
-        { "colour", OPT_ENUM, offsetof(econf_t, level), "green", 0, 0,
-          colours, "A colour.", false },
+        { "colour", OPT_ENUM, offsetof(econf_t, level), "green", 0, 0, colours,
+          "A colour.", false },
         { "rate", OPT_DOUBLE, offsetof(econf_t, rate), "1", 0.001, 100000,
           NULL, "A rate.", false },
 };
@@ -266,7 +268,8 @@ static void test_enum_and_double(void **state)
         assert_non_null(strstr(out, "colour=blue (flag)\n"));
         assert_non_null(strstr(out, "rate=0.25 (flag)\n"));
         opts_free(&o);
-        expect_eerror(3, b1, "--colour: 'Blue' is not one of red, green, "
+        expect_eerror(3, b1,
+                      "--colour: 'Blue' is not one of red, green, "
                       "blue");
         expect_eerror(3, b2, "--rate: 0.0001 is out of range [0.001, 100000]");
         expect_eerror(3, b3, "--rate: '1x' is not a decimal number");
@@ -277,7 +280,8 @@ static void test_enum_and_double(void **state)
         assert_int_equal(c.level, 0);
         opts_free(&o);
         setenv("TOOL_COLOUR", "pink", 1);
-        expect_eerror(1, a0, "--colour (from TOOL_COLOUR): 'pink' is not "
+        expect_eerror(1, a0,
+                      "--colour (from TOOL_COLOUR): 'pink' is not "
                       "one of");
         unsetenv("TOOL_COLOUR");
         {

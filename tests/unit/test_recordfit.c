@@ -23,7 +23,8 @@ static char *big_record(const char *unit, size_t n, size_t nlinks)
         size_t len;
 
         assert_non_null(s);
-        len = (size_t)snprintf(s, cap, "{\"url\":\"http://x.test/\","
+        len = (size_t)snprintf(s, cap,
+                               "{\"url\":\"http://x.test/\","
                                "\"final_url\":\"http://x.test/\","
                                "\"status\":200,\"fetched_at\":"
                                "\"2024-05-01T10:00:00.000Z\","
@@ -58,8 +59,9 @@ static void check_fit(const char *rec, size_t limit, const char *first_cut)
         size_t out_len = 0;
         yajl_val root, t;
 
-        assert_int_equal(recordfit_cut(rec, strlen(rec), limit, &out,
-                                       &out_len, why, sizeof(why)), 0);
+        assert_int_equal(recordfit_cut(rec, strlen(rec), limit, &out, &out_len,
+                                       why, sizeof(why)),
+                         0);
         assert_true(out_len <= limit);
         assert_int_equal(strlen(out), out_len);
         root = yajl_tree_parse(out, why, sizeof(why));
@@ -71,8 +73,7 @@ static void check_fit(const char *rec, size_t limit, const char *first_cut)
         t = member(root, "truncated");
         assert_true(YAJL_IS_ARRAY(t));
         assert_true(t->u.array.len >= 1);
-        assert_string_equal(YAJL_GET_STRING(t->u.array.values[0]),
-                            first_cut);
+        assert_string_equal(YAJL_GET_STRING(t->u.array.values[0]), first_cut);
         /* Not more than needed: it uses most of the room. */
         assert_true(out_len > limit / 2);
         yajl_tree_free(root);
@@ -89,7 +90,8 @@ static void test_text_cut(void **state)
         check_fit(rec, 100000, "text");
         /* The text keeps its head. */
         assert_int_equal(recordfit_cut(rec, strlen(rec), 100000, &out,
-                                       &out_len, why, sizeof(why)), 0);
+                                       &out_len, why, sizeof(why)),
+                         0);
         root = yajl_tree_parse(out, why, sizeof(why));
         assert_non_null(root);
         {
@@ -123,13 +125,14 @@ static void test_links_cut(void **state)
 
         check_fit(rec, 200000, "links");
         assert_int_equal(recordfit_cut(rec, strlen(rec), 200000, &out,
-                                       &out_len, why, sizeof(why)), 0);
+                                       &out_len, why, sizeof(why)),
+                         0);
         root = yajl_tree_parse(out, why, sizeof(why));
         links = member(root, "links");
         assert_true(links->u.array.len > 1000 && links->u.array.len < 20000);
-        assert_string_equal(YAJL_GET_STRING(member(links->u.array.values[0],
-                                                   "url")),
-                            "http://x.test/0");
+        assert_string_equal(
+                YAJL_GET_STRING(member(links->u.array.values[0], "url")),
+                "http://x.test/0");
         yajl_tree_free(root);
         free(out);
         free(rec);
@@ -141,11 +144,13 @@ static void test_cannot_fit(void **state)
         size_t out_len;
 
         assert_int_equal(recordfit_cut(rec, strlen(rec), 100, &out, &out_len,
-                                       why, sizeof(why)), 1);
+                                       why, sizeof(why)),
+                         1);
         assert_null(out);
         assert_non_null(strstr(why, "100 bytes"));
-        assert_int_equal(recordfit_cut("[1", 2, 100, &out, &out_len, why,
-                                       sizeof(why)), -1);
+        assert_int_equal(
+                recordfit_cut("[1", 2, 100, &out, &out_len, why, sizeof(why)),
+                -1);
         free(rec);
 }
 

@@ -27,8 +27,8 @@
 
 #include "url.h"
 
-#define URL_SUITE      "tests/data/urltestdata.json"
-#define URL_SUITE_MAX  (16 * 1024 * 1024)
+#define URL_SUITE "tests/data/urltestdata.json"
+#define URL_SUITE_MAX (16 * 1024 * 1024)
 
 /*
  * yajl's tree keeps strings NUL-terminated without their length, so the
@@ -36,12 +36,12 @@
  * FOR NULL, which the suite does not otherwise use; checked) before
  * parsing, and turned back into NUL bytes for url_parse_n().
  */
-#define NUL_STANDIN      "\xe2\x90\x80"
-#define NUL_STANDIN_ESC  "\\u2400"
+#define NUL_STANDIN "\xe2\x90\x80"
+#define NUL_STANDIN_ESC "\\u2400"
 
 struct url_exception {
         const char *input;
-        const char *base;       /* NULL: the case's base is null */
+        const char *base; /* NULL: the case's base is null */
         const char *reason;
 };
 
@@ -61,8 +61,8 @@ static const struct url_exception url_exceptions[] = {
 /* ---- helpers ------------------------------------------------------------ */
 
 struct bytes {
-        char   *p;
-        size_t  len;
+        char *p;
+        size_t len;
 };
 
 static char *read_file(const char *path, size_t *lenp)
@@ -216,8 +216,8 @@ static int check_result(const url_t *url, yajl_val obj, char *msg,
 {
         struct bytes want[8];
         static const char *keys[8] = {
-                "href", "protocol", "username", "password",
-                "hostname", "port", "pathname", "search",
+                "href",     "protocol", "username", "password",
+                "hostname", "port",     "pathname", "search",
         };
         char got[64];
         char *search = NULL, *hash = NULL;
@@ -240,11 +240,14 @@ static int check_result(const url_t *url, yajl_val obj, char *msg,
         if (!rc)
                 rc = check_getter("protocol", got, want[1].p, msg, msgsize);
         if (!rc)
-                rc = check_getter("username", url->username, want[2].p, msg, msgsize);
+                rc = check_getter("username", url->username, want[2].p, msg,
+                                  msgsize);
         if (!rc)
-                rc = check_getter("password", url->password, want[3].p, msg, msgsize);
+                rc = check_getter("password", url->password, want[3].p, msg,
+                                  msgsize);
         if (!rc)
-                rc = check_getter("hostname", url->host, want[4].p, msg, msgsize);
+                rc = check_getter("hostname", url->host, want[4].p, msg,
+                                  msgsize);
         if (url->port >= 0)
                 snprintf(got, sizeof(got), "%d", url->port);
         else
@@ -252,7 +255,8 @@ static int check_result(const url_t *url, yajl_val obj, char *msg,
         if (!rc)
                 rc = check_getter("port", got, want[5].p, msg, msgsize);
         if (!rc)
-                rc = check_getter("pathname", url->path, want[6].p, msg, msgsize);
+                rc = check_getter("pathname", url->path, want[6].p, msg,
+                                  msgsize);
 
         search = malloc(strlen(url->query ? url->query : "") + 2);
         hash = malloc(strlen(url->fragment ? url->fragment : "") + 2);
@@ -316,7 +320,8 @@ static void test_conformance(void **state)
         memset(seen, 0, sizeof(seen));
         text = read_file(URL_SUITE, &len);
         if (!text)
-                fail_msg("cannot read %s (run from the repository root)", URL_SUITE);
+                fail_msg("cannot read %s (run from the repository root)",
+                         URL_SUITE);
         assert_null(memmem(text, len, NUL_STANDIN, 3));
         assert_null(strcasestr(text, NUL_STANDIN_ESC));
         rewrite_nul_escapes(text, len);
@@ -347,7 +352,8 @@ static void test_conformance(void **state)
 
                 if (base_s) {
                         bb = to_bytes(base_s);
-                        if (!is_http_scheme(scheme_of(bb.p, bb.len, sch, sizeof(sch)))) {
+                        if (!is_http_scheme(scheme_of(bb.p, bb.len, sch,
+                                                      sizeof(sch)))) {
                                 free(bb.p);
                                 continue;
                         }
@@ -357,14 +363,17 @@ static void test_conformance(void **state)
                 special = is_http_scheme(sch) || sch[0] == '\0';
 
                 if (base_s) {
-                        rc = url_parse_n(bb.p, bb.len, NULL, &base, errbuf, sizeof(errbuf));
+                        rc = url_parse_n(bb.p, bb.len, NULL, &base, errbuf,
+                                         sizeof(errbuf));
                         if (rc != URL_OK)
-                                fail_msg("base %s does not parse: %s", base_s, errbuf);
+                                fail_msg("base %s does not parse: %s", base_s,
+                                         errbuf);
                 }
 
                 if ((failure && !special) ||
-                    (!failure && href && !is_http_scheme(
-                            scheme_of(href, strlen(href), sch, sizeof(sch))))) {
+                    (!failure && href &&
+                     !is_http_scheme(scheme_of(href, strlen(href), sch,
+                                               sizeof(sch))))) {
                         /* a URL, or not, of another scheme: refused */
                         refused++;
                         rc = url_parse_n(in.p, in.len, base, &url, NULL, 0);
@@ -372,25 +381,30 @@ static void test_conformance(void **state)
                                 refused_ok++;
                         } else {
                                 unexpected++;
-                                print_message("FAIL  %s (base %s): want URL_ERR_SCHEME, got %d\n",
-                                              show(in.p, in.len, shown, sizeof(shown)),
-                                              base_s ? base_s : "null", rc);
+                                print_message(
+                                        "FAIL  %s (base %s): want URL_ERR_SCHEME, got %d\n",
+                                        show(in.p, in.len, shown,
+                                             sizeof(shown)),
+                                        base_s ? base_s : "null", rc);
                         }
                         goto next;
                 }
 
                 checked++;
-                rc = url_parse_n(in.p, in.len, base, &url, errbuf, sizeof(errbuf));
+                rc = url_parse_n(in.p, in.len, base, &url, errbuf,
+                                 sizeof(errbuf));
                 if (failure) {
                         ok = rc == URL_ERR_INVALID;
                         if (!ok)
                                 snprintf(msg, sizeof(msg),
-                                         "want URL_ERR_INVALID, got %d%s%s", rc,
-                                         url ? " " : "", url ? url->href : "");
+                                         "want URL_ERR_INVALID, got %d%s%s",
+                                         rc, url ? " " : "",
+                                         url ? url->href : "");
                 } else if (rc != URL_OK) {
                         ok = 0;
-                        snprintf(msg, sizeof(msg), "want %s, got error %d (%s)",
-                                 href, rc, errbuf);
+                        snprintf(msg, sizeof(msg),
+                                 "want %s, got error %d (%s)", href, rc,
+                                 errbuf);
                 } else {
                         ok = check_result(url, obj, msg, sizeof(msg)) == 0;
                 }
@@ -402,9 +416,10 @@ static void test_conformance(void **state)
                         passed++;
                 } else if (ok) {
                         unexpected++;
-                        print_message("PASS  %s (base %s): listed as an exception, but passes\n",
-                                      show(in.p, in.len, shown, sizeof(shown)),
-                                      base_s ? base_s : "null");
+                        print_message(
+                                "PASS  %s (base %s): listed as an exception, but passes\n",
+                                show(in.p, in.len, shown, sizeof(shown)),
+                                base_s ? base_s : "null");
                 } else if (x >= 0) {
                         excepted++;
                 } else {
@@ -413,7 +428,7 @@ static void test_conformance(void **state)
                                       show(in.p, in.len, shown, sizeof(shown)),
                                       base_s ? base_s : "null", msg);
                 }
-next:
+        next:
                 url_destroy(url);
                 url_destroy(base);
                 free(in.p);
@@ -423,8 +438,9 @@ next:
         for (i = 0; i < N_EXCEPTIONS; i++) {
                 if (!seen[i]) {
                         unexpected++;
-                        print_message("STALE exception %s: no such held case\n",
-                                      url_exceptions[i].input);
+                        print_message(
+                                "STALE exception %s: no such held case\n",
+                                url_exceptions[i].input);
                 }
         }
         print_message("urltestdata: %d checked, %d passed, %d excepted "
@@ -496,7 +512,8 @@ static void test_host_keys(void **state)
         expect_key("http://example.org:443/", "example.org:443");
         expect_key("http://example.org:80/", "example.org");
         expect_key("https://user:pw@Example.org:0443/x", "example.org");
-        expect_key("http://[2001:DB8:0:0:1:0:0:1]:8080/", "[2001:db8::1:0:0:1]:8080");
+        expect_key("http://[2001:DB8:0:0:1:0:0:1]:8080/",
+                   "[2001:db8::1:0:0:1]:8080");
         expect_key("http://0x7f.1/", "127.0.0.1");
         expect_key("http://3232235521/", "192.168.0.1");
         expect_key("http://EXAMPLE.com.:81", "example.com:81");
@@ -505,7 +522,9 @@ static void test_host_keys(void **state)
         expect_key("http://a.b..", "a.b.");
 
         /* too small a buffer */
-        assert_int_equal(url_parse("http://example.org:8080/", NULL, &url, NULL, 0), URL_OK);
+        assert_int_equal(
+                url_parse("http://example.org:8080/", NULL, &url, NULL, 0),
+                URL_OK);
         assert_int_equal(url_host_key(url, buf, sizeof(buf)), -1);
         assert_int_equal(url_host_key(url, buf, 0), -1);
         url_destroy(url);
@@ -541,29 +560,34 @@ static void test_relative(void **state)
         expect_href("http://a/b/%2E/d", NULL, "http://a/b/d");
         expect_href("http://a/b/..", NULL, "http://a/");
         expect_href("http://u ser:p@ss@h/", NULL, "http://u%20ser:p%40ss@h/");
-        expect_href("http://h/é?é#é", NULL,
-                    "http://h/%C3%A9?%C3%A9#%C3%A9");
+        expect_href("http://h/é?é#é", NULL, "http://h/%C3%A9?%C3%A9#%C3%A9");
         expect_href("http://h/?a'b", NULL, "http://h/?a%27b");
         expect_href("http://h/a^b`c{d}", NULL, "http://h/a%5Eb%60c%7Bd%7D");
         expect_href("http://h/#a b`", NULL, "http://h/#a%20b%60");
-        expect_href("http://192.168.0.1.:8080", NULL, "http://192.168.0.1:8080/");
+        expect_href("http://192.168.0.1.:8080", NULL,
+                    "http://192.168.0.1:8080/");
         expect_href("http://0300.0250.0.1/", NULL, "http://192.168.0.1/");
-        expect_href("http://[::ffff:192.168.0.1]/", NULL, "http://[::ffff:c0a8:1]/");
+        expect_href("http://[::ffff:192.168.0.1]/", NULL,
+                    "http://[::ffff:c0a8:1]/");
         expect_href("http://[1:0:0:2:0:0:0:3]/", NULL, "http://[1:0:0:2::3]/");
-        expect_href("http://[1:0:0:2:0:0:3:4]/", NULL, "http://[1::2:0:0:3:4]/");
+        expect_href("http://[1:0:0:2:0:0:3:4]/", NULL,
+                    "http://[1::2:0:0:3:4]/");
         expect_href("http://h:65535/", NULL, "http://h:65535/");
         expect_href("https://h:00443/", NULL, "https://h/");
         /* invalid UTF-8 is replaced as a browser's decoder would */
-        expect_href("http://h/\xff\xe2\x82", NULL, "http://h/%EF%BF%BD%EF%BF%BD");
+        expect_href("http://h/\xff\xe2\x82", NULL,
+                    "http://h/%EF%BF%BD%EF%BF%BD");
         /* a long domain with a non-ASCII label: no DNS length limit */
-        expect_href("http://ü.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                    ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                    ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                    ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/", NULL,
-                    "http://xn--tda.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                    ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                    ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                    ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/");
+        expect_href(
+                "http://ü.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/",
+                NULL,
+                "http://xn--tda.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/");
 
         expect_err("http://", NULL, URL_ERR_INVALID);
         expect_err("http://h:65536/", NULL, URL_ERR_INVALID);
@@ -606,15 +630,16 @@ static void test_too_long(void **state)
         memcpy(s, "http://h/", 9);
         memset(s + 9, 'a', n - 9);
         s[n] = '\0';
-        assert_int_equal(url_parse(s, NULL, &url, err, sizeof(err)), URL_ERR_TOO_LONG);
+        assert_int_equal(url_parse(s, NULL, &url, err, sizeof(err)),
+                         URL_ERR_TOO_LONG);
         assert_null(url);
-        s[n - 1] = '\0';        /* exactly URL_MAX_LEN: accepted */
+        s[n - 1] = '\0'; /* exactly URL_MAX_LEN: accepted */
         assert_int_equal(url_parse(s, NULL, &url, err, sizeof(err)), URL_OK);
         assert_int_equal(strlen(url->href), URL_MAX_LEN);
         url_destroy(url);
         url = NULL;
         /* the worst expansion still fits the internal caps */
-        memset(s + 9, '\x01', URL_MAX_LEN - 10);       /* the last stays 'a' */
+        memset(s + 9, '\x01', URL_MAX_LEN - 10); /* the last stays 'a' */
         assert_int_equal(url_parse(s, NULL, &url, err, sizeof(err)), URL_OK);
         assert_int_equal(strlen(url->path), 1 + 3 * (URL_MAX_LEN - 10) + 1);
         url_destroy(url);
@@ -626,8 +651,9 @@ static void test_fields(void **state)
         url_t *base = NULL, *url = NULL;
         char err[64];
 
-        assert_int_equal(url_parse("https://u:p@[::1]:8443/a/b?q#f", NULL, &base,
-                                   err, sizeof(err)), URL_OK);
+        assert_int_equal(url_parse("https://u:p@[::1]:8443/a/b?q#f", NULL,
+                                   &base, err, sizeof(err)),
+                         URL_OK);
         assert_string_equal(base->scheme, "https");
         assert_string_equal(base->username, "u");
         assert_string_equal(base->password, "p");
@@ -637,25 +663,29 @@ static void test_fields(void **state)
         assert_string_equal(base->query, "q");
         assert_string_equal(base->fragment, "f");
 
-        assert_int_equal(url_parse("c?", base, &url, err, sizeof(err)), URL_OK);
+        assert_int_equal(url_parse("c?", base, &url, err, sizeof(err)),
+                         URL_OK);
         assert_string_equal(url->href, "https://u:p@[::1]:8443/a/c?");
         assert_string_equal(url->query, "");
         assert_null(url->fragment);
         url_destroy(url);
 
-        assert_int_equal(url_parse("http://h", NULL, &url, err, sizeof(err)), URL_OK);
+        assert_int_equal(url_parse("http://h", NULL, &url, err, sizeof(err)),
+                         URL_OK);
         assert_string_equal(url->path, "/");
         assert_null(url->query);
         assert_int_equal(url->port, -1);
         url_destroy(url);
 
         /* NUL bytes travel through url_parse_n() */
-        assert_int_equal(url_parse_n("http://h/a\0b", 12, NULL, &url, err,
-                                     sizeof(err)), URL_OK);
+        assert_int_equal(
+                url_parse_n("http://h/a\0b", 12, NULL, &url, err, sizeof(err)),
+                URL_OK);
         assert_string_equal(url->href, "http://h/a%00b");
         url_destroy(url);
-        assert_int_equal(url_parse_n("http://a\0b/", 11, NULL, &url, err,
-                                     sizeof(err)), URL_ERR_INVALID);
+        assert_int_equal(
+                url_parse_n("http://a\0b/", 11, NULL, &url, err, sizeof(err)),
+                URL_ERR_INVALID);
         assert_null(url);
 
         url_destroy(base);
@@ -671,13 +701,33 @@ static void test_url_scratch(void **state)
                 "https://u:p@Example.COM:8443/a/b/",
         };
         static const char *const refs[] = {
-                "", "#x", "?y", "/", "//h.test", "//h.test:99/p?q#f", "a/b",
-                "../../../x", "./.%2e/y", "http://h.test/a/../b", "https:x",
-                "http:/x", "\\\\h\\p", " \t/sp ace\n", "mailto:a@b",
-                "http://[::1]:80/", "http://1.2.3.4.5/", "http://%zz/",
-                "http://a@b@c/", "http://h:99999/", "x\xFFy", "\xC3\xA9",
-                "http://XN--N3H.test/", "http://\xE2\x98\x83.test/",
-                "/p?a=\"<>\"#\"", "javascript:alert(1)", "http://",
+                "",
+                "#x",
+                "?y",
+                "/",
+                "//h.test",
+                "//h.test:99/p?q#f",
+                "a/b",
+                "../../../x",
+                "./.%2e/y",
+                "http://h.test/a/../b",
+                "https:x",
+                "http:/x",
+                "\\\\h\\p",
+                " \t/sp ace\n",
+                "mailto:a@b",
+                "http://[::1]:80/",
+                "http://1.2.3.4.5/",
+                "http://%zz/",
+                "http://a@b@c/",
+                "http://h:99999/",
+                "x\xFFy",
+                "\xC3\xA9",
+                "http://XN--N3H.test/",
+                "http://\xE2\x98\x83.test/",
+                "/p?a=\"<>\"#\"",
+                "javascript:alert(1)",
+                "http://",
         };
         url_scratch_t *sc = url_scratch_new();
         size_t b, r, k;
@@ -687,8 +737,9 @@ static void test_url_scratch(void **state)
                 for (b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
                         url_t *base = NULL;
 
-                        assert_int_equal(url_parse(bases[b], NULL, &base,
-                                                   NULL, 0), URL_OK);
+                        assert_int_equal(
+                                url_parse(bases[b], NULL, &base, NULL, 0),
+                                URL_OK);
                         for (r = 0; r < sizeof(refs) / sizeof(refs[0]); r++) {
                                 url_t *u = NULL;
                                 const char *href = NULL;

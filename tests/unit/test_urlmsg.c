@@ -62,7 +62,9 @@ static void test_repaired_strings(void **state)
         urlmsg_t um;
 
         assert_int_equal(decode(in, strlen(in), &um, &code), 0);
-        assert_string_equal(um.id, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c");
+        assert_string_equal(um.id, "a\xEF\xBF\xBD"
+                                   "b\xEF\xBF\xBD"
+                                   "c");
         assert_string_equal(um.meta, "{\"k\xEF\xBF\xBD\":"
                                      "\"\xEF\xBF\xBDz\xEF\xBF\xBD\"}");
         urlmsg_clear(&um);
@@ -116,8 +118,7 @@ static void test_bad(void **state)
                     "invalid_message");
         expect_code("{\"url\":\"http://x/\",\"depth\":\"1\"}", 31,
                     "invalid_message");
-        expect_code("{\"url\":\"http://x/\",\"id\":7}", 26,
-                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"id\":7}", 26, "invalid_message");
         expect_code("{\"url\":", 7, "invalid_message");
         expect_code("[\"http://x/\"]", 13, "invalid_url");
         expect_code("http://x/\nhttp://y/", 19, "invalid_message");

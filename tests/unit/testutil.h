@@ -85,8 +85,8 @@ static inline int json_equal(yajl_val want, yajl_val got, const char *where)
                 return 0;
         }
         if (want->type != got->type) {
-                fprintf(stderr, "  %s: want type %d, got type %d%s%s\n",
-                        where, (int)want->type, (int)got->type,
+                fprintf(stderr, "  %s: want type %d, got type %d%s%s\n", where,
+                        (int)want->type, (int)got->type,
                         YAJL_IS_STRING(got) ? ": " : "",
                         YAJL_IS_STRING(got) ? YAJL_GET_STRING(got) : "");
                 return 0;
@@ -125,13 +125,12 @@ static inline int json_equal(yajl_val want, yajl_val got, const char *where)
                         snprintf(sub, sizeof(sub), "%s.%s", where,
                                  want->u.object.keys[i]);
                         if (!json_equal(want->u.object.values[i],
-                                        tree_get(got,
-                                                 want->u.object.keys[i]),
+                                        tree_get(got, want->u.object.keys[i]),
                                         sub))
                                 return 0;
                 }
                 return 1;
-        default:        /* true, false, null: the types were equal */
+        default: /* true, false, null: the types were equal */
                 return 1;
         }
 }
