@@ -21,12 +21,12 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
 PKGS      = rdkafka libcurl yajl libxml-2.0 libidn2 libpsl libcrypto \
-            libmicrohttpd
+            libmicrohttpd zlib
 TEST_PKGS = cmocka
 
 DEB_BUILD = build-essential pkg-config librdkafka-dev libcurl4-openssl-dev \
             libyajl-dev libxml2-dev libidn2-dev libpsl-dev libssl-dev \
-            libmicrohttpd-dev
+            libmicrohttpd-dev zlib1g-dev
 DEB_TEST  = libcmocka-dev valgrind python3 python3-pytest python3-jsonschema python3-yaml \
             python3-confluent-kafka kcat maven default-jre-headless \
             openjdk-17-jdk-headless iproute2 \

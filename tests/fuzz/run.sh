@@ -33,7 +33,7 @@ if [[ -z "$CC" ]]; then
 fi
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 1; }
 
-PKGS="rdkafka libcurl yajl libxml-2.0 libidn2 libpsl libcrypto libmicrohttpd"
+PKGS="rdkafka libcurl yajl libxml-2.0 libidn2 libpsl libcrypto libmicrohttpd zlib"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $SAN \
 -Ishared -Ifetcher -Icleaner -DKCRAWL_VERSION=\"$(cat VERSION)\" $(pkg-config --cflags $PKGS)"
