@@ -586,10 +586,10 @@ static int xml_feed(sitemap_t *sm, const char *p, size_t n, int terminate)
                         sm_note(sm, "out of memory (XML parser)");
                         return -1;
                 }
-                p += k;
-                n -= k;
                 if (last)
                         break;
+                p += k;
+                n -= k;
         }
         return sm->stopped ? SITEMAP_STOPPED : 0;
 }
@@ -680,6 +680,20 @@ static int plain_feed(sitemap_t *sm, const char *p, size_t n)
         return rc;
 }
 
+/* The input breaks off (a broken gzip stream): the XML elements complete
+ * before the break are read (a text line cut by it is not), then reading
+ * stops. */
+static int sm_end_early(sitemap_t *sm)
+{
+        int rc = 0;
+
+        if (sm->mode == IN_XML)
+                rc = xml_feed(sm, NULL, 0, 1);
+        sm->mode = IN_DONE;
+        sm->stopped = 1;
+        return rc < 0 ? rc : SITEMAP_STOPPED;
+}
+
 static int gzip_feed(sitemap_t *sm, const unsigned char *p, size_t n)
 {
         for (;;) {
@@ -727,8 +741,7 @@ static int gzip_feed(sitemap_t *sm, const unsigned char *p, size_t n)
                 if (zr != Z_OK && zr != Z_BUF_ERROR) {
                         sm->st.malformed = 1;
                         sm_note(sm, "broken gzip stream");
-                        sm->stopped = 1;
-                        return SITEMAP_STOPPED;
+                        return sm_end_early(sm);
                 }
                 /* Output space left over means zlib holds no more
                  * output: it needs input. */
@@ -861,8 +874,13 @@ void sitemap_destroy(sitemap_t *sm)
 {
         if (sm == NULL)
                 return;
-        if (sm->xml)
+        if (sm->xml) {
+                /* libxml2 keeps declared entities in a document of its own
+                 * in SAX mode ("expat compatibility"): never read here. */
+                if (sm->xml->myDoc)
+                        xmlFreeDoc(sm->xml->myDoc);
                 xmlFreeParserCtxt(sm->xml);
+        }
         if (sm->zout)
                 inflateEnd(&sm->z);
         free(sm->zout);

@@ -65,7 +65,7 @@ done
 # JSON-taking targets get room to nest far past every depth bound (a URL
 # message is up to 1 MiB: 450,000 levels fit), not libFuzzer's 4,096.
 declare -A maxlen=([extract]=65536 [rules]=65536 [robots]=16384 \
-        [urlmsg]=1048577 [jsonread]=1048577 [response]=65536)
+        [urlmsg]=1048577 [jsonread]=1048577 [response]=65536 [sitemap]=65536)
 
 # Regression inputs too large to commit, generated here: JSON nested
 # 450,000 deep, which once overflowed the stack freeing a yajl tree.
