@@ -40,6 +40,7 @@ const char *const sitemap_drop_names[] = {
         [SITEMAP_DROP_SCHEME] = "not_http",
         [SITEMAP_DROP_SCOPE] = "out_of_scope",
         [SITEMAP_DROP_LIMIT] = "over_limit",
+        [SITEMAP_DROP_SELF] = "self",
         NULL,
 };
 
@@ -76,6 +77,7 @@ struct sitemap {
         url_t *base;
         char scope_host[HOST_KEY_MAX];
         char *scope_dir; /* the path prefix listed URLs must have     */
+        char *self;      /* the sitemap's own href, no fragment       */
         sitemap_stats_t st;
         int stopped;
 
@@ -149,7 +151,7 @@ static int sitemap_loc(sitemap_t *sm, const char *s, size_t n, int too_long,
 {
         url_t *u = NULL;
         char key[HOST_KEY_MAX];
-        sitemap_entry_t e;
+        sitemap_entry_t e = { 0 };
         int rc = 0, err;
 
         trim(&s, &n);
@@ -179,16 +181,19 @@ static int sitemap_loc(sitemap_t *sm, const char *s, size_t n, int too_long,
                 sm->st.dropped[SITEMAP_DROP_SCOPE]++;
                 goto out;
         }
-        if (sm->st.emitted >= sm->max_urls) {
-                sm->st.dropped[SITEMAP_DROP_LIMIT]++;
-                goto out;
-        }
-        memset(&e, 0, sizeof(e));
-        e.url = u->href;
         e.url_len = strlen(u->href);
         if (u->fragment) /* the href ends in "#" fragment */
                 e.url_len -= strlen(u->fragment) + 1;
         u->href[e.url_len] = '\0';
+        if (strcmp(u->href, sm->self) == 0) {
+                sm->st.dropped[SITEMAP_DROP_SELF]++;
+                goto out;
+        }
+        if (sm->st.emitted >= sm->max_urls) {
+                sm->st.dropped[SITEMAP_DROP_LIMIT]++;
+                goto out;
+        }
+        e.url = u->href;
         e.host_key = key;
         e.lastmod = lastmod && *lastmod ? lastmod : NULL;
         e.changefreq = changefreq && *changefreq ? changefreq : NULL;
@@ -861,6 +866,14 @@ sitemap_t *sitemap_new(const char *sitemap_url, const sitemap_opts_t *opts,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto fail;
         }
+        sm->self = strdup(sm->base->href);
+        if (sm->self == NULL) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
+        if (sm->base->fragment)
+                sm->self[strlen(sm->self) - strlen(sm->base->fragment) - 1] =
+                        '\0';
         slash = strrchr(sm->scope_dir, '/');
         if (slash) /* the path begins with '/' */
                 slash[1] = '\0';
@@ -889,6 +902,7 @@ void sitemap_destroy(sitemap_t *sm)
         dynbuf_free(&sm->line);
         url_destroy(sm->base);
         free(sm->scope_dir);
+        free(sm->self);
         free(sm);
 }
 

@@ -30,6 +30,7 @@
  *     unless any_path is set, a path under the sitemap's own directory
  *     (the sitemap's path up to its last '/'); the scheme is not compared
  *     (sites that moved to https list http sitemaps and the reverse);
+ *   - the sitemap's own URL is dropped (an index listing itself);
  *   - at most max_urls locations a sitemap (50,000 by the protocol), the
  *     rest dropped and counted; at most max_bytes uncompressed bytes
  *     (50 MiB by the protocol), after which reading stops (truncated).
@@ -70,11 +71,12 @@ typedef enum {
         SITEMAP_DROP_SCHEME,      /* a URL, but not http or https        */
         SITEMAP_DROP_SCOPE,       /* another host, or outside the path   */
         SITEMAP_DROP_LIMIT,       /* over max_urls                        */
+        SITEMAP_DROP_SELF,        /* the sitemap itself                   */
         SITEMAP_DROP_N,
 } sitemap_drop_t;
 
 /* The reasons' names in sitemap_drop_t's order: "invalid_url",
- * "not_http", "out_of_scope", "over_limit". */
+ * "not_http", "out_of_scope", "over_limit", "self". */
 extern const char *const sitemap_drop_names[];
 
 /* One listed location, valid during the emit call only. */
