@@ -72,7 +72,7 @@ void outcome_fail(fetcher_t *f, job_t *job, const char *code,
 
 rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
 {
-        rd_kafka_headers_t *h = rd_kafka_headers_new(12);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(16);
         char status_s[16], elapsed_s[24], attempts_s[16], depth_s[24];
         char fetched_at[CLOCK_RFC3339_SIZE];
         char *eff = NULL, *ctype = NULL, *final_url = NULL;
@@ -109,6 +109,10 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         }
         fkafka_header_add(h, "id", job->um.id);
         fkafka_header_add(h, "meta", job->um.meta);
+        /* Discovery: the cleaner reads a sitemap or feed page as one. */
+        fkafka_header_add(h, "kind", job->um.kind);
+        fkafka_header_add(h, "lastmod", job->um.lastmod);
+        fkafka_header_add(h, "sitemap_host", job->um.sitemap_host);
         *final = u;
         return h;
 }
