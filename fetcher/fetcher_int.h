@@ -200,7 +200,7 @@ typedef struct fmetrics {
         mcounter_t *requests[RQ_N][STATUS_CLASSES];
         mcounter_t *pages, *errors, *bytes, *retries, *backoffs, *blocked,
                 *rate_waits, *rerouted, *parked, *links_dropped, *robots[RB_N],
-                *robots_limits[RL_N];
+                *robots_limits[RL_N], *sitemaps_listed;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
                 *robots_bytes;
         mhist_t *response;
