@@ -98,8 +98,39 @@ typedef struct page_ctx {
         links_emit_fn emit;
         void *ctx;
         discover_stats_t *ds;
+        uint64_t *seen; /* open addressing; 0 = empty */
+        size_t seen_cap;
         int oom;
 } page_ctx_t;
+
+/* Whether this page published url already; records it if not. */
+static int page_seen(page_ctx_t *pc, const char *url, size_t len)
+{
+        uint64_t h = HASH_FNV64_OFFSET;
+        size_t i;
+
+        for (size_t k = 0; k < len; k++) {
+                h ^= (unsigned char)url[k];
+                h *= HASH_FNV64_PRIME;
+        }
+        if (h == 0)
+                h = 1;
+        if (pc->seen == NULL) {
+                /* Twice the most a sitemap publishes: never full. */
+                pc->seen_cap = 2 * SITEMAP_MAX_URLS;
+                pc->seen = calloc(pc->seen_cap, sizeof(*pc->seen));
+                if (pc->seen == NULL)
+                        return 0; /* no memory: no de-duplication */
+        }
+        i = (size_t)(h % pc->seen_cap);
+        while (pc->seen[i] != 0) {
+                if (pc->seen[i] == h)
+                        return 1;
+                i = (i + 1) % pc->seen_cap;
+        }
+        pc->seen[i] = h;
+        return 0;
+}
 
 #define GEN_STR(g, s) \
         yajl_gen_string((g), (const unsigned char *)(s), strlen(s))
@@ -173,6 +204,10 @@ static int on_entry(void *ctx, const sitemap_entry_t *e)
 
         if (pc->depth > pc->d->max_depth) {
                 pc->ds->over_depth++;
+                return 0;
+        }
+        if (page_seen(pc, e->url, e->url_len)) {
+                pc->ds->duplicate++;
                 return 0;
         }
         if (!discover_budget_take(pc->d, e->host_key)) {
@@ -259,6 +294,8 @@ static int record_json(const discover_page_t *pg, yajl_val meta_tree,
                 GEN_STR(g, sitemap_drop_names[i]);
                 yajl_gen_integer(g, (long long)st->dropped[i]);
         }
+        GEN_STR(g, "duplicate");
+        yajl_gen_integer(g, (long long)ds->duplicate);
         GEN_STR(g, "over_depth");
         yajl_gen_integer(g, (long long)ds->over_depth);
         GEN_STR(g, "budget");
@@ -352,6 +389,15 @@ int discover_page(discover_t *d, const discover_page_t *pg,
                         rc = DISCOVER_TOO_LARGE;
                         goto out;
                 }
+                if (ds->st.malformed && ds->published == 0) {
+                        snprintf(errstr, errstr_size,
+                                 "%s sitemap read no URL: %s",
+                                 sitemap_format_names[ds->st.format],
+                                 ds->st.error[0] ? ds->st.error
+                                                 : "malformed");
+                        rc = DISCOVER_PARSE_FAILED;
+                        goto out;
+                }
         }
         if (record_json(pg, meta_tree, ds, record, record_len)) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -359,6 +405,7 @@ int discover_page(discover_t *d, const discover_page_t *pg,
         }
         rc = 0;
 out:
+        free(pc.seen);
         if (mg)
                 yajl_gen_free(mg);
         yajl_tree_free(meta_tree);

@@ -18,6 +18,9 @@
  * of depth D lists sitemaps of depth D+1 listing pages of depth D+2, so
  * nested indexes end there). Only 2xx pages are read.
  *
+ * A URL listed twice by one sitemap is published once (a set of 64-bit
+ * hashes of what it published, at most SITEMAP_MAX_URLS of them).
+ *
  * Per-host budget: at most `budget` URLs per host key are published by
  * one discoverer (one per worker; links followed from HTML pages count
  * too, through discover_budget_take()); the rest are dropped and counted.
@@ -29,8 +32,8 @@
  *   "kind": "sitemap" | "feed",
  *   "sitemap": {"format", "gzip", "bytes", "found", "published",
  *               "dropped": {"invalid_url", "not_http", "out_of_scope",
- *                           "over_limit", "self", "over_depth",
- *                           "budget"},
+ *                           "over_limit", "self", "duplicate",
+ *                           "over_depth", "budget"},
  *               "truncated", "malformed", "error"?}
  */
 #ifndef KCRAWL_DISCOVER_H
@@ -47,6 +50,10 @@
  * page ends as a too_large dead letter (the URLs before the cut were
  * published); *record is NULL, the statistics in *st. */
 #define DISCOVER_TOO_LARGE 1
+/* discover_page()'s answer for a sitemap whose XML (or gzip) is broken
+ * and gave no URL: the page ends as a parse_failed dead letter with the
+ * first problem met. */
+#define DISCOVER_PARSE_FAILED 2
 
 typedef struct discover discover_t;
 
@@ -78,6 +85,7 @@ typedef struct discover_stats {
         size_t published;
         size_t over_depth;
         size_t over_budget;
+        size_t duplicate; /* listed twice in this sitemap           */
         int emit_failed; /* emit returned non-zero: reading stopped */
 } discover_stats_t;
 

@@ -458,6 +458,10 @@ static void handle_sitemap(worker_t *w, const rd_kafka_message_t *msg,
                 dead_letter(w, msg, pg->url, "too_large", why, p);
                 goto out;
         }
+        if (rc == DISCOVER_PARSE_FAILED) {
+                dead_letter(w, msg, pg->url, "parse_failed", why, p);
+                goto out;
+        }
         if (rc) {
                 LOGF(LOG_ERROR, "sitemap not read", LOG_S("url", pg->url),
                      LOG_S("err", why));
