@@ -124,6 +124,7 @@ typedef struct job {
         struct curl_slist *hdrs;
         char *body;
         size_t body_len, body_cap, body_max;
+        struct bodyzip *zip; /* a sitemap's body compressed (bodyzip.h) */
         bool too_large; /* the write callback hit the cap    */
         bool blocked;   /* the guard refused an address      */
         /* Through a proxy (transfer.c): the target is checked first. */

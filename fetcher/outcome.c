@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bodyzip.h"
 #include "clock.h"
 #include "deadletter.h"
 #include "fetcher_int.h"
@@ -113,6 +114,8 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         fkafka_header_add(h, "kind", job->um.kind);
         fkafka_header_add(h, "lastmod", job->um.lastmod);
         fkafka_header_add(h, "sitemap_host", job->um.sitemap_host);
+        if (bodyzip_compressed(job))
+                fkafka_header_add(h, "body_encoding", "gzip");
         *final = u;
         return h;
 }
@@ -122,8 +125,15 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
 static void outcome_produce_page(fetcher_t *f, job_t *job)
 {
         url_t *u = NULL;
-        rd_kafka_headers_t *h = outcome_page_headers(job, &u);
+        rd_kafka_headers_t *h;
         rd_kafka_resp_err_t err;
+
+        if (bodyzip_finish(job)) {
+                outcome_fail(f, job, "too_large",
+                             "sitemap body over --max-body compressed");
+                return;
+        }
+        h = outcome_page_headers(job, &u);
 
         /* Fetched: a followed link to either URL is dropped from now on. */
         seen_add(f->seen, job->um.url);

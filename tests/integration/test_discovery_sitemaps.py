@@ -233,3 +233,35 @@ def test_hostile_sitemaps_bounded(brokers, topics, pipeline, sitemap_site):
     h = hits(s)
     assert "/nest/5.xml" not in h, h
     assert h.get("/self.xml") == 1, h
+
+
+def test_sitemap_over_max_body_read_compressed(brokers, topics, pipeline, sitemap_site):
+    """A sitemap larger than --max-body (the protocol allows 50 MiB) is
+    kept gzip-compressed by the fetcher and read whole by the cleaner."""
+    s = sitemap_site
+    b = s.base
+    pad = "y" * (1024 * 1024)
+    entries = "".join(
+        f"<url><loc>{b}/big/{i}</loc><image:image><image:loc>{b}/i{i}.png</image:loc>"
+        f"<image:caption>{pad}</image:caption></image:image></url>\n" for i in range(3))
+    body = ('<?xml version="1.0"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">\n'
+            f"{entries}</urlset>\n").encode()
+    assert len(body) > 3 * 1024 * 1024
+    s.routes["/big.xml"] = ("application/xml", body)
+    fx = pipeline.fetcher("--max-body", "1M")
+    cx = pipeline.cleaner("--urls-topic", topics.urls, "--max-body", "1M")
+    publish(brokers, topics.urls, [{"url": f"{b}/big.xml", "kind": "sitemap"}])
+    recs = consume(brokers, topics.records, 4, procs=(fx, cx))
+    pipeline.stop_all()
+    assert not read_all(brokers, topics.errors)
+    rec = {check_record(m)["url"]: check_record(m) for m in recs}
+    assert set(rec) == {f"{b}/big.xml"} | {f"{b}/big/{i}" for i in range(3)}, sorted(rec)
+    sm = rec[f"{b}/big.xml"]["sitemap"]
+    assert sm["bytes"] == len(body) and sm["published"] == 3, sm
+    page = [m for m in read_all(brokers, topics.pages)
+            if check_page(m)["url"] == f"{b}/big.xml"]
+    assert len(page) == 1
+    assert check_page(page[0])["body_encoding"] == "gzip"
+    assert len(page[0].value) < 1024 * 1024
+    assert gzip.decompress(page[0].value) == body
