@@ -328,10 +328,9 @@ out:
         return rc;
 }
 
-int discover_page(discover_t *d, const discover_page_t *pg,
-                  links_emit_fn emit, void *ctx, char **record,
-                  size_t *record_len, discover_stats_t *ds, char *errstr,
-                  size_t errstr_size)
+int discover_page(discover_t *d, const discover_page_t *pg, links_emit_fn emit,
+                  void *ctx, char **record, size_t *record_len,
+                  discover_stats_t *ds, char *errstr, size_t errstr_size)
 {
         static const jsonread_caps_t caps = { DISCOVER_META_MAX_BYTES,
                                               DISCOVER_META_MAX_DEPTH,
@@ -393,8 +392,7 @@ int discover_page(discover_t *d, const discover_page_t *pg,
                         snprintf(errstr, errstr_size,
                                  "%s sitemap read no URL: %s",
                                  sitemap_format_names[ds->st.format],
-                                 ds->st.error[0] ? ds->st.error
-                                                 : "malformed");
+                                 ds->st.error[0] ? ds->st.error : "malformed");
                         rc = DISCOVER_PARSE_FAILED;
                         goto out;
                 }

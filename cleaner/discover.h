@@ -86,7 +86,7 @@ typedef struct discover_stats {
         size_t over_depth;
         size_t over_budget;
         size_t duplicate; /* listed twice in this sitemap           */
-        int emit_failed; /* emit returned non-zero: reading stopped */
+        int emit_failed;  /* emit returned non-zero: reading stopped */
 } discover_stats_t;
 
 /*
@@ -95,9 +95,8 @@ typedef struct discover_stats {
  * caller frees; DISCOVER_TOO_LARGE (above); or -1 with a reason in errstr
  * (out of memory). *ds is filled in every case.
  */
-int discover_page(discover_t *d, const discover_page_t *pg,
-                  links_emit_fn emit, void *ctx, char **record,
-                  size_t *record_len, discover_stats_t *ds, char *errstr,
-                  size_t errstr_size);
+int discover_page(discover_t *d, const discover_page_t *pg, links_emit_fn emit,
+                  void *ctx, char **record, size_t *record_len,
+                  discover_stats_t *ds, char *errstr, size_t errstr_size);
 
 #endif /* KCRAWL_DISCOVER_H */

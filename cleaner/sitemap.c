@@ -29,10 +29,14 @@
 #define XML_CHUNK (64 * 1024)
 
 const char *const sitemap_format_names[] = {
-        [SITEMAP_FMT_UNKNOWN] = "unknown", [SITEMAP_FMT_URLSET] = "urlset",
-        [SITEMAP_FMT_INDEX] = "sitemapindex", [SITEMAP_FMT_TEXT] = "text",
-        [SITEMAP_FMT_RSS] = "rss",         [SITEMAP_FMT_ATOM] = "atom",
-        [SITEMAP_FMT_OTHER] = "other",     NULL,
+        [SITEMAP_FMT_UNKNOWN] = "unknown",
+        [SITEMAP_FMT_URLSET] = "urlset",
+        [SITEMAP_FMT_INDEX] = "sitemapindex",
+        [SITEMAP_FMT_TEXT] = "text",
+        [SITEMAP_FMT_RSS] = "rss",
+        [SITEMAP_FMT_ATOM] = "atom",
+        [SITEMAP_FMT_OTHER] = "other",
+        NULL,
 };
 
 const char *const sitemap_drop_names[] = {
@@ -82,11 +86,11 @@ struct sitemap {
         int stopped;
 
         /* gzip */
-        int head_len;              /* bytes of the gzip magic seen    */
-        unsigned char head[2];     /* the first bytes, held to decide */
-        int decided;               /* gzip or not is known            */
-        int inflating;             /* a gzip member is open           */
-        int gzip_ended;            /* a member ended: more must be gzip */
+        int head_len;          /* bytes of the gzip magic seen    */
+        unsigned char head[2]; /* the first bytes, held to decide */
+        int decided;           /* gzip or not is known            */
+        int inflating;         /* a gzip member is open           */
+        int gzip_ended;        /* a member ended: more must be gzip */
         z_stream z;
         unsigned char *zout;
 
@@ -100,15 +104,15 @@ struct sitemap {
         int depth;        /* the current element's depth (root 1)   */
         int record_depth; /* where records (url, item, entry) sit    */
         int in_record;
-        field_t field;      /* the field being read                  */
-        int field_depth;    /* its element's depth                   */
-        const char *ns;     /* the namespace fields must have        */
+        field_t field;   /* the field being read                  */
+        int field_depth; /* its element's depth                   */
+        const char *ns;  /* the namespace fields must have        */
         char ns_buf[128];
-        int atom;           /* Atom link: href attribute             */
-        int resolve;        /* locations may be relative             */
-        dynbuf_t text;      /* the field's text                      */
-        int text_bad;      /* over the cap, or an XML error in it   */
-        dynbuf_t loc;       /* the record's location                 */
+        int atom;      /* Atom link: href attribute             */
+        int resolve;   /* locations may be relative             */
+        dynbuf_t text; /* the field's text                      */
+        int text_bad;  /* over the cap, or an XML error in it   */
+        dynbuf_t loc;  /* the record's location                 */
         int loc_over;
         int has_loc;
         char lastmod[SITEMAP_LASTMOD_MAX + 1];
@@ -229,7 +233,8 @@ static void keep_changefreq(sitemap_t *sm, const char *s, size_t n)
         trim(&s, &n);
         sm->changefreq[0] = '\0';
         for (int i = 0; words[i]; i++) {
-                if (strlen(words[i]) == n && strncasecmp(s, words[i], n) == 0) {
+                if (strlen(words[i]) == n &&
+                    strncasecmp(s, words[i], n) == 0) {
                         memcpy(sm->changefreq, words[i], n + 1);
                         return;
                 }
@@ -334,8 +339,7 @@ static int is_record(const sitemap_t *sm, const char *n)
         }
 }
 
-static field_t field_of(const sitemap_t *sm, const char *n,
-                        const xmlChar *uri)
+static field_t field_of(const sitemap_t *sm, const char *n, const xmlChar *uri)
 {
         if (sm->st.format == SITEMAP_FMT_RSS) {
                 if (ns_is(uri, NS_DC) && strcmp(n, "date") == 0)
@@ -550,8 +554,8 @@ static void xml_error(void *ctx, xmlErrorPtr err)
                 n = strlen(msg);
                 while (n > 0 && msg[n - 1] == '\n')
                         msg[--n] = '\0';
-                snprintf(sm->st.error, sizeof(sm->st.error),
-                         "XML line %d: %s", err->line, msg);
+                snprintf(sm->st.error, sizeof(sm->st.error), "XML line %d: %s",
+                         err->line, msg);
         }
 }
 
@@ -841,10 +845,10 @@ sitemap_t *sitemap_new(const char *sitemap_url, const sitemap_opts_t *opts,
         }
         sm->emit = emit;
         sm->ctx = ctx;
-        sm->max_bytes = opts && opts->max_bytes ? opts->max_bytes
-                                                : SITEMAP_MAX_BYTES;
-        sm->max_urls = opts && opts->max_urls ? opts->max_urls
-                                              : SITEMAP_MAX_URLS;
+        sm->max_bytes =
+                opts && opts->max_bytes ? opts->max_bytes : SITEMAP_MAX_BYTES;
+        sm->max_urls =
+                opts && opts->max_urls ? opts->max_urls : SITEMAP_MAX_URLS;
         sm->any_path = opts ? opts->any_path : 0;
         sm->priority = -1;
         dynbuf_init(&sm->text, URL_MAX_LEN);
@@ -911,8 +915,8 @@ int sitemap_parse(const char *sitemap_url, const sitemap_opts_t *opts,
                   void *ctx, sitemap_stats_t *stats, char *errstr,
                   size_t errstr_size)
 {
-        sitemap_t *sm = sitemap_new(sitemap_url, opts, emit, ctx, errstr,
-                                    errstr_size);
+        sitemap_t *sm =
+                sitemap_new(sitemap_url, opts, emit, ctx, errstr, errstr_size);
         int rc;
 
         if (sm == NULL)

@@ -105,15 +105,15 @@ typedef struct sitemap_opts {
 
 typedef struct sitemap_stats {
         sitemap_format_t format;
-        int gzip;               /* the input was gzip-compressed            */
-        size_t bytes_in;        /* bytes given to sitemap_feed()            */
-        size_t bytes;           /* bytes read after inflating               */
-        size_t found;           /* locations met                            */
-        size_t emitted;         /* handed to emit                           */
+        int gzip;        /* the input was gzip-compressed            */
+        size_t bytes_in; /* bytes given to sitemap_feed()            */
+        size_t bytes;    /* bytes read after inflating               */
+        size_t found;    /* locations met                            */
+        size_t emitted;  /* handed to emit                           */
         size_t dropped[SITEMAP_DROP_N];
-        int truncated;          /* stopped at max_bytes                     */
-        int malformed;          /* XML errors recovered, or a broken gzip   */
-        char error[160];        /* the first problem met, "" when none      */
+        int truncated;   /* stopped at max_bytes                     */
+        int malformed;   /* XML errors recovered, or a broken gzip   */
+        char error[160]; /* the first problem met, "" when none      */
 } sitemap_stats_t;
 
 typedef struct sitemap sitemap_t;

@@ -477,8 +477,7 @@ static void handle_sitemap(worker_t *w, const rd_kafka_message_t *msg,
                      record, record_len, p);
         if (rc == -2) {
                 dead_letter(w, msg, pg->url, "too_large",
-                            "record over the producer's message.max.bytes",
-                            p);
+                            "record over the producer's message.max.bytes", p);
                 goto out;
         }
         if (!rc) {
@@ -973,9 +972,9 @@ static void worker_metrics(worker_t *w)
         w->m_sitemaps = metrics_counter(
                 "kcrawl_cleaner_sitemaps_total", NULL,
                 "Sitemap and feed pages read (page header kind).");
-        w->m_sitemap_urls = metrics_counter(
-                "kcrawl_cleaner_sitemap_urls_total", NULL,
-                "URLs published from sitemaps and feeds.");
+        w->m_sitemap_urls =
+                metrics_counter("kcrawl_cleaner_sitemap_urls_total", NULL,
+                                "URLs published from sitemaps and feeds.");
         for (int i = 0; i <= SITEMAP_DROP_N; i++) {
                 snprintf(labels, sizeof(labels), "reason=\"%s\"",
                          i < SITEMAP_DROP_N ? sitemap_drop_names[i]
@@ -1060,10 +1059,9 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
         }
         if (worker_props(w, kafka_props, errstr, errstr_size))
                 goto fail;
-        w->discover = discover_new(conf->sitemap_max_depth,
-                                   conf->discovery_budget,
-                                   (size_t)conf->max_link_meta,
-                                   conf->urls_topic);
+        w->discover =
+                discover_new(conf->sitemap_max_depth, conf->discovery_budget,
+                             (size_t)conf->max_link_meta, conf->urls_topic);
         if (!w->discover) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto fail;

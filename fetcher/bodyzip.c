@@ -14,13 +14,13 @@
 
 struct bodyzip {
         z_stream z;
-        int deflating;        /* z is initialised                    */
-        int decided;          /* passthrough or deflate is known     */
-        int passthrough;      /* the body is gzip already            */
-        int finished;         /* the trailer is written              */
+        int deflating;   /* z is initialised                    */
+        int decided;     /* passthrough or deflate is known     */
+        int passthrough; /* the body is gzip already            */
+        int finished;    /* the trailer is written              */
         unsigned char head[2];
         size_t head_len;
-        size_t decoded;       /* bytes curl handed over              */
+        size_t decoded; /* bytes curl handed over              */
 };
 
 int bodyzip_wanted(const job_t *job)

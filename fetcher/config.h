@@ -34,7 +34,7 @@ typedef struct fetcher_config {
         long host_idle_timeout; /* seconds before eviction     */
         long max_hosts;
         bool robots;
-        bool sitemaps; /* robots.txt Sitemap: lines to URL messages */
+        bool sitemaps;     /* robots.txt Sitemap: lines to URL messages */
         long robots_cache; /* seconds                     */
         long robots_retries;
         long robots_retry_ms;

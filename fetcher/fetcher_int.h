@@ -125,8 +125,8 @@ typedef struct job {
         char *body;
         size_t body_len, body_cap, body_max;
         struct bodyzip *zip; /* a sitemap's body compressed (bodyzip.h) */
-        bool too_large; /* the write callback hit the cap    */
-        bool blocked;   /* the guard refused an address      */
+        bool too_large;      /* the write callback hit the cap    */
+        bool blocked;        /* the guard refused an address      */
         /* Through a proxy (transfer.c): the target is checked first. */
         bool checking;               /* easy is the target check          */
         char *check_url;             /* what to fetch once it passes      */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bodyzip.h"
+#include "xrobots.h"
 #include "clock.h"
 #include "deadletter.h"
 #include "fetcher_int.h"
@@ -76,7 +77,7 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         rd_kafka_headers_t *h = rd_kafka_headers_new(16);
         char status_s[16], elapsed_s[24], attempts_s[16], depth_s[24];
         char fetched_at[CLOCK_RFC3339_SIZE];
-        char *eff = NULL, *ctype = NULL, *final_url = NULL;
+        char *eff = NULL, *ctype = NULL, *final_url = NULL, *xrobots;
         long status = 0;
         url_t *u = NULL;
 
@@ -116,6 +117,9 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         fkafka_header_add(h, "sitemap_host", job->um.sitemap_host);
         if (bodyzip_compressed(job))
                 fkafka_header_add(h, "body_encoding", "gzip");
+        xrobots = xrobots_json(job->easy);
+        fkafka_header_add(h, "x_robots_tag", xrobots);
+        free(xrobots);
         *final = u;
         return h;
 }

@@ -46,8 +46,8 @@ static char *json_text(yajl_val v)
 
 /* A string member of at most max bytes into *out (NULL when absent);
  * -1 with a reason when it is not one. */
-static int member_str(yajl_val root, const char *name, size_t max,
-                      char **out, char *errstr, size_t errstr_size)
+static int member_str(yajl_val root, const char *name, size_t max, char **out,
+                      char *errstr, size_t errstr_size)
 {
         const char *path[] = { name, NULL };
         yajl_val v = yajl_tree_get(root, path, yajl_t_any);
@@ -97,7 +97,8 @@ static int decode_discovery(yajl_val root, urlmsg_t *um, char *errstr,
         }
         um->kind = kind;
         if (um->sitemap_host) {
-                const unsigned char *c = (const unsigned char *)um->sitemap_host;
+                const unsigned char *c =
+                        (const unsigned char *)um->sitemap_host;
 
                 if (!*c) {
                         snprintf(errstr, errstr_size,
@@ -105,7 +106,8 @@ static int decode_discovery(yajl_val root, urlmsg_t *um, char *errstr,
                         return -1;
                 }
                 for (; *c; c++) {
-                        if (*c <= ' ' || *c == '/' || *c == '@' || *c == 0x7f) {
+                        if (*c <= ' ' || *c == '/' || *c == '@' ||
+                            *c == 0x7f) {
                                 snprintf(errstr, errstr_size,
                                          "\"sitemap_host\" is not a host");
                                 return -1;

@@ -22,13 +22,13 @@
 #define URLMSG_MAX_DEPTH 64
 
 typedef struct urlmsg {
-        char *url;      /* normalised href                      */
-        char *host_key; /* the design's host key                */
-        char *id;       /* NULL when absent                     */
-        char *meta;     /* compact JSON text, NULL when absent  */
-        long depth;     /* -1 when absent                       */
-        char *kind;     /* "sitemap" or "feed"; NULL for a page */
-        char *lastmod;  /* as a sitemap gave it; NULL when none */
+        char *url;          /* normalised href                      */
+        char *host_key;     /* the design's host key                */
+        char *id;           /* NULL when absent                     */
+        char *meta;         /* compact JSON text, NULL when absent  */
+        long depth;         /* -1 when absent                       */
+        char *kind;         /* "sitemap" or "feed"; NULL for a page */
+        char *lastmod;      /* as a sitemap gave it; NULL when none */
         char *sitemap_host; /* a sitemap's scope host (robots.txt
                              * listed it); NULL when none        */
 } urlmsg_t;

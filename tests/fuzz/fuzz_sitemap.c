@@ -92,7 +92,8 @@ static void run(const uint8_t *data, size_t size, size_t step,
                 abort();
         if (st->emitted > (opts->max_urls ? opts->max_urls : SITEMAP_MAX_URLS))
                 abort();
-        if (st->bytes > (opts->max_bytes ? opts->max_bytes : SITEMAP_MAX_BYTES))
+        if (st->bytes >
+            (opts->max_bytes ? opts->max_bytes : SITEMAP_MAX_BYTES))
                 abort();
         *out = *st;
         sitemap_destroy(sm);

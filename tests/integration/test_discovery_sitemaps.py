@@ -9,6 +9,7 @@ A site of its own (a local HTTP server on 127.0.0.1, port 0) serves the
 sitemaps, counting requests per path."""
 
 import gzip
+import json
 import threading
 import time
 import urllib.parse
@@ -39,8 +40,10 @@ class _Handler(BaseHTTPRequestHandler):
         if item is None:
             body = f"<!DOCTYPE html><title>{path}</title><p>{path}".encode()
             item = ("text/html; charset=utf-8", body)
-        ctype, body = item
+        ctype, body, *extra = item
         self.send_response(200)
+        for name, value in (extra[0] if extra else ()):
+            self.send_header(name, value)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -265,3 +268,22 @@ def test_sitemap_over_max_body_read_compressed(brokers, topics, pipeline, sitema
     assert check_page(page[0])["body_encoding"] == "gzip"
     assert len(page[0].value) < 1024 * 1024
     assert gzip.decompress(page[0].value) == body
+
+
+def test_x_robots_tag_values_passed_on(brokers, topics, pipeline, sitemap_site):
+    """Every X-Robots-Tag value reaches the page, in order, none split at
+    its commas, as one header (a JSON array)."""
+    s = sitemap_site
+    values = ["noindex", "kcrawl: nofollow",
+              "unavailable_after: Friday, 25-Jun-2010 15:00:00 PST",
+              "googlebot: noarchive, nosnippet"]
+    s.routes["/xr.html"] = ("text/html", b"<title>x</title>",
+                            [("X-Robots-Tag", v) for v in values])
+    s.routes["/plain.html"] = ("text/html", b"<title>p</title>")
+    fx = pipeline.fetcher()
+    publish(brokers, topics.urls, [s.base + "/xr.html", s.base + "/plain.html"])
+    got = consume(brokers, topics.pages, 2, procs=(fx,))
+    pipeline.stop_all()
+    heads = {h["url"]: h for h in (check_page(m) for m in got)}
+    assert json.loads(heads[s.base + "/xr.html"]["x_robots_tag"]) == values
+    assert "x_robots_tag" not in heads[s.base + "/plain.html"]

@@ -364,9 +364,9 @@ static void test_max_urls(void **state)
         sitemap_stats_t st;
         char err[128];
 
-        assert_int_equal(sitemap_parse("https://example.com/sitemap.xml",
-                                       NULL, s, len, count_emit, &emitted, &st,
-                                       err, sizeof(err)),
+        assert_int_equal(sitemap_parse("https://example.com/sitemap.xml", NULL,
+                                       s, len, count_emit, &emitted, &st, err,
+                                       sizeof(err)),
                          0);
         assert_int_equal(emitted, SITEMAP_MAX_URLS);
         assert_int_equal(st.found, SITEMAP_MAX_URLS + 1);
@@ -418,9 +418,8 @@ static void test_max_bytes_xml(void **state)
         assert_true(sitemap_stats(sm)->truncated);
         /* Every <url> complete before the cut, and no other. */
         size_t complete = 0;
-        for (const char *p = s; (p = strstr(p, "</url>")) != NULL &&
-                                p + 6 <= s + len / 2;
-             p++)
+        for (const char *p = s;
+             (p = strstr(p, "</url>")) != NULL && p + 6 <= s + len / 2; p++)
                 complete++;
         assert_true(complete > 400);
         assert_int_equal(emitted, complete);
@@ -531,17 +530,18 @@ static void test_speed(void **state)
                          &emitted, err, sizeof(err));
         assert_non_null(sm);
         for (size_t off = 0; off < len; off += 65536)
-                assert_int_equal(sitemap_feed(sm, s + off,
-                                              len - off < 65536 ? len - off
-                                                                : 65536),
-                                 0);
+                assert_int_equal(
+                        sitemap_feed(sm, s + off,
+                                     len - off < 65536 ? len - off : 65536),
+                        0);
         assert_int_equal(sitemap_finish(sm), 0);
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
         sitemap_destroy(sm);
         cpu = (double)(t1.tv_sec - t0.tv_sec) +
               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-        fprintf(stderr, "sitemap speed: %zu URLs, %.1f MiB in %.3f CPU s: "
-                        "%.0f URLs per CPU second\n",
+        fprintf(stderr,
+                "sitemap speed: %zu URLs, %.1f MiB in %.3f CPU s: "
+                "%.0f URLs per CPU second\n",
                 emitted, (double)len / (1024 * 1024), cpu,
                 (double)emitted / cpu);
         assert_int_equal(emitted, SITEMAP_MAX_URLS);

@@ -475,9 +475,8 @@ static void test_sitemaps(void **state)
         char *big;
         size_t n = 0, cap = (ROBOTS_MAX_SITEMAPS + 10) * 40;
 
-        assert_int_equal(robots_sitemaps(txt, sizeof(txt) - 1,
-                                         collect_sitemap, &l),
-                         4);
+        assert_int_equal(
+                robots_sitemaps(txt, sizeof(txt) - 1, collect_sitemap, &l), 4);
         assert_int_equal(l.n, 4);
         assert_string_equal(l.got[0], "https://example.com/sitemap_index.xml");
         assert_string_equal(l.got[1], "https://example.com/s2.xml.gz");
