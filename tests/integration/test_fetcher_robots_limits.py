@@ -19,7 +19,7 @@ import time
 import pytest
 
 from conftest import check_error, check_page, consume, publish
-from fetcher_helpers import Sites, committed_behind, start_fetcher
+from fetcher_helpers import Sites, committed_behind, start_fetcher, wait_until
 
 
 @pytest.fixture
@@ -47,17 +47,6 @@ def fetcher(brokers, topics, sites, tmp_path):
 
 def by_url(msgs):
     return {m.key.decode(): m for m in msgs}
-
-
-def wait_until(cond, deadline, procs=(), what="condition"):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if cond():
-            return
-        for p in procs:
-            p.assert_running()
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def rss_kib(pid):
