@@ -1,5 +1,5 @@
 /*
- * utf8.h — UTF-8 validation shared by both stages.
+ * utf8.h — UTF-8 validation, decoding and repair shared by both stages.
  *
  * Written here because yajl only answers valid/invalid for a whole string,
  * and the stages need the valid prefix (to cut inputs on a character
@@ -33,15 +33,22 @@ size_t utf8_repair_prefix(const unsigned char *s, size_t len, int flags);
 int utf8_repair(const unsigned char *s, size_t len, int flags, char **out,
                 size_t *out_len);
 
-/* The length (2 to 4) of the valid UTF-8 character that s[0, avail)
- * starts with, for a lead byte s[0] >= 0x80; 0 when it is not one. The
- * second byte's range rules out overlongs, surrogates and code points
- * over U+10FFFF (the Unicode Standard's table 3-7). Inline: every
- * validating loop of both stages calls it per non-ASCII character. */
-static inline size_t utf8_char_len(const unsigned char *s, size_t avail)
+/*
+ * One step of the Encoding Standard's (WHATWG) UTF-8 decoder at a lead
+ * byte s[0] >= 0x80 of s[0, avail): returns how many bytes it reads, n.
+ * *valid is 1 when s[0, n) is one well-formed character (n 2 to 4); 0
+ * when s[0, n) is a maximal ill-formed subsequence (n 1 to 3), which a
+ * decoder replaces by one U+FFFD before going on at s[n]. The second
+ * byte's range rules out overlongs, surrogates and code points over
+ * U+10FFFF (the Unicode Standard's table 3-7). The one lead-byte table of
+ * the project: every UTF-8 check, cut and repair goes through it. Inline:
+ * the loops of both stages call it per non-ASCII character.
+ */
+static inline size_t utf8_decode_step(const unsigned char *s, size_t avail,
+                                      int *valid)
 {
         unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-        size_t n;
+        size_t n, k;
 
         if (c >= 0xC2 && c <= 0xDF) {
                 n = 2;
@@ -58,14 +65,27 @@ static inline size_t utf8_char_len(const unsigned char *s, size_t avail)
                 else if (c == 0xF4)
                         hi = 0x8F;
         } else {
-                return 0;
+                *valid = 0;
+                return 1;
         }
-        if (avail < n || s[1] < lo || s[1] > hi)
-                return 0;
-        for (size_t k = 2; k < n; k++)
-                if ((s[k] & 0xC0) != 0x80)
-                        return 0;
-        return n;
+        /* The lead byte and the continuation bytes that fit; the byte that
+         * does not fit starts afresh. */
+        for (k = 1; k < n && k < avail; k++)
+                if (k == 1 ? s[1] < lo || s[1] > hi : (s[k] & 0xC0) != 0x80)
+                        break;
+        *valid = k == n;
+        return k;
+}
+
+/* The length (2 to 4) of the valid UTF-8 character that s[0, avail)
+ * starts with, for a lead byte s[0] >= 0x80; 0 when it is not one
+ * (utf8_decode_step()'s rules). */
+static inline size_t utf8_char_len(const unsigned char *s, size_t avail)
+{
+        int valid;
+        size_t n = utf8_decode_step(s, avail, &valid);
+
+        return valid ? n : 0;
 }
 
 #endif /* KCRAWL_UTF8_H */
