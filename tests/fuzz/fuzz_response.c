@@ -161,7 +161,8 @@ static CURLcode fetch(job_t *job, const char *url, const uint8_t *data,
                         served = true;
                 }
         }
-        while ((msg = curl_multi_info_read(m, &left)))
+        for (msg = curl_multi_info_read(m, &left); msg;
+             msg = curl_multi_info_read(m, &left))
                 if (msg->msg == CURLMSG_DONE)
                         rc = msg->data.result;
         curl_multi_remove_handle(m, e);
