@@ -15,9 +15,8 @@ import pytest
 
 from confluent_kafka import Producer
 
-from conftest import (CONSUME_DEADLINE, PARTITIONS, check_error, check_page, consume,
-                      create_topics, delete_topics, host_key, murmur2_partition, publish,
-                      read_all)
+from conftest import (PARTITIONS, check_error, check_page, consume, create_topics,
+                      delete_topics, host_key, murmur2_partition, publish, read_all)
 from fetcher_helpers import (Sites, max_per_window, publish_with_headers, start_fetcher,
                              wait_until)
 
