@@ -40,9 +40,10 @@ int utf8_repair(const unsigned char *s, size_t len, int flags, char **out,
  * when s[0, n) is a maximal ill-formed subsequence (n 1 to 3), which a
  * decoder replaces by one U+FFFD before going on at s[n]. The second
  * byte's range rules out overlongs, surrogates and code points over
- * U+10FFFF (the Unicode Standard's table 3-7). The one lead-byte table of
- * the project: every UTF-8 check, cut and repair goes through it. Inline:
- * the loops of both stages call it per non-ASCII character.
+ * U+10FFFF (the Unicode Standard's table 3-7). The project's one
+ * lead-byte table: validation (utf8_char_len()), utf8_repair() and the URL
+ * parser's decoding all step through it. Inline: the loops of both stages
+ * call it per non-ASCII character.
  */
 static inline size_t utf8_decode_step(const unsigned char *s, size_t avail,
                                       int *valid)
