@@ -44,6 +44,17 @@ fi
 
 fail=0
 step() { printf 'lint: %-22s %s\n' "$1" "$2"; }
+# A check's result from its findings ($3, one a line): ok, or FAILED with
+# the hint ($2) and the findings.
+report() {
+        if [[ -z "$3" ]]; then
+                step "$1" ok
+        else
+                step "$1" "FAILED ($2):"
+                printf '%s' "$3" | sed 's/^/  /'
+                fail=1
+        fi
+}
 
 # 1. Formatting.
 bad=()
@@ -80,13 +91,7 @@ for f in "${files[@]}"; do
                 $0 ~ re { print f ":" n ": " $0 }')
         [[ -n "$h" ]] && hits+="$h"$'\n'
 done
-if [[ -z "$hits" ]]; then
-        step "banned functions" ok
-else
-        step "banned functions" "FAILED (use snprintf, bounded copies, strtol with checks):"
-        printf '%s' "$hits" | sed 's/^/  /'
-        fail=1
-fi
+report "banned functions" "use snprintf, bounded copies, strtol with checks" "$hits"
 
 # 3. Assignments inside conditions; cleanup labels other than `out`. The
 # condition of each if/while is followed over lines to its closing
@@ -135,20 +140,8 @@ for f in "${files[@]}"; do
         [[ -n "$a" ]] && hits+="$a"$'\n'
         [[ -n "$l" ]] && labels+="$l"$'\n'
 done
-if [[ -z "$hits" ]]; then
-        step "conditions" ok
-else
-        step "conditions" "FAILED (assign first, then test the value):"
-        printf '%s' "$hits" | sed 's/^/  /'
-        fail=1
-fi
-if [[ -z "$labels" ]]; then
-        step "cleanup label" ok
-else
-        step "cleanup label" "FAILED (the cleanup label is 'out'):"
-        printf '%s' "$labels" | sed 's/^/  /'
-        fail=1
-fi
+report conditions "assign first, then test the value" "$hits"
+report "cleanup label" "the cleanup label is 'out'" "$labels"
 
 # 4. cppcheck.
 if "$CPPCHECK" -q --std=c11 --enable=warning,portability,performance \
