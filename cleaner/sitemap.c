@@ -838,6 +838,7 @@ sitemap_t *sitemap_new(const char *sitemap_url, const sitemap_opts_t *opts,
 {
         sitemap_t *sm = calloc(1, sizeof(*sm));
         char *slash;
+        int ok = 0;
 
         if (sm == NULL) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -856,24 +857,24 @@ sitemap_t *sitemap_new(const char *sitemap_url, const sitemap_opts_t *opts,
         dynbuf_init(&sm->line, URL_MAX_LEN);
         if (url_parse(sitemap_url ? sitemap_url : "", NULL, &sm->base, errstr,
                       errstr_size) != URL_OK)
-                goto fail;
+                goto out;
         if (opts && opts->scope_host) {
                 snprintf(sm->scope_host, sizeof(sm->scope_host), "%s",
                          opts->scope_host);
         } else if (url_host_key(sm->base, sm->scope_host,
                                 sizeof(sm->scope_host)) < 0) {
                 snprintf(errstr, errstr_size, "host too long");
-                goto fail;
+                goto out;
         }
         sm->scope_dir = strdup(sm->base->path);
         if (sm->scope_dir == NULL) {
                 snprintf(errstr, errstr_size, "out of memory");
-                goto fail;
+                goto out;
         }
         sm->self = strdup(sm->base->href);
         if (sm->self == NULL) {
                 snprintf(errstr, errstr_size, "out of memory");
-                goto fail;
+                goto out;
         }
         if (sm->base->fragment)
                 sm->self[strlen(sm->self) - strlen(sm->base->fragment) - 1] =
@@ -881,10 +882,13 @@ sitemap_t *sitemap_new(const char *sitemap_url, const sitemap_opts_t *opts,
         slash = strrchr(sm->scope_dir, '/');
         if (slash) /* the path begins with '/' */
                 slash[1] = '\0';
+        ok = 1;
+out:
+        if (!ok) {
+                sitemap_destroy(sm);
+                sm = NULL;
+        }
         return sm;
-fail:
-        sitemap_destroy(sm);
-        return NULL;
 }
 
 void sitemap_destroy(sitemap_t *sm)
