@@ -66,6 +66,12 @@ const opt_def_t fetcher_options[] = {
           "sitemap_host) to --urls-topic; the cleaner reads it and "
           "publishes the URLs it lists.",
           false },
+        { "respect-tdm", OPT_BOOL, F(respect_tdm), "false", 0, 0, NULL,
+          "A response with the TDMRep header tdm-reservation: 1 (text and "
+          "data mining reserved) is not produced: it ends as a tdm_reserved "
+          "dead letter. Without it the page goes on with its tdm_reservation "
+          "and tdm_policy headers.",
+          false },
         { "robots-cache", OPT_INT, F(robots_cache), "86400", 1, 86400, NULL,
           "Seconds a host's robots.txt is cached (RFC 9309: at most a "
           "day).",

@@ -120,6 +120,13 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         xrobots = xrobots_json(job->easy);
         fkafka_header_add(h, "x_robots_tag", xrobots);
         free(xrobots);
+        /* TDMRep (W3C CG): the reservation and the policy as sent. */
+        xrobots = xrobots_header(job->easy, "tdm-reservation");
+        fkafka_header_add(h, "tdm_reservation", xrobots);
+        free(xrobots);
+        xrobots = xrobots_header(job->easy, "tdm-policy");
+        fkafka_header_add(h, "tdm_policy", xrobots);
+        free(xrobots);
         *final = u;
         return h;
 }
@@ -136,6 +143,19 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
                 outcome_fail(f, job, "too_large",
                              "sitemap body over --max-body compressed");
                 return;
+        }
+        if (f->conf->respect_tdm) {
+                char *tdm = xrobots_header(job->easy, "tdm-reservation");
+                int reserved = xrobots_tdm_reserved(tdm);
+
+                free(tdm);
+                if (reserved) {
+                        outcome_fail(f, job, "tdm_reserved",
+                                     "the response reserves text and data "
+                                     "mining (tdm-reservation: 1) and "
+                                     "--respect-tdm is on");
+                        return;
+                }
         }
         h = outcome_page_headers(job, &u);
 

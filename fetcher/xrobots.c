@@ -10,6 +10,42 @@
 #include "utf8.h"
 #include "xrobots.h"
 
+char *xrobots_header(CURL *easy, const char *name)
+{
+        struct curl_header *hdr = NULL;
+        size_t vlen;
+
+        if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &hdr) !=
+                    CURLHE_OK ||
+            !hdr || !hdr->value)
+                return NULL;
+        /* index 0 of amount: the last is what counts */
+        if (hdr->amount > 1 &&
+            curl_easy_header(easy, name, hdr->amount - 1, CURLH_HEADER, -1,
+                             &hdr) != CURLHE_OK)
+                return NULL;
+        vlen = strlen(hdr->value);
+        if (vlen > XROBOTS_MAX_VALUE)
+                vlen = XROBOTS_MAX_VALUE;
+        vlen = utf8_valid_prefix((const unsigned char *)hdr->value, vlen);
+        return strndup(hdr->value, vlen);
+}
+
+int xrobots_tdm_reserved(const char *value)
+{
+        const char *s = value;
+        size_t n;
+
+        if (!s)
+                return 0;
+        while (*s == ' ' || *s == '\t')
+                s++;
+        n = strlen(s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+                n--;
+        return n == 1 && *s == '1';
+}
+
 char *xrobots_json(CURL *easy)
 {
         struct curl_header *hdr = NULL, *prev = NULL;

@@ -23,4 +23,13 @@
  * the caller frees), or NULL when it had none (or memory ran out). */
 char *xrobots_json(CURL *easy);
 
+/* The last value of response header `name` of the last response (its
+ * valid UTF-8 prefix, at most XROBOTS_MAX_VALUE bytes; malloc'd), or NULL
+ * when absent. For the TDMRep headers tdm-reservation and tdm-policy. */
+char *xrobots_header(CURL *easy, const char *name);
+
+/* Whether a tdm-reservation value reserves text and data mining: "1"
+ * (TDMRep: 1 reserved, 0 not), white space around it ignored. */
+int xrobots_tdm_reserved(const char *value);
+
 #endif /* KCRAWL_FETCHER_XROBOTS_H */

@@ -287,3 +287,36 @@ def test_x_robots_tag_values_passed_on(brokers, topics, pipeline, sitemap_site):
     heads = {h["url"]: h for h in (check_page(m) for m in got)}
     assert json.loads(heads[s.base + "/xr.html"]["x_robots_tag"]) == values
     assert "x_robots_tag" not in heads[s.base + "/plain.html"]
+
+
+@pytest.mark.parametrize("respect", [False, True])
+def test_tdm_reservation_header(brokers, topics, pipeline, sitemap_site, respect):
+    """TDMRep headers reach the page; with --respect-tdm a reserved
+    response ends as tdm_reserved instead (one outcome per URL)."""
+    s = sitemap_site
+    s.routes["/tdm-1.html"] = ("text/html", b"<title>r</title>",
+                               [("tdm-reservation", " 1 "),
+                                ("tdm-policy", "https://example.com/policy.json")])
+    s.routes["/tdm-0.html"] = ("text/html", b"<title>o</title>",
+                               [("tdm-reservation", "0")])
+    s.routes["/tdm-none.html"] = ("text/html", b"<title>n</title>")
+    fx = pipeline.fetcher(*(["--respect-tdm"] if respect else []))
+    urls = [s.base + p for p in ("/tdm-1.html", "/tdm-0.html", "/tdm-none.html")]
+    publish(brokers, topics.urls, urls)
+    pages = consume(brokers, topics.pages, 2 if respect else 3, procs=(fx,))
+    if respect:
+        errs = consume(brokers, topics.errors, 1, procs=(fx,))
+    pipeline.stop_all()
+    heads = {h["url"]: h for h in (check_page(m) for m in pages)}
+    if respect:
+        assert set(heads) == set(urls[1:])
+        e = check_error(errs[0])
+        assert (e["code"], e["url"], e["stage"]) == ("tdm_reserved", urls[0], "fetcher")
+        assert not [m for m in read_all(brokers, topics.pages)
+                    if check_page(m)["url"] == urls[0]]
+    else:
+        assert heads[urls[0]]["tdm_reservation"] == "1"
+        assert heads[urls[0]]["tdm_policy"] == "https://example.com/policy.json"
+        assert not read_all(brokers, topics.errors)
+    assert heads[urls[1]]["tdm_reservation"] == "0"
+    assert "tdm_reservation" not in heads[urls[2]]
