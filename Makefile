@@ -91,6 +91,12 @@ $(BUILD)/bench/extract_bench: $(call obj,tests/bench/extract_bench.c) $(BUILD)/l
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
+# The sitemap reader alone: URLs per CPU second on a 50 MiB sitemap read
+# from a file in 64 KiB pieces, and the peak memory it took.
+$(BUILD)/bench/sitemap_bench: $(call obj,tests/bench/sitemap_bench.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
 # Unit tests link every module; each test uses what it needs.
 $(BUILD)/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libfetcher.a $(BUILD)/libcleaner.a $(BUILD)/libshared.a
 	$(CC) $(ALL_CFLAGS) -Icleaner -Ifetcher -o $@ $^ $(LIBS) $(TEST_LIBS)
