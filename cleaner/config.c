@@ -86,6 +86,13 @@ const opt_def_t cleaner_options[] = {
           "(kcrawl_cleaner_links_dropped_total{reason=\"budget\"}). "
           "0 = no limit.",
           false },
+        { "robots-token", OPT_STR, F(robots_token), "kcrawl", 0, 0, NULL,
+          "This crawler's product token (the fetcher's --user-agent's "
+          "first): the robots directives of X-Robots-Tag values addressed "
+          "to it and of <meta name=\"TOKEN\"> apply, with those for all "
+          "crawlers; nofollow from any of them stops --follow for the "
+          "page.",
+          false },
         { "compression", OPT_ENUM, F(compression), "none", 0, 0,
           cleaner_compression_names,
           "Compression of what the cleaner produces (records, errors, "

@@ -29,6 +29,7 @@ typedef struct cleaner_config {
         int scope;               /* links_scope_t (an OPT_ENUM)      */
         long sitemap_max_depth;  /* deepest URL a sitemap publishes  */
         long discovery_budget;   /* URLs per host per worker; 0 = no limit */
+        char *robots_token;      /* product token robots directives name */
         int compression;         /* cleaner_compression_names index  */
         bool exactly_once;       /* Kafka transactions               */
         long txn_messages;       /* pages per transaction            */

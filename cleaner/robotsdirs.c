@@ -241,6 +241,20 @@ void robotsdirs_add_meta(robotsdirs_t *d, const char *name,
         directives(d, content, strlen(content));
 }
 
+void robotsdirs_for_page(robotsdirs_t *d, const char *x_robots_tag,
+                         const char *meta_robots, size_t meta_robots_len,
+                         const char *meta_product, size_t meta_product_len,
+                         const char *product)
+{
+        robotsdirs_init(d);
+        if (x_robots_tag)
+                (void)robotsdirs_add_header_json(d, x_robots_tag, product);
+        if (meta_robots)
+                directives(d, meta_robots, meta_robots_len);
+        if (meta_product)
+                directives(d, meta_product, meta_product_len);
+}
+
 int robotsdirs_nofollow(const robotsdirs_t *d)
 {
         return (d->flags & RD_NOFOLLOW) != 0;

@@ -70,6 +70,14 @@ int robotsdirs_add_header_json(robotsdirs_t *d, const char *json,
 void robotsdirs_add_meta(robotsdirs_t *d, const char *name,
                          const char *content, const char *product);
 
+/* A page's directives: the page header x_robots_tag (JSON; NULL when
+ * absent; an unreadable one is ignored), <meta name="robots"> and
+ * <meta name="{product}"> contents (NULL when absent; len bytes). */
+void robotsdirs_for_page(robotsdirs_t *d, const char *x_robots_tag,
+                         const char *meta_robots, size_t meta_robots_len,
+                         const char *meta_product, size_t meta_product_len,
+                         const char *product);
+
 /* Whether links of the page must not be followed (nofollow or none). */
 int robotsdirs_nofollow(const robotsdirs_t *d);
 /* Whether anything was kept. */
