@@ -6,6 +6,9 @@
  * to U+FFFD before libxml2 sees them, parsed by libxml2's HTML parser in
  * recover mode with no network access, and the built-in fields extracted.
  * The record is always valid UTF-8 JSON (schemas/record.schema.json).
+ * The work is done by the page scan (pagescan.h: the page's facts,
+ * pagefacts.h) and the record's writers (record.h); docs/cleaner.md
+ * lists the modules and where a new field goes.
  *
  * Thread-safety: extract_record() may be called from several threads at
  * once (each cleaner worker calls it on its own pages); it keeps no state
