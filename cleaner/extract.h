@@ -122,4 +122,18 @@ int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                         void *fields_ctx, char **out, size_t *out_len,
                         char *errstr, size_t errstr_size);
 
+/*
+ * As extract_record_with(), also handing back the page's facts
+ * (pagefacts.h) in *facts on success (freed with pagefacts_free(); NULL on
+ * failure), for what comes after the record (link following: links.h,
+ * links_each_facts()). What the scan is asked for (pagescan_opts_t: the
+ * tree when a fields callback, or a module writing the record, needs it)
+ * is decided here, once for every caller.
+ */
+struct page_facts;
+int extract_record_facts(const page_t *page, extract_fields_fn fields_cb,
+                         void *fields_ctx, struct page_facts **facts,
+                         char **out, size_t *out_len, char *errstr,
+                         size_t errstr_size);
+
 #endif /* KCRAWL_EXTRACT_H */

@@ -9,7 +9,8 @@
  * `base`.
  *
  * For a module that needs more than these facts (main content, Markdown,
- * microdata...): ask the scan for the tree (pagescan_opts_t.want_tree),
+ * microdata...): ask the scan for the tree (pagescan_opts_t.want_tree, set
+ * in extract_record_facts()),
  * read `doc` (NULL for an empty page), resolve URLs with
  * pagefacts_resolve(), and write its fields as a part of the record
  * (record.h, "To add a field").

@@ -23,8 +23,9 @@
  * and, after them, `fields` when a rules callback is given.
  *
  * To add a field: (1) compute what it needs in a module of its own, from
- * the facts, or from the tree (facts->doc: ask pagescan_run() for it with
- * pagescan_opts_t.want_tree; resolve URLs with pagefacts_resolve();
+ * the facts, or from the tree (facts->doc: asked for with
+ * pagescan_opts_t.want_tree where extract_record_facts() (extract.c) makes
+ * the options; resolve URLs with pagefacts_resolve();
  * results the record needs go in page_facts_t, computed by a step of
  * pagescan.c's finish_steps[] or by the part itself); (2) write its
  * write_<part>() with the rec_* helpers; (3) add it to record_parts[] in

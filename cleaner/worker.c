@@ -19,8 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "offsets.h"
-#include "pagescan.h"
-#include "record.h"
+#include "pagefacts.h"
 #include "recordfit.h"
 #include "rules.h"
 #include "signals.h"
@@ -542,14 +541,10 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                 fields_cb = rules_emit_fields;
 
         double t0 = clock_mono_s();
-        /* extract_record_with() in two steps: the facts outlive the
-         * record, for link following. */
-        pagescan_opts_t opts = { .want_tree = fields_cb != NULL };
-        int failed = pagescan_run(&page, &opts, &facts, why, sizeof(why));
-
-        if (!failed)
-                failed = record_write(facts, fields_cb, &rp, &record,
-                                      &record_len, why, sizeof(why));
+        /* The facts outlive the record, for link following. */
+        int failed =
+                extract_record_facts(&page, fields_cb, &rp, &facts, &record,
+                                     &record_len, why, sizeof(why));
 
         mhist_observe(w->m_parse, clock_mono_s() - t0);
         if (failed == EXTRACT_TIMEOUT) {

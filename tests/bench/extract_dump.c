@@ -20,8 +20,7 @@
 #include "extract.h"
 #include "links.h"
 #ifndef EXTRACT_DUMP_NO_FACTS
-#include "pagescan.h"
-#include "record.h"
+#include "pagefacts.h"
 #endif
 
 #include <libxml/parser.h>
@@ -163,17 +162,13 @@ int main(int argc, char **argv)
                         printf("%s %s\n", base, ctypes[c]);
 #ifndef EXTRACT_DUMP_NO_FACTS
                         if (!from_record) {
-                                /* As the worker does: scan, write, follow. */
-                                pagescan_opts_t opts = { .want_tree = tree };
+                                /* As the worker does: the record and
+                                 * the facts, then links from them. */
                                 page_facts_t *f = NULL;
 
-                                rc = pagescan_run(&page, &opts, &f, err,
-                                                  sizeof(err));
-                                if (rc == 0)
-                                        rc = record_write(
-                                                f, tree ? null_fields : NULL,
-                                                NULL, &rec, &rec_len, err,
-                                                sizeof(err));
+                                rc = extract_record_facts(
+                                        &page, tree ? null_fields : NULL, NULL,
+                                        &f, &rec, &rec_len, err, sizeof(err));
                                 if (rc != 0) {
                                         printf("  error %d %s\n", rc, err);
                                 } else {
