@@ -715,7 +715,7 @@ static unsigned atts_weight(const xmlChar **atts)
 
 /* The DOM front end: visits every node in document order, iteratively (a
  * deep page cannot exhaust the stack). Elements are entered on the way down
- * and left on the way up. Used when a fields callback needs the document. */
+ * and left on the way up. Used when the tree is asked for (or needed). */
 static void walk(scan_t *x, xmlDocPtr doc)
 {
         xmlNodePtr cur = doc->children;
