@@ -370,6 +370,7 @@ static int follow(const links_t *lk, const follow_page_t *pg,
         link_msg_t m = { 0 };
         size_t count = 0;
         long depth = pg->depth;
+        bool oom = false;
         int rc = -1;
 
         memset(stats, 0, sizeof(*stats));
@@ -417,8 +418,10 @@ static int follow(const links_t *lk, const follow_page_t *pg,
                 if (!m.url || !m.key || !m.topic ||
                     message_json(&m, m.url, depth + 1, pg->id,
                                  stats->meta_dropped ? NULL : pg->meta,
-                                 pg->meta_len))
-                        goto oom;
+                                 pg->meta_len)) {
+                        oom = true;
+                        goto out;
+                }
                 count++;
                 /* Handed over one by one: a page's messages are never all
                  * in memory at once. */
@@ -433,10 +436,11 @@ static int follow(const links_t *lk, const follow_page_t *pg,
         }
         stats->published = count;
         rc = 0;
-        goto out;
-oom:
-        snprintf(errstr, errstr_size, "out of memory following links");
 out:
+        if (oom) {
+                snprintf(errstr, errstr_size, "out of memory following links");
+                rc = -1;
+        }
         link_msg_clear(&m);
         url_destroy(page);
         return rc;
@@ -477,6 +481,7 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
         pf_link_t *list = NULL;
         char *meta = NULL;
         char why[256];
+        bool oom = false;
         int rc = -1;
 
         memset(stats, 0, sizeof(*stats));
@@ -502,8 +507,10 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
         links = member(root, "links");
         if (YAJL_IS_ARRAY(links) && links->u.array.len > 0) {
                 list = calloc(links->u.array.len, sizeof(*list));
-                if (!list)
-                        goto oom;
+                if (!list) {
+                        oom = true;
+                        goto out;
+                }
                 for (size_t i = 0; i < links->u.array.len; i++) {
                         yajl_val l = links->u.array.values[i];
 
@@ -520,14 +527,17 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
                 pg.page_url = member_str(root, "url");
         pg.topic = member_str(root, "source_topic");
         pg.id = member_str(root, "id");
-        if (meta_json(member(root, "meta"), &meta, &pg.meta_len))
-                goto oom;
+        if (meta_json(member(root, "meta"), &meta, &pg.meta_len)) {
+                oom = true;
+                goto out;
+        }
         pg.meta = meta;
         rc = follow(lk, &pg, emit, ctx, stats, errstr, errstr_size);
-        goto out;
-oom:
-        snprintf(errstr, errstr_size, "out of memory following links");
 out:
+        if (oom) {
+                snprintf(errstr, errstr_size, "out of memory following links");
+                rc = -1;
+        }
         free(list);
         free(meta);
         yajl_tree_free(root);
