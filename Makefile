@@ -97,6 +97,12 @@ $(BUILD)/bench/sitemap_bench: $(call obj,tests/bench/sitemap_bench.c) $(BUILD)/l
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
+# Every record and followed link of a set of pages, one per line: two
+# builds' outputs are compared with diff (docs/cleaner.md).
+$(BUILD)/bench/extract_dump: $(call obj,tests/bench/extract_dump.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lz
+
 # Unit tests link every module; each test uses what it needs.
 $(BUILD)/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libfetcher.a $(BUILD)/libcleaner.a $(BUILD)/libshared.a
 	$(CC) $(ALL_CFLAGS) -Icleaner -Ifetcher -o $@ $^ $(LIBS) $(TEST_LIBS)
