@@ -93,6 +93,11 @@ const opt_def_t cleaner_options[] = {
           "crawlers; nofollow from any of them stops --follow for the "
           "page.",
           false },
+        { "respect-tdm", OPT_BOOL, F(respect_tdm), "false", 0, 0, NULL,
+          "A page that reserves text and data mining (TDMRep: the "
+          "tdm-reservation header or <meta name=\"tdm-reservation\"> is "
+          "1) ends as a tdm_reserved dead letter instead of a record.",
+          false },
         { "compression", OPT_ENUM, F(compression), "none", 0, 0,
           cleaner_compression_names,
           "Compression of what the cleaner produces (records, errors, "

@@ -87,7 +87,7 @@ struct worker {
          * (max.message.bytes, message.max.bytes), framing left aside. */
         size_t record_limit;
         /* Metrics (metrics.h), registered by worker_new(). */
-        mcounter_t *m_records, *m_busy, *m_errors[5];
+        mcounter_t *m_records, *m_busy, *m_errors[6];
         mhist_t *m_parse;
         mcounter_t *m_links_dropped, *m_links_meta_dropped;
         mcounter_t *m_links_budget, *m_sitemap_urls, *m_sitemaps;
@@ -96,8 +96,8 @@ struct worker {
 
 /* The cleaner's error codes, the label values of its errors counter. */
 static const char *error_codes[] = { "invalid_message", "missing_header",
-                                     "too_large", "parse_failed",
-                                     "parse_timeout" };
+                                     "too_large",       "parse_failed",
+                                     "parse_timeout",   "tdm_reserved" };
 
 /* ---- outcomes -------------------------------------------------------- */
 
@@ -504,6 +504,7 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         char *url = NULL, *final_url = NULL, *ctype = NULL, *fetched_at = NULL,
              *source_topic = NULL, *id = NULL, *meta = NULL;
         char *kind = NULL, *lastmod = NULL, *sitemap_host = NULL;
+        char *x_robots_tag = NULL, *tdm_reservation = NULL, *tdm_policy = NULL;
         char *record = NULL, why[512];
         size_t record_len = 0, whole_len = 0;
         page_facts_t *facts = NULL;
@@ -592,7 +593,10 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
             header_text(msg, "id", &id) || header_text(msg, "meta", &meta) ||
             header_text(msg, "kind", &kind) ||
             header_text(msg, "lastmod", &lastmod) ||
-            header_text(msg, "sitemap_host", &sitemap_host)) {
+            header_text(msg, "sitemap_host", &sitemap_host) ||
+            header_text(msg, "x_robots_tag", &x_robots_tag) ||
+            header_text(msg, "tdm_reservation", &tdm_reservation) ||
+            header_text(msg, "tdm_policy", &tdm_policy)) {
                 LOG(LOG_ERROR, "out of memory reading headers");
                 p->failed = true; /* its offset is never stored */
                 w->fatal = true;
@@ -629,6 +633,11 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         page.body = msg->payload;
         page.body_len = msg->len;
         page.budget_ms = w->conf->page_timeout;
+        page.lastmod = lastmod;
+        page.x_robots_tag = x_robots_tag;
+        page.tdm_reservation = tdm_reservation;
+        page.tdm_policy = tdm_policy;
+        page.robots_token = w->conf->robots_token;
 
         /* The DOM goes to the rules only for pages a rule applies to. */
         rp.rules = w->rules;
@@ -652,6 +661,14 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         }
         if (failed) {
                 dead_letter(w, msg, url, "parse_failed", why, p);
+                goto out;
+        }
+        if (w->conf->respect_tdm && facts->tdm_reserved == 1) {
+                dead_letter(w, msg, url, "tdm_reserved",
+                            "the page reserves text and data mining (TDMRep "
+                            "header or <meta name=tdm-reservation>) and "
+                            "--respect-tdm is on",
+                            p);
                 goto out;
         }
         whole_len = record_len;
@@ -691,6 +708,9 @@ out:
         free(kind);
         free(lastmod);
         free(sitemap_host);
+        free(x_robots_tag);
+        free(tdm_reservation);
+        free(tdm_policy);
 }
 
 /* ---- exactly-once ---------------------------------------------------- */

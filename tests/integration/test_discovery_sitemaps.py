@@ -166,12 +166,15 @@ def test_robots_sitemaps_every_url_once(brokers, topics, pipeline, sitemap_site)
     assert txt["dropped"]["out_of_scope"] == 1, txt
     assert recs[f"{b}/feed.atom"]["sitemap"]["format"] == "atom"
 
-    # lastmod from the sitemap to the URL message and the page
+    # lastmod from the sitemap to the URL message, the page and the record
     heads = {h["url"]: h for h in (check_page(m) for m in read_all(brokers, topics.pages))}
     for i, p in enumerate(pages, 1):
         assert heads[p]["lastmod"] == f"2024-05-0{i}", heads[p]
+        assert recs[p]["lastmod"] == f"2024-05-0{i}", recs[p]
         assert recs[p]["depth"] == 2, recs[p]
     assert heads[f"{b}/blog/a"]["lastmod"] == "2024-06-01T00:00:00Z"
+    assert recs[f"{b}/blog/a"]["lastmod"] == "2024-06-01T00:00:00Z"
+    assert "lastmod" not in recs[f"{b}/blog/b"]
     assert "lastmod" not in heads[f"{b}/blog/b"]
     assert heads[f"{b}/maps/pages.xml.gz"]["kind"] == "sitemap"
     assert heads[f"{b}/maps/pages.xml.gz"]["sitemap_host"] == host_key(b + "/")
