@@ -292,7 +292,7 @@ static void test_data_cases(void **state)
                 fprintf(stderr, "%s: %s (run from the repository root)\n", dir,
                         strerror(errno));
         assert_non_null(d);
-        while ((de = readdir(d)) != NULL) {
+        for (de = readdir(d); de != NULL; de = readdir(d)) {
                 size_t len = strlen(de->d_name);
 
                 if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
@@ -418,8 +418,8 @@ static void test_max_bytes_xml(void **state)
         assert_true(sitemap_stats(sm)->truncated);
         /* Every <url> complete before the cut, and no other. */
         size_t complete = 0;
-        for (const char *p = s;
-             (p = strstr(p, "</url>")) != NULL && p + 6 <= s + len / 2; p++)
+        for (const char *p = strstr(s, "</url>");
+             p != NULL && p + 6 <= s + len / 2; p = strstr(p + 1, "</url>"))
                 complete++;
         assert_true(complete > 400);
         assert_int_equal(emitted, complete);
