@@ -191,7 +191,13 @@ def score_wcxb(rows, outputs, fields=("main_text", "text")):
 # ------------------------------------------------------------ metadata --
 
 def _norm_name(value):
-    return " ".join(words(value)) if isinstance(value, str) else ""
+    """An author as words: lower-cased, punctuation, "and" and a leading
+    "by" dropped ("By Ann Lee, and Bo Ng" = "ann lee bo ng")."""
+    toks = [w for w in words(value) if w != "and"] \
+        if isinstance(value, str) else []
+    if toks and toks[0] == "by":
+        toks = toks[1:]
+    return " ".join(toks)
 
 
 def _norm_date(value):
@@ -204,7 +210,7 @@ def _norm_date(value):
 def score_metadata(rows, outputs):
     """Author and publish date against WCXB's: {"author": {...},
     "published": {...}} with "right" (pages where both agree: equal
-    after lower-casing and keeping only words for an author, the same
+    as _norm_name's words for an author, the same
     YYYY-MM-DD day for a date, or both absent), "right_given" (of the
     pages whose ground truth has one, how many we got right), "given",
     "pages" and "field" (False when the outputs never have the field)."""

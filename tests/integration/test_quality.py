@@ -35,12 +35,18 @@ WCXB_F1 = 0.690      # wcxb-dev, 1,497 pages, mean over pages
 RUN_DEADLINE_S = 900
 
 
-def eval_set(name):
+def dev_set(name):
+    """The development set's folder; skips the test when it is missing."""
     folder = TESTDATA / name
     if not folder.is_dir():
         pytest.skip(f"{folder} is missing: the quality test needs the "
                     "development sets (../shared/testdata beside the "
                     "repository, or EVAL_TESTDATA=<folder>)")
+    return folder
+
+
+def eval_set(name):
+    folder = dev_set(name)
     exe = BUILD / "bench" / "eval_extract"
     assert exe.exists(), f"{exe} is not built (make {exe})"
     proc = subprocess.run([str(exe), str(folder)], capture_output=True,
@@ -88,10 +94,8 @@ def test_wcxb_dev_f1():
 def test_article_metric_gives_the_published_figures(name, published):
     """The scorer is the benchmark's metric: the stored outputs of three
     extractors score what the benchmark published for them (its README)."""
-    folder = TESTDATA / "article-benchmark"
+    folder = dev_set("article-benchmark")
     path = folder / "reference-output" / f"{name}.json.gz"
-    if not path.exists():
-        pytest.skip(f"{path} is missing")
     with gzip.open(path, "rt", encoding="utf-8") as f:
         data = json.load(f)
     data = data.get("output", data)
