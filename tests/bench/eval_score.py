@@ -302,7 +302,8 @@ def markdown_parts(md, source):
     return parts
 
 
-_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
+# A closing fence line, after its containers' indentation or `>` marks.
+_FENCE_LINE = re.compile(r"^[ \t>]*(`{3,}|~{3,})[ \t]*$")
 _TABLE_LINE = re.compile(r"^\s*\|.*\|\s*$")
 
 
