@@ -237,6 +237,49 @@ def report_metadata(rows, ours, traf):
     return lines, a, t
 
 
+def article_targets(name, a, t):
+    return [(f"{name}: F1 ≥ 0.96", fmt(a["f1"]), fmt(t["f1"]),
+             a["f1"] >= 0.96)]
+
+
+def wcxb_targets(name, a, t):
+    rows = [(f"{name}: F1 ≥ 0.86 overall", fmt(a["all"]["f1"]),
+             fmt(t["all"]["f1"]), a["all"]["f1"] >= 0.86)]
+    for k in TYPE_ORDER[1:] + sorted(set(a) - set(TYPE_ORDER)):
+        if k in a:
+            rows.append((f"{name}: F1 on {k} pages ≥ trafilatura's",
+                         fmt(a[k]["f1"]), fmt(t[k]["f1"]),
+                         a[k]["f1"] >= t[k]["f1"]))
+    rows.append((f"{name}: `without` snippets present < trafilatura's",
+                 pct(a["all"]["without"]), pct(t["all"]["without"]),
+                 a["all"]["without"] < t["all"]["without"]))
+    return rows
+
+
+def markdown_targets(name, a, t):
+    rows = []
+    for p in eval_score.MARKDOWN_PARTS:
+        rows.append((f"{name}: Markdown F1 of {p} ≥ trafilatura's",
+                     fmt(a["f1"][p]) if a else "–", fmt(t["f1"][p]),
+                     a["f1"][p] >= t["f1"][p] if a else None))
+    bad = sum(a["problems"].values()) if a else None
+    rows.append((f"{name}: Markdown problems (pages × kinds) = 0",
+                 "–" if bad is None else str(bad),
+                 str(sum(t["problems"].values())),
+                 None if bad is None else bad == 0))
+    return rows
+
+
+def metadata_targets(name, a, t):
+    rows = []
+    for k, label in (("author", "author"), ("published", "published date")):
+        x, y = a[k], t[k]
+        rows.append((f"{name}: {label} right on more pages than trafilatura",
+                     str(x["right"]) if x["field"] else "–", str(y["right"]),
+                     x["right"] > y["right"] if x["field"] else None))
+    return rows
+
+
 _TRAF_VERSION = None
 
 
@@ -265,6 +308,7 @@ def main():
 
     body, speed, notes = [], [], []
     fields_seen = set()
+    targets = []
     for d in args.dirs:
         folder = pathlib.Path(d).resolve()
         if not folder.is_dir():
@@ -283,13 +327,19 @@ def main():
         ours_field = "main_text" if "main_text" in fields else "text"
         traf, cached = run_trafilatura(folder, rows, cache)
         if layout == "article":
-            lines, _, _ = report_article(name, rows, ours, traf, ours_field)
+            lines, a, t = report_article(name, rows, ours, traf, ours_field)
             body += lines
+            targets += article_targets(name, a, t)
         else:
-            lines, _, _ = report_wcxb(name, rows, ours, traf, ours_field)
+            lines, a, t = report_wcxb(name, rows, ours, traf, ours_field)
             body += lines
-            body += report_markdown(rows, ours, traf)[0]
-            body += report_metadata(rows, ours, traf)[0]
+            targets += wcxb_targets(name, a, t)
+            lines, a, t = report_markdown(rows, ours, traf)
+            body += lines
+            targets += markdown_targets(name, a, t)
+            lines, a, t = report_metadata(rows, ours, traf)
+            body += lines
+            targets += metadata_targets(name, a, t)
         if errors:
             body += [f"kcrawl failed to extract {errors} pages (scored as "
                      "empty).", ""]
@@ -310,6 +360,10 @@ def main():
                     + fresh[i]["cpu_metadata"] for i in sample_ids)
         all_cpu = sum(o["cpu_seconds"] for o in ours.values())
         all_traf = sum(o["cpu_text"] for o in traf.values())
+        ratio = (len(sample) / ours_cpu) / (len(sample) / t_text)
+        targets.append((f"{name}: pages per CPU second ≥ 10× trafilatura's "
+                        "(text), same run", f"{ratio:.1f}×", "1×",
+                        ratio >= 10))
         speed.append((name, len(sample), ours_cpu, t_text, t_all, len(rows),
                       all_cpu, all_traf, cached))
 
@@ -326,6 +380,14 @@ def main():
                 "`text`, all the page's visible text (navigation, footers "
                 "and the rest included), which is why its precision is "
                 "low.", ""]
+    out += ["## Targets", "",
+            "What the extraction aims at, measured below.", "",
+            "| target | kcrawl | trafilatura | met |",
+            "| --- | ---: | ---: | :---: |"]
+    for what, ours_v, traf_v, met in targets:
+        out.append(f"| {what} | {ours_v} | {traf_v} | "
+                   f"{'–' if met is None else ('yes' if met else 'no')} |")
+    out.append("")
     out += body
     out += ["## Speed", "",
             "Pages per CPU second on one core, in the same run: kcrawl's "
