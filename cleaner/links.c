@@ -358,6 +358,7 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
         size_t meta_len = 0, count = 0;
         long depth = 0;
         char why[256];
+        bool oom = false;
         int rc = -1;
 
         memset(stats, 0, sizeof(*stats));
@@ -402,8 +403,10 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
         if (!topic || !*topic)
                 topic = lk->default_topic;
         id = member_str(root, "id");
-        if (meta_json(member(root, "meta"), &meta, &meta_len))
-                goto oom;
+        if (meta_json(member(root, "meta"), &meta, &meta_len)) {
+                oom = true;
+                goto out;
+        }
         if (meta && meta_len > lk->max_meta) {
                 free(meta); /* too big to copy into every link */
                 meta = NULL;
@@ -435,8 +438,10 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
                 m.topic = strdup(topic);
                 url_destroy(link);
                 if (!m.url || !m.key || !m.topic ||
-                    message_json(&m, m.url, depth + 1, id, meta, meta_len))
-                        goto oom;
+                    message_json(&m, m.url, depth + 1, id, meta, meta_len)) {
+                        oom = true;
+                        goto out;
+                }
                 count++;
                 /* Handed over one by one: a page's messages are never all
                  * in memory at once. */
@@ -451,10 +456,11 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
         }
         stats->published = count;
         rc = 0;
-        goto out;
-oom:
-        snprintf(errstr, errstr_size, "out of memory following links");
 out:
+        if (oom) {
+                snprintf(errstr, errstr_size, "out of memory following links");
+                rc = -1;
+        }
         link_msg_clear(&m);
         free(meta);
         url_destroy(page);

@@ -935,16 +935,16 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
         w->txn_offsets = rd_kafka_topic_partition_list_new(8);
         if (!w->offsets || !w->txn_offsets) {
                 snprintf(errstr, errstr_size, "out of memory");
-                goto fail;
+                goto out;
         }
         if (worker_props(w, kafka_props, errstr, errstr_size))
-                goto fail;
+                goto out;
         if (conf->follow) {
                 w->links = links_new((links_scope_t)conf->scope,
                                      conf->max_depth, conf->urls_topic);
                 if (!w->links) {
                         snprintf(errstr, errstr_size, "out of memory");
-                        goto fail;
+                        goto out;
                 }
                 links_set_limits(w->links, (size_t)conf->max_links_per_page,
                                  (size_t)conf->max_link_meta);
@@ -956,7 +956,7 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                                          &w->consumer_props, on_rebalance, w,
                                          errstr, errstr_size);
         if (!w->consumer)
-                goto fail;
+                goto out;
         {
                 const char *out_topics[] = { conf->records_topic,
                                              conf->errors_topic };
@@ -970,7 +970,7 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                         conf->brokers, &w->producer_props, max, on_delivery, w,
                         errstr, errstr_size);
                 if (!w->producer)
-                        goto fail;
+                        goto out;
                 /* -X message.max.bytes may have set it lower still. */
                 producer_max = kafka_producer_max_bytes(w->producer);
                 if (producer_max && producer_max < max)
@@ -995,14 +995,14 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                                  "init_transactions: %s",
                                  rd_kafka_error_string(error));
                         rd_kafka_error_destroy(error);
-                        goto fail;
+                        goto out;
                 }
         }
         if (kafka_subscribe(w->consumer, conf->pages_topic, errstr,
                             errstr_size))
-                goto fail;
+                goto out;
         return w;
-fail:
+out:
         worker_destroy(w);
         return NULL;
 }
