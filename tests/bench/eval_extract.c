@@ -212,6 +212,37 @@ static int eval_page(const char *dir, const char *id, const char *url,
         return 0;
 }
 
+/* One line of a wcxb ground truth (path, line n): the page it names. */
+static int eval_line(const char *dir, const char *line, const char *path,
+                     size_t n, long budget_ms, yajl_gen g, char *errstr,
+                     size_t errstr_size)
+{
+        const char *url_path[] = { "url", NULL };
+        const char *id_path[] = { "id", NULL };
+        char perr[256], standin[160];
+        yajl_val obj = yajl_tree_parse(line, perr, sizeof(perr));
+        yajl_val vid = yajl_tree_get(obj, id_path, yajl_t_string);
+        yajl_val vurl = yajl_tree_get(obj, url_path, yajl_t_any);
+        int rc = -1;
+
+        if (!vid || (vurl && !YAJL_IS_STRING(vurl) && !YAJL_IS_NULL(vurl))) {
+                snprintf(errstr, errstr_size,
+                         "%.300s:%zu: not an object with a string id and url",
+                         path, n);
+                goto out;
+        }
+        /* A page the ground truth gives no URL gets one of its own (the
+         * extraction needs one). */
+        snprintf(standin, sizeof(standin), "http://eval.invalid/%.128s",
+                 vid->u.string);
+        rc = eval_page(dir, vid->u.string,
+                       YAJL_IS_STRING(vurl) ? vurl->u.string : standin,
+                       budget_ms, g, errstr, errstr_size);
+out:
+        yajl_tree_free(obj);
+        return rc;
+}
+
 /* The ground truth's pages, in order: wcxb (one object a line) or the
  * article benchmark's (one object of objects). Returns 0 or -1. */
 static int eval_run(const char *dir, long budget_ms, char *errstr,
@@ -221,8 +252,7 @@ static int eval_run(const char *dir, long budget_ms, char *errstr,
                                              "ground-truth.jsonl",
                                              "ground-truth.json" };
         const char *url_path[] = { "url", NULL };
-        const char *id_path[] = { "id", NULL };
-        char path[EVAL_PATH_MAX], perr[256], standin[160];
+        char path[EVAL_PATH_MAX], perr[256];
         dynbuf_t gt = { 0 };
         yajl_gen g = yajl_gen_alloc(NULL);
         yajl_val all = NULL;
@@ -254,38 +284,14 @@ static int eval_run(const char *dir, long budget_ms, char *errstr,
 
                 while (line && *line) {
                         char *nl = strchr(line, '\n');
-                        yajl_val obj, vid, vurl;
 
                         n++;
                         if (nl)
                                 *nl = '\0';
-                        if (line[strspn(line, " \t\r")] == '\0')
-                                goto next;
-                        obj = yajl_tree_parse(line, perr, sizeof(perr));
-                        vid = yajl_tree_get(obj, id_path, yajl_t_string);
-                        vurl = yajl_tree_get(obj, url_path, yajl_t_any);
-                        if (!vid || (vurl && !YAJL_IS_STRING(vurl) &&
-                                     !YAJL_IS_NULL(vurl))) {
-                                snprintf(errstr, errstr_size,
-                                         "%.300s:%zu: not an object with "
-                                         "a string id and url",
-                                         path, n);
-                                yajl_tree_free(obj);
+                        if (line[strspn(line, " \t\r")] != '\0' &&
+                            eval_line(dir, line, path, n, budget_ms, g, errstr,
+                                      errstr_size))
                                 goto out;
-                        }
-                        /* A page the ground truth gives no URL gets one
-                         * of its own (the extraction needs one). */
-                        snprintf(standin, sizeof(standin),
-                                 "http://eval.invalid/%.128s", vid->u.string);
-                        if (eval_page(dir, vid->u.string,
-                                      YAJL_IS_STRING(vurl) ? vurl->u.string
-                                                           : standin,
-                                      budget_ms, g, errstr, errstr_size)) {
-                                yajl_tree_free(obj);
-                                goto out;
-                        }
-                        yajl_tree_free(obj);
-                next:
                         line = nl ? nl + 1 : NULL;
                 }
         } else {
