@@ -123,6 +123,23 @@ def time_trafilatura(folder, rows):
     return out
 
 
+def write_pages(path, layout, rows, ours, traf):
+    """Each page's F1, ours and trafilatura's, the biggest loss first: where
+    to look when tuning (id, page type, F1s, our P and R, URL)."""
+    a = eval_score.page_scores(layout, rows, ours)
+    t = eval_score.page_scores(layout, rows, traf, fields=("text",))
+    order = sorted(rows, key=lambda r: (a[r["id"]]["f1"] - t[r["id"]]["f1"],
+                                        r["id"]))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("id\tpage_type\tf1_kcrawl\tf1_trafilatura\tp_kcrawl\t"
+                "r_kcrawl\turl\n")
+        for r in order:
+            x, y = a[r["id"]], t[r["id"]]
+            f.write(f"{r['id']}\t{r.get('page_type') or ''}\t{x['f1']:.3f}\t"
+                    f"{y['f1']:.3f}\t{x['precision']:.3f}\t"
+                    f"{x['recall']:.3f}\t{r.get('url') or ''}\n")
+
+
 def fmt(x, digits=3):
     return "–" if x is None else f"{x:.{digits}f}"
 
@@ -326,6 +343,7 @@ def main():
         fields_seen |= fields
         ours_field = "main_text" if "main_text" in fields else "text"
         traf, cached = run_trafilatura(folder, rows, cache)
+        write_pages(work / f"{name}.pages.tsv", layout, rows, ours, traf)
         if layout == "article":
             lines, a, t = report_article(name, rows, ours, traf, ours_field)
             body += lines
@@ -433,7 +451,9 @@ def main():
             "takes minutes (24 on two loaded, shared cores), a re-run "
             "some 3 (the speed sample is timed afresh and every Markdown "
             "text parsed anew). Everything but the speed figures is "
-            "deterministic.", "",
+            "deterministic. `build/eval/<set>.pages.tsv` lists every "
+            "page's F1, ours and trafilatura's, the biggest loss first.",
+            "",
             f"This report took {time.monotonic() - t_start:.0f} s of wall "
             f"time, {sum(c for *_, c in speed)} of "
             f"{sum(x[5] for x in speed)} pages' trafilatura outputs from "

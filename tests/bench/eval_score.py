@@ -168,6 +168,24 @@ def _mean(values):
     return sum(values) / len(values) if values else 0.0
 
 
+def page_scores(layout, rows, outputs, fields=("main_text", "text")):
+    """{id: {"precision", "recall", "f1"}} page by page, with the set's
+    metric (for the article benchmark, each page's own P/R/F1 of
+    shingles), to find the pages that cost the most."""
+    out = {}
+    for row in rows:
+        text, _ = text_of(outputs.get(row["id"], {}), fields)
+        if layout == "article":
+            tp, fp, fn = article_page(row.get("articleBody") or "", text)
+            p = tp / (tp + fp) if tp + fp else 0.0
+            r = tp / (tp + fn) if tp + fn else 0.0
+            f1 = 2 * p * r / (p + r) if p + r else 0.0
+        else:
+            p, r, f1 = multiset_prf(words(text), words(row.get("main_content")))
+        out[row["id"]] = {"precision": p, "recall": r, "f1": f1}
+    return out
+
+
 def score_wcxb(rows, outputs, fields=("main_text", "text")):
     """{"all": scores, "<page type>": scores, ...}; scores are
     {"pages", "precision", "recall", "f1", "with", "without"}."""
