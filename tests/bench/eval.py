@@ -317,6 +317,10 @@ def main():
     ap.add_argument("dirs", nargs="+")
     # Environment: EVAL_SPEED_SAMPLE (pages per set timed afresh, 60).
     args = ap.parse_args()
+    failures = eval_score.selftest()
+    if failures:
+        sys.exit("eval: the scorer fails its own checks:\n  "
+                 + "\n  ".join(failures))
     build = pathlib.Path(args.build)
     cache = pathlib.Path(args.cache or build / "eval-cache")
     work = build / "eval"

@@ -399,3 +399,47 @@ def score_markdown(rows, outputs):
             "f1": {k: _mean(v) for k, v in f1s.items()},
             "n": {k: len(v) for k, v in f1s.items()},
             "problems": {p: problems[p] for p in MARKDOWN_PROBLEMS}}
+
+
+def selftest():
+    """Known answers of the metrics and checks (eval.py runs it first, so
+    a scorer that went wrong stops the report). Returns a list of
+    failures, empty when all hold."""
+    bad = []
+
+    def check(what, got, want):
+        if got != want:
+            bad.append(f"{what}: {got!r}, want {want!r}")
+
+    check("wcxb f1", tuple(round(x, 3) for x in multiset_prf(
+        words("the cat the"), words("The cat sat"))), (0.667, 0.667, 0.667))
+    check("wcxb empty reference", multiset_prf([], []), (1.0, 1.0, 1.0))
+    check("wcxb extra on empty", multiset_prf(["a"], []), (0.0, 0.0, 0.0))
+    check("snippets", snippet_share("Hello World", ["hello", "x"]), 0.5)
+    check("shingles", article_page("a b c d e", "a b c d"), (0.5, 0.0, 0.5))
+    check("author", _norm_name("By Ann Lee, and Bo Ng"), "ann lee bo ng")
+    check("date", _norm_date("2025-09-04T10:00:00+02:00"), "2025-09-04")
+    try:
+        md = markdown_parser()
+    except ImportError:
+        return bad
+    cases = {
+        "# T\n\n[a](http://x/) **b**\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "```py\nx\n```\n\n- i\n  ```\n  y\n  ```\n\n> ```\n> z\n> ```\n": set(),
+        "a \\*\\*b\\*\\* c\\](d\n": set(),
+        "x\n\n```\ncode\n": {"unclosed_fence"},
+        "a <span>b</span>\n": {"raw_html"},
+        "<div>\nx\n</div>\n": {"raw_html"},
+        "**98%**of\n": {"literal_strong"},
+        "[x](y z)\n": {"literal_link"},
+        "| a | b |\n| 1 | 2 |\n": {"bad_table"},
+    }
+    for src, want in cases.items():
+        check(f"markdown_problems({src!r})", markdown_problems(md, src), want)
+    parts = markdown_parts(md, "## Head *one*\n\n- a [L](u)\n  - b\n\n"
+                               "| h |\n|---|\n| c |\n")
+    check("headings", parts["headings"], ["head one"])
+    check("items", sorted(parts["items"]), ["a l", "b"])
+    check("cells", parts["cells"], ["h", "c"])
+    check("links", parts["links"], ["l"])
+    return bad

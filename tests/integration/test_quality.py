@@ -89,6 +89,12 @@ def test_wcxb_dev_f1():
     check_figure("wcxb-dev", scores["all"]["f1"], WCXB_F1)
 
 
+def test_scorer_known_answers():
+    """The metrics' known answers (eval_score.selftest; the Markdown checks
+    only where markdown-it-py is installed, as in make eval's venv)."""
+    assert eval_score.selftest() == []
+
+
 @pytest.mark.parametrize("name,published", [
     ("trafilatura", 0.958), ("readability", 0.922), ("html-text", 0.665)])
 def test_article_metric_gives_the_published_figures(name, published):
