@@ -93,6 +93,12 @@ $(BUILD)/bench/extract_bench: $(call obj,tests/bench/extract_bench.c) $(BUILD)/l
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
+# Every record and followed link of a set of pages, one per line: two
+# builds' outputs are compared with diff (docs/cleaner.md).
+$(BUILD)/bench/extract_dump: $(call obj,tests/bench/extract_dump.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lz
+
 # The cleaner's extraction over an evaluation set, one thread, CPU time
 # counted (make eval and the quality test score what it writes).
 $(BUILD)/bench/eval_extract: $(call obj,tests/bench/eval_extract.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
