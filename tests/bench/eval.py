@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import time
@@ -110,6 +111,26 @@ def run_trafilatura(folder, rows, cache_dir):
 
 
 SPEED_SAMPLE = int(os.environ.get("EVAL_SPEED_SAMPLE", "60"))
+
+
+def time_ours(build, folder, layout, rows, sample_dir):
+    """Our outputs of rows' pages, extracted again now (right before
+    trafilatura's are timed, so both see the same machine): a folder of
+    links to the pages with a ground truth of their ids and URLs."""
+    shutil.rmtree(sample_dir, ignore_errors=True)
+    (sample_dir / "html").mkdir(parents=True)
+    for row in rows:
+        src = eval_score.page_path(folder, row["id"])
+        (sample_dir / "html" / src.name).symlink_to(src)
+    if layout == "article":
+        gt = {r["id"]: {"url": r.get("url")} for r in rows}
+        (sample_dir / "ground-truth.json").write_text(json.dumps(gt))
+    else:
+        (sample_dir / "ground-truth.jsonl").write_text("".join(
+            json.dumps({"id": r["id"], "url": r.get("url")}) + "\n"
+            for r in rows))
+    out, _ = run_ours(build, sample_dir, sample_dir / "kcrawl.jsonl")
+    return out
 
 
 def time_trafilatura(folder, rows):
@@ -374,9 +395,11 @@ def main():
         # the pages (every k-th), next to our times of the same pages.
         step = max(1, len(rows) // SPEED_SAMPLE)
         sample = rows[::step]
+        ours_sample = time_ours(build, folder, layout, sample,
+                                work / f"{name}.sample")
         fresh = time_trafilatura(folder, sample)
         sample_ids = [r["id"] for r in sample]
-        ours_cpu = sum(ours[i]["cpu_seconds"] for i in sample_ids)
+        ours_cpu = sum(ours_sample[i]["cpu_seconds"] for i in sample_ids)
         t_text = sum(fresh[i]["cpu_text"] for i in sample_ids)
         t_all = sum(fresh[i]["cpu_text"] + fresh[i]["cpu_markdown"]
                     + fresh[i]["cpu_metadata"] for i in sample_ids)
@@ -419,8 +442,8 @@ def main():
             "together. Reading and gunzipping the files are not counted; "
             "trafilatura is handed the decoded string.", "",
             f"The sample is every k-th page of the set (at most about "
-            f"{SPEED_SAMPLE}), trafilatura timed afresh in this run next to "
-            "kcrawl's times of the same pages; CPU time on a loaded, shared "
+            f"{SPEED_SAMPLE}), both timed afresh in this run, one right "
+            "after the other; CPU time on a loaded, shared "
             "machine moves from run to run, the ratio less. Below the table, "
             "the whole sets.", "",
             "| set | sample pages | kcrawl | trafilatura (text) | ratio | "

@@ -128,7 +128,7 @@ static void eval_emit(yajl_gen g, const char *id, const char *url, double cpu,
         const unsigned char *line;
         size_t line_len;
         yajl_val rec = NULL;
-        char perr[256];
+        char perr[256], num[64];
 
         if (record) {
                 rec = yajl_tree_parse(record, perr, sizeof(perr));
@@ -141,7 +141,10 @@ static void eval_emit(yajl_gen g, const char *id, const char *url, double cpu,
         eval_gen_str(g, "url");
         eval_gen_str(g, url);
         eval_gen_str(g, "cpu_seconds");
-        yajl_gen_double(g, cpu);
+        /* nanoseconds, as the clock gives them (yajl_gen_double would
+         * print 20 digits) */
+        snprintf(num, sizeof(num), "%.9f", cpu);
+        yajl_gen_number(g, num, strlen(num));
         if (error) {
                 eval_gen_str(g, "error");
                 eval_gen_str(g, error);
