@@ -152,13 +152,18 @@ static int entry_json(const page_ctx_t *pc, const sitemap_entry_t *e,
         GEN_STR(g, "depth");
         yajl_gen_integer(g, pc->depth);
         if (pc->pg->id) {
-                char id[1024];
+                /* The whole page id (never cut: a cut could split a
+                 * character), as links.c derives a link's. */
+                size_t idlen = strlen(pc->pg->id) + 1 + 16 + 1;
+                char *id = malloc(idlen);
 
-                snprintf(id, sizeof(id), "%.*s.%016llx",
-                         (int)(sizeof(id) - 18), pc->pg->id,
+                if (!id)
+                        goto out;
+                snprintf(id, idlen, "%s.%016llx", pc->pg->id,
                          (unsigned long long)hash_fnv1a64(e->url));
                 GEN_STR(g, "id");
                 GEN_STR(g, id);
+                free(id);
         }
         if (e->lastmod) {
                 GEN_STR(g, "lastmod");

@@ -11,6 +11,7 @@
 
 #include "dynbuf.h"
 #include "url.h"
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -125,10 +126,23 @@ struct sitemap {
         int line_over;
 };
 
+/* The error text cut to what snprintf kept, at a UTF-8 character
+ * boundary (libxml2's messages quote the input: a cut may split a
+ * character, and the text goes into records). */
+static void error_cut(sitemap_t *sm)
+{
+        size_t n = strlen(sm->st.error);
+
+        sm->st.error[utf8_valid_prefix((const unsigned char *)sm->st.error,
+                                       n)] = '\0';
+}
+
 static void sm_note(sitemap_t *sm, const char *what)
 {
-        if (sm->st.error[0] == '\0')
+        if (sm->st.error[0] == '\0') {
                 snprintf(sm->st.error, sizeof(sm->st.error), "%s", what);
+                error_cut(sm);
+        }
 }
 
 /* The bytes [s, s + n) without ASCII white space on either side. */
@@ -556,6 +570,7 @@ static void xml_error(void *ctx, xmlErrorPtr err)
                         msg[--n] = '\0';
                 snprintf(sm->st.error, sizeof(sm->st.error), "XML line %d: %s",
                          err->line, msg);
+                error_cut(sm);
         }
 }
 

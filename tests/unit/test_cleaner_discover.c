@@ -17,6 +17,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "../../cleaner/discover.h"
+#include "utf8.h"
 #include "testutil.h"
 
 typedef struct got {
@@ -213,12 +214,61 @@ static void test_broken_and_bomb(void **state)
         discover_destroy(d);
 }
 
+/* The record is valid UTF-8 even when libxml2's message quoting the input
+ * is cut in the middle of a character. */
+static void test_record_utf8(void **state)
+{
+        char body[1024];
+        int n = snprintf(body, sizeof(body),
+                         "<urlset xmlns=\"http://www.sitemaps.org/schemas/"
+                         "sitemap/0.9\"><url><loc>https://a.test/x</loc>"
+                         "</url><a");
+        discover_t *d = discover_new(3, 0, 0, "t");
+        discover_page_t pg = {
+                .url = "https://a.test/s.xml",
+                .fetched_at = "2024-01-01T00:00:00.000Z",
+                .kind = "sitemap",
+                .status = 200,
+                .depth = -1,
+        };
+        got_t g = { 0 };
+        discover_stats_t ds;
+        char *rec = NULL, err[256];
+        size_t rec_len;
+
+        /* <a\u00e9\u00e9...></a\u00e9\u00e9...x>: a mismatch libxml2
+         * names in its message, longer than the message is kept. */
+        for (int k = 0; k < 2; k++) {
+                for (int i = 0; i < 100; i++)
+                        n += snprintf(body + n, sizeof(body) - (size_t)n,
+                                      "\xc3\xa9");
+                n += snprintf(body + n, sizeof(body) - (size_t)n,
+                              k ? "x></urlset>" : "></a");
+        }
+        pg.body = body;
+        pg.body_len = (size_t)n;
+        assert_int_equal(discover_page(d, &pg, keep, &g, &rec, &rec_len, &ds,
+                                       err, sizeof(err)),
+                         0);
+        assert_true(ds.st.malformed);
+        assert_int_equal(
+                utf8_valid_prefix((const unsigned char *)rec, rec_len),
+                rec_len);
+        assert_int_equal(utf8_valid_prefix((const unsigned char *)ds.st.error,
+                                           strlen(ds.st.error)),
+                         strlen(ds.st.error));
+        free(rec);
+        got_free(&g);
+        discover_destroy(d);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_messages_and_record),
                 cmocka_unit_test(test_budget),
                 cmocka_unit_test(test_broken_and_bomb),
+                cmocka_unit_test(test_record_utf8),
         };
 
         xmlInitParser();
