@@ -23,7 +23,7 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
 PKGS      = rdkafka libcurl yajl libxml-2.0 libidn2 libpsl libcrypto \
-            libmicrohttpd
+            libmicrohttpd zlib
 TEST_PKGS = cmocka
 
 DEB_BUILD = build-essential pkg-config librdkafka-dev libcurl4-openssl-dev \
@@ -90,6 +90,12 @@ $(BUILD)/devbroker: $(call obj,tools/devbroker.c) $(BUILD)/libshared.a
 # The cleaner's extraction alone, in memory (make bench compares it with
 # libxml2 and lxml on the same pages).
 $(BUILD)/bench/extract_bench: $(call obj,tests/bench/extract_bench.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+# The sitemap reader alone: URLs per CPU second on a 50 MiB sitemap read
+# from a file in 64 KiB pieces, and the peak memory it took.
+$(BUILD)/bench/sitemap_bench: $(call obj,tests/bench/sitemap_bench.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 

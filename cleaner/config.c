@@ -71,6 +71,33 @@ const opt_def_t cleaner_options[] = {
           "Which links --follow publishes: same-host, same-domain "
           "(registrable domain, Public Suffix List) or any.",
           false },
+        { "sitemap-max-depth", OPT_INT, F(sitemap_max_depth), "3", 1, 100,
+          NULL,
+          "Deepest URL a sitemap or feed page (URL message kind "
+          "\"sitemap\"/\"feed\") publishes: a sitemap of depth D lists "
+          "URLs of depth D+1 only while D+1 <= this (an index, its "
+          "sitemaps and their pages take 2), so nested indexes end.",
+          false },
+        { "discovery-budget", OPT_INT, F(discovery_budget), "100000", 0,
+          1000000000, NULL,
+          "The most URLs a worker publishes per host from sitemaps, feeds "
+          "and followed links (a window over the last 3,072 hosts); the "
+          "rest are dropped and counted "
+          "(kcrawl_cleaner_links_dropped_total{reason=\"budget\"}). "
+          "0 = no limit.",
+          false },
+        { "robots-token", OPT_STR, F(robots_token), "kcrawl", 0, 0, NULL,
+          "This crawler's product token (the fetcher's --user-agent's "
+          "first): the robots directives of X-Robots-Tag values addressed "
+          "to it and of <meta name=\"TOKEN\"> apply, with those for all "
+          "crawlers; nofollow from any of them stops --follow for the "
+          "page.",
+          false },
+        { "respect-tdm", OPT_BOOL, F(respect_tdm), "false", 0, 0, NULL,
+          "A page that reserves text and data mining (TDMRep: the "
+          "tdm-reservation header or <meta name=\"tdm-reservation\"> is "
+          "1) ends as a tdm_reserved dead letter instead of a record.",
+          false },
         { "compression", OPT_ENUM, F(compression), "none", 0, 0,
           cleaner_compression_names,
           "Compression of what the cleaner produces (records, errors, "

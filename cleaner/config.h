@@ -27,6 +27,10 @@ typedef struct cleaner_config {
         bool follow;             /* publish discovered links         */
         long max_depth;          /* deepest followed link            */
         int scope;               /* links_scope_t (an OPT_ENUM)      */
+        long sitemap_max_depth;  /* deepest URL a sitemap publishes  */
+        long discovery_budget;   /* URLs per host per worker; 0 = no limit */
+        char *robots_token;      /* product token robots directives name */
+        bool respect_tdm;        /* TDM-reserved pages dead-lettered     */
         int compression;         /* cleaner_compression_names index  */
         bool exactly_once;       /* Kafka transactions               */
         long txn_messages;       /* pages per transaction            */

@@ -73,6 +73,15 @@ typedef struct page {
         const char *id;           /* passed through when not NULL            */
         const char *meta;         /* JSON text, passed through as JSON       */
         long depth;               /* passed through when >= 0                */
+        /* Discovery and compliance signals, from the page headers (NULL
+         * when absent): the sitemap's lastmod (passed through), the
+         * X-Robots-Tag values (JSON array), the TDMRep headers, and the
+         * product token robots directives are read for (NULL: "kcrawl"). */
+        const char *lastmod;
+        const char *x_robots_tag;
+        const char *tdm_reservation;
+        const char *tdm_policy;
+        const char *robots_token;
         const unsigned char *body;
         size_t body_len;
         long budget_ms; /* CPU time (the calling thread's) the

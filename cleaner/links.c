@@ -1,6 +1,7 @@
 /*
  * links.c — link following (see links.h).
  */
+#include "robotsdirs.h"
 #include "hash.h"
 #include "jsonread.h"
 #include "links.h"
@@ -351,6 +352,7 @@ typedef struct follow_page {
         int status;
         const char *robots; /* meta robots; NULL when none          */
         size_t robots_len;
+        int nofollow;         /* robots directives say nofollow        */
         long depth;           /* the page's, 0 when absent            */
         const char *page_url; /* final URL, else URL; NULL when none */
         const char *topic;    /* source topic; NULL when none         */
@@ -378,6 +380,9 @@ static int follow(const links_t *lk, const follow_page_t *pg,
                 return 0;
         if (pg->robots && (has_token(pg->robots, pg->robots_len, "nofollow") ||
                            has_token(pg->robots, pg->robots_len, "none")))
+                return 0;
+        /* X-Robots-Tag and <meta name={token}> (robotsdirs.h). */
+        if (pg->nofollow)
                 return 0;
         if (depth + 1 > lk->max_depth)
                 return 0;
@@ -455,6 +460,7 @@ int links_each_facts(const links_t *lk, const page_facts_t *f,
                 .status = p->status,
                 .robots = f->meta_robots,
                 .robots_len = f->meta_robots_len,
+                .nofollow = robotsdirs_nofollow(&f->robots),
                 .depth = p->depth > 0 ? p->depth : 0,
                 .page_url = p->final_url ? p->final_url : p->url,
                 .topic = p->source_topic,
@@ -501,6 +507,12 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
         pg.status = (int)YAJL_GET_INTEGER(status);
         pg.robots = member_str(root, "meta_robots");
         pg.robots_len = pg.robots ? strlen(pg.robots) : 0;
+        {
+                const char *path[] = { "robots", "nofollow", NULL };
+
+                pg.nofollow =
+                        YAJL_IS_TRUE(yajl_tree_get(root, path, yajl_t_true));
+        }
         depth_v = member(root, "depth");
         if (YAJL_IS_INTEGER(depth_v) && YAJL_GET_INTEGER(depth_v) > 0)
                 pg.depth = (long)YAJL_GET_INTEGER(depth_v);

@@ -18,6 +18,7 @@
 #ifndef KCRAWL_PAGEFACTS_H
 #define KCRAWL_PAGEFACTS_H
 
+#include "robotsdirs.h"
 #include "dynbuf.h"
 #include "extract.h"
 #include "url.h"
@@ -115,7 +116,16 @@ typedef struct page_facts {
         size_t description_len;
         const char *meta_robots;
         size_t meta_robots_len;
-        const xmlChar *lang;   /* <html lang>                      */
+        const xmlChar *lang; /* <html lang>                      */
+        /* Robots directives for this crawler (robotsdirs.h), merged from
+         * the x_robots_tag header, <meta name=robots> and <meta
+         * name={robots_token}>; the TDM reservation: 1 reserved, 0 not,
+         * -1 unsaid (the tdm-reservation header, else the meta), and its
+         * policy URL (NULL when none). For every page (not only HTML). */
+        robotsdirs_t robots;
+        int tdm_reserved;
+        const char *tdm_policy;
+        size_t tdm_policy_len;
         const char *canonical; /* <link rel=canonical> resolved; NULL */
 
         /* The visible text, collapsed, cut at EXTRACT_TEXT_MAX; `words`

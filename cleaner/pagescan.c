@@ -90,6 +90,9 @@ typedef struct scan {
         /* Attribute values the facts hold processed (finish()). */
         const xmlChar *description;
         const xmlChar *robots;
+        const xmlChar *robots_mine; /* <meta name={robots_token}> */
+        const xmlChar *tdm_reservation;
+        const xmlChar *tdm_policy;
         const xmlChar *canonical;
         const xmlChar *base_href;
 } scan_t;
@@ -375,6 +378,14 @@ static const xmlChar *attr_get(const elem_t *e, const char *name)
 /* A string that must outlive the event it came from: the DOM's own (it
  * lives as long as the document), or a copy in the page's arena (SAX).
  * NULL stays NULL; on allocation failure sets x->f->oom and returns NULL. */
+/* The product token <meta name=...> robots directives are read for. */
+static const char *scan_robots_token(const scan_t *x)
+{
+        const char *t = x->f->page->robots_token;
+
+        return t && *t ? t : "kcrawl";
+}
+
 static const xmlChar *keep(scan_t *x, const xmlChar *s)
 {
         size_t n;
@@ -411,6 +422,14 @@ static void on_meta(scan_t *x, const elem_t *e)
                         x->description = keep(x, content);
                 else if (x->robots == NULL && ci_eq(name, "robots"))
                         x->robots = keep(x, content);
+                else if (x->robots_mine == NULL &&
+                         ci_eq(name, scan_robots_token(x)))
+                        x->robots_mine = keep(x, content);
+                else if (x->tdm_reservation == NULL &&
+                         ci_eq(name, "tdm-reservation"))
+                        x->tdm_reservation = keep(x, content);
+                else if (x->tdm_policy == NULL && ci_eq(name, "tdm-policy"))
+                        x->tdm_policy = keep(x, content);
         }
         /* OpenGraph: property="og:..."; some pages write name="og:...". */
         prop = property != NULL ? property : name;
@@ -1275,6 +1294,42 @@ static int (*const finish_steps[])(scan_t *x) = {
 
 /* The record's meta: the header's JSON re-emitted, or the header as a
  * JSON string when it is not JSON. */
+/* The compliance signals, for every page: robots directives and the TDM
+ * reservation from the headers and (HTML) the meta tags. */
+static void finish_signals(scan_t *x)
+{
+        page_facts_t *f = x->f;
+        const page_t *page = f->page;
+        size_t mine_len = 0, res_len = 0;
+        const char *mine = collapse(x, x->robots_mine, 0, &mine_len);
+        const char *res = collapse(x, x->tdm_reservation, 0, &res_len);
+
+        robotsdirs_for_page(&f->robots, page->x_robots_tag, f->meta_robots,
+                            f->meta_robots_len, mine, mine_len,
+                            scan_robots_token(x));
+        f->tdm_reserved = -1;
+        if (page->tdm_reservation) {
+                res = page->tdm_reservation;
+                res_len = strlen(res);
+        }
+        while (res && res_len > 0 && (*res == ' ' || *res == '\t')) {
+                res++;
+                res_len--;
+        }
+        while (res && res_len > 0 &&
+               (res[res_len - 1] == ' ' || res[res_len - 1] == '\t'))
+                res_len--;
+        if (res && res_len == 1 && (*res == '0' || *res == '1'))
+                f->tdm_reserved = *res == '1';
+        if (page->tdm_policy) {
+                f->tdm_policy = page->tdm_policy;
+                f->tdm_policy_len = strlen(page->tdm_policy);
+        } else {
+                f->tdm_policy =
+                        collapse(x, x->tdm_policy, 0, &f->tdm_policy_len);
+        }
+}
+
 static int finish_meta(page_facts_t *f)
 {
         const unsigned char *meta = (const unsigned char *)f->page->meta;
@@ -1410,6 +1465,8 @@ int pagescan_run(const page_t *page, const pagescan_opts_t *opts,
                      i < sizeof(finish_steps) / sizeof(finish_steps[0]); i++)
                         if (finish_steps[i](x) < 0)
                                 break;
+        if (!f->oom)
+                finish_signals(x);
         if (!f->oom)
                 finish_meta(f);
         if (f->oom) {

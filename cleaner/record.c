@@ -2,6 +2,8 @@
  * record.c — the record of a page from its facts, part by part (see
  * record.h).
  */
+#include "robotsdirs.h"
+#include <yajl/yajl_gen.h>
 #include "record.h"
 
 #include "jsonvalue.h"
@@ -297,6 +299,42 @@ static void write_capped(rec_t *w, const page_facts_t *f)
         rec_close(w, 0);
 }
 
+/* Discovery and compliance: the sitemap's lastmod, the robots directives
+ * for this crawler (an object, {} when none), the TDM reservation. */
+static void write_signals(rec_t *w, const page_facts_t *f)
+{
+        const page_t *page = f->page;
+        yajl_gen g;
+        const unsigned char *buf;
+        size_t len;
+
+        if (page->lastmod != NULL) {
+                rec_key(w, "lastmod");
+                rec_cstr(w, page->lastmod);
+        }
+        g = yajl_gen_alloc(NULL);
+        if (g && robotsdirs_gen(&f->robots, g) == 0 &&
+            yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
+                rec_key(w, "robots");
+                rec_json(w, (const char *)buf, len);
+        }
+        if (g)
+                yajl_gen_free(g);
+        rec_key(w, "tdm");
+        rec_open(w, 1);
+        rec_key(w, "reserved");
+        if (f->tdm_reserved < 0)
+                rec_null(w);
+        else
+                rec_bool(w, f->tdm_reserved);
+        rec_key(w, "policy");
+        if (f->tdm_policy)
+                rec_str(w, f->tdm_policy, f->tdm_policy_len);
+        else
+                rec_null(w);
+        rec_close(w, 1);
+}
+
 #define REC_ALL 0
 #define REC_HTML 1 /* only an HTML page has the part */
 
@@ -307,11 +345,11 @@ static const struct {
         record_part_fn write;
         int flags;
 } record_parts[] = {
-        { write_page, REC_ALL },       { write_head, REC_HTML },
-        { write_headings, REC_HTML },  { write_text, REC_HTML },
-        { write_links, REC_HTML },     { write_images, REC_HTML },
-        { write_opengraph, REC_HTML }, { write_jsonld, REC_HTML },
-        { write_capped, REC_HTML },
+        { write_page, REC_ALL },    { write_signals, REC_ALL },
+        { write_head, REC_HTML },   { write_headings, REC_HTML },
+        { write_text, REC_HTML },   { write_links, REC_HTML },
+        { write_images, REC_HTML }, { write_opengraph, REC_HTML },
+        { write_jsonld, REC_HTML }, { write_capped, REC_HTML },
 };
 
 /* ------------------------------------------------------------------ */

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "deadletter.h"
+#include "discover.h"
 #include "extract.h"
 #include "kafka.h"
 #include "kafkastats.h"
@@ -71,6 +72,9 @@ struct worker {
         rd_kafka_topic_t *link_topics[LINK_TOPICS_MAX];
         size_t n_link_topics;
         uint64_t n_links, n_links_failed;
+        /* Sitemap and feed pages (discover.h); its budget also bounds the
+         * links followed per host. */
+        discover_t *discover;
         /* --exactly-once: the open transaction and the input offsets
          * (next to read, per partition) it will commit. */
         bool eos;
@@ -83,15 +87,17 @@ struct worker {
          * (max.message.bytes, message.max.bytes), framing left aside. */
         size_t record_limit;
         /* Metrics (metrics.h), registered by worker_new(). */
-        mcounter_t *m_records, *m_busy, *m_errors[5];
+        mcounter_t *m_records, *m_busy, *m_errors[6];
         mhist_t *m_parse;
         mcounter_t *m_links_dropped, *m_links_meta_dropped;
+        mcounter_t *m_links_budget, *m_sitemap_urls, *m_sitemaps;
+        mcounter_t *m_sitemap_dropped[SITEMAP_DROP_N + 1];
 };
 
 /* The cleaner's error codes, the label values of its errors counter. */
 static const char *error_codes[] = { "invalid_message", "missing_header",
-                                     "too_large", "parse_failed",
-                                     "parse_timeout" };
+                                     "too_large",       "parse_failed",
+                                     "parse_timeout",   "tdm_reserved" };
 
 /* ---- outcomes -------------------------------------------------------- */
 
@@ -318,6 +324,7 @@ typedef struct follow_ctx {
         worker_t *w;
         const char *url;
         pending_t *p;
+        bool budgeted; /* discover.c took the budget already */
 } follow_ctx_t;
 
 static int follow_one(void *ctx, const link_msg_t *m)
@@ -329,6 +336,10 @@ static int follow_one(void *ctx, const link_msg_t *m)
 
         if (w->fatal)
                 return -1;
+        if (!fc->budgeted && !discover_budget_take(w->discover, m->key)) {
+                mcounter_add(w->m_links_budget, 1);
+                return 0;
+        }
         if (!link_topic(w, m->topic)) {
                 LOGF(LOG_WARN, "too many link topics",
                      LOG_S("topic", m->topic));
@@ -367,7 +378,7 @@ static int follow_one(void *ctx, const link_msg_t *m)
 static void follow_links(worker_t *w, const page_facts_t *facts,
                          const char *record, const char *url, pending_t *p)
 {
-        follow_ctx_t fc = { w, url, p };
+        follow_ctx_t fc = { w, url, p, false };
         links_stats_t stats;
         char why[256];
         int r;
@@ -426,12 +437,74 @@ static int record_fit(worker_t *w, const char *url, char **record,
         return 0;
 }
 
+/* A sitemap or feed page (header kind): its URLs published as they are
+ * read, then its record (discover.h). */
+static void handle_sitemap(worker_t *w, const rd_kafka_message_t *msg,
+                           discover_page_t *pg, pending_t *p)
+{
+        follow_ctx_t fc = { w, pg->url, p, true };
+        discover_stats_t ds;
+        char *record = NULL, why[512];
+        size_t record_len = 0;
+        int rc;
+        double t0 = clock_mono_s();
+
+        rc = discover_page(w->discover, pg, follow_one, &fc, &record,
+                           &record_len, &ds, why, sizeof(why));
+        mhist_observe(w->m_parse, clock_mono_s() - t0);
+        mcounter_add(w->m_sitemaps, 1);
+        mcounter_add(w->m_sitemap_urls, ds.published);
+        for (int i = 0; i < SITEMAP_DROP_N; i++)
+                mcounter_add(w->m_sitemap_dropped[i], ds.st.dropped[i]);
+        mcounter_add(w->m_sitemap_dropped[SITEMAP_DROP_N], ds.over_depth);
+        mcounter_add(w->m_links_budget, ds.over_budget);
+        LOGF(LOG_INFO, "sitemap read", LOG_I("worker", w->index),
+             LOG_S("url", pg->url),
+             LOG_S("format", sitemap_format_names[ds.st.format]),
+             LOG_I("found", (long long)ds.st.found),
+             LOG_I("published", (long long)ds.published));
+        if (rc == DISCOVER_TOO_LARGE) {
+                dead_letter(w, msg, pg->url, "too_large", why, p);
+                goto out;
+        }
+        if (rc == DISCOVER_PARSE_FAILED) {
+                dead_letter(w, msg, pg->url, "parse_failed", why, p);
+                goto out;
+        }
+        if (rc) {
+                LOGF(LOG_ERROR, "sitemap not read", LOG_S("url", pg->url),
+                     LOG_S("err", why));
+                p->failed = true; /* its offset is never stored */
+                w->fatal = true;
+                goto out;
+        }
+        if (record_fit(w, pg->url, &record, &record_len, why, sizeof(why))) {
+                dead_letter(w, msg, pg->url, "too_large", why, p);
+                goto out;
+        }
+        rc = produce(w, w->conf->records_topic, pg->url, strlen(pg->url),
+                     record, record_len, p);
+        if (rc == -2) {
+                dead_letter(w, msg, pg->url, "too_large",
+                            "record over the producer's message.max.bytes", p);
+                goto out;
+        }
+        if (!rc) {
+                w->n_records++;
+                mcounter_add(w->m_records, 1);
+        }
+out:
+        free(record);
+}
+
 static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
 {
         pending_t *p = calloc(1, sizeof(*p));
         page_t page = { 0 };
         char *url = NULL, *final_url = NULL, *ctype = NULL, *fetched_at = NULL,
              *source_topic = NULL, *id = NULL, *meta = NULL;
+        char *kind = NULL, *lastmod = NULL, *sitemap_host = NULL;
+        char *x_robots_tag = NULL, *tdm_reservation = NULL, *tdm_policy = NULL;
         char *record = NULL, why[512];
         size_t record_len = 0, whole_len = 0;
         page_facts_t *facts = NULL;
@@ -517,10 +590,37 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                 }
         }
         if (header_text(msg, "content_type", &ctype) ||
-            header_text(msg, "id", &id) || header_text(msg, "meta", &meta)) {
+            header_text(msg, "id", &id) || header_text(msg, "meta", &meta) ||
+            header_text(msg, "kind", &kind) ||
+            header_text(msg, "lastmod", &lastmod) ||
+            header_text(msg, "sitemap_host", &sitemap_host) ||
+            header_text(msg, "x_robots_tag", &x_robots_tag) ||
+            header_text(msg, "tdm_reservation", &tdm_reservation) ||
+            header_text(msg, "tdm_policy", &tdm_policy)) {
                 LOG(LOG_ERROR, "out of memory reading headers");
                 p->failed = true; /* its offset is never stored */
                 w->fatal = true;
+                goto out;
+        }
+        if (kind && (!strcmp(kind, "sitemap") || !strcmp(kind, "feed"))) {
+                discover_page_t pg = {
+                        .url = url,
+                        .final_url = final_url,
+                        .fetched_at = fetched_at,
+                        .content_type = ctype,
+                        .source_topic = source_topic,
+                        .id = id,
+                        .meta = meta,
+                        .kind = kind,
+                        .lastmod = lastmod,
+                        .sitemap_host = sitemap_host,
+                        .status = page.status,
+                        .depth = page.depth,
+                        .body = msg->payload,
+                        .body_len = msg->len,
+                };
+
+                handle_sitemap(w, msg, &pg, p);
                 goto out;
         }
         page.url = url;
@@ -533,6 +633,11 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         page.body = msg->payload;
         page.body_len = msg->len;
         page.budget_ms = w->conf->page_timeout;
+        page.lastmod = lastmod;
+        page.x_robots_tag = x_robots_tag;
+        page.tdm_reservation = tdm_reservation;
+        page.tdm_policy = tdm_policy;
+        page.robots_token = w->conf->robots_token;
 
         /* The DOM goes to the rules only for pages a rule applies to. */
         rp.rules = w->rules;
@@ -556,6 +661,14 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         }
         if (failed) {
                 dead_letter(w, msg, url, "parse_failed", why, p);
+                goto out;
+        }
+        if (w->conf->respect_tdm && facts->tdm_reserved == 1) {
+                dead_letter(w, msg, url, "tdm_reserved",
+                            "the page reserves text and data mining (TDMRep "
+                            "header or <meta name=tdm-reservation>) and "
+                            "--respect-tdm is on",
+                            p);
                 goto out;
         }
         whole_len = record_len;
@@ -592,6 +705,12 @@ out:
         free(source_topic);
         free(id);
         free(meta);
+        free(kind);
+        free(lastmod);
+        free(sitemap_host);
+        free(x_robots_tag);
+        free(tdm_reservation);
+        free(tdm_policy);
 }
 
 /* ---- exactly-once ---------------------------------------------------- */
@@ -876,11 +995,32 @@ static void worker_metrics(worker_t *w)
                 1e-6);
         w->m_links_dropped = metrics_counter(
                 "kcrawl_cleaner_links_dropped_total", "reason=\"fan_out\"",
-                "Followed links not published: over --max-links-per-page.");
+                "Followed links not published, by reason: fan_out (over "
+                "--max-links-per-page), budget (over --discovery-budget).");
         w->m_links_meta_dropped = metrics_counter(
                 "kcrawl_cleaner_links_meta_dropped_total", NULL,
                 "Pages whose followed links went without the page's meta "
                 "(over --max-link-meta).");
+        w->m_links_budget = metrics_counter(
+                "kcrawl_cleaner_links_dropped_total", "reason=\"budget\"",
+                "Followed links not published, by reason: fan_out (over "
+                "--max-links-per-page), budget (over --discovery-budget).");
+        w->m_sitemaps = metrics_counter(
+                "kcrawl_cleaner_sitemaps_total", NULL,
+                "Sitemap and feed pages read (page header kind).");
+        w->m_sitemap_urls =
+                metrics_counter("kcrawl_cleaner_sitemap_urls_total", NULL,
+                                "URLs published from sitemaps and feeds.");
+        for (int i = 0; i <= SITEMAP_DROP_N; i++) {
+                snprintf(labels, sizeof(labels), "reason=\"%s\"",
+                         i < SITEMAP_DROP_N ? sitemap_drop_names[i]
+                                            : "over_depth");
+                w->m_sitemap_dropped[i] = metrics_counter(
+                        "kcrawl_cleaner_sitemap_urls_dropped_total", labels,
+                        "URLs a sitemap or feed listed that were not "
+                        "published, by reason (the per-host budget is "
+                        "kcrawl_cleaner_links_dropped_total{reason=\"budget\"}).");
+        }
         w->m_parse = metrics_histogram(
                 "kcrawl_cleaner_parse_seconds", NULL,
                 "Seconds to parse a page and build its record.",
@@ -955,6 +1095,13 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
         }
         if (worker_props(w, kafka_props, errstr, errstr_size))
                 goto out;
+        w->discover =
+                discover_new(conf->sitemap_max_depth, conf->discovery_budget,
+                             (size_t)conf->max_link_meta, conf->urls_topic);
+        if (!w->discover) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out;
+        }
         if (conf->follow) {
                 w->links = links_new((links_scope_t)conf->scope,
                                      conf->max_depth, conf->urls_topic);
@@ -1080,6 +1227,7 @@ void worker_destroy(worker_t *w)
         strlist_free(&w->consumer_props);
         strlist_free(&w->producer_props);
         links_destroy(w->links);
+        discover_destroy(w->discover);
         rules_unref(w->rules);
         free(w);
 }

@@ -60,6 +60,18 @@ const opt_def_t fetcher_options[] = {
           "Obey robots.txt (RFC 9309); --robots=false only for sites you "
           "own.",
           false },
+        { "sitemaps", OPT_BOOL, F(sitemaps), "false", 0, 0, NULL,
+          "Publish each Sitemap: line of a host's robots.txt as a URL "
+          "message of kind \"sitemap\" (depth 0, the host as its "
+          "sitemap_host) to --urls-topic; the cleaner reads it and "
+          "publishes the URLs it lists.",
+          false },
+        { "respect-tdm", OPT_BOOL, F(respect_tdm), "false", 0, 0, NULL,
+          "A response with the TDMRep header tdm-reservation: 1 (text and "
+          "data mining reserved) is not produced: it ends as a tdm_reserved "
+          "dead letter. Without it the page goes on with its tdm_reservation "
+          "and tdm_policy headers.",
+          false },
         { "robots-cache", OPT_INT, F(robots_cache), "86400", 1, 86400, NULL,
           "Seconds a host's robots.txt is cached (RFC 9309: at most a "
           "day).",

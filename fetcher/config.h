@@ -34,6 +34,8 @@ typedef struct fetcher_config {
         long host_idle_timeout; /* seconds before eviction     */
         long max_hosts;
         bool robots;
+        bool sitemaps;     /* robots.txt Sitemap: lines to URL messages */
+        bool respect_tdm;  /* tdm-reservation: 1 -> tdm_reserved      */
         long robots_cache; /* seconds                     */
         long robots_retries;
         long robots_retry_ms;

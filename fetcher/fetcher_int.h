@@ -124,8 +124,9 @@ typedef struct job {
         struct curl_slist *hdrs;
         char *body;
         size_t body_len, body_cap, body_max;
-        bool too_large; /* the write callback hit the cap    */
-        bool blocked;   /* the guard refused an address      */
+        struct bodyzip *zip; /* a sitemap's body compressed (bodyzip.h) */
+        bool too_large;      /* the write callback hit the cap    */
+        bool blocked;        /* the guard refused an address      */
         /* Through a proxy (transfer.c): the target is checked first. */
         bool checking;               /* easy is the target check          */
         char *check_url;             /* what to fetch once it passes      */
@@ -200,7 +201,7 @@ typedef struct fmetrics {
         mcounter_t *requests[RQ_N][STATUS_CLASSES];
         mcounter_t *pages, *errors, *bytes, *retries, *backoffs, *blocked,
                 *rate_waits, *rerouted, *parked, *links_dropped, *robots[RB_N],
-                *robots_limits[RL_N];
+                *robots_limits[RL_N], *sitemaps_listed;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
                 *robots_bytes;
         mhist_t *response;

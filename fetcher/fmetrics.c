@@ -75,6 +75,10 @@ void fmetrics_register(fmetrics_t *m)
                                       "partition of their host key.");
         m->parked = metrics_counter("kcrawl_fetcher_parked_total", NULL,
                                     "URLs parked on the delay topic.");
+        m->sitemaps_listed = metrics_counter(
+                "kcrawl_fetcher_sitemaps_listed_total", NULL,
+                "Sitemap: lines of robots.txt published as sitemap URL "
+                "messages (--sitemaps).");
         m->links_dropped = metrics_counter(
                 "kcrawl_fetcher_links_dropped_total", NULL,
                 "Followed links dropped: their URL was fetched already.");

@@ -11,6 +11,7 @@
 #include "fetcher_int.h"
 #include "fkafka.h"
 #include "job.h"
+#include "bodyzip.h"
 #include "log.h"
 
 void job_free(job_t *job)
@@ -27,6 +28,7 @@ void job_free(job_t *job)
         free(job->followed_from);
         free(job->check_url);
         free(job->body);
+        bodyzip_free(job);
         free(job);
 }
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bodyzip.h"
+#include "xrobots.h"
 #include "clock.h"
 #include "deadletter.h"
 #include "fetcher_int.h"
@@ -72,10 +74,10 @@ void outcome_fail(fetcher_t *f, job_t *job, const char *code,
 
 rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
 {
-        rd_kafka_headers_t *h = rd_kafka_headers_new(12);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(16);
         char status_s[16], elapsed_s[24], attempts_s[16], depth_s[24];
         char fetched_at[CLOCK_RFC3339_SIZE];
-        char *eff = NULL, *ctype = NULL, *final_url = NULL;
+        char *eff = NULL, *ctype = NULL, *final_url = NULL, *xrobots;
         long status = 0;
         url_t *u = NULL;
 
@@ -109,6 +111,22 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         }
         fkafka_header_add(h, "id", job->um.id);
         fkafka_header_add(h, "meta", job->um.meta);
+        /* Discovery: the cleaner reads a sitemap or feed page as one. */
+        fkafka_header_add(h, "kind", job->um.kind);
+        fkafka_header_add(h, "lastmod", job->um.lastmod);
+        fkafka_header_add(h, "sitemap_host", job->um.sitemap_host);
+        if (bodyzip_compressed(job))
+                fkafka_header_add(h, "body_encoding", "gzip");
+        xrobots = xrobots_json(job->easy);
+        fkafka_header_add(h, "x_robots_tag", xrobots);
+        free(xrobots);
+        /* TDMRep (W3C CG): the reservation and the policy as sent. */
+        xrobots = xrobots_header(job->easy, "tdm-reservation");
+        fkafka_header_add(h, "tdm_reservation", xrobots);
+        free(xrobots);
+        xrobots = xrobots_header(job->easy, "tdm-policy");
+        fkafka_header_add(h, "tdm_policy", xrobots);
+        free(xrobots);
         *final = u;
         return h;
 }
@@ -118,8 +136,28 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
 static void outcome_produce_page(fetcher_t *f, job_t *job)
 {
         url_t *u = NULL;
-        rd_kafka_headers_t *h = outcome_page_headers(job, &u);
+        rd_kafka_headers_t *h;
         rd_kafka_resp_err_t err;
+
+        if (bodyzip_finish(job)) {
+                outcome_fail(f, job, "too_large",
+                             "sitemap body over --max-body compressed");
+                return;
+        }
+        if (f->conf->respect_tdm) {
+                char *tdm = xrobots_header(job->easy, "tdm-reservation");
+                int reserved = xrobots_tdm_reserved(tdm);
+
+                free(tdm);
+                if (reserved) {
+                        outcome_fail(f, job, "tdm_reserved",
+                                     "the response reserves text and data "
+                                     "mining (tdm-reservation: 1) and "
+                                     "--respect-tdm is on");
+                        return;
+                }
+        }
+        h = outcome_page_headers(job, &u);
 
         /* Fetched: a followed link to either URL is dropped from now on. */
         seen_add(f->seen, job->um.url);

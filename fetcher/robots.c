@@ -280,6 +280,36 @@ static bool key_is(const char *k, size_t n, const char *name)
         return n == strlen(name) && !strncasecmp(k, name, n);
 }
 
+size_t robots_sitemaps(const char *text, size_t len, robots_sitemap_fn fn,
+                       void *ctx)
+{
+        const char *p = text, *end;
+        size_t n = 0;
+
+        if (len > ROBOTS_MAX_BYTES)
+                len = ROBOTS_MAX_BYTES;
+        end = text + len;
+        while (p < end && n < ROBOTS_MAX_SITEMAPS) {
+                const char *eol = p, *hash, *colon, *k, *ke, *v, *ve;
+
+                while (eol < end && *eol != '\n' && *eol != '\r')
+                        eol++;
+                hash = memchr(p, '#', (size_t)(eol - p));
+                colon = memchr(p, ':', (size_t)((hash ? hash : eol) - p));
+                if (colon) {
+                        k = trim(p, colon, &ke);
+                        v = trim(colon + 1, hash ? hash : eol, &ve);
+                        if (key_is(k, (size_t)(ke - k), "sitemap") && ve > v) {
+                                n++;
+                                if (fn(ctx, v, (size_t)(ve - v)))
+                                        break;
+                        }
+                }
+                p = eol < end ? eol + 1 : end;
+        }
+        return n;
+}
+
 robots_t *robots_parse_ex(const char *text, size_t len, const char *agent,
                           size_t max_bytes)
 {

@@ -86,6 +86,22 @@ double robots_crawl_delay(const robots_t *r);
 /* Number of allow/disallow rules kept (for logs and tests). */
 size_t robots_rule_count(const robots_t *r);
 
+/* At most this many Sitemap: lines of one robots.txt are read. */
+#define ROBOTS_MAX_SITEMAPS 1000
+
+/* Takes one Sitemap: value (len bytes, not NUL-terminated, trimmed, no
+ * comment); non-zero stops the scan. */
+typedef int (*robots_sitemap_fn)(void *ctx, const char *url, size_t len);
+
+/*
+ * Hands the value of each "Sitemap:" line of text[0..len) (the first
+ * ROBOTS_MAX_BYTES) to fn, in file order, at most ROBOTS_MAX_SITEMAPS of
+ * them. Sitemap lines belong to no group (RFC 9309 section 2.2.4), so
+ * every one counts whatever the agent. Returns how many were handed on.
+ */
+size_t robots_sitemaps(const char *text, size_t len, robots_sitemap_fn fn,
+                       void *ctx);
+
 /*
  * Writes the product token of a User-Agent string ("kcrawl/1.0 (+url)" ->
  * "kcrawl") into buf; returns buf.

@@ -17,6 +17,9 @@
 #include "transfer.h"
 #include "log.h"
 #include "url.h"
+#include "fkafka.h"
+
+#include <yajl/yajl_gen.h>
 
 /* Takes hs's rules out of the LRU list and the memory count, frees
  * them. */
@@ -206,6 +209,77 @@ static int robotsfetch_start(fetcher_t *f, host_t *h, hstate_t *hs)
         return 0;
 }
 
+/* One Sitemap: line of host h's robots.txt being published. */
+typedef struct sitemap_ctx {
+        fetcher_t *f;
+        host_t *h;
+        const char *robots_url;
+        size_t published;
+} sitemap_ctx_t;
+
+/* --sitemaps: a Sitemap: value to a URL message {"url", "kind":
+ * "sitemap", "depth": 0, "sitemap_host"} on the URL topic, keyed and
+ * partitioned by its host key, with the followed_from header (so a
+ * sitemap fetched lately is dropped by the seen filter when robots.txt
+ * is read again). A value that is no http(s) URL is logged and skipped;
+ * a failed produce is logged (robots.txt is read again after a restart,
+ * and so are its sitemaps). */
+static int sitemap_one(void *ctx, const char *v, size_t len)
+{
+        sitemap_ctx_t *sc = ctx;
+        fetcher_t *f = sc->f;
+        const char *topic = f->conf->urls_topic;
+        url_t *u = NULL;
+        char key[512];
+        rd_kafka_headers_t *hdrs = NULL;
+        yajl_gen g = NULL;
+        const unsigned char *buf;
+        size_t blen;
+        int32_t part;
+
+        if (url_parse_n(v, len, NULL, &u, NULL, 0) != URL_OK ||
+            url_host_key(u, key, sizeof(key)) < 0) {
+                LOGF(LOG_INFO, "robots.txt Sitemap: not an http(s) URL",
+                     LOG_S("host", host_key(sc->h)));
+                goto out;
+        }
+        g = yajl_gen_alloc(NULL);
+        if (!g)
+                goto out;
+        yajl_gen_map_open(g);
+        yajl_gen_string(g, (const unsigned char *)"url", 3);
+        yajl_gen_string(g, (const unsigned char *)u->href, strlen(u->href));
+        yajl_gen_string(g, (const unsigned char *)"kind", 4);
+        yajl_gen_string(g, (const unsigned char *)"sitemap", 7);
+        yajl_gen_string(g, (const unsigned char *)"depth", 5);
+        yajl_gen_integer(g, 0);
+        yajl_gen_string(g, (const unsigned char *)"sitemap_host", 12);
+        yajl_gen_string(g, (const unsigned char *)host_key(sc->h),
+                        strlen(host_key(sc->h)));
+        yajl_gen_map_close(g);
+        if (yajl_gen_get_buf(g, &buf, &blen) != yajl_gen_status_ok)
+                goto out;
+        hdrs = rd_kafka_headers_new(1);
+        rd_kafka_header_add(hdrs, HDR_FOLLOWED, -1, sc->robots_url, -1);
+        part = fkafka_partition_of(f, topic, key);
+        if (fkafka_produce(f, topic, part >= 0 ? part : RD_KAFKA_PARTITION_UA,
+                           key, strlen(key), buf, blen, hdrs, NULL)) {
+                LOGF(LOG_WARN, "cannot publish a robots.txt sitemap",
+                     LOG_S("url", u->href));
+                goto out;
+        }
+        hdrs = NULL; /* librdkafka's now */
+        sc->published++;
+        mcounter_add(f->m.sitemaps_listed, 1);
+out:
+        if (hdrs)
+                rd_kafka_headers_destroy(hdrs);
+        if (g)
+                yajl_gen_free(g);
+        url_destroy(u);
+        return 0;
+}
+
 /* Ends every URL queued on h as `code` (robots_unreachable). */
 static void robotsfetch_fail_all(fetcher_t *f, host_t *h, const char *code,
                                  const char *why)
@@ -285,6 +359,16 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 }
                 hs->expires_ms = now + f->conf->robots_cache * 1000;
                 hs->failures = 0;
+                if (f->conf->sitemaps) {
+                        char *eff = NULL;
+                        sitemap_ctx_t sc = { f, h, NULL, 0 };
+
+                        curl_easy_getinfo(job->easy, CURLINFO_EFFECTIVE_URL,
+                                          &eff);
+                        sc.robots_url = eff ? eff : host_key(h);
+                        robots_sitemaps(job->body ? job->body : "",
+                                        job->body_len, sitemap_one, &sc);
+                }
                 if (hs->rules) /* capped by --max-crawl-delay there */
                         host_set_delay(f->hosts, h,
                                        robots_crawl_delay(hs->rules), now);

@@ -18,6 +18,7 @@
 #include "fetcher_int.h"
 #include "transfer.h"
 #include "dynbuf.h"
+#include "bodyzip.h"
 #include "trust.h"
 
 size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
@@ -27,6 +28,8 @@ size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
         size_t n = size * nmemb;
         size_t max = job->body_max;
 
+        if (job->zip || bodyzip_wanted(job)) /* a sitemap: compressed */
+                return bodyzip_write(job, ptr, n) ? 0 : n;
         switch (dynbuf_append(&job->body, &job->body_cap, &job->body_len, max,
                               ptr, n)) {
         case 0:
@@ -203,9 +206,12 @@ void transfer_easy_setup(CURL *e, job_t *job, const fetcher_config_t *c,
         curl_easy_setopt(e, CURLOPT_TIMEOUT, c->timeout);
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, c->low_speed_limit);
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->low_speed_time);
+        bodyzip_reset(job);
         if (job->kind == JOB_URL)
                 curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-                                 (curl_off_t)c->max_body);
+                                 bodyzip_wanted(job)
+                                         ? (curl_off_t)BODYZIP_MAX_DECODED
+                                         : (curl_off_t)c->max_body);
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* all built in */
         curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);

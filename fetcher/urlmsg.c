@@ -18,6 +18,9 @@ void urlmsg_clear(urlmsg_t *um)
         free(um->host_key);
         free(um->id);
         free(um->meta);
+        free(um->kind);
+        free(um->lastmod);
+        free(um->sitemap_host);
         memset(um, 0, sizeof(*um));
         um->depth = -1;
 }
@@ -39,6 +42,79 @@ static char *json_text(yajl_val v)
                 s = strndup((const char *)buf, len);
         yajl_gen_free(g);
         return s;
+}
+
+/* A string member of at most max bytes into *out (NULL when absent);
+ * -1 with a reason when it is not one. */
+static int member_str(yajl_val root, const char *name, size_t max, char **out,
+                      char *errstr, size_t errstr_size)
+{
+        const char *path[] = { name, NULL };
+        yajl_val v = yajl_tree_get(root, path, yajl_t_any);
+
+        if (!v)
+                return 0;
+        if (!YAJL_IS_STRING(v) || strlen(v->u.string) > max) {
+                snprintf(errstr, errstr_size,
+                         "\"%s\" is not a string of at most %zu bytes", name,
+                         max);
+                return -1;
+        }
+        *out = strdup(v->u.string);
+        if (!*out) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        return 0;
+}
+
+/* The discovery members: kind (a page when absent), lastmod and
+ * sitemap_host (a host key: no '/', '@', space or control byte). */
+static int decode_discovery(yajl_val root, urlmsg_t *um, char *errstr,
+                            size_t errstr_size)
+{
+        char *kind = NULL;
+
+        if (member_str(root, "kind", 16, &kind, errstr, errstr_size) ||
+            member_str(root, "lastmod", URLMSG_LASTMOD_MAX, &um->lastmod,
+                       errstr, errstr_size) ||
+            member_str(root, "sitemap_host", URLMSG_HOST_MAX,
+                       &um->sitemap_host, errstr, errstr_size)) {
+                free(kind);
+                return -1;
+        }
+        if (kind && strcmp(kind, "page") && strcmp(kind, "sitemap") &&
+            strcmp(kind, "feed")) {
+                snprintf(errstr, errstr_size,
+                         "\"kind\" is not \"page\", \"sitemap\" or "
+                         "\"feed\"");
+                free(kind);
+                return -1;
+        }
+        if (kind && strcmp(kind, "page") == 0) {
+                free(kind);
+                kind = NULL;
+        }
+        um->kind = kind;
+        if (um->sitemap_host) {
+                const unsigned char *c =
+                        (const unsigned char *)um->sitemap_host;
+
+                if (!*c) {
+                        snprintf(errstr, errstr_size,
+                                 "\"sitemap_host\" is empty");
+                        return -1;
+                }
+                for (; *c; c++) {
+                        if (*c <= ' ' || *c == '/' || *c == '@' ||
+                            *c == 0x7f) {
+                                snprintf(errstr, errstr_size,
+                                         "\"sitemap_host\" is not a host");
+                                return -1;
+                        }
+                }
+        }
+        return 0;
 }
 
 /* Decodes the JSON form into *um; the URL text lands in um->url. */
@@ -92,6 +168,8 @@ static int decode_json(const char *text, size_t len, urlmsg_t *um,
                 }
                 um->depth = (long)YAJL_GET_INTEGER(v);
         }
+        if (decode_discovery(root, um, errstr, errstr_size))
+                goto out;
         v = yajl_tree_get(root, meta_path, yajl_t_any);
         if (v) {
                 um->meta = json_text(v);

@@ -3,7 +3,8 @@
  *
  * A value is either a bare URL (one line, surrounding whitespace ignored)
  * or a JSON object {"url": string, "depth"?: integer >= 0, "id"?: string,
- * "meta"?: any JSON} (schemas/url.schema.json). The URL is parsed by the
+ * "meta"?: any JSON, "kind"?: "page" | "sitemap" | "feed", "lastmod"?:
+ * string, "sitemap_host"?: host key} (schemas/url.schema.json). The URL is parsed by the
  * WHATWG rules and must be http or https. In strings, a lone UTF-16
  * surrogate escape and "\u0000" decode as U+FFFD (repaired, not refused,
  * and never a cut value).
@@ -21,12 +22,21 @@
 #define URLMSG_MAX_DEPTH 64
 
 typedef struct urlmsg {
-        char *url;      /* normalised href                      */
-        char *host_key; /* the design's host key                */
-        char *id;       /* NULL when absent                     */
-        char *meta;     /* compact JSON text, NULL when absent  */
-        long depth;     /* -1 when absent                       */
+        char *url;          /* normalised href                      */
+        char *host_key;     /* the design's host key                */
+        char *id;           /* NULL when absent                     */
+        char *meta;         /* compact JSON text, NULL when absent  */
+        long depth;         /* -1 when absent                       */
+        char *kind;         /* "sitemap" or "feed"; NULL for a page */
+        char *lastmod;      /* as a sitemap gave it; NULL when none */
+        char *sitemap_host; /* a sitemap's scope host (robots.txt
+                             * listed it); NULL when none        */
 } urlmsg_t;
+
+/* The longest lastmod and sitemap_host accepted (longer is
+ * invalid_message). */
+#define URLMSG_LASTMOD_MAX 64
+#define URLMSG_HOST_MAX 300
 
 /*
  * Decodes value[0..len). Returns 0 and fills *um (free with

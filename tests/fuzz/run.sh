@@ -33,7 +33,7 @@ if [[ -z "$CC" ]]; then
 fi
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 1; }
 
-PKGS="rdkafka libcurl yajl libxml-2.0 libidn2 libpsl libcrypto libmicrohttpd"
+PKGS="rdkafka libcurl yajl libxml-2.0 libidn2 libpsl libcrypto libmicrohttpd zlib"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $SAN \
 -Ishared -Ifetcher -Icleaner -DKCRAWL_VERSION=\"$(cat VERSION)\" $(pkg-config --cflags $PKGS)"
@@ -65,7 +65,7 @@ done
 # JSON-taking targets get room to nest far past every depth bound (a URL
 # message is up to 1 MiB: 450,000 levels fit), not libFuzzer's 4,096.
 declare -A maxlen=([extract]=65536 [rules]=65536 [robots]=16384 \
-        [urlmsg]=1048577 [jsonread]=1048577 [response]=65536)
+        [urlmsg]=1048577 [jsonread]=1048577 [response]=65536 [sitemap]=65536)
 
 # Regression inputs too large to commit, generated here: JSON nested
 # 450,000 deep, which once overflowed the stack freeing a yajl tree.

@@ -441,6 +441,60 @@ static void test_matcher_against_definition(void **state)
         }
 }
 
+/* Sitemap: lines, in any group or none, trimmed, comments cut, capped
+ * at ROBOTS_MAX_SITEMAPS. */
+typedef struct smlist {
+        char got[8][128];
+        size_t n;
+} smlist_t;
+
+static int collect_sitemap(void *ctx, const char *url, size_t len)
+{
+        smlist_t *l = ctx;
+
+        if (l->n < 8)
+                snprintf(l->got[l->n], sizeof(l->got[0]), "%.*s", (int)len,
+                         url);
+        l->n++;
+        return 0;
+}
+
+static void test_sitemaps(void **state)
+{
+        static const char txt[] =
+                "Sitemap: https://example.com/sitemap_index.xml\n"
+                "User-agent: *\n"
+                "Disallow: /private\n"
+                "  sitemap :\thttps://example.com/s2.xml.gz  # comment\r\n"
+                "User-agent: other\n"
+                "SITEMAP: /relative.xml\n"
+                "Sitemap:\n"
+                "Sitemaps: https://example.com/not-a-sitemap-line\n"
+                "Sitemap: https://cdn.example.net/feed.xml";
+        smlist_t l = { 0 };
+        char *big;
+        size_t n = 0, cap = (ROBOTS_MAX_SITEMAPS + 10) * 40;
+
+        assert_int_equal(
+                robots_sitemaps(txt, sizeof(txt) - 1, collect_sitemap, &l), 4);
+        assert_int_equal(l.n, 4);
+        assert_string_equal(l.got[0], "https://example.com/sitemap_index.xml");
+        assert_string_equal(l.got[1], "https://example.com/s2.xml.gz");
+        assert_string_equal(l.got[2], "/relative.xml");
+        assert_string_equal(l.got[3], "https://cdn.example.net/feed.xml");
+
+        big = malloc(cap);
+        assert_non_null(big);
+        for (int i = 0; i < ROBOTS_MAX_SITEMAPS + 10; i++)
+                n += (size_t)snprintf(big + n, cap - n,
+                                      "Sitemap: https://e.com/%d.xml\n", i);
+        memset(&l, 0, sizeof(l));
+        assert_int_equal(robots_sitemaps(big, n, collect_sitemap, &l),
+                         ROBOTS_MAX_SITEMAPS);
+        assert_int_equal(l.n, ROBOTS_MAX_SITEMAPS);
+        free(big);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -454,6 +508,7 @@ int main(void)
                 cmocka_unit_test(test_memory_bound),
                 cmocka_unit_test(test_long_pattern),
                 cmocka_unit_test(test_matcher_against_definition),
+                cmocka_unit_test(test_sitemaps),
         };
 
         return cmocka_run_group_tests_name("fetcher_robots", tests, NULL,

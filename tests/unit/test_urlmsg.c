@@ -52,6 +52,30 @@ static void test_json(void **state)
         urlmsg_clear(&um);
 }
 
+/* The discovery members: kind (a page by default), lastmod and the
+ * sitemap's scope host. */
+static void test_discovery(void **state)
+{
+        const char *in = "{\"url\":\"https://example.org/sitemap.xml\","
+                         "\"kind\":\"sitemap\",\"lastmod\":\"2024-05-01\","
+                         "\"sitemap_host\":\"shop.example.org:8080\"}";
+        const char *page = "{\"url\":\"https://example.org/\","
+                           "\"kind\":\"page\"}";
+        const char *code;
+        urlmsg_t um;
+
+        assert_int_equal(decode(in, strlen(in), &um, &code), 0);
+        assert_string_equal(um.kind, "sitemap");
+        assert_string_equal(um.lastmod, "2024-05-01");
+        assert_string_equal(um.sitemap_host, "shop.example.org:8080");
+        urlmsg_clear(&um);
+        assert_int_equal(decode(page, strlen(page), &um, &code), 0);
+        assert_null(um.kind);
+        assert_null(um.lastmod);
+        assert_null(um.sitemap_host);
+        urlmsg_clear(&um);
+}
+
 /* Lone surrogates and U+0000 in id and meta: kept, repaired to U+FFFD,
  * never refused and never cut. */
 static void test_repaired_strings(void **state)
@@ -119,6 +143,17 @@ static void test_bad(void **state)
         expect_code("{\"url\":\"http://x/\",\"depth\":\"1\"}", 31,
                     "invalid_message");
         expect_code("{\"url\":\"http://x/\",\"id\":7}", 26, "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"kind\":\"map\"}", 32,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"kind\":1}", 28,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"sitemap_host\":\"a/b\"}", 40,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"sitemap_host\":\"\"}", 37,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"lastmod\":\"0123456789012345678"
+                    "901234567890123456789012345678901234567890123456\"}",
+                    99, "invalid_message");
         expect_code("{\"url\":", 7, "invalid_message");
         expect_code("[\"http://x/\"]", 13, "invalid_url");
         expect_code("http://x/\nhttp://y/", 19, "invalid_message");
@@ -140,6 +175,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bare_line),
                 cmocka_unit_test(test_json),
+                cmocka_unit_test(test_discovery),
                 cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_repaired_strings),
                 cmocka_unit_test(test_deep),
