@@ -37,6 +37,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
+#include "crawlstate.h"
 #include "fetcher.h"
 #include "hosts.h"
 #include "metrics.h"
@@ -137,6 +138,9 @@ typedef struct job {
         int attempts;
         int64_t due_at; /* a parked URL's due time, epoch ms */
         int proxy;      /* index in the pool, -1 = direct    */
+        crawlstate_rec_t *crawl; /* the URL's new crawl state, written once
+                                  * its outcome is delivered (NULL: none) */
+        bool conditional;        /* the request carries validators   */
         outcome_t outcome;
         rd_kafka_resp_err_t dr_err; /* the delivery report's error       */
         bool in_done;
@@ -200,11 +204,14 @@ typedef struct fmetrics {
         mcounter_t *requests[RQ_N][STATUS_CLASSES];
         mcounter_t *pages, *errors, *bytes, *retries, *backoffs, *blocked,
                 *rate_waits, *rerouted, *parked, *links_dropped, *robots[RB_N],
+                *state_loaded, *state_evicted, *state_invalid,
+                *state_write_failures, *conditional_hits, *state_duplicates,
                 *robots_limits[RL_N];
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
-                *robots_bytes;
+                *robots_bytes, *state_urls;
         mhist_t *response;
         uint64_t waits_seen;
+        uint64_t evicted_seen;
 } fmetrics_t;
 
 struct fetcher {
@@ -223,6 +230,11 @@ struct fetcher {
         hosts_t *hosts;
         proxies_t *proxies;
         seen_t *seen; /* fetched URLs (NULL: off) */
+        /* Crawl state (statesync.h; NULL: --state-topic ''): the table,
+         * the loader's consumer, the state topic's partition count. */
+        crawlstate_t *state;
+        rd_kafka_t *state_reader;
+        int32_t state_parts;
         theap_t timers;
         struct curl_slist *resolve, *connect_to;
         trust_t *trust; /* --resolve/--connect-to targets */
@@ -257,7 +269,7 @@ struct fetcher {
         int paused_parts;
         /* Totals, logged at the end and by --log-level debug. */
         uint64_t n_consumed, n_pages, n_errors, n_rerouted, n_parked,
-                n_retries, n_robots, n_dropped;
+                n_retries, n_robots, n_dropped, n_duplicates;
 };
 
 #endif /* KCRAWL_FETCHER_INT_H */

@@ -27,6 +27,7 @@ void job_free(job_t *job)
         free(job->followed_from);
         free(job->check_url);
         free(job->body);
+        free(job->crawl);
         free(job);
 }
 

@@ -16,6 +16,7 @@
 #include "job.h"
 #include "outcome.h"
 #include "park.h"
+#include "statesync.h"
 #include "timers.h"
 #include "transfer.h"
 #include "kafka.h"
@@ -46,6 +47,9 @@ void outcome_fail(fetcher_t *f, job_t *job, const char *code,
         char *json = NULL;
         size_t len = 0;
 
+        bool nm;
+
+        statesync_capture(f, job, false, code, &nm);
         if (deadletter_json(&dl, &json, &len)) {
                 LOG(LOG_ERROR, "out of memory building an error object");
                 f->fatal = true;
@@ -109,6 +113,10 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         }
         fkafka_header_add(h, "id", job->um.id);
         fkafka_header_add(h, "meta", job->um.meta);
+        /* 304 to a conditional request: the page is unchanged since the
+         * state's validators; the body is empty. */
+        if (status == 304)
+                fkafka_header_add(h, "not_modified", "true");
         *final = u;
         return h;
 }
@@ -120,6 +128,11 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
         url_t *u = NULL;
         rd_kafka_headers_t *h = outcome_page_headers(job, &u);
         rd_kafka_resp_err_t err;
+        bool not_modified = false;
+
+        statesync_capture(f, job, true, NULL, &not_modified);
+        if (not_modified && job->conditional)
+                mcounter_add(f->m.conditional_hits, 1);
 
         /* Fetched: a followed link to either URL is dropped from now on. */
         seen_add(f->seen, job->um.url);

@@ -1,0 +1,157 @@
+"""Crawl state (docs/architecture.md, "The state topic"): the fetcher keeps
+each URL's state in a compacted topic, loads it on assignment and writes it
+after each outcome, so that
+
+  kill -9         a fetcher killed mid-run and restarted requests again
+                  only what was in flight at the kill (plus at most 1 % of
+                  the URLs), and loses nothing: every URL ends as a record
+                  or a dead letter
+  redelivery      a URL message whose state shows its outcome delivered is
+                  committed without a fetch (kcrawl_fetcher_state_duplicates_total)
+  followed links  a followed link fetched before a restart is dropped
+  conditional     a URL with an ETag / Last-Modified in its state is asked
+                  with If-None-Match / If-Modified-Since; a 304 is a page
+                  with status 304, an empty body and `not_modified: true`
+  bad state       a state message that is not valid is dead-lettered
+                  (invalid_state) with its origin; the URL is fetched as new
+  no state topic  a one-line error naming it, exit 2
+
+URLs are http://hNN.state.test/... on virtual hosts, sent to one local
+server by --connect-to.
+"""
+
+import collections
+import json
+import os
+import signal
+import time
+import uuid
+
+import pytest
+
+from conftest import (CONSUME_DEADLINE, PARTITIONS, Proc, check_error, check_page,
+                      consume, error_input, murmur2_partition, publish,
+                      read_all, run_cli)
+from fetcher_helpers import free_port, metric
+from hostile_server import HostileServer
+
+N = int(os.environ.get("KCRAWL_STATE_N", "2000"))
+HOSTS = 64
+INFLIGHT = 20
+DEADLINE = 120 + N * 0.05
+
+
+@pytest.fixture
+def server():
+    s = HostileServer("127.0.0.1")
+    yield s
+    s.stop()
+
+
+def fetcher_args(brokers, topics, group, server, *extra):
+    return ["--brokers", brokers, "--group", group,
+            "--urls-topic", topics.urls, "--pages-topic", topics.pages,
+            "--errors-topic", topics.errors, "--delay-topic", topics.delayed,
+            "--state-topic", topics.state,
+            "--connect-to", f"::127.0.0.1:{server.port}",
+            "--host-rate", "10000", "--host-burst", "1000", "--host-concurrency", "8",
+            "--max-inflight", str(INFLIGHT), "--retries", "2", "--retry-backoff-ms", "200",
+            "--timeout", "20", "--drain-timeout", "10", *extra]
+
+
+def cleaner_args(brokers, topics, group):
+    return ["--brokers", brokers, "--group", group,
+            "--pages-topic", topics.pages, "--records-topic", topics.records,
+            "--errors-topic", topics.errors, "--workers", "1", "--drain-timeout", "10"]
+
+
+def outcome_ids(brokers, topics):
+    """Each id's outcomes: records and fetcher or cleaner dead letters."""
+    seen = collections.Counter()
+    for m in read_all(brokers, topics.records):
+        seen[json.loads(m.value)["id"]] += 1
+    for m in read_all(brokers, topics.errors):
+        e = json.loads(m.value)
+        ident = None
+        try:
+            ident = json.loads(error_input(e)).get("id")
+        except (ValueError, TypeError, AttributeError):
+            pass
+        if ident is None and e.get("url"):
+            ident = e["url"].rsplit("/", 1)[-1]
+        seen[ident] += 1
+    return seen
+
+
+def slow_hosts():
+    """One host per partition of the URL topic: its first URL is slow."""
+    by_part = {}
+    for i in range(HOSTS):
+        h = f"h{i:02d}.state.test"
+        by_part.setdefault(murmur2_partition(h.encode(), PARTITIONS), h)
+    return set(by_part.values())
+
+
+def test_state_kill9_no_second_request(brokers, topics, server, tmp_path):
+    """The issue's scenario: 2,000 URLs, 20 in flight, kill -9 mid-run,
+    restart: requests repeated <= those in flight at the kill (requested,
+    no outcome yet) + 1 % of the URLs, and every URL a record or a dead
+    letter. The first URL of one host per partition is slow, so that
+    each partition's commit point (its lowest unfinished URL) lags far
+    behind what was fetched, as a slow site makes it in production."""
+    ids = [f"k{i:05d}" for i in range(N)]
+    slow = slow_hosts()
+    msgs = []
+    for i, ident in enumerate(ids):
+        h = f"h{i % HOSTS:02d}.state.test"
+        kind = "slow" if h in slow and i < HOSTS else "id"
+        msgs.append({"url": f"http://{h}/{kind}/{ident}", "id": ident})
+    server.id_delay = 0.05   # 20 in flight: at most 400 URLs a second
+    server.slow_delay = 8.0
+    group = "gst" + uuid.uuid4().hex[:10]
+    procs = []
+    try:
+        f = Proc("fetcher", fetcher_args(brokers, topics, group + "-f", server), tmp_path)
+        procs.append(f)
+        cl = Proc("cleaner", cleaner_args(brokers, topics, group + "-c"), tmp_path)
+        procs.append(cl)
+        publish(brokers, topics.urls, msgs)
+        end = time.monotonic() + DEADLINE
+        while sum(1 for k in server.hits_snapshot() if k.startswith("/id/")) < N // 2:
+            assert time.monotonic() < end, f"not half fetched in time\n{f.log_tail()}"
+            f.assert_running()
+            time.sleep(0.05)
+        f.p.send_signal(signal.SIGKILL)
+        f.p.wait(10)
+        f.stopped = True
+        requested = {k.split("/", 2)[2] for k in server.hits_snapshot()
+                     if k.startswith(("/id/", "/slow/"))}
+        delivered = {m.headers.get("id") for m in read_all(brokers, topics.pages)}
+        delivered |= set(outcome_ids(brokers, topics))
+        in_flight = len(requested - delivered)
+        f2 = Proc("fetcher", fetcher_args(brokers, topics, group + "-f", server), tmp_path)
+        procs.append(f2)
+        end = time.monotonic() + DEADLINE
+        while True:
+            seen = outcome_ids(brokers, topics)
+            lost = [i for i in ids if not seen[i]]
+            if not lost or time.monotonic() > end:
+                break
+            f2.assert_running()
+            cl.assert_running()
+            time.sleep(1)
+        f2.stop()
+        cl.stop()
+    finally:
+        for pr in procs:
+            pr.kill()
+    hits = server.hits_snapshot()
+    repeated = sum(v - 1 for k, v in hits.items()
+                   if k.startswith(("/id/", "/slow/")) and v > 1)
+    bound = in_flight + N // 100
+    print(f"\nkill -9: {N} URLs, --max-inflight {INFLIGHT}; {len(requested)} requested "
+          f"before the kill, {in_flight} of them without an outcome yet; requests "
+          f"repeated after the restart: {repeated} (bound {bound}); lost {len(lost)}")
+    assert in_flight <= INFLIGHT + 50, "the kill did not land mid-run"
+    assert not lost, f"lost {len(lost)} ids: {lost[:10]}"
+    assert repeated <= bound, f"{repeated} requests repeated (bound {bound})"
