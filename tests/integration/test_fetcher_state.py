@@ -155,3 +155,135 @@ def test_state_kill9_no_second_request(brokers, topics, server, tmp_path):
     assert in_flight <= INFLIGHT + 50, "the kill did not land mid-run"
     assert not lost, f"lost {len(lost)} ids: {lost[:10]}"
     assert repeated <= bound, f"{repeated} requests repeated (bound {bound})"
+
+
+def metric_value(maddr, name):
+    try:
+        return metric(maddr, name)
+    except Exception:  # noqa: BLE001 - endpoint not up yet
+        return None
+
+
+def wait_for(cond, what, procs, deadline=CONSUME_DEADLINE):
+    end = time.monotonic() + deadline
+    while not cond():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        for pr in procs:
+            pr.assert_running()
+        time.sleep(0.1)
+
+
+def test_state_conditional_refetch(brokers, topics, server, tmp_path):
+    """A URL fetched before is asked again with the validators of its
+    state; a 304 is a page (status 304, empty body, not_modified) and
+    counted; a changed page (new ETag) is a 200 page again."""
+    url = "http://cond.state.test/etag/a"
+    maddr = f"127.0.0.1:{free_port()}"
+    group = "gsc" + uuid.uuid4().hex[:10]
+    f = Proc("fetcher", fetcher_args(brokers, topics, group, server,
+                                     "--metrics-addr", maddr), tmp_path)
+    try:
+        publish(brokers, topics.urls, [url])
+        first = consume(brokers, topics.pages, 1, procs=[f])
+        assert first and first[0].headers["status"] == "200", f.log_tail()
+        # Its state is written once the page is delivered.
+        assert len(consume(brokers, topics.state, 1, procs=[f])) == 1
+        publish(brokers, topics.urls, [url])   # a user's refresh: fetched again
+        pages = consume(brokers, topics.pages, 2, procs=[f])
+        assert len(pages) == 2, f.log_tail()
+        again = pages[1]
+        check_page(again)
+        assert again.headers["status"] == "304", again.headers
+        assert again.headers.get("not_modified") == "true"
+        assert again.value in (None, b"")
+        wait_for(lambda: metric_value(maddr, "kcrawl_fetcher_conditional_hits_total") == 1.0,
+                 "conditional_hits_total 1", [f])
+        # The page changes: a new ETag, a full page.
+        assert len(consume(brokers, topics.state, 2, procs=[f])) == 2
+        server.versions["a"] += 1
+        publish(brokers, topics.urls, [url])
+        pages = consume(brokers, topics.pages, 3, procs=[f])
+        assert len(pages) == 3, f.log_tail()
+        assert pages[2].headers["status"] == "200"
+        assert "not_modified" not in pages[2].headers
+        assert b"v-a-1" in pages[2].value
+        f.stop()
+    finally:
+        f.kill()
+    asked = [c for c in server.conditional if c[0] == "/etag/a"]
+    assert asked[0] == ("/etag/a", None, None), asked
+    assert asked[1] == ("/etag/a", '"v-a-0"', "Tue, 01 Dec 2026 10:00:00 GMT"), asked
+    assert asked[2][1] == '"v-a-0"', asked
+
+
+def test_state_invalid_message_dead_lettered(brokers, topics, server, tmp_path):
+    """State messages that are not valid are dead-lettered (invalid_state)
+    with their origin, and their URL is fetched as new."""
+    from confluent_kafka import Producer
+
+    url = "http://bad.state.test/id/bad1"
+    part = murmur2_partition(b"bad.state.test", PARTITIONS)
+    bad = [b"{not json", json.dumps({"v": 99, "url": url, "fetched_at_ms": 1}).encode()]
+    p = Producer({"bootstrap.servers": brokers})
+    for v in bad:
+        p.produce(topics.state, key=url.encode(), value=v, partition=part)
+    assert p.flush(30) == 0
+    group = "gsi" + uuid.uuid4().hex[:10]
+    f = Proc("fetcher", fetcher_args(brokers, topics, group, server), tmp_path)
+    try:
+        errs = consume(brokers, topics.errors, 2, procs=[f])
+        assert len(errs) == 2, f.log_tail()
+        for i, m in enumerate(sorted(errs, key=lambda m: json.loads(m.value)["offset"])):
+            check_error(m)
+            e = json.loads(m.value)
+            assert e["code"] == "invalid_state", e
+            assert e["stage"] == "fetcher"
+            assert (e["topic"], e["partition"], e["offset"]) == (topics.state, part, i)
+            assert error_input(e) == bad[i]
+        publish(brokers, topics.urls, [{"url": url, "id": "bad1"}])
+        pages = consume(brokers, topics.pages, 1, procs=[f])
+        assert pages and pages[0].headers["status"] == "200", f.log_tail()
+        f.stop()
+    finally:
+        f.kill()
+    assert server.hits_snapshot()["/id/bad1"] == 1
+
+
+def test_state_topic_missing_exits_2(brokers, topics):
+    missing = topics.prefix + ".no-such-state"
+    r = run_cli("fetcher", "--brokers", brokers, "--urls-topic", topics.urls,
+                "--pages-topic", topics.pages, "--errors-topic", topics.errors,
+                "--delay-topic", topics.delayed, "--state-topic", missing, timeout=60)
+    assert r.returncode == 2, r.stderr
+    last = r.stderr.decode().strip().splitlines()[-1]
+    assert last.startswith("fetcher: ") and missing in last, last
+
+
+def test_state_followed_link_dropped_after_restart(brokers, topics, server, tmp_path):
+    """A followed link whose URL was fetched before a restart is dropped
+    by the next fetcher (the state survives it; the seen set did not)."""
+    from fetcher_helpers import publish_with_headers
+
+    url = "http://follow.state.test/id/f1"
+    group = "gsf" + uuid.uuid4().hex[:10]
+    maddr = f"127.0.0.1:{free_port()}"
+    f = Proc("fetcher", fetcher_args(brokers, topics, group, server), tmp_path)
+    try:
+        publish(brokers, topics.urls, [url])
+        assert len(consume(brokers, topics.pages, 1, procs=[f])) == 1
+        assert len(consume(brokers, topics.state, 1, procs=[f])) == 1
+        f.stop()
+        f = Proc("fetcher", fetcher_args(brokers, topics, group, server,
+                                         "--metrics-addr", maddr), tmp_path)
+        publish_with_headers(brokers, topics.urls, [
+            ({"url": url, "depth": 1}, {"followed_from": "http://follow.state.test/"}),
+        ])
+        publish(brokers, topics.urls, ["http://follow.state.test/id/f2"])
+        pages = consume(brokers, topics.pages, 2, procs=[f])
+        assert [m.key.decode() for m in pages][1] == "http://follow.state.test/id/f2"
+        wait_for(lambda: metric_value(maddr, "kcrawl_fetcher_links_dropped_total") == 1.0,
+                 "links_dropped_total 1", [f])
+        f.stop()
+    finally:
+        f.kill()
+    assert server.hits_snapshot()["/id/f1"] == 1
