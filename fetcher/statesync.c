@@ -30,6 +30,27 @@ static int64_t epoch_ms(void)
         return clock_ns(CLOCK_REALTIME) / 1000000;
 }
 
+/* The partition count of `topic` from the brokers, or -1 when it does
+ * not exist or cannot be read (no log line: the caller's error is the
+ * one line). */
+static int32_t state_partitions(fetcher_t *f, const char *topic)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(f->producer, topic, NULL);
+        int32_t n = -1;
+
+        if (!rkt)
+                return -1;
+        if (!rd_kafka_metadata(f->producer, 0, rkt, &md, META_TIMEOUT_MS) &&
+            md && md->topic_cnt == 1 && !md->topics[0].err &&
+            md->topics[0].partition_cnt > 0)
+                n = md->topics[0].partition_cnt;
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        return n;
+}
+
 int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
                    size_t errstr_size)
 {
@@ -38,7 +59,7 @@ int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
 
         if (!c->state_topic || !*c->state_topic)
                 return 0;
-        f->state_parts = fkafka_partition_count(f, c->state_topic);
+        f->state_parts = state_partitions(f, c->state_topic);
         if (f->state_parts <= 0) {
                 snprintf(errstr, errstr_size,
                          "--state-topic: topic '%s' does not exist or has no "
@@ -258,7 +279,10 @@ void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
         long status = 0;
 
         *not_modified = false;
-        if (!f->state || job->kind != JOB_URL || !job->um.url)
+        /* No host key (a message that did not decode): no partition to
+         * keep its state in. */
+        if (!f->state || job->kind != JOB_URL || !job->um.url ||
+            !job->um.host_key)
                 return;
         if (!job->crawl) {
                 job->crawl = malloc(sizeof(*job->crawl));
@@ -323,7 +347,7 @@ void statesync_write(fetcher_t *f, job_t *job)
         int32_t part;
         rd_kafka_resp_err_t err;
 
-        if (!f->state || !st || !job->um.url)
+        if (!f->state || !st || !job->um.url || !job->um.host_key)
                 return;
         if (crawlstate_put(f->state, job->um.url, st) ||
             crawlstate_encode(job->um.url, st, &json, &len)) {

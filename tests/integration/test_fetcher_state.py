@@ -287,3 +287,60 @@ def test_state_followed_link_dropped_after_restart(brokers, topics, server, tmp_
     finally:
         f.kill()
     assert server.hits_snapshot()["/id/f1"] == 1
+
+
+def log_count(pr, msg):
+    try:
+        text = pr.log_path.read_text(errors="replace")
+    except OSError:
+        return 0
+    return sum(1 for line in text.splitlines() if f'"msg":"{msg}"' in line)
+
+
+def test_state_rebalance_followed_links_not_fetched_again(brokers, topics, server,
+                                                          tmp_path):
+    """Hosts move to a second fetcher of the group: the followed links the
+    first one fetched are not requested again by their new owner."""
+    from fetcher_helpers import publish_with_headers
+
+    n_hosts = 16
+    urls = [f"http://r{i:02d}.state.test/id/r{i:02d}" for i in range(n_hosts)]
+    group = "gsr" + uuid.uuid4().hex[:10]
+    ma, mb = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    a = Proc("fetcher", fetcher_args(brokers, topics, group, server, "--metrics-addr", ma),
+             tmp_path)
+    b = None
+    try:
+        publish(brokers, topics.urls, urls)
+        assert len(consume(brokers, topics.pages, n_hosts, procs=[a])) == n_hosts
+        assert len(consume(brokers, topics.state, n_hosts, procs=[a])) == n_hosts
+        b = Proc("fetcher", fetcher_args(brokers, topics, group, server,
+                                         "--metrics-addr", mb), tmp_path)
+        # The group settles: both assigned after the rebalance.
+        wait_for(lambda: log_count(a, "partitions assigned") >= 2
+                 and log_count(b, "partitions assigned") >= 1
+                 and log_count(b, "crawl state loaded") >= 1,
+                 "the rebalance", [a, b], deadline=120)
+        followed = {"followed_from": "http://r00.state.test/"}
+        publish_with_headers(brokers, topics.urls,
+                             [({"url": u, "depth": 1}, followed) for u in urls])
+
+        def dropped():
+            va = metric_value(ma, "kcrawl_fetcher_links_dropped_total") or 0
+            vb = metric_value(mb, "kcrawl_fetcher_links_dropped_total") or 0
+            return va, vb
+
+        wait_for(lambda: sum(dropped()) == n_hosts, f"{n_hosts} links dropped", [a, b],
+                 deadline=120)
+        va, vb = dropped()
+        assert vb > 0, "no host moved to the second fetcher"
+        b.stop()
+        a.stop()
+    finally:
+        a.kill()
+        if b is not None:
+            b.kill()
+    hits = server.hits_snapshot()
+    again = [u for u in urls if hits["/id/" + u.rsplit("/", 1)[1]] != 1]
+    assert not again, f"requested again after the rebalance: {again}"
+    assert len(read_all(brokers, topics.pages)) == n_hosts
