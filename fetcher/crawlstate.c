@@ -337,7 +337,9 @@ uint64_t crawlstate_evicted(const crawlstate_t *cs)
 bool crawlstate_delivered(const crawlstate_rec_t *rec, const char *topic,
                           int32_t partition, int64_t offset)
 {
-        return rec->outcome != CRAWLSTATE_NONE && *rec->in_topic &&
+        return (rec->outcome == CRAWLSTATE_PAGE ||
+                rec->outcome == CRAWLSTATE_ERROR) &&
+               *rec->in_topic &&
                !strcmp(rec->in_topic, topic) &&
                rec->in_partition == partition && rec->in_offset == offset;
 }
@@ -407,7 +409,7 @@ int crawlstate_encode(const char *url, const crawlstate_rec_t *rec,
 {
         dynbuf_t b;
         char hex[CRAWLSTATE_DIGEST_LEN * 2 + 1];
-        static const char *kinds[] = { "none", "page", "error" };
+        static const char *kinds[] = { "none", "page", "error", "pending" };
         int rc = -1;
 
         dynbuf_init(&b, JSON_MAX);
@@ -610,6 +612,8 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
                 rec->outcome = CRAWLSTATE_PAGE;
         else if (!strcmp(kind, "error"))
                 rec->outcome = CRAWLSTATE_ERROR;
+        else if (!strcmp(kind, "pending"))
+                rec->outcome = CRAWLSTATE_PENDING;
         else if (*kind && strcmp(kind, "none")) {
                 what = "bad \"outcome\"";
                 goto out;

@@ -36,6 +36,10 @@ typedef enum {
         CRAWLSTATE_NONE = 0, /* no outcome recorded */
         CRAWLSTATE_PAGE = 1,
         CRAWLSTATE_ERROR = 2,
+        /* A page produced, its delivery not yet known: written with the
+         * page, so that after a crash the next owner looks for the page
+         * (header kcrawl_input) before requesting the URL again. */
+        CRAWLSTATE_PENDING = 3,
 } crawlstate_outcome_t;
 
 /* One URL's state. Strings are NUL-terminated, empty when absent. */
@@ -83,7 +87,7 @@ uint64_t crawlstate_evicted(const crawlstate_t *cs);
 /* The input message at topic/partition/offset already has the outcome
  * that `rec` records (delivered before a crash or a rebalance): it is
  * committed without a new request. A re-published URL (another offset)
- * is fetched again. */
+ * is fetched again; a pending page is not an outcome (yet). */
 bool crawlstate_delivered(const crawlstate_rec_t *rec, const char *topic,
                           int32_t partition, int64_t offset);
 

@@ -70,6 +70,7 @@
 #define HDR_ATTEMPTS "kcrawl_attempts"
 #define HDR_SOURCE "kcrawl_source_topic"
 #define HDR_FOLLOWED "followed_from" /* the cleaner's followed links */
+#define HDR_INPUT "kcrawl_input" /* a page's URL message: topic/part/offset */
 
 #define container_of(p, type, member) \
         ((type *)(void *)((char *)(p)-offsetof(type, member)))

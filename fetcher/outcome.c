@@ -117,6 +117,15 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
          * state's validators; the body is empty. */
         if (status == 304)
                 fkafka_header_add(h, "not_modified", "true");
+        /* The URL message this page answers: what a fetcher taking over
+         * after a crash looks for before requesting it again. */
+        {
+                char input[CRAWLSTATE_TOPIC_MAX + 48];
+
+                snprintf(input, sizeof(input), "%s/%d/%lld", job->topic,
+                         (int)job->partition, (long long)job->offset);
+                fkafka_header_add(h, HDR_INPUT, input);
+        }
         *final = u;
         return h;
 }
@@ -158,6 +167,8 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
                 return;
         }
         job_produced(f, job, OUT_PAGE);
+        /* After the page's produce: its pending state is newer. */
+        statesync_pending(f, job);
         f->n_pages++;
         mcounter_add(f->m.pages, 1);
         /* librdkafka copied the body. */

@@ -24,6 +24,19 @@
 #include "statesync.h"
 
 #define WATERMARK_TIMEOUT_MS 5000
+/* Pending pages looked for after a load: at most this many (the rest
+ * are fetched again), on the pages topic from 1 s before the earliest
+ * pending state to PENDING_SLACK_MS after the latest (a page delivered
+ * later than that after its produce is not found: fetched again). */
+#define PENDING_MAX 10000
+#define PENDING_SLACK_MS 10000
+
+/* A load in progress: the pending pages met. */
+typedef struct load {
+        char **pending; /* URLs whose state read was a pending page */
+        size_t npending;
+        size_t confirmed;
+} load_t;
 
 static int64_t epoch_ms(void)
 {
@@ -126,7 +139,7 @@ static void dead_letter(fetcher_t *f, const rd_kafka_message_t *m,
 }
 
 /* One state message read back: put, forgotten (tombstone) or invalid. */
-static void load_one(fetcher_t *f, const rd_kafka_message_t *m)
+static void load_one(fetcher_t *f, load_t *ld, const rd_kafka_message_t *m)
 {
         crawlstate_rec_t rec;
         char url[CRAWLSTATE_URL_MAX + 1], why[256];
@@ -152,6 +165,148 @@ static void load_one(fetcher_t *f, const rd_kafka_message_t *m)
                 return;
         }
         mcounter_add(f->m.state_loaded, 1);
+        if (rec.outcome == CRAWLSTATE_PENDING && ld->npending < PENDING_MAX) {
+                char *u = strdup(url);
+
+                if (u)
+                        ld->pending[ld->npending++] = u;
+        }
+}
+
+/* The input message a state answers, as the page header kcrawl_input
+ * writes it. */
+static void input_of(const crawlstate_rec_t *rec, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s/%d/%lld", rec->in_topic,
+                 (int)rec->in_partition, (long long)rec->in_offset);
+}
+
+/* A page read back while looking for pending ones: when its URL's state
+ * is still that pending page (same input message), the page is its
+ * outcome. Returns true when it confirmed one. */
+static bool confirm_page(fetcher_t *f, const rd_kafka_message_t *m)
+{
+        char url[CRAWLSTATE_URL_MAX + 1], want[CRAWLSTATE_TOPIC_MAX + 48];
+        const void *val = NULL;
+        size_t len = 0;
+        rd_kafka_headers_t *hdrs = NULL;
+        crawlstate_rec_t rec;
+
+        if (!m->key || !m->key_len || m->key_len > CRAWLSTATE_URL_MAX ||
+            rd_kafka_message_headers(m, &hdrs) || !hdrs ||
+            rd_kafka_header_get_last(hdrs, HDR_INPUT, &val, &len) || !val)
+                return false;
+        memcpy(url, m->key, m->key_len);
+        url[m->key_len] = '\0';
+        if (!crawlstate_get(f->state, url, &rec) ||
+            rec.outcome != CRAWLSTATE_PENDING)
+                return false;
+        input_of(&rec, want, sizeof(want));
+        if (strlen(want) != len || memcmp(want, val, len))
+                return false;
+        rec.outcome = CRAWLSTATE_PAGE;
+        return crawlstate_put(f->state, url, &rec) == 0;
+}
+
+/* Looks for the pending pages of a load on the pages topic (see
+ * statesync_load()): each pages partition that should hold one is read
+ * from 1 s before the earliest pending state's time until a message more
+ * than PENDING_SLACK_MS younger than the latest, its end, all of them
+ * found, or the deadline. */
+static void find_pending(fetcher_t *f, load_t *ld, int64_t deadline)
+{
+        const char *topic = f->conf->pages_topic;
+        int32_t np = fkafka_partition_count(f, topic);
+        int64_t *lo = NULL, *hi = NULL, *end = NULL;
+        size_t *left = NULL;
+        rd_kafka_topic_partition_list_t *l = NULL;
+        int active = 0;
+
+        if (np <= 0 || !ld->npending)
+                return;
+        lo = calloc((size_t)np, sizeof(*lo));
+        hi = calloc((size_t)np, sizeof(*hi));
+        end = calloc((size_t)np, sizeof(*end));
+        left = calloc((size_t)np, sizeof(*left));
+        l = rd_kafka_topic_partition_list_new(np);
+        if (!lo || !hi || !end || !left || !l)
+                goto out;
+        for (size_t i = 0; i < ld->npending; i++) {
+                const char *u = ld->pending[i];
+                crawlstate_rec_t rec;
+                int32_t p;
+
+                if (!crawlstate_get(f->state, u, &rec) ||
+                    rec.outcome != CRAWLSTATE_PENDING)
+                        continue; /* a later state replaced it */
+                /* The producer's default partitioner, as the page went. */
+                p = rd_kafka_msg_partitioner_consistent_random(
+                        NULL, u, strlen(u), np, NULL, NULL);
+                if (!left[p] || rec.fetched_at_ms < lo[p])
+                        lo[p] = rec.fetched_at_ms;
+                if (!left[p] || rec.fetched_at_ms > hi[p])
+                        hi[p] = rec.fetched_at_ms;
+                left[p]++;
+        }
+        for (int32_t p = 0; p < np; p++)
+                if (left[p])
+                        rd_kafka_topic_partition_list_add(l, topic, p)->offset =
+                                lo[p] - 1000;
+        if (!l->cnt ||
+            rd_kafka_offsets_for_times(f->state_reader, l,
+                                       WATERMARK_TIMEOUT_MS))
+                goto out;
+        for (int i = l->cnt - 1; i >= 0; i--) {
+                rd_kafka_topic_partition_t *tp = &l->elems[i];
+                int64_t wlo = 0, whi = 0;
+
+                if (tp->err || tp->offset < 0 ||
+                    rd_kafka_query_watermark_offsets(
+                            f->state_reader, topic, tp->partition, &wlo, &whi,
+                            WATERMARK_TIMEOUT_MS) ||
+                    whi <= tp->offset) {
+                        rd_kafka_topic_partition_list_del_by_idx(l, i);
+                        continue;
+                }
+                end[tp->partition] = whi;
+                active++;
+        }
+        if (!active || rd_kafka_assign(f->state_reader, l))
+                goto out;
+        while (active && !f->fatal && clock_mono_ms() < deadline) {
+                rd_kafka_message_t *m =
+                        rd_kafka_consumer_poll(f->state_reader, 100);
+                rd_kafka_timestamp_type_t tt;
+                int32_t p;
+                int64_t ts;
+
+                if (!m)
+                        continue;
+                p = m->partition;
+                if (m->err || p < 0 || p >= np || !end[p]) {
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                if (confirm_page(f, m)) {
+                        ld->confirmed++;
+                        left[p]--;
+                }
+                ts = rd_kafka_message_timestamp(m, &tt);
+                if (!left[p] || m->offset + 1 >= end[p] ||
+                    ts > hi[p] + PENDING_SLACK_MS) {
+                        end[p] = 0;
+                        active--;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        rd_kafka_assign(f->state_reader, NULL);
+out:
+        if (l)
+                rd_kafka_topic_partition_list_destroy(l);
+        free(lo);
+        free(hi);
+        free(end);
+        free(left);
 }
 
 void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
@@ -163,9 +318,16 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
         rd_kafka_topic_partition_list_t *l = NULL;
         uint64_t loaded = 0;
         int pending = 0;
+        load_t ld = { 0 };
 
         if (!f->state || !parts->cnt)
                 return;
+        ld.pending = calloc(PENDING_MAX, sizeof(*ld.pending));
+        if (!ld.pending) {
+                LOG(LOG_ERROR, "out of memory loading the crawl state");
+                f->fatal = true;
+                return;
+        }
         end = calloc((size_t)n, sizeof(*end));
         l = rd_kafka_topic_partition_list_new(n);
         if (!end || !l) {
@@ -224,7 +386,7 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                                 LOGF(LOG_WARN, "crawl state read error",
                                      LOG_S("err", rd_kafka_message_errstr(m)));
                 } else if (m->partition < n && end[m->partition] >= 0) {
-                        load_one(f, m);
+                        load_one(f, &ld, m);
                         loaded++;
                         if (m->offset + 1 >= end[m->partition]) {
                                 end[m->partition] = -1;
@@ -239,10 +401,16 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                      "crawl state load stopped at --state-load-timeout "
                      "(the rest of its URLs are fetched as new)",
                      LOG_I("partitions_left", pending));
+        find_pending(f, &ld, deadline);
 out:
         LOGF(LOG_INFO, "crawl state loaded", LOG_I("messages", loaded),
              LOG_I("urls", crawlstate_count(f->state)),
+             LOG_I("pending_pages", ld.npending),
+             LOG_I("pending_found", ld.confirmed),
              LOG_I("ms", clock_mono_ms() - t0));
+        for (size_t i = 0; i < ld.npending; i++)
+                free(ld.pending[i]);
+        free(ld.pending);
         if (l)
                 rd_kafka_topic_partition_list_destroy(l);
         free(end);
@@ -339,18 +507,16 @@ void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
         }
 }
 
-void statesync_write(fetcher_t *f, job_t *job)
+/* Produces rec as url's state, partitioned by its host key. */
+static void produce_state(fetcher_t *f, const job_t *job,
+                          const crawlstate_rec_t *st)
 {
-        crawlstate_rec_t *st = job->crawl;
         char *json = NULL;
         size_t len = 0;
         int32_t part;
         rd_kafka_resp_err_t err;
 
-        if (!f->state || !st || !job->um.url || !job->um.host_key)
-                return;
-        if (crawlstate_put(f->state, job->um.url, st) ||
-            crawlstate_encode(job->um.url, st, &json, &len)) {
+        if (crawlstate_encode(job->um.url, st, &json, &len)) {
                 LOG(LOG_WARN, "out of memory writing a crawl state");
                 mcounter_add(f->m.state_write_failures, 1);
                 return;
@@ -369,6 +535,37 @@ void statesync_write(fetcher_t *f, job_t *job)
         }
 }
 
+void statesync_pending(fetcher_t *f, job_t *job)
+{
+        crawlstate_rec_t pend;
+
+        if (!f->state || !job->crawl || !job->um.url || !job->um.host_key ||
+            job->crawl->outcome != CRAWLSTATE_PAGE)
+                return;
+        pend = *job->crawl;
+        pend.outcome = CRAWLSTATE_PENDING;
+        pend.fetched_at_ms = epoch_ms(); /* after the page's produce */
+        /* In the table too: its validators are the response's (a pending
+         * page is never taken as delivered). */
+        if (crawlstate_put(f->state, job->um.url, &pend))
+                mcounter_add(f->m.state_write_failures, 1);
+        produce_state(f, job, &pend);
+}
+
+void statesync_write(fetcher_t *f, job_t *job)
+{
+        crawlstate_rec_t *st = job->crawl;
+
+        if (!f->state || !st || !job->um.url || !job->um.host_key)
+                return;
+        if (crawlstate_put(f->state, job->um.url, st)) {
+                LOG(LOG_WARN, "out of memory writing a crawl state");
+                mcounter_add(f->m.state_write_failures, 1);
+                return;
+        }
+        produce_state(f, job, st);
+}
+
 int statesync_conditional(fetcher_t *f, job_t *job)
 {
         crawlstate_rec_t rec;
@@ -377,7 +574,8 @@ int statesync_conditional(fetcher_t *f, job_t *job)
 
         if (!f->state || job->hdrs || job->kind != JOB_URL ||
             !crawlstate_get(f->state, job->um.url, &rec) ||
-            rec.outcome != CRAWLSTATE_PAGE ||
+            (rec.outcome != CRAWLSTATE_PAGE &&
+             rec.outcome != CRAWLSTATE_PENDING) ||
             (rec.status != 200 && rec.status != 304))
                 return 0;
         if (*rec.etag) {

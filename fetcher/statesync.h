@@ -24,8 +24,11 @@ void statesync_destroy(fetcher_t *f);
  * state topic has the URL topics' partition count, else every partition),
  * from the beginning to the end seen now, within --state-load-timeout.
  * Invalid state messages are dead-lettered (invalid_state) and skipped;
- * tombstones forget their URL. Blocks (called from the rebalance
- * callback, before the partitions are assigned). */
+ * tombstones forget their URL. URLs whose latest state is a pending page
+ * are looked for on the pages topic (header kcrawl_input naming the same
+ * input message, around the pending state's time): found, the page is
+ * their outcome; not found, they are fetched again. Blocks (called from
+ * the rebalance callback, before the partitions are assigned). */
 void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts);
 
 /* Takes the new state of job's URL from its finished transfer (`page`:
@@ -34,6 +37,12 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts);
  * *not_modified for a 304. Out of memory: the state is not written. */
 void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
                        bool *not_modified);
+
+/* The job's page was just produced: its state, marked pending, goes to
+ * the table and the state topic at once, so that a fetcher taking
+ * over after a crash knows to look for the page before requesting the
+ * URL again. */
+void statesync_pending(fetcher_t *f, job_t *job);
 
 /* The job's outcome was delivered: its state goes to the table and the
  * state topic (a failure is logged and counted, never fatal: the state

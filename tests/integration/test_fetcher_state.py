@@ -152,7 +152,7 @@ def test_state_kill9_no_second_request(brokers, topics, server, tmp_path):
     print(f"\nkill -9: {N} URLs, --max-inflight {INFLIGHT}; {len(requested)} requested "
           f"before the kill, {in_flight} of them without an outcome yet; requests "
           f"repeated after the restart: {repeated} (bound {bound}); lost {len(lost)}")
-    assert in_flight <= INFLIGHT + 50, "the kill did not land mid-run"
+    assert len(requested) < N, "the kill did not land mid-run"
     assert not lost, f"lost {len(lost)} ids: {lost[:10]}"
     assert repeated <= bound, f"{repeated} requests repeated (bound {bound})"
 
@@ -186,8 +186,8 @@ def test_state_conditional_refetch(brokers, topics, server, tmp_path):
         publish(brokers, topics.urls, [url])
         first = consume(brokers, topics.pages, 1, procs=[f])
         assert first and first[0].headers["status"] == "200", f.log_tail()
-        # Its state is written once the page is delivered.
-        assert len(consume(brokers, topics.state, 1, procs=[f])) == 1
+        # Its state: pending with the page, then the page once delivered.
+        assert len(consume(brokers, topics.state, 2, procs=[f])) == 2
         publish(brokers, topics.urls, [url])   # a user's refresh: fetched again
         pages = consume(brokers, topics.pages, 2, procs=[f])
         assert len(pages) == 2, f.log_tail()
@@ -199,7 +199,7 @@ def test_state_conditional_refetch(brokers, topics, server, tmp_path):
         wait_for(lambda: metric_value(maddr, "kcrawl_fetcher_conditional_hits_total") == 1.0,
                  "conditional_hits_total 1", [f])
         # The page changes: a new ETag, a full page.
-        assert len(consume(brokers, topics.state, 2, procs=[f])) == 2
+        assert len(consume(brokers, topics.state, 4, procs=[f])) == 4
         server.versions["a"] += 1
         publish(brokers, topics.urls, [url])
         pages = consume(brokers, topics.pages, 3, procs=[f])
@@ -271,7 +271,7 @@ def test_state_followed_link_dropped_after_restart(brokers, topics, server, tmp_
     try:
         publish(brokers, topics.urls, [url])
         assert len(consume(brokers, topics.pages, 1, procs=[f])) == 1
-        assert len(consume(brokers, topics.state, 1, procs=[f])) == 1
+        assert len(consume(brokers, topics.state, 2, procs=[f])) == 2
         f.stop()
         f = Proc("fetcher", fetcher_args(brokers, topics, group, server,
                                          "--metrics-addr", maddr), tmp_path)
@@ -313,7 +313,7 @@ def test_state_rebalance_followed_links_not_fetched_again(brokers, topics, serve
     try:
         publish(brokers, topics.urls, urls)
         assert len(consume(brokers, topics.pages, n_hosts, procs=[a])) == n_hosts
-        assert len(consume(brokers, topics.state, n_hosts, procs=[a])) == n_hosts
+        assert len(consume(brokers, topics.state, 2 * n_hosts, procs=[a])) == 2 * n_hosts
         b = Proc("fetcher", fetcher_args(brokers, topics, group, server,
                                          "--metrics-addr", mb), tmp_path)
         # The group settles: both assigned after the rebalance.
@@ -330,9 +330,12 @@ def test_state_rebalance_followed_links_not_fetched_again(brokers, topics, serve
             vb = metric_value(mb, "kcrawl_fetcher_links_dropped_total") or 0
             return va, vb
 
-        wait_for(lambda: sum(dropped()) == n_hosts, f"{n_hosts} links dropped", [a, b],
-                 deadline=120)
+        # Each followed link is dropped or fetched again (a new page).
+        wait_for(lambda: sum(dropped()) + len(read_all(brokers, topics.pages)) - n_hosts
+                 >= n_hosts, f"{n_hosts} links handled", [a, b], deadline=120)
         va, vb = dropped()
+        assert va + vb == n_hosts, (f"dropped {va} (first) + {vb} (second) of {n_hosts}; "
+                                    f"the rest requested again")
         assert vb > 0, "no host moved to the second fetcher"
         b.stop()
         a.stop()

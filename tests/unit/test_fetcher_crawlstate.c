@@ -137,6 +137,8 @@ static const struct {
           7, "u.delayed", 1, 7, false },
         { "no outcome recorded: fetched", CRAWLSTATE_NONE, "u", 1, 7, "u", 1,
           7, false },
+        { "a pending page (delivery unknown): fetched", CRAWLSTATE_PENDING,
+          "u", 1, 7, "u", 1, 7, false },
         { "no input recorded: fetched", CRAWLSTATE_PAGE, "", 0, 0, "", 0, 0,
           false },
 };
@@ -198,6 +200,15 @@ static void test_roundtrip(void **state)
         r.fetches = 4;
         r.changes = 2;
         assert_int_equal(crawlstate_encode(url, &r, &json, &len), 0);
+        assert_int_equal(crawlstate_decode(url, strlen(url), json, len, &got,
+                                           err, sizeof(err)),
+                         0);
+        assert_memory_equal(&got, &r, sizeof(r));
+        free(json);
+        /* A pending page's state. */
+        r.outcome = CRAWLSTATE_PENDING;
+        assert_int_equal(crawlstate_encode(url, &r, &json, &len), 0);
+        assert_non_null(strstr(json, "\"outcome\":\"pending\""));
         assert_int_equal(crawlstate_decode(url, strlen(url), json, len, &got,
                                            err, sizeof(err)),
                          0);
