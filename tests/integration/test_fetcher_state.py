@@ -347,3 +347,54 @@ def test_state_rebalance_followed_links_not_fetched_again(brokers, topics, serve
     again = [u for u in urls if hits["/id/" + u.rsplit("/", 1)[1]] != 1]
     assert not again, f"requested again after the rebalance: {again}"
     assert len(read_all(brokers, topics.pages)) == n_hosts
+
+
+def test_state_pending_page_found_not_requested(brokers, topics, server, tmp_path):
+    """What a fetcher killed between a page's delivery and its state's
+    confirmation leaves: the URL message uncommitted, its page on the pages
+    topic (header kcrawl_input naming the message) and a pending state. The
+    next fetcher finds the page and commits the message without a request.
+    A pending state whose page never arrived is requested again."""
+    import time as _time
+
+    from confluent_kafka import Producer
+
+    from fetcher_helpers import committed_behind
+
+    found_url = "http://pend.state.test/id/p1"
+    lost_url = "http://pend.state.test/id/p2"
+    pub = publish(brokers, topics.urls, [{"url": found_url, "id": "p1"},
+                                         {"url": lost_url, "id": "p2"}])
+    now = int(_time.time() * 1000)
+    part = murmur2_partition(b"pend.state.test", PARTITIONS)
+    p = Producer({"bootstrap.servers": brokers})   # default partitioner, as the fetcher's
+    for m, url in zip(pub, (found_url, lost_url)):
+        state = {"v": 1, "url": url, "fetched_at_ms": now, "status": 200, "fetches": 1,
+                 "changes": 0, "outcome": "pending",
+                 "input": {"topic": topics.urls, "partition": m.partition,
+                           "offset": m.offset}}
+        p.produce(topics.state, key=url.encode(), value=json.dumps(state).encode(),
+                  partition=part)
+    m = pub[0]
+    p.produce(topics.pages, key=found_url.encode(), value=b"<html>p1</html>",
+              headers=[("url", found_url), ("status", "200"),
+                       ("fetched_at", "2026-12-02T00:00:00.000Z"), ("id", "p1"),
+                       ("kcrawl_input", f"{topics.urls}/{m.partition}/{m.offset}")])
+    assert p.flush(30) == 0
+    group = "gsp" + uuid.uuid4().hex[:10]
+    maddr = f"127.0.0.1:{free_port()}"
+    f = Proc("fetcher", fetcher_args(brokers, topics, group, server, "--metrics-addr", maddr),
+             tmp_path)
+    try:
+        pages = consume(brokers, topics.pages, 2, procs=[f])
+        assert len(pages) == 2, f.log_tail()
+        assert pages[1].key.decode() == lost_url, [x.key for x in pages]
+        wait_for(lambda: metric_value(maddr, "kcrawl_fetcher_state_duplicates_total") == 1.0,
+                 "state_duplicates_total 1", [f])
+        f.stop()
+    finally:
+        f.kill()
+    hits = server.hits_snapshot()
+    assert hits["/id/p1"] == 0, "the URL whose page was out was requested again"
+    assert hits["/id/p2"] == 1
+    assert committed_behind(brokers, group, topics.urls) == 0
