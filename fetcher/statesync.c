@@ -35,7 +35,8 @@
 typedef struct load {
         char **pending; /* URLs whose state read was a pending page */
         size_t npending;
-        size_t confirmed;
+        size_t live;      /* still pending once the load was read */
+        size_t confirmed; /* of them, pages found */
 } load_t;
 
 static int64_t epoch_ms(void)
@@ -239,6 +240,7 @@ static void find_pending(fetcher_t *f, load_t *ld, int64_t deadline)
                 if (!crawlstate_get(f->state, u, &rec) ||
                     rec.outcome != CRAWLSTATE_PENDING)
                         continue; /* a later state replaced it */
+                ld->live++;
                 /* The producer's default partitioner, as the page went. */
                 p = rd_kafka_msg_partitioner_consistent_random(
                         NULL, u, strlen(u), np, NULL, NULL);
@@ -405,7 +407,7 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
 out:
         LOGF(LOG_INFO, "crawl state loaded", LOG_I("messages", loaded),
              LOG_I("urls", crawlstate_count(f->state)),
-             LOG_I("pending_pages", ld.npending),
+             LOG_I("pending_pages", ld.live),
              LOG_I("pending_found", ld.confirmed),
              LOG_I("ms", clock_mono_ms() - t0));
         for (size_t i = 0; i < ld.npending; i++)
