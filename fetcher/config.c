@@ -164,8 +164,8 @@ const opt_def_t fetcher_options[] = {
           "each plus validators); beyond it the least recently used is "
           "forgotten (fetched again as new when it comes).",
           false },
-        { "state-load-timeout", OPT_INT, F(state_load_timeout), "60", 1,
-          3600, NULL,
+        { "state-load-timeout", OPT_INT, F(state_load_timeout), "60", 1, 3600,
+          NULL,
           "Seconds an assignment may spend loading its partitions' crawl "
           "state; what is not read by then is fetched as new.",
           false },

@@ -339,8 +339,7 @@ bool crawlstate_delivered(const crawlstate_rec_t *rec, const char *topic,
 {
         return (rec->outcome == CRAWLSTATE_PAGE ||
                 rec->outcome == CRAWLSTATE_ERROR) &&
-               *rec->in_topic &&
-               !strcmp(rec->in_topic, topic) &&
+               *rec->in_topic && !strcmp(rec->in_topic, topic) &&
                rec->in_partition == partition && rec->in_offset == offset;
 }
 
@@ -550,13 +549,12 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
                 what = "not a JSON object";
                 goto out;
         }
-        if (get_int(root, p_v, 0, 1000, true, &n) ||
-            n != CRAWLSTATE_VERSION) {
+        if (get_int(root, p_v, 0, 1000, true, &n) || n != CRAWLSTATE_VERSION) {
                 what = "no \"v\": 1 (another format or version)";
                 goto out;
         }
-        if (get_str(root, "url", url, sizeof(url)) ||
-            strlen(url) != key_len || memcmp(url, key, key_len)) {
+        if (get_str(root, "url", url, sizeof(url)) || strlen(url) != key_len ||
+            memcmp(url, key, key_len)) {
                 what = "\"url\" is not the message's key";
                 goto out;
         }

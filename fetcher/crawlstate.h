@@ -30,7 +30,7 @@
 #define CRAWLSTATE_LM_MAX 64
 #define CRAWLSTATE_TOPIC_MAX 249 /* Kafka's longest topic name */
 #define CRAWLSTATE_DIGEST_LEN 32 /* SHA-256 */
-#define CRAWLSTATE_URL_MAX 8192   /* a key longer is not a state */
+#define CRAWLSTATE_URL_MAX 8192  /* a key longer is not a state */
 
 typedef enum {
         CRAWLSTATE_NONE = 0, /* no outcome recorded */

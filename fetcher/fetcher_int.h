@@ -137,8 +137,8 @@ typedef struct job {
         int redirects;               /* followed by transfer.c itself     */
         int64_t started_ms;
         int attempts;
-        int64_t due_at; /* a parked URL's due time, epoch ms */
-        int proxy;      /* index in the pool, -1 = direct    */
+        int64_t due_at;          /* a parked URL's due time, epoch ms */
+        int proxy;               /* index in the pool, -1 = direct    */
         crawlstate_rec_t *crawl; /* the URL's new crawl state, written once
                                   * its outcome is delivered (NULL: none) */
         bool conditional;        /* the request carries validators   */

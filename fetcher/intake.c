@@ -189,8 +189,9 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
         case INTAKE_DELIVERED:
                 f->n_duplicates++;
                 mcounter_add(f->m.state_duplicates, 1);
-                LOGF(LOG_DEBUG, "redelivered URL message: outcome delivered "
-                                "already, committed without a request",
+                LOGF(LOG_DEBUG,
+                     "redelivered URL message: outcome delivered "
+                     "already, committed without a request",
                      LOG_S("url", job->um.url), LOG_S("topic", job->topic),
                      LOG_I("partition", job->partition),
                      LOG_I("offset", job->offset));

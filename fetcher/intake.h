@@ -13,10 +13,10 @@ void intake_consume(fetcher_t *f);
 /* What becomes of a consumed URL message: the decisions of intake.c,
  * from their inputs alone. */
 typedef enum {
-        INTAKE_QUEUE,   /* on its host's queue                   */
-        INTAKE_PARK,    /* to a delay tier, for *park_ms          */
-        INTAKE_REROUTE, /* re-produced to its host's partition   */
-        INTAKE_DROP,    /* a followed link fetched already       */
+        INTAKE_QUEUE,     /* on its host's queue                   */
+        INTAKE_PARK,      /* to a delay tier, for *park_ms          */
+        INTAKE_REROUTE,   /* re-produced to its host's partition   */
+        INTAKE_DROP,      /* a followed link fetched already       */
         INTAKE_DELIVERED, /* its outcome delivered already (state) */
 } intake_next_t;
 

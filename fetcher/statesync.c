@@ -131,8 +131,9 @@ static void dead_letter(fetcher_t *f, const rd_kafka_message_t *m,
         if (deadletter_json(&dl, &json, &len))
                 return;
         err = fkafka_produce(f, f->conf->errors_topic, RD_KAFKA_PARTITION_UA,
-                             m->key, m->key ? deadletter_key_len(m->key_len) : 0,
-                             json, len, NULL, NULL);
+                             m->key,
+                             m->key ? deadletter_key_len(m->key_len) : 0, json,
+                             len, NULL, NULL);
         if (err)
                 LOGF(LOG_WARN, "cannot dead-letter a state message",
                      LOG_S("err", rd_kafka_err2str(err)));
@@ -252,20 +253,19 @@ static void find_pending(fetcher_t *f, load_t *ld, int64_t deadline)
         }
         for (int32_t p = 0; p < np; p++)
                 if (left[p])
-                        rd_kafka_topic_partition_list_add(l, topic, p)->offset =
-                                lo[p] - 1000;
-        if (!l->cnt ||
-            rd_kafka_offsets_for_times(f->state_reader, l,
-                                       WATERMARK_TIMEOUT_MS))
+                        rd_kafka_topic_partition_list_add(l, topic, p)
+                                ->offset = lo[p] - 1000;
+        if (!l->cnt || rd_kafka_offsets_for_times(f->state_reader, l,
+                                                  WATERMARK_TIMEOUT_MS))
                 goto out;
         for (int i = l->cnt - 1; i >= 0; i--) {
                 rd_kafka_topic_partition_t *tp = &l->elems[i];
                 int64_t wlo = 0, whi = 0;
 
                 if (tp->err || tp->offset < 0 ||
-                    rd_kafka_query_watermark_offsets(
-                            f->state_reader, topic, tp->partition, &wlo, &whi,
-                            WATERMARK_TIMEOUT_MS) ||
+                    rd_kafka_query_watermark_offsets(f->state_reader, topic,
+                                                     tp->partition, &wlo, &whi,
+                                                     WATERMARK_TIMEOUT_MS) ||
                     whi <= tp->offset) {
                         rd_kafka_topic_partition_list_del_by_idx(l, i);
                         continue;
@@ -480,7 +480,8 @@ void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
         st->status = (int)status;
         *not_modified = status == 304;
         if (job->easy) {
-                char prev_etag[sizeof(st->etag)], prev_lm[sizeof(st->last_modified)];
+                char prev_etag[sizeof(st->etag)],
+                        prev_lm[sizeof(st->last_modified)];
 
                 memcpy(prev_etag, st->etag, sizeof(prev_etag));
                 memcpy(prev_lm, st->last_modified, sizeof(prev_lm));

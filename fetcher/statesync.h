@@ -29,7 +29,8 @@ void statesync_destroy(fetcher_t *f);
  * input message, around the pending state's time): found, the page is
  * their outcome; not found, they are fetched again. Blocks (called from
  * the rebalance callback, before the partitions are assigned). */
-void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts);
+void statesync_load(fetcher_t *f,
+                    const rd_kafka_topic_partition_list_t *parts);
 
 /* Takes the new state of job's URL from its finished transfer (`page`:
  * a page is being produced; else a dead letter with `code`), for

@@ -125,16 +125,16 @@ static const struct {
         int64_t off;
         bool delivered;
 } delivered_rows[] = {
-        { "same message, page out: delivered", CRAWLSTATE_PAGE, "u", 1, 7,
-          "u", 1, 7, true },
-        { "same message, dead letter out: delivered", CRAWLSTATE_ERROR, "u",
-          1, 7, "u", 1, 7, true },
+        { "same message, page out: delivered", CRAWLSTATE_PAGE, "u", 1, 7, "u",
+          1, 7, true },
+        { "same message, dead letter out: delivered", CRAWLSTATE_ERROR, "u", 1,
+          7, "u", 1, 7, true },
         { "a re-published URL (later offset): fetched", CRAWLSTATE_PAGE, "u",
           1, 7, "u", 1, 8, false },
         { "another partition: fetched", CRAWLSTATE_PAGE, "u", 1, 7, "u", 2, 7,
           false },
-        { "another topic (a parked copy): fetched", CRAWLSTATE_PAGE, "u", 1,
-          7, "u.delayed", 1, 7, false },
+        { "another topic (a parked copy): fetched", CRAWLSTATE_PAGE, "u", 1, 7,
+          "u.delayed", 1, 7, false },
         { "no outcome recorded: fetched", CRAWLSTATE_NONE, "u", 1, 7, "u", 1,
           7, false },
         { "a pending page (delivery unknown): fetched", CRAWLSTATE_PENDING,
@@ -235,7 +235,8 @@ static const struct {
 } invalid_rows[] = {
         { "not JSON", "http://a/", "{not json" },
         { "not an object", "http://a/", "[1,2]" },
-        { "no version", "http://a/", "{\"url\":\"http://a/\",\"fetched_at_ms\":1}" },
+        { "no version", "http://a/",
+          "{\"url\":\"http://a/\",\"fetched_at_ms\":1}" },
         { "another version", "http://a/",
           "{\"v\":2,\"url\":\"http://a/\",\"fetched_at_ms\":1}" },
         { "url is not the key", "http://a/",
