@@ -149,6 +149,11 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
                 seen_add(f->seen, u->href);
         url_destroy(u);
 
+        /* The pending state goes first: queued before the page, it is
+         * sent with it or before it, so a crash rarely leaves a page out
+         * without it (a pending state whose page never came out only
+         * costs a request). */
+        statesync_pending(f, job);
         err = fkafka_produce(f, f->conf->pages_topic, RD_KAFKA_PARTITION_UA,
                              job->um.url, strlen(job->um.url), job->body,
                              job->body_len, h, job);
@@ -167,8 +172,6 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
                 return;
         }
         job_produced(f, job, OUT_PAGE);
-        /* After the page's produce: its pending state is newer. */
-        statesync_pending(f, job);
         f->n_pages++;
         mcounter_add(f->m.pages, 1);
         /* librdkafka copied the body. */

@@ -547,7 +547,7 @@ void statesync_pending(fetcher_t *f, job_t *job)
                 return;
         pend = *job->crawl;
         pend.outcome = CRAWLSTATE_PENDING;
-        pend.fetched_at_ms = epoch_ms(); /* after the page's produce */
+        pend.fetched_at_ms = epoch_ms(); /* just before the page's produce */
         /* In the table too: its validators are the response's (a pending
          * page is never taken as delivered). */
         if (crawlstate_put(f->state, job->um.url, &pend))

@@ -39,7 +39,7 @@ void statesync_load(fetcher_t *f,
 void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
                        bool *not_modified);
 
-/* The job's page was just produced: its state, marked pending, goes to
+/* The job's page is about to be produced: its state, marked pending, goes to
  * the table and the state topic at once, so that a fetcher taking
  * over after a crash knows to look for the page before requesting the
  * URL again. */
