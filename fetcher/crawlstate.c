@@ -227,6 +227,7 @@ int crawlstate_put(crawlstate_t *cs, const char *url,
                cl = strlen(rec->error_code);
         char *extra = NULL;
         ent_t *e;
+        int rc = -1;
 
         if (el || ll || cl) {
                 extra = malloc(el + ll + cl + 3);
@@ -238,10 +239,10 @@ int crawlstate_put(crawlstate_t *cs, const char *url,
         }
         if (i == NIL) {
                 if (grow_buckets(cs))
-                        goto nomem;
+                        goto out;
                 i = take_ent(cs);
                 if (i == NIL)
-                        goto nomem;
+                        goto out;
                 e = &cs->ent[i - 1];
                 e->hash = h;
                 e->chain = *bucket_of(cs, h);
@@ -264,10 +265,11 @@ int crawlstate_put(crawlstate_t *cs, const char *url,
         e->has_digest = rec->has_digest;
         memcpy(e->digest, rec->digest, sizeof(e->digest));
         e->topic = topic_id(cs, rec->in_topic);
-        return 0;
-nomem:
+        extra = NULL; /* the entry's now */
+        rc = 0;
+out:
         free(extra);
-        return -1;
+        return rc;
 }
 
 bool crawlstate_get(crawlstate_t *cs, const char *url, crawlstate_rec_t *rec)

@@ -419,7 +419,7 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                              LOG_I("max_body", conf->max_body));
         }
         if (statesync_init(f, kafka_props, errstr, errstr_size))
-                goto fail;
+                goto out;
         f->consumer =
                 kafka_consumer_new(conf->brokers, conf->group, kafka_props,
                                    on_rebalance, f, errstr, errstr_size);

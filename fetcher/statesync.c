@@ -574,6 +574,7 @@ int statesync_conditional(fetcher_t *f, job_t *job)
         crawlstate_rec_t rec;
         char line[CRAWLSTATE_ETAG_MAX + 32];
         struct curl_slist *l = NULL, *n;
+        int rc = -1;
 
         if (!f->state || job->hdrs || job->kind != JOB_URL ||
             !crawlstate_get(f->state, job->um.url, &rec) ||
@@ -585,7 +586,7 @@ int statesync_conditional(fetcher_t *f, job_t *job)
                 snprintf(line, sizeof(line), "If-None-Match: %s", rec.etag);
                 n = curl_slist_append(l, line);
                 if (!n)
-                        goto nomem;
+                        goto out;
                 l = n;
         }
         if (*rec.last_modified) {
@@ -593,13 +594,14 @@ int statesync_conditional(fetcher_t *f, job_t *job)
                          rec.last_modified);
                 n = curl_slist_append(l, line);
                 if (!n)
-                        goto nomem;
+                        goto out;
                 l = n;
         }
         job->hdrs = l;
         job->conditional = l != NULL;
-        return 0;
-nomem:
+        l = NULL; /* the job's now */
+        rc = 0;
+out:
         curl_slist_free_all(l);
-        return -1;
+        return rc;
 }
