@@ -165,6 +165,22 @@ const opt_def_t fetcher_options[] = {
           "a followed link already fetched is dropped; 0 = fetch every "
           "followed link.",
           false },
+        { "state-topic", OPT_STR, F(state_topic), "crawl.state", 0, 0, NULL,
+          "Compacted topic of each URL's crawl state (keyed by URL, "
+          "partitioned by host key like the URL topic, with its partition "
+          "count): loaded on assignment, written after each outcome; it "
+          "must exist. Empty = no crawl state.",
+          false },
+        { "state-max", OPT_INT, F(state_max), "1000000", 1, 100000000, NULL,
+          "URLs whose crawl state is held in memory (about 100 bytes "
+          "each plus validators); beyond it the least recently used is "
+          "forgotten (fetched again as new when it comes).",
+          false },
+        { "state-load-timeout", OPT_INT, F(state_load_timeout), "60", 1, 3600,
+          NULL,
+          "Seconds an assignment may spend loading its partitions' crawl "
+          "state; what is not read by then is fetched as new.",
+          false },
         { "proxy", OPT_LIST, F(proxy), NULL, 0, 0, NULL,
           "Proxy URL (http://user:pass@host:port, socks5h://...; '#', "
           "'?', '/', '@' in credentials percent-encoded); repeatable: a "

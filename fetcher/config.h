@@ -55,7 +55,10 @@ typedef struct fetcher_config {
         long park_after;   /* seconds                     */
         long max_park;     /* seconds: cap on a park wait */
         long max_host_queued;
-        long seen_max; /* fetched URLs remembered     */
+        long seen_max;           /* fetched URLs remembered     */
+        char *state_topic;       /* crawl state; "" = none      */
+        long state_max;          /* URLs' states held in memory */
+        long state_load_timeout; /* seconds                     */
         strlist_t proxy;
         char *proxy_file;
         char *ca_file;

@@ -29,6 +29,7 @@
 #include "outcome.h"
 #include "park.h"
 #include "robotsfetch.h"
+#include "statesync.h"
 #include "timers.h"
 #include "transfer.h"
 #include "kafka.h"
@@ -94,6 +95,9 @@ static void schedule(fetcher_t *f)
                 job->proxy = proxies_pick(f->proxies, host_key(h),
                                           host_proxy(h), now);
                 host_set_proxy(h, job->proxy);
+                if (statesync_conditional(f, job))
+                        LOG(LOG_WARN, "out of memory: a request goes "
+                                      "without its validators");
                 if (transfer_start(f, job, job->um.url)) {
                         job->host = NULL;
                         hosts_update(f->hosts, h, now);
@@ -130,6 +134,12 @@ static void process_done(fetcher_t *f)
                 job->in_done = false;
                 f->outstanding--;
                 if (!job->dr_err) {
+                        /* Delivered: the URL's state may say so now (a
+                         * state written earlier could name an outcome
+                         * that a crash lost). */
+                        if (job->outcome == OUT_PAGE ||
+                            job->outcome == OUT_ERROR)
+                                statesync_write(f, job);
                         job_finish(f, job);
                         continue;
                 }
@@ -185,6 +195,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 LOGF(LOG_INFO, "partitions assigned",
                      LOG_I("count", parts->cnt));
+                /* Before any URL of them is consumed. */
+                statesync_load(f, parts);
                 rd_kafka_assign(rk, parts);
                 f->paused = false;
                 return;
@@ -406,6 +418,8 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                              LOG_I("max_message_bytes", f->pages_limit),
                              LOG_I("max_body", conf->max_body));
         }
+        if (statesync_init(f, kafka_props, errstr, errstr_size))
+                goto out;
         f->consumer =
                 kafka_consumer_new(conf->brokers, conf->group, kafka_props,
                                    on_rebalance, f, errstr, errstr_size);
@@ -509,6 +523,8 @@ int fetcher_run(fetcher_t *f)
              LOG_I("rerouted", f->n_rerouted), LOG_I("parked", f->n_parked),
              LOG_I("retries", f->n_retries), LOG_I("robots", f->n_robots),
              LOG_I("links_dropped", f->n_dropped),
+             LOG_I("duplicates_skipped", f->n_duplicates),
+             LOG_I("state_urls", crawlstate_count(f->state)),
              LOG_I("hosts", hosts_count(f->hosts)));
         return f->fatal ? -1 : 0;
 }
@@ -527,6 +543,7 @@ void fetcher_destroy(fetcher_t *f)
         if (f->consumer)
                 kafka_consumer_close_destroy(
                         f->consumer, (int)(f->conf->drain_timeout + 5) * 1000);
+        statesync_destroy(f);
         if (f->producer)
                 rd_kafka_destroy(f->producer);
         /* The heap's entries live in jobs and host states freed below. */

@@ -37,6 +37,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "config.h"
+#include "crawlstate.h"
 #include "fetcher.h"
 #include "hosts.h"
 #include "metrics.h"
@@ -69,6 +70,7 @@
 #define HDR_ATTEMPTS "kcrawl_attempts"
 #define HDR_SOURCE "kcrawl_source_topic"
 #define HDR_FOLLOWED "followed_from" /* the cleaner's followed links */
+#define HDR_INPUT "kcrawl_input" /* a page's URL message: topic/part/offset */
 
 #define container_of(p, type, member) \
         ((type *)(void *)((char *)(p)-offsetof(type, member)))
@@ -136,8 +138,11 @@ typedef struct job {
         int redirects;               /* followed by transfer.c itself     */
         int64_t started_ms;
         int attempts;
-        int64_t due_at; /* a parked URL's due time, epoch ms */
-        int proxy;      /* index in the pool, -1 = direct    */
+        int64_t due_at;          /* a parked URL's due time, epoch ms */
+        int proxy;               /* index in the pool, -1 = direct    */
+        crawlstate_rec_t *crawl; /* the URL's new crawl state, written once
+                                  * its outcome is delivered (NULL: none) */
+        bool conditional;        /* the request carries validators   */
         outcome_t outcome;
         rd_kafka_resp_err_t dr_err; /* the delivery report's error       */
         bool in_done;
@@ -201,11 +206,14 @@ typedef struct fmetrics {
         mcounter_t *requests[RQ_N][STATUS_CLASSES];
         mcounter_t *pages, *errors, *bytes, *retries, *backoffs, *blocked,
                 *rate_waits, *rerouted, *parked, *links_dropped, *robots[RB_N],
-                *robots_limits[RL_N], *sitemaps_listed;
+                *robots_limits[RL_N], *sitemaps_listed, *state_loaded,
+                *state_evicted, *state_invalid, *state_write_failures,
+                *conditional_hits, *state_duplicates;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
-                *robots_bytes;
+                *robots_bytes, *state_urls;
         mhist_t *response;
         uint64_t waits_seen;
+        uint64_t evicted_seen;
 } fmetrics_t;
 
 struct fetcher {
@@ -224,6 +232,11 @@ struct fetcher {
         hosts_t *hosts;
         proxies_t *proxies;
         seen_t *seen; /* fetched URLs (NULL: off) */
+        /* Crawl state (statesync.h; NULL: --state-topic ''): the table,
+         * the loader's consumer, the state topic's partition count. */
+        crawlstate_t *state;
+        rd_kafka_t *state_reader;
+        int32_t state_parts;
         theap_t timers;
         struct curl_slist *resolve, *connect_to;
         trust_t *trust; /* --resolve/--connect-to targets */
@@ -258,7 +271,7 @@ struct fetcher {
         int paused_parts;
         /* Totals, logged at the end and by --log-level debug. */
         uint64_t n_consumed, n_pages, n_errors, n_rerouted, n_parked,
-                n_retries, n_robots, n_dropped;
+                n_retries, n_robots, n_dropped, n_duplicates;
 };
 
 #endif /* KCRAWL_FETCHER_INT_H */

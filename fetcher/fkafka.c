@@ -92,6 +92,11 @@ static int32_t topic_partitions(fetcher_t *f, const char *topic)
         return m->partitions;
 }
 
+int32_t fkafka_partition_count(fetcher_t *f, const char *topic)
+{
+        return topic_partitions(f, topic);
+}
+
 /* The partition of host key `key` on `topic` by Kafka's murmur2
  * partitioner (librdkafka's own implementation), or -1 when unknown. */
 int32_t fkafka_partition_of(fetcher_t *f, const char *topic, const char *key)

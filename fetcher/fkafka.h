@@ -23,6 +23,9 @@ void fkafka_header_add(rd_kafka_headers_t *h, const char *name,
 /* The partition of host key `key` on `topic` (murmur2, as Kafka's Java
  * client), or -1 when the partition count is unknown. */
 int32_t fkafka_partition_of(fetcher_t *f, const char *topic, const char *key);
+/* The partition count of `topic` (metadata, cached), or -1 when unknown
+ * (no such topic, no answer). */
+int32_t fkafka_partition_count(fetcher_t *f, const char *topic);
 /* Pauses or resumes one partition. */
 void fkafka_pause_partition(fetcher_t *f, const char *topic, int32_t part,
                             bool pause);

@@ -82,6 +82,32 @@ void fmetrics_register(fmetrics_t *m)
         m->links_dropped = metrics_counter(
                 "kcrawl_fetcher_links_dropped_total", NULL,
                 "Followed links dropped: their URL was fetched already.");
+        m->state_urls = metrics_gauge("kcrawl_fetcher_state_urls", NULL,
+                                      "URLs whose crawl state is held in "
+                                      "memory (bounded by --state-max).");
+        m->state_loaded = metrics_counter(
+                "kcrawl_fetcher_state_loaded_total", NULL,
+                "Crawl states read back from the state topic on "
+                "assignment.");
+        m->state_evicted = metrics_counter(
+                "kcrawl_fetcher_state_evicted_total", NULL,
+                "Crawl states forgotten over --state-max, least recently "
+                "used first.");
+        m->state_invalid = metrics_counter(
+                "kcrawl_fetcher_state_invalid_total", NULL,
+                "State messages that were not valid, dead-lettered "
+                "(invalid_state).");
+        m->state_write_failures = metrics_counter(
+                "kcrawl_fetcher_state_write_failures_total", NULL,
+                "Crawl states that could not be written.");
+        m->conditional_hits = metrics_counter(
+                "kcrawl_fetcher_conditional_hits_total", NULL,
+                "Conditional requests answered 304 Not Modified.");
+        m->state_duplicates = metrics_counter(
+                "kcrawl_fetcher_state_duplicates_total", NULL,
+                "URL messages committed without a request: their state "
+                "shows their outcome delivered (a redelivery after a "
+                "crash or a rebalance).");
         m->seen = metrics_gauge("kcrawl_fetcher_seen_urls", NULL,
                                 "Fetched URLs remembered for dropping "
                                 "followed links.");
@@ -125,6 +151,10 @@ void fmetrics_update(fetcher_t *f)
         mgauge_set(f->m.hosts, (double)hosts_count(f->hosts));
         mgauge_set(f->m.hosts_active, (double)hosts_active(f->hosts));
         mgauge_set(f->m.seen, (double)seen_count(f->seen));
+        mgauge_set(f->m.state_urls, (double)crawlstate_count(f->state));
+        mcounter_add(f->m.state_evicted,
+                     crawlstate_evicted(f->state) - f->m.evicted_seen);
+        f->m.evicted_seen = crawlstate_evicted(f->state);
         mgauge_set(f->m.robots_bytes, (double)f->robots_bytes);
         mgauge_set(f->m.paused,
                    (double)(f->paused_parts + (f->paused ? 0 : dpaused)));

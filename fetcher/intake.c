@@ -53,6 +53,10 @@ intake_next_t intake_route(const intake_msg_t *in)
         /* No metadata: fetch rather than stall. */
         if (in->want >= 0 && (in->partition != in->want || !in->key_is_host))
                 return INTAKE_REROUTE;
+        /* Redelivered after a crash or a rebalance: its page or dead
+         * letter is out already and is its outcome. */
+        if (in->delivered)
+                return INTAKE_DELIVERED;
         /* A followed link (never a user's URL) fetched already: dropped,
          * committed like any finished message. */
         if (in->followed && in->seen)
@@ -117,6 +121,8 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
         const char *topic, *code, *hk;
         char why[512];
         intake_msg_t in;
+        crawlstate_rec_t *st = NULL;
+        bool has_state;
         size_t hk_len;
         job_t *job;
         int tier;
@@ -155,17 +161,41 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
         hk = job->um.host_key;
         hk_len = strlen(hk);
         job->followed_from = kafka_header_dup(msg, HDR_FOLLOWED);
+        /* The URL's crawl state, read into the job's record (which its
+         * outcome will update). */
+        has_state = false;
+        if (f->state) {
+                st = malloc(sizeof(*st));
+                has_state = st && crawlstate_get(f->state, job->um.url, st);
+        }
         in = (intake_msg_t){
                 .partition = job->partition,
                 .want = fkafka_partition_of(f, job->topic, hk),
                 .key_is_host = job->key_len == hk_len &&
                                !memcmp(job->key, hk, hk_len),
                 .followed = job->followed_from != NULL,
-                .seen = job->followed_from && seen_has(f->seen, job->um.url),
+                .seen = job->followed_from &&
+                        (seen_has(f->seen, job->um.url) ||
+                         (has_state && st->outcome == CRAWLSTATE_PAGE)),
+                .delivered = has_state &&
+                             crawlstate_delivered(st, job->topic,
+                                                  job->partition, job->offset),
         };
+        free(st);
         switch (intake_route(&in)) {
         case INTAKE_REROUTE:
                 reroute(f, job, msg, in.want);
+                return;
+        case INTAKE_DELIVERED:
+                f->n_duplicates++;
+                mcounter_add(f->m.state_duplicates, 1);
+                LOGF(LOG_DEBUG,
+                     "redelivered URL message: outcome delivered "
+                     "already, committed without a request",
+                     LOG_S("url", job->um.url), LOG_S("topic", job->topic),
+                     LOG_I("partition", job->partition),
+                     LOG_I("offset", job->offset));
+                job_finish(f, job);
                 return;
         case INTAKE_DROP:
                 f->n_dropped++;

@@ -13,10 +13,11 @@ void intake_consume(fetcher_t *f);
 /* What becomes of a consumed URL message: the decisions of intake.c,
  * from their inputs alone. */
 typedef enum {
-        INTAKE_QUEUE,   /* on its host's queue                   */
-        INTAKE_PARK,    /* to a delay tier, for *park_ms          */
-        INTAKE_REROUTE, /* re-produced to its host's partition   */
-        INTAKE_DROP,    /* a followed link fetched already       */
+        INTAKE_QUEUE,     /* on its host's queue                   */
+        INTAKE_PARK,      /* to a delay tier, for *park_ms          */
+        INTAKE_REROUTE,   /* re-produced to its host's partition   */
+        INTAKE_DROP,      /* a followed link fetched already       */
+        INTAKE_DELIVERED, /* its outcome delivered already (state) */
 } intake_next_t;
 
 typedef struct {
@@ -24,12 +25,16 @@ typedef struct {
         int32_t want;      /* its host key's partition; -1: unknown  */
         bool key_is_host;  /* keyed by its host key                  */
         bool followed;     /* a followed link (header followed_from) */
-        bool seen;         /* its URL was fetched already (seen set) */
+        bool seen;         /* its URL was fetched already (seen set,
+                            * or a page in its crawl state)          */
+        bool delivered;    /* its crawl state records an outcome for
+                            * this very message (crawlstate_delivered) */
 } intake_msg_t;
 
 /* Re-route (keyed or partitioned otherwise than the design says, when
- * the partition count is known), drop (a followed link fetched already),
- * else INTAKE_QUEUE: on to its host (intake_place()). */
+ * the partition count is known), delivered (committed without a request:
+ * a redelivery of a message whose outcome stands), drop (a followed link
+ * fetched already), else INTAKE_QUEUE: on to its host (intake_place()). */
 intake_next_t intake_route(const intake_msg_t *in);
 
 typedef struct {

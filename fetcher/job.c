@@ -29,6 +29,7 @@ void job_free(job_t *job)
         free(job->check_url);
         free(job->body);
         bodyzip_free(job);
+        free(job->crawl);
         free(job);
 }
 

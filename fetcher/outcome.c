@@ -18,6 +18,7 @@
 #include "job.h"
 #include "outcome.h"
 #include "park.h"
+#include "statesync.h"
 #include "timers.h"
 #include "transfer.h"
 #include "kafka.h"
@@ -48,6 +49,9 @@ void outcome_fail(fetcher_t *f, job_t *job, const char *code,
         char *json = NULL;
         size_t len = 0;
 
+        bool nm;
+
+        statesync_capture(f, job, false, code, &nm);
         if (deadletter_json(&dl, &json, &len)) {
                 LOG(LOG_ERROR, "out of memory building an error object");
                 f->fatal = true;
@@ -127,6 +131,19 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         xrobots = xrobots_header(job->easy, "tdm-policy");
         fkafka_header_add(h, "tdm_policy", xrobots);
         free(xrobots);
+        /* 304 to a conditional request: the page is unchanged since the
+         * state's validators; the body is empty. */
+        if (status == 304)
+                fkafka_header_add(h, "not_modified", "true");
+        /* The URL message this page answers: what a fetcher taking over
+         * after a crash looks for before requesting it again. */
+        {
+                char input[CRAWLSTATE_TOPIC_MAX + 48];
+
+                snprintf(input, sizeof(input), "%s/%d/%lld", job->topic,
+                         (int)job->partition, (long long)job->offset);
+                fkafka_header_add(h, HDR_INPUT, input);
+        }
         *final = u;
         return h;
 }
@@ -138,6 +155,7 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
         url_t *u = NULL;
         rd_kafka_headers_t *h;
         rd_kafka_resp_err_t err;
+        bool not_modified = false;
 
         if (bodyzip_finish(job)) {
                 outcome_fail(f, job, "too_large",
@@ -157,6 +175,11 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
                         return;
                 }
         }
+        /* The page's crawl state, once nothing above turned it into a
+         * dead letter (outcome_fail captures that one). */
+        statesync_capture(f, job, true, NULL, &not_modified);
+        if (not_modified && job->conditional)
+                mcounter_add(f->m.conditional_hits, 1);
         h = outcome_page_headers(job, &u);
 
         /* Fetched: a followed link to either URL is dropped from now on. */
@@ -165,6 +188,11 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
                 seen_add(f->seen, u->href);
         url_destroy(u);
 
+        /* The pending state goes first: queued before the page, it is
+         * sent with it or before it, so a crash rarely leaves a page out
+         * without it (a pending state whose page never came out only
+         * costs a request). */
+        statesync_pending(f, job);
         err = fkafka_produce(f, f->conf->pages_topic, RD_KAFKA_PARTITION_UA,
                              job->um.url, strlen(job->um.url), job->body,
                              job->body_len, h, job);

@@ -214,6 +214,8 @@ void transfer_easy_setup(CURL *e, job_t *job, const fetcher_config_t *c,
                                          : (curl_off_t)c->max_body);
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* all built in */
         curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+        if (job->hdrs) /* validators of a conditional request */
+                curl_easy_setopt(e, CURLOPT_HTTPHEADER, job->hdrs);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
         if (c->ca_file && *c->ca_file)

@@ -38,7 +38,8 @@ static const opt_def_t devbroker_options[] = {
         { "topic", OPT_LIST, F(topics), NULL, 0, 0, NULL,
           "A topic to create (repeatable; default: the pipeline's "
           "crawl.urls, crawl.urls.delayed and its tiers (.2m, .10m, .1h, "
-          ".6h, .1d), crawl.pages, crawl.records, crawl.errors).",
+          ".6h, .1d), crawl.pages, crawl.records, crawl.errors, "
+          "crawl.state).",
           false },
         { "log-level", OPT_ENUM, F(log_level), "info", 0, 0, log_level_names,
           "debug, info, warn or error.", false },
@@ -56,6 +57,8 @@ static const char *default_topics[] = {
         "crawl.pages",
         "crawl.records",
         "crawl.errors",
+        "crawl.state", /* the fetcher's crawl state (the mock never
+                        * compacts: a demo's few URLs do not need it) */
 };
 
 static const startup_spec_t devbroker_startup = {

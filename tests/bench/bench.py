@@ -458,6 +458,7 @@ http {{
                 "--urls-topic", t["urls"], "--pages-topic", t["pages"],
                 "--errors-topic", t["errors"], "--delay-topic", t["delayed"],
                 "--delay-tiers", "",  # no tier topics: waits here are short
+                "--state-topic", "",  # throughput and memory without crawl state
                 "--connect-to", f"::127.0.0.1:{self.port}", "--max-inflight", str(CONC),
                 "--log-level", "warn"] + extra
 
@@ -977,6 +978,7 @@ http {{
                 "--urls-topic", urls_topic or t["urls"], "--pages-topic", t["pages"],
                 "--errors-topic", t["errors"], "--delay-topic", t["delayed"],
                 "--delay-tiers", "",  # no tier topics: waits here are short
+                "--state-topic", "",  # throughput and memory without crawl state
                 "--connect-to", f"::127.0.0.1:{self.tiny_port}",
                 "--max-inflight", str(CONC),
                 "--host-rate", "100000", "--host-burst", "100000", "--host-concurrency", "64",

@@ -205,6 +205,7 @@ class Run:
             "--brokers", b, "--group", self.group + "-f",
             "--urls-topic", t.urls, "--pages-topic", t.pages,
             "--errors-topic", t.errors, "--delay-topic", t.delayed,
+            "--state-topic", t.state,
             "--connect-to", f"::127.0.0.1:{self.server.port}", "--allow-private",
             "--host-rate", RATE, "--host-burst", "2", "--host-concurrency", "2",
             "--retries", "5", "--retry-backoff-ms", "200", "--timeout", "20",

@@ -92,9 +92,14 @@ def admin(brokers):
 DELAY_TIERS = ("2m", "10m", "1h", "6h", "1d")
 
 
+# The crawl state topic: compacted (one state per URL is kept).
+STATE_TOPIC_CONFIG = {"cleanup.policy": "compact"}
+
+
 class Topics:
     """Per-test unique topic names: t<hex>.urls, .urls.delayed (and its
-    tiers .urls.delayed.2m ...), .pages, .records, .errors."""
+    tiers .urls.delayed.2m ...), .pages, .records, .errors, .state (the
+    fetcher's crawl state, compacted)."""
 
     def __init__(self, prefix):
         self.prefix = prefix
@@ -104,13 +109,15 @@ class Topics:
         self.pages = f"{prefix}.pages"
         self.records = f"{prefix}.records"
         self.errors = f"{prefix}.errors"
+        self.state = f"{prefix}.state"
 
     def all_delayed(self):
         """The delay topic and its tiers: every topic a URL is parked on."""
         return [self.delayed, *self.delayed_tiers]
 
     def all(self):
-        return [self.urls, *self.all_delayed(), self.pages, self.records, self.errors]
+        return [self.urls, *self.all_delayed(), self.pages, self.records, self.errors,
+                self.state]
 
 
 def _wait_futures(futures, what, ignore=()):
@@ -174,7 +181,7 @@ def delete_topics(admin, names):
 def topics(admin):
     t = Topics("t" + uuid.uuid4().hex[:12])
     big = {"max.message.bytes": str(16 * 1024 * 1024)}
-    create_topics(admin, t.all(), config={t.pages: big})
+    create_topics(admin, t.all(), config={t.pages: big, t.state: STATE_TOPIC_CONFIG})
     yield t
     delete_topics(admin, t.all())
 
@@ -581,7 +588,7 @@ class Pipeline:
         pr = Proc("fetcher", ["--brokers", self.brokers, "--group", self.group + "-fetcher",
                               "--urls-topic", t.urls, "--pages-topic", t.pages,
                               "--errors-topic", t.errors, "--delay-topic", t.delayed,
-                              "--allow-private", "--host-rate", "50", *extra],
+                              "--state-topic", t.state, "--allow-private", "--host-rate", "50", *extra],
                   self.log_dir)
         self.procs.append(pr)
         return pr

@@ -166,7 +166,8 @@ def start_fetcher(brokers, topics, log_dir, *extra, group=None, env=None):
     return Proc("fetcher", ["--brokers", brokers, "--group", group,
                             "--urls-topic", topics.urls, "--pages-topic", topics.pages,
                             "--errors-topic", topics.errors,
-                            "--delay-topic", topics.delayed, *extra], log_dir,
+                            "--delay-topic", topics.delayed,
+                            "--state-topic", topics.state, *extra], log_dir,
                 env=env)
 
 

@@ -8,6 +8,11 @@ we want to get wrong), one thread per connection, and answers by path:
   /ok/NAME             a small valid HTML page whose title is NAME
   /id/ID               the same, for the fault tests: the page's title and
                        a <meta name=id> carry ID
+  /slow/ID             /id/ID after `slow_delay` seconds (holds a partition's
+                       commit point while it runs)
+  /etag/NAME           a page with an ETag ("v-NAME-<version>") and a
+                       Last-Modified; 304 with no body when If-None-Match
+                       names the current ETag. `versions[NAME]` changes it
   /drip                200, Content-Length 100000, then one byte a second
   /endless             200 text/html without a length, bytes as fast as the
                        client reads, until it hangs up
@@ -106,6 +111,9 @@ class HostileServer:
         self.active = collections.Counter()    # path -> open connections
         self.tls_failures = 0
         self.id_delay = 0.0   # seconds /id/ID waits before answering
+        self.slow_delay = 5.0  # seconds /slow/ID waits before answering
+        self.versions = collections.Counter()  # /etag/NAME -> version
+        self.conditional = []  # (path, If-None-Match, If-Modified-Since)
         self.stopping = threading.Event()
         self.conns = set()
         self.threads = []
@@ -278,6 +286,24 @@ class HostileServer:
             if self.id_delay and self.stopping.wait(self.id_delay):
                 raise _Closed()
             return self._html(conn, 200, page(ident, f'<meta name=id content="{ident}">'))
+        if path.startswith("/slow/"):
+            ident = path[6:]
+            if self.stopping.wait(self.slow_delay):
+                raise _Closed()
+            return self._html(conn, 200, page(ident, f'<meta name=id content="{ident}">'))
+        if path.startswith("/etag/"):
+            name = path[6:]
+            with self.lock:
+                tag = f'"v-{name}-{self.versions[name]}"'
+            inm = req["headers"].get("if-none-match")
+            ims = req["headers"].get("if-modified-since")
+            with self.lock:
+                self.conditional.append((path, inm, ims))
+            validators = [("ETag", tag), ("Last-Modified", "Tue, 01 Dec 2026 10:00:00 GMT")]
+            if inm == tag:
+                self._respond(conn, 304, validators)
+                return True
+            return self._html(conn, 200, page(f"{name} {tag}"), validators)
         if path.startswith("/status/"):
             return self._html(conn, int(path[8:11]), page(path))
         if path == "/drip":

@@ -56,6 +56,7 @@ def fetcher_args(brokers, topics, group, server):
     return ["--brokers", brokers, "--group", group,
             "--urls-topic", topics.urls, "--pages-topic", topics.pages,
             "--errors-topic", topics.errors, "--delay-topic", topics.delayed,
+            "--state-topic", topics.state,
             "--connect-to", f"::127.0.0.1:{server.port}",
             "--host-rate", "10000", "--host-burst", "1000", "--host-concurrency", "8",
             "--max-inflight", "200", "--retries", "5", "--retry-backoff-ms", "200",

@@ -69,6 +69,7 @@ def test_valgrind_end_to_end(brokers, topics, tmp_path):
         f = VgProc("fetcher", [*common, "--group", "g" + uuid.uuid4().hex[:8],
                                "--urls-topic", topics.urls, "--pages-topic", topics.pages,
                                "--errors-topic", topics.errors, "--delay-topic", topics.delayed,
+            "--state-topic", topics.state,
                                "--connect-to", f"::127.0.0.1:{srv.port}", "--retries", "0",
                                "--host-rate", "100", "--max-body", "1M", "--timeout", "60",
                                "--drain-timeout", "20"], tmp_path)

@@ -80,6 +80,7 @@ def start_fetcher(brokers, topics, tmp_path, connect_to, extra=()):
     args = ["--brokers", brokers, "--group", "g" + uuid.uuid4().hex[:10],
             "--urls-topic", topics.urls, "--pages-topic", topics.pages,
             "--errors-topic", topics.errors, "--delay-topic", topics.delayed,
+            "--state-topic", topics.state,
             "--allow-net", "127.0.0.2/32",
             "--timeout", str(TIMEOUT_S), "--connect-timeout", str(CONNECT_TIMEOUT_S),
             "--low-speed-time", str(LOW_SPEED_TIME_S), "--low-speed-limit", "100",

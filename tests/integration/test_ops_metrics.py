@@ -174,8 +174,9 @@ def test_fetcher_serves_metrics(brokers, topics, pipeline, site):
 
 @pytest.mark.parametrize("name", ["fetcher", "cleaner"])
 def test_bad_metrics_addr_exit_2(brokers, topics, name):
+    state = ["--state-topic", topics.state] if name == "fetcher" else []
     r = run_cli(name, "--brokers", brokers, "--metrics-addr", "nonsense",
-                "--pages-topic", topics.pages, timeout=30)
+                "--pages-topic", topics.pages, *state, timeout=30)
     err = r.stderr.decode()
     assert r.returncode == 2, f"exit {r.returncode}, want 2: {err}"
     assert "--metrics-addr" in err

@@ -2,7 +2,9 @@
  * test_fetcher_intake.c — what becomes of a consumed URL message
  * (intake_route(), intake_place()): re-routed when keyed or partitioned
  * otherwise than by its host key (unless the partition count is
- * unknown), dropped when a followed link was fetched already, parked when
+ * unknown), committed without a request when its crawl state shows its
+ * outcome delivered (a redelivery), dropped when a followed link was
+ * fetched already, parked when
  * its host's queue is full (for as long as the queue takes to drain) or
  * the host will not be served within --park-after, else queued. One row
  * per case.
@@ -23,32 +25,44 @@ static const struct {
         intake_next_t next;
 } routes[] = {
         { "right partition and key: on to its host",
-          { 3, 3, true, false, false },
+          { 3, 3, true, false, false, false },
           INTAKE_QUEUE },
         { "wrong partition: re-routed",
-          { 1, 3, true, false, false },
+          { 1, 3, true, false, false, false },
           INTAKE_REROUTE },
         { "wrong key: re-routed",
-          { 3, 3, false, false, false },
+          { 3, 3, false, false, false, false },
           INTAKE_REROUTE },
         { "unknown partition count: fetched, not stalled",
-          { 1, -1, false, false, false },
+          { 1, -1, false, false, false, false },
           INTAKE_QUEUE },
         { "followed link fetched already: dropped",
-          { 3, 3, true, true, true },
+          { 3, 3, true, true, true, false },
           INTAKE_DROP },
         { "followed link not fetched yet: on to its host",
-          { 3, 3, true, true, false },
+          { 3, 3, true, true, false, false },
           INTAKE_QUEUE },
         { "a user's URL is never dropped",
-          { 3, 3, true, false, true },
+          { 3, 3, true, false, true, false },
           INTAKE_QUEUE },
         { "re-routing comes before the drop",
-          { 0, 3, true, true, true },
+          { 0, 3, true, true, true, false },
           INTAKE_REROUTE },
         { "unknown partitions, fetched link: dropped",
-          { 0, -1, false, true, true },
+          { 0, -1, false, true, true, false },
           INTAKE_DROP },
+        { "outcome delivered for this message: committed, no request",
+          { 3, 3, true, false, false, true },
+          INTAKE_DELIVERED },
+        { "a delivered followed link: committed as delivered",
+          { 3, 3, true, true, true, true },
+          INTAKE_DELIVERED },
+        { "re-routing comes before the delivered check",
+          { 1, 3, true, false, false, true },
+          INTAKE_REROUTE },
+        { "a state without this message's outcome: on to its host",
+          { 3, 3, true, false, true, false },
+          INTAKE_QUEUE },
 };
 
 /* --max-host-queued 100, --park-after 30 s. */

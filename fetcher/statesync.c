@@ -1,0 +1,607 @@
+/*
+ * statesync.c — the crawl state's Kafka side (see statesync.h).
+ *
+ * The state topic is keyed by URL and partitioned like the URL topic, by
+ * murmur2 of the URL's host key, so with the URL topic's partition count
+ * the state of a host's URLs is in the partition with the number of the
+ * URL partition its owner consumes. Loading uses a consumer of its own
+ * (never subscribed, nothing committed: it reads from the beginning each
+ * time), assigned only while a load runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/evp.h>
+
+#include "clock.h"
+#include "crawlstate.h"
+#include "deadletter.h"
+#include "fetcher_int.h"
+#include "fkafka.h"
+#include "kafka.h"
+#include "log.h"
+#include "statesync.h"
+
+#define WATERMARK_TIMEOUT_MS 5000
+/* Pending pages looked for after a load: at most this many (the rest
+ * are fetched again), on the pages topic from 1 s before the earliest
+ * pending state to PENDING_SLACK_MS after the latest (a page delivered
+ * later than that after its produce is not found: fetched again). */
+#define PENDING_MAX 10000
+#define PENDING_SLACK_MS 10000
+
+/* A load in progress: the pending pages met. */
+typedef struct load {
+        char **pending; /* URLs whose state read was a pending page */
+        size_t npending;
+        size_t live;      /* still pending once the load was read */
+        size_t confirmed; /* of them, pages found */
+} load_t;
+
+static int64_t epoch_ms(void)
+{
+        return clock_ns(CLOCK_REALTIME) / 1000000;
+}
+
+/* The partition count of `topic` from the brokers, or -1 when it does
+ * not exist or cannot be read (no log line: the caller's error is the
+ * one line). */
+static int32_t state_partitions(fetcher_t *f, const char *topic)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(f->producer, topic, NULL);
+        int32_t n = -1;
+
+        if (!rkt)
+                return -1;
+        if (!rd_kafka_metadata(f->producer, 0, rkt, &md, META_TIMEOUT_MS) &&
+            md && md->topic_cnt == 1 && !md->topics[0].err &&
+            md->topics[0].partition_cnt > 0)
+                n = md->topics[0].partition_cnt;
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        return n;
+}
+
+int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
+                   size_t errstr_size)
+{
+        const fetcher_config_t *c = f->conf;
+        char group[512];
+
+        if (!c->state_topic || !*c->state_topic)
+                return 0;
+        f->state_parts = state_partitions(f, c->state_topic);
+        if (f->state_parts <= 0) {
+                snprintf(errstr, errstr_size,
+                         "--state-topic: topic '%s' does not exist or has no "
+                         "partitions (create it compacted, with the URL "
+                         "topic's partition count; --state-topic '' runs "
+                         "without crawl state)",
+                         c->state_topic);
+                return -1;
+        }
+        f->state = crawlstate_new((size_t)c->state_max);
+        if (!f->state) {
+                snprintf(errstr, errstr_size, "--state-max: out of memory");
+                return -1;
+        }
+        snprintf(group, sizeof(group), "%s.state-loader", c->group);
+        f->state_reader = kafka_consumer_new(c->brokers, group, kafka_props,
+                                             NULL, NULL, errstr, errstr_size);
+        if (!f->state_reader)
+                return -1;
+        return 0;
+}
+
+void statesync_destroy(fetcher_t *f)
+{
+        if (f->state_reader) {
+                kafka_consumer_close_destroy(f->state_reader, 5000);
+                f->state_reader = NULL;
+        }
+        crawlstate_destroy(f->state);
+        f->state = NULL;
+}
+
+/* An invalid state message: dead-lettered with its origin. */
+static void dead_letter(fetcher_t *f, const rd_kafka_message_t *m,
+                        const char *why)
+{
+        deadletter_t dl = {
+                .stage = "fetcher",
+                .code = "invalid_state",
+                .message = why,
+                .topic = f->conf->state_topic,
+                .partition = m->partition,
+                .offset = m->offset,
+                .input = m->payload,
+                .input_len = m->payload ? m->len : 0,
+        };
+        char *json = NULL;
+        size_t len = 0;
+        rd_kafka_resp_err_t err;
+
+        mcounter_add(f->m.state_invalid, 1);
+        LOGF(LOG_WARN, "invalid state message dead-lettered (its URL is new)",
+             LOG_I("partition", m->partition), LOG_I("offset", m->offset),
+             LOG_S("why", why));
+        if (deadletter_json(&dl, &json, &len))
+                return;
+        err = fkafka_produce(f, f->conf->errors_topic, RD_KAFKA_PARTITION_UA,
+                             m->key,
+                             m->key ? deadletter_key_len(m->key_len) : 0, json,
+                             len, NULL, NULL);
+        if (err)
+                LOGF(LOG_WARN, "cannot dead-letter a state message",
+                     LOG_S("err", rd_kafka_err2str(err)));
+        free(json);
+}
+
+/* One state message read back: put, forgotten (tombstone) or invalid. */
+static void load_one(fetcher_t *f, load_t *ld, const rd_kafka_message_t *m)
+{
+        crawlstate_rec_t rec;
+        char url[CRAWLSTATE_URL_MAX + 1], why[256];
+
+        if (!m->payload) {
+                if (m->key && m->key_len <= CRAWLSTATE_URL_MAX) {
+                        memcpy(url, m->key, m->key_len);
+                        url[m->key_len] = '\0';
+                        crawlstate_del(f->state, url);
+                }
+                return;
+        }
+        if (crawlstate_decode(m->key, m->key_len, m->payload, m->len, &rec,
+                              why, sizeof(why))) {
+                dead_letter(f, m, why);
+                return;
+        }
+        memcpy(url, m->key, m->key_len);
+        url[m->key_len] = '\0';
+        if (crawlstate_put(f->state, url, &rec)) {
+                LOG(LOG_ERROR, "out of memory loading the crawl state");
+                f->fatal = true;
+                return;
+        }
+        mcounter_add(f->m.state_loaded, 1);
+        if (rec.outcome == CRAWLSTATE_PENDING && ld->npending < PENDING_MAX) {
+                char *u = strdup(url);
+
+                if (u)
+                        ld->pending[ld->npending++] = u;
+        }
+}
+
+/* The input message a state answers, as the page header kcrawl_input
+ * writes it. */
+static void input_of(const crawlstate_rec_t *rec, char *buf, size_t size)
+{
+        snprintf(buf, size, "%s/%d/%lld", rec->in_topic,
+                 (int)rec->in_partition, (long long)rec->in_offset);
+}
+
+/* A page read back while looking for pending ones: when its URL's state
+ * is still that pending page (same input message), the page is its
+ * outcome. Returns true when it confirmed one. */
+static bool confirm_page(fetcher_t *f, const rd_kafka_message_t *m)
+{
+        char url[CRAWLSTATE_URL_MAX + 1], want[CRAWLSTATE_TOPIC_MAX + 48];
+        const void *val = NULL;
+        size_t len = 0;
+        rd_kafka_headers_t *hdrs = NULL;
+        crawlstate_rec_t rec;
+
+        if (!m->key || !m->key_len || m->key_len > CRAWLSTATE_URL_MAX ||
+            rd_kafka_message_headers(m, &hdrs) || !hdrs ||
+            rd_kafka_header_get_last(hdrs, HDR_INPUT, &val, &len) || !val)
+                return false;
+        memcpy(url, m->key, m->key_len);
+        url[m->key_len] = '\0';
+        if (!crawlstate_get(f->state, url, &rec) ||
+            rec.outcome != CRAWLSTATE_PENDING)
+                return false;
+        input_of(&rec, want, sizeof(want));
+        if (strlen(want) != len || memcmp(want, val, len))
+                return false;
+        rec.outcome = CRAWLSTATE_PAGE;
+        return crawlstate_put(f->state, url, &rec) == 0;
+}
+
+/* Looks for the pending pages of a load on the pages topic (see
+ * statesync_load()): each pages partition that should hold one is read
+ * from 1 s before the earliest pending state's time until a message more
+ * than PENDING_SLACK_MS younger than the latest, its end, all of them
+ * found, or the deadline. */
+static void find_pending(fetcher_t *f, load_t *ld, int64_t deadline)
+{
+        const char *topic = f->conf->pages_topic;
+        int32_t np = fkafka_partition_count(f, topic);
+        int64_t *lo = NULL, *hi = NULL, *end = NULL;
+        size_t *left = NULL;
+        rd_kafka_topic_partition_list_t *l = NULL;
+        int active = 0;
+
+        if (np <= 0 || !ld->npending)
+                return;
+        lo = calloc((size_t)np, sizeof(*lo));
+        hi = calloc((size_t)np, sizeof(*hi));
+        end = calloc((size_t)np, sizeof(*end));
+        left = calloc((size_t)np, sizeof(*left));
+        l = rd_kafka_topic_partition_list_new(np);
+        if (!lo || !hi || !end || !left || !l)
+                goto out;
+        for (size_t i = 0; i < ld->npending; i++) {
+                const char *u = ld->pending[i];
+                crawlstate_rec_t rec;
+                int32_t p;
+
+                if (!crawlstate_get(f->state, u, &rec) ||
+                    rec.outcome != CRAWLSTATE_PENDING)
+                        continue; /* a later state replaced it */
+                ld->live++;
+                /* The producer's default partitioner, as the page went. */
+                p = rd_kafka_msg_partitioner_consistent_random(
+                        NULL, u, strlen(u), np, NULL, NULL);
+                if (!left[p] || rec.fetched_at_ms < lo[p])
+                        lo[p] = rec.fetched_at_ms;
+                if (!left[p] || rec.fetched_at_ms > hi[p])
+                        hi[p] = rec.fetched_at_ms;
+                left[p]++;
+        }
+        for (int32_t p = 0; p < np; p++)
+                if (left[p])
+                        rd_kafka_topic_partition_list_add(l, topic, p)
+                                ->offset = lo[p] - 1000;
+        if (!l->cnt || rd_kafka_offsets_for_times(f->state_reader, l,
+                                                  WATERMARK_TIMEOUT_MS))
+                goto out;
+        for (int i = l->cnt - 1; i >= 0; i--) {
+                rd_kafka_topic_partition_t *tp = &l->elems[i];
+                int64_t wlo = 0, whi = 0;
+
+                if (tp->err || tp->offset < 0 ||
+                    rd_kafka_query_watermark_offsets(f->state_reader, topic,
+                                                     tp->partition, &wlo, &whi,
+                                                     WATERMARK_TIMEOUT_MS) ||
+                    whi <= tp->offset) {
+                        rd_kafka_topic_partition_list_del_by_idx(l, i);
+                        continue;
+                }
+                end[tp->partition] = whi;
+                active++;
+        }
+        if (!active || rd_kafka_assign(f->state_reader, l))
+                goto out;
+        while (active && !f->fatal && clock_mono_ms() < deadline) {
+                rd_kafka_message_t *m =
+                        rd_kafka_consumer_poll(f->state_reader, 100);
+                rd_kafka_timestamp_type_t tt;
+                int32_t p;
+                int64_t ts;
+
+                if (!m)
+                        continue;
+                p = m->partition;
+                if (m->err || p < 0 || p >= np || !end[p]) {
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                if (confirm_page(f, m)) {
+                        ld->confirmed++;
+                        left[p]--;
+                }
+                ts = rd_kafka_message_timestamp(m, &tt);
+                if (!left[p] || m->offset + 1 >= end[p] ||
+                    ts > hi[p] + PENDING_SLACK_MS) {
+                        end[p] = 0;
+                        active--;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        rd_kafka_assign(f->state_reader, NULL);
+out:
+        if (l)
+                rd_kafka_topic_partition_list_destroy(l);
+        free(lo);
+        free(hi);
+        free(end);
+        free(left);
+}
+
+void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
+{
+        const char *topic = f->conf->state_topic;
+        int32_t n = f->state_parts;
+        int64_t *end = NULL, t0 = clock_mono_ms(), deadline;
+        bool all = false;
+        rd_kafka_topic_partition_list_t *l = NULL;
+        uint64_t loaded = 0;
+        int pending = 0;
+        load_t ld = { 0 };
+
+        if (!f->state || !parts->cnt)
+                return;
+        ld.pending = calloc(PENDING_MAX, sizeof(*ld.pending));
+        if (!ld.pending) {
+                LOG(LOG_ERROR, "out of memory loading the crawl state");
+                f->fatal = true;
+                return;
+        }
+        end = calloc((size_t)n, sizeof(*end));
+        l = rd_kafka_topic_partition_list_new(n);
+        if (!end || !l) {
+                LOG(LOG_ERROR, "out of memory loading the crawl state");
+                f->fatal = true;
+                goto out;
+        }
+        for (int i = 0; i < parts->cnt; i++)
+                if (fkafka_partition_count(f, parts->elems[i].topic) != n)
+                        all = true; /* not co-partitioned: read it all */
+        for (int32_t p = 0; p < n; p++)
+                end[p] = -1;
+        for (int i = 0; i < parts->cnt && !all; i++)
+                if (parts->elems[i].partition < n)
+                        end[parts->elems[i].partition] = 0;
+        for (int32_t p = 0; p < n; p++) {
+                int64_t lo = 0, hi = 0;
+                rd_kafka_resp_err_t err;
+
+                if (!all && end[p] < 0)
+                        continue;
+                end[p] = -1;
+                err = rd_kafka_query_watermark_offsets(f->state_reader, topic,
+                                                       p, &lo, &hi,
+                                                       WATERMARK_TIMEOUT_MS);
+                if (err) {
+                        LOGF(LOG_WARN,
+                             "crawl state of a partition not loaded (its "
+                             "URLs are fetched as new)",
+                             LOG_S("topic", topic), LOG_I("partition", p),
+                             LOG_S("err", rd_kafka_err2str(err)));
+                        continue;
+                }
+                if (hi <= lo)
+                        continue;
+                end[p] = hi;
+                rd_kafka_topic_partition_list_add(l, topic, p)->offset =
+                        RD_KAFKA_OFFSET_BEGINNING;
+                pending++;
+        }
+        if (!pending)
+                goto out;
+        if (rd_kafka_assign(f->state_reader, l)) {
+                LOG(LOG_WARN, "crawl state not loaded: assign failed");
+                goto out;
+        }
+        deadline = t0 + f->conf->state_load_timeout * 1000;
+        while (pending && !f->fatal && clock_mono_ms() < deadline) {
+                rd_kafka_message_t *m =
+                        rd_kafka_consumer_poll(f->state_reader, 100);
+
+                if (!m)
+                        continue;
+                if (m->err) {
+                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                LOGF(LOG_WARN, "crawl state read error",
+                                     LOG_S("err", rd_kafka_message_errstr(m)));
+                } else if (m->partition < n && end[m->partition] >= 0) {
+                        load_one(f, &ld, m);
+                        loaded++;
+                        if (m->offset + 1 >= end[m->partition]) {
+                                end[m->partition] = -1;
+                                pending--;
+                        }
+                }
+                rd_kafka_message_destroy(m);
+        }
+        rd_kafka_assign(f->state_reader, NULL);
+        if (pending)
+                LOGF(LOG_WARN,
+                     "crawl state load stopped at --state-load-timeout "
+                     "(the rest of its URLs are fetched as new)",
+                     LOG_I("partitions_left", pending));
+        find_pending(f, &ld, deadline);
+out:
+        LOGF(LOG_INFO, "crawl state loaded", LOG_I("messages", loaded),
+             LOG_I("urls", crawlstate_count(f->state)),
+             LOG_I("pending_pages", ld.live),
+             LOG_I("pending_found", ld.confirmed),
+             LOG_I("ms", clock_mono_ms() - t0));
+        for (size_t i = 0; i < ld.npending; i++)
+                free(ld.pending[i]);
+        free(ld.pending);
+        if (l)
+                rd_kafka_topic_partition_list_destroy(l);
+        free(end);
+}
+
+/* The value of response header `name` of the last request, or "". */
+static const char *response_header(CURL *easy, const char *name)
+{
+        struct curl_header *h = NULL;
+
+        if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) !=
+                    CURLHE_OK ||
+            !h || !h->value)
+                return "";
+        return h->value;
+}
+
+/* A validator to keep: copied when it fits and is a header value
+ * libcurl can send back as it came (no control characters), else "". */
+static void copy_validator(char *dst, size_t cap, const char *src)
+{
+        size_t n = strlen(src);
+
+        dst[0] = '\0';
+        if (n < cap && crawlstate_validator_ok(src))
+                memcpy(dst, src, n + 1);
+}
+
+void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
+                       bool *not_modified)
+{
+        crawlstate_rec_t *st;
+        bool had;
+        long status = 0;
+
+        *not_modified = false;
+        /* No host key (a message that did not decode): no partition to
+         * keep its state in. */
+        if (!f->state || job->kind != JOB_URL || !job->um.url ||
+            !job->um.host_key)
+                return;
+        if (!job->crawl) {
+                job->crawl = malloc(sizeof(*job->crawl));
+                if (!job->crawl)
+                        return;
+        }
+        st = job->crawl;
+        had = crawlstate_get(f->state, job->um.url, st);
+        if (!had)
+                memset(st, 0, sizeof(*st));
+        st->fetched_at_ms = epoch_ms();
+        st->fetches++;
+        snprintf(st->in_topic, sizeof(st->in_topic), "%s", job->topic);
+        st->in_partition = job->partition;
+        st->in_offset = job->offset;
+        st->error_code[0] = '\0';
+        if (!page) {
+                st->outcome = CRAWLSTATE_ERROR;
+                snprintf(st->error_code, sizeof(st->error_code), "%s", code);
+                return;
+        }
+        st->outcome = CRAWLSTATE_PAGE;
+        if (job->easy)
+                curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
+        st->status = (int)status;
+        *not_modified = status == 304;
+        if (job->easy) {
+                char prev_etag[sizeof(st->etag)],
+                        prev_lm[sizeof(st->last_modified)];
+
+                memcpy(prev_etag, st->etag, sizeof(prev_etag));
+                memcpy(prev_lm, st->last_modified, sizeof(prev_lm));
+                /* A 304 may repeat the validators or leave them out. */
+                copy_validator(st->etag, sizeof(st->etag),
+                               response_header(job->easy, "ETag"));
+                if (!*st->etag && *not_modified)
+                        memcpy(st->etag, prev_etag, sizeof(prev_etag));
+                copy_validator(st->last_modified, sizeof(st->last_modified),
+                               response_header(job->easy, "Last-Modified"));
+                if (!*st->last_modified && *not_modified)
+                        memcpy(st->last_modified, prev_lm, sizeof(prev_lm));
+        }
+        if (!*not_modified) {
+                unsigned char d[EVP_MAX_MD_SIZE];
+                unsigned int dl = 0;
+
+                if (EVP_Digest(job->body ? job->body : "", job->body_len, d,
+                               &dl, EVP_sha256(), NULL) &&
+                    dl == CRAWLSTATE_DIGEST_LEN) {
+                        if (crawlstate_changed(had ? st : NULL, false, d) == 1)
+                                st->changes++;
+                        memcpy(st->digest, d, CRAWLSTATE_DIGEST_LEN);
+                        st->has_digest = true;
+                }
+        }
+}
+
+/* Produces rec as url's state, partitioned by its host key. */
+static void produce_state(fetcher_t *f, const job_t *job,
+                          const crawlstate_rec_t *st)
+{
+        char *json = NULL;
+        size_t len = 0;
+        int32_t part;
+        rd_kafka_resp_err_t err;
+
+        if (crawlstate_encode(job->um.url, st, &json, &len)) {
+                LOG(LOG_WARN, "out of memory writing a crawl state");
+                mcounter_add(f->m.state_write_failures, 1);
+                return;
+        }
+        part = fkafka_partition_of(f, f->conf->state_topic, job->um.host_key);
+        err = fkafka_produce(f, f->conf->state_topic,
+                             part >= 0 ? part : RD_KAFKA_PARTITION_UA,
+                             job->um.url, strlen(job->um.url), json, len, NULL,
+                             NULL);
+        free(json);
+        if (err) {
+                LOGF(LOG_WARN, "cannot produce a crawl state",
+                     LOG_S("topic", f->conf->state_topic),
+                     LOG_S("err", rd_kafka_err2str(err)));
+                mcounter_add(f->m.state_write_failures, 1);
+        }
+}
+
+void statesync_pending(fetcher_t *f, job_t *job)
+{
+        crawlstate_rec_t pend;
+
+        if (!f->state || !job->crawl || !job->um.url || !job->um.host_key ||
+            job->crawl->outcome != CRAWLSTATE_PAGE)
+                return;
+        pend = *job->crawl;
+        pend.outcome = CRAWLSTATE_PENDING;
+        pend.fetched_at_ms = epoch_ms(); /* just before the page's produce */
+        /* In the table too: its validators are the response's (a pending
+         * page is never taken as delivered). */
+        if (crawlstate_put(f->state, job->um.url, &pend))
+                mcounter_add(f->m.state_write_failures, 1);
+        produce_state(f, job, &pend);
+}
+
+void statesync_write(fetcher_t *f, job_t *job)
+{
+        crawlstate_rec_t *st = job->crawl;
+
+        if (!f->state || !st || !job->um.url || !job->um.host_key)
+                return;
+        if (crawlstate_put(f->state, job->um.url, st)) {
+                LOG(LOG_WARN, "out of memory writing a crawl state");
+                mcounter_add(f->m.state_write_failures, 1);
+                return;
+        }
+        produce_state(f, job, st);
+}
+
+int statesync_conditional(fetcher_t *f, job_t *job)
+{
+        crawlstate_rec_t rec;
+        char line[CRAWLSTATE_ETAG_MAX + 32];
+        struct curl_slist *l = NULL, *n;
+        int rc = -1;
+
+        if (!f->state || job->hdrs || job->kind != JOB_URL ||
+            !crawlstate_get(f->state, job->um.url, &rec) ||
+            (rec.outcome != CRAWLSTATE_PAGE &&
+             rec.outcome != CRAWLSTATE_PENDING) ||
+            (rec.status != 200 && rec.status != 304))
+                return 0;
+        if (*rec.etag) {
+                snprintf(line, sizeof(line), "If-None-Match: %s", rec.etag);
+                n = curl_slist_append(l, line);
+                if (!n)
+                        goto out;
+                l = n;
+        }
+        if (*rec.last_modified) {
+                snprintf(line, sizeof(line), "If-Modified-Since: %s",
+                         rec.last_modified);
+                n = curl_slist_append(l, line);
+                if (!n)
+                        goto out;
+                l = n;
+        }
+        job->hdrs = l;
+        job->conditional = l != NULL;
+        l = NULL; /* the job's now */
+        rc = 0;
+out:
+        curl_slist_free_all(l);
+        return rc;
+}
