@@ -40,7 +40,9 @@ enum {
         F_INLINK = 1u << 1, /* inside an <a>                              */
         F_CAND = 1u << 2,   /* has a score                                */
         F_SKIP = 1u << 3,   /* inside the content, but left out           */
-        F_ARTBODY = 1u << 4 /* itemprop=articleBody / role=main ...       */
+        F_ARTBODY = 1u << 4, /* itemprop=articleBody / role=main ...      */
+        F_UNLIKELY = 1u << 5 /* furniture by class or id, unless it holds
+                              * most of the page's text                  */
 };
 
 /* Tags the finder tells apart. */
@@ -71,6 +73,7 @@ enum {
         T_HEADER,
         T_FIGURE,
         T_ADDRESS,
+        T_NOSCRIPT,
         T_DROPTAG, /* never content                                */
         T_NAV,     /* furniture by name                            */
 };
@@ -81,6 +84,7 @@ typedef struct mnode {
         uint32_t text;  /* characters of text in the subtree       */
         uint32_t link;  /* of which inside links                   */
         uint32_t own;   /* characters of the element's own text     */
+        uint32_t own_link, own_commas;
         uint32_t commas;
         uint32_t paras; /* <p> in the subtree                      */
         uint32_t lis, imgs, inputs, heads;
@@ -145,7 +149,7 @@ static int tag_of(const xmlChar *name)
                 {"address", T_ADDRESS},
                 {"script", T_DROPTAG},
                 {"style", T_DROPTAG},
-                {"noscript", T_DROPTAG},
+                {"noscript", T_NOSCRIPT},
                 {"template", T_DROPTAG},
                 {"iframe", T_DROPTAG},
                 {"svg", T_DROPTAG},
@@ -217,15 +221,15 @@ static int has_any(const char *s, const char *const *words)
         return 0;
 }
 
-/* True when `s` has `word` as a whole token (tokens split on non-alnum). */
+/* True when `s` has `word` as a whole token (tokens split on spaces). */
 static int has_token(const char *s, const char *word)
 {
         size_t wl = strlen(word);
         const char *p = s;
 
         while ((p = strstr(p, word)) != NULL) {
-                int before = p == s || !isalnum((unsigned char)p[-1]);
-                int after = !isalnum((unsigned char)p[wl]);
+                int before = p == s || isspace((unsigned char)p[-1]);
+                int after = p[wl] == '\0' || isspace((unsigned char)p[wl]);
 
                 if (before && after)
                         return 1;
@@ -300,8 +304,8 @@ static int is_hidden(const xmlNode *n, const char *h)
                         return 1;
         }
         if (has_token(h, "sr-only") || has_token(h, "visually-hidden") ||
-            has_token(h, "screen-reader-text") || has_token(h, "d-none") ||
-            has_token(h, "hidden") || has_token(h, "hide"))
+            has_token(h, "screen-reader-text") || has_token(h, "hidden") ||
+            has_token(h, "hide"))
                 return 1;
         return 0;
 }
@@ -559,15 +563,17 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                 drop = 1;
                         else if (tag == T_HEADER && !inart)
                                 drop = 1;
-                        else if (is_hidden(n, h))
-                                drop = 1;
+                        else if (is_hidden(n, h) || tag == T_NOSCRIPT)
+                                /* Unless it holds most of the text: a page
+                                 * that shows its content by script. */
+                                m->flags |= F_UNLIKELY;
                         else if (tag != T_BODY && tag != T_A &&
                                  tag != T_ARTICLE && tag != T_MAIN &&
                                  !(m->flags & F_ARTBODY && !inart) &&
                                  has_any(h, unlikely) &&
                                  !(mc->forum && has_any(h, forum_ok)) &&
                                  !has_any(h, maybe))
-                                drop = 1;
+                                m->flags |= F_UNLIKELY;
                         else if (attr(n, "role") != NULL &&
                                  (strcmp(attr(n, "role"), "navigation") == 0 ||
                                   strcmp(attr(n, "role"), "contentinfo") == 0 ||
@@ -588,10 +594,9 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                 uint32_t c = 0, l = text_len(n->content, &c);
 
                                 p->own += l;
-                                p->text += l;
-                                p->commas += c;
+                                p->own_commas += c;
                                 if (p->flags & F_INLINK)
-                                        p->link += l;
+                                        p->own_link += l;
                         }
                 }
                 n = next_node(n, root, descend, &depth);
@@ -605,33 +610,24 @@ static void sum_up(maincontent_t *mc)
 {
         size_t i;
 
+        for (i = 0; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+
+                m->text = m->own;
+                m->link = m->own_link;
+                m->commas = m->own_commas;
+                m->paras = m->tag == T_P;
+                m->lis = m->tag == T_LI;
+                m->imgs = m->tag == T_IMG;
+                m->inputs = m->tag == T_INPUT;
+                m->heads = m->tag == T_H;
+        }
         for (i = mc->n; i-- > 1;) {
                 mnode_t *m = &mc->nodes[i], *p;
 
-                if (m->parent < 0)
+                if (m->parent < 0 || (m->flags & F_DROP))
                         continue;
                 p = &mc->nodes[m->parent];
-                switch (m->tag) {
-                case T_P:
-                        m->paras++;
-                        break;
-                case T_LI:
-                        m->lis++;
-                        break;
-                case T_IMG:
-                        m->imgs++;
-                        break;
-                case T_INPUT:
-                        m->inputs++;
-                        break;
-                case T_H:
-                        m->heads++;
-                        break;
-                default:
-                        break;
-                }
-                if (m->flags & F_DROP)
-                        continue;
                 p->text += m->text;
                 p->link += m->link;
                 p->commas += m->commas;
@@ -641,6 +637,38 @@ static void sum_up(maincontent_t *mc)
                 p->inputs += m->inputs;
                 p->heads += m->heads;
         }
+}
+
+/* Furniture by class or id is dropped unless it holds most of the page's
+ * text outside links (a wrapper named "with-sidebar" around the article
+ * and its sidebar). Then the counts again, without what was dropped. */
+static void drop_unlikely(maincontent_t *mc)
+{
+        size_t i;
+        uint32_t page, dropped = 0;
+
+        if (mc->n == 0)
+                return;
+        page = mc->nodes[0].text - mc->nodes[0].link;
+        for (i = 0; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+
+                if ((m->flags & F_UNLIKELY) && !(m->flags & F_DROP) &&
+                    (m->text - m->link) * 2 < page) {
+                        m->flags |= F_DROP;
+                        dropped++;
+                }
+        }
+        if (dropped == 0)
+                return;
+        /* Pre-order: a parent comes before its children. */
+        for (i = 1; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+
+                if (m->parent >= 0 && (mc->nodes[m->parent].flags & F_DROP))
+                        m->flags |= F_DROP;
+        }
+        sum_up(mc);
 }
 
 static float link_density(const mnode_t *m)
@@ -772,7 +800,52 @@ static void add_chosen(maincontent_t *mc, xmlNodePtr n)
                 mc->chosen[mc->n_chosen++] = n;
 }
 
+static void choose_block(maincontent_t *mc);
+
+static uint32_t nonlink(const mnode_t *m)
+{
+        return m->text > m->link ? m->text - m->link : 0;
+}
+
+/* The best block, or, when it holds too little of the page's text (a
+ * service, product or collection page: content in many sections), the
+ * page's <main> or its body without the furniture. */
 static void choose(maincontent_t *mc)
+{
+        mnode_t *body = NULL, *main_el = NULL;
+        uint32_t chosen_nl = 0;
+        size_t i;
+        const char *env = getenv("MC_BROAD");
+        float ratio = env ? strtof(env, NULL) : 0.5f;
+
+        choose_block(mc);
+        for (i = 0; i < mc->n_chosen; i++)
+                chosen_nl += nonlink(info(mc, mc->chosen[i]));
+        for (i = 0; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+
+                if (m->flags & F_DROP)
+                        continue;
+                if (m->tag == T_BODY && body == NULL)
+                        body = m;
+                if ((m->tag == T_MAIN || (attr(m->node, "role") &&
+                                          strcmp(attr(m->node, "role"),
+                                                 "main") == 0)) &&
+                    (main_el == NULL || nonlink(m) > nonlink(main_el)))
+                        main_el = m;
+        }
+        if (body == NULL)
+                body = &mc->nodes[0];
+        if (chosen_nl >= ratio * (float)nonlink(body))
+                return;
+        mc->n_chosen = 0;
+        if (main_el != NULL && nonlink(main_el) >= chosen_nl)
+                add_chosen(mc, main_el->node);
+        else
+                add_chosen(mc, body->node);
+}
+
+static void choose_block(maincontent_t *mc)
 {
         mnode_t *top = NULL, *m;
         size_t i;
@@ -787,6 +860,15 @@ static void choose(maincontent_t *mc)
                 if (final_score(m) > best) {
                         best = final_score(m);
                         top = m;
+                }
+        }
+        if (getenv("MC_DEBUG")) { /* DEBUG-REMOVE */
+                for (i = 0; i < mc->n; i++) {
+                        m = &mc->nodes[i];
+                        if ((m->flags & F_CAND) && !(m->flags & F_DROP) && final_score(m) > best * 0.3f) {
+                                char h[HINT_MAX]; hints_of(m->node, h, sizeof h);
+                                fprintf(stderr, "cand %zu <%s %s> score=%.1f final=%.1f text=%u link=%u par=%d\n", i, m->node->name, h, m->score, final_score(m), m->text, m->link, m->parent);
+                        }
                 }
         }
         if (top == NULL || best <= 0)
@@ -981,9 +1063,14 @@ int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
         if (walk_count(mc, root, opts, errstr, errstr_size) < 0)
                 goto out;
         sum_up(mc);
+        drop_unlikely(mc);
         score_paragraphs(mc);
         choose(mc);
         clean_inside(mc);
+        if (getenv("MC_DEBUG")) { /* DEBUG-REMOVE */
+                for (k = 0; k < mc->n_chosen; k++) { mnode_t *m = info(mc, mc->chosen[k]); char h[HINT_MAX]; hints_of(m->node, h, sizeof h);
+                        fprintf(stderr, "chosen <%s %s> idx=%ld text=%u\n", m->node->name, h, (long)(m - mc->nodes), m->text); }
+        }
         for (k = 0; k < mc->n_chosen; k++) {
                 mnode_t *m = info(mc, mc->chosen[k]);
                 if (m != NULL)

@@ -117,7 +117,7 @@ static const char *attr(const xmlNode *n, const char *name)
 static int never_text(const xmlNode *n)
 {
         static const char *const names[] = {
-                "script", "style",  "noscript", "template", "head",
+                "script", "style",  "template", "head",
                 "title",  "select", "option",   "svg",      "iframe",
                 "object", "embed",  "canvas",   "button",   "input",
                 "textarea", "map", "math", "audio", "video", NULL};
