@@ -89,6 +89,7 @@ typedef struct mnode {
         uint32_t paras; /* <p> in the subtree                      */
         uint32_t lis, imgs, inputs, heads;
         float score;
+        float pscore; /* as a paragraph; then summed over the subtree */
         uint8_t tag;
         uint8_t flags;
         int8_t weight; /* class and id hints */
@@ -752,6 +753,7 @@ static void score_paragraphs(maincontent_t *mc)
                                                    3.0f);
                 }
                 s *= 1.0f - link_density(m);
+                m->pscore = s;
                 for (a = m->parent, level = 0; a >= 0 && level < 5;
                      a = mc->nodes[a].parent, level++) {
                         mnode_t *an = &mc->nodes[a];
@@ -762,6 +764,20 @@ static void score_paragraphs(maincontent_t *mc)
                         init_candidate(an);
                         an->score += s / div;
                 }
+        }
+}
+
+/* Paragraph scores summed up the tree: how much of the page's prose a
+ * block holds. */
+static void sum_pscore(maincontent_t *mc)
+{
+        size_t i;
+
+        for (i = mc->n; i-- > 1;) {
+                mnode_t *m = &mc->nodes[i];
+
+                if (m->parent >= 0 && !(m->flags & F_DROP))
+                        mc->nodes[m->parent].pscore += m->pscore;
         }
 }
 
@@ -814,29 +830,42 @@ static void choose(maincontent_t *mc)
 {
         mnode_t *body = NULL, *main_el = NULL;
         uint32_t chosen_nl = 0;
+        float chosen_ps = 0;
         size_t i;
         const char *env = getenv("MC_BROAD");
         float ratio = env ? strtof(env, NULL) : 0.5f;
+        const char *env2 = getenv("MC_MASS");
+        float mass = env2 ? strtof(env2, NULL) : 0.7f;
 
         choose_block(mc);
-        for (i = 0; i < mc->n_chosen; i++)
+        for (i = 0; i < mc->n_chosen; i++) {
                 chosen_nl += nonlink(info(mc, mc->chosen[i]));
-        for (i = 0; i < mc->n; i++) {
-                mnode_t *m = &mc->nodes[i];
+                chosen_ps += info(mc, mc->chosen[i])->pscore;
+        }
+        if (mc->n_chosen == 0)
+                return;
+        /* The chosen block's ancestors: its <main>, its body. */
+        {
+                mnode_t *a = info(mc, mc->chosen[0]);
 
-                if (m->flags & F_DROP)
-                        continue;
-                if (m->tag == T_BODY && body == NULL)
-                        body = m;
-                if ((m->tag == T_MAIN || (attr(m->node, "role") &&
-                                          strcmp(attr(m->node, "role"),
-                                                 "main") == 0)) &&
-                    (main_el == NULL || nonlink(m) > nonlink(main_el)))
-                        main_el = m;
+                if (a != NULL && (a->flags & F_ARTBODY) && 0 &&
+                    nonlink(a) >= 1000)
+                        return;
+                while (a != NULL) {
+                        if (a->tag == T_BODY && body == NULL)
+                                body = a;
+                        if (main_el == NULL &&
+                            (a->tag == T_MAIN ||
+                             (attr(a->node, "role") &&
+                              strcmp(attr(a->node, "role"), "main") == 0)))
+                                main_el = a;
+                        a = a->parent >= 0 ? &mc->nodes[a->parent] : NULL;
+                }
         }
         if (body == NULL)
                 body = &mc->nodes[0];
-        if (chosen_nl >= ratio * (float)nonlink(body))
+        if (chosen_nl >= ratio * (float)nonlink(body) ||
+            chosen_ps >= mass * body->pscore)
                 return;
         mc->n_chosen = 0;
         if (main_el != NULL && nonlink(main_el) >= chosen_nl)
@@ -1065,6 +1094,7 @@ int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
         sum_up(mc);
         drop_unlikely(mc);
         score_paragraphs(mc);
+        sum_pscore(mc);
         choose(mc);
         clean_inside(mc);
         if (getenv("MC_DEBUG")) { /* DEBUG-REMOVE */
