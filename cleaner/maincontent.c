@@ -33,7 +33,8 @@
 #define HINT_MAX 256          /* bytes of class + id looked at      */
 #define JSONLD_MAX (1u << 20) /* bytes of one JSON-LD script parsed */
 #define BUDGET_EVERY 4096     /* elements between budget checks     */
-#define MAX_CHOSEN 64         /* sibling blocks taken with the best */
+#define MAX_CHOSEN 64
+#define MIN_CONTENT 150 /* characters outside links of a page's content */         /* sibling blocks taken with the best */
 
 enum {
         F_DROP = 1u << 0,   /* furniture or hidden: left out with subtree */
@@ -262,7 +263,7 @@ static const char *const forum_ok[] = {"comment", "replies", "community",
                                        "remark", NULL};
 static const char *const negative[] = {
         "hidden",   "banner", "combx",   "comment", "contact",  "foot",
-        "footnote", "gdpr",   "masthead", "media",  "meta",     "outbrain",
+        "footnote", "gdpr",   "masthead", "meta",     "outbrain",
         "promo",    "related", "scroll", "share",   "shoutbox", "sidebar",
         "skyscraper", "sponsor", "shopping", "tags", "tool",    "widget",
         "byline",   "author", "caption", "credit",  NULL};
@@ -583,6 +584,7 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                           0 ||
                                   strcmp(attr(n, "role"), "dialog") == 0))
                                 drop = 1;
+                        if (drop && getenv("MC_DEBUG2") && depth < 12) { char hh[HINT_MAX]; hints_of(n, hh, sizeof hh); fprintf(stderr, "drop d=%zu <%s %s>\n", depth, n->name, hh); } /* DEBUG-REMOVE */
                         if (drop)
                                 m->flags |= F_DROP;
                         else if (depth < max_depth)
@@ -655,7 +657,10 @@ static void drop_unlikely(maincontent_t *mc)
                 mnode_t *m = &mc->nodes[i];
 
                 if ((m->flags & F_UNLIKELY) && !(m->flags & F_DROP) &&
-                    (m->text - m->link) * 2 < page) {
+                    (m->text - m->link) * 2 < page &&
+                    m->text * 2 < mc->nodes[0].text) {
+                        if (getenv("MC_DEBUG2") && m->text > 5000) { mnode_t *a = m; while (a) { fprintf(stderr, "  anc <%s> text=%u flags=%x\n", a->node->name, a->text, a->flags); a = a->parent >= 0 ? &mc->nodes[a->parent] : NULL; } }
+                        if (getenv("MC_DEBUG2") && m->text > 300) { char hh[HINT_MAX]; hints_of(m->node, hh, sizeof hh); fprintf(stderr, "unlikely-drop <%s %s> text=%u page=%u\n", m->node->name, hh, m->text, page); } /* DEBUG-REMOVE */
                         m->flags |= F_DROP;
                         dropped++;
                 }
@@ -842,11 +847,25 @@ static void choose(maincontent_t *mc)
                 chosen_nl += nonlink(info(mc, mc->chosen[i]));
                 chosen_ps += info(mc, mc->chosen[i])->pscore;
         }
-        if (mc->n_chosen == 0)
-                return;
-        /* The chosen block's ancestors: its <main>, its body. */
+        /* The chosen block's ancestors (or, with no block, the page's
+         * <main> and body): where the broad content is taken from. */
         {
-                mnode_t *a = info(mc, mc->chosen[0]);
+                mnode_t *a = mc->n_chosen > 0 ? info(mc, mc->chosen[0])
+                                              : NULL;
+
+                if (a == NULL) {
+                        for (i = 0; i < mc->n; i++) {
+                                mnode_t *m = &mc->nodes[i];
+
+                                if (m->flags & F_DROP)
+                                        continue;
+                                if (m->tag == T_MAIN &&
+                                    (a == NULL || nonlink(m) > nonlink(a)))
+                                        a = m;
+                                if (m->tag == T_BODY && a == NULL)
+                                        a = m;
+                        }
+                }
 
                 if (a != NULL && (a->flags & F_ARTBODY) && 0 &&
                     nonlink(a) >= 1000)
@@ -864,8 +883,14 @@ static void choose(maincontent_t *mc)
         }
         if (body == NULL)
                 body = &mc->nodes[0];
-        if (chosen_nl >= ratio * (float)nonlink(body) ||
-            chosen_ps >= mass * body->pscore)
+        if (mc->n_chosen > 0 && (chosen_nl >= ratio * (float)nonlink(body) ||
+                                 chosen_ps >= mass * body->pscore))
+                return;
+        /* Too little text for any content: a login wall, a script shell. */
+        if (getenv("MC_DEBUG")) fprintf(stderr, "broad: body text=%u link=%u main=%p\n", body->text, body->link, (void *)main_el); /* DEBUG-REMOVE */
+        if (mc->n_chosen == 0 &&
+            nonlink(main_el != NULL ? main_el : body) < MIN_CONTENT &&
+            (main_el != NULL ? main_el : body)->text < 4 * MIN_CONTENT)
                 return;
         mc->n_chosen = 0;
         if (main_el != NULL && nonlink(main_el) >= chosen_nl)
@@ -1048,6 +1073,7 @@ static void clean_inside(maincontent_t *mc)
                                          m->heads == 0 && !linky)
                                         skip = 1;
                                 if (skip) {
+                                        if (getenv("MC_DEBUG")) { char hh[HINT_MAX]; hints_of(n, hh, sizeof hh); fprintf(stderr, "skip <%s %s> text=%u link=%u w=%d imgs=%u paras=%u\n", n->name, hh, m->text, m->link, m->weight, m->imgs, m->paras); } /* DEBUG-REMOVE */
                                         m->flags |= F_SKIP;
                                         descend = 0;
                                 }
