@@ -42,8 +42,9 @@ enum {
         F_CAND = 1u << 2,   /* has a score                                */
         F_SKIP = 1u << 3,   /* inside the content, but left out           */
         F_ARTBODY = 1u << 4, /* itemprop=articleBody / role=main ...      */
-        F_UNLIKELY = 1u << 5 /* furniture by class or id, unless it holds
-                              * most of the page's text                  */
+        F_UNLIKELY = 1u << 5, /* furniture by class or id, unless it holds
+                               * most of the page's text                 */
+        F_UDROP = 1u << 6     /* dropped as F_UNLIKELY (or inside one)     */
 };
 
 /* Tags the finder tells apart. */
@@ -252,7 +253,7 @@ static const char *const unlikely[] = {
         "pager",      "popup",      "modal",       "newsletter", "subscribe",
         "signup",     "share",      "sharing",     "promo",    "outbrain",
         "taboola",    "advert",     "navbar",      "navigation", "skip-link",
-        "skiplink",   "toolbar",    "widget",      "recommend", "read-more",
+        "skiplink",   "toolbar",    "recommend", "read-more",
         "readmore",   "more-stories", "trending",  "popular",  NULL};
 /* ... unless the same hints also say it is content. */
 static const char *const maybe[] = {"article", "body", "column", "content",
@@ -265,7 +266,7 @@ static const char *const negative[] = {
         "hidden",   "banner", "combx",   "comment", "contact",  "foot",
         "footnote", "gdpr",   "masthead", "meta",     "outbrain",
         "promo",    "related", "scroll", "share",   "shoutbox", "sidebar",
-        "skyscraper", "sponsor", "shopping", "tags", "tool",    "widget",
+        "skyscraper", "sponsor", "shopping", "tags", "tool",
         "byline",   "author", "caption", "credit",  NULL};
 static const char *const positive[] = {
         "article", "body",  "content", "entry", "hentry", "h-entry", "main",
@@ -648,20 +649,19 @@ static void sum_up(maincontent_t *mc)
 static void drop_unlikely(maincontent_t *mc)
 {
         size_t i;
-        uint32_t page, dropped = 0;
+        uint32_t page, page_text, dropped = 0;
 
         if (mc->n == 0)
                 return;
         page = mc->nodes[0].text - mc->nodes[0].link;
+        page_text = mc->nodes[0].text;
         for (i = 0; i < mc->n; i++) {
                 mnode_t *m = &mc->nodes[i];
 
                 if ((m->flags & F_UNLIKELY) && !(m->flags & F_DROP) &&
                     (m->text - m->link) * 2 < page &&
-                    m->text * 2 < mc->nodes[0].text) {
-                        if (getenv("MC_DEBUG2") && m->text > 5000) { mnode_t *a = m; while (a) { fprintf(stderr, "  anc <%s> text=%u flags=%x\n", a->node->name, a->text, a->flags); a = a->parent >= 0 ? &mc->nodes[a->parent] : NULL; } }
-                        if (getenv("MC_DEBUG2") && m->text > 300) { char hh[HINT_MAX]; hints_of(m->node, hh, sizeof hh); fprintf(stderr, "unlikely-drop <%s %s> text=%u page=%u\n", m->node->name, hh, m->text, page); } /* DEBUG-REMOVE */
-                        m->flags |= F_DROP;
+                    m->text * 2 < page_text) {
+                        m->flags |= F_DROP | F_UDROP;
                         dropped++;
                 }
         }
@@ -671,10 +671,20 @@ static void drop_unlikely(maincontent_t *mc)
         for (i = 1; i < mc->n; i++) {
                 mnode_t *m = &mc->nodes[i];
 
-                if (m->parent >= 0 && (mc->nodes[m->parent].flags & F_DROP))
-                        m->flags |= F_DROP;
+                if (m->parent >= 0 && (mc->nodes[m->parent].flags & F_DROP) &&
+                    !(m->flags & F_DROP))
+                        m->flags |= F_DROP | F_UDROP;
         }
         sum_up(mc);
+        /* Hints that took most of the page (every block of a site builder
+         * named "...-widget") were not furniture: undone. */
+        if (page_text >= 500 && mc->nodes[0].text * 10 < page_text * 3) {
+                for (i = 0; i < mc->n; i++)
+                        if (mc->nodes[i].flags & F_UDROP)
+                                mc->nodes[i].flags &=
+                                        (uint8_t) ~(F_DROP | F_UDROP);
+                sum_up(mc);
+        }
 }
 
 static float link_density(const mnode_t *m)
@@ -887,7 +897,7 @@ static void choose(maincontent_t *mc)
                                  chosen_ps >= mass * body->pscore))
                 return;
         /* Too little text for any content: a login wall, a script shell. */
-        if (getenv("MC_DEBUG")) fprintf(stderr, "broad: body text=%u link=%u main=%p\n", body->text, body->link, (void *)main_el); /* DEBUG-REMOVE */
+        if (getenv("MC_DEBUG")) fprintf(stderr, "broad: body idx=%ld <%s> own=%u text=%u link=%u flags=%x n=%zu html.text=%u main=%p\n", (long)(body - mc->nodes), body->node->name, body->own, body->text, body->link, body->flags, mc->n, mc->nodes[0].text, (void *)main_el); /* DEBUG-REMOVE */
         if (mc->n_chosen == 0 &&
             nonlink(main_el != NULL ? main_el : body) < MIN_CONTENT &&
             (main_el != NULL ? main_el : body)->text < 4 * MIN_CONTENT)
