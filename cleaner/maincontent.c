@@ -262,6 +262,10 @@ static const char *const maybe[] = {"article", "body", "column", "content",
 /* Forum and Q&A pages: comments and replies are the content. */
 static const char *const forum_ok[] = {"comment", "replies", "community",
                                        "remark", NULL};
+/* Comment sections: furniture however long, except on forums. */
+static const char *const comments[] = {"comments", "comment-list",
+                                       "commentlist", "comments-area",
+                                       "disqus", NULL};
 static const char *const negative[] = {
         "hidden",   "banner", "combx",   "comment", "contact",  "foot",
         "footnote", "gdpr",   "masthead", "meta",     "outbrain",
@@ -577,6 +581,10 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                  !(mc->forum && has_any(h, forum_ok)) &&
                                  !has_any(h, maybe))
                                 m->flags |= F_UNLIKELY;
+                        else if (!mc->forum && tag != T_BODY &&
+                                 !(m->flags & F_ARTBODY) &&
+                                 has_any(h, comments))
+                                drop = 1;
                         else if (attr(n, "role") != NULL &&
                                  (strcmp(attr(n, "role"), "navigation") == 0 ||
                                   strcmp(attr(n, "role"), "contentinfo") == 0 ||
@@ -1050,7 +1058,8 @@ static void clean_inside(maincontent_t *mc)
                                 n = next_node(n, root, 0, &depth);
                                 continue;
                         }
-                        if (n != root &&
+                        /* Cleaning never takes most of the content. */
+                        if (n != root && m->text * 2 < text &&
                             (m->tag == T_TABLE || m->tag == T_UL ||
                              m->tag == T_OL || m->tag == T_DIV ||
                              m->tag == T_SECTION || m->tag == T_FORM ||
