@@ -226,9 +226,13 @@ static void put_prefixes(writer_t *w, int blank)
                 prefix_t *p = &w->pre[i];
 
                 if (p->cont < 0) { /* blockquote */
+                        /* The blank line before a quote is not in it. */
+                        if (blank && !p->used)
+                                continue;
                         put_str(w, blank ? ">" : "> ");
                         if (blank && i + 1 < w->n_pre)
                                 put_str(w, " ");
+                        p->used = 1;
                         continue;
                 }
                 if (blank)
@@ -891,6 +895,7 @@ static void render_cell(writer_t *w, xmlNodePtr cell, dynbuf_t *b)
         cw.hard = CELL_MAX + RESERVE;
         cw.md = w->md;
         cw.inline_only = 1;
+        cw.line_start = 1;
         kids[0] = cell;
         render_nodes(&cw, kids, 1);
         if (cw.failed)

@@ -23,12 +23,9 @@
 #include <libxml/parser.h>
 #include <yajl/yajl_gen.h>
 
-#include "articlemeta.h"
 #include "dynbuf.h"
 #include "extract.h"
-#include "maincontent.h"
-#include "markdown.h"
-#include "url.h"
+#include "mainfields.h"
 
 #define PARSE_OPTIONS                                                     \
         (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
@@ -73,82 +70,40 @@ static void gen_str(yajl_gen g, const char *k, const char *v)
                 yajl_gen_string(g, (const unsigned char *)v, strlen(v));
 }
 
-static int skip_cb(const void *opaque, const xmlNode *n)
-{
-        return maincontent_skip(opaque, n);
-}
-
 /* One page: main text, Markdown, metadata; *cpu gets the time it took. */
 static int one(const char *path, const char *data, size_t len,
                const char *url, yajl_gen g, double *cpu)
 {
         double t0 = cpu_now();
+        mainfields_opts_t o = {.want_text = 1, .want_markdown = 1,
+                               .want_meta = 1};
+        mainfields_t mf;
         htmlDocPtr doc;
-        maincontent_t *mc = NULL;
-        articlemeta_t am;
-        dynbuf_t text, md;
-        int tt = 0, mt = 0, rc = -1;
         char errstr[256];
-        markdown_opts_t o = {0};
-        const char *fb;
-        xmlNodePtr const *nodes;
-        size_t n;
+        int rc;
 
-        dynbuf_init(&text, 1u << 20);
-        dynbuf_init(&md, 1u << 20);
-        memset(&am, 0, sizeof(am));
         doc = htmlReadMemory(data, (int)len, url, "UTF-8", PARSE_OPTIONS);
-        if (maincontent_find(doc, NULL, &mc, errstr, sizeof(errstr)) != 0)
-                goto out;
-        o.base_url = url;
-        o.resolve = url_resolve;
-        o.skip = skip_cb;
-        o.skip_opaque = mc;
-        fb = maincontent_fallback_text(mc);
-        nodes = maincontent_nodes(mc, &n);
-        o.mode = MARKDOWN_TEXT;
-        if (fb != NULL)
-                rc = markdown_render_text(fb, &o, &text, &tt, errstr,
-                                          sizeof(errstr));
-        else
-                rc = markdown_render(nodes, n, &o, &text, &tt, errstr,
-                                     sizeof(errstr));
-        if (rc != 0)
-                goto out;
-        o.mode = MARKDOWN_MD;
-        if (fb != NULL)
-                rc = markdown_render_text(fb, &o, &md, &mt, errstr,
-                                          sizeof(errstr));
-        else
-                rc = markdown_render(nodes, n, &o, &md, &mt, errstr,
-                                     sizeof(errstr));
-        if (rc != 0)
-                goto out;
-        rc = articlemeta_find(doc, 0, &am, errstr, sizeof(errstr));
-        if (rc != 0)
-                goto out;
+        rc = mainfields_build(doc, url, &o, &mf, errstr, sizeof(errstr));
+        xmlFreeDoc(doc);
         *cpu += cpu_now() - t0;
+        if (rc != 0) {
+                fprintf(stderr, "%s: %s\n", path, errstr);
+                mainfields_clear(&mf);
+                return rc;
+        }
         yajl_gen_map_open(g);
         gen_str(g, "file", path);
-        gen_str(g, "main_text", text.data ? text.data : "");
-        gen_str(g, "markdown", md.data ? md.data : "");
+        gen_str(g, "main_text", mf.text.data);
+        gen_str(g, "markdown", mf.markdown.data);
         yajl_gen_string(g, (const unsigned char *)"markdown_truncated", 18);
-        yajl_gen_bool(g, mt);
-        gen_str(g, "author", am.author);
-        gen_str(g, "published_at", am.published_at);
-        gen_str(g, "modified_at", am.modified_at);
-        gen_str(g, "site_name", am.site_name);
+        yajl_gen_bool(g, mf.markdown_truncated);
+        gen_str(g, "author", mf.meta.author);
+        gen_str(g, "published_at", mf.meta.published_at);
+        gen_str(g, "modified_at", mf.meta.modified_at);
+        gen_str(g, "site_name", mf.meta.site_name);
         yajl_gen_map_close(g);
-        rc = 0;
-out:
-        if (rc != 0)
-                fprintf(stderr, "%s: %s\n", path, errstr);
-        articlemeta_clear(&am);
-        maincontent_destroy(mc);
-        xmlFreeDoc(doc);
-        dynbuf_free(&text);
-        dynbuf_free(&md);
-        return rc;
+        mainfields_clear(&mf);
+        return 0;
 }
 
 int main(int argc, char **argv)
