@@ -28,6 +28,7 @@ typedef struct cleaner_config {
         long max_depth;          /* deepest followed link            */
         int scope;               /* links_scope_t (an OPT_ENUM)      */
         int compression;         /* cleaner_compression_names index  */
+        int record_text;         /* cleaner_record_text_names index  */
         bool exactly_once;       /* Kafka transactions               */
         long txn_messages;       /* pages per transaction            */
         long txn_ms;             /* longest a transaction stays open */
@@ -38,6 +39,17 @@ typedef struct cleaner_config {
 
 /* --compression's names: librdkafka's compression.type values, NULL-ended. */
 extern const char *const cleaner_compression_names[];
+
+/* --record-text's names, NULL-ended; cleaner_record_text() reads one. */
+extern const char *const cleaner_record_text_names[];
+
+/* Which texts --record-text value `v` (an index) names. */
+enum {
+        CLEANER_TEXT = 1 << 0,
+        CLEANER_MAIN_TEXT = 1 << 1,
+        CLEANER_MARKDOWN = 1 << 2,
+};
+int cleaner_record_text(int v);
 
 extern const opt_def_t cleaner_options[];
 extern const size_t cleaner_options_count;
