@@ -566,10 +566,14 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                 m->flags |= F_INLINK;
                         if (tag == T_A)
                                 m->flags |= F_INLINK;
-                        if (tag == T_DROPTAG || tag == T_NAV)
+                        if (tag == T_DROPTAG)
                                 drop = 1;
-                        else if (tag == T_HEADER && !inart)
-                                drop = 1;
+                        else if (tag == T_NAV || (tag == T_HEADER && !inart))
+                                /* Furniture by name, unless a mis-nested
+                                 * tree put most of the page inside it
+                                 * (libxml2 2.9 does not know HTML5's
+                                 * sectioning elements). */
+                                m->flags |= F_UNLIKELY;
                         else if (is_hidden(n, h) || tag == T_NOSCRIPT)
                                 /* Unless it holds most of the text: a page
                                  * that shows its content by script. */
@@ -666,9 +670,12 @@ static void drop_unlikely(maincontent_t *mc)
         for (i = 0; i < mc->n; i++) {
                 mnode_t *m = &mc->nodes[i];
 
+                int named = m->tag == T_NAV || m->tag == T_HEADER;
+
                 if ((m->flags & F_UNLIKELY) && !(m->flags & F_DROP) &&
-                    (m->text - m->link) * 2 < page &&
-                    m->text * 2 < page_text) {
+                    (named ? m->text * 2 < page_text || m->paras < 3
+                           : (m->text - m->link) * 2 < page &&
+                                     m->text * 2 < page_text)) {
                         m->flags |= F_DROP | F_UDROP;
                         dropped++;
                 }
@@ -687,10 +694,21 @@ static void drop_unlikely(maincontent_t *mc)
         /* Hints that took most of the page (every block of a site builder
          * named "...-widget") were not furniture: undone. */
         if (page_text >= 500 && mc->nodes[0].text * 10 < page_text * 3) {
-                for (i = 0; i < mc->n; i++)
-                        if (mc->nodes[i].flags & F_UDROP)
-                                mc->nodes[i].flags &=
-                                        (uint8_t) ~(F_DROP | F_UDROP);
+                for (i = 0; i < mc->n; i++) {
+                        mnode_t *m = &mc->nodes[i];
+
+                        if ((m->flags & F_UDROP) && m->tag != T_NAV &&
+                            m->tag != T_HEADER)
+                                m->flags &= (uint8_t) ~(F_DROP | F_UDROP);
+                }
+                /* What is inside the <nav> and <header> still dropped. */
+                for (i = 1; i < mc->n; i++) {
+                        mnode_t *m = &mc->nodes[i];
+
+                        if (m->parent >= 0 &&
+                            (mc->nodes[m->parent].flags & F_DROP))
+                                m->flags |= F_DROP | F_UDROP;
+                }
                 sum_up(mc);
         }
 }
