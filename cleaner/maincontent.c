@@ -586,7 +586,7 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                  !has_any(h, maybe))
                                 m->flags |= F_UNLIKELY;
                         else if (!mc->forum && tag != T_BODY &&
-                                 !(m->flags & F_ARTBODY) &&
+                                 tag != T_ARTICLE && !is_artbody(n, tag) &&
                                  has_any(h, comments))
                                 drop = 1;
                         else if (attr(n, "role") != NULL &&
