@@ -34,6 +34,10 @@
 #define JSONLD_MAX (1u << 20) /* bytes of one JSON-LD script parsed */
 #define BUDGET_EVERY 4096     /* elements between budget checks     */
 #define MAX_CHOSEN 64
+/* The best block is the content when it holds this share of the page's
+ * text outside links, or this share of its prose (paragraph scores). */
+#define BROAD_TEXT 0.5f
+#define BROAD_PROSE 0.7f
 #define MIN_CONTENT 150 /* characters outside links of a page's content */         /* sibling blocks taken with the best */
 
 enum {
@@ -597,7 +601,6 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                           0 ||
                                   strcmp(attr(n, "role"), "dialog") == 0))
                                 drop = 1;
-                        if (drop && getenv("MC_DEBUG2") && depth < 12) { char hh[HINT_MAX]; hints_of(n, hh, sizeof hh); fprintf(stderr, "drop d=%zu <%s %s>\n", depth, n->name, hh); } /* DEBUG-REMOVE */
                         if (drop)
                                 m->flags |= F_DROP;
                         else if (depth < max_depth)
@@ -873,10 +876,6 @@ static void choose(maincontent_t *mc)
         uint32_t chosen_nl = 0;
         float chosen_ps = 0;
         size_t i;
-        const char *env = getenv("MC_BROAD");
-        float ratio = env ? strtof(env, NULL) : 0.5f;
-        const char *env2 = getenv("MC_MASS");
-        float mass = env2 ? strtof(env2, NULL) : 0.7f;
 
         choose_block(mc);
         for (i = 0; i < mc->n_chosen; i++) {
@@ -903,9 +902,6 @@ static void choose(maincontent_t *mc)
                         }
                 }
 
-                if (a != NULL && (a->flags & F_ARTBODY) && 0 &&
-                    nonlink(a) >= 1000)
-                        return;
                 while (a != NULL) {
                         if (a->tag == T_BODY && body == NULL)
                                 body = a;
@@ -919,11 +915,10 @@ static void choose(maincontent_t *mc)
         }
         if (body == NULL)
                 body = &mc->nodes[0];
-        if (mc->n_chosen > 0 && (chosen_nl >= ratio * (float)nonlink(body) ||
-                                 chosen_ps >= mass * body->pscore))
+        if (mc->n_chosen > 0 && (chosen_nl >= BROAD_TEXT * (float)nonlink(body) ||
+                                 chosen_ps >= BROAD_PROSE * body->pscore))
                 return;
         /* Too little text for any content: a login wall, a script shell. */
-        if (getenv("MC_DEBUG")) fprintf(stderr, "broad: body idx=%ld <%s> own=%u text=%u link=%u flags=%x n=%zu html.text=%u main=%p\n", (long)(body - mc->nodes), body->node->name, body->own, body->text, body->link, body->flags, mc->n, mc->nodes[0].text, (void *)main_el); /* DEBUG-REMOVE */
         if (mc->n_chosen == 0 &&
             nonlink(main_el != NULL ? main_el : body) < MIN_CONTENT &&
             (main_el != NULL ? main_el : body)->text < 4 * MIN_CONTENT)
@@ -950,15 +945,6 @@ static void choose_block(maincontent_t *mc)
                 if (final_score(m) > best) {
                         best = final_score(m);
                         top = m;
-                }
-        }
-        if (getenv("MC_DEBUG")) { /* DEBUG-REMOVE */
-                for (i = 0; i < mc->n; i++) {
-                        m = &mc->nodes[i];
-                        if ((m->flags & F_CAND) && !(m->flags & F_DROP) && final_score(m) > best * 0.3f) {
-                                char h[HINT_MAX]; hints_of(m->node, h, sizeof h);
-                                fprintf(stderr, "cand %zu <%s %s> score=%.1f final=%.1f text=%u link=%u par=%d\n", i, m->node->name, h, m->score, final_score(m), m->text, m->link, m->parent);
-                        }
                 }
         }
         if (top == NULL || best <= 0)
@@ -1110,7 +1096,6 @@ static void clean_inside(maincontent_t *mc)
                                          m->heads == 0 && !linky)
                                         skip = 1;
                                 if (skip) {
-                                        if (getenv("MC_DEBUG")) { char hh[HINT_MAX]; hints_of(n, hh, sizeof hh); fprintf(stderr, "skip <%s %s> text=%u link=%u w=%d imgs=%u paras=%u\n", n->name, hh, m->text, m->link, m->weight, m->imgs, m->paras); } /* DEBUG-REMOVE */
                                         m->flags |= F_SKIP;
                                         descend = 0;
                                 }
@@ -1160,10 +1145,6 @@ int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
         sum_pscore(mc);
         choose(mc);
         clean_inside(mc);
-        if (getenv("MC_DEBUG")) { /* DEBUG-REMOVE */
-                for (k = 0; k < mc->n_chosen; k++) { mnode_t *m = info(mc, mc->chosen[k]); char h[HINT_MAX]; hints_of(m->node, h, sizeof h);
-                        fprintf(stderr, "chosen <%s %s> idx=%ld text=%u\n", m->node->name, h, (long)(m - mc->nodes), m->text); }
-        }
         for (k = 0; k < mc->n_chosen; k++) {
                 mnode_t *m = info(mc, mc->chosen[k]);
                 if (m != NULL)
