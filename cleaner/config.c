@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "extract.h"
 #include "links.h"
 
 #define F(field) offsetof(cleaner_config_t, field)
@@ -114,14 +115,15 @@ const opt_def_t cleaner_options[] = {
 
 int cleaner_record_text(int v)
 {
+        /* In the order of cleaner_record_text_names. */
         static const int sets[] = {
-                CLEANER_TEXT,
-                CLEANER_MAIN_TEXT,
-                CLEANER_MARKDOWN,
-                CLEANER_TEXT | CLEANER_MAIN_TEXT,
-                CLEANER_TEXT | CLEANER_MARKDOWN,
-                CLEANER_MAIN_TEXT | CLEANER_MARKDOWN,
-                CLEANER_TEXT | CLEANER_MAIN_TEXT | CLEANER_MARKDOWN,
+                EXTRACT_TEXT,
+                EXTRACT_MAIN_TEXT,
+                EXTRACT_MARKDOWN,
+                EXTRACT_TEXT | EXTRACT_MAIN_TEXT,
+                EXTRACT_TEXT | EXTRACT_MARKDOWN,
+                EXTRACT_MAIN_TEXT | EXTRACT_MARKDOWN,
+                EXTRACT_TEXTS_ALL,
         };
 
         if (v < 0 || (size_t)v >= sizeof(sets) / sizeof(sets[0]))

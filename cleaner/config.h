@@ -43,12 +43,8 @@ extern const char *const cleaner_compression_names[];
 /* --record-text's names, NULL-ended; cleaner_record_text() reads one. */
 extern const char *const cleaner_record_text_names[];
 
-/* Which texts --record-text value `v` (an index) names. */
-enum {
-        CLEANER_TEXT = 1 << 0,
-        CLEANER_MAIN_TEXT = 1 << 1,
-        CLEANER_MARKDOWN = 1 << 2,
-};
+/* Which texts --record-text value `v` (an index) names, as page_t.texts
+ * bits (extract.h: EXTRACT_TEXT | EXTRACT_MAIN_TEXT | EXTRACT_MARKDOWN). */
 int cleaner_record_text(int v);
 
 extern const opt_def_t cleaner_options[];
