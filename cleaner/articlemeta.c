@@ -99,9 +99,9 @@ static int digits(const char *s, int n, int *v)
 
 static int month_of(const char *s, size_t *len)
 {
-        static const char *const m[] = {"jan", "feb", "mar", "apr",
-                                        "may", "jun", "jul", "aug",
-                                        "sep", "oct", "nov", "dec"};
+        static const char *const m[] = { "jan", "feb", "mar", "apr",
+                                         "may", "jun", "jul", "aug",
+                                         "sep", "oct", "nov", "dec" };
         int i;
         size_t l = 0;
 
@@ -288,8 +288,7 @@ static int type_is(yajl_val o, const char *const *types)
         size_t i, k;
 
         for (k = 0; types[k] != NULL; k++) {
-                if (YAJL_IS_STRING(t) &&
-                    strcmp(SVAL(t), types[k]) == 0)
+                if (YAJL_IS_STRING(t) && strcmp(SVAL(t), types[k]) == 0)
                         return 1;
                 if (YAJL_IS_ARRAY(t))
                         for (i = 0; i < t->u.array.len; i++)
@@ -303,9 +302,9 @@ static int type_is(yajl_val o, const char *const *types)
 
 static void jsonld(found_t *fd, yajl_val root)
 {
-        static const char *const site_types[] = {"WebSite", "Organization",
-                                                 "NewsMediaOrganization",
-                                                 NULL};
+        static const char *const site_types[] = { "WebSite", "Organization",
+                                                  "NewsMediaOrganization",
+                                                  NULL };
         yajl_val stack[JSON_STACK];
         size_t top = 0, i;
         char names[ARTICLEMETA_FIELD_MAX];
@@ -334,11 +333,9 @@ static void jsonld(found_t *fd, yajl_val root)
                                 offer(fd, F_AUTHOR, SRC_JSONLD, names);
                         }
                         if (YAJL_IS_STRING(dp))
-                                offer(fd, F_PUBLISHED, SRC_JSONLD,
-                                      SVAL(dp));
+                                offer(fd, F_PUBLISHED, SRC_JSONLD, SVAL(dp));
                         if (YAJL_IS_STRING(dm))
-                                offer(fd, F_MODIFIED, SRC_JSONLD,
-                                      SVAL(dm));
+                                offer(fd, F_MODIFIED, SRC_JSONLD, SVAL(dm));
                         if (pub != NULL) {
                                 person_names(pub, names, sizeof(names));
                                 offer(fd, F_SITE, SRC_JSONLD - 1, names);
@@ -410,9 +407,10 @@ static void text_of(xmlNodePtr n, char *buf, size_t size)
                 if (len >= size)
                         len = size - 1;
                 k++;
-                c = next_node(c, n, c->type == XML_ELEMENT_NODE &&
-                                            strcmp((const char *)c->name,
-                                                   "script") != 0);
+                c = next_node(
+                        c, n,
+                        c->type == XML_ELEMENT_NODE &&
+                                strcmp((const char *)c->name, "script") != 0);
         }
 }
 
@@ -503,8 +501,8 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *m,
                                     strcasestr(type, "ld+json") != NULL &&
                                     n->children != NULL &&
                                     n->children->content != NULL &&
-                                    strlen((const char *)n->children->content) <
-                                            JSONLD_MAX) {
+                                    strlen((const char *)n->children
+                                                   ->content) < JSONLD_MAX) {
                                         yajl_val v = yajl_tree_parse(
                                                 (const char *)
                                                         n->children->content,

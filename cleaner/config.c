@@ -15,9 +15,8 @@ const char *const cleaner_compression_names[] = {
 };
 
 const char *const cleaner_record_text_names[] = {
-        "text",          "main_text",          "markdown",
-        "text+main_text", "text+markdown",     "main_text+markdown",
-        "all",           NULL,
+        "text",          "main_text",          "markdown", "text+main_text",
+        "text+markdown", "main_text+markdown", "all",      NULL,
 };
 
 const opt_def_t cleaner_options[] = {

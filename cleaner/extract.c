@@ -35,8 +35,8 @@ static long long thread_cpu_ns(void)
 static int budget_spent(void *opaque)
 {
         const budget_t *b = opaque;
-        long long start = (long long)b->start.tv_sec * 1000000000LL +
-                          b->start.tv_nsec;
+        long long start =
+                (long long)b->start.tv_sec * 1000000000LL + b->start.tv_nsec;
 
         return b->budget_ms > 0 &&
                thread_cpu_ns() - start >= (long long)b->budget_ms * 1000000LL;

@@ -38,14 +38,15 @@
  * text outside links, or this share of its prose (paragraph scores). */
 #define BROAD_TEXT 0.5f
 #define BROAD_PROSE 0.7f
-#define MIN_CONTENT 150 /* characters outside links of a page's content */         /* sibling blocks taken with the best */
+#define MIN_CONTENT \
+        150 /* characters outside links of a page's content */ /* sibling blocks taken with the best */
 
 enum {
-        F_DROP = 1u << 0,   /* furniture or hidden: left out with subtree */
-        F_INLINK = 1u << 1, /* inside an <a>                              */
-        F_CAND = 1u << 2,   /* has a score                                */
-        F_SKIP = 1u << 3,   /* inside the content, but left out           */
-        F_ARTBODY = 1u << 4, /* itemprop=articleBody / role=main ...      */
+        F_DROP = 1u << 0,     /* furniture or hidden: left out with subtree */
+        F_INLINK = 1u << 1,   /* inside an <a>                              */
+        F_CAND = 1u << 2,     /* has a score                                */
+        F_SKIP = 1u << 3,     /* inside the content, but left out           */
+        F_ARTBODY = 1u << 4,  /* itemprop=articleBody / role=main ...      */
         F_UNLIKELY = 1u << 5, /* furniture by class or id, unless it holds
                                * most of the page's text                 */
         F_UDROP = 1u << 6     /* dropped as F_UNLIKELY (or inside one)     */
@@ -107,8 +108,8 @@ struct maincontent {
         size_t n, cap;
         xmlNodePtr *chosen;
         size_t n_chosen;
-        char *fallback;   /* JSON-LD articleBody */
-        size_t body_len;  /* its length          */
+        char *fallback;  /* JSON-LD articleBody */
+        size_t body_len; /* its length          */
         int forum;
         int has_artbody;
 };
@@ -121,58 +122,58 @@ static int tag_of(const xmlChar *name)
                 const char *name;
                 int tag;
         } tags[] = {
-                {"a", T_A},
-                {"p", T_P},
-                {"div", T_DIV},
-                {"section", T_SECTION},
-                {"article", T_ARTICLE},
-                {"main", T_MAIN},
-                {"pre", T_PRE},
-                {"td", T_TD},
-                {"blockquote", T_BLOCKQUOTE},
-                {"ul", T_UL},
-                {"ol", T_OL},
-                {"li", T_LI},
-                {"dl", T_DL},
-                {"dd", T_DD},
-                {"dt", T_DT},
-                {"h1", T_H},
-                {"h2", T_H},
-                {"h3", T_H},
-                {"h4", T_H},
-                {"h5", T_H},
-                {"h6", T_H},
-                {"th", T_TH},
-                {"table", T_TABLE},
-                {"form", T_FORM},
-                {"img", T_IMG},
-                {"input", T_INPUT},
-                {"textarea", T_INPUT},
-                {"select", T_DROPTAG},
-                {"button", T_DROPTAG},
-                {"body", T_BODY},
-                {"header", T_HEADER},
-                {"figure", T_FIGURE},
-                {"address", T_ADDRESS},
-                {"script", T_DROPTAG},
-                {"style", T_DROPTAG},
-                {"noscript", T_NOSCRIPT},
-                {"template", T_DROPTAG},
-                {"iframe", T_DROPTAG},
-                {"svg", T_DROPTAG},
-                {"canvas", T_DROPTAG},
-                {"object", T_DROPTAG},
-                {"embed", T_DROPTAG},
-                {"head", T_DROPTAG},
-                {"title", T_DROPTAG},
-                {"link", T_DROPTAG},
-                {"meta", T_DROPTAG},
-                {"option", T_DROPTAG},
-                {"dialog", T_DROPTAG},
-                {"nav", T_NAV},
-                {"footer", T_NAV},
-                {"aside", T_NAV},
-                {"menu", T_NAV},
+                { "a", T_A },
+                { "p", T_P },
+                { "div", T_DIV },
+                { "section", T_SECTION },
+                { "article", T_ARTICLE },
+                { "main", T_MAIN },
+                { "pre", T_PRE },
+                { "td", T_TD },
+                { "blockquote", T_BLOCKQUOTE },
+                { "ul", T_UL },
+                { "ol", T_OL },
+                { "li", T_LI },
+                { "dl", T_DL },
+                { "dd", T_DD },
+                { "dt", T_DT },
+                { "h1", T_H },
+                { "h2", T_H },
+                { "h3", T_H },
+                { "h4", T_H },
+                { "h5", T_H },
+                { "h6", T_H },
+                { "th", T_TH },
+                { "table", T_TABLE },
+                { "form", T_FORM },
+                { "img", T_IMG },
+                { "input", T_INPUT },
+                { "textarea", T_INPUT },
+                { "select", T_DROPTAG },
+                { "button", T_DROPTAG },
+                { "body", T_BODY },
+                { "header", T_HEADER },
+                { "figure", T_FIGURE },
+                { "address", T_ADDRESS },
+                { "script", T_DROPTAG },
+                { "style", T_DROPTAG },
+                { "noscript", T_NOSCRIPT },
+                { "template", T_DROPTAG },
+                { "iframe", T_DROPTAG },
+                { "svg", T_DROPTAG },
+                { "canvas", T_DROPTAG },
+                { "object", T_DROPTAG },
+                { "embed", T_DROPTAG },
+                { "head", T_DROPTAG },
+                { "title", T_DROPTAG },
+                { "link", T_DROPTAG },
+                { "meta", T_DROPTAG },
+                { "option", T_DROPTAG },
+                { "dialog", T_DROPTAG },
+                { "nav", T_NAV },
+                { "footer", T_NAV },
+                { "aside", T_NAV },
+                { "menu", T_NAV },
         };
         size_t i;
 
@@ -232,15 +233,15 @@ static int has_any(const char *s, const char *const *words)
 static int has_token(const char *s, const char *word)
 {
         size_t wl = strlen(word);
-        const char *p = s;
+        const char *p = strstr(s, word);
 
-        while ((p = strstr(p, word)) != NULL) {
+        while (p != NULL) {
                 int before = p == s || isspace((unsigned char)p[-1]);
                 int after = p[wl] == '\0' || isspace((unsigned char)p[wl]);
 
                 if (before && after)
                         return 1;
-                p += wl;
+                p = strstr(p + wl, word);
         }
         return 0;
 }
@@ -249,36 +250,43 @@ static int has_token(const char *s, const char *word)
  * "unlikely candidates", with the cookie, consent and newsletter banners
  * of today's pages). */
 static const char *const unlikely[] = {
-        "banner",     "breadcrumb", "combx",       "comment",  "community",
-        "cookie",     "consent",    "gdpr",        "disqus",   "footer",
-        "masthead",   "menu",       "related",     "remark",   "replies",
-        "rss",        "shoutbox",   "sidebar",     "skyscraper", "social",
-        "sponsor",    "supplemental", "ad-break",  "agegate",  "pagination",
-        "pager",      "popup",      "modal",       "newsletter", "subscribe",
-        "signup",     "share",      "sharing",     "promo",    "outbrain",
-        "taboola",    "advert",     "navbar",      "navigation", "skip-link",
-        "skiplink",   "toolbar",    "recommend", "read-more",
-        "readmore",   "more-stories", "trending",  "popular",  NULL};
+        "banner",     "breadcrumb",   "combx",      "comment",
+        "community",  "cookie",       "consent",    "gdpr",
+        "disqus",     "footer",       "masthead",   "menu",
+        "related",    "remark",       "replies",    "rss",
+        "shoutbox",   "sidebar",      "skyscraper", "social",
+        "sponsor",    "supplemental", "ad-break",   "agegate",
+        "pagination", "pager",        "popup",      "modal",
+        "newsletter", "subscribe",    "signup",     "share",
+        "sharing",    "promo",        "outbrain",   "taboola",
+        "advert",     "navbar",       "navigation", "skip-link",
+        "skiplink",   "toolbar",      "recommend",  "read-more",
+        "readmore",   "more-stories", "trending",   "popular",
+        NULL
+};
 /* ... unless the same hints also say it is content. */
-static const char *const maybe[] = {"article", "body", "column", "content",
-                                    "main",    "shadow", "post", "entry",
-                                    "story",   "text",  NULL};
+static const char *const maybe[] = { "article", "body",   "column", "content",
+                                     "main",    "shadow", "post",   "entry",
+                                     "story",   "text",   NULL };
 /* Forum and Q&A pages: comments and replies are the content. */
-static const char *const forum_ok[] = {"comment", "replies", "community",
-                                       "remark", NULL};
+static const char *const forum_ok[] = { "comment", "replies", "community",
+                                        "remark", NULL };
 /* Comment sections: furniture however long, except on forums. */
-static const char *const comments[] = {"comments", "comment-list",
-                                       "commentlist", "comments-area",
-                                       "disqus", NULL};
+static const char *const comments[] = { "comments",    "comment-list",
+                                        "commentlist", "comments-area",
+                                        "disqus",      NULL };
 static const char *const negative[] = {
-        "hidden",   "banner", "combx",   "comment", "contact",  "foot",
-        "footnote", "gdpr",   "masthead", "meta",     "outbrain",
-        "promo",    "related", "scroll", "share",   "shoutbox", "sidebar",
-        "skyscraper", "sponsor", "shopping", "tags", "tool",
-        "byline",   "author", "caption", "credit",  NULL};
+        "hidden",   "banner",   "combx",      "comment",  "contact",
+        "foot",     "footnote", "gdpr",       "masthead", "meta",
+        "outbrain", "promo",    "related",    "scroll",   "share",
+        "shoutbox", "sidebar",  "skyscraper", "sponsor",  "shopping",
+        "tags",     "tool",     "byline",     "author",   "caption",
+        "credit",   NULL
+};
 static const char *const positive[] = {
-        "article", "body",  "content", "entry", "hentry", "h-entry", "main",
-        "page",    "post",  "text",    "blog",  "story",  "prose",   NULL};
+        "article", "body", "content", "entry", "hentry", "h-entry", "main",
+        "page",    "post", "text",    "blog",  "story",  "prose",   NULL
+};
 
 static int class_weight(const char *h, int forum)
 {
@@ -307,8 +315,8 @@ static int is_hidden(const xmlNode *n, const char *h)
                 /* Lower-cased, without spaces: "display : none" too. */
                 for (i = 0; style[i] != '\0' && j + 1 < sizeof(buf); i++)
                         if (!isspace((unsigned char)style[i]))
-                                buf[j++] = (char)tolower(
-                                        (unsigned char)style[i]);
+                                buf[j++] =
+                                        (char)tolower((unsigned char)style[i]);
                 buf[j] = '\0';
                 if (strstr(buf, "display:none") != NULL ||
                     strstr(buf, "visibility:hidden") != NULL)
@@ -404,16 +412,17 @@ static void jsonld_walk(maincontent_t *mc, yajl_val root)
                         yajl_val x = v->u.object.values[i];
 
                         if (strcmp(k, "@type") == 0) {
-                                if (YAJL_IS_STRING(x) &&
-                                    forum_type(SVAL(x)))
+                                if (YAJL_IS_STRING(x) && forum_type(SVAL(x)))
                                         mc->forum = 1;
                                 if (YAJL_IS_ARRAY(x)) {
                                         size_t j;
                                         for (j = 0; j < x->u.array.len; j++)
                                                 if (YAJL_IS_STRING(
-                                                            x->u.array.values[j]) &&
+                                                            x->u.array.values
+                                                                    [j]) &&
                                                     forum_type(SVAL(
-                                                            x->u.array.values[j])))
+                                                            x->u.array.values
+                                                                    [j])))
                                                         mc->forum = 1;
                                 }
                         } else if (strcmp(k, "articleBody") == 0 &&
@@ -457,12 +466,14 @@ static void scan_hints(maincontent_t *mc, xmlNodePtr root)
                                     strcasestr(type, "ld+json") != NULL &&
                                     n->children != NULL &&
                                     n->children->content != NULL) {
-                                        const char *s = (const char *)
-                                                                n->children->content;
+                                        const char *s =
+                                                (const char *)
+                                                        n->children->content;
                                         yajl_val v;
 
                                         if (strlen(s) < JSONLD_MAX) {
-                                                v = yajl_tree_parse(s, NULL, 0);
+                                                v = yajl_tree_parse(s, NULL,
+                                                                    0);
                                                 if (v != NULL) {
                                                         jsonld_walk(mc, v);
                                                         yajl_tree_free(v);
@@ -560,8 +571,7 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         hints_of(n, h, sizeof(h));
                         m->weight = (int8_t)class_weight(h, mc->forum);
                         inart = p != NULL && (p->flags & F_ARTBODY);
-                        if (is_artbody(n, tag) || tag == T_ARTICLE ||
-                            inart) {
+                        if (is_artbody(n, tag) || tag == T_ARTICLE || inart) {
                                 m->flags |= F_ARTBODY;
                                 if (tag != T_ARTICLE && is_artbody(n, tag))
                                         mc->has_artbody = 1;
@@ -595,7 +605,8 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                 drop = 1;
                         else if (attr(n, "role") != NULL &&
                                  (strcmp(attr(n, "role"), "navigation") == 0 ||
-                                  strcmp(attr(n, "role"), "contentinfo") == 0 ||
+                                  strcmp(attr(n, "role"), "contentinfo") ==
+                                          0 ||
                                   strcmp(attr(n, "role"), "banner") == 0 ||
                                   strcmp(attr(n, "role"), "complementary") ==
                                           0 ||
@@ -793,8 +804,8 @@ static void score_paragraphs(maincontent_t *mc)
                         s = 1.0f + (float)m->commas +
                             fminf((float)m->text / 100.0f, 3.0f);
                         if (m->commas > 10)
-                                s = 11.0f + fminf((float)m->text / 100.0f,
-                                                   3.0f);
+                                s = 11.0f +
+                                    fminf((float)m->text / 100.0f, 3.0f);
                 }
                 s *= 1.0f - link_density(m);
                 m->pscore = s;
@@ -885,8 +896,7 @@ static void choose(maincontent_t *mc)
         /* The chosen block's ancestors (or, with no block, the page's
          * <main> and body): where the broad content is taken from. */
         {
-                mnode_t *a = mc->n_chosen > 0 ? info(mc, mc->chosen[0])
-                                              : NULL;
+                mnode_t *a = mc->n_chosen > 0 ? info(mc, mc->chosen[0]) : NULL;
 
                 if (a == NULL) {
                         for (i = 0; i < mc->n; i++) {
@@ -915,8 +925,9 @@ static void choose(maincontent_t *mc)
         }
         if (body == NULL)
                 body = &mc->nodes[0];
-        if (mc->n_chosen > 0 && (chosen_nl >= BROAD_TEXT * (float)nonlink(body) ||
-                                 chosen_ps >= BROAD_PROSE * body->pscore))
+        if (mc->n_chosen > 0 &&
+            (chosen_nl >= BROAD_TEXT * (float)nonlink(body) ||
+             chosen_ps >= BROAD_PROSE * body->pscore))
                 return;
         /* Too little text for any content: a login wall, a script shell. */
         if (mc->n_chosen == 0 &&
@@ -1071,13 +1082,13 @@ static void clean_inside(maincontent_t *mc)
                             m->commas < 10) {
                                 float ld = link_density(m);
                                 int is_list = m->tag == T_UL ||
-                                              m->tag == T_OL ||
-                                              m->tag == T_DL;
+                                              m->tag == T_OL || m->tag == T_DL;
                                 int skip = 0;
 
                                 if (m->weight < 0)
                                         skip = 1;
-                                else if (m->imgs > 1 && m->paras * 2 < m->imgs &&
+                                else if (m->imgs > 1 &&
+                                         m->paras * 2 < m->imgs &&
                                          m->text < 200)
                                         skip = 1;
                                 else if (!is_list && m->lis > m->paras + 100)
@@ -1092,7 +1103,8 @@ static void clean_inside(maincontent_t *mc)
                                 else if (!linky && m->weight < 25 &&
                                          ld > 0.33f && m->text < 1000)
                                         skip = 1;
-                                else if (ld > 0.6f && m->text - m->link < 100 &&
+                                else if (ld > 0.6f &&
+                                         m->text - m->link < 100 &&
                                          m->heads == 0 && !linky)
                                         skip = 1;
                                 if (skip) {
@@ -1110,7 +1122,7 @@ static void clean_inside(maincontent_t *mc)
 int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
                      maincontent_t **mcp, char *errstr, size_t errstr_size)
 {
-        maincontent_opts_t none = {0};
+        maincontent_opts_t none = { 0 };
         maincontent_t *mc;
         xmlNodePtr root;
         uint32_t chosen_text = 0;

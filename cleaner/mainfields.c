@@ -83,9 +83,8 @@ int mainfields_build(xmlDocPtr doc, const char *base_url,
                            &mf->markdown_truncated, errstr, errstr_size) != 0)
                         goto out;
         }
-        if (o->want_meta &&
-            articlemeta_find(doc, o->max_nodes, &mf->meta, errstr,
-                             errstr_size) != 0)
+        if (o->want_meta && articlemeta_find(doc, o->max_nodes, &mf->meta,
+                                             errstr, errstr_size) != 0)
                 goto out;
         rc = 0;
 out:

@@ -23,12 +23,12 @@
 typedef int (*mainfields_budget_fn)(void *opaque);
 
 typedef struct mainfields_opts {
-        int want_text;      /* main_text                                  */
-        int want_markdown;  /* markdown                                   */
-        int want_meta;      /* author, dates, site_name                   */
-        size_t max_bytes;   /* cap of main_text and of markdown; 0: 1 MiB */
-        size_t max_nodes;   /* elements looked at; 0: 1,000,000           */
-        size_t max_depth;   /* nesting looked into; 0: 512                */
+        int want_text;     /* main_text                                  */
+        int want_markdown; /* markdown                                   */
+        int want_meta;     /* author, dates, site_name                   */
+        size_t max_bytes;  /* cap of main_text and of markdown; 0: 1 MiB */
+        size_t max_nodes;  /* elements looked at; 0: 1,000,000           */
+        size_t max_depth;  /* nesting looked into; 0: 512                */
         mainfields_budget_fn budget; /* may be NULL                       */
         void *budget_opaque;
 } mainfields_opts_t;

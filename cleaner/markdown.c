@@ -19,20 +19,20 @@
 
 #define DEFAULT_MAX_BYTES (1u << 20)
 #define DEFAULT_MAX_DEPTH 512u
-#define RESERVE 512        /* bytes kept to close what is open      */
-#define MAX_PREFIX 32      /* nested blockquotes and list items     */
-#define MAX_INLINE 32      /* nested emphasis and links             */
-#define MAX_COLS 64        /* table columns                         */
-#define MAX_ROWS 4096      /* table rows                            */
-#define CELL_MAX 4096      /* bytes of one table cell               */
-#define BLOCK_PROBE 256    /* nodes looked at to see if <a> has blocks */
+#define RESERVE 512     /* bytes kept to close what is open      */
+#define MAX_PREFIX 32   /* nested blockquotes and list items     */
+#define MAX_INLINE 32   /* nested emphasis and links             */
+#define MAX_COLS 64     /* table columns                         */
+#define MAX_ROWS 4096   /* table rows                            */
+#define CELL_MAX 4096   /* bytes of one table cell               */
+#define BLOCK_PROBE 256 /* nodes looked at to see if <a> has blocks */
 #define BUDGET_EVERY 4096
 
 typedef struct prefix {
         const char *first; /* on the item's first line ("- ", "> ")       */
         int cont;          /* spaces on the others (or -1: "> " again)    */
         int used;
-        char num[16];      /* an ordered item's "12. "                    */
+        char num[16]; /* an ordered item's "12. "                    */
 } prefix_t;
 
 enum { IN_PENDING = 0, IN_OPEN = 1 };
@@ -46,9 +46,9 @@ typedef struct inl {
 typedef struct writer {
         const markdown_opts_t *o;
         dynbuf_t *out;
-        size_t start;   /* out->len when the call began          */
-        size_t limit;   /* the most out->len may reach for text  */
-        size_t hard;    /* ... and for closers                   */
+        size_t start; /* out->len when the call began          */
+        size_t limit; /* the most out->len may reach for text  */
+        size_t hard;  /* ... and for closers                   */
         int truncated;
         int stop;
         int failed; /* out of memory or budget               */
@@ -57,7 +57,7 @@ typedef struct writer {
         int pending_nl;
         int pending_space;
         int line_start;
-        int fresh_item; /* an item opened, nothing written yet    */
+        int fresh_item;     /* an item opened, nothing written yet    */
         const char *marker; /* a heading's "## ", owed             */
         prefix_t pre[MAX_PREFIX];
         int n_pre;
@@ -117,10 +117,11 @@ static const char *attr(const xmlNode *n, const char *name)
 static int never_text(const xmlNode *n)
 {
         static const char *const names[] = {
-                "script", "style",  "template", "head",
-                "title",  "select", "option",   "svg",      "iframe",
-                "object", "embed",  "canvas",   "button",   "input",
-                "textarea", "map", "math", "audio", "video", NULL};
+                "script", "style",  "template", "head",   "title",
+                "select", "option", "svg",      "iframe", "object",
+                "embed",  "canvas", "button",   "input",  "textarea",
+                "map",    "math",   "audio",    "video",  NULL
+        };
         size_t i;
 
         for (i = 0; names[i] != NULL; i++)
@@ -139,13 +140,14 @@ static int skipped(const writer_t *w, const xmlNode *n)
 static int is_block_name(const xmlNode *n)
 {
         static const char *const names[] = {
-                "p",        "div",     "section",  "article",  "main",
-                "header",   "footer",  "aside",    "nav",      "address",
-                "figure",   "figcaption", "details", "summary", "dl",
-                "form",     "fieldset", "center",  "hgroup",   "caption",
-                "legend",   "body",    "html",     "tbody",    "thead",
-                "tfoot",    "picture", "frameset", "noframes", "dialog",
-                "search",   NULL};
+                "p",      "div",        "section",  "article",  "main",
+                "header", "footer",     "aside",    "nav",      "address",
+                "figure", "figcaption", "details",  "summary",  "dl",
+                "form",   "fieldset",   "center",   "hgroup",   "caption",
+                "legend", "body",       "html",     "tbody",    "thead",
+                "tfoot",  "picture",    "frameset", "noframes", "dialog",
+                "search", NULL
+        };
         size_t i;
 
         for (i = 0; names[i] != NULL; i++)
@@ -387,8 +389,8 @@ static void put_word(writer_t *w, const char *s, size_t n, int escape)
                         buf[j++] = c;
                         break;
                 case '&':
-                        if (i + 1 < n &&
-                            (isalnum((unsigned char)s[i + 1]) || s[i + 1] == '#'))
+                        if (i + 1 < n && (isalnum((unsigned char)s[i + 1]) ||
+                                          s[i + 1] == '#'))
                                 buf[j++] = '\\';
                         buf[j++] = c;
                         break;
@@ -491,7 +493,7 @@ static size_t longest_run(const char *s, size_t n, char c)
 /* The language of a code block from class="language-x" / "lang-x". */
 static void code_language(const xmlNode *pre, char *lang, size_t size)
 {
-        const xmlNode *cands[2] = {pre, NULL};
+        const xmlNode *cands[2] = { pre, NULL };
         const xmlNode *c;
         int k;
 
@@ -511,10 +513,13 @@ static void code_language(const xmlNode *pre, char *lang, size_t size)
                 if (cl == NULL)
                         continue;
                 p = strstr(cl, "language-");
-                if (p != NULL)
+                if (p != NULL) {
                         p += 9;
-                else if ((p = strstr(cl, "lang-")) != NULL)
-                        p += 5;
+                } else {
+                        p = strstr(cl, "lang-");
+                        if (p != NULL)
+                                p += 5;
+                }
                 if (p != NULL) {
                         size_t j = 0;
 
@@ -744,8 +749,8 @@ static int placeholder(const char *src)
 /* The image's source: src, or where lazy loading keeps it. */
 static char *image_src(writer_t *w, const xmlNode *img)
 {
-        static const char *const lazy[] = {"data-src", "data-lazy-src",
-                                           "data-original", NULL};
+        static const char *const lazy[] = { "data-src", "data-lazy-src",
+                                            "data-original", NULL };
         const char *src = attr(img, "src");
         char first[2048];
         size_t i;
@@ -807,7 +812,8 @@ static void put_image(writer_t *w, const xmlNode *img)
                                 while (i < n && isspace((unsigned char)alt[i]))
                                         i++;
                                 st = i;
-                                while (i < n && !isspace((unsigned char)alt[i]))
+                                while (i < n &&
+                                       !isspace((unsigned char)alt[i]))
                                         i++;
                                 if (i > st) {
                                         if (!first)
@@ -1057,7 +1063,8 @@ static int put_table(writer_t *w, xmlNodePtr table)
                                 if (cell.len > 0)
                                         put_raw(w, cell.data, cell.len);
                         }
-                        for (c = 0; c < (size_t)span && col < cols; c++, col++) {
+                        for (c = 0; c < (size_t)span && col < cols;
+                             c++, col++) {
                                 carry[col] = rspan - 1;
                                 if (c > 0) {
                                         if (w->md)
@@ -1133,9 +1140,9 @@ static int enter(writer_t *w, xmlNodePtr n, frame_t *stack, size_t sp)
                 return 0;
         h = heading_level(n);
         if (h > 0) {
-                static const char *const marks[] = {"# ",     "## ",
-                                                    "### ",   "#### ",
-                                                    "##### ", "###### "};
+                static const char *const marks[] = { "# ",     "## ",
+                                                     "### ",   "#### ",
+                                                     "##### ", "###### " };
                 f->kind = K_HEADING;
                 if (w->inline_only)
                         return 1;
@@ -1183,9 +1190,8 @@ static int enter(writer_t *w, xmlNodePtr n, frame_t *stack, size_t sp)
                 return 1;
         }
         if (w->inline_only) {
-                if (is_name(n, "tr") || is_name(n, "td") ||
-                    is_name(n, "th") || is_name(n, "li") ||
-                    is_block_name(n))
+                if (is_name(n, "tr") || is_name(n, "td") || is_name(n, "th") ||
+                    is_name(n, "li") || is_block_name(n))
                         w->pending_space = 1;
         }
         if (is_name(n, "tr")) {
@@ -1438,8 +1444,8 @@ static void writer_init(writer_t *w, const markdown_opts_t *o, dynbuf_t *out)
 }
 
 int markdown_render(xmlNodePtr const *nodes, size_t n,
-                    const markdown_opts_t *opts, dynbuf_t *out,
-                    int *truncated, char *errstr, size_t errstr_size)
+                    const markdown_opts_t *opts, dynbuf_t *out, int *truncated,
+                    char *errstr, size_t errstr_size)
 {
         writer_t w;
         size_t saved_max = out->max;

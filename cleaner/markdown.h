@@ -48,9 +48,9 @@ typedef int (*markdown_budget_fn)(void *opaque);
 
 typedef struct markdown_opts {
         markdown_mode_t mode;
-        size_t max_bytes; /* output cap; 0: 1 MiB                        */
-        size_t max_depth; /* nesting rendered; 0: 512                    */
-        const char *base_url;        /* links and images resolve on it  */
+        size_t max_bytes;     /* output cap; 0: 1 MiB                        */
+        size_t max_depth;     /* nesting rendered; 0: 512                    */
+        const char *base_url; /* links and images resolve on it  */
         markdown_resolve_fn resolve; /* NULL: links and images dropped  */
         markdown_skip_fn skip;       /* may be NULL                     */
         const void *skip_opaque;
@@ -65,8 +65,8 @@ typedef struct markdown_opts {
  * or -1 when out of memory or the budget ran out (errstr says which).
  */
 int markdown_render(xmlNodePtr const *nodes, size_t n,
-                    const markdown_opts_t *opts, dynbuf_t *out,
-                    int *truncated, char *errstr, size_t errstr_size);
+                    const markdown_opts_t *opts, dynbuf_t *out, int *truncated,
+                    char *errstr, size_t errstr_size);
 
 /*
  * Appends plain `text` (paragraphs split on blank lines, lines on line

@@ -115,7 +115,7 @@ static size_t member_size(const member_t *m)
 /* The page's text in three forms, the most derived first: a record that
  * does not fit drops its markdown, then its main_text, whole, before
  * anything else is cut; each cut one is flagged "<name>_truncated". */
-static const char *const texts[] = {"markdown", "main_text", "text"};
+static const char *const texts[] = { "markdown", "main_text", "text" };
 #define N_TEXTS (sizeof(texts) / sizeof(*texts))
 #define N_DROPPED_FIRST 2 /* markdown, main_text */
 

@@ -50,9 +50,11 @@ static int read_file(const char *path, char **data, size_t *len)
         dynbuf_init(&b, FILE_MAX);
         if (f == NULL)
                 return -1;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                if (dynbuf_add(&b, chunk, n) != 0)
+        for (;;) {
+                n = fread(chunk, 1, sizeof(chunk), f);
+                if (n == 0 || dynbuf_add(&b, chunk, n) != 0)
                         break;
+        }
         fclose(f);
         if (b.data == NULL && dynbuf_add(&b, "", 0) != 0)
                 return -1;
@@ -71,12 +73,13 @@ static void gen_str(yajl_gen g, const char *k, const char *v)
 }
 
 /* One page: main text, Markdown, metadata; *cpu gets the time it took. */
-static int one(const char *path, const char *data, size_t len,
-               const char *url, yajl_gen g, double *cpu)
+static int one(const char *path, const char *data, size_t len, const char *url,
+               yajl_gen g, double *cpu)
 {
         double t0 = cpu_now();
-        mainfields_opts_t o = {.want_text = 1, .want_markdown = 1,
-                               .want_meta = 1};
+        mainfields_opts_t o = { .want_text = 1,
+                                .want_markdown = 1,
+                                .want_meta = 1 };
         mainfields_t mf;
         htmlDocPtr doc;
         char errstr[256];
@@ -119,8 +122,9 @@ int main(int argc, char **argv)
                 else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
                         url = argv[++i];
                 else {
-                        fprintf(stderr, "usage: %s [--record] [--url URL] "
-                                        "FILE...\n",
+                        fprintf(stderr,
+                                "usage: %s [--record] [--url URL] "
+                                "FILE...\n",
                                 argv[0]);
                         return 2;
                 }
@@ -140,13 +144,14 @@ int main(int argc, char **argv)
                 }
                 g = yajl_gen_alloc(NULL);
                 if (record) {
-                        page_t p = {.url = url,
-                                    .status = 200,
-                                    .content_type = "text/html; charset=utf-8",
-                                    .fetched_at = "2026-01-01T00:00:00Z",
-                                    .depth = -1,
-                                    .body = (const unsigned char *)data,
-                                    .body_len = len};
+                        page_t p = { .url = url,
+                                     .status = 200,
+                                     .content_type =
+                                             "text/html; charset=utf-8",
+                                     .fetched_at = "2026-01-01T00:00:00Z",
+                                     .depth = -1,
+                                     .body = (const unsigned char *)data,
+                                     .body_len = len };
                         char *out = NULL, errstr[256];
                         size_t out_len = 0;
                         double t0 = cpu_now();

@@ -87,7 +87,7 @@ static int same(const char *what, const char *name, const char *want,
 
 static const char *spec_str(yajl_val spec, const char *key)
 {
-        const char *path[] = {"expect", key, NULL};
+        const char *path[] = { "expect", key, NULL };
         yajl_val v = yajl_tree_get(spec, path, yajl_t_any);
 
         return YAJL_IS_STRING(v) ? v->u.string : NULL;
@@ -100,10 +100,11 @@ static int run_case(const char *dir, const char *name)
         char *want_md = slurp(dir, name, ".md", NULL);
         size_t len = 0;
         char *html = slurp(dir, name, ".html", &len);
-        const char *url_path[] = {"url", NULL};
-        const char *tr_path[] = {"expect", "markdown_truncated", NULL};
-        mainfields_opts_t o = {.want_text = 1, .want_markdown = 1,
-                               .want_meta = 1};
+        const char *url_path[] = { "url", NULL };
+        const char *tr_path[] = { "expect", "markdown_truncated", NULL };
+        mainfields_opts_t o = { .want_text = 1,
+                                .want_markdown = 1,
+                                .want_meta = 1 };
         mainfields_t mf;
         yajl_val spec = NULL, url, tr;
         xmlDocPtr doc = NULL;
@@ -175,7 +176,7 @@ static void test_data_cases(void **state)
                 fprintf(stderr, "%s: %s (run from the repository root)\n", dir,
                         strerror(errno));
         assert_non_null(d);
-        while ((de = readdir(d)) != NULL) {
+        for (de = readdir(d); de != NULL; de = readdir(d)) {
                 size_t len = strlen(de->d_name);
 
                 if (len <= 5 || strcmp(de->d_name + len - 5, ".html") != 0)
@@ -239,8 +240,10 @@ static void test_deep_nesting(void **state)
 {
         size_t len;
         char *html = repeat_page("<div>", 100000, para, "</div>", &len);
-        mainfields_opts_t o = {.want_text = 1, .want_markdown = 1,
-                               .want_meta = 1, .max_depth = 256};
+        mainfields_opts_t o = { .want_text = 1,
+                                .want_markdown = 1,
+                                .want_meta = 1,
+                                .max_depth = 256 };
         mainfields_t mf;
         xmlDocPtr doc;
         char errstr[256];
@@ -287,8 +290,9 @@ static void test_markdown_cap(void **state)
                 "<p>Some <b>bold words</b> and a <a href=\"/x\">link to "
                 "somewhere</a>, then more text, to fill the page.</p>",
                 2000, "", "", &len);
-        mainfields_opts_t o = {.want_text = 1, .want_markdown = 1,
-                               .max_bytes = 5000};
+        mainfields_opts_t o = { .want_text = 1,
+                                .want_markdown = 1,
+                                .max_bytes = 5000 };
         mainfields_t mf;
         xmlDocPtr doc;
         char errstr[256];
@@ -304,7 +308,8 @@ static void test_markdown_cap(void **state)
         assert_true(mf.markdown.len > 4000);
         assert_true(mf.text.len <= 5000);
         for (i = 0; i + 1 < mf.markdown.len; i++)
-                if (mf.markdown.data[i] == '*' && mf.markdown.data[i + 1] == '*') {
+                if (mf.markdown.data[i] == '*' &&
+                    mf.markdown.data[i + 1] == '*') {
                         stars++;
                         i++;
                 }
@@ -337,8 +342,10 @@ static void test_budget(void **state)
         size_t len;
         char *html = repeat_page("<div>x</div>", 20000, para, "", &len);
         int calls = 0;
-        mainfields_opts_t o = {.want_text = 1, .want_markdown = 1,
-                               .budget = spent, .budget_opaque = &calls};
+        mainfields_opts_t o = { .want_text = 1,
+                                .want_markdown = 1,
+                                .budget = spent,
+                                .budget_opaque = &calls };
         mainfields_t mf;
         xmlDocPtr doc;
         char errstr[256] = "";
@@ -360,7 +367,7 @@ static void test_node_cap(void **state)
 {
         size_t len;
         char *html = repeat_page("<span>filler</span>", 5000, para, "", &len);
-        mainfields_opts_t o = {.want_text = 1, .max_nodes = 1000};
+        mainfields_opts_t o = { .want_text = 1, .max_nodes = 1000 };
         mainfields_t mf;
         xmlDocPtr doc;
         char errstr[256];
@@ -393,7 +400,7 @@ static void test_jsonld_body(void **state)
                 "paragraph follows, long enough for the body to be taken "
                 "as the content of the page, which it is.\"}"
                 "</script></head><body><div id=\"app\"></div></body></html>";
-        mainfields_opts_t o = {.want_text = 1, .want_markdown = 1};
+        mainfields_opts_t o = { .want_text = 1, .want_markdown = 1 };
         mainfields_t mf;
         xmlDocPtr doc;
         char errstr[256];
@@ -403,7 +410,8 @@ static void test_jsonld_body(void **state)
         assert_int_equal(mainfields_build(doc, "http://j.test/", &o, &mf,
                                           errstr, sizeof(errstr)),
                          0);
-        assert_non_null(strstr(mf.text.data, "*Stars* stay text.\n\nA second"));
+        assert_non_null(
+                strstr(mf.text.data, "*Stars* stay text.\n\nA second"));
         assert_non_null(strstr(mf.markdown.data, "\\*Stars\\* stay text."));
         mainfields_clear(&mf);
         xmlFreeDoc(doc);
@@ -414,21 +422,21 @@ static void test_dates(void **state)
         static const struct {
                 const char *in, *out;
         } cases[] = {
-                {"2024-03-05", "2024-03-05"},
-                {"2024-03-05T09:30:00+01:00", "2024-03-05T09:30:00+01:00"},
-                {"2024-03-05T09:30:00.123Z", "2024-03-05T09:30:00Z"},
-                {"2024-03-05T09:30+0530", "2024-03-05T09:30:00+05:30"},
+                { "2024-03-05", "2024-03-05" },
+                { "2024-03-05T09:30:00+01:00", "2024-03-05T09:30:00+01:00" },
+                { "2024-03-05T09:30:00.123Z", "2024-03-05T09:30:00Z" },
+                { "2024-03-05T09:30+0530", "2024-03-05T09:30:00+05:30" },
                 /* A time without a zone is not an instant: the date. */
-                {"2024-03-05T09:30:00", "2024-03-05"},
-                {"2024/03/05", "2024-03-05"},
-                {"  March 5, 2024", "2024-03-05"},
-                {"Mar. 5th, 2024", "2024-03-05"},
-                {"5 March 2024", "2024-03-05"},
-                {"05.03.2024", "2024-03-05"},
-                {"2024-13-05", NULL},
-                {"yesterday", NULL},
-                {"", NULL},
-                {"May 2024", NULL},
+                { "2024-03-05T09:30:00", "2024-03-05" },
+                { "2024/03/05", "2024-03-05" },
+                { "  March 5, 2024", "2024-03-05" },
+                { "Mar. 5th, 2024", "2024-03-05" },
+                { "5 March 2024", "2024-03-05" },
+                { "05.03.2024", "2024-03-05" },
+                { "2024-13-05", NULL },
+                { "yesterday", NULL },
+                { "", NULL },
+                { "May 2024", NULL },
         };
         size_t i;
         char out[64];

@@ -169,8 +169,8 @@ static char *texts_record(void)
                                "\"2024-05-01T10:00:00.000Z\","
                                "\"id\":\"i1\"");
         for (int k = 0; k < 3; k++) {
-                static const char *const names[] = {"text", "main_text",
-                                                    "markdown"};
+                static const char *const names[] = { "text", "main_text",
+                                                     "markdown" };
 
                 len += (size_t)snprintf(s + len, cap - len, ",\"%s\":\"",
                                         names[k]);
