@@ -170,6 +170,7 @@ static int tag_of(const xmlChar *name)
                 { "meta", T_DROPTAG },
                 { "option", T_DROPTAG },
                 { "dialog", T_DROPTAG },
+                { "figcaption", T_DROPTAG },
                 { "nav", T_NAV },
                 { "footer", T_NAV },
                 { "aside", T_NAV },
