@@ -5,6 +5,12 @@
  * ads, comments (kept on forum and Q&A pages, where the posts are the
  * content) and hidden elements.
  *
+ * Furniture named by tag (<nav>, <header>, <footer>, <aside>) or by class
+ * and id hints, hidden subtrees (the hidden attribute, inline display:none
+ * or visibility:hidden) and <noscript> are dropped unless one holds most of
+ * the page's text (a page that shows its content by script, a tree that
+ * libxml2 mis-nested); comment sections always, except on forums.
+ *
  * The finder scores candidate blocks as readers' tools do (Readability,
  * trafilatura): paragraphs give their text to their ancestors; a block's
  * score is weighed by its link density, its tag, hints in its class and id,
