@@ -41,6 +41,7 @@ typedef struct inl {
         char open[4];
         char *close; /* "**", "*", or "](url)" (owned)          */
         int state;
+        size_t open_at; /* where the opener was written (IN_OPEN)  */
 } inl_t;
 
 typedef struct writer {
@@ -64,6 +65,15 @@ typedef struct writer {
         inl_t in[MAX_INLINE];
         int n_in;
         int strong, em, heading, code_depth;
+        /* The emphasis closed last: merged with an opener of the same
+         * kind written right after it (<b>a</b><b>b</b> is **ab**). */
+        size_t last_close_end, last_open_at;
+        const char *last_close;
+        /* An emphasis closed after punctuation: it closes only if no
+         * letter follows at once (CommonMark's flanking rule); else it is
+         * taken back. */
+        int chk;
+        size_t chk_close_end, chk_open_at, chk_len;
         size_t seen;
         char errstr[128];
 } writer_t;
@@ -303,7 +313,22 @@ static void flush_owed(writer_t *w)
         if (w->md) {
                 for (i = 0; i < w->n_in; i++)
                         if (w->in[i].state == IN_PENDING) {
-                                put_str(w, w->in[i].open);
+                                size_t k = strlen(w->in[i].open);
+
+                                if (w->last_close != NULL &&
+                                    w->out->len == w->last_close_end &&
+                                    strcmp(w->last_close, w->in[i].open) ==
+                                            0) {
+                                        /* Take the closer back instead. */
+                                        w->out->len -= k;
+                                        w->out->data[w->out->len] = '\0';
+                                        w->in[i].open_at = w->last_open_at;
+                                        w->last_close = NULL;
+                                        w->chk = 0;
+                                } else {
+                                        w->in[i].open_at = w->out->len;
+                                        put_str(w, w->in[i].open);
+                                }
                                 w->in[i].state = IN_OPEN;
                         }
         }
@@ -402,6 +427,8 @@ static void put_word(writer_t *w, const char *s, size_t n, int escape)
         put_raw(w, buf, j);
 }
 
+static void check_closer(writer_t *w, unsigned char c);
+
 /* Text, white space collapsed; `escape` for Markdown outside code. */
 static void put_text(writer_t *w, const char *s, size_t n, int escape)
 {
@@ -426,6 +453,7 @@ static void put_text(writer_t *w, const char *s, size_t n, int escape)
                 while (i < n && !isspace((unsigned char)s[i]) &&
                        uspace((const unsigned char *)s + i, n - i) == 0)
                         i++;
+                check_closer(w, (unsigned char)s[start]);
                 flush_owed(w);
                 put_word(w, s + start, i - start, escape);
         }
@@ -866,11 +894,94 @@ static int push_inline(writer_t *w, const char *open, const char *close)
         return 1;
 }
 
+/* Removes out[at, at + k) (an emphasis delimiter written earlier); what
+ * was recorded past it moves with the text. */
+static void take_back(writer_t *w, size_t at, size_t k)
+{
+        dynbuf_t *o = w->out;
+        int i;
+
+        if (at + k > o->len)
+                return;
+        memmove(o->data + at, o->data + at + k, o->len - at - k);
+        o->len -= k;
+        o->data[o->len] = '\0';
+        for (i = 0; i < w->n_in; i++)
+                if (w->in[i].state == IN_OPEN && w->in[i].open_at > at)
+                        w->in[i].open_at -= k;
+        w->last_close = NULL;
+}
+
+/* An emphasis that CommonMark would not read as one is taken back:
+ * an opener followed by punctuation right after a letter or digit, or
+ * (w->chk) a closer after punctuation with a letter right after it. */
+static int emphasis_ok(const writer_t *w, const inl_t *in)
+{
+        size_t k = strlen(in->open);
+        const unsigned char *d = (const unsigned char *)w->out->data;
+        unsigned char before, after;
+
+        if (in->open_at + k >= w->out->len)
+                return 0; /* nothing inside */
+        before = in->open_at > w->start ? d[in->open_at - 1] : ' ';
+        after = d[in->open_at + k];
+        if (isspace(after) || isspace(d[w->out->len - 1]))
+                return 0;
+        if (after < 0x80 && ispunct(after) && after != '\\' &&
+            (before >= 0x80 || isalnum(before)))
+                return 0;
+        return 1;
+}
+
+/* Before a visible character c written right where a closer after
+ * punctuation ended: a letter or digit there takes that emphasis back. */
+static void check_closer(writer_t *w, unsigned char c)
+{
+        int i;
+
+        if (!w->chk)
+                return;
+        w->chk = 0;
+        if (w->out->len != w->chk_close_end || w->pending_space ||
+            w->pending_nl > 0)
+                return;
+        /* An opener of the same kind comes next: the two merge. */
+        for (i = 0; i < w->n_in; i++)
+                if (w->in[i].state == IN_PENDING && w->last_close != NULL &&
+                    strcmp(w->in[i].open, w->last_close) == 0)
+                        return;
+        if (c >= 0x80 || isalnum(c)) {
+                take_back(w, w->chk_close_end - w->chk_len, w->chk_len);
+                take_back(w, w->chk_open_at, w->chk_len);
+        }
+}
+
 static void pop_inline(writer_t *w)
 {
         inl_t *in = &w->in[w->n_in - 1];
 
-        if (in->state == IN_OPEN) {
+        if (in->state == IN_OPEN && in->open[0] == '*' && !w->stop) {
+                size_t k = strlen(in->open);
+                unsigned char last =
+                        w->out->len > 0
+                                ? (unsigned char)w->out->data[w->out->len - 1]
+                                : ' ';
+
+                if (!emphasis_ok(w, in)) {
+                        take_back(w, in->open_at, k);
+                } else {
+                        put_raw_cap(w, in->close, k, w->hard);
+                        w->last_close = in->open[1] == '*' ? "**" : "*";
+                        w->last_close_end = w->out->len;
+                        w->last_open_at = in->open_at;
+                        if (last >= 0x80 || ispunct(last)) {
+                                w->chk = 1;
+                                w->chk_close_end = w->out->len;
+                                w->chk_open_at = in->open_at;
+                                w->chk_len = k;
+                        }
+                }
+        } else if (in->state == IN_OPEN) {
                 size_t cl = strlen(in->close);
 
                 /* A link's "](url)" that does not fit: "]" alone leaves
