@@ -99,6 +99,11 @@ $(BUILD)/bench/sitemap_bench: $(call obj,tests/bench/sitemap_bench.c) $(BUILD)/l
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
+# The main-content, Markdown and metadata modules alone, on files.
+$(BUILD)/bench/maincontent_driver: $(call obj,tests/bench/maincontent_driver.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icleaner -o $@ $^ $(LIBS)
+
 # Every record and followed link of a set of pages, one per line: two
 # builds' outputs are compared with diff (docs/cleaner.md).
 $(BUILD)/bench/extract_dump: $(call obj,tests/bench/extract_dump.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a

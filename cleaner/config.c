@@ -5,12 +5,18 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "extract.h"
 #include "links.h"
 
 #define F(field) offsetof(cleaner_config_t, field)
 
 const char *const cleaner_compression_names[] = {
         "none", "lz4", "zstd", "snappy", "gzip", NULL,
+};
+
+const char *const cleaner_record_text_names[] = {
+        "text",          "main_text",          "markdown", "text+main_text",
+        "text+markdown", "main_text+markdown", "all",      NULL,
 };
 
 const opt_def_t cleaner_options[] = {
@@ -51,6 +57,15 @@ const opt_def_t cleaner_options[] = {
           "With --follow: the largest page meta (as "
           "JSON) a followed link carries; over it, the links carry none "
           "and are counted (kcrawl_cleaner_links_meta_dropped_total).",
+          false },
+        { "record-text", OPT_ENUM, F(record_text), "all", 0, 0,
+          cleaner_record_text_names,
+          "Which forms of the page's text a record carries: text (all "
+          "visible text), main_text (the main content, without navigation, "
+          "footers, sidebars, banners), markdown (the main content as "
+          "CommonMark), or a '+' of them; all = the three. Each adds to the "
+          "record's size; a record over the topic's limit drops markdown, "
+          "then main_text, then cuts text.",
           false },
         { "drain-timeout", OPT_INT, F(drain_timeout), "10", 0, 3600, NULL,
           "Seconds to deliver finished records on SIGTERM.", false },
@@ -123,6 +138,24 @@ const opt_def_t cleaner_options[] = {
           false },
         OPTS_OBSERVABILITY(cleaner_config_t),
 };
+
+int cleaner_record_text(int v)
+{
+        /* In the order of cleaner_record_text_names. */
+        static const int sets[] = {
+                EXTRACT_TEXT,
+                EXTRACT_MAIN_TEXT,
+                EXTRACT_MARKDOWN,
+                EXTRACT_TEXT | EXTRACT_MAIN_TEXT,
+                EXTRACT_TEXT | EXTRACT_MARKDOWN,
+                EXTRACT_MAIN_TEXT | EXTRACT_MARKDOWN,
+                EXTRACT_TEXTS_ALL,
+        };
+
+        if (v < 0 || (size_t)v >= sizeof(sets) / sizeof(sets[0]))
+                return sets[6];
+        return sets[v];
+}
 
 const size_t cleaner_options_count =
         sizeof(cleaner_options) / sizeof(cleaner_options[0]);

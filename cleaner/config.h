@@ -32,6 +32,7 @@ typedef struct cleaner_config {
         char *robots_token;      /* product token robots directives name */
         bool respect_tdm;        /* TDM-reserved pages dead-lettered     */
         int compression;         /* cleaner_compression_names index  */
+        int record_text;         /* cleaner_record_text_names index  */
         bool exactly_once;       /* Kafka transactions               */
         long txn_messages;       /* pages per transaction            */
         long txn_ms;             /* longest a transaction stays open */
@@ -42,6 +43,13 @@ typedef struct cleaner_config {
 
 /* --compression's names: librdkafka's compression.type values, NULL-ended. */
 extern const char *const cleaner_compression_names[];
+
+/* --record-text's names, NULL-ended; cleaner_record_text() reads one. */
+extern const char *const cleaner_record_text_names[];
+
+/* Which texts --record-text value `v` (an index) names, as page_t.texts
+ * bits (extract.h: EXTRACT_TEXT | EXTRACT_MAIN_TEXT | EXTRACT_MARKDOWN). */
+int cleaner_record_text(int v);
 
 extern const opt_def_t cleaner_options[];
 extern const size_t cleaner_options_count;

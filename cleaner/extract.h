@@ -24,7 +24,12 @@
  * page adds: title, description, canonical, lang, meta_robots (null when
  * absent), headings [{level, text}], text, word_count, text_truncated (only
  * when true), links [{url, text, rel}], images [{src, alt}], opengraph
- * {key: content}, json_ld [values] and json_ld_errors (only when > 0).
+ * {key: content}, json_ld [values] and json_ld_errors (only when > 0),
+ * and, from the page's main content (mainfields.h), main_text and
+ * markdown (each as page_t.texts asks, with main_text_truncated and
+ * markdown_truncated only when true), author, published_at, modified_at
+ * and site_name (null when the page does not say); `text` only when
+ * page_t.texts asks for it.
  *
  * Caps, so that a hostile page cannot blow up memory or the record: */
 #define EXTRACT_TEXT_MAX \
@@ -87,7 +92,16 @@ typedef struct page {
         long budget_ms; /* CPU time (the calling thread's) the
                                    * decoding, parsing and walking may take;
                                    * 0 = no limit                           */
+        int texts;      /* which texts the record carries:
+                         * EXTRACT_TEXT | EXTRACT_MAIN_TEXT |
+                         * EXTRACT_MARKDOWN; 0 = all three              */
 } page_t;
+
+/* page_t.texts: the forms of the page's text a record carries. */
+#define EXTRACT_TEXT 1      /* text: all visible text                  */
+#define EXTRACT_MAIN_TEXT 2 /* main_text: the main content, plain      */
+#define EXTRACT_MARKDOWN 4  /* markdown: the main content as CommonMark */
+#define EXTRACT_TEXTS_ALL (EXTRACT_TEXT | EXTRACT_MAIN_TEXT | EXTRACT_MARKDOWN)
 
 /* extract_record()'s return when the page is over its CPU-time budget, or
  * would be certainly (a start tag with over EXTRACT_ATTRS_MAX attributes):

@@ -21,6 +21,7 @@
 #include "robotsdirs.h"
 #include "dynbuf.h"
 #include "extract.h"
+#include "mainfields.h"
 #include "url.h"
 
 #include <stddef.h>
@@ -163,6 +164,13 @@ typedef struct page_facts {
         int has_meta;
 
         unsigned capped; /* PF_CAP_* */
+
+        /* The main content and the article metadata (mainfields.h),
+         * has_main 1 once computed (an HTML page); texts: page_t.texts,
+         * 0 read as EXTRACT_TEXTS_ALL. */
+        mainfields_t main;
+        int has_main;
+        int texts;
 
         /* Private to pagescan.c. */
         int oom;

@@ -1490,6 +1490,8 @@ void pagefacts_free(page_facts_t *f)
                 return;
         if (f->doc != NULL)
                 xmlFreeDoc(f->doc);
+        if (f->has_main)
+                mainfields_clear(&f->main);
         dynbuf_free(&f->text);
         dynbuf_free(&f->title);
         dynbuf_free(&f->link_text);

@@ -173,14 +173,53 @@ static void write_headings(rec_t *w, const page_facts_t *f)
 
 static void write_text(rec_t *w, const page_facts_t *f)
 {
-        rec_key(w, "text");
-        rec_str(w, f->text.len ? f->text.data : "", f->text.len);
+        int with_text = f->texts == 0 || (f->texts & EXTRACT_TEXT);
+
+        if (with_text) {
+                rec_key(w, "text");
+                rec_str(w, f->text.len ? f->text.data : "", f->text.len);
+        }
         rec_key(w, "word_count");
         rec_int(w, f->words);
-        if (f->text_truncated) {
+        if (with_text && f->text_truncated) {
                 rec_key(w, "text_truncated");
                 rec_bool(w, 1);
         }
+}
+
+/* main_text, markdown (as page_t.texts asks), author, published_at,
+ * modified_at, site_name (mainfields.h). */
+static void write_main(rec_t *w, const page_facts_t *f)
+{
+        const mainfields_t *m = &f->main;
+
+        if (!f->has_main)
+                return;
+        if (f->texts & EXTRACT_MAIN_TEXT) {
+                rec_key(w, "main_text");
+                rec_str(w, m->text.len ? m->text.data : "", m->text.len);
+                if (m->text_truncated) {
+                        rec_key(w, "main_text_truncated");
+                        rec_bool(w, 1);
+                }
+        }
+        if (f->texts & EXTRACT_MARKDOWN) {
+                rec_key(w, "markdown");
+                rec_str(w, m->markdown.len ? m->markdown.data : "",
+                        m->markdown.len);
+                if (m->markdown_truncated) {
+                        rec_key(w, "markdown_truncated");
+                        rec_bool(w, 1);
+                }
+        }
+        rec_key(w, "author");
+        rec_cstr(w, m->meta.author);
+        rec_key(w, "published_at");
+        rec_cstr(w, m->meta.published_at);
+        rec_key(w, "modified_at");
+        rec_cstr(w, m->meta.modified_at);
+        rec_key(w, "site_name");
+        rec_cstr(w, m->meta.site_name);
 }
 
 static void write_links(rec_t *w, const page_facts_t *f)
@@ -345,11 +384,12 @@ static const struct {
         record_part_fn write;
         int flags;
 } record_parts[] = {
-        { write_page, REC_ALL },    { write_signals, REC_ALL },
-        { write_head, REC_HTML },   { write_headings, REC_HTML },
-        { write_text, REC_HTML },   { write_links, REC_HTML },
-        { write_images, REC_HTML }, { write_opengraph, REC_HTML },
-        { write_jsonld, REC_HTML }, { write_capped, REC_HTML },
+        { write_page, REC_ALL },       { write_signals, REC_ALL },
+        { write_head, REC_HTML },      { write_headings, REC_HTML },
+        { write_text, REC_HTML },      { write_main, REC_HTML },
+        { write_links, REC_HTML },     { write_images, REC_HTML },
+        { write_opengraph, REC_HTML }, { write_jsonld, REC_HTML },
+        { write_capped, REC_HTML },
 };
 
 /* ------------------------------------------------------------------ */

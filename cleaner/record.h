@@ -14,6 +14,9 @@
  *   head       title, description, canonical, lang, meta_robots
  *   headings   headings
  *   text       text, word_count, text_truncated
+ *   main       main_text, main_text_truncated, markdown,
+ *              markdown_truncated, author, published_at, modified_at,
+ *              site_name                             (mainfields.h)
  *   links      links
  *   images     images
  *   opengraph  opengraph

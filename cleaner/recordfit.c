@@ -112,12 +112,47 @@ static size_t member_size(const member_t *m)
                1;
 }
 
-/* Cuts the largest member that can still be cut by about `excess` bytes.
- * Returns false when none is left. */
+/* The page's text in three forms, the most derived first: a record that
+ * does not fit drops its markdown, then its main_text, whole, before
+ * anything else is cut; each cut one is flagged "<name>_truncated". */
+static const char *const texts[] = { "markdown", "main_text", "text" };
+#define N_TEXTS (sizeof(texts) / sizeof(*texts))
+#define N_DROPPED_FIRST 2 /* markdown, main_text */
+
+/* The index of texts[t]'s member, or n when the record has none. */
+static size_t text_index(const member_t *ms, size_t n, size_t t)
+{
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                if (!strcmp(ms[i].key, texts[t]))
+                        break;
+        return i;
+}
+
+/* True when `key` is texts[t] followed by "_truncated". */
+static bool is_flag_of(const char *key, size_t t)
+{
+        size_t l = strlen(texts[t]);
+
+        return !strncmp(key, texts[t], l) && !strcmp(key + l, "_truncated");
+}
+
+/* Cuts the largest member that can still be cut by about `excess` bytes
+ * (markdown and main_text first, whole). Returns false when none is left. */
 static bool cut_one(member_t *ms, size_t n, size_t excess)
 {
         member_t *m = NULL;
         size_t size;
+
+        for (size_t t = 0; t < N_DROPPED_FIRST; t++) {
+                size_t i = text_index(ms, n, t);
+
+                if (i < n && !ms[i].fixed && ms[i].keep != 0) {
+                        ms[i].keep = 0;
+                        return true;
+                }
+        }
 
         for (size_t i = 0; i < n; i++)
                 if (!ms[i].fixed && ms[i].keep != 0 &&
@@ -167,6 +202,20 @@ static void put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
         *len += n;
 }
 
+/* True when `key` flags a text member that is cut. */
+static bool flag_set(const member_t *ms, size_t n, const char *key)
+{
+        for (size_t t = 0; t < N_TEXTS; t++) {
+                size_t i;
+
+                if (!is_flag_of(key, t))
+                        continue;
+                i = text_index(ms, n, t);
+                return i < n && ms[i].keep >= 0;
+        }
+        return false;
+}
+
 /* The record as cut now, in a new buffer of at most cap bytes; *len is the
  * size it needs (larger than cap when it does not fit). */
 static char *assemble(const member_t *ms, size_t n, size_t cap, size_t *len)
@@ -191,7 +240,9 @@ static char *assemble(const member_t *ms, size_t n, size_t cap, size_t *len)
                 first = false;
                 put(buf, cap, len, m->key_json, m->key_len);
                 put(buf, cap, len, ":", 1);
-                if (m->keep < 0) {
+                if (flag_set(ms, n, m->key)) {
+                        put(buf, cap, len, "true", 4);
+                } else if (m->keep < 0) {
                         put(buf, cap, len, m->val_json, m->val_len);
                 } else if (YAJL_IS_ARRAY(m->val)) {
                         any_cut = true;
@@ -218,6 +269,24 @@ static char *assemble(const member_t *ms, size_t n, size_t cap, size_t *len)
                         put(buf, cap, len, piece, plen);
                         free(piece);
                 }
+        }
+        /* The flags of cut texts the record did not have yet. */
+        for (size_t t = 0; t < N_TEXTS; t++) {
+                size_t ti = text_index(ms, n, t);
+                char flag[64];
+                int fl;
+                bool had = false;
+
+                if (ti == n || ms[ti].keep < 0)
+                        continue;
+                for (size_t i = 0; i < n; i++)
+                        had = had || is_flag_of(ms[i].key, t);
+                if (had)
+                        continue;
+                fl = snprintf(flag, sizeof(flag), "%s\"%s_truncated\":true",
+                              first ? "" : ",", texts[t]);
+                put(buf, cap, len, flag, (size_t)fl);
+                first = false;
         }
         if (any_cut) {
                 bool first_name = true;
@@ -277,8 +346,10 @@ int recordfit_cut(const char *record, size_t len, size_t limit, char **out,
                 m->key = root->u.object.keys[i];
                 m->val = root->u.object.values[i];
                 m->keep = -1;
-                m->fixed =
-                        is_protected(m->key) || !strcmp(m->key, "truncated");
+                m->fixed = is_protected(m->key) ||
+                           !strcmp(m->key, "truncated") ||
+                           is_flag_of(m->key, 0) || is_flag_of(m->key, 1) ||
+                           is_flag_of(m->key, 2);
                 m->key_json =
                         serialise_string(m->key, strlen(m->key), &m->key_len);
                 m->val_json = serialise(m->val, &m->val_len);
@@ -319,7 +390,8 @@ int recordfit_cut(const char *record, size_t len, size_t limit, char **out,
                 /* The `truncated` list may name every member. */
                 reserve += m->key_len + 1;
         }
-        reserve += 16;
+        /* ... and the flags of the cut texts. */
+        reserve += 16 + N_TEXTS * 32;
         for (int attempt = 0; attempt < FIT_ATTEMPTS; attempt++) {
                 total = 2 + reserve;
                 for (size_t i = 0; i < n; i++)

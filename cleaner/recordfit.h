@@ -4,10 +4,12 @@
  * Kafka refuses a message over the topic's max.message.bytes (1 MiB by
  * default), and a text page can make a record larger than that, or than
  * the producer's own message.max.bytes. Such a record is cut rather than
- * lost: the largest members go first — a string keeps its head (cut on a
- * character boundary), an array its first elements, anything else is
- * dropped — until it fits; the record then lists what was cut in
- * `truncated` (schemas/record.schema.json). The members that identify the
+ * lost: its `markdown` goes first, then its `main_text` (each whole),
+ * then the largest members — a string keeps its head (cut on a character
+ * boundary), an array its first elements, anything else is dropped — until
+ * it fits; the record then lists what was cut in `truncated`
+ * (schemas/record.schema.json), and a cut `markdown`, `main_text` or `text`
+ * is flagged `markdown_truncated` (and so on): true. The members that identify the
  * page (url, final_url, status, fetched_at, content_type, source_topic,
  * id, depth) are never cut; a record that cannot fit without them is not
  * made.

@@ -142,6 +142,57 @@ def test_records_compressed_with_zstd(brokers, topics, tmp_path):
     assert recs["http://zstd.test/p7"]["title"] == "Page 7"
 
 
+
+# ------------------------------------------------------------ main content --
+
+MAIN_DATA = os.path.join(os.path.dirname(__file__), "..", "data", "main")
+
+
+def main_case(name):
+    with open(os.path.join(MAIN_DATA, name + ".html"), "rb") as f:
+        html = f.read()
+    with open(os.path.join(MAIN_DATA, name + ".json"), encoding="utf-8") as f:
+        spec = json.load(f)
+    with open(os.path.join(MAIN_DATA, name + ".txt"), encoding="utf-8") as f:
+        text = f.read()
+    with open(os.path.join(MAIN_DATA, name + ".md"), encoding="utf-8") as f:
+        md = f.read()
+    return html, spec, text, md
+
+
+def test_main_content_fields(brokers, topics, tmp_path):
+    """A record carries the page's main content as main_text and markdown
+    with its author, dates and site name (as test_maincontent.c's data
+    case); --record-text main_text leaves text and markdown out."""
+    html, spec, text, md = main_case("article")
+    url = spec["url"]
+    publish_pages(brokers, topics.pages,
+                  [(url, html, page_headers(url, source_topic=topics.urls))])
+    pr = cleaner(brokers, topics, "g" + uuid.uuid4().hex[:8], tmp_path)
+    try:
+        got = consume(brokers, topics.records, 1, procs=(pr,))
+    finally:
+        stop_all(pr)
+    assert len(got) == 1
+    rec = check_record(got[0])
+    assert rec["main_text"] == text
+    assert rec["markdown"] == md
+    for k in ("author", "published_at", "modified_at", "site_name"):
+        assert rec[k] == spec["expect"][k], k
+    assert "We use cookies" in rec["text"]
+    assert "We use cookies" not in rec["main_text"]
+
+    pr = cleaner(brokers, topics, "g" + uuid.uuid4().hex[:8], tmp_path,
+                 "--record-text", "main_text")
+    try:
+        got = consume(brokers, topics.records, 2, procs=(pr,))
+    finally:
+        stop_all(pr)
+    assert len(got) == 2
+    rec = check_record(got[1])
+    assert "text" not in rec and "markdown" not in rec
+    assert rec["main_text"] == text
+
 # ------------------------------------------------------------------ rules --
 
 RULES_V1 = {"rules": [{"name": "shop", "hosts": ["shop.test", "*.shop.test"],

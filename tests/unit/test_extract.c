@@ -5,7 +5,8 @@
  * Most cases are data: tests/data/extract/NAME.html is a page body and
  * NAME.json holds
  *   {"page":   {"url", "final_url", "status", "content_type", "fetched_at",
- *               "source_topic", "id", "meta", "depth"},
+ *               "source_topic", "id", "meta", "depth",
+ *               "texts" (page_t.texts: 1 text, 2 main_text, 4 markdown)},
  *    "expect": {record fields with the values they must have},
  *    "absent": ["fields the record must not have"],
  *    "contains": ["substrings of the record's JSON text"]}
@@ -192,6 +193,9 @@ static int run_case(const char *dir, const char *name)
         page.meta = tree_str(pg, "meta");
         v = tree_get(pg, "status");
         page.status = YAJL_IS_INTEGER(v) ? (int)YAJL_GET_INTEGER(v) : 200;
+        v = tree_get(pg, "texts");
+        if (v != NULL && YAJL_IS_INTEGER(v))
+                page.texts = (int)YAJL_GET_INTEGER(v);
         v = tree_get(pg, "depth");
         page.depth = YAJL_IS_INTEGER(v) ? (long)YAJL_GET_INTEGER(v) : -1;
 

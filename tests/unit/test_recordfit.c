@@ -154,6 +154,97 @@ static void test_cannot_fit(void **state)
         free(rec);
 }
 
+/* A record with text, main_text and markdown of 60,000 bytes each. */
+static char *texts_record(void)
+{
+        size_t cap = 200000;
+        char *s = malloc(cap);
+        size_t len;
+
+        assert_non_null(s);
+        len = (size_t)snprintf(s, cap,
+                               "{\"url\":\"http://x.test/\","
+                               "\"final_url\":\"http://x.test/\","
+                               "\"status\":200,\"fetched_at\":"
+                               "\"2024-05-01T10:00:00.000Z\","
+                               "\"id\":\"i1\"");
+        for (int k = 0; k < 3; k++) {
+                static const char *const names[] = { "text", "main_text",
+                                                     "markdown" };
+
+                len += (size_t)snprintf(s + len, cap - len, ",\"%s\":\"",
+                                        names[k]);
+                for (size_t i = 0; i < 60000; i++)
+                        s[len++] = (char)('a' + k);
+                s[len++] = '"';
+        }
+        len += (size_t)snprintf(s + len, cap - len,
+                                ",\"markdown_truncated\":false}");
+        return s;
+}
+
+/* The length of a string member (which must be there). */
+static size_t str_len(yajl_val root, const char *key)
+{
+        yajl_val v = member(root, key);
+
+        assert_true(YAJL_IS_STRING(v));
+        return strlen(v->u.string);
+}
+
+static yajl_val fit(const char *rec, size_t limit, char **out)
+{
+        char why[256];
+        size_t out_len = 0;
+        yajl_val root;
+
+        assert_int_equal(recordfit_cut(rec, strlen(rec), limit, out, &out_len,
+                                       why, sizeof(why)),
+                         0);
+        assert_true(out_len <= limit);
+        root = yajl_tree_parse(*out, why, sizeof(why));
+        assert_non_null(root);
+        return root;
+}
+
+/* markdown goes first, then main_text, then text; each one cut is
+ * flagged, though markdown and main_text are larger than text. */
+static void test_texts_order(void **state)
+{
+        char *rec = texts_record(), *out = NULL;
+        yajl_val root;
+
+        /* Room for two of the three. */
+        root = fit(rec, 150000, &out);
+        assert_null(member(root, "markdown"));
+        assert_true(YAJL_IS_TRUE(member(root, "markdown_truncated")));
+        assert_int_equal(str_len(root, "main_text"), 60000);
+        assert_int_equal(str_len(root, "text"), 60000);
+        assert_null(member(root, "main_text_truncated"));
+        assert_null(member(root, "text_truncated"));
+        yajl_tree_free(root);
+        free(out);
+
+        /* Room for one. */
+        root = fit(rec, 80000, &out);
+        assert_null(member(root, "markdown"));
+        assert_null(member(root, "main_text"));
+        assert_true(YAJL_IS_TRUE(member(root, "markdown_truncated")));
+        assert_true(YAJL_IS_TRUE(member(root, "main_text_truncated")));
+        assert_int_equal(str_len(root, "text"), 60000);
+        yajl_tree_free(root);
+        free(out);
+
+        /* Room for part of one: text keeps its head. */
+        root = fit(rec, 30000, &out);
+        assert_null(member(root, "main_text"));
+        assert_true(YAJL_IS_TRUE(member(root, "text_truncated")));
+        assert_true(str_len(root, "text") > 20000);
+        yajl_tree_free(root);
+        free(out);
+        free(rec);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -161,6 +252,7 @@ int main(void)
                 cmocka_unit_test(test_escaped_text_cut),
                 cmocka_unit_test(test_links_cut),
                 cmocka_unit_test(test_cannot_fit),
+                cmocka_unit_test(test_texts_order),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1223 @@
+/*
+ * maincontent.c — finds the main content of a page (maincontent.h).
+ *
+ * Four passes over the elements, all iterative:
+ *   1. hints: the page's JSON-LD (articleBody, forum and Q&A types) and
+ *      microdata item types;
+ *   2. a pre-order walk numbering the elements (their index rides in
+ *      `_private`), marking furniture and hidden subtrees as dropped and
+ *      counting text and link text where it sits;
+ *   3. the counts summed up the tree (reverse pre-order: children before
+ *      parents), paragraphs scored into their ancestors;
+ *   4. the best candidate and its siblings chosen, and inside them what is
+ *      left of the furniture (link lists, forms, image strips) marked to
+ *      be skipped.
+ */
+#include "maincontent.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yajl/yajl_tree.h>
+
+/* A string value already checked with YAJL_IS_STRING(). */
+#define SVAL(v) ((const char *)(v)->u.string)
+
+#define DEFAULT_MAX_NODES 1000000u
+#define DEFAULT_MAX_DEPTH 512u
+#define HINT_MAX 256          /* bytes of class + id looked at      */
+#define JSONLD_MAX (1u << 20) /* bytes of one JSON-LD script parsed */
+#define BUDGET_EVERY 4096     /* elements between budget checks     */
+#define MAX_CHOSEN 64
+/* The best block is the content when it holds this share of the page's
+ * text outside links, or this share of its prose (paragraph scores). */
+#define BROAD_TEXT 0.5f
+#define BROAD_PROSE 0.7f
+#define MIN_CONTENT \
+        150 /* characters outside links of a page's content */ /* sibling blocks taken with the best */
+
+enum {
+        F_DROP = 1u << 0,     /* furniture or hidden: left out with subtree */
+        F_INLINK = 1u << 1,   /* inside an <a>                              */
+        F_CAND = 1u << 2,     /* has a score                                */
+        F_SKIP = 1u << 3,     /* inside the content, but left out           */
+        F_ARTBODY = 1u << 4,  /* itemprop=articleBody / role=main ...      */
+        F_UNLIKELY = 1u << 5, /* furniture by class or id, unless it holds
+                               * most of the page's text                 */
+        F_UDROP = 1u << 6     /* dropped as F_UNLIKELY (or inside one)     */
+};
+
+/* Tags the finder tells apart. */
+enum {
+        T_OTHER = 0,
+        T_A,
+        T_P,
+        T_DIV,
+        T_SECTION,
+        T_ARTICLE,
+        T_MAIN,
+        T_PRE,
+        T_TD,
+        T_BLOCKQUOTE,
+        T_UL,
+        T_OL,
+        T_LI,
+        T_DL,
+        T_DD,
+        T_DT,
+        T_H,
+        T_TH,
+        T_TABLE,
+        T_FORM,
+        T_IMG,
+        T_INPUT,
+        T_BODY,
+        T_HEADER,
+        T_FIGURE,
+        T_ADDRESS,
+        T_NOSCRIPT,
+        T_DROPTAG, /* never content                                */
+        T_NAV,     /* furniture by name                            */
+};
+
+typedef struct mnode {
+        xmlNodePtr node;
+        int32_t parent; /* index, -1 for the walk's root */
+        uint32_t text;  /* characters of text in the subtree       */
+        uint32_t link;  /* of which inside links                   */
+        uint32_t own;   /* characters of the element's own text     */
+        uint32_t own_link, own_commas;
+        uint32_t commas;
+        uint32_t paras; /* <p> in the subtree                      */
+        uint32_t lis, imgs, inputs, heads;
+        float score;
+        float pscore; /* as a paragraph; then summed over the subtree */
+        uint8_t tag;
+        uint8_t flags;
+        int8_t weight; /* class and id hints */
+} mnode_t;
+
+struct maincontent {
+        xmlDocPtr doc;
+        mnode_t *nodes;
+        size_t n, cap;
+        xmlNodePtr *chosen;
+        size_t n_chosen;
+        char *fallback;  /* JSON-LD articleBody */
+        size_t body_len; /* its length          */
+        int forum;
+        int has_artbody;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int tag_of(const xmlChar *name)
+{
+        static const struct {
+                const char *name;
+                int tag;
+        } tags[] = {
+                { "a", T_A },
+                { "p", T_P },
+                { "div", T_DIV },
+                { "section", T_SECTION },
+                { "article", T_ARTICLE },
+                { "main", T_MAIN },
+                { "pre", T_PRE },
+                { "td", T_TD },
+                { "blockquote", T_BLOCKQUOTE },
+                { "ul", T_UL },
+                { "ol", T_OL },
+                { "li", T_LI },
+                { "dl", T_DL },
+                { "dd", T_DD },
+                { "dt", T_DT },
+                { "h1", T_H },
+                { "h2", T_H },
+                { "h3", T_H },
+                { "h4", T_H },
+                { "h5", T_H },
+                { "h6", T_H },
+                { "th", T_TH },
+                { "table", T_TABLE },
+                { "form", T_FORM },
+                { "img", T_IMG },
+                { "input", T_INPUT },
+                { "textarea", T_INPUT },
+                { "select", T_DROPTAG },
+                { "button", T_DROPTAG },
+                { "body", T_BODY },
+                { "header", T_HEADER },
+                { "figure", T_FIGURE },
+                { "address", T_ADDRESS },
+                { "script", T_DROPTAG },
+                { "style", T_DROPTAG },
+                { "noscript", T_NOSCRIPT },
+                { "template", T_DROPTAG },
+                { "iframe", T_DROPTAG },
+                { "svg", T_DROPTAG },
+                { "canvas", T_DROPTAG },
+                { "object", T_DROPTAG },
+                { "embed", T_DROPTAG },
+                { "head", T_DROPTAG },
+                { "title", T_DROPTAG },
+                { "link", T_DROPTAG },
+                { "meta", T_DROPTAG },
+                { "option", T_DROPTAG },
+                { "dialog", T_DROPTAG },
+                { "figcaption", T_DROPTAG },
+                { "nav", T_NAV },
+                { "footer", T_NAV },
+                { "aside", T_NAV },
+                { "menu", T_NAV },
+        };
+        size_t i;
+
+        if (name == NULL)
+                return T_OTHER;
+        for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+                if (strcmp((const char *)name, tags[i].name) == 0)
+                        return tags[i].tag;
+        return T_OTHER;
+}
+
+static const char *attr(const xmlNode *n, const char *name)
+{
+        const xmlAttr *a;
+
+        for (a = n->properties; a != NULL; a = a->next) {
+                if (a->name != NULL &&
+                    strcasecmp((const char *)a->name, name) == 0) {
+                        if (a->children != NULL &&
+                            a->children->type == XML_TEXT_NODE &&
+                            a->children->content != NULL)
+                                return (const char *)a->children->content;
+                        return "";
+                }
+        }
+        return NULL;
+}
+
+/* The element's class and id, lower-cased, in buf ("" when none). */
+static void hints_of(const xmlNode *n, char *buf, size_t size)
+{
+        const char *c = attr(n, "class"), *id = attr(n, "id");
+        size_t len = 0, i;
+
+        buf[0] = '\0';
+        if (c != NULL)
+                len = (size_t)snprintf(buf, size, "%s", c);
+        if (len >= size)
+                len = size - 1;
+        if (id != NULL && len + 2 < size)
+                snprintf(buf + len, size - len, " %s", id);
+        for (i = 0; buf[i] != '\0'; i++)
+                buf[i] = (char)tolower((unsigned char)buf[i]);
+}
+
+static int has_any(const char *s, const char *const *words)
+{
+        size_t i;
+
+        for (i = 0; words[i] != NULL; i++)
+                if (strstr(s, words[i]) != NULL)
+                        return 1;
+        return 0;
+}
+
+/* True when `s` has `word` as a whole token (tokens split on spaces). */
+static int has_token(const char *s, const char *word)
+{
+        size_t wl = strlen(word);
+        const char *p = strstr(s, word);
+
+        while (p != NULL) {
+                int before = p == s || isspace((unsigned char)p[-1]);
+                int after = p[wl] == '\0' || isspace((unsigned char)p[wl]);
+
+                if (before && after)
+                        return 1;
+                p = strstr(p + wl, word);
+        }
+        return 0;
+}
+
+/* Furniture by class or id, whatever the tag (Readability's
+ * "unlikely candidates", with the cookie, consent and newsletter banners
+ * of today's pages). */
+static const char *const unlikely[] = {
+        "banner",     "breadcrumb",   "combx",      "comment",
+        "community",  "cookie",       "consent",    "gdpr",
+        "disqus",     "footer",       "masthead",   "menu",
+        "related",    "remark",       "replies",    "rss",
+        "shoutbox",   "sidebar",      "skyscraper", "social",
+        "sponsor",    "supplemental", "ad-break",   "agegate",
+        "pagination", "pager",        "popup",      "modal",
+        "newsletter", "subscribe",    "signup",     "share",
+        "sharing",    "promo",        "outbrain",   "taboola",
+        "advert",     "navbar",       "navigation", "skip-link",
+        "skiplink",   "toolbar",      "recommend",  "read-more",
+        "readmore",   "more-stories", "trending",   "popular",
+        NULL
+};
+/* ... unless the same hints also say it is content. */
+static const char *const maybe[] = { "article", "body",   "column", "content",
+                                     "main",    "shadow", "post",   "entry",
+                                     "story",   "text",   NULL };
+/* Forum and Q&A pages: comments and replies are the content. */
+static const char *const forum_ok[] = { "comment", "replies", "community",
+                                        "remark", NULL };
+/* Comment sections: furniture however long, except on forums. */
+static const char *const comments[] = { "comments",    "comment-list",
+                                        "commentlist", "comments-area",
+                                        "disqus",      NULL };
+static const char *const negative[] = {
+        "hidden",   "banner",   "combx",      "comment",  "contact",
+        "foot",     "footnote", "gdpr",       "masthead", "meta",
+        "outbrain", "promo",    "related",    "scroll",   "share",
+        "shoutbox", "sidebar",  "skyscraper", "sponsor",  "shopping",
+        "tags",     "tool",     "byline",     "author",   "caption",
+        "credit",   NULL
+};
+static const char *const positive[] = {
+        "article", "body", "content", "entry", "hentry", "h-entry", "main",
+        "page",    "post", "text",    "blog",  "story",  "prose",   NULL
+};
+
+static int class_weight(const char *h, int forum)
+{
+        int w = 0;
+
+        if (h[0] == '\0')
+                return 0;
+        if (has_any(h, negative) && !(forum && has_any(h, forum_ok)))
+                w -= 25;
+        if (has_any(h, positive))
+                w += 25;
+        return w;
+}
+
+/* hidden attribute, or an inline style that hides. */
+static int is_hidden(const xmlNode *n, const char *h)
+{
+        const char *style = attr(n, "style");
+
+        if (attr(n, "hidden") != NULL)
+                return 1;
+        if (style != NULL) {
+                char buf[256];
+                size_t i, j = 0;
+
+                /* Lower-cased, without spaces: "display : none" too. */
+                for (i = 0; style[i] != '\0' && j + 1 < sizeof(buf); i++)
+                        if (!isspace((unsigned char)style[i]))
+                                buf[j++] =
+                                        (char)tolower((unsigned char)style[i]);
+                buf[j] = '\0';
+                if (strstr(buf, "display:none") != NULL ||
+                    strstr(buf, "visibility:hidden") != NULL)
+                        return 1;
+        }
+        if (has_token(h, "sr-only") || has_token(h, "visually-hidden") ||
+            has_token(h, "screen-reader-text") || has_token(h, "hidden") ||
+            has_token(h, "hide"))
+                return 1;
+        return 0;
+}
+
+static mnode_t *info(const maincontent_t *mc, const xmlNode *n)
+{
+        uintptr_t i = (uintptr_t)n->_private;
+
+        if (i == 0 || i > mc->n || mc->nodes[i - 1].node != n)
+                return NULL;
+        return &mc->nodes[i - 1];
+}
+
+/* The next node in pre-order within root; NULL when done. */
+static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, int descend,
+                            size_t *depth)
+{
+        if (descend && n->children != NULL) {
+                (*depth)++;
+                return n->children;
+        }
+        while (n != root) {
+                if (n->next != NULL)
+                        return n->next;
+                n = n->parent;
+                if (n == NULL)
+                        return NULL;
+                (*depth)--;
+        }
+        return NULL;
+}
+
+/* Characters of text, each run of white space counting as one. */
+static uint32_t text_len(const xmlChar *s, uint32_t *commas)
+{
+        uint32_t len = 0;
+        int space = 1;
+
+        if (s == NULL)
+                return 0;
+        for (; *s != '\0'; s++) {
+                if (isspace(*s)) {
+                        if (!space)
+                                len++;
+                        space = 1;
+                        continue;
+                }
+                space = 0;
+                if ((*s & 0xC0) != 0x80)
+                        len++;
+                if (*s == ',')
+                        (*commas)++;
+        }
+        return len;
+}
+
+/* ---- pass 1: JSON-LD and microdata hints ------------------------------ */
+
+static int forum_type(const char *t)
+{
+        return strcmp(t, "DiscussionForumPosting") == 0 ||
+               strcmp(t, "QAPage") == 0 || strcmp(t, "Question") == 0 ||
+               strcmp(t, "SocialMediaPosting") == 0;
+}
+
+static void jsonld_walk(maincontent_t *mc, yajl_val root)
+{
+        /* Iterative walk with an explicit, capped stack. */
+        yajl_val stack[256];
+        size_t top = 0, i;
+
+        stack[top++] = root;
+        while (top > 0) {
+                yajl_val v = stack[--top];
+
+                if (YAJL_IS_ARRAY(v)) {
+                        for (i = 0; i < v->u.array.len && top < 256; i++)
+                                stack[top++] = v->u.array.values[i];
+                        continue;
+                }
+                if (!YAJL_IS_OBJECT(v))
+                        continue;
+                for (i = 0; i < v->u.object.len; i++) {
+                        const char *k = v->u.object.keys[i];
+                        yajl_val x = v->u.object.values[i];
+
+                        if (strcmp(k, "@type") == 0) {
+                                if (YAJL_IS_STRING(x) && forum_type(SVAL(x)))
+                                        mc->forum = 1;
+                                if (YAJL_IS_ARRAY(x)) {
+                                        size_t j;
+                                        for (j = 0; j < x->u.array.len; j++)
+                                                if (YAJL_IS_STRING(
+                                                            x->u.array.values
+                                                                    [j]) &&
+                                                    forum_type(SVAL(
+                                                            x->u.array.values
+                                                                    [j])))
+                                                        mc->forum = 1;
+                                }
+                        } else if (strcmp(k, "articleBody") == 0 &&
+                                   YAJL_IS_STRING(x)) {
+                                size_t l = strlen(SVAL(x));
+
+                                if (l > mc->body_len) {
+                                        char *c = strdup(SVAL(x));
+
+                                        if (c != NULL) {
+                                                free(mc->fallback);
+                                                mc->fallback = c;
+                                                mc->body_len = l;
+                                        }
+                                }
+                        } else if ((YAJL_IS_OBJECT(x) || YAJL_IS_ARRAY(x)) &&
+                                   top < 256) {
+                                stack[top++] = x;
+                        }
+                }
+        }
+}
+
+static void scan_hints(maincontent_t *mc, xmlNodePtr root)
+{
+        xmlNodePtr n = root;
+        size_t depth = 0, seen = 0;
+
+        while (n != NULL && seen < DEFAULT_MAX_NODES) {
+                int descend = 1;
+
+                if (n->type == XML_ELEMENT_NODE) {
+                        const char *name = (const char *)n->name;
+
+                        seen++;
+                        if (strcmp(name, "script") == 0) {
+                                const char *type = attr(n, "type");
+
+                                descend = 0;
+                                if (type != NULL &&
+                                    strcasestr(type, "ld+json") != NULL &&
+                                    n->children != NULL &&
+                                    n->children->content != NULL) {
+                                        const char *s =
+                                                (const char *)
+                                                        n->children->content;
+                                        yajl_val v;
+
+                                        if (strlen(s) < JSONLD_MAX) {
+                                                v = yajl_tree_parse(s, NULL,
+                                                                    0);
+                                                if (v != NULL) {
+                                                        jsonld_walk(mc, v);
+                                                        yajl_tree_free(v);
+                                                }
+                                        }
+                                }
+                        } else if (strcmp(name, "style") == 0) {
+                                descend = 0;
+                        } else {
+                                const char *it = attr(n, "itemtype");
+
+                                if (it != NULL &&
+                                    (strstr(it, "DiscussionForumPosting") ||
+                                     strstr(it, "QAPage") ||
+                                     strstr(it, "/Question")))
+                                        mc->forum = 1;
+                        }
+                }
+                n = next_node(n, root, descend, &depth);
+        }
+}
+
+/* ---- pass 2: number, drop, count -------------------------------------- */
+
+static int push_node(maincontent_t *mc, xmlNodePtr n, int32_t parent)
+{
+        mnode_t *m;
+
+        if (mc->n == mc->cap) {
+                size_t cap = mc->cap ? mc->cap * 2 : 1024;
+                mnode_t *p = realloc(mc->nodes, cap * sizeof(*p));
+
+                if (p == NULL)
+                        return -1;
+                mc->nodes = p;
+                mc->cap = cap;
+        }
+        m = &mc->nodes[mc->n];
+        memset(m, 0, sizeof(*m));
+        m->node = n;
+        m->parent = parent;
+        mc->n++;
+        n->_private = (void *)(uintptr_t)mc->n;
+        return 0;
+}
+
+static int is_artbody(const xmlNode *n, int tag)
+{
+        const char *ip = attr(n, "itemprop");
+        const char *role = attr(n, "role");
+
+        if (ip != NULL && (strstr(ip, "articleBody") || strstr(ip, "text")))
+                return 1;
+        if (role != NULL && strcmp(role, "main") == 0)
+                return 1;
+        return tag == T_MAIN;
+}
+
+static int walk_count(maincontent_t *mc, xmlNodePtr root,
+                      const maincontent_opts_t *o, char *errstr,
+                      size_t errstr_size)
+{
+        size_t max_nodes = o->max_nodes ? o->max_nodes : DEFAULT_MAX_NODES;
+        size_t max_depth = o->max_depth ? o->max_depth : DEFAULT_MAX_DEPTH;
+        xmlNodePtr n = root;
+        size_t depth = 0;
+        char h[HINT_MAX];
+
+        while (n != NULL) {
+                int descend = 0;
+
+                if (n->type == XML_ELEMENT_NODE) {
+                        mnode_t *p = n->parent ? info(mc, n->parent) : NULL;
+                        int32_t pi = p ? (int32_t)(p - mc->nodes) : -1;
+                        int tag = tag_of(n->name);
+                        mnode_t *m;
+                        int drop = 0, inart;
+
+                        if (mc->n >= max_nodes)
+                                break;
+                        if (o->budget != NULL && mc->n % BUDGET_EVERY == 0 &&
+                            o->budget(o->budget_opaque)) {
+                                snprintf(errstr, errstr_size,
+                                         "main content: CPU budget spent");
+                                return -1;
+                        }
+                        if (push_node(mc, n, pi) < 0) {
+                                snprintf(errstr, errstr_size,
+                                         "main content: out of memory");
+                                return -1;
+                        }
+                        m = &mc->nodes[mc->n - 1];
+                        p = pi >= 0 ? &mc->nodes[pi] : NULL;
+                        m->tag = (uint8_t)tag;
+                        hints_of(n, h, sizeof(h));
+                        m->weight = (int8_t)class_weight(h, mc->forum);
+                        inart = p != NULL && (p->flags & F_ARTBODY);
+                        if (is_artbody(n, tag) || tag == T_ARTICLE || inart) {
+                                m->flags |= F_ARTBODY;
+                                if (tag != T_ARTICLE && is_artbody(n, tag))
+                                        mc->has_artbody = 1;
+                        }
+                        if (p != NULL && (p->flags & F_INLINK))
+                                m->flags |= F_INLINK;
+                        if (tag == T_A)
+                                m->flags |= F_INLINK;
+                        if (tag == T_DROPTAG)
+                                drop = 1;
+                        else if (tag == T_NAV || (tag == T_HEADER && !inart))
+                                /* Furniture by name, unless a mis-nested
+                                 * tree put most of the page inside it
+                                 * (libxml2 2.9 does not know HTML5's
+                                 * sectioning elements). */
+                                m->flags |= F_UNLIKELY;
+                        else if (is_hidden(n, h) || tag == T_NOSCRIPT)
+                                /* Unless it holds most of the text: a page
+                                 * that shows its content by script. */
+                                m->flags |= F_UNLIKELY;
+                        else if (tag != T_BODY && tag != T_A &&
+                                 tag != T_ARTICLE && tag != T_MAIN &&
+                                 !(m->flags & F_ARTBODY && !inart) &&
+                                 has_any(h, unlikely) &&
+                                 !(mc->forum && has_any(h, forum_ok)) &&
+                                 !has_any(h, maybe))
+                                m->flags |= F_UNLIKELY;
+                        else if (!mc->forum && tag != T_BODY &&
+                                 tag != T_ARTICLE && !is_artbody(n, tag) &&
+                                 has_any(h, comments))
+                                drop = 1;
+                        else if (attr(n, "role") != NULL &&
+                                 (strcmp(attr(n, "role"), "navigation") == 0 ||
+                                  strcmp(attr(n, "role"), "contentinfo") ==
+                                          0 ||
+                                  strcmp(attr(n, "role"), "banner") == 0 ||
+                                  strcmp(attr(n, "role"), "complementary") ==
+                                          0 ||
+                                  strcmp(attr(n, "role"), "dialog") == 0))
+                                drop = 1;
+                        if (drop)
+                                m->flags |= F_DROP;
+                        else if (depth < max_depth)
+                                descend = 1;
+                } else if (n->type == XML_TEXT_NODE ||
+                           n->type == XML_CDATA_SECTION_NODE) {
+                        mnode_t *p = n->parent ? info(mc, n->parent) : NULL;
+
+                        if (p != NULL) {
+                                uint32_t c = 0, l = text_len(n->content, &c);
+
+                                p->own += l;
+                                p->own_commas += c;
+                                if (p->flags & F_INLINK)
+                                        p->own_link += l;
+                        }
+                }
+                n = next_node(n, root, descend, &depth);
+        }
+        return 0;
+}
+
+/* ---- pass 3: sum up, score -------------------------------------------- */
+
+static void sum_up(maincontent_t *mc)
+{
+        size_t i;
+
+        for (i = 0; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+
+                m->text = m->own;
+                m->link = m->own_link;
+                m->commas = m->own_commas;
+                m->paras = m->tag == T_P;
+                m->lis = m->tag == T_LI;
+                m->imgs = m->tag == T_IMG;
+                m->inputs = m->tag == T_INPUT;
+                m->heads = m->tag == T_H;
+        }
+        for (i = mc->n; i-- > 1;) {
+                mnode_t *m = &mc->nodes[i], *p;
+
+                if (m->parent < 0 || (m->flags & F_DROP))
+                        continue;
+                p = &mc->nodes[m->parent];
+                p->text += m->text;
+                p->link += m->link;
+                p->commas += m->commas;
+                p->paras += m->paras;
+                p->lis += m->lis;
+                p->imgs += m->imgs;
+                p->inputs += m->inputs;
+                p->heads += m->heads;
+        }
+}
+
+/* Furniture by class or id is dropped unless it holds most of the page's
+ * text outside links (a wrapper named "with-sidebar" around the article
+ * and its sidebar). Then the counts again, without what was dropped. */
+static void drop_unlikely(maincontent_t *mc)
+{
+        size_t i;
+        uint32_t page, page_text, dropped = 0;
+
+        if (mc->n == 0)
+                return;
+        page = mc->nodes[0].text - mc->nodes[0].link;
+        page_text = mc->nodes[0].text;
+        for (i = 0; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+
+                int named = m->tag == T_NAV || m->tag == T_HEADER;
+
+                if ((m->flags & F_UNLIKELY) && !(m->flags & F_DROP) &&
+                    (named ? m->text * 2 < page_text || m->paras < 3
+                           : (m->text - m->link) * 2 < page &&
+                                     m->text * 2 < page_text)) {
+                        m->flags |= F_DROP | F_UDROP;
+                        dropped++;
+                }
+        }
+        if (dropped == 0)
+                return;
+        /* Pre-order: a parent comes before its children. */
+        for (i = 1; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+
+                if (m->parent >= 0 && (mc->nodes[m->parent].flags & F_DROP) &&
+                    !(m->flags & F_DROP))
+                        m->flags |= F_DROP | F_UDROP;
+        }
+        sum_up(mc);
+        /* Hints that took most of the page (every block of a site builder
+         * named "...-widget") were not furniture: undone. */
+        if (page_text >= 500 && mc->nodes[0].text * 10 < page_text * 3) {
+                for (i = 0; i < mc->n; i++) {
+                        mnode_t *m = &mc->nodes[i];
+
+                        if ((m->flags & F_UDROP) && m->tag != T_NAV &&
+                            m->tag != T_HEADER)
+                                m->flags &= (uint8_t) ~(F_DROP | F_UDROP);
+                }
+                /* What is inside the <nav> and <header> still dropped. */
+                for (i = 1; i < mc->n; i++) {
+                        mnode_t *m = &mc->nodes[i];
+
+                        if (m->parent >= 0 &&
+                            (mc->nodes[m->parent].flags & F_DROP))
+                                m->flags |= F_DROP | F_UDROP;
+                }
+                sum_up(mc);
+        }
+}
+
+static float link_density(const mnode_t *m)
+{
+        return m->text ? (float)m->link / (float)m->text : 0.0f;
+}
+
+static void init_candidate(mnode_t *m)
+{
+        float base = 0;
+
+        if (m->flags & F_CAND)
+                return;
+        switch (m->tag) {
+        case T_DIV:
+        case T_ARTICLE:
+        case T_MAIN:
+        case T_SECTION:
+                base = 5;
+                break;
+        case T_PRE:
+        case T_TD:
+        case T_BLOCKQUOTE:
+                base = 3;
+                break;
+        case T_ADDRESS:
+        case T_OL:
+        case T_UL:
+        case T_DL:
+        case T_DD:
+        case T_DT:
+        case T_LI:
+        case T_FORM:
+                base = -3;
+                break;
+        case T_H:
+        case T_TH:
+                base = -5;
+                break;
+        default:
+                break;
+        }
+        m->score = base + m->weight;
+        if (m->flags & F_ARTBODY)
+                m->score += 10;
+        m->flags |= F_CAND;
+}
+
+static void score_paragraphs(maincontent_t *mc)
+{
+        size_t i;
+
+        for (i = 0; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+                int32_t a;
+                int level;
+                float s;
+
+                if (m->flags & F_DROP)
+                        continue;
+                if (!(m->tag == T_P || m->tag == T_PRE || m->tag == T_TD ||
+                      m->tag == T_BLOCKQUOTE || m->tag == T_DD ||
+                      m->tag == T_LI ||
+                      ((m->tag == T_DIV || m->tag == T_SECTION ||
+                        m->tag == T_OTHER || m->tag == T_ARTICLE) &&
+                       m->own >= 25)))
+                        continue;
+                /* The paragraph's own words, not those of nested ones. */
+                if (m->tag == T_DIV || m->tag == T_SECTION ||
+                    m->tag == T_OTHER || m->tag == T_ARTICLE) {
+                        if (m->own < 25)
+                                continue;
+                        s = 1.0f + fminf((float)m->own / 100.0f, 3.0f);
+                } else {
+                        if (m->text < 25)
+                                continue;
+                        s = 1.0f + (float)m->commas +
+                            fminf((float)m->text / 100.0f, 3.0f);
+                        if (m->commas > 10)
+                                s = 11.0f +
+                                    fminf((float)m->text / 100.0f, 3.0f);
+                }
+                s *= 1.0f - link_density(m);
+                m->pscore = s;
+                for (a = m->parent, level = 0; a >= 0 && level < 5;
+                     a = mc->nodes[a].parent, level++) {
+                        mnode_t *an = &mc->nodes[a];
+                        float div = level == 0   ? 1.0f
+                                    : level == 1 ? 2.0f
+                                                 : (float)level * 3.0f;
+
+                        init_candidate(an);
+                        an->score += s / div;
+                }
+        }
+}
+
+/* Paragraph scores summed up the tree: how much of the page's prose a
+ * block holds. */
+static void sum_pscore(maincontent_t *mc)
+{
+        size_t i;
+
+        for (i = mc->n; i-- > 1;) {
+                mnode_t *m = &mc->nodes[i];
+
+                if (m->parent >= 0 && !(m->flags & F_DROP))
+                        mc->nodes[m->parent].pscore += m->pscore;
+        }
+}
+
+/* ---- pass 4: choose ------------------------------------------------------ */
+
+static float final_score(const mnode_t *m)
+{
+        return m->score * (1.0f - link_density(m));
+}
+
+static int element_children(const xmlNode *n)
+{
+        const xmlNode *c;
+        int k = 0;
+
+        for (c = n->children; c != NULL; c = c->next)
+                if (c->type == XML_ELEMENT_NODE)
+                        k++;
+        return k;
+}
+
+static int has_sentence(const xmlNode *n)
+{
+        const xmlNode *c;
+
+        for (c = n->children; c != NULL; c = c->next)
+                if (c->type == XML_TEXT_NODE && c->content != NULL &&
+                    strstr((const char *)c->content, ". ") != NULL)
+                        return 1;
+        return 0;
+}
+
+static void add_chosen(maincontent_t *mc, xmlNodePtr n)
+{
+        if (mc->n_chosen < MAX_CHOSEN)
+                mc->chosen[mc->n_chosen++] = n;
+}
+
+static void choose_block(maincontent_t *mc);
+
+static uint32_t nonlink(const mnode_t *m)
+{
+        return m->text > m->link ? m->text - m->link : 0;
+}
+
+/* The best block, or, when it holds too little of the page's text (a
+ * service, product or collection page: content in many sections), the
+ * page's <main> or its body without the furniture. */
+static void choose(maincontent_t *mc)
+{
+        mnode_t *body = NULL, *main_el = NULL;
+        uint32_t chosen_nl = 0;
+        float chosen_ps = 0;
+        size_t i;
+
+        choose_block(mc);
+        for (i = 0; i < mc->n_chosen; i++) {
+                chosen_nl += nonlink(info(mc, mc->chosen[i]));
+                chosen_ps += info(mc, mc->chosen[i])->pscore;
+        }
+        /* The chosen block's ancestors (or, with no block, the page's
+         * <main> and body): where the broad content is taken from. */
+        {
+                mnode_t *a = mc->n_chosen > 0 ? info(mc, mc->chosen[0]) : NULL;
+
+                if (a == NULL) {
+                        for (i = 0; i < mc->n; i++) {
+                                mnode_t *m = &mc->nodes[i];
+
+                                if (m->flags & F_DROP)
+                                        continue;
+                                if (m->tag == T_MAIN &&
+                                    (a == NULL || nonlink(m) > nonlink(a)))
+                                        a = m;
+                                if (m->tag == T_BODY && a == NULL)
+                                        a = m;
+                        }
+                }
+
+                while (a != NULL) {
+                        if (a->tag == T_BODY && body == NULL)
+                                body = a;
+                        if (main_el == NULL &&
+                            (a->tag == T_MAIN ||
+                             (attr(a->node, "role") &&
+                              strcmp(attr(a->node, "role"), "main") == 0)))
+                                main_el = a;
+                        a = a->parent >= 0 ? &mc->nodes[a->parent] : NULL;
+                }
+        }
+        if (body == NULL)
+                body = &mc->nodes[0];
+        if (mc->n_chosen > 0 &&
+            (chosen_nl >= BROAD_TEXT * (float)nonlink(body) ||
+             chosen_ps >= BROAD_PROSE * body->pscore))
+                return;
+        /* Too little text for any content: a login wall, a script shell. */
+        if (mc->n_chosen == 0 &&
+            nonlink(main_el != NULL ? main_el : body) < MIN_CONTENT &&
+            (main_el != NULL ? main_el : body)->text < 4 * MIN_CONTENT)
+                return;
+        mc->n_chosen = 0;
+        if (main_el != NULL && nonlink(main_el) >= chosen_nl)
+                add_chosen(mc, main_el->node);
+        else
+                add_chosen(mc, body->node);
+}
+
+static void choose_block(maincontent_t *mc)
+{
+        mnode_t *top = NULL, *m;
+        size_t i;
+        float best = 0;
+
+        /* The page's declared body (itemprop=articleBody, <main>) when it
+         * holds enough text, the best-scored candidate otherwise. */
+        for (i = 0; i < mc->n; i++) {
+                m = &mc->nodes[i];
+                if (!(m->flags & F_CAND) || (m->flags & F_DROP))
+                        continue;
+                if (final_score(m) > best) {
+                        best = final_score(m);
+                        top = m;
+                }
+        }
+        if (top == NULL || best <= 0)
+                return;
+
+        /* Up while the score rises (more content nearby to unify). */
+        {
+                mnode_t *p = top->parent >= 0 ? &mc->nodes[top->parent] : NULL;
+                float last = final_score(top), threshold = last / 3.0f;
+
+                while (p != NULL && p->tag != T_BODY) {
+                        if (!(p->flags & F_CAND)) {
+                                p = p->parent >= 0 ? &mc->nodes[p->parent]
+                                                   : NULL;
+                                continue;
+                        }
+                        if (final_score(p) < threshold)
+                                break;
+                        if (final_score(p) > last) {
+                                top = p;
+                                break;
+                        }
+                        last = final_score(p);
+                        p = p->parent >= 0 ? &mc->nodes[p->parent] : NULL;
+                }
+        }
+        /* An only child stands for its parent. */
+        while (top->parent >= 0) {
+                mnode_t *p = &mc->nodes[top->parent];
+
+                if (p->tag == T_BODY || element_children(p->node) != 1)
+                        break;
+                top = p;
+        }
+        /* Siblings scored near the best, and plain paragraphs beside it. */
+        if (top->parent < 0 || top->tag == T_BODY) {
+                add_chosen(mc, top->node);
+                return;
+        }
+        {
+                xmlNodePtr c, parent = mc->nodes[top->parent].node;
+                float threshold = fmaxf(10.0f, final_score(top) * 0.2f);
+                const char *tc = attr(top->node, "class");
+
+                for (c = parent->children; c != NULL; c = c->next) {
+                        mnode_t *s;
+                        int take = 0;
+
+                        if (c->type != XML_ELEMENT_NODE)
+                                continue;
+                        s = info(mc, c);
+                        if (s == NULL || (s->flags & F_DROP))
+                                continue;
+                        if (s == top) {
+                                take = 1;
+                        } else {
+                                float bonus = 0;
+                                const char *sc = attr(c, "class");
+
+                                if (tc != NULL && sc != NULL &&
+                                    tc[0] != '\0' && strcmp(tc, sc) == 0)
+                                        bonus = final_score(top) * 0.2f;
+                                if ((s->flags & F_CAND) &&
+                                    final_score(s) + bonus >= threshold)
+                                        take = 1;
+                                else if (s->tag == T_P) {
+                                        float ld = link_density(s);
+
+                                        if (s->text > 80 && ld < 0.25f)
+                                                take = 1;
+                                        else if (s->text > 0 &&
+                                                 s->text <= 80 && ld == 0 &&
+                                                 has_sentence(c))
+                                                take = 1;
+                                }
+                        }
+                        if (take)
+                                add_chosen(mc, c);
+                }
+        }
+}
+
+/* Inside the chosen blocks: furniture left over (Readability's
+ * "clean conditionally"), marked F_SKIP. */
+static void clean_inside(maincontent_t *mc)
+{
+        size_t k;
+        uint32_t text = 0, link = 0;
+        int linky;
+
+        for (k = 0; k < mc->n_chosen; k++) {
+                mnode_t *m = info(mc, mc->chosen[k]);
+                if (m != NULL) {
+                        text += m->text;
+                        link += m->link;
+                }
+        }
+        /* Listings and collections: the content is links. */
+        linky = text > 0 && (float)link / (float)text > 0.35f;
+
+        for (k = 0; k < mc->n_chosen; k++) {
+                xmlNodePtr root = mc->chosen[k], n = root;
+                size_t depth = 0;
+
+                while (n != NULL) {
+                        int descend = 1;
+                        mnode_t *m;
+
+                        if (n->type != XML_ELEMENT_NODE) {
+                                n = next_node(n, root, 0, &depth);
+                                continue;
+                        }
+                        m = info(mc, n);
+                        if (m == NULL || (m->flags & F_DROP)) {
+                                n = next_node(n, root, 0, &depth);
+                                continue;
+                        }
+                        /* Cleaning never takes most of the content. */
+                        if (n != root && m->text * 2 < text &&
+                            (m->tag == T_TABLE || m->tag == T_UL ||
+                             m->tag == T_OL || m->tag == T_DIV ||
+                             m->tag == T_SECTION || m->tag == T_FORM ||
+                             m->tag == T_DL) &&
+                            m->commas < 10) {
+                                float ld = link_density(m);
+                                int is_list = m->tag == T_UL ||
+                                              m->tag == T_OL || m->tag == T_DL;
+                                int skip = 0;
+
+                                if (m->weight < 0)
+                                        skip = 1;
+                                else if (m->imgs > 1 &&
+                                         m->paras * 2 < m->imgs &&
+                                         m->text < 200)
+                                        skip = 1;
+                                else if (!is_list && m->lis > m->paras + 100)
+                                        skip = 1;
+                                else if (m->inputs > 0 &&
+                                         m->inputs > m->paras / 3 &&
+                                         m->text < 500)
+                                        skip = 1;
+                                else if (m->text < 25 && m->link > 0 &&
+                                         m->heads == 0)
+                                        skip = 1;
+                                else if (!linky && m->weight < 25 &&
+                                         ld > 0.33f && m->text < 1000)
+                                        skip = 1;
+                                else if (ld > 0.6f &&
+                                         m->text - m->link < 100 &&
+                                         m->heads == 0 && !linky)
+                                        skip = 1;
+                                if (skip) {
+                                        m->flags |= F_SKIP;
+                                        descend = 0;
+                                }
+                        }
+                        n = next_node(n, root, descend, &depth);
+                }
+        }
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
+                     maincontent_t **mcp, char *errstr, size_t errstr_size)
+{
+        maincontent_opts_t none = { 0 };
+        maincontent_t *mc;
+        xmlNodePtr root;
+        uint32_t chosen_text = 0;
+        size_t k;
+        int rc = -1;
+
+        *mcp = NULL;
+        if (opts == NULL)
+                opts = &none;
+        mc = calloc(1, sizeof(*mc));
+        if (mc == NULL) {
+                snprintf(errstr, errstr_size, "main content: out of memory");
+                return -1;
+        }
+        mc->doc = doc;
+        mc->chosen = calloc(MAX_CHOSEN, sizeof(*mc->chosen));
+        if (mc->chosen == NULL) {
+                snprintf(errstr, errstr_size, "main content: out of memory");
+                goto out;
+        }
+        root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+        if (root == NULL) {
+                rc = 0;
+                goto out;
+        }
+        scan_hints(mc, root);
+        if (walk_count(mc, root, opts, errstr, errstr_size) < 0)
+                goto out;
+        sum_up(mc);
+        drop_unlikely(mc);
+        score_paragraphs(mc);
+        sum_pscore(mc);
+        choose(mc);
+        clean_inside(mc);
+        for (k = 0; k < mc->n_chosen; k++) {
+                mnode_t *m = info(mc, mc->chosen[k]);
+                if (m != NULL)
+                        chosen_text += m->text;
+        }
+        /* A page whose blocks do not hold its declared article body (the
+         * body is filled in by script): the body stands in. */
+        if (mc->fallback != NULL &&
+            ((size_t)chosen_text * 3 > mc->body_len || mc->body_len < 200)) {
+                free(mc->fallback);
+                mc->fallback = NULL;
+        }
+        if (mc->fallback != NULL)
+                mc->n_chosen = 0;
+        rc = 0;
+out:
+        if (rc < 0) {
+                maincontent_destroy(mc);
+                return rc;
+        }
+        *mcp = mc;
+        return 0;
+}
+
+xmlNodePtr const *maincontent_nodes(const maincontent_t *mc, size_t *n_nodes)
+{
+        *n_nodes = mc->n_chosen;
+        return mc->chosen;
+}
+
+int maincontent_skip(const maincontent_t *mc, const xmlNode *node)
+{
+        const mnode_t *m = info(mc, node);
+
+        /* Past the node or depth cap: not looked at, so not content. */
+        if (m == NULL)
+                return 1;
+        return (m->flags & (F_DROP | F_SKIP)) != 0;
+}
+
+const char *maincontent_fallback_text(const maincontent_t *mc)
+{
+        return mc->fallback;
+}
+
+int maincontent_is_forum(const maincontent_t *mc)
+{
+        return mc->forum;
+}
+
+void maincontent_destroy(maincontent_t *mc)
+{
+        size_t i;
+
+        if (mc == NULL)
+                return;
+        for (i = 0; i < mc->n; i++)
+                mc->nodes[i].node->_private = NULL;
+        free(mc->nodes);
+        free(mc->chosen);
+        free(mc->fallback);
+        free(mc);
+}
