@@ -91,6 +91,11 @@ $(BUILD)/bench/extract_bench: $(call obj,tests/bench/extract_bench.c) $(BUILD)/l
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
+# The structured-data modules on one file (tests/structured: the
+# comparison with extruct's samples).
+$(BUILD)/structured_dump: $(call obj,tests/structured/structured_dump.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	$(CC) $(ALL_CFLAGS) -Icleaner -o $@ $^ $(LIBS)
+
 # Unit tests link every module; each test uses what it needs.
 $(BUILD)/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libfetcher.a $(BUILD)/libcleaner.a $(BUILD)/libshared.a
 	$(CC) $(ALL_CFLAGS) -Icleaner -Ifetcher -o $@ $^ $(LIBS) $(TEST_LIBS)

@@ -1,0 +1,210 @@
+/*
+ * structured_dump — the structured-data modules on one HTML file, for the
+ * data-driven comparison with extruct's expected outputs
+ * (tests/structured/test_extruct_samples.py).
+ *
+ *   structured_dump FILE BASE_URL|- [strict]
+ *
+ * Prints one JSON object with the record's structured-data fields
+ * (json_ld, json_ld_errors, microdata, opengraph_full, dublincore),
+ * written by the same modules the cleaner uses, from libxml2's DOM of the
+ * file. "-" for no base URL (URL values are then kept as written, as
+ * extruct does without one); "strict" for extruct's strict microdata.
+ */
+#include "dublincore.h"
+#include "jsonld.h"
+#include "microdata.h"
+#include "opengraph.h"
+#include "url.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+#include <yajl/yajl_gen.h>
+
+static int read_file(const char *path, char **out, size_t *out_len)
+{
+        FILE *f = fopen(path, "rb");
+        char *buf = NULL;
+        size_t len = 0, cap = 0, n;
+
+        if (f == NULL)
+                return -1;
+        for (;;) {
+                if (cap - len < 65536) {
+                        char *nb = realloc(buf, cap + 65536 + 1);
+
+                        if (nb == NULL) {
+                                free(buf);
+                                fclose(f);
+                                return -1;
+                        }
+                        buf = nb;
+                        cap += 65536;
+                }
+                n = fread(buf + len, 1, cap - len, f);
+                len += n;
+                if (n == 0)
+                        break;
+        }
+        fclose(f);
+        buf[len] = '\0';
+        *out = buf;
+        *out_len = len;
+        return 0;
+}
+
+static const char *prop(xmlNodePtr n, const char *name)
+{
+        xmlAttrPtr a;
+
+        for (a = n->properties; a != NULL; a = a->next)
+                if (strcmp((const char *)a->name, name) == 0)
+                        return a->children && a->children->content
+                                       ? (const char *)a->children->content
+                                       : "";
+        return NULL;
+}
+
+static int is_jsonld(xmlNodePtr n)
+{
+        const char *t = prop(n, "type");
+
+        return t != NULL && strncasecmp(t, "application/ld+json", 19) == 0;
+}
+
+static xmlNodePtr next_node(xmlNodePtr n)
+{
+        if (n->type == XML_ELEMENT_NODE && n->children != NULL)
+                return n->children;
+        while (n->next == NULL) {
+                n = n->parent;
+                if (n == NULL || n->type == XML_DOCUMENT_NODE ||
+                    n->type == XML_HTML_DOCUMENT_NODE)
+                        return NULL;
+        }
+        return n->next;
+}
+
+int main(int argc, char **argv)
+{
+        char *body = NULL;
+        size_t len, jsonld_errors = 0;
+        htmlDocPtr doc;
+        xmlNodePtr n;
+        yajl_gen g;
+        const unsigned char *out;
+        size_t out_len;
+        url_t *base = NULL;
+        opengraph_t *og = opengraph_new();
+        dublincore_t *dc = dublincore_new();
+        microdata_stats_t ms;
+        int strict = argc > 3 && strcmp(argv[3], "strict") == 0;
+
+        if (argc < 3 || read_file(argv[1], &body, &len) < 0) {
+                fprintf(stderr, "usage: structured_dump FILE BASE|- [strict]\n");
+                return 2;
+        }
+        if (strcmp(argv[2], "-") != 0 &&
+            url_parse(argv[2], NULL, &base, NULL, 0) != URL_OK) {
+                fprintf(stderr, "bad base URL\n");
+                return 2;
+        }
+        xmlInitParser();
+        doc = htmlReadMemory(body, (int)len, NULL, "UTF-8",
+                             HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                     HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+                                     HTML_PARSE_COMPACT);
+        g = yajl_gen_alloc(NULL);
+        yajl_gen_config(g, yajl_gen_beautify, 0);
+        yajl_gen_map_open(g);
+        yajl_gen_string(g, (const unsigned char *)"json_ld", 7);
+        yajl_gen_array_open(g);
+        for (n = doc ? xmlDocGetRootElement(doc) : NULL; n != NULL;
+             n = next_node(n)) {
+                const char *v;
+
+                if (n->type != XML_ELEMENT_NODE)
+                        continue;
+                if (strcmp((const char *)n->name, "script") == 0 &&
+                    is_jsonld(n)) {
+                        xmlChar *t = xmlNodeGetContent(n);
+                        size_t w;
+
+                        if (jsonld_write(g, t ? t : (const xmlChar *)"",
+                                         t ? strlen((const char *)t) : 0,
+                                         &w) != 0)
+                                jsonld_errors++;
+                        xmlFree(t);
+                }
+                if ((v = prop(n, "prefix")) != NULL) {
+                        if (strcmp((const char *)n->name, "html") == 0)
+                                opengraph_prefix(og, OPENGRAPH_HTML, v);
+                        else if (strcmp((const char *)n->name, "head") == 0)
+                                opengraph_prefix(og, OPENGRAPH_HEAD, v);
+                        else if (strcmp((const char *)n->name, "body") == 0)
+                                opengraph_prefix(og, OPENGRAPH_BODY, v);
+                }
+                if (strcmp((const char *)n->name, "meta") == 0 &&
+                    n->parent != NULL && n->parent->name != NULL &&
+                    prop(n, "property") != NULL && prop(n, "content") != NULL) {
+                        if (strcmp((const char *)n->parent->name, "head") == 0)
+                                opengraph_meta(og, OPENGRAPH_HEAD,
+                                               prop(n, "property"),
+                                               prop(n, "content"));
+                        else if (strcmp((const char *)n->parent->name,
+                                        "body") == 0)
+                                opengraph_meta(og, OPENGRAPH_BODY,
+                                               prop(n, "property"),
+                                               prop(n, "content"));
+                }
+                if (strcmp((const char *)n->name, "meta") == 0 ||
+                    strcmp((const char *)n->name, "link") == 0) {
+                        const char *attrs[2 * 32 + 1];
+                        size_t k = 0;
+                        xmlAttrPtr a;
+
+                        for (a = n->properties; a != NULL && k < 64;
+                             a = a->next) {
+                                attrs[k++] = (const char *)a->name;
+                                attrs[k++] = prop(n, (const char *)a->name);
+                        }
+                        attrs[k] = NULL;
+                        dublincore_add(dc, n->name[0] == 'l', attrs);
+                }
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_string(g, (const unsigned char *)"json_ld_errors", 14);
+        yajl_gen_integer(g, (long long)jsonld_errors);
+        yajl_gen_string(g, (const unsigned char *)"microdata", 9);
+        if (microdata_write(g, doc, base, strict, &ms) < 0) {
+                fprintf(stderr, "microdata_write failed\n");
+                return 1;
+        }
+        yajl_gen_string(g, (const unsigned char *)"microdata_errors", 16);
+        yajl_gen_integer(g, (long long)ms.errors);
+        yajl_gen_string(g, (const unsigned char *)"opengraph_full", 14);
+        opengraph_write(og, g);
+        if (dublincore_present(dc)) {
+                yajl_gen_string(g, (const unsigned char *)"dublincore", 10);
+                dublincore_write(dc, g);
+        }
+        yajl_gen_map_close(g);
+        if (yajl_gen_get_buf(g, &out, &out_len) != yajl_gen_status_ok) {
+                fprintf(stderr, "generator failed\n");
+                return 1;
+        }
+        fwrite(out, 1, out_len, stdout);
+        putchar('\n');
+        yajl_gen_free(g);
+        xmlFreeDoc(doc);
+        opengraph_destroy(og);
+        dublincore_destroy(dc);
+        url_destroy(base);
+        free(body);
+        return 0;
+}
