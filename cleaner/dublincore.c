@@ -21,6 +21,7 @@ typedef struct dcattr {
 
 typedef struct dcentry {
         int term;
+        int is_link;
         const char *uri;
         dcattr_t attrs[DC_ATTRS_MAX];
         size_t n_attrs;
@@ -273,6 +274,7 @@ int dublincore_add(dublincore_t *dc, int is_link, const char *const *attrs)
         }
         e = &dc->entries[dc->n];
         e->term = term;
+        e->is_link = is_link;
         e->uri = uri;
         e->n_attrs = 0;
         for (i = 0; attrs[i] != NULL && e->n_attrs < DC_ATTRS_MAX; i += 2) {
@@ -312,7 +314,7 @@ int dublincore_write(const dublincore_t *dc, yajl_gen gen)
 {
         const char *s = dc->strings.data ? dc->strings.data : "";
         size_t i, j;
-        int rc = 0, term;
+        int rc = 0, term, link;
 
         GEN(yajl_gen_array_open(gen));
         GEN(yajl_gen_map_open(gen));
@@ -326,10 +328,12 @@ int dublincore_write(const dublincore_t *dc, yajl_gen gen)
         for (term = 0; term < 2; term++) {
                 GSTR(term ? "terms" : "elements", term ? 5 : 8);
                 GEN(yajl_gen_array_open(gen));
-                for (i = 0; i < dc->n; i++) {
-                        const dcentry_t *e = &dc->entries[i];
+                /* Every <meta>, then every <link>, as extruct lists them. */
+                for (i = 0; i < 2 * dc->n; i++) {
+                        const dcentry_t *e = &dc->entries[i % dc->n];
 
-                        if (e->term != term)
+                        link = i >= dc->n;
+                        if (e->term != term || e->is_link != link)
                                 continue;
                         GEN(yajl_gen_map_open(gen));
                         for (j = 0; j < e->n_attrs; j++) {

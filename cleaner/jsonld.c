@@ -58,8 +58,15 @@ static size_t skip_noise(const unsigned char *s, size_t avail)
 
         if (is_space(s[0]))
                 return 1;
-        if (starts(s, avail, "<!--"))
-                return 4;
+        if (starts(s, avail, "<!--")) {
+                /* A wrapper when JSON follows, else a comment. */
+                for (i = 4; i < avail && is_space(s[i]); i++)
+                        ;
+                if (i < avail && (s[i] == '{' || s[i] == '['))
+                        return 4;
+                e = memmem(s + 4, avail - 4, "-->", 3);
+                return e ? (size_t)(e - s) + 3 : avail;
+        }
         if (starts(s, avail, "-->"))
                 return 3;
         if (starts(s, avail, "<![CDATA["))
@@ -468,13 +475,13 @@ int jsonld_write(yajl_gen gen, const unsigned char *s, size_t len,
                         goto out;
                 }
                 yajl_gen_reset(re.gen, NULL);
-                if (out.len - before == 4 &&
-                    memcmp(out.data + before, "null", 4) == 0) {
+                /* Only objects and arrays with something in them, as
+                 * extruct keeps them. */
+                if (out.len - before < 3 ||
+                    (out.data[before] != '{' && out.data[before] != '[')) {
                         out.len = before;
                         continue;
                 }
-                if (out.len == before)
-                        continue;
                 spans[n_spans][0] = before;
                 spans[n_spans][1] = out.len;
                 n_spans++;

@@ -11,8 +11,9 @@
  * a backslash), trailing junk after the last complete value (`}}`, `;`,
  * words), several values one after the other (each one a value), and a
  * block whose quotes are HTML-escaped (`&quot;`, only when the text has no
- * `"` of its own). An empty block, or one holding only `null`, gives no
- * value and no error.
+ * `"` of its own). Only objects and arrays are values: an empty block, or
+ * one holding only `null`, `false`, a number, a string, `{}` or `[]`,
+ * gives no value and no error (as extruct).
  *
  * Bounded: the repair is one pass without recursion; nesting deeper than
  * JSONLD_DEPTH_MAX makes the block invalid (yajl's generator stops at 128
@@ -56,8 +57,8 @@ int jsonld_repair(const unsigned char *s, size_t len, jsonld_values_t *v);
 
 /*
  * Repairs and parses the block s[0, len) (valid UTF-8) and writes each of
- * its values into gen (one array element, or one map value, each; `null`
- * values are left out). *written is set to the number of values written.
+ * its values into gen (one array element, or one map value, each; values
+ * that are not a non-empty object or array are left out). *written is set to the number of values written.
  * All or nothing: a block that is not valid JSON after repair writes
  * nothing. Returns 0, 1 when the block is invalid, -1 when out of memory
  * or when gen refuses.

@@ -49,7 +49,6 @@ static const struct {
         { "book", "http://ogp.me/ns/book#" },
         { "profile", "http://ogp.me/ns/profile#" },
         { "product", "http://ogp.me/ns/product#" },
-        { "fb", "http://ogp.me/ns/fb#" },
 };
 
 opengraph_t *opengraph_new(void)

@@ -10,7 +10,7 @@
  * [[property, content], ...]}, properties in page order, repeated ones
  * (several og:image, og:image:width after each) each kept, values as
  * written. A property counts when its prefix is one of OpenGraph's (og,
- * article, book, profile, music, video, product, fb) or one the page
+ * article, book, profile, music, video, product) or one the page
  * declared (html's declarations, then the element's own, later ones
  * winning); a declaration is read as extruct reads it (a word, ':', an
  * IRI).

@@ -4,14 +4,18 @@
  * (tests/structured/test_extruct_samples.py).
  *
  *   structured_dump FILE BASE_URL|- [strict]
+ *   structured_dump --record FILE URL
  *
  * Prints one JSON object with the record's structured-data fields
  * (json_ld, json_ld_errors, microdata, opengraph_full, dublincore),
  * written by the same modules the cleaner uses, from libxml2's DOM of the
  * file. "-" for no base URL (URL values are then kept as written, as
  * extruct does without one); "strict" for extruct's strict microdata.
+ * With --record, prints the cleaner's whole record for the file as the
+ * page at URL (status 200, text/html), by extract_record().
  */
 #include "dublincore.h"
+#include "extract.h"
 #include "jsonld.h"
 #include "microdata.h"
 #include "opengraph.h"
@@ -90,6 +94,39 @@ static xmlNodePtr next_node(xmlNodePtr n)
         return n->next;
 }
 
+static int dump_record(const char *path, const char *url)
+{
+        page_t page;
+        char *body = NULL, *out = NULL, errstr[256];
+        size_t len, out_len;
+        int rc;
+
+        if (read_file(path, &body, &len) < 0) {
+                fprintf(stderr, "cannot read %s\n", path);
+                return 2;
+        }
+        memset(&page, 0, sizeof(page));
+        page.url = url;
+        page.status = 200;
+        page.content_type = "text/html";
+        page.fetched_at = "2026-01-01T00:00:00.000Z";
+        page.depth = -1;
+        page.body = (const unsigned char *)body;
+        page.body_len = len;
+        xmlInitParser();
+        rc = extract_record(&page, &out, &out_len, errstr, sizeof(errstr));
+        if (rc != 0) {
+                fprintf(stderr, "extract_record: %s\n", errstr);
+                free(body);
+                return 1;
+        }
+        fwrite(out, 1, out_len, stdout);
+        putchar('\n');
+        free(out);
+        free(body);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         char *body = NULL;
@@ -104,6 +141,9 @@ int main(int argc, char **argv)
         dublincore_t *dc = dublincore_new();
         microdata_stats_t ms;
         int strict = argc > 3 && strcmp(argv[3], "strict") == 0;
+
+        if (argc == 4 && strcmp(argv[1], "--record") == 0)
+                return dump_record(argv[2], argv[3]);
 
         if (argc < 3 || read_file(argv[1], &body, &len) < 0) {
                 fprintf(stderr, "usage: structured_dump FILE BASE|- [strict]\n");
