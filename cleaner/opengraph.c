@@ -173,6 +173,20 @@ int opengraph_capped(const opengraph_t *og)
         return og != NULL && og->capped;
 }
 
+int opengraph_get(const opengraph_t *og, size_t i, const char **key,
+                  size_t *key_len, const char **value, size_t *value_len)
+{
+        const char *s = og->strings.data ? og->strings.data : "";
+
+        if (i >= og->n_props)
+                return -1;
+        *key = s + og->props[i].key.off;
+        *key_len = og->props[i].key.len;
+        *value = s + og->props[i].value.off;
+        *value_len = og->props[i].value.len;
+        return 0;
+}
+
 /* The namespace map of one root, in insertion order. */
 typedef struct nsmap {
         const char *name[DECLS_MAX + 8];

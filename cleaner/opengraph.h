@@ -49,6 +49,12 @@ int opengraph_meta(opengraph_t *og, int where, const char *property,
 int opengraph_present(const opengraph_t *og);
 int opengraph_capped(const opengraph_t *og);
 
+/* The i-th property handed in (page order, any prefix, head's and
+ * body's): key and value, not NUL-terminated. Returns 0, or -1 past the
+ * end. */
+int opengraph_get(const opengraph_t *og, size_t i, const char **key,
+                  size_t *key_len, const char **value, size_t *value_len);
+
 /* Writes the array described above into gen. Returns 0, or -1 when gen
  * refuses. */
 int opengraph_write(const opengraph_t *og, yajl_gen gen);

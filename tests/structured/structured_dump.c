@@ -3,22 +3,19 @@
  * data-driven comparison with extruct's expected outputs
  * (tests/structured/test_extruct_samples.py).
  *
- *   structured_dump FILE BASE_URL|- [strict]
+ *   structured_dump FILE BASE_URL|-
  *   structured_dump --record FILE URL
  *
  * Prints one JSON object with the record's structured-data fields
- * (json_ld, json_ld_errors, microdata, opengraph_full, dublincore),
- * written by the same modules the cleaner uses, from libxml2's DOM of the
- * file. "-" for no base URL (URL values are then kept as written, as
- * extruct does without one); "strict" for extruct's strict microdata.
+ * (json_ld, json_ld_errors, microdata, opengraph_full, dublincore,
+ * product), written by structured.c as the cleaner does, fed from
+ * libxml2's DOM of the file. "-" for no base URL (URL values are then kept
+ * as written, as extruct does without one).
  * With --record, prints the cleaner's whole record for the file as the
  * page at URL (status 200, text/html), by extract_record().
  */
-#include "dublincore.h"
 #include "extract.h"
-#include "jsonld.h"
-#include "microdata.h"
-#include "opengraph.h"
+#include "structured.h"
 #include "url.h"
 
 #include <stdio.h>
@@ -130,23 +127,21 @@ static int dump_record(const char *path, const char *url)
 int main(int argc, char **argv)
 {
         char *body = NULL;
-        size_t len, jsonld_errors = 0;
+        size_t len;
         htmlDocPtr doc;
         xmlNodePtr n;
         yajl_gen g;
         const unsigned char *out;
         size_t out_len;
         url_t *base = NULL;
-        opengraph_t *og = opengraph_new();
-        dublincore_t *dc = dublincore_new();
-        microdata_stats_t ms;
-        int strict = argc > 3 && strcmp(argv[3], "strict") == 0;
+        structured_t *st;
+        int capped = 0;
 
         if (argc == 4 && strcmp(argv[1], "--record") == 0)
                 return dump_record(argv[2], argv[3]);
-
         if (argc < 3 || read_file(argv[1], &body, &len) < 0) {
-                fprintf(stderr, "usage: structured_dump FILE BASE|- [strict]\n");
+                fprintf(stderr, "usage: structured_dump FILE BASE|-\n"
+                                "       structured_dump --record FILE URL\n");
                 return 2;
         }
         if (strcmp(argv[2], "-") != 0 &&
@@ -154,84 +149,65 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bad base URL\n");
                 return 2;
         }
+        st = structured_new(STRUCTURED_ALL);
         xmlInitParser();
         doc = htmlReadMemory(body, (int)len, NULL, "UTF-8",
                              HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                                      HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                                      HTML_PARSE_COMPACT);
-        g = yajl_gen_alloc(NULL);
-        yajl_gen_config(g, yajl_gen_beautify, 0);
-        yajl_gen_map_open(g);
-        yajl_gen_string(g, (const unsigned char *)"json_ld", 7);
-        yajl_gen_array_open(g);
         for (n = doc ? xmlDocGetRootElement(doc) : NULL; n != NULL;
              n = next_node(n)) {
-                const char *v;
+                const char *v, *attrs[2 * 32 + 1];
+                const char *name = (const char *)n->name;
+                size_t k = 0;
+                xmlAttrPtr a;
+                int where = -1;
 
                 if (n->type != XML_ELEMENT_NODE)
                         continue;
-                if (strcmp((const char *)n->name, "script") == 0 &&
-                    is_jsonld(n)) {
+                for (a = n->properties; a != NULL && k < 64; a = a->next) {
+                        attrs[k++] = (const char *)a->name;
+                        attrs[k++] = prop(n, (const char *)a->name);
+                }
+                attrs[k] = NULL;
+                if (prop(n, "itemscope") != NULL)
+                        structured_saw_itemscope(st);
+                if (strcmp(name, "script") == 0 && is_jsonld(n)) {
                         xmlChar *t = xmlNodeGetContent(n);
-                        size_t w;
 
-                        if (jsonld_write(g, t ? t : (const xmlChar *)"",
-                                         t ? strlen((const char *)t) : 0,
-                                         &w) != 0)
-                                jsonld_errors++;
+                        structured_jsonld(st, t ? t : (const xmlChar *)"",
+                                          t ? strlen((const char *)t) : 0, 0);
                         xmlFree(t);
                 }
                 if ((v = prop(n, "prefix")) != NULL) {
-                        if (strcmp((const char *)n->name, "html") == 0)
-                                opengraph_prefix(og, OPENGRAPH_HTML, v);
-                        else if (strcmp((const char *)n->name, "head") == 0)
-                                opengraph_prefix(og, OPENGRAPH_HEAD, v);
-                        else if (strcmp((const char *)n->name, "body") == 0)
-                                opengraph_prefix(og, OPENGRAPH_BODY, v);
+                        if (strcmp(name, "html") == 0)
+                                structured_prefix(st, OPENGRAPH_HTML, v);
+                        else if (strcmp(name, "head") == 0)
+                                structured_prefix(st, OPENGRAPH_HEAD, v);
+                        else if (strcmp(name, "body") == 0)
+                                structured_prefix(st, OPENGRAPH_BODY, v);
                 }
-                if (strcmp((const char *)n->name, "meta") == 0 &&
-                    n->parent != NULL && n->parent->name != NULL &&
-                    prop(n, "property") != NULL && prop(n, "content") != NULL) {
+                if (n->parent != NULL && n->parent->name != NULL &&
+                    n->parent->type == XML_ELEMENT_NODE) {
                         if (strcmp((const char *)n->parent->name, "head") == 0)
-                                opengraph_meta(og, OPENGRAPH_HEAD,
-                                               prop(n, "property"),
-                                               prop(n, "content"));
+                                where = OPENGRAPH_HEAD;
                         else if (strcmp((const char *)n->parent->name,
                                         "body") == 0)
-                                opengraph_meta(og, OPENGRAPH_BODY,
-                                               prop(n, "property"),
-                                               prop(n, "content"));
+                                where = OPENGRAPH_BODY;
                 }
-                if (strcmp((const char *)n->name, "meta") == 0 ||
-                    strcmp((const char *)n->name, "link") == 0) {
-                        const char *attrs[2 * 32 + 1];
-                        size_t k = 0;
-                        xmlAttrPtr a;
-
-                        for (a = n->properties; a != NULL && k < 64;
-                             a = a->next) {
-                                attrs[k++] = (const char *)a->name;
-                                attrs[k++] = prop(n, (const char *)a->name);
-                        }
-                        attrs[k] = NULL;
-                        dublincore_add(dc, n->name[0] == 'l', attrs);
-                }
+                if (strcmp(name, "meta") == 0)
+                        structured_meta(st, where, attrs);
+                else if (strcmp(name, "link") == 0)
+                        structured_link(st, attrs);
         }
-        yajl_gen_array_close(g);
-        yajl_gen_string(g, (const unsigned char *)"json_ld_errors", 14);
-        yajl_gen_integer(g, (long long)jsonld_errors);
-        yajl_gen_string(g, (const unsigned char *)"microdata", 9);
-        if (microdata_write(g, doc, base, strict, &ms) < 0) {
-                fprintf(stderr, "microdata_write failed\n");
+        g = yajl_gen_alloc(NULL);
+        yajl_gen_map_open(g);
+        if (structured_write_jsonld(st, g) < 0 ||
+            structured_write_rest(st, g,
+                                  structured_wants_tree(st) ? doc : NULL, base,
+                                  &capped) < 0) {
+                fprintf(stderr, "structured_write failed\n");
                 return 1;
-        }
-        yajl_gen_string(g, (const unsigned char *)"microdata_errors", 16);
-        yajl_gen_integer(g, (long long)ms.errors);
-        yajl_gen_string(g, (const unsigned char *)"opengraph_full", 14);
-        opengraph_write(og, g);
-        if (dublincore_present(dc)) {
-                yajl_gen_string(g, (const unsigned char *)"dublincore", 10);
-                dublincore_write(dc, g);
         }
         yajl_gen_map_close(g);
         if (yajl_gen_get_buf(g, &out, &out_len) != yajl_gen_status_ok) {
@@ -242,8 +218,7 @@ int main(int argc, char **argv)
         putchar('\n');
         yajl_gen_free(g);
         xmlFreeDoc(doc);
-        opengraph_destroy(og);
-        dublincore_destroy(dc);
+        structured_destroy(st);
         url_destroy(base);
         free(body);
         return 0;
