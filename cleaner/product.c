@@ -30,6 +30,7 @@ typedef struct offer {
         const char *availability;
         const char *condition;
         str_t sku;
+        str_t gtin;
         str_t url;
 } offer_t;
 
@@ -432,6 +433,9 @@ static size_t find_products(const yajl_val *roots, size_t n, int md,
         return n_found;
 }
 
+static const char *const gtin_keys[] = { "gtin13", "gtin12", "gtin14",
+                                         "gtin8",  "gtin",   NULL };
+
 static void add_offer(prod_t *p, yajl_val o, int md)
 {
         offer_t *of;
@@ -497,6 +501,8 @@ static void add_offer(prod_t *p, yajl_val o, int md)
                 of->condition = condition_of(s.s, s.len);
         text(prop(o, "sku", md), &of->sku);
         text(prop(o, "url", md), &of->url);
+        for (size_t i = 0; gtin_keys[i] != NULL && of->gtin.len == 0; i++)
+                text(prop(o, gtin_keys[i], md), &of->gtin);
 }
 
 static void add_image(prod_t *p, yajl_val v, int md)
@@ -517,8 +523,6 @@ static void add_image(prod_t *p, yajl_val v, int md)
 
 static void read_product(prod_t *p, yajl_val o, int md, const char *source)
 {
-        static const char *const gtins[] = { "gtin13", "gtin12", "gtin14",
-                                             "gtin8",  "gtin",   NULL };
         yajl_val v, r;
         str_t s;
         size_t i;
@@ -530,8 +534,8 @@ static void read_product(prod_t *p, yajl_val o, int md, const char *source)
         text(prop(o, "name", md), &p->name);
         text_or_name(prop(o, "brand", md), md, &p->brand);
         text(prop(o, "sku", md), &p->sku);
-        for (i = 0; gtins[i] != NULL && p->gtin.len == 0; i++)
-                text(prop(o, gtins[i], md), &p->gtin);
+        for (i = 0; gtin_keys[i] != NULL && p->gtin.len == 0; i++)
+                text(prop(o, gtin_keys[i], md), &p->gtin);
         text(prop(o, "mpn", md), &p->mpn);
         text(prop(o, "url", md), &p->url);
         v = prop(o, "image", md);
@@ -548,6 +552,11 @@ static void read_product(prod_t *p, yajl_val o, int md, const char *source)
         } else {
                 add_offer(p, v, md);
         }
+        /* Shops often give the identifiers per offer only. */
+        if (p->n_offers > 0 && p->gtin.len == 0)
+                p->gtin = p->offers[0].gtin;
+        if (p->n_offers > 0 && p->sku.len == 0)
+                p->sku = p->offers[0].sku;
         r = first(prop(o, "aggregateRating", md));
         if (r != NULL && YAJL_IS_OBJECT(r)) {
                 if (text(prop(r, "ratingValue", md), &s))
@@ -691,6 +700,26 @@ static int str_eq(str_t a, str_t b)
         return a.len == b.len && memcmp(a.s, b.s, a.len) == 0;
 }
 
+/* Two decimal strings by value ("110" and "110.00" agree). */
+static int price_eq(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+
+        if (strchr(a, '.') != NULL) {
+                while (la > 0 && a[la - 1] == '0')
+                        la--;
+                if (la > 0 && a[la - 1] == '.')
+                        la--;
+        }
+        if (strchr(b, '.') != NULL) {
+                while (lb > 0 && b[lb - 1] == '0')
+                        lb--;
+                if (lb > 0 && b[lb - 1] == '.')
+                        lb--;
+        }
+        return la == lb && memcmp(a, b, la) == 0;
+}
+
 static const offer_t *main_offer(const prod_t *p)
 {
         static const offer_t none;
@@ -802,7 +831,7 @@ int product_write(yajl_gen gen, const product_input_t *in)
                             !str_eq(q->name, p->name))
                                 name = 1;
                         if (qo->price[0] && of->price[0] &&
-                            strcmp(qo->price, of->price) != 0)
+                            !price_eq(qo->price, of->price))
                                 price = 1;
                         if (qo->currency[0] && of->currency[0] &&
                             strcmp(qo->currency, of->currency) != 0)
