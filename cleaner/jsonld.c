@@ -456,6 +456,8 @@ int jsonld_write(yajl_gen gen, const unsigned char *s, size_t len,
         for (i = 0; i < v.n; i++) {
                 size_t before = out.len;
 
+                if (v.end[i] == v.start[i])
+                        continue; /* nothing but noise */
                 parser = yajl_alloc(&reemit_callbacks, NULL, &re);
                 if (parser == NULL) {
                         rc = -1;

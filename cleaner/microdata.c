@@ -208,7 +208,8 @@ static xmlNodePtr find_id(md_t *m, xmlDocPtr doc, const xmlChar *id,
                         m->failed = 1;
                         return NULL;
                 }
-                qsort(m->ids, m->n_ids, sizeof(*m->ids), cmp_id);
+                if (m->n_ids > 0)
+                        qsort(m->ids, m->n_ids, sizeof(*m->ids), cmp_id);
         }
         memcpy(key, id, len);
         key[len] = '\0';
@@ -228,8 +229,11 @@ static xmlNodePtr find_id(md_t *m, xmlDocPtr doc, const xmlChar *id,
 
 static long scope_index(md_t *m, xmlNodePtr n)
 {
-        xmlNodePtr *hit =
-                bsearch(&n, m->by_ptr, m->n_scopes, sizeof(n), cmp_ptr);
+        xmlNodePtr *hit;
+
+        if (m->n_scopes == 0)
+                return -1;
+        hit = bsearch(&n, m->by_ptr, m->n_scopes, sizeof(n), cmp_ptr);
 
         return hit ? (long)(hit - m->by_ptr) : -1;
 }
@@ -829,7 +833,8 @@ int microdata_write(yajl_gen gen, xmlDocPtr doc, const url_t *base, int strict,
                 m->seen = calloc(m->n_scopes, 1);
                 if (m->by_ptr == NULL || m->seen == NULL)
                         goto out;
-                memcpy(m->by_ptr, m->scopes, m->n_scopes * sizeof(*m->by_ptr));
+                memcpy(m->by_ptr, m->scopes,
+                       m->n_scopes * sizeof(*m->by_ptr));
                 qsort(m->by_ptr, m->n_scopes, sizeof(*m->by_ptr), cmp_ptr);
         }
         GEN(yajl_gen_array_open(gen));
