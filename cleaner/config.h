@@ -34,6 +34,11 @@ typedef struct cleaner_config {
         char *transactional_id;  /* prefix; NULL = group-hostname    */
         char *metrics_addr;      /* HOST:PORT; NULL = no endpoint */
         long stats_interval;     /* seconds; 0 = off */
+        bool sd_jsonld;          /* structured data extracted ...    */
+        bool sd_microdata;
+        bool sd_opengraph;       /* opengraph_full                   */
+        bool sd_dublincore;
+        bool sd_product;
 } cleaner_config_t;
 
 /* --compression's names: librdkafka's compression.type values, NULL-ended. */
