@@ -2,7 +2,9 @@
 #
 #   make            build build/fetcher, build/cleaner, build/devbroker
 #   make deps       install missing Debian packages (root), else print the apt line
-#   make test       deps + build + unit tests + integration tests on a real broker
+#   make test       deps + build + unit tests + structured-data cases +
+#                   integration tests on a real broker
+#   make structured the structured-data cases (extruct's samples, products)
 #   make test-sanitize  the same on an ASan+UBSan build
 #   make test-cluster   the pipeline on a three-broker cluster while brokers fail
 #   make demo       the pipeline end to end on the embedded broker and a local site
@@ -53,7 +55,7 @@ BINS  = $(BUILD)/fetcher $(BUILD)/cleaner $(BUILD)/devbroker
 UNITS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
 
 .PHONY: all deps test unit integration demo install clean lint test-sanitize \
-        test-cluster
+        test-cluster structured
 .DEFAULT_GOAL := all
 # Keep objects make considers intermediate (test objects).
 .SECONDARY:
@@ -110,7 +112,14 @@ integration: $(BINS)
 	PYTHON=$(PYTHON) tools/run-integration.sh
 
 test: deps
-	$(MAKE) all unit integration
+	$(MAKE) all unit structured integration
+
+# Structured data against extruct's own test samples and a dozen product
+# pages (tests/structured/; docs/structured-data.md); prints the pass
+# counts per syntax.
+structured: $(BUILD)/structured_dump
+	KCRAWL_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/structured
+	@KCRAWL_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/structured/test_extruct_samples.py
 
 # The pipeline on a three-node KRaft cluster (tests/cluster/) while brokers
 # are killed, paused, cut off: one cluster for the run, 400 MB heaps.
