@@ -36,7 +36,7 @@ typedef struct cleaner_config {
         long stats_interval;     /* seconds; 0 = off */
         bool sd_jsonld;          /* structured data extracted ...    */
         bool sd_microdata;
-        bool sd_opengraph;       /* opengraph_full                   */
+        bool sd_opengraph; /* opengraph_full                   */
         bool sd_dublincore;
         bool sd_product;
 } cleaner_config_t;

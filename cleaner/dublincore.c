@@ -50,13 +50,20 @@ typedef struct dcname {
 #define DCT "http://purl.org/dc/terms/"
 
 static const dcname_t dc_elements[] = {
-        { "contributor", DCE "contributor" }, { "coverage", DCE "coverage" },
-        { "creator", DCE "creator" },         { "date", DCE "date" },
-        { "description", DCE "description" }, { "format", DCE "format" },
-        { "identifier", DCE "identifier" },   { "language", DCE "language" },
-        { "publisher", DCE "publisher" },     { "relation", DCE "relation" },
-        { "rights", DCE "rights" },           { "source", DCE "source" },
-        { "subject", DCE "subject" },         { "title", DCE "title" },
+        { "contributor", DCE "contributor" },
+        { "coverage", DCE "coverage" },
+        { "creator", DCE "creator" },
+        { "date", DCE "date" },
+        { "description", DCE "description" },
+        { "format", DCE "format" },
+        { "identifier", DCE "identifier" },
+        { "language", DCE "language" },
+        { "publisher", DCE "publisher" },
+        { "relation", DCE "relation" },
+        { "rights", DCE "rights" },
+        { "source", DCE "source" },
+        { "subject", DCE "subject" },
+        { "title", DCE "title" },
         { "type", DCE "type" },
 };
 

@@ -22,7 +22,7 @@
 
 #include <yajl/yajl_gen.h>
 
-#define DUBLINCORE_MAX 1000            /* elements + terms kept         */
+#define DUBLINCORE_MAX 1000              /* elements + terms kept         */
 #define DUBLINCORE_VALUE_MAX (64 * 1024) /* longer attribute values cut */
 
 typedef struct dublincore dublincore_t;

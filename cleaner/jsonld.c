@@ -86,12 +86,12 @@ static size_t skip_noise(const unsigned char *s, size_t avail)
         return 0;
 }
 
-#define PUT(p, n)                                            \
-        do {                                                 \
-                if (dynbuf_add(&v->text, (p), (n)) < 0) {    \
-                        rc = -1;                             \
-                        goto out;                            \
-                }                                            \
+#define PUT(p, n)                                         \
+        do {                                              \
+                if (dynbuf_add(&v->text, (p), (n)) < 0) { \
+                        rc = -1;                          \
+                        goto out;                         \
+                }                                         \
         } while (0)
 
 int jsonld_repair(const unsigned char *s, size_t len, jsonld_values_t *v)
@@ -247,7 +247,8 @@ typedef struct reemit {
         int failed;
 } reemit_t;
 
-#define RE(expr) (((reemit_t *)ctx)->failed == 0 && (expr) == yajl_gen_status_ok)
+#define RE(expr) \
+        (((reemit_t *)ctx)->failed == 0 && (expr) == yajl_gen_status_ok)
 
 static int re_null(void *ctx)
 {
@@ -328,8 +329,11 @@ static int unescape_html(const unsigned char *s, size_t len, dynbuf_t *out)
         static const struct {
                 const char *name;
                 char c;
-        } named[] = { { "&quot;", '"' }, { "&amp;", '&' }, { "&lt;", '<' },
-                      { "&gt;", '>' },   { "&apos;", '\'' } };
+        } named[] = { { "&quot;", '"' },
+                      { "&amp;", '&' },
+                      { "&lt;", '<' },
+                      { "&gt;", '>' },
+                      { "&apos;", '\'' } };
         size_t i = 0, k;
 
         while (i < len) {

@@ -341,12 +341,13 @@ static void text_flush(textstate_t *t)
 }
 
 static const char *const newline_tags[] = {
-        "article", "aside", "br",     "dd",   "details", "div",  "dt",
-        "fieldset", "figcaption", "footer", "form", "header", "hr", "legend",
-        "li",      "main",  "nav",    "table", "tr",     NULL
+        "article", "aside",  "br",       "dd",         "details",
+        "div",     "dt",     "fieldset", "figcaption", "footer",
+        "form",    "header", "hr",       "legend",     "li",
+        "main",    "nav",    "table",    "tr",         NULL
 };
 static const char *const double_newline_tags[] = {
-        "blockquote", "dl", "figure", "h1", "h2", "h3", "h4", "h5",
+        "blockquote", "dl", "figure", "h1",  "h2",    "h3", "h4", "h5",
         "h6",         "ol", "p",      "pre", "title", "ul", NULL
 };
 
@@ -434,8 +435,8 @@ static int text_of(md_t *m, xmlNodePtr root)
         dynbuf_free(&t.pending);
         /* strip() */
         len = m->text.len;
-        while (len > 0 && (m->text.data[len - 1] == '\n' ||
-                           m->text.data[len - 1] == ' '))
+        while (len > 0 &&
+               (m->text.data[len - 1] == '\n' || m->text.data[len - 1] == ' '))
                 len--;
         m->text.len = len;
         return 0;
@@ -760,9 +761,9 @@ static void emit_item(md_t *m, xmlNodePtr node, int depth)
                 goto out;
         }
         for (i = 0; i < p.n; i = j) {
-                for (j = i + 1; j < p.n && p.v[j].name_len == p.v[i].name_len &&
-                                memcmp(p.v[j].name, p.v[i].name,
-                                       p.v[i].name_len) == 0;
+                for (j = i + 1;
+                     j < p.n && p.v[j].name_len == p.v[i].name_len &&
+                     memcmp(p.v[j].name, p.v[i].name, p.v[i].name_len) == 0;
                      j++)
                         ;
                 runs[n_runs].first = i;
@@ -833,8 +834,7 @@ int microdata_write(yajl_gen gen, xmlDocPtr doc, const url_t *base, int strict,
                 m->seen = calloc(m->n_scopes, 1);
                 if (m->by_ptr == NULL || m->seen == NULL)
                         goto out;
-                memcpy(m->by_ptr, m->scopes,
-                       m->n_scopes * sizeof(*m->by_ptr));
+                memcpy(m->by_ptr, m->scopes, m->n_scopes * sizeof(*m->by_ptr));
                 qsort(m->by_ptr, m->n_scopes, sizeof(*m->by_ptr), cmp_ptr);
         }
         GEN(yajl_gen_array_open(gen));

@@ -201,7 +201,8 @@ static long ns_find(const nsmap_t *m, const char *name, size_t len)
         size_t i;
 
         for (i = 0; i < m->n; i++)
-                if (m->name_len[i] == len && memcmp(m->name[i], name, len) == 0)
+                if (m->name_len[i] == len &&
+                    memcmp(m->name[i], name, len) == 0)
                         return (long)i;
         return -1;
 }
@@ -222,10 +223,10 @@ static void ns_set(nsmap_t *m, const char *name, size_t len, const char *iri,
         m->iri_len[k] = iri_len;
 }
 
-#define GEN(expr)                                       \
-        do {                                            \
-                if ((expr) != yajl_gen_status_ok)       \
-                        rc = -1;                        \
+#define GEN(expr)                                 \
+        do {                                      \
+                if ((expr) != yajl_gen_status_ok) \
+                        rc = -1;                  \
         } while (0)
 
 int opengraph_write(const opengraph_t *og, yajl_gen gen)
@@ -265,8 +266,8 @@ int opengraph_write(const opengraph_t *og, yajl_gen gen)
                         const ogprop_t *p = &og->props[i];
                         const char *key = s + p->key.off;
                         const char *colon = memchr(key, ':', p->key.len);
-                        size_t ns_len = colon ? (size_t)(colon - key)
-                                              : p->key.len;
+                        size_t ns_len =
+                                colon ? (size_t)(colon - key) : p->key.len;
 
                         keepit[i] = 0;
                         if (p->where != roots[r])

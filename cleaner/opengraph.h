@@ -24,7 +24,7 @@
 
 #include <yajl/yajl_gen.h>
 
-#define OPENGRAPH_PROPS_MAX 1000       /* later ones are dropped (capped) */
+#define OPENGRAPH_PROPS_MAX 1000        /* later ones are dropped (capped) */
 #define OPENGRAPH_VALUE_MAX (64 * 1024) /* longer values are cut          */
 
 enum { OPENGRAPH_HTML, OPENGRAPH_HEAD, OPENGRAPH_BODY };

@@ -129,7 +129,8 @@ int product_price(const char *s, size_t len, char *out, size_t size)
                 out[o] = '\0';
                 /* Leading zeros of the integer part. */
                 int_start = 0;
-                while (out[int_start] == '0' && is_digit((unsigned char)out[int_start + 1]))
+                while (out[int_start] == '0' &&
+                       is_digit((unsigned char)out[int_start + 1]))
                         int_start++;
                 if (int_start > 0)
                         memmove(out, out + int_start, o - int_start + 1);
@@ -142,18 +143,25 @@ static const struct {
         const char *sym;
         const char *code;
 } currency_symbols[] = {
-        { "US$", "USD" }, { "CA$", "CAD" }, { "AU$", "AUD" }, { "NZ$", "NZD" },
-        { "HK$", "HKD" }, { "R$", "BRL" },  { "A$", "AUD" },  { "C$", "CAD" },
-        { "S$", "SGD" },  { "\xE2\x82\xAC", "EUR" },          /* € */
-        { "\xC2\xA3", "GBP" },                                 /* £ */
-        { "\xC2\xA5", "JPY" },                                 /* ¥ */
-        { "\xE2\x82\xB9", "INR" },                             /* ₹ */
-        { "\xE2\x82\xA9", "KRW" },                             /* ₩ */
-        { "\xE2\x82\xBD", "RUB" },                             /* ₽ */
-        { "\xE2\x82\xBA", "TRY" },                             /* ₺ */
-        { "\xE2\x82\xAA", "ILS" },                             /* ₪ */
-        { "z\xC5\x82", "PLN" },                                /* zł */
-        { "K\xC4\x8D", "CZK" },                                /* Kč */
+        { "US$", "USD" },
+        { "CA$", "CAD" },
+        { "AU$", "AUD" },
+        { "NZ$", "NZD" },
+        { "HK$", "HKD" },
+        { "R$", "BRL" },
+        { "A$", "AUD" },
+        { "C$", "CAD" },
+        { "S$", "SGD" },
+        { "\xE2\x82\xAC", "EUR" }, /* € */
+        { "\xC2\xA3", "GBP" },     /* £ */
+        { "\xC2\xA5", "JPY" },     /* ¥ */
+        { "\xE2\x82\xB9", "INR" }, /* ₹ */
+        { "\xE2\x82\xA9", "KRW" }, /* ₩ */
+        { "\xE2\x82\xBD", "RUB" }, /* ₽ */
+        { "\xE2\x82\xBA", "TRY" }, /* ₺ */
+        { "\xE2\x82\xAA", "ILS" }, /* ₪ */
+        { "z\xC5\x82", "PLN" },    /* zł */
+        { "K\xC4\x8D", "CZK" },    /* Kč */
         { "$", "USD" },
 };
 
@@ -376,18 +384,19 @@ static int type_is(yajl_val o, int md, const char *const *names)
 }
 
 static const char *const product_types[] = {
-        "Product", "ProductGroup", "ProductModel", "IndividualProduct",
-        "SomeProducts", "Vehicle", "Car", NULL
+        "Product",      "ProductGroup", "ProductModel", "IndividualProduct",
+        "SomeProducts", "Vehicle",      "Car",          NULL
 };
 static const char *const aggregate_types[] = { "AggregateOffer", NULL };
 
 static int skipped_key(const char *k)
 {
-        static const char *const keys[] = { "itemListElement", "isRelatedTo",
-                                            "isSimilarTo",
-                                            "isAccessoryOrSparePartFor",
-                                            "isConsumableFor", "hasVariant",
-                                            "isVariantOf", NULL };
+        static const char *const keys[] = {
+                "itemListElement", "isRelatedTo",
+                "isSimilarTo",     "isAccessoryOrSparePartFor",
+                "isConsumableFor", "hasVariant",
+                "isVariantOf",     NULL
+        };
         size_t i;
 
         for (i = 0; keys[i] != NULL; i++)
@@ -577,7 +586,8 @@ static void from_trees(prod_t *p, const yajl_val *roots, size_t n, int md,
                        const char *source)
 {
         yajl_val found[FOUND_MAX];
-        size_t n_found = find_products(roots, n, md, found), i, j, distinct = 0;
+        size_t n_found = find_products(roots, n, md, found), i, j,
+               distinct = 0;
 
         memset(p, 0, sizeof(*p));
         if (n_found == 0)
@@ -619,8 +629,7 @@ static void from_og(prod_t *p, const opengraph_t *og)
                 str_t s = { v, vl };
 
                 if (key_is(k, kl, "og:type") &&
-                    (strncmp(v, "product", vl < 7 ? vl : 7) == 0 &&
-                     vl >= 7))
+                    (strncmp(v, "product", vl < 7 ? vl : 7) == 0 && vl >= 7))
                         is_product = 1;
                 else if (key_is(k, kl, "og:title") && !p->name.len)
                         p->name = s;

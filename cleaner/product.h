@@ -50,7 +50,7 @@
 typedef struct product_input {
         const yajl_val *jsonld; /* the page's JSON-LD values */
         size_t n_jsonld;
-        yajl_val microdata; /* the microdata output (an array), or NULL */
+        yajl_val microdata;    /* the microdata output (an array), or NULL */
         const opengraph_t *og; /* or NULL */
 } product_input_t;
 

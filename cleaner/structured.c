@@ -138,7 +138,8 @@ int structured_meta(structured_t *st, int parent_where,
                 property = attr_of(attrs, "property");
                 content = attr_of(attrs, "content");
                 if (property != NULL && content != NULL &&
-                    opengraph_meta(st->og, parent_where, property, content) < 0)
+                    opengraph_meta(st->og, parent_where, property, content) <
+                            0)
                         return -1;
         }
         if (st->dc != NULL && dublincore_add(st->dc, 0, attrs) < 0)
@@ -261,7 +262,8 @@ int structured_write_rest(structured_t *st, yajl_gen gen, xmlDocPtr doc,
         }
         if ((st->on & STRUCTURED_MICRODATA) && have_md) {
                 if (key(gen, "microdata") < 0 ||
-                    yajl_gen_number(gen, md.data, md.len) != yajl_gen_status_ok)
+                    yajl_gen_number(gen, md.data, md.len) !=
+                            yajl_gen_status_ok)
                         goto out;
                 if (ms.errors > 0 &&
                     (key(gen, "microdata_errors") < 0 ||
@@ -290,8 +292,8 @@ int structured_write_rest(structured_t *st, yajl_gen gen, xmlDocPtr doc,
                 if (st->jgen != NULL && (st->on & STRUCTURED_JSONLD)) {
                         jtree = parse_back(st->jbuf.data, st->jbuf.len);
                         if (jtree != NULL && YAJL_IS_ARRAY(jtree)) {
-                                in.jsonld =
-                                        (const yajl_val *)jtree->u.array.values;
+                                in.jsonld = (const yajl_val *)
+                                                    jtree->u.array.values;
                                 in.n_jsonld = jtree->u.array.len;
                         }
                 }

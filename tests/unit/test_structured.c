@@ -48,8 +48,8 @@ static void check_block(const char *block, int want_rc, const char *want)
         char *got = jsonld_array(block, strlen(block), &rc);
 
         if (rc != want_rc || strcmp(got, want) != 0)
-                fail_msg("block %s\n  got rc %d %s\n want rc %d %s", block,
-                         rc, got, want_rc, want);
+                fail_msg("block %s\n  got rc %d %s\n want rc %d %s", block, rc,
+                         got, want_rc, want);
         free(got);
 }
 
@@ -57,7 +57,8 @@ static void test_jsonld_repairs(void **state)
 {
         (void)state;
         /* Valid JSON is kept as it is. */
-        check_block("{\"a\": [1, 2.50, \"x\"]}", 0, "[{\"a\":[1,2.50,\"x\"]}]");
+        check_block("{\"a\": [1, 2.50, \"x\"]}", 0,
+                    "[{\"a\":[1,2.50,\"x\"]}]");
         /* HTML comment and CDATA wrappers, a BOM. */
         check_block("<!-- {\"a\":1} -->", 0, "[{\"a\":1}]");
         check_block("<![CDATA[ {\"a\":1} ]]>", 0, "[{\"a\":1}]");
@@ -150,18 +151,18 @@ static void test_jsonld_deep_and_large(void **state)
 
 static htmlDocPtr parse_html(const char *html, size_t len)
 {
-        htmlDocPtr doc = htmlReadMemory(
-                html, (int)len, NULL, "UTF-8",
-                HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                        HTML_PARSE_NONET | HTML_PARSE_COMPACT);
+        htmlDocPtr doc =
+                htmlReadMemory(html, (int)len, NULL, "UTF-8",
+                               HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                       HTML_PARSE_NOWARNING |
+                                       HTML_PARSE_NONET | HTML_PARSE_COMPACT);
 
         assert_non_null(doc);
         return doc;
 }
 
 /* The microdata of html as JSON text (caller frees). */
-static char *microdata_of(const char *html, size_t len,
-                          microdata_stats_t *st)
+static char *microdata_of(const char *html, size_t len, microdata_stats_t *st)
 {
         htmlDocPtr doc = parse_html(html, len);
         yajl_gen g = yajl_gen_alloc(NULL);
@@ -264,16 +265,16 @@ static void test_opengraph_prefixes(void **state)
                                           "og: http://ogp.me/ns# my-ns: "
                                           "http://example.org/ns#"),
                          0);
-        assert_int_equal(opengraph_meta(og, OPENGRAPH_HEAD, "og:image", "a"), 0);
-        assert_int_equal(opengraph_meta(og, OPENGRAPH_HEAD, "og:image:width",
-                                        "10"),
+        assert_int_equal(opengraph_meta(og, OPENGRAPH_HEAD, "og:image", "a"),
                          0);
-        assert_int_equal(opengraph_meta(og, OPENGRAPH_HEAD, "og:image", "b"), 0);
+        assert_int_equal(
+                opengraph_meta(og, OPENGRAPH_HEAD, "og:image:width", "10"), 0);
+        assert_int_equal(opengraph_meta(og, OPENGRAPH_HEAD, "og:image", "b"),
+                         0);
         assert_int_equal(opengraph_meta(og, OPENGRAPH_HEAD, "ns:x", "c"), 0);
         assert_int_equal(opengraph_meta(og, OPENGRAPH_HEAD, "al:x", "d"), 0);
-        assert_int_equal(opengraph_meta(og, OPENGRAPH_HEAD,
-                                        "article:author", "e"),
-                         0);
+        assert_int_equal(
+                opengraph_meta(og, OPENGRAPH_HEAD, "article:author", "e"), 0);
         assert_int_equal(opengraph_write(og, g), 0);
         assert_int_equal(yajl_gen_get_buf(g, &buf, &len), yajl_gen_status_ok);
         /* "my-ns" is read as "ns" (a word before ':'), as extruct does;
@@ -318,9 +319,9 @@ static void test_product_price(void **state)
         assert_int_equal(product_price("free", 4, out, sizeof(out)), -1);
         assert_string_equal(product_currency_of("1.234,56 \xE2\x82\xAC", 12),
                             "EUR");
-        assert_string_equal(product_availability("http://schema.org/InStock",
-                                                 25),
-                            "InStock");
+        assert_string_equal(
+                product_availability("http://schema.org/InStock", 25),
+                "InStock");
         assert_string_equal(product_availability("out of stock", 12),
                             "OutOfStock");
         assert_null(product_availability("maybe", 5));
