@@ -32,6 +32,11 @@ struct structured {
         opengraph_t *og;
         dublincore_t *dc;
         int itemscope;
+        /* structured_finish()'s output: each field's JSON value. */
+        int finished;
+        int capped;
+        dynbuf_t md, og_json, dc_json, product;
+        size_t md_errors;
 };
 
 static void buf_print(void *ctx, const char *s, size_t len)
@@ -50,6 +55,10 @@ structured_t *structured_new(unsigned syntaxes)
                 return NULL;
         st->on = syntaxes;
         dynbuf_init(&st->jbuf, SIZE_MAX / 2);
+        dynbuf_init(&st->md, SIZE_MAX / 2);
+        dynbuf_init(&st->og_json, SIZE_MAX / 2);
+        dynbuf_init(&st->dc_json, SIZE_MAX / 2);
+        dynbuf_init(&st->product, SIZE_MAX / 2);
         if (syntaxes & (STRUCTURED_OPENGRAPH | STRUCTURED_PRODUCT)) {
                 st->og = opengraph_new();
                 if (st->og == NULL)
@@ -73,6 +82,10 @@ void structured_destroy(structured_t *st)
         if (st->jgen != NULL)
                 yajl_gen_free(st->jgen);
         dynbuf_free(&st->jbuf);
+        dynbuf_free(&st->md);
+        dynbuf_free(&st->og_json);
+        dynbuf_free(&st->dc_json);
+        dynbuf_free(&st->product);
         opengraph_destroy(st->og);
         dublincore_destroy(st->dc);
         free(st);
@@ -165,36 +178,6 @@ int structured_wants_tree(const structured_t *st)
                (st->on & (STRUCTURED_MICRODATA | STRUCTURED_PRODUCT));
 }
 
-int structured_write_jsonld(structured_t *st, yajl_gen gen)
-{
-        const unsigned char *s = (const unsigned char *)"json_ld";
-
-        if (!(st->on & STRUCTURED_JSONLD))
-                return 0;
-        if (yajl_gen_string(gen, s, 7) != yajl_gen_status_ok)
-                return -1;
-        if (st->jgen == NULL) {
-                if (yajl_gen_array_open(gen) != yajl_gen_status_ok ||
-                    yajl_gen_array_close(gen) != yajl_gen_status_ok)
-                        return -1;
-        } else {
-                if (yajl_gen_array_close(st->jgen) != yajl_gen_status_ok ||
-                    st->failed)
-                        return -1;
-                if (yajl_gen_number(gen, st->jbuf.data, st->jbuf.len) !=
-                    yajl_gen_status_ok)
-                        return -1;
-        }
-        if (st->jsonld_errors > 0) {
-                s = (const unsigned char *)"json_ld_errors";
-                if (yajl_gen_string(gen, s, 14) != yajl_gen_status_ok ||
-                    yajl_gen_integer(gen, st->jsonld_errors) !=
-                            yajl_gen_status_ok)
-                        return -1;
-        }
-        return 0;
-}
-
 static void print_to(void *ctx, const char *s, size_t len)
 {
         dynbuf_t *b = ctx;
@@ -203,31 +186,25 @@ static void print_to(void *ctx, const char *s, size_t len)
                 b->len = SIZE_MAX; /* marks the failure */
 }
 
-static int key(yajl_gen gen, const char *k)
-{
-        return yajl_gen_string(gen, (const unsigned char *)k, strlen(k)) ==
-                               yajl_gen_status_ok
-                       ? 0
-                       : -1;
-}
-
-/* The microdata array's text into *out (caller frees), or NULL. */
-static int microdata_text(xmlDocPtr doc, const url_t *base, dynbuf_t *out,
-                          microdata_stats_t *ms)
+/* A generator writing one JSON value into out; NULL when out of memory. */
+static yajl_gen gen_into(dynbuf_t *out)
 {
         yajl_gen g = yajl_gen_alloc(NULL);
-        int rc;
 
-        if (g == NULL)
-                return -1;
-        yajl_gen_config(g, yajl_gen_print_callback, print_to, out);
-        rc = microdata_write(g, doc, base, 0, ms);
-        yajl_gen_free(g);
-        if (out->len == SIZE_MAX) {
+        if (g != NULL)
+                yajl_gen_config(g, yajl_gen_print_callback, print_to, out);
+        return g;
+}
+
+static int gen_done(yajl_gen g, dynbuf_t *out, int rc)
+{
+        if (g != NULL)
+                yajl_gen_free(g);
+        if (g == NULL || out->len == SIZE_MAX || rc < 0) {
                 out->len = 0;
                 return -1;
         }
-        return rc;
+        return 0;
 }
 
 static yajl_val parse_back(const char *text, size_t len)
@@ -240,56 +217,58 @@ static yajl_val parse_back(const char *text, size_t len)
         return jsonread_tree(text, len, &caps, err, sizeof(err));
 }
 
-int structured_write_rest(structured_t *st, yajl_gen gen, xmlDocPtr doc,
-                          const url_t *base, int *capped)
+int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
 {
-        dynbuf_t md;
         microdata_stats_t ms;
         yajl_val jtree = NULL, mtree = NULL;
-        int rc = -1, have_md = 0;
+        yajl_gen g;
+        int rc = -1;
 
-        dynbuf_init(&md, SIZE_MAX / 2);
+        if (st->finished)
+                return 0;
+        st->finished = 1;
         memset(&ms, 0, sizeof(ms));
         if (st->jsonld_capped)
-                *capped = 1;
+                st->capped = 1;
+        if (st->jgen != NULL) {
+                if (yajl_gen_array_close(st->jgen) != yajl_gen_status_ok ||
+                    st->failed)
+                        goto out;
+        }
         if (doc != NULL && st->itemscope &&
             (st->on & (STRUCTURED_MICRODATA | STRUCTURED_PRODUCT))) {
-                if (microdata_text(doc, base, &md, &ms) < 0)
+                g = gen_into(&st->md);
+                if (gen_done(g, &st->md,
+                             g ? microdata_write(g, doc, base, 0, &ms) : -1) <
+                    0)
                         goto out;
-                have_md = md.len > 2; /* not "[]" */
+                if (st->md.len <= 2)
+                        st->md.len = 0; /* "[]": no items */
+                st->md_errors = ms.errors;
                 if (ms.capped)
-                        *capped = 1;
-        }
-        if ((st->on & STRUCTURED_MICRODATA) && have_md) {
-                if (key(gen, "microdata") < 0 ||
-                    yajl_gen_number(gen, md.data, md.len) !=
-                            yajl_gen_status_ok)
-                        goto out;
-                if (ms.errors > 0 &&
-                    (key(gen, "microdata_errors") < 0 ||
-                     yajl_gen_integer(gen, (long long)ms.errors) !=
-                             yajl_gen_status_ok))
-                        goto out;
+                        st->capped = 1;
         }
         if ((st->on & STRUCTURED_OPENGRAPH) && opengraph_present(st->og)) {
-                if (key(gen, "opengraph_full") < 0 ||
-                    opengraph_write(st->og, gen) < 0)
+                g = gen_into(&st->og_json);
+                if (gen_done(g, &st->og_json,
+                             g ? opengraph_write(st->og, g) : -1) < 0)
                         goto out;
                 if (opengraph_capped(st->og))
-                        *capped = 1;
+                        st->capped = 1;
         }
         if (st->dc != NULL && dublincore_present(st->dc)) {
-                if (key(gen, "dublincore") < 0 ||
-                    dublincore_write(st->dc, gen) < 0)
+                g = gen_into(&st->dc_json);
+                if (gen_done(g, &st->dc_json,
+                             g ? dublincore_write(st->dc, g) : -1) < 0)
                         goto out;
                 if (dublincore_capped(st->dc))
-                        *capped = 1;
+                        st->capped = 1;
         }
         if (st->on & STRUCTURED_PRODUCT) {
                 product_input_t in;
 
                 memset(&in, 0, sizeof(in));
-                if (st->jgen != NULL && (st->on & STRUCTURED_JSONLD)) {
+                if (st->jgen != NULL) {
                         jtree = parse_back(st->jbuf.data, st->jbuf.len);
                         if (jtree != NULL && YAJL_IS_ARRAY(jtree)) {
                                 in.jsonld = (const yajl_val *)
@@ -297,11 +276,13 @@ int structured_write_rest(structured_t *st, yajl_gen gen, xmlDocPtr doc,
                                 in.n_jsonld = jtree->u.array.len;
                         }
                 }
-                if (have_md)
-                        mtree = parse_back(md.data, md.len);
+                if (st->md.len > 0)
+                        mtree = parse_back(st->md.data, st->md.len);
                 in.microdata = mtree;
                 in.og = st->og;
-                if (key(gen, "product") < 0 || product_write(gen, &in) < 0)
+                g = gen_into(&st->product);
+                if (gen_done(g, &st->product, g ? product_write(g, &in) : -1) <
+                    0)
                         goto out;
         }
         rc = 0;
@@ -310,6 +291,60 @@ out:
                 yajl_tree_free(jtree);
         if (mtree != NULL)
                 yajl_tree_free(mtree);
-        dynbuf_free(&md);
         return rc;
+}
+
+int structured_capped(const structured_t *st)
+{
+        return st->capped;
+}
+
+/* One field: its key, then its JSON text verbatim. */
+static int emit(yajl_gen gen, const char *k, const dynbuf_t *v)
+{
+        if (yajl_gen_string(gen, (const unsigned char *)k, strlen(k)) !=
+            yajl_gen_status_ok)
+                return -1;
+        return yajl_gen_number(gen, v->data, v->len) == yajl_gen_status_ok
+                       ? 0
+                       : -1;
+}
+
+int structured_write_jsonld(const structured_t *st, yajl_gen gen)
+{
+        static const dynbuf_t empty = { (char *)"[]", 2, 3, 2 };
+
+        if (!(st->on & STRUCTURED_JSONLD))
+                return 0;
+        if (emit(gen, "json_ld", st->jgen != NULL ? &st->jbuf : &empty) < 0)
+                return -1;
+        if (st->jsonld_errors > 0 &&
+            (yajl_gen_string(gen, (const unsigned char *)"json_ld_errors",
+                             14) != yajl_gen_status_ok ||
+             yajl_gen_integer(gen, st->jsonld_errors) != yajl_gen_status_ok))
+                return -1;
+        return 0;
+}
+
+int structured_write_rest(const structured_t *st, yajl_gen gen)
+{
+        if ((st->on & STRUCTURED_MICRODATA) && st->md.len > 0) {
+                if (emit(gen, "microdata", &st->md) < 0)
+                        return -1;
+                if (st->md_errors > 0 &&
+                    (yajl_gen_string(gen,
+                                     (const unsigned char *)"microdata_errors",
+                                     16) != yajl_gen_status_ok ||
+                     yajl_gen_integer(gen, (long long)st->md_errors) !=
+                             yajl_gen_status_ok))
+                        return -1;
+        }
+        if (st->og_json.len > 0 &&
+            emit(gen, "opengraph_full", &st->og_json) < 0)
+                return -1;
+        if (st->dc_json.len > 0 && emit(gen, "dublincore", &st->dc_json) < 0)
+                return -1;
+        if (st->product.len > 0 && emit(gen, "product", &st->product) < 0)
+                return -1;
+        return 0;
 }

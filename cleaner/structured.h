@@ -18,6 +18,8 @@
  *   product                   structured_write_rest(); each only when
  *                             its syntax is on and, except product, the
  *                             page has some.
+ * structured_finish() renders them all first (once the scan is done), so
+ * the writers only copy text and a caller can know `capped` before.
  *
  * Thread-safety: one per page; no global state.
  */
@@ -70,15 +72,26 @@ void structured_saw_itemscope(structured_t *st);
 /* 1 when microdata is on and an itemscope attribute was seen. */
 int structured_wants_tree(const structured_t *st);
 
-/* Writes "json_ld": [...] and, when some blocks were invalid,
- * "json_ld_errors" into the open record map. Returns 0 or -1. */
-int structured_write_jsonld(structured_t *st, yajl_gen gen);
+/*
+ * Renders every field from what was handed in: doc is the page's tree
+ * when structured_wants_tree() said so (else NULL), base what URL values
+ * resolve against (NULL: kept as written). Call once, after the scan and
+ * before the writers. Returns 0 or -1 when out of memory.
+ */
+int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base);
 
-/* Writes the other fields (above) into the open record map; doc is the
- * page's tree when structured_wants_tree() said so (else NULL), base the
- * URL values resolve against (NULL: kept as written). *capped is set to 1
- * when a syntax's output was cut at a cap. Returns 0 or -1. */
-int structured_write_rest(structured_t *st, yajl_gen gen, xmlDocPtr doc,
-                          const url_t *base, int *capped);
+/* 1 when a syntax's output was cut at a cap (the record's `capped` lists
+ * "structured_data"). */
+int structured_capped(const structured_t *st);
+
+/* Writes "json_ld": [...] and, when some blocks were invalid,
+ * "json_ld_errors" into the open record map (after structured_finish()).
+ * Returns 0, or -1 when gen refuses. */
+int structured_write_jsonld(const structured_t *st, yajl_gen gen);
+
+/* Writes microdata, microdata_errors, opengraph_full, dublincore and
+ * product (each when on and, but product, when the page has some) into
+ * the open record map (after structured_finish()). Returns 0 or -1. */
+int structured_write_rest(const structured_t *st, yajl_gen gen);
 
 #endif /* KCRAWL_STRUCTURED_H */

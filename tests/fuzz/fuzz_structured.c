@@ -49,7 +49,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const unsigned char *out;
         size_t out_len;
         url_t *base = NULL;
-        int capped = 0;
 
         if (!init) {
                 xmlInitParser();
@@ -93,8 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         url_parse("https://example.com/a/b", NULL, &base, NULL, 0);
         g = yajl_gen_alloc(NULL);
         yajl_gen_map_open(g);
-        if (structured_write_jsonld(st, g) == 0 &&
-            structured_write_rest(st, g, doc, base, &capped) == 0) {
+        if (structured_finish(st, doc, base) == 0 &&
+            structured_write_jsonld(st, g) == 0 &&
+            structured_write_rest(st, g) == 0) {
                 yajl_gen_map_close(g);
                 if (yajl_gen_get_buf(g, &out, &out_len) != yajl_gen_status_ok)
                         abort();

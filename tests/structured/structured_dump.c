@@ -135,7 +135,6 @@ int main(int argc, char **argv)
         size_t out_len;
         url_t *base = NULL;
         structured_t *st;
-        int capped = 0;
 
         if (argc == 4 && strcmp(argv[1], "--record") == 0)
                 return dump_record(argv[2], argv[3]);
@@ -202,12 +201,19 @@ int main(int argc, char **argv)
         }
         g = yajl_gen_alloc(NULL);
         yajl_gen_map_open(g);
-        if (structured_write_jsonld(st, g) < 0 ||
-            structured_write_rest(st, g,
-                                  structured_wants_tree(st) ? doc : NULL, base,
-                                  &capped) < 0) {
+        if (structured_finish(st, structured_wants_tree(st) ? doc : NULL,
+                              base) < 0 ||
+            structured_write_jsonld(st, g) < 0 ||
+            structured_write_rest(st, g) < 0) {
                 fprintf(stderr, "structured_write failed\n");
                 return 1;
+        }
+        if (structured_capped(st)) {
+                yajl_gen_string(g, (const unsigned char *)"capped", 6);
+                yajl_gen_array_open(g);
+                yajl_gen_string(g, (const unsigned char *)"structured_data",
+                                15);
+                yajl_gen_array_close(g);
         }
         yajl_gen_map_close(g);
         if (yajl_gen_get_buf(g, &out, &out_len) != yajl_gen_status_ok) {
