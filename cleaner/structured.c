@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct structured {
         unsigned on;
@@ -45,6 +46,35 @@ static void buf_print(void *ctx, const char *s, size_t len)
 
         if (dynbuf_add(&st->jbuf, s, len) < 0)
                 st->failed = 1;
+}
+
+int structured_needs_tree(const unsigned char *body, size_t len,
+                          unsigned syntaxes)
+{
+        static const unsigned char ms[2] = { 'm', 'M' };
+
+        if (!(syntaxes & (STRUCTURED_MICRODATA | STRUCTURED_PRODUCT)) ||
+            body == NULL)
+                return 0;
+        /* memchr for the 'm' of "itemscope" (then 'M') runs at memory
+         * speed. */
+        for (size_t k = 0; k < 2; k++) {
+                const unsigned char *p = body, *end = body + len;
+
+                while (p < end) {
+                        const unsigned char *e =
+                                memchr(p, ms[k], (size_t)(end - p));
+
+                        if (e == NULL)
+                                break;
+                        if (e - body >= 3 && end - e >= 6 &&
+                            strncasecmp((const char *)e - 3, "item", 4) == 0 &&
+                            strncasecmp((const char *)e + 1, "scope", 5) == 0)
+                                return 1;
+                        p = e + 1;
+                }
+        }
+        return 0;
 }
 
 structured_t *structured_new(unsigned syntaxes)

@@ -48,6 +48,13 @@ enum {
 
 typedef struct structured structured_t;
 
+/* 1 when a page of these bytes needs its tree for the syntaxes on:
+ * microdata (or product) on and "itemscope" in the bytes, any case (a
+ * look at the bytes, before any parse; a page in a charset that does not
+ * keep ASCII, UTF-16, is not looked into). */
+int structured_needs_tree(const unsigned char *body, size_t len,
+                          unsigned syntaxes);
+
 /* NULL when out of memory. */
 structured_t *structured_new(unsigned syntaxes);
 void structured_destroy(structured_t *st);
