@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "links.h"
+#include "structured.h"
 
 #define F(field) offsetof(cleaner_config_t, field)
 
@@ -117,3 +118,20 @@ const opt_def_t cleaner_options[] = {
 
 const size_t cleaner_options_count =
         sizeof(cleaner_options) / sizeof(cleaner_options[0]);
+
+unsigned cleaner_structured_off(const cleaner_config_t *conf)
+{
+        unsigned off = 0;
+
+        if (!conf->sd_jsonld)
+                off |= STRUCTURED_JSONLD;
+        if (!conf->sd_microdata)
+                off |= STRUCTURED_MICRODATA;
+        if (!conf->sd_opengraph)
+                off |= STRUCTURED_OPENGRAPH;
+        if (!conf->sd_dublincore)
+                off |= STRUCTURED_DUBLINCORE;
+        if (!conf->sd_product)
+                off |= STRUCTURED_PRODUCT;
+        return off;
+}

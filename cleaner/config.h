@@ -44,6 +44,10 @@ typedef struct cleaner_config {
 /* --compression's names: librdkafka's compression.type values, NULL-ended. */
 extern const char *const cleaner_compression_names[];
 
+/* The structured-data syntaxes the options turn off (structured.h
+ * STRUCTURED_* bits; 0 = every one on), for page_t.structured_off. */
+unsigned cleaner_structured_off(const cleaner_config_t *conf);
+
 extern const opt_def_t cleaner_options[];
 extern const size_t cleaner_options_count;
 
