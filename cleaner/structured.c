@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 struct structured {
         unsigned on;
@@ -46,35 +45,6 @@ static void buf_print(void *ctx, const char *s, size_t len)
 
         if (dynbuf_add(&st->jbuf, s, len) < 0)
                 st->failed = 1;
-}
-
-int structured_needs_tree(const unsigned char *body, size_t len,
-                          unsigned syntaxes)
-{
-        static const char *const tails[2] = { "cope", "COPE" };
-
-        if (!(syntaxes & (STRUCTURED_MICRODATA | STRUCTURED_PRODUCT)) ||
-            body == NULL)
-                return 0;
-        /* glibc's memmem skips ahead by memchr: "cope" is rare in text,
-         * then the five bytes before it decide ("itemscope", "itemScope",
-         * "ITEMSCOPE"). */
-        for (size_t k = 0; k < 2; k++) {
-                const unsigned char *p = body, *end = body + len;
-
-                while (p < end) {
-                        const unsigned char *e =
-                                memmem(p, (size_t)(end - p), tails[k], 4);
-
-                        if (e == NULL)
-                                break;
-                        if (e - body >= 5 &&
-                            strncasecmp((const char *)e - 5, "items", 5) == 0)
-                                return 1;
-                        p = e + 1;
-                }
-        }
-        return 0;
 }
 
 structured_t *structured_new(unsigned syntaxes)

@@ -6,11 +6,12 @@
  * structured_prefix() for the prefix attribute of <html>, <head>, <body>,
  * structured_meta() for each <meta> and structured_link() for each
  * <link>; these only copy what a syntax that is on needs. Microdata needs
- * the document tree (itemref points anywhere), so the scan also notes
- * whether an itemscope attribute was seen (structured_saw_itemscope()):
- * only then is a tree needed, and the caller passes it to
- * structured_write_rest(). A page without structured data costs these
- * calls and nothing else.
+ * the document tree (itemref points anywhere): the scan's look at the
+ * bytes before parsing (prescan.h: PRESCAN_ITEMSCOPE, an itemscope
+ * attribute in a start tag) tells it, structured_saw_itemscope() and
+ * structured_wants_tree() say whether the tree is to be built, and
+ * structured_finish() reads it. A page without structured data costs
+ * these calls and nothing else.
  *
  * Record fields written (schemas/record.schema.json):
  *   json_ld, json_ld_errors   structured_write_jsonld() (jsonld.h)
@@ -47,13 +48,6 @@ enum {
 #define STRUCTURED_JSONLD_MAX 100 /* blocks; later ones are ignored */
 
 typedef struct structured structured_t;
-
-/* 1 when a page of these bytes needs its tree for the syntaxes on:
- * microdata (or product) on and "itemscope" in the bytes, any case (a
- * look at the bytes, before any parse; a page in a charset that does not
- * keep ASCII, UTF-16, is not looked into). */
-int structured_needs_tree(const unsigned char *body, size_t len,
-                          unsigned syntaxes);
 
 /* NULL when out of memory. */
 structured_t *structured_new(unsigned syntaxes);

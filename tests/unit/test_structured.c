@@ -20,6 +20,7 @@
 #include "jsonld.h"
 #include "microdata.h"
 #include "opengraph.h"
+#include "prescan.h"
 #include "product.h"
 
 /* The JSON-LD block's values as one JSON array text (caller frees), and
@@ -329,6 +330,30 @@ static void test_product_price(void **state)
         assert_null(product_availability("maybe", 5));
 }
 
+static unsigned found_in(const char *html)
+{
+        unsigned found = 1234;
+        size_t at;
+
+        prescan_page(html, strlen(html), 1000, &at, &found);
+        return found;
+}
+
+/* The scan asks for the tree only for a page with an itemscope
+ * attribute: text, other attributes and script do not count. */
+static void test_prescan_itemscope(void **state)
+{
+        (void)state;
+        assert_int_equal(found_in("<div itemscope>"), PRESCAN_ITEMSCOPE);
+        assert_int_equal(found_in("<p><DIV class=x ITEMSCOPE itemtype=y>"),
+                         PRESCAN_ITEMSCOPE);
+        assert_int_equal(found_in("<p>itemscope</p>"), 0);
+        assert_int_equal(found_in("<div data-itemscope=1 title=itemscope>"),
+                         0);
+        assert_int_equal(found_in("<script>'<div itemscope>'</script>"), 0);
+        assert_int_equal(found_in("<!-- <div itemscope> -->"), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -339,6 +364,7 @@ int main(void)
                 cmocka_unit_test(test_microdata_million_properties),
                 cmocka_unit_test(test_opengraph_prefixes),
                 cmocka_unit_test(test_product_price),
+                cmocka_unit_test(test_prescan_itemscope),
         };
 
         xmlInitParser();
