@@ -10,8 +10,10 @@ Every wait polls Kafka until a condition holds or a deadline passes.
 
 import uuid
 
+from confluent_kafka import Producer
+
 from conftest import check_record, consume
-from test_cleaner_stage import cleaner, page_headers, publish_pages, stop_all
+from test_cleaner_stage import cleaner, page_headers, stop_all
 
 PRODUCT = b"""<!DOCTYPE html>
 <html prefix="og: http://ogp.me/ns# product: http://ogp.me/ns/product#">
@@ -44,6 +46,21 @@ def hostile():
              '<p id=b itemprop=y itemscope itemref=a></p>')
     return (f'<html><head><script type="application/ld+json">{deep_json}'
             f'</script></head><body>{cycle}{deep_items}</body></html>').encode()
+
+
+def publish_pages(brokers, topic, pages):
+    """As test_cleaner_stage's, with room for a 3 MB page (the pages topic
+    takes 16 MiB)."""
+    failures = []
+    p = Producer({"bootstrap.servers": brokers, "linger.ms": 5,
+                  "message.max.bytes": 16 * 1024 * 1024,
+                  "compression.type": "lz4"})
+    for url, body, hdrs in pages:
+        p.produce(topic, value=body, key=url.encode(),
+                  headers=list(hdrs.items()),
+                  on_delivery=lambda err, msg: err and failures.append(err))
+    assert p.flush(60) == 0, "pages not delivered"
+    assert not failures, failures
 
 
 def run(brokers, topics, tmp_path, pages, *extra):
