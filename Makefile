@@ -11,6 +11,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make lint       formatting (.clang-format), banned functions, cppcheck,
 #                   prototypes (tools/lint.sh)
+#   make eval       extraction quality, side by side with trafilatura:
+#                   writes docs/quality.md (EVAL_DIR=<folder> for another set)
 #   make docs       regenerate docs/configuration.md and man/*.1 from the
 #                   option tables (a test fails when they are stale)
 
@@ -28,7 +30,7 @@ TEST_PKGS = cmocka
 
 DEB_BUILD = build-essential pkg-config librdkafka-dev libcurl4-openssl-dev \
             libyajl-dev libxml2-dev libidn2-dev libpsl-dev libssl-dev \
-            libmicrohttpd-dev
+            libmicrohttpd-dev zlib1g-dev
 DEB_TEST  = libcmocka-dev valgrind python3 python3-pytest python3-jsonschema python3-yaml \
             python3-confluent-kafka kcat maven default-jre-headless \
             openjdk-17-jdk-headless iproute2 \
@@ -98,6 +100,18 @@ $(BUILD)/bench/extract_bench: $(call obj,tests/bench/extract_bench.c) $(BUILD)/l
 $(BUILD)/structured_dump: $(call obj,tests/structured/structured_dump.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
 	$(CC) $(ALL_CFLAGS) -Icleaner -o $@ $^ $(LIBS)
 
+# Every record and followed link of a set of pages, one per line: two
+# builds' outputs are compared with diff (docs/cleaner.md).
+$(BUILD)/bench/extract_dump: $(call obj,tests/bench/extract_dump.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lz
+
+# The cleaner's extraction over an evaluation set, one thread, CPU time
+# counted (make eval and the quality test score what it writes).
+$(BUILD)/bench/eval_extract: $(call obj,tests/bench/eval_extract.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lz
+
 # Unit tests link every module; each test uses what it needs.
 $(BUILD)/test_%: $(call obj,tests/unit/test_%.c) $(BUILD)/libfetcher.a $(BUILD)/libcleaner.a $(BUILD)/libshared.a
 	$(CC) $(ALL_CFLAGS) -Icleaner -Ifetcher -o $@ $^ $(LIBS) $(TEST_LIBS)
@@ -108,7 +122,7 @@ deps:
 unit: $(UNITS)
 	@tools/run-unit.sh $(UNITS)
 
-integration: $(BINS)
+integration: $(BINS) $(BUILD)/bench/eval_extract
 	PYTHON=$(PYTHON) tools/run-integration.sh
 
 test: deps
@@ -134,7 +148,8 @@ test-cluster: deps
 SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=all
 test-sanitize: deps
-	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_CFLAGS)" all unit
+	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_CFLAGS)" all unit \
+	  build-asan/bench/eval_extract
 	KCRAWL_BUILD=$(CURDIR)/build-asan PYTHON=$(PYTHON) \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1 tools/run-integration.sh
@@ -180,6 +195,30 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@tools/deps.sh clang-14 libclang-rt-14-dev $(DEB_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+# Extraction quality: the cleaner's extraction and trafilatura's (pinned,
+# from PyPI, in a virtual environment of its own) on the development sets
+# in EVAL_TESTDATA, each benchmark's own metric; writes docs/quality.md.
+# EVAL_DIR=<folder in the wcxb-dev layout> scores that folder instead and
+# writes $(BUILD)/eval/quality.md. Not part of `make test` (the quality
+# test, tests/integration/test_quality.py, runs our side alone).
+EVAL_TESTDATA ?= $(CURDIR)/../shared/testdata
+EVAL_VENV     = $(BUILD)/eval-venv
+EVAL_DIRS     = $(if $(EVAL_DIR),$(EVAL_DIR),$(EVAL_TESTDATA)/article-benchmark $(EVAL_TESTDATA)/wcxb-dev)
+EVAL_OUT      = $(if $(EVAL_DIR),$(BUILD)/eval/quality.md,docs/quality.md)
+$(EVAL_VENV)/.installed: tests/bench/eval-requirements.txt
+	rm -rf $(EVAL_VENV)
+	$(PYTHON) -m venv $(EVAL_VENV)
+	$(EVAL_VENV)/bin/pip install --disable-pip-version-check -q --no-deps \
+	  -r tests/bench/eval-requirements.txt
+	$(EVAL_VENV)/bin/pip check
+	touch $@
+.PHONY: eval
+eval:
+	@tools/deps.sh python3-venv $(DEB_BUILD) >&2
+	@$(MAKE) -s $(BUILD)/bench/eval_extract $(EVAL_VENV)/.installed
+	$(EVAL_VENV)/bin/python tests/bench/eval.py --build $(BUILD) \
+	  --out $(EVAL_OUT) $(EVAL_DIRS)
 
 # Benchmarks side by side: fetcher and cleaner against a bare
 # libcurl loop, wrk, Scrapy, lxml, BeautifulSoup and libxml2, on a local

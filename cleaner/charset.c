@@ -172,10 +172,13 @@ int charset_from_content_type(const char *content_type, char *buf, size_t size)
         if (p == NULL)
                 return 0;
         /* Parameters follow the media type, each after a ';'. */
-        while ((p = (const unsigned char *)strchr((const char *)p, ';'))) {
+        for (;;) {
                 const unsigned char *val;
                 size_t n = 0;
 
+                p = (const unsigned char *)strchr((const char *)p, ';');
+                if (p == NULL)
+                        break;
                 p++;
                 while (is_ascii_ws(*p))
                         p++;

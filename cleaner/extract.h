@@ -6,6 +6,9 @@
  * to U+FFFD before libxml2 sees them, parsed by libxml2's HTML parser in
  * recover mode with no network access, and the built-in fields extracted.
  * The record is always valid UTF-8 JSON (schemas/record.schema.json).
+ * The work is done by the page scan (pagescan.h: the page's facts,
+ * pagefacts.h) and the record's writers (record.h); docs/cleaner.md
+ * lists the modules and where a new field goes.
  *
  * Thread-safety: extract_record() may be called from several threads at
  * once (each cleaner worker calls it on its own pages); it keeps no state
@@ -118,5 +121,19 @@ typedef int (*extract_fields_fn)(void *ctx, struct _xmlDoc *doc, void *gen);
 int extract_record_with(const page_t *page, extract_fields_fn fields_cb,
                         void *fields_ctx, char **out, size_t *out_len,
                         char *errstr, size_t errstr_size);
+
+/*
+ * As extract_record_with(), also handing back the page's facts
+ * (pagefacts.h) in *facts on success (freed with pagefacts_free(); NULL on
+ * failure), for what comes after the record (link following: links.h,
+ * links_each_facts()). What the scan is asked for (pagescan_opts_t: the
+ * tree when a fields callback, or a module writing the record, needs it)
+ * is decided here, once for every caller.
+ */
+struct page_facts;
+int extract_record_facts(const page_t *page, extract_fields_fn fields_cb,
+                         void *fields_ctx, struct page_facts **facts,
+                         char **out, size_t *out_len, char *errstr,
+                         size_t errstr_size);
 
 #endif /* KCRAWL_EXTRACT_H */

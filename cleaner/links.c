@@ -4,6 +4,7 @@
 #include "hash.h"
 #include "jsonread.h"
 #include "links.h"
+#include "pagefacts.h"
 
 #include "url.h"
 
@@ -19,7 +20,7 @@
 #include <yajl/yajl_tree.h>
 
 /* The bounds links_from_record() reads a record within: deeper than
- * yajl's generator (128 levels) lets extract.c nest JSON-LD, and larger
+ * yajl's generator (128 levels) lets record.c nest JSON-LD, and larger
  * than any record a --max-body page makes. */
 #define LINKS_RECORD_MAX_DEPTH 256
 #define LINKS_RECORD_MAX_BYTES ((size_t)256 * 1024 * 1024)
@@ -182,22 +183,24 @@ static const char *member_str(yajl_val obj, const char *key)
         return YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
 }
 
-/* Whether the space- or comma-separated list s has `token` (ASCII case
- * insensitive). */
-static bool has_token(const char *s, const char *token)
+/* Whether the space- or comma-separated list s[0, len) has `token`
+ * (ASCII case insensitive). */
+static bool has_token(const char *s, size_t len, const char *token)
 {
-        size_t tlen = strlen(token);
+        static const char seps[] = " ,\t\n\r\f";
+        size_t tlen = strlen(token), i = 0;
 
-        while (s && *s) {
-                size_t n;
+        while (i < len) {
+                size_t n = 0;
 
-                while (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n' ||
-                       *s == '\r' || *s == '\f')
-                        s++;
-                n = strcspn(s, " ,\t\n\r\f");
-                if (n == tlen && strncasecmp(s, token, n) == 0)
+                while (i < len && memchr(seps, s[i], sizeof(seps) - 1))
+                        i++;
+                while (i + n < len &&
+                       !memchr(seps, s[i + n], sizeof(seps) - 1))
+                        n++;
+                if (n == tlen && strncasecmp(s + i, token, n) == 0)
                         return true;
-                s += n;
+                i += n;
         }
         return false;
 }
@@ -341,84 +344,62 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* Following                                                           */
 
-int links_each(const links_t *lk, const char *record, links_emit_fn emit,
-               void *ctx, links_stats_t *stats, char *errstr,
-               size_t errstr_size)
+/* What following reads of a page, from its facts or from its record. */
+typedef struct follow_page {
+        int status;
+        const char *robots; /* meta robots; NULL when none          */
+        size_t robots_len;
+        long depth;           /* the page's, 0 when absent            */
+        const char *page_url; /* final URL, else URL; NULL when none */
+        const char *topic;    /* source topic; NULL when none         */
+        const char *id;       /* NULL when none                       */
+        const char *meta;     /* JSON text; NULL when none            */
+        size_t meta_len;
+        const pf_link_t *links; /* url and rel read */
+        size_t n_links;
+} follow_page_t;
+
+static int follow(const links_t *lk, const follow_page_t *pg,
+                  links_emit_fn emit, void *ctx, links_stats_t *stats,
+                  char *errstr, size_t errstr_size)
 {
-        /* A record nests as deep as yajl's generator lets extract.c write
-         * it (JSON-LD re-emitted inside the record's own levels). */
-        static const jsonread_caps_t caps = { LINKS_RECORD_MAX_BYTES,
-                                              LINKS_RECORD_MAX_DEPTH, 0 };
-        yajl_val root, links, status, depth_v;
-        const char *page_url, *topic, *robots, *id;
+        const char *topic;
         url_t *page = NULL;
         link_msg_t m = { 0 };
-        char *meta = NULL;
-        size_t meta_len = 0, count = 0;
-        long depth = 0;
-        char why[256];
+        size_t count = 0;
+        long depth = pg->depth;
+        bool oom = false;
         int rc = -1;
 
         memset(stats, 0, sizeof(*stats));
-        why[0] = '\0';
-        root = jsonread_tree(record, strlen(record), &caps, why, sizeof(why));
-        if (!root) {
-                snprintf(errstr, errstr_size, "record: %s", why);
-                return -1;
-        }
-        status = member(root, "status");
-        if (!YAJL_IS_INTEGER(status) || YAJL_GET_INTEGER(status) < 200 ||
-            YAJL_GET_INTEGER(status) > 299) {
-                rc = 0;
-                goto out;
-        }
-        robots = member_str(root, "meta_robots");
-        if (robots &&
-            (has_token(robots, "nofollow") || has_token(robots, "none"))) {
-                rc = 0;
-                goto out;
-        }
-        depth_v = member(root, "depth");
-        if (YAJL_IS_INTEGER(depth_v) && YAJL_GET_INTEGER(depth_v) > 0)
-                depth = (long)YAJL_GET_INTEGER(depth_v);
-        if (depth + 1 > lk->max_depth) {
-                rc = 0;
-                goto out;
-        }
-        links = member(root, "links");
-        if (!YAJL_IS_ARRAY(links) || links->u.array.len == 0) {
-                rc = 0;
-                goto out;
-        }
-        page_url = member_str(root, "final_url");
-        if (!page_url)
-                page_url = member_str(root, "url");
-        if (!page_url || url_parse(page_url, NULL, &page, NULL, 0) != URL_OK) {
-                rc = 0; /* no base to scope against: follow nothing */
-                goto out;
-        }
-        topic = member_str(root, "source_topic");
+        if (pg->status < 200 || pg->status > 299)
+                return 0;
+        if (pg->robots && (has_token(pg->robots, pg->robots_len, "nofollow") ||
+                           has_token(pg->robots, pg->robots_len, "none")))
+                return 0;
+        if (depth + 1 > lk->max_depth)
+                return 0;
+        if (pg->n_links == 0)
+                return 0;
+        if (!pg->page_url ||
+            url_parse(pg->page_url, NULL, &page, NULL, 0) != URL_OK)
+                return 0; /* no base to scope against: follow nothing */
+        topic = pg->topic;
         if (!topic || !*topic)
                 topic = lk->default_topic;
-        id = member_str(root, "id");
-        if (meta_json(member(root, "meta"), &meta, &meta_len))
-                goto oom;
-        if (meta && meta_len > lk->max_meta) {
-                free(meta); /* too big to copy into every link */
-                meta = NULL;
-                stats->meta_dropped = 1;
-        }
-        for (size_t i = 0; i < links->u.array.len; i++) {
-                yajl_val l = links->u.array.values[i];
-                const char *href = member_str(l, "url");
-                const char *rel = member_str(l, "rel");
+        if (pg->meta && pg->meta_len > lk->max_meta)
+                stats->meta_dropped = 1; /* too big to copy into every link */
+        for (size_t i = 0; i < pg->n_links; i++) {
+                const pf_link_t *l = &pg->links[i];
                 char key[HOST_KEY_MAX];
                 url_t *link = NULL;
 
-                if (!href || (rel && has_token(rel, "nofollow")))
+                if (!l->url ||
+                    (l->rel && has_token(l->rel, l->rel_len, "nofollow")))
                         continue;
-                if (url_parse(href, NULL, &link, NULL, 0) != URL_OK)
+                if (url_parse(l->url, NULL, &link, NULL, 0) != URL_OK)
                         continue;
                 if (!in_scope(lk, page, link) ||
                     url_host_key(link, key, sizeof(key)) < 0) {
@@ -435,8 +416,12 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
                 m.topic = strdup(topic);
                 url_destroy(link);
                 if (!m.url || !m.key || !m.topic ||
-                    message_json(&m, m.url, depth + 1, id, meta, meta_len))
-                        goto oom;
+                    message_json(&m, m.url, depth + 1, pg->id,
+                                 stats->meta_dropped ? NULL : pg->meta,
+                                 pg->meta_len)) {
+                        oom = true;
+                        goto out;
+                }
                 count++;
                 /* Handed over one by one: a page's messages are never all
                  * in memory at once. */
@@ -451,13 +436,110 @@ int links_each(const links_t *lk, const char *record, links_emit_fn emit,
         }
         stats->published = count;
         rc = 0;
-        goto out;
-oom:
-        snprintf(errstr, errstr_size, "out of memory following links");
 out:
+        if (oom) {
+                snprintf(errstr, errstr_size, "out of memory following links");
+                rc = -1;
+        }
         link_msg_clear(&m);
-        free(meta);
         url_destroy(page);
+        return rc;
+}
+
+int links_each_facts(const links_t *lk, const page_facts_t *f,
+                     links_emit_fn emit, void *ctx, links_stats_t *stats,
+                     char *errstr, size_t errstr_size)
+{
+        const page_t *p = f->page;
+        follow_page_t pg = {
+                .status = p->status,
+                .robots = f->meta_robots,
+                .robots_len = f->meta_robots_len,
+                .depth = p->depth > 0 ? p->depth : 0,
+                .page_url = p->final_url ? p->final_url : p->url,
+                .topic = p->source_topic,
+                .id = p->id,
+                .meta = f->has_meta ? f->meta_json.data : NULL,
+                .meta_len = f->has_meta ? f->meta_json.len : 0,
+                .links = f->links,
+                .n_links = f->n_links,
+        };
+
+        return follow(lk, &pg, emit, ctx, stats, errstr, errstr_size);
+}
+
+int links_each(const links_t *lk, const char *record, links_emit_fn emit,
+               void *ctx, links_stats_t *stats, char *errstr,
+               size_t errstr_size)
+{
+        /* A record nests as deep as yajl's generator lets record.c write
+         * it (JSON-LD re-emitted inside the record's own levels). */
+        static const jsonread_caps_t caps = { LINKS_RECORD_MAX_BYTES,
+                                              LINKS_RECORD_MAX_DEPTH, 0 };
+        follow_page_t pg;
+        yajl_val root, links, status, depth_v;
+        pf_link_t *list = NULL;
+        char *meta = NULL;
+        char why[256];
+        bool oom = false;
+        int rc = -1;
+
+        memset(stats, 0, sizeof(*stats));
+        memset(&pg, 0, sizeof(pg));
+        why[0] = '\0';
+        root = jsonread_tree(record, strlen(record), &caps, why, sizeof(why));
+        if (!root) {
+                snprintf(errstr, errstr_size, "record: %s", why);
+                return -1;
+        }
+        status = member(root, "status");
+        if (!YAJL_IS_INTEGER(status) || YAJL_GET_INTEGER(status) < 200 ||
+            YAJL_GET_INTEGER(status) > 299) {
+                rc = 0;
+                goto out;
+        }
+        pg.status = (int)YAJL_GET_INTEGER(status);
+        pg.robots = member_str(root, "meta_robots");
+        pg.robots_len = pg.robots ? strlen(pg.robots) : 0;
+        depth_v = member(root, "depth");
+        if (YAJL_IS_INTEGER(depth_v) && YAJL_GET_INTEGER(depth_v) > 0)
+                pg.depth = (long)YAJL_GET_INTEGER(depth_v);
+        links = member(root, "links");
+        if (YAJL_IS_ARRAY(links) && links->u.array.len > 0) {
+                list = calloc(links->u.array.len, sizeof(*list));
+                if (!list) {
+                        oom = true;
+                        goto out;
+                }
+                for (size_t i = 0; i < links->u.array.len; i++) {
+                        yajl_val l = links->u.array.values[i];
+
+                        list[i].url = member_str(l, "url");
+                        list[i].rel = member_str(l, "rel");
+                        list[i].rel_len =
+                                list[i].rel ? strlen(list[i].rel) : 0;
+                }
+                pg.links = list;
+                pg.n_links = links->u.array.len;
+        }
+        pg.page_url = member_str(root, "final_url");
+        if (!pg.page_url)
+                pg.page_url = member_str(root, "url");
+        pg.topic = member_str(root, "source_topic");
+        pg.id = member_str(root, "id");
+        if (meta_json(member(root, "meta"), &meta, &pg.meta_len)) {
+                oom = true;
+                goto out;
+        }
+        pg.meta = meta;
+        rc = follow(lk, &pg, emit, ctx, stats, errstr, errstr_size);
+out:
+        if (oom) {
+                snprintf(errstr, errstr_size, "out of memory following links");
+                rc = -1;
+        }
+        free(list);
+        free(meta);
         yajl_tree_free(root);
         return rc;
 }

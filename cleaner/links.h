@@ -14,8 +14,9 @@
  *                single labels) must be equal
  *   any          every http(s) link
  * The record's links are already absolute, fragment-free and de-duplicated
- * per page (extract.c keeps each resolved URL once), so the messages are
- * too.
+ * per page (pagescan.c keeps each resolved URL once), so the messages are
+ * too. The worker follows from the page's facts (links_each_facts()); a
+ * record read back (links_each()) gives the same messages.
  *
  * Each message is the JSON object {"url", "depth", "id"?, "meta"?}
  * (schemas/url.schema.json), keyed by the link's host key, for the topic
@@ -80,6 +81,21 @@ typedef struct links_stats {
 
 /* Takes one message (valid during the call only); non-zero stops. */
 typedef int (*links_emit_fn)(void *ctx, const link_msg_t *m);
+
+struct page_facts;
+
+/*
+ * The URL messages for the links of a page from its facts (pagefacts.h:
+ * the record's links, status, meta robots, and the page's depth, id, meta,
+ * source topic and final URL), handed to emit(ctx, m) one by one as each
+ * is built, so that memory holds one message at a time. The same messages
+ * as links_each() of the record written from the same facts, without
+ * reading it back. Returns 0 with *stats filled in, or -1 with a reason in
+ * errstr (out of memory, or emit stopped it).
+ */
+int links_each_facts(const links_t *lk, const struct page_facts *f,
+                     links_emit_fn emit, void *ctx, links_stats_t *stats,
+                     char *errstr, size_t errstr_size);
 
 /*
  * The URL messages for the links of `record`, handed to emit(ctx, m) one

@@ -5,7 +5,6 @@
  * and as many processes on as many machines as the group needs. See
  * worker.h for a worker and extract.h for what a record holds.
  */
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,11 +15,11 @@
 #include "kafkastats.h"
 #include "links.h"
 #include "log.h"
-#include "options.h"
 #include "progress.h"
 #include "reload.h"
 #include "rules.h"
 #include "signals.h"
+#include "startup.h"
 #include "worker.h"
 
 /* What the progress line and the stats summary show (metrics.h names). */
@@ -34,6 +33,14 @@ static const progress_spec_t cleaner_progress = {
 
 int main(int argc, char **argv)
 {
+        const startup_spec_t spec = {
+                .prog = "cleaner",
+                .summary =
+                        "Parse fetched pages from Kafka into structured JSON "
+                        "records, one worker per core.",
+                .defs = cleaner_options,
+                .ndefs = cleaner_options_count,
+        };
         cleaner_config_t conf = { 0 };
         worker_t **workers = NULL;
         rules_holder_t *holder = NULL;
@@ -44,25 +51,8 @@ int main(int argc, char **argv)
         long n = 0;
         int rc;
 
-        setlocale(LC_CTYPE, "C.UTF-8");
-
-        rc = opts_parse(&opts, "cleaner",
-                        "Parse fetched pages from Kafka into structured JSON "
-                        "records, one worker per core.",
-                        cleaner_options, cleaner_options_count, &conf, argc,
-                        argv, errstr, sizeof(errstr));
-        if (rc != OPTS_RUN) {
-                if (rc == OPTS_ERROR)
-                        fprintf(stderr, "cleaner: %s\n", errstr);
-                opts_free(&opts);
-                return rc == OPTS_ERROR ? 2 : 0;
-        }
-        log_init("cleaner", (log_level_t)conf.log_level);
-        if (signals_install()) {
-                fprintf(stderr, "cleaner: initialisation failed\n");
-                opts_free(&opts);
-                return 1;
-        }
+        if (startup_begin(&opts, &spec, &conf, argc, argv, &rc))
+                return rc;
         xmlInitParser(); /* once, before any worker thread parses */
 
         if (conf.rules) {

@@ -204,7 +204,7 @@ static char *assemble(const member_t *ms, size_t n, size_t cap, size_t *len)
                                 piece = serialise(m->val->u.array.values[k],
                                                   &el);
                                 if (!piece)
-                                        goto fail;
+                                        goto out;
                                 put(buf, cap, len, piece, el);
                                 free(piece);
                         }
@@ -214,7 +214,7 @@ static char *assemble(const member_t *ms, size_t n, size_t cap, size_t *len)
                         piece = serialise_string(m->val->u.string,
                                                  (size_t)m->keep, &plen);
                         if (!piece)
-                                goto fail;
+                                goto out;
                         put(buf, cap, len, piece, plen);
                         free(piece);
                 }
@@ -238,7 +238,7 @@ static char *assemble(const member_t *ms, size_t n, size_t cap, size_t *len)
         if (*len <= cap)
                 buf[*len] = '\0';
         return buf;
-fail:
+out:
         free(buf);
         return NULL;
 }
@@ -251,6 +251,7 @@ int recordfit_cut(const char *record, size_t len, size_t limit, char **out,
         member_t *ms = NULL;
         size_t n = 0, total, reserve = 0, need;
         char *buf = NULL, why[256];
+        bool oom = false;
         int rc = -1;
 
         *out = NULL;
@@ -266,8 +267,10 @@ int recordfit_cut(const char *record, size_t len, size_t limit, char **out,
         }
         n = root->u.object.len;
         ms = calloc(n ? n : 1, sizeof(*ms));
-        if (!ms)
-                goto oom;
+        if (!ms) {
+                oom = true;
+                goto out;
+        }
         for (size_t i = 0; i < n; i++) {
                 member_t *m = &ms[i];
 
@@ -281,20 +284,26 @@ int recordfit_cut(const char *record, size_t len, size_t limit, char **out,
                 m->val_json = serialise(m->val, &m->val_len);
                 if (YAJL_IS_STRING(m->val))
                         m->raw_len = strlen(m->val->u.string);
-                if (!m->key_json)
-                        goto oom;
+                if (!m->key_json) {
+                        oom = true;
+                        goto out;
+                }
                 if (!m->val_json) {
                         /* Deeper than yajl's generator: dropped. */
-                        if (m->fixed)
-                                goto oom;
+                        if (m->fixed) {
+                                oom = true;
+                                goto out;
+                        }
                         m->keep = 0;
                         continue;
                 }
                 if (YAJL_IS_ARRAY(m->val) && m->val->u.array.len > 0) {
                         m->elem_len =
                                 calloc(m->val->u.array.len, sizeof(size_t));
-                        if (!m->elem_len)
-                                goto oom;
+                        if (!m->elem_len) {
+                                oom = true;
+                                goto out;
+                        }
                         for (size_t k = 0; k < m->val->u.array.len; k++) {
                                 char *e = serialise(m->val->u.array.values[k],
                                                     &m->elem_len[k]);
@@ -330,8 +339,10 @@ int recordfit_cut(const char *record, size_t len, size_t limit, char **out,
                 }
                 free(buf);
                 buf = assemble(ms, n, limit, &need);
-                if (!buf)
-                        goto oom;
+                if (!buf) {
+                        oom = true;
+                        goto out;
+                }
                 if (need <= limit) {
                         *out = buf;
                         *out_len = need;
@@ -345,11 +356,12 @@ int recordfit_cut(const char *record, size_t len, size_t limit, char **out,
         snprintf(errstr, errstr_size, "the record cannot be cut to %zu bytes",
                  limit);
         rc = 1;
-        goto out;
-oom:
-        snprintf(errstr, errstr_size, "out of memory cutting a record");
-        rc = -1;
 out:
+        if (oom) {
+                snprintf(errstr, errstr_size,
+                         "out of memory cutting a record");
+                rc = -1;
+        }
         for (size_t i = 0; ms && i < n; i++) {
                 free(ms[i].key_json);
                 free(ms[i].val_json);

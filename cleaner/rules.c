@@ -372,7 +372,7 @@ static int load_rule(rule_t *rule, size_t idx, yajl_val v, xmlDocPtr probe,
                 }
                 rule->name = strdup(name);
                 if (!rule->name)
-                        goto oom;
+                        goto out;
                 where(at, sizeof(at), idx, name, NULL);
         }
         if (!hosts || hosts->u.array.len == 0 || !fields ||
@@ -391,7 +391,7 @@ static int load_rule(rule_t *rule, size_t idx, yajl_val v, xmlDocPtr probe,
         rule->hosts = calloc(hosts->u.array.len, sizeof(*rule->hosts));
         rule->fields = calloc(fields->u.object.len, sizeof(*rule->fields));
         if (!rule->hosts || !rule->fields)
-                goto oom;
+                goto out;
         for (size_t i = 0; i < hosts->u.array.len; i++) {
                 yajl_val h = hosts->u.array.values[i];
 
@@ -420,7 +420,7 @@ static int load_rule(rule_t *rule, size_t idx, yajl_val v, xmlDocPtr probe,
                 rule->n_fields++;
         }
         return 0;
-oom:
+out:
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
 }
@@ -454,13 +454,13 @@ rules_t *rules_parse(const char *json, size_t len, const char *what,
         r = calloc(1, sizeof(*r));
         if (!text || !r) {
                 snprintf(errstr, errstr_size, "out of memory");
-                goto fail;
+                goto out;
         }
         r->refs = 1;
         root = jsonread_tree(text, strlen(text), &caps, why, sizeof(why));
         if (!root) {
                 snprintf(errstr, errstr_size, "%s: %s", what, why);
-                goto fail;
+                goto out;
         }
         if (YAJL_IS_OBJECT(root))
                 for (size_t i = 0; i < root->u.object.len; i++) {
@@ -471,7 +471,7 @@ rules_t *rules_parse(const char *json, size_t len, const char *what,
                                          "%s: unknown "
                                          "member \"%s\"",
                                          what, root->u.object.keys[i]);
-                                goto fail;
+                                goto out;
                         }
                 }
         if (!YAJL_IS_ARRAY(list)) {
@@ -479,12 +479,12 @@ rules_t *rules_parse(const char *json, size_t len, const char *what,
                          "%s: want an object with a "
                          "\"rules\" array",
                          what);
-                goto fail;
+                goto out;
         }
         if (list->u.array.len > RULES_MAX) {
                 snprintf(errstr, errstr_size, "%s: over %d rules", what,
                          RULES_MAX);
-                goto fail;
+                goto out;
         }
         probe = htmlReadMemory("<html><body></body></html>", 26, NULL, "UTF-8",
                                HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
@@ -493,21 +493,21 @@ rules_t *rules_parse(const char *json, size_t len, const char *what,
                           sizeof(*r->rules));
         if (!probe || !r->rules) {
                 snprintf(errstr, errstr_size, "out of memory");
-                goto fail;
+                goto out;
         }
         for (size_t i = 0; i < list->u.array.len; i++) {
                 r->n_rules++;
                 if (load_rule(&r->rules[i], i, list->u.array.values[i], probe,
                               msg, sizeof(msg))) {
                         snprintf(errstr, errstr_size, "%s: %s", what, msg);
-                        goto fail;
+                        goto out;
                 }
         }
         xmlFreeDoc(probe);
         yajl_tree_free(root);
         free(text);
         return r;
-fail:
+out:
         one_line(errstr);
         if (probe)
                 xmlFreeDoc(probe);
@@ -784,7 +784,7 @@ int rules_emit_fields(void *ctxp, xmlDocPtr doc, void *genp)
         st = yajl_gen_map_open(gen);
         len = url_host(rp->url, host, sizeof(host));
         if (len < 0 || !r)
-                goto close;
+                goto out;
         if (doc) {
                 ctx = xmlXPathNewContext(doc);
                 if (!ctx)
@@ -819,7 +819,7 @@ int rules_emit_fields(void *ctxp, xmlDocPtr doc, void *genp)
                                 st = emit_field(f, ctx, gen);
                 }
         }
-close:
+out:
         if (st == yajl_gen_status_ok)
                 st = yajl_gen_map_close(gen);
         if (ctx)

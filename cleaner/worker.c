@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "offsets.h"
+#include "pagefacts.h"
 #include "recordfit.h"
 #include "rules.h"
 #include "signals.h"
@@ -358,18 +359,26 @@ static int follow_one(void *ctx, const link_msg_t *m)
         return 0;
 }
 
-/* Publishes the links of `record` worth following (links.h) as URL
- * messages sharing the page's pending_t, each produced as it is built;
- * what the per-page bounds left out is counted. */
-static void follow_links(worker_t *w, const char *record, const char *url,
-                         pending_t *p)
+/* Publishes the links worth following (links.h) as URL messages sharing
+ * the page's pending_t, each produced as it is built; what the per-page
+ * bounds left out is counted. The links are the record's: taken from the
+ * page's facts, or, when the record was cut to fit the records topic,
+ * read back from what the record kept (`record` not NULL). */
+static void follow_links(worker_t *w, const page_facts_t *facts,
+                         const char *record, const char *url, pending_t *p)
 {
         follow_ctx_t fc = { w, url, p };
         links_stats_t stats;
         char why[256];
+        int r;
 
-        if (links_each(w->links, record, follow_one, &fc, &stats, why,
-                       sizeof(why))) {
+        if (record != NULL)
+                r = links_each(w->links, record, follow_one, &fc, &stats, why,
+                               sizeof(why));
+        else
+                r = links_each_facts(w->links, facts, follow_one, &fc, &stats,
+                                     why, sizeof(why));
+        if (r) {
                 LOGF(LOG_WARN, "links not followed", LOG_I("worker", w->index),
                      LOG_S("url", url), LOG_S("err", why));
                 return;
@@ -424,7 +433,8 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         char *url = NULL, *final_url = NULL, *ctype = NULL, *fetched_at = NULL,
              *source_topic = NULL, *id = NULL, *meta = NULL;
         char *record = NULL, why[512];
-        size_t record_len = 0;
+        size_t record_len = 0, whole_len = 0;
+        page_facts_t *facts = NULL;
         bool has_status, has_depth;
         int rc;
 
@@ -531,8 +541,10 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                 fields_cb = rules_emit_fields;
 
         double t0 = clock_mono_s();
-        int failed = extract_record_with(&page, fields_cb, &rp, &record,
-                                         &record_len, why, sizeof(why));
+        /* The facts outlive the record, for link following. */
+        int failed =
+                extract_record_facts(&page, fields_cb, &rp, &facts, &record,
+                                     &record_len, why, sizeof(why));
 
         mhist_observe(w->m_parse, clock_mono_s() - t0);
         if (failed == EXTRACT_TIMEOUT) {
@@ -546,6 +558,7 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                 dead_letter(w, msg, url, "parse_failed", why, p);
                 goto out;
         }
+        whole_len = record_len;
         if (record_fit(w, url, &record, &record_len, why, sizeof(why))) {
                 dead_letter(w, msg, url, "too_large", why, p);
                 goto out;
@@ -564,10 +577,13 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
                 w->n_records++;
                 mcounter_add(w->m_records, 1);
                 if (w->links)
-                        follow_links(w, record, url, p);
+                        follow_links(w, facts,
+                                     record_len != whole_len ? record : NULL,
+                                     url, p);
         }
 out:
         pending_release(w, p);
+        pagefacts_free(facts);
         free(record);
         free(url);
         free(final_url);
@@ -935,16 +951,16 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
         w->txn_offsets = rd_kafka_topic_partition_list_new(8);
         if (!w->offsets || !w->txn_offsets) {
                 snprintf(errstr, errstr_size, "out of memory");
-                goto fail;
+                goto out;
         }
         if (worker_props(w, kafka_props, errstr, errstr_size))
-                goto fail;
+                goto out;
         if (conf->follow) {
                 w->links = links_new((links_scope_t)conf->scope,
                                      conf->max_depth, conf->urls_topic);
                 if (!w->links) {
                         snprintf(errstr, errstr_size, "out of memory");
-                        goto fail;
+                        goto out;
                 }
                 links_set_limits(w->links, (size_t)conf->max_links_per_page,
                                  (size_t)conf->max_link_meta);
@@ -956,7 +972,7 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                                          &w->consumer_props, on_rebalance, w,
                                          errstr, errstr_size);
         if (!w->consumer)
-                goto fail;
+                goto out;
         {
                 const char *out_topics[] = { conf->records_topic,
                                              conf->errors_topic };
@@ -970,7 +986,7 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                         conf->brokers, &w->producer_props, max, on_delivery, w,
                         errstr, errstr_size);
                 if (!w->producer)
-                        goto fail;
+                        goto out;
                 /* -X message.max.bytes may have set it lower still. */
                 producer_max = kafka_producer_max_bytes(w->producer);
                 if (producer_max && producer_max < max)
@@ -995,14 +1011,14 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                                  "init_transactions: %s",
                                  rd_kafka_error_string(error));
                         rd_kafka_error_destroy(error);
-                        goto fail;
+                        goto out;
                 }
         }
         if (kafka_subscribe(w->consumer, conf->pages_topic, errstr,
                             errstr_size))
-                goto fail;
+                goto out;
         return w;
-fail:
+out:
         worker_destroy(w);
         return NULL;
 }

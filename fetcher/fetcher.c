@@ -213,9 +213,13 @@ static void run_timers(fetcher_t *f)
         int64_t now = clock_mono_ms();
         htimer_t *t;
 
-        while ((t = timers_peek(&f->timers)) && t->due <= now) {
-                tnode_t *tn = (tnode_t *)t;
+        for (;;) {
+                tnode_t *tn;
 
+                t = timers_peek(&f->timers);
+                if (!t || t->due > now)
+                        break;
+                tn = (tnode_t *)t;
                 timers_remove(&f->timers, t);
                 if (tn->kind == T_RETRY) {
                         job_requeue(f, tn->owner, true);
@@ -278,7 +282,8 @@ static void loop_once(fetcher_t *f, int max_ms)
         int running, left;
 
         curl_multi_perform(f->multi, &running);
-        while ((m = curl_multi_info_read(f->multi, &left)))
+        for (m = curl_multi_info_read(f->multi, &left); m;
+             m = curl_multi_info_read(f->multi, &left))
                 if (m->msg == CURLMSG_DONE)
                         transfer_done(f, m);
         rd_kafka_poll(f->producer, 0);
@@ -323,31 +328,31 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                          "--user-agent: '%s' does not "
                          "start with a product token",
                          conf->user_agent);
-                goto fail;
+                goto out;
         }
         srand48((long)clock_mono_ms() ^ (long)getpid());
         fmetrics_register(&f->m);
 
         if (park_tiers_init(f, errstr, errstr_size))
-                goto fail;
+                goto out;
         f->guard = netguard_new(conf->allow_private, &conf->allow_net, errstr,
                                 errstr_size);
         if (!f->guard)
-                goto fail;
+                goto out;
         f->trust = trust_new();
         if (!f->trust) {
                 snprintf(errstr, errstr_size, "out of memory");
-                goto fail;
+                goto out;
         }
         if (transfer_add_overrides(f, &conf->resolve, true, &f->resolve,
                                    errstr, errstr_size) ||
             transfer_add_overrides(f, &conf->connect_to, false, &f->connect_to,
                                    errstr, errstr_size))
-                goto fail;
+                goto out;
         f->proxies = proxies_new(&conf->proxy, conf->proxy_file, errstr,
                                  errstr_size);
         if (!f->proxies)
-                goto fail;
+                goto out;
         hp = (hosts_params_t){
                 .rate = f->host_rate,
                 .burst = (double)conf->host_burst,
@@ -369,20 +374,20 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                                  "--seen-max: out of "
                                  "memory for %ld URLs",
                                  conf->seen_max);
-                        goto fail;
+                        goto out;
                 }
         }
         if (!f->hosts || !f->offsets || wake_pipe(f->cq_pipe) ||
             wake_pipe(f->pq_pipe)) {
                 snprintf(errstr, errstr_size, "out of memory or descriptors");
-                goto fail;
+                goto out;
         }
         /* Room for the largest page plus headers and framing. */
         f->producer = kafka_producer_new(conf->brokers, kafka_props,
                                          (size_t)conf->max_body + 65536,
                                          on_delivery, f, errstr, errstr_size);
         if (!f->producer)
-                goto fail;
+                goto out;
         {
                 /* The brokers measure pages compressed, so the producer
                  * keeps room for --max-body; a page the pages topic
@@ -405,7 +410,7 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                 kafka_consumer_new(conf->brokers, conf->group, kafka_props,
                                    on_rebalance, f, errstr, errstr_size);
         if (!f->consumer)
-                goto fail;
+                goto out;
         /* The URL topics and every delay tier. */
         len = (size_t)snprintf(topics, sizeof(topics), "%s", conf->urls_topic);
         for (size_t i = 0; i < f->ntiers && len < sizeof(topics); i++)
@@ -415,10 +420,10 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                 snprintf(errstr, errstr_size,
                          "--urls-topic and the delay "
                          "topics: too long");
-                goto fail;
+                goto out;
         }
         if (kafka_subscribe(f->consumer, topics, errstr, errstr_size))
-                goto fail;
+                goto out;
 
         /* librdkafka writes a byte when a queue turns non-empty. */
         f->cq = rd_kafka_queue_get_consumer(f->consumer);
@@ -430,7 +435,7 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
         f->share = curl_share_init();
         if (!f->multi || !f->share) {
                 snprintf(errstr, errstr_size, "curl_multi_init failed");
-                goto fail;
+                goto out;
         }
         /* One DNS cache for every transfer; connections are reused by the
          * multi handle's pool. */
@@ -443,7 +448,7 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
          * hosts.c already bounds each host key to --host-concurrency. */
         curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
         return f;
-fail:
+out:
         fetcher_destroy(f);
         return NULL;
 }

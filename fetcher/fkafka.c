@@ -76,7 +76,9 @@ static int32_t topic_partitions(fetcher_t *f, const char *topic)
         }
         if (!m) {
                 m = calloc(1, sizeof(*m));
-                if (!m || !(m->topic = strdup(topic))) {
+                if (m)
+                        m->topic = strdup(topic);
+                if (!m || !m->topic) {
                         free(m);
                         rd_kafka_metadata_destroy(md);
                         return -1;

@@ -377,7 +377,8 @@ host_t *hosts_next(hosts_t *hs, int64_t now)
         htimer_t *t;
         host_t *h;
 
-        while ((t = timers_peek(&hs->heap)) && t->due <= now) {
+        for (t = timers_peek(&hs->heap); t && t->due <= now;
+             t = timers_peek(&hs->heap)) {
                 h = (host_t *)((char *)t - offsetof(host_t, timer));
                 timers_remove(&hs->heap, t);
                 h->where = W_RING;

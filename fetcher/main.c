@@ -5,7 +5,6 @@
  * flight. See fetcher.h for the loop and docs/architecture.md for the
  * pipeline.
  */
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <curl/curl.h>
@@ -14,9 +13,8 @@
 #include "fetcher.h"
 #include "kafkastats.h"
 #include "log.h"
-#include "options.h"
 #include "progress.h"
-#include "signals.h"
+#include "startup.h"
 
 /* What the progress line and the stats summary show (metrics.h names). */
 static const progress_spec_t fetcher_progress = {
@@ -28,27 +26,21 @@ static const progress_spec_t fetcher_progress = {
 
 int main(int argc, char **argv)
 {
+        const startup_spec_t spec = {
+                .prog = "fetcher",
+                .summary = "Fetch the URLs of Kafka topics politely and "
+                           "concurrently; produce the pages to Kafka.",
+                .defs = fetcher_options,
+                .ndefs = fetcher_options_count,
+        };
         fetcher_config_t conf = { 0 };
         fetcher_t *f = NULL;
         char errstr[512];
         opts_t opts;
         int rc;
 
-        /* UTF-8 character handling for IDNA; numbers stay "C" for JSON. */
-        setlocale(LC_CTYPE, "C.UTF-8");
-
-        rc = opts_parse(&opts, "fetcher",
-                        "Fetch the URLs of Kafka topics politely and "
-                        "concurrently; produce the pages to Kafka.",
-                        fetcher_options, fetcher_options_count, &conf, argc,
-                        argv, errstr, sizeof(errstr));
-        if (rc != OPTS_RUN) {
-                if (rc == OPTS_ERROR)
-                        fprintf(stderr, "fetcher: %s\n", errstr);
-                opts_free(&opts);
-                return rc == OPTS_ERROR ? 2 : 0;
-        }
-        log_init("fetcher", (log_level_t)conf.log_level);
+        if (startup_begin(&opts, &spec, &conf, argc, argv, &rc))
+                return rc;
 
         /* Libcurl's OpenSSL back end opens the file SSLKEYLOGFILE names at
          * curl_global_init() and writes every TLS session's secrets to it:
@@ -61,7 +53,7 @@ int main(int argc, char **argv)
                               "ignored, TLS secrets are never written out");
         }
 
-        if (signals_install() || curl_global_init(CURL_GLOBAL_ALL)) {
+        if (curl_global_init(CURL_GLOBAL_ALL)) {
                 fprintf(stderr, "fetcher: initialisation failed\n");
                 opts_free(&opts);
                 return 1;

@@ -145,12 +145,12 @@ netguard_t *netguard_new(bool allow_private, const strlist_t *allow_net,
         netguard_t *ng = calloc(1, sizeof(*ng));
 
         if (!ng)
-                goto nomem;
+                goto out;
         ng->allow_private = allow_private;
         if (allow_net && allow_net->n) {
                 ng->allow = calloc(allow_net->n, sizeof(*ng->allow));
                 if (!ng->allow)
-                        goto nomem;
+                        goto out;
                 for (size_t i = 0; i < allow_net->n; i++) {
                         if (cidr_parse(allow_net->v[i], &ng->allow[i])) {
                                 snprintf(errstr, errstr_size,
@@ -164,7 +164,7 @@ netguard_t *netguard_new(bool allow_private, const strlist_t *allow_net,
                 ng->nallow = allow_net->n;
         }
         return ng;
-nomem:
+out:
         snprintf(errstr, errstr_size, "out of memory");
         netguard_destroy(ng);
         return NULL;

@@ -55,7 +55,7 @@ int park_tiers_init(fetcher_t *f, char *errstr, size_t errstr_size)
         f->tiers[0].delay_ms = (int64_t)conf->park_after * 1000;
         f->ntiers = 1;
         if (!f->tiers[0].topic)
-                goto oom;
+                goto out;
         for (int i = 0; i < n; i++) {
                 tiers_suffix(secs[i], suffix, sizeof(suffix));
                 if ((size_t)snprintf(name, sizeof(name), "%s.%s",
@@ -69,11 +69,11 @@ int park_tiers_init(fetcher_t *f, char *errstr, size_t errstr_size)
                 f->tiers[f->ntiers].topic = strdup(name);
                 f->tiers[f->ntiers].delay_ms = (int64_t)secs[i] * 1000;
                 if (!f->tiers[f->ntiers].topic)
-                        goto oom;
+                        goto out;
                 f->ntiers++;
         }
         return 0;
-oom:
+out:
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
 }
@@ -198,7 +198,9 @@ static void park_wait(fetcher_t *f, const rd_kafka_message_t *msg,
 
         if (!d) {
                 d = calloc(1, sizeof(*d));
-                if (!d || !(d->topic = strdup(topic))) {
+                if (d)
+                        d->topic = strdup(topic);
+                if (!d || !d->topic) {
                         free(d);
                         f->fatal = true;
                         return;

@@ -58,10 +58,13 @@ static int add(proxies_t *px, const char *url, const char *where, char *errstr,
         proxy_t *v;
         CURLUcode uc;
         size_t n;
+        bool oom = false;
         int rc = -1;
 
-        if (!u)
-                goto nomem;
+        if (!u) {
+                oom = true;
+                goto out;
+        }
         if (!strstr(url, "://")) {
                 snprintf(errstr, errstr_size,
                          "%s is not a proxy URL: it "
@@ -102,14 +105,18 @@ static int add(proxies_t *px, const char *url, const char *where, char *errstr,
                 goto out;
         }
         uc = curl_url_get(u, CURLUPART_PORT, &port, 0);
-        if (uc != CURLUE_OK && uc != CURLUE_NO_PORT)
-                goto nomem;
+        if (uc != CURLUE_OK && uc != CURLUE_NO_PORT) {
+                oom = true;
+                goto out;
+        }
         n = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) + 5;
         name = malloc(n);
         copy = strdup(url);
         v = realloc(px->v, (px->n + 1) * sizeof(*v));
-        if (!name || !copy || !v)
-                goto nomem;
+        if (!name || !copy || !v) {
+                oom = true;
+                goto out;
+        }
         px->v = v;
         snprintf(name, n, "%s://%s%s%s", scheme, host, port ? ":" : "",
                  port ? port : "");
@@ -119,10 +126,11 @@ static int add(proxies_t *px, const char *url, const char *where, char *errstr,
         copy = name = NULL;
         px->n++;
         rc = 0;
-        goto out;
-nomem:
-        snprintf(errstr, errstr_size, "out of memory");
 out:
+        if (oom) {
+                snprintf(errstr, errstr_size, "out of memory");
+                rc = -1;
+        }
         free(name);
         free(copy);
         curl_free(scheme);
@@ -147,14 +155,14 @@ proxies_t *proxies_new(const strlist_t *list, const char *file, char *errstr,
         for (size_t i = 0; list && i < list->n; i++) {
                 snprintf(where, sizeof(where), "--proxy: entry %zu", i + 1);
                 if (add(px, list->v[i], where, errstr, errstr_size))
-                        goto fail;
+                        goto out;
         }
         if (file && *file) {
                 fp = fopen(file, "r");
                 if (!fp) {
                         snprintf(errstr, errstr_size, "--proxy-file: %s: %s",
                                  file, strerror(errno));
-                        goto fail;
+                        goto out;
                 }
                 while (fgets(line, sizeof(line), fp)) {
                         char *s = line, *e;
@@ -166,7 +174,7 @@ proxies_t *proxies_new(const strlist_t *list, const char *file, char *errstr,
                                          "%.200s: line %zu is longer than "
                                          "%zu bytes",
                                          file, lineno, sizeof(line) - 2);
-                                goto fail;
+                                goto out;
                         }
                         snprintf(where, sizeof(where),
                                  "--proxy-file: "
@@ -179,12 +187,12 @@ proxies_t *proxies_new(const strlist_t *list, const char *file, char *errstr,
                                 e--;
                         *e = '\0';
                         if (*s && add(px, s, where, errstr, errstr_size))
-                                goto fail;
+                                goto out;
                 }
                 fclose(fp);
         }
         return px;
-fail:
+out:
         if (fp)
                 fclose(fp);
         proxies_destroy(px);

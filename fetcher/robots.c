@@ -291,7 +291,7 @@ robots_t *robots_parse_ex(const char *text, size_t len, const char *agent,
         const char *p = text, *end;
 
         if (!r || !scratch)
-                goto nomem;
+                goto out;
         if (len > ROBOTS_MAX_BYTES)
                 len = ROBOTS_MAX_BYTES;
         end = text + len;
@@ -336,11 +336,11 @@ robots_t *robots_parse_ex(const char *text, size_t len, const char *agent,
                                 if (ve > v && cur_mine &&
                                     ruleset_add(&mine, v, (size_t)(ve - v),
                                                 allow, scratch))
-                                        goto nomem;
+                                        goto out;
                                 if (ve > v && cur_star &&
                                     ruleset_add(&star, v, (size_t)(ve - v),
                                                 allow, scratch))
-                                        goto nomem;
+                                        goto out;
                         } else if (key_is(k, (size_t)(ke - k),
                                           "crawl-delay")) {
                                 char num[32];
@@ -384,7 +384,7 @@ robots_t *robots_parse_ex(const char *text, size_t len, const char *agent,
         ruleset_finish(&r->rules);
         free(scratch);
         return r;
-nomem:
+out:
         ruleset_free(&mine);
         ruleset_free(&star);
         free(scratch);

@@ -212,7 +212,7 @@ static void robotsfetch_fail_all(fetcher_t *f, host_t *h, const char *code,
 {
         hlink_t *l;
 
-        while ((l = host_pop(h))) {
+        for (l = host_pop(h); l; l = host_pop(h)) {
                 job_t *job = container_of(l, job_t, qlink);
 
                 job->host = NULL;

@@ -176,16 +176,11 @@ static int check_start(fetcher_t *f, job_t *job, const char *url)
         return 0;
 }
 
-/* Sets up and starts the request for `url`: the job's URL, a redirect
- * target after a re-check, or a robots.txt URL. */
-static int easy_start(fetcher_t *f, job_t *job, const char *url)
+void transfer_easy_setup(CURL *e, job_t *job, const fetcher_config_t *c,
+                         const char *url)
 {
-        const fetcher_config_t *c = f->conf;
-        CURL *e = curl_easy_init();
         long max_redirs;
 
-        if (!e)
-                return -1;
         job->easy = e;
         job->too_large = job->blocked = false;
         job->errbuf[0] = '\0';
@@ -217,6 +212,19 @@ static int easy_start(fetcher_t *f, job_t *job, const char *url)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
         if (c->ca_file && *c->ca_file)
                 curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+        job->body_max = job->kind == JOB_ROBOTS ? ROBOTS_MAX_BYTES
+                                                : (size_t)c->max_body;
+}
+
+/* Sets up and starts the request for `url`: the job's URL, a redirect
+ * target after a re-check, or a robots.txt URL. */
+static int easy_start(fetcher_t *f, job_t *job, const char *url)
+{
+        CURL *e = curl_easy_init();
+
+        if (!e)
+                return -1;
+        transfer_easy_setup(e, job, f->conf, url);
         curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
         curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
         curl_easy_setopt(e, CURLOPT_SHARE, f->share);
@@ -249,8 +257,6 @@ static int easy_start(fetcher_t *f, job_t *job, const char *url)
                 if (!netguard_allows_all(f->guard))
                         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
         }
-        job->body_max = job->kind == JOB_ROBOTS ? ROBOTS_MAX_BYTES
-                                                : (size_t)c->max_body;
         if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
                 return -1;
         job->state = JS_TRANSFER;

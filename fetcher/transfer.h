@@ -13,6 +13,15 @@
  * transfer (CURLE_WRITE_ERROR). */
 size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
                            void *userdata);
+/* The request options of a transfer of `url` for `job` on easy handle `e`,
+ * from the configuration alone: URL, job as CURLOPT_PRIVATE, body through
+ * transfer_write_body() capped at job->body_max (set here: --max-body, or
+ * ROBOTS_MAX_BYTES for robots.txt), redirects, timeouts, encodings, user
+ * agent, TLS checks. Sets job->easy and clears the job's per-request
+ * flags. The caller adds the connection's options (address guard, DNS
+ * share, --resolve/--connect-to, proxy) and owns `e`. */
+void transfer_easy_setup(CURL *e, job_t *job, const fetcher_config_t *c,
+                         const char *url);
 /* Sets up and starts the transfer of `url` for `job` (through its proxy,
  * if any, after the target check). 0, or -1 when it cannot start. */
 int transfer_start(fetcher_t *f, job_t *job, const char *url);

@@ -10,9 +10,9 @@
  * yajl_gen_string() writes for valid UTF-8 (test_jsonstr.c compares them):
  * '"' and '\' escaped, \b \f \n \r \t, other control characters as \u00XX
  * (upper-case hex), '/' and non-ASCII characters as they are. yajl still
- * writes the structure around it (see extract.c). Log lines ask for every
- * control character as \u00xx in lower-case hex (JSON_QUOTE_CTRL_HEX), the
- * form they have always had.
+ * writes the structure around it (see cleaner/jsonvalue.h). Log lines ask
+ * for every control character as \u00xx in lower-case hex
+ * (JSON_QUOTE_CTRL_HEX), the form they have always had.
  */
 #ifndef KCRAWL_JSONSTR_H
 #define KCRAWL_JSONSTR_H

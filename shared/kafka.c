@@ -103,13 +103,13 @@ rd_kafka_t *kafka_consumer_new(
         if (!conf)
                 return NULL;
         if (conf_set(conf, "group.id", group, errstr, errstr_size))
-                goto fail;
+                goto out;
         for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
                 if (conf_set(conf, defaults[i][0], defaults[i][1], errstr,
                              errstr_size))
-                        goto fail;
+                        goto out;
         if (conf_apply(conf, props, errstr, errstr_size))
-                goto fail;
+                goto out;
         if (rebalance_cb)
                 rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
         rd_kafka_conf_set_stats_cb(conf, kafkastats_stats_cb);
@@ -117,10 +117,10 @@ rd_kafka_t *kafka_consumer_new(
 
         rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
         if (!rk)
-                goto fail;
+                goto out;
         rd_kafka_poll_set_consumer(rk);
         return rk;
-fail:
+out:
         rd_kafka_conf_destroy(conf);
         return NULL;
 }
@@ -145,23 +145,23 @@ rd_kafka_t *kafka_producer_new(
         for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
                 if (conf_set(conf, defaults[i][0], defaults[i][1], errstr,
                              errstr_size))
-                        goto fail;
+                        goto out;
         if (max_message_bytes) {
                 snprintf(size, sizeof(size), "%zu", max_message_bytes);
                 if (conf_set(conf, "message.max.bytes", size, errstr,
                              errstr_size))
-                        goto fail;
+                        goto out;
         }
         if (conf_apply(conf, props, errstr, errstr_size))
-                goto fail;
+                goto out;
         rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
         rd_kafka_conf_set_opaque(conf, opaque);
 
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
         if (!rk)
-                goto fail;
+                goto out;
         return rk;
-fail:
+out:
         rd_kafka_conf_destroy(conf);
         return NULL;
 }

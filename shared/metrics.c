@@ -457,7 +457,7 @@ static double process_open_fds(void)
 
         if (!d)
                 return -1;
-        while ((e = readdir(d)))
+        for (e = readdir(d); e; e = readdir(d))
                 if (e->d_name[0] != '.')
                         n++;
         closedir(d);

@@ -152,7 +152,7 @@ static int set_value(opts_t *o, const opt_def_t *d, const char *val,
                 char *copy = strdup(val);
 
                 if (!copy)
-                        goto nomem;
+                        goto out;
                 free(*sp);
                 *sp = copy;
                 return 0;
@@ -207,7 +207,7 @@ static int set_value(opts_t *o, const opt_def_t *d, const char *val,
                 return 0;
         case OPT_LIST:
                 if (strlist_add(p, val))
-                        goto nomem;
+                        goto out;
                 return 0;
         case OPT_ENUM:
                 for (int i = 0; choices_of(d)[i]; i++) {
@@ -242,7 +242,7 @@ static int set_value(opts_t *o, const opt_def_t *d, const char *val,
         }
         snprintf(errstr, errstr_size, "--%s: unknown option type", d->name);
         return -1;
-nomem:
+out:
         snprintf(errstr, errstr_size, "--%s: out of memory", d->name);
         return -1;
 }

@@ -236,67 +236,35 @@ static int url_sb_encode(struct url_sb *sb, const char *s, size_t n,
 /* ---- UTF-8 ------------------------------------------------------------ */
 
 /*
- * The Encoding Standard's UTF-8 decoder, used to replace each maximal
- * ill-formed subsequence with one U+FFFD, as a browser decoding the
- * document would have done before the URL parser saw it. Tabs and
- * newlines are dropped on the way (the URL parser's first step).
+ * The Encoding Standard's UTF-8 decoder (utf8_decode_step()), used to
+ * replace each maximal ill-formed subsequence with one U+FFFD, as a
+ * browser decoding the document would have done before the URL parser
+ * saw it. Tabs and newlines are dropped on the way (the URL parser's
+ * first step).
  */
 static int url_clean_utf8(const char *in, size_t n, struct url_sb *out)
 {
         static const char repl[] = "\xef\xbf\xbd";
-        unsigned lower = 0x80, upper = 0xbf;
-        size_t i = 0, start = 0;
-        int needed = 0, seen = 0;
+        size_t i = 0;
         int rc = 0;
 
         while (i < n && rc == 0) {
                 unsigned char b = (unsigned char)in[i];
+                size_t len;
+                int valid;
 
-                if (needed == 0) {
-                        start = i;
+                if (b < 0x80) {
+                        if (b != '\t' && b != '\n' && b != '\r')
+                                rc = url_sb_putc(out, (char)b);
                         i++;
-                        if (b < 0x80) {
-                                if (b != '\t' && b != '\n' && b != '\r')
-                                        rc = url_sb_putc(out, (char)b);
-                        } else if (b >= 0xc2 && b <= 0xdf) {
-                                needed = 1;
-                        } else if (b >= 0xe0 && b <= 0xef) {
-                                if (b == 0xe0)
-                                        lower = 0xa0;
-                                if (b == 0xed)
-                                        upper = 0x9f;
-                                needed = 2;
-                        } else if (b >= 0xf0 && b <= 0xf4) {
-                                if (b == 0xf0)
-                                        lower = 0x90;
-                                if (b == 0xf4)
-                                        upper = 0x8f;
-                                needed = 3;
-                        } else {
-                                rc = url_sb_put(out, repl, 3);
-                        }
                         continue;
                 }
-                if (b < lower || b > upper) {
-                        /* b is not consumed: it starts the next sequence */
-                        needed = 0;
-                        seen = 0;
-                        lower = 0x80;
-                        upper = 0xbf;
-                        rc = url_sb_put(out, repl, 3);
-                        continue;
-                }
-                lower = 0x80;
-                upper = 0xbf;
-                i++;
-                if (++seen == needed) {
-                        rc = url_sb_put(out, in + start, i - start);
-                        needed = 0;
-                        seen = 0;
-                }
+                len = utf8_decode_step((const unsigned char *)in + i, n - i,
+                                       &valid);
+                rc = valid ? url_sb_put(out, in + i, len)
+                           : url_sb_put(out, repl, 3);
+                i += len;
         }
-        if (rc == 0 && needed)
-                rc = url_sb_put(out, repl, 3);
         return rc;
 }
 

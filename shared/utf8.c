@@ -1,5 +1,5 @@
 /*
- * utf8.c — UTF-8 validation (see utf8.h).
+ * utf8.c — UTF-8 validation and repair (see utf8.h).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,8 +86,9 @@ int utf8_repair(const unsigned char *s, size_t len, int flags, char **out,
         o = prefix;
         i = prefix;
         while (i < len) {
-                unsigned char c = s[i], lo = 0x80, hi = 0xBF;
-                size_t need, j, k;
+                unsigned char c = s[i];
+                size_t n;
+                int valid;
 
                 if (c < 0x80) {
                         if (c == 0 && (flags & UTF8_REPAIR_NUL)) {
@@ -99,45 +100,15 @@ int utf8_repair(const unsigned char *s, size_t len, int flags, char **out,
                         i++;
                         continue;
                 }
-                if (c >= 0xC2 && c <= 0xDF) {
-                        need = 1;
-                } else if (c >= 0xE0 && c <= 0xEF) {
-                        need = 2;
-                        if (c == 0xE0)
-                                lo = 0xA0;
-                        else if (c == 0xED)
-                                hi = 0x9F;
-                } else if (c >= 0xF0 && c <= 0xF4) {
-                        need = 3;
-                        if (c == 0xF0)
-                                lo = 0x90;
-                        else if (c == 0xF4)
-                                hi = 0x8F;
-                } else {
-                        memcpy(d + o, "\xEF\xBF\xBD", 3);
-                        o += 3;
-                        i++;
-                        continue;
-                }
-                /* The maximal subpart: the lead byte and the continuation
-                 * bytes that fit, replaced by one U+FFFD; the byte that
-                 * did not fit starts afresh. */
-                j = i + 1;
-                for (k = 0; k < need; k++, j++) {
-                        if (j >= len)
-                                break;
-                        if (k == 0 ? (s[j] < lo || s[j] > hi)
-                                   : (s[j] & 0xC0) != 0x80)
-                                break;
-                }
-                if (k == need) {
-                        memcpy(d + o, s + i, j - i);
-                        o += j - i;
+                n = utf8_decode_step(s + i, len - i, &valid);
+                if (valid) {
+                        memcpy(d + o, s + i, n);
+                        o += n;
                 } else {
                         memcpy(d + o, "\xEF\xBF\xBD", 3);
                         o += 3;
                 }
-                i = j;
+                i += n;
         }
         d[o] = '\0';
         *out = (char *)d;

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "options.h"
 #include "signals.h"
+#include "startup.h"
 
 typedef struct devbroker_config {
         long brokers;
@@ -57,6 +58,14 @@ static const char *default_topics[] = {
         "crawl.errors",
 };
 
+static const startup_spec_t devbroker_startup = {
+        .prog = "devbroker",
+        .summary = "Run an in-memory development Kafka cluster "
+                   "(librdkafka's mock) with the pipeline's topics.",
+        .defs = devbroker_options,
+        .ndefs = sizeof(devbroker_options) / sizeof(devbroker_options[0]),
+};
+
 int main(int argc, char **argv)
 {
         devbroker_config_t conf = { 0 };
@@ -67,21 +76,8 @@ int main(int argc, char **argv)
         opts_t opts;
         int rc;
 
-        rc = opts_parse(&opts, "devbroker",
-                        "Run an in-memory development Kafka cluster "
-                        "(librdkafka's mock) with the pipeline's topics.",
-                        devbroker_options,
-                        sizeof(devbroker_options) /
-                                sizeof(devbroker_options[0]),
-                        &conf, argc, argv, errstr, sizeof(errstr));
-        if (rc != OPTS_RUN) {
-                if (rc == OPTS_ERROR)
-                        fprintf(stderr, "devbroker: %s\n", errstr);
-                opts_free(&opts);
-                return rc == OPTS_ERROR ? 2 : 0;
-        }
-        log_init("devbroker", (log_level_t)conf.log_level);
-        signals_install();
+        if (startup_begin(&opts, &devbroker_startup, &conf, argc, argv, &rc))
+                return rc;
 
         /* The mock cluster lives inside a client handle. */
         kconf = rd_kafka_conf_new();

@@ -9,8 +9,12 @@
 #    strcat, strncat, strtok, atoi, atol, atoll, atof, gets. Comments and
 #    strings are stripped first (by the preprocessor), so a comment may
 #    name them.
-# 3. cppcheck (warning, portability, performance), errors fatal.
-# 4. A build with -Wmissing-prototypes -Wstrict-prototypes (-Werror): every
+# 3. No assignment inside an if or while condition (`if ((p = f()))`,
+#    `while ((n = read(...)) > 0)`): assign first, then test (curl's
+#    rule). And one name for the cleanup label: `out` (a label at the
+#    start of a line; `goto out` for cleanup only).
+# 4. cppcheck (warning, portability, performance), errors fatal.
+# 5. A build with -Wmissing-prototypes -Wstrict-prototypes (-Werror): every
 #    exported function is declared in a header, no K&R declarations.
 #
 # Environment: CLANG_FORMAT (default clang-format-14), CPPCHECK, BUILD
@@ -40,6 +44,17 @@ fi
 
 fail=0
 step() { printf 'lint: %-22s %s\n' "$1" "$2"; }
+# A check's result from its findings ($3, one a line): ok, or FAILED with
+# the hint ($2) and the findings.
+report() {
+        if [[ -z "$3" ]]; then
+                step "$1" ok
+        else
+                step "$1" "FAILED ($2):"
+                printf '%s' "$3" | sed 's/^/  /'
+                fail=1
+        fi
+}
 
 # 1. Formatting.
 bad=()
@@ -57,28 +72,78 @@ else
         fail=1
 fi
 
-# 2. Banned functions, in code only: -fpreprocessed strips comments
-# without expanding macros or includes.
+# A file's code without comments (-fpreprocessed strips them without
+# expanding macros or includes) and with string and character literals
+# emptied; line markers ("# N ...") keep the source's line numbers.
+code_of() {
+        gcc -fpreprocessed -dD -E -x c "$1" 2>/dev/null |
+                sed -e 's/"\([^"\\]\|\\.\)*"/""/g' \
+                    -e "s/'\\([^'\\\\]\\|\\\\.\\)*'/''/g"
+}
+
+# 2. Banned functions, in code only.
 hits=""
 for f in "${files[@]}"; do
-        # Line markers ("# N ...") keep the source's line numbers.
-        h=$(gcc -fpreprocessed -dD -E -x c "$f" 2>/dev/null |
-            sed 's/"\([^"\\]\|\\.\)*"/""/g' |
+        h=$(code_of "$f" |
             awk -v f="$f" -v re="(^|[^[:alnum:]_.>])($BANNED)[[:space:]]*[(]" '
                 /^# [0-9]+ / { n = $2 - 1; next }
                 { n++ }
                 $0 ~ re { print f ":" n ": " $0 }')
         [[ -n "$h" ]] && hits+="$h"$'\n'
 done
-if [[ -z "$hits" ]]; then
-        step "banned functions" ok
-else
-        step "banned functions" "FAILED (use snprintf, bounded copies, strtol with checks):"
-        printf '%s' "$hits" | sed 's/^/  /'
-        fail=1
-fi
+report "banned functions" "use snprintf, bounded copies, strtol with checks" "$hits"
 
-# 3. cppcheck.
+# 3. Assignments inside conditions; cleanup labels other than `out`. The
+# condition of each if/while is followed over lines to its closing
+# parenthesis; an '=' in it that is not part of ==, !=, <= or >= is an
+# assignment (compound ones such as += included).
+hits=""
+labels=""
+for f in "${files[@]}"; do
+        h=$(code_of "$f" | awk -v f="$f" '
+                /^# [0-9]+ / { n = $2 - 1; next }
+                { n++ }
+                /^[[:space:]]*#/ { next }
+                /^[[:alpha:]_][[:alnum:]_]*:[[:space:]]*$/ && !/^out:/ {
+                        print "label " f ":" n ": " $0
+                }
+                {
+                        line = $0
+                        pos = 1
+                        while (pos <= length(line)) {
+                                if (depth == 0) {
+                                        if (!match(substr(line, pos),
+                                                   /(^|[^[:alnum:]_])(if|while)[[:space:]]*[(]/))
+                                                break
+                                        pos += RSTART + RLENGTH - 1
+                                        depth = 1
+                                        cond = ""
+                                        start = n
+                                        continue
+                                }
+                                c = substr(line, pos, 1)
+                                pos++
+                                if (c == "(") {
+                                        depth++
+                                } else if (c == ")" && --depth == 0) {
+                                        if (cond ~ /(^|[^=!<>])=($|[^=])/)
+                                                print "assign " f ":" start ": (" cond ")"
+                                        continue
+                                }
+                                cond = cond c
+                        }
+                        if (depth > 0)
+                                cond = cond " "
+                }')
+        a=$(printf '%s\n' "$h" | sed -n 's/^assign //p')
+        l=$(printf '%s\n' "$h" | sed -n 's/^label //p')
+        [[ -n "$a" ]] && hits+="$a"$'\n'
+        [[ -n "$l" ]] && labels+="$l"$'\n'
+done
+report conditions "assign first, then test the value" "$hits"
+report "cleanup label" "the cleanup label is 'out'" "$labels"
+
+# 4. cppcheck.
 if "$CPPCHECK" -q --std=c11 --enable=warning,portability,performance \
         --inline-suppr --error-exitcode=1 -D_GNU_SOURCE \
         -Ishared -Ifetcher -Icleaner --suppress=missingIncludeSystem \
@@ -92,7 +157,7 @@ else
         fail=1
 fi
 
-# 4. Prototypes: the binaries and the unit tests, warnings as errors.
+# 5. Prototypes: the binaries and the unit tests, warnings as errors.
 units=$(ls tests/unit/test_*.c | sed "s|tests/unit/\(.*\)\.c|$BUILD/\1|")
 if make -s BUILD="$BUILD" CFLAGS="-O0 -Wmissing-prototypes -Wstrict-prototypes" \
         all $units >"$BUILD.log" 2>&1; then

@@ -82,7 +82,10 @@ static char **read_urls(const char *path, size_t *count)
                 fprintf(stderr, "curl_loop: %s: %s\n", path, strerror(errno));
                 exit(1);
         }
-        while ((len = getline(&line, &line_cap, f)) >= 0) {
+        for (;;) {
+                len = getline(&line, &line_cap, f);
+                if (len < 0)
+                        break;
                 while (len > 0 &&
                        (line[len - 1] == '\n' || line[len - 1] == '\r'))
                         line[--len] = '\0';
@@ -175,10 +178,13 @@ int main(int argc, char **argv)
                 int left;
 
                 curl_multi_perform(multi, &running);
-                while ((msg = curl_multi_info_read(multi, &left))) {
+                for (;;) {
                         struct xfer *x;
                         long status = 0;
 
+                        msg = curl_multi_info_read(multi, &left);
+                        if (!msg)
+                                break;
                         if (msg->msg != CURLMSG_DONE)
                                 continue;
                         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,

@@ -100,8 +100,8 @@ static int load(const char *path, struct file *f)
 
         if (!fp)
                 return -1;
-        if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 ||
-            fseek(fp, 0, SEEK_SET)) {
+        n = fseek(fp, 0, SEEK_END) ? -1 : ftell(fp);
+        if (n < 0 || fseek(fp, 0, SEEK_SET)) {
                 fclose(fp);
                 return -1;
         }

@@ -4,9 +4,9 @@
  *
  * The input is the bytes the server sends (status line, headers, body),
  * served to libcurl over a loopback TCP connection with the fetcher's own
- * transfer options that matter for parsing (decoded bodies of every
- * built-in encoding, the body caps; redirects are not followed, their
- * Location is parsed as transfer.c checks it). Each input is fetched
+ * request options (transfer_easy_setup(): decoded bodies of every built-in
+ * encoding, the body caps; redirects are not followed, their Location is
+ * parsed as transfer.c checks it). Each input is fetched
  * twice:
  *   - as a page: the body through the fetcher's write callback and cap
  *     (transfer_write_body), then what outcome_url_done() does with the result:
@@ -42,6 +42,16 @@
 
 #define PAGE_MAX_BODY (256 * 1024)
 #define RETRY_AFTER_MAX 600
+
+/* The configuration the fetches run with (transfer_easy_setup()). */
+static char user_agent[] = "kcrawl/fuzz";
+static const fetcher_config_t conf = {
+        .max_body = PAGE_MAX_BODY,
+        .connect_timeout = 5,
+        .timeout = 5,
+        .max_redirects = 0,
+        .user_agent = user_agent,
+};
 
 static int listener = -1;
 static struct sockaddr_in listen_addr;
@@ -122,24 +132,14 @@ static CURLcode fetch(job_t *job, const char *url, const uint8_t *data,
 
         if (!m || !e)
                 abort();
-        job->easy = e;
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_PRIVATE, job);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, transfer_write_body);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, job);
-        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, job->errbuf);
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        /* The fetcher's own request options (transfer.c), then this
+         * target's connection: its resolve, one socket per fetch, no
+         * reuse. */
+        transfer_easy_setup(e, job, &conf, url);
         /* Redirects are not followed: another host would need DNS. The
          * Location is still parsed (CURLINFO_REDIRECT_URL, as the proxied
          * path reads it). */
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-        if (job->kind == JOB_URL)
-                curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-                                 (curl_off_t)job->body_max);
-        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-        curl_easy_setopt(e, CURLOPT_USERAGENT, "kcrawl/fuzz");
         curl_easy_setopt(e, CURLOPT_RESOLVE, resolve);
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
@@ -161,7 +161,8 @@ static CURLcode fetch(job_t *job, const char *url, const uint8_t *data,
                         served = true;
                 }
         }
-        while ((msg = curl_multi_info_read(m, &left)))
+        for (msg = curl_multi_info_read(m, &left); msg;
+             msg = curl_multi_info_read(m, &left))
                 if (msg->msg == CURLMSG_DONE)
                         rc = msg->data.result;
         curl_multi_remove_handle(m, e);
@@ -331,7 +332,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         job.proxy = -1;
         job.attempts = 1;
         job.topic = "crawl.urls";
-        job.body_max = PAGE_MAX_BODY;
         job.um.url = url;
         job.um.depth = 1;
         job.um.id = "fuzz-id";
@@ -347,7 +347,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(url, sizeof(url), "http://site.test:%d/robots.txt", port);
         job.kind = JOB_ROBOTS;
         job.proxy = -1;
-        job.body_max = ROBOTS_MAX_BYTES;
         rc = fetch(&job, url, data, size, resolve);
         check_robots(&job, rc);
         job_reset(&job);

@@ -491,6 +491,16 @@ def binary(name):
     return str(path)
 
 
+def proc_status_kib(pid, field):
+    """A memory figure of process `pid` from /proc/PID/status, in KiB:
+    `field` is "VmHWM" (peak resident set) or "VmRSS" (resident now)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
 def clean_env(**extra):
     """The environment for a binary: ours less any FETCHER_*/CLEANER_*/
     KAFKA_BROKERS that would change its configuration, plus `extra`."""

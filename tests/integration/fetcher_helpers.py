@@ -30,7 +30,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from conftest import Proc, host_key
+import pytest
+
+from conftest import CONSUME_DEADLINE, Proc, host_key
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -140,6 +142,19 @@ def max_per_window(times, window=1.0):
             j += 1
         best = max(best, i - j + 1)
     return best
+
+
+def wait_until(cond, deadline=CONSUME_DEADLINE, procs=(), what="condition"):
+    """Polls `cond()` every 50 ms until it is true; fails the test when
+    `deadline` seconds pass first or one of `procs` exits."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if cond():
+            return
+        for p in procs:
+            p.assert_running()
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
 
 
 def start_fetcher(brokers, topics, log_dir, *extra, group=None, env=None):

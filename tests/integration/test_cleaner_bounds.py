@@ -16,7 +16,7 @@ import uuid
 
 from confluent_kafka import Producer
 
-from conftest import check_error, check_record, consume
+from conftest import check_error, check_record, consume, proc_status_kib
 from test_cleaner_stage import cleaner, page_headers, page_html, stop_all
 
 # Before the budget, the 300,000-attribute tag alone took a worker some
@@ -126,14 +126,6 @@ def test_rules_page_nested_deeper_than_256(brokers, topics, tmp_path):
         assert with_rules[k] == without[k], k
 
 
-def vm_hwm_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmHWM")
-
-
 def test_follow_fan_out_and_meta_bounded(brokers, topics, tmp_path):
     """A 200 KB meta on a page with 2,000 same-host links: the meta was
     copied into every link message, all held at once (some 800 MB peak).
@@ -156,7 +148,7 @@ def test_follow_fan_out_and_meta_bounded(brokers, topics, tmp_path):
         got = consume(brokers, topics.records, 2, procs=(pr,))
         assert len(got) == 2
         links = consume(brokers, topics.urls, 1002, deadline=60, procs=(pr,))
-        peak_mb = vm_hwm_kb(pr.p.pid) / 1024
+        peak_mb = proc_status_kib(pr.p.pid, "VmHWM") / 1024
         stop_all(pr)
     finally:
         pr.kill()

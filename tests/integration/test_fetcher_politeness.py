@@ -15,10 +15,10 @@ import pytest
 
 from confluent_kafka import Producer
 
-from conftest import (CONSUME_DEADLINE, PARTITIONS, check_error, check_page, consume,
-                      create_topics, delete_topics, host_key, murmur2_partition, publish,
-                      read_all)
-from fetcher_helpers import Sites, max_per_window, publish_with_headers, start_fetcher
+from conftest import (PARTITIONS, check_error, check_page, consume, create_topics,
+                      delete_topics, host_key, murmur2_partition, publish, read_all)
+from fetcher_helpers import (Sites, max_per_window, publish_with_headers, start_fetcher,
+                             wait_until)
 
 
 @pytest.fixture
@@ -30,17 +30,6 @@ def sites():
 
 def by_url(msgs):
     return {m.key.decode(): m for m in msgs}
-
-
-def wait_until(cond, deadline=CONSUME_DEADLINE, procs=(), what="condition"):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if cond():
-            return
-        for p in procs:
-            p.assert_running()
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def test_rate_limit_per_host_several_hosts(brokers, topics, sites, tmp_path):

@@ -18,8 +18,8 @@ import time
 
 import pytest
 
-from conftest import check_error, check_page, consume, publish
-from fetcher_helpers import Sites, committed_behind, start_fetcher
+from conftest import check_error, check_page, consume, proc_status_kib, publish
+from fetcher_helpers import Sites, committed_behind, start_fetcher, wait_until
 
 
 @pytest.fixture
@@ -47,26 +47,6 @@ def fetcher(brokers, topics, sites, tmp_path):
 
 def by_url(msgs):
     return {m.key.decode(): m for m in msgs}
-
-
-def wait_until(cond, deadline, procs=(), what="condition"):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if cond():
-            return
-        for p in procs:
-            p.assert_running()
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def rss_kib(pid):
-    """The process's resident set size (VmRSS) in KiB."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def test_huge_retry_after_is_capped(brokers, topics, sites, fetcher):
@@ -171,8 +151,7 @@ def test_many_hosts_huge_robots_memory_bound(brokers, topics, sites, fetcher):
                        "--robots-memory", "8M")
     pages = consume(brokers, topics.pages, len(urls), deadline=90, procs=[fx])
     assert set(by_url(pages)) == set(urls), fx.log_tail()
-    with open(f"/proc/{fx.p.pid}/status") as f:
-        hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    hwm = proc_status_kib(fx.p.pid, "VmHWM")
     with open(f"/proc/{fx.p.pid}/maps") as f:
         # AddressSanitizer's quarantine and shadow memory make RSS
         # meaningless; such a build checks memory errors here instead.

@@ -21,7 +21,7 @@ import uuid
 import pytest
 
 from conftest import (Proc, check_error, check_page, check_record, consume, error_input,
-                      publish, read_all)
+                      proc_status_kib, publish, read_all)
 from hostile_server import BINARY_LENGTH, HostileServer
 
 # The fetcher's limits for this test: every case ends within them.
@@ -54,14 +54,6 @@ CASES = {
     "big": ("/big", ("error", {"too_large"})),
     "binary": ("/binary", ("page", None)),
 }
-
-
-def vm_hwm_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 @pytest.fixture
@@ -180,7 +172,7 @@ def test_hostile_http(brokers, topics, servers, pipeline, tmp_path):
             pytest.fail(f"no outcome within {CASE_DEADLINE_S} s for: {missing}")
         time.sleep(0.5)
     elapsed = time.monotonic() - t0
-    hwm = vm_hwm_mb(fetcher.p.pid)
+    hwm = proc_status_kib(fetcher.p.pid, "VmHWM") / 1024
     n_pages_200 = sum(1 for m in pages if m.headers.get("status") == "200")
     records = consume(brokers, topics.records, n_pages_200, deadline=60, procs=(cleaner,))
     pipeline.stop_all()

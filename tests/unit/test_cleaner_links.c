@@ -15,6 +15,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "../../cleaner/links.h"
+#include "../../cleaner/pagescan.h"
+#include "../../cleaner/record.h"
+
+#include <libxml/parser.h>
 
 #define LINKS(...) "\"links\": [" __VA_ARGS__ "]"
 #define L(u, rel) "{\"url\": \"" u "\", \"text\": \"t\", \"rel\": " rel "}"
@@ -283,6 +287,90 @@ static void test_scope_parse(void **state)
         assert_int_equal(links_scope_parse(NULL, &s), -1);
 }
 
+/* links_each_facts() (the worker's way) gives the messages and counts
+ * links_each() gives for the record written from the same facts. */
+typedef struct seen_msgs {
+        char buf[8192];
+        size_t len;
+} seen_msgs_t;
+
+static int print_one(void *ctx, const link_msg_t *m)
+{
+        seen_msgs_t *s = ctx;
+        int n = snprintf(s->buf + s->len, sizeof(s->buf) - s->len,
+                         "%s %s %s %s\n", m->topic, m->key, m->url, m->value);
+
+        assert_true(n > 0 && (size_t)n < sizeof(s->buf) - s->len);
+        s->len += (size_t)n;
+        return 0;
+}
+
+static void test_facts_match_record(void **state)
+{
+        static const struct {
+                const char *body;
+                int status;
+                const char *meta;
+                long depth;
+        } pages[] = {
+                { "<base href='/dir/'><a href=x>x</a><a href='x#f'>dup</a>"
+                  "<a href='http://other.test/'>o</a>"
+                  "<a rel=' NoFollow  ' href=n>n</a><a href=''>self</a>"
+                  "<a href='mailto:a@b'>m</a><a rel='next' href=y>y</a>",
+                  200, "{\"a\":[1,2.50,\"\\u00e9\"]}", 0 },
+                { "<meta name=robots content='INDEX,  NoFollow'><a href=x>x</a>",
+                  200, NULL, -1 },
+                { "<meta name=robots content='none'><a href=x>x</a>", 200,
+                  NULL, 3 },
+                { "<a href=x>x</a>", 404, "not json", 0 },
+                { "<a href=x>x</a><a href=z>z</a>", 201, "not json", 4 },
+                { "<a href=x>x</a>", 200, "{\"big\":\"0123456789\"}", 9 },
+                { "<a href=x>x</a>", 200, NULL, 10 },
+        };
+        links_t *lk = links_new(LINKS_SAME_HOST, 10, "crawl.urls");
+
+        (void)state;
+        assert_non_null(lk);
+        links_set_limits(lk, 2, 16);
+        for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+                page_t page = { .url = "http://h.test/a/b",
+                                .status = pages[i].status,
+                                .content_type = "text/html",
+                                .fetched_at = "2026-01-01T00:00:00Z",
+                                .id = "p1",
+                                .meta = pages[i].meta,
+                                .depth = pages[i].depth,
+                                .body = (const unsigned char *)pages[i].body,
+                                .body_len = strlen(pages[i].body) };
+                seen_msgs_t a = { "", 0 }, b = { "", 0 };
+                links_stats_t sa, sb;
+                page_facts_t *f = NULL;
+                char *rec = NULL, err[256] = "";
+                size_t rec_len;
+
+                assert_int_equal(
+                        pagescan_run(&page, NULL, &f, err, sizeof(err)), 0);
+                assert_int_equal(record_write(f, NULL, NULL, &rec, &rec_len,
+                                              err, sizeof(err)),
+                                 0);
+                assert_int_equal(links_each_facts(lk, f, print_one, &a, &sa,
+                                                  err, sizeof(err)),
+                                 0);
+                assert_int_equal(links_each(lk, rec, print_one, &b, &sb, err,
+                                            sizeof(err)),
+                                 0);
+                assert_string_equal(a.buf, b.buf);
+                assert_int_equal(sa.published, sb.published);
+                assert_int_equal(sa.dropped, sb.dropped);
+                assert_int_equal(sa.meta_dropped, sb.meta_dropped);
+                if (i == 0) /* x, n's nofollow left out, over max_links */
+                        assert_int_equal(sa.published + sa.dropped, 3);
+                free(rec);
+                pagefacts_free(f);
+        }
+        links_destroy(lk);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -292,7 +380,9 @@ int main(void)
                 cmocka_unit_test(test_message),
                 cmocka_unit_test(test_scope_parse),
                 cmocka_unit_test(test_limits),
+                cmocka_unit_test(test_facts_match_record),
         };
 
+        xmlInitParser();
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <libxml/parser.h>
 
 #include "../../cleaner/prescan.h"
+#include "testutil.h"
 
 static size_t scan(const char *s, size_t *at)
 {
@@ -143,12 +144,10 @@ static size_t libxml2_max_attributes(const char *s, size_t len)
 
 static uint64_t rng_state = UINT64_C(0x853C49E6748FEA9B);
 
+/* The test's sequence: testutil_rng() on this file's seed. */
 static uint64_t rng(void)
 {
-        rng_state ^= rng_state << 13;
-        rng_state ^= rng_state >> 7;
-        rng_state ^= rng_state << 17;
-        return rng_state;
+        return testutil_rng(&rng_state);
 }
 
 static void test_never_fewer_than_libxml2(void **state)
@@ -190,18 +189,11 @@ static void test_never_fewer_than_libxml2(void **state)
         int iter, failed = 0;
 
         for (iter = 0; iter < 20000 && failed < 5; iter++) {
-                size_t len = 0, want = (size_t)(rng() % sizeof(buf));
+                size_t len, want = (size_t)(rng() % sizeof(buf));
                 size_t ours, theirs;
 
-                while (len < want) {
-                        const char *p = pieces[rng() % n_pieces];
-                        size_t n = strlen(p);
-
-                        if (n > sizeof(buf) - len)
-                                break;
-                        memcpy(buf + len, p, n);
-                        len += n;
-                }
+                len = testutil_pieces(buf, sizeof(buf), want, pieces, n_pieces,
+                                      &rng_state);
                 ours = prescan_max_attributes(buf, len, 1000000, NULL);
                 theirs = libxml2_max_attributes(buf, len);
                 if (ours < theirs) {

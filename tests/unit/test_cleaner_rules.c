@@ -172,7 +172,7 @@ static void test_data_cases(void **state)
                 fprintf(stderr, "%s: %s (run from the repository root)\n", dir,
                         strerror(errno));
         assert_non_null(d);
-        while ((de = readdir(d)) != NULL) {
+        for (de = readdir(d); de != NULL; de = readdir(d)) {
                 size_t len = strlen(de->d_name);
 
                 if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0 ||

@@ -265,7 +265,7 @@ static void test_data_cases(void **state)
                 fprintf(stderr, "%s: %s (run from the repository root)\n", dir,
                         strerror(errno));
         assert_non_null(d);
-        while ((de = readdir(d)) != NULL) {
+        for (de = readdir(d); de != NULL; de = readdir(d)) {
                 size_t len = strlen(de->d_name);
 
                 if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
@@ -370,15 +370,10 @@ static void test_passthrough(void **state)
 
 static uint64_t rng_state = UINT64_C(0x9E3779B97F4A7C15);
 
+/* The test's sequence: testutil_rng() on this file's seed. */
 static uint64_t rng(void)
 {
-        uint64_t x = rng_state;
-
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        rng_state = x;
-        return x;
+        return testutil_rng(&rng_state);
 }
 
 static void test_random_bytes(void **state)
@@ -599,19 +594,12 @@ static void test_sax_matches_dom(void **state)
 
         rng_state = UINT64_C(0x2545F4914F6CDD1D);
         for (iter = 0; iter < 4000 && failed < 5; iter++) {
-                size_t len = 0, want = (size_t)(rng() % sizeof(buf));
+                size_t len, want = (size_t)(rng() % sizeof(buf));
                 char what[64];
                 page_t page;
 
-                while (len < want) {
-                        const char *p = pieces[rng() % n_pieces];
-                        size_t n = strlen(p);
-
-                        if (n > sizeof(buf) - len)
-                                break;
-                        memcpy(buf + len, p, n);
-                        len += n;
-                }
+                len = testutil_pieces(buf, sizeof(buf), want, pieces, n_pieces,
+                                      &rng_state);
                 page_init(&page, buf, len);
                 page.url = iter % 7 == 0 ? "https://u:p@example.com:8443/a/b"
                                          : "http://example.com/dir/page.html";

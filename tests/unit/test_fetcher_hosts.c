@@ -41,7 +41,7 @@ static int serve(hosts_t *hs, int64_t now, int *per_host, host_t **hv, int nh)
         int n = 0;
         host_t *h;
 
-        while ((h = hosts_next(hs, now))) {
+        for (h = hosts_next(hs, now); h; h = hosts_next(hs, now)) {
                 hlink_t *l = host_pop(h);
 
                 assert_non_null(l);

@@ -312,9 +312,12 @@ static char *http_get(int port, const char *method, const char *path)
                      "Connection: close\r\n\r\n",
                      method, path);
         assert_int_equal(write(fd, req, (size_t)n), n);
-        while (len < (1 << 20) - 1 &&
-               (n = read(fd, buf + len, (1 << 20) - 1 - len)) > 0)
+        while (len < (1 << 20) - 1) {
+                n = read(fd, buf + len, (1 << 20) - 1 - len);
+                if (n <= 0)
+                        break;
                 len += (size_t)n;
+        }
         close(fd);
         return buf;
 }

@@ -77,8 +77,12 @@ static char *read_file(const char *path, size_t *lenp)
         buf = malloc(URL_SUITE_MAX + 1);
         if (!buf)
                 goto out;
-        while ((n = fread(buf + len, 1, URL_SUITE_MAX - len, f)) > 0)
+        for (;;) {
+                n = fread(buf + len, 1, URL_SUITE_MAX - len, f);
+                if (n == 0)
+                        break;
                 len += n;
+        }
         if (ferror(f) || len == URL_SUITE_MAX) {
                 free(buf);
                 buf = NULL;

@@ -1,11 +1,14 @@
 /*
  * testutil.h — helpers the data-driven unit tests share: reading a file
- * whole, looking members up in a yajl tree, deep JSON comparison.
+ * whole, looking members up in a yajl tree, deep JSON comparison, and a
+ * seeded pseudo-random sequence with the input builder the random tests
+ * use.
  * Header-only (static inline): each test program includes what it uses.
  */
 #ifndef KCRAWL_TESTUTIL_H
 #define KCRAWL_TESTUTIL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +136,40 @@ static inline int json_equal(yajl_val want, yajl_val got, const char *where)
         default: /* true, false, null: the types were equal */
                 return 1;
         }
+}
+
+/* xorshift64 (Marsaglia): the next number of the sequence in *state (a
+ * non-zero seed). Seeded, so a failing random case repeats run after run. */
+static inline uint64_t testutil_rng(uint64_t *state)
+{
+        uint64_t x = *state;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *state = x;
+        return x;
+}
+
+/* Fills buf (cap bytes, not NUL-terminated) with pieces[] picked by
+ * testutil_rng(state) until it holds at least `want` bytes or the next
+ * piece would not fit; returns the length. */
+static inline size_t testutil_pieces(char *buf, size_t cap, size_t want,
+                                     const char *const *pieces,
+                                     size_t n_pieces, uint64_t *state)
+{
+        size_t len = 0;
+
+        while (len < want) {
+                const char *p = pieces[testutil_rng(state) % n_pieces];
+                size_t n = strlen(p);
+
+                if (n > cap - len)
+                        break;
+                memcpy(buf + len, p, n);
+                len += n;
+        }
+        return len;
 }
 
 #endif /* KCRAWL_TESTUTIL_H */

@@ -1,0 +1,1456 @@
+/*
+ * pagescan.c — one pass over a page: its facts (see pagescan.h).
+ *
+ * Usually no tree is built: the parser's SAX events drive the collection
+ * directly (libxml2's SAX parse is some 1.8x its DOM parse). Only when the
+ * tree is asked for (or a page holds a text node over libxml2's limit) is
+ * the DOM built and walked once, without recursion and without XPath.
+ * Both front ends make the same calls: entering and leaving each element
+ * updates a few counters and collectors (the visible text, and the text of
+ * the current title, heading and link; textcollect.h) and keeps what is
+ * resolved later (links, images, canonical, base, JSON-LD text). Links are
+ * resolved after the parse because the first <base href> counts wherever
+ * it is, against a base parsed once, into one arena per page.
+ */
+#include "pagescan.h"
+
+#include "charset.h"
+#include "clock.h"
+#include "dynbuf.h"
+#include "hash.h"
+#include "jsonvalue.h"
+#include "prescan.h"
+#include "textcollect.h"
+#include "url.h"
+
+#include <limits.h>
+#include <time.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/SAX2.h>
+#include <libxml/parserInternals.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#define PARSE_OPTIONS                                                     \
+        (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | \
+         HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC)
+
+/* The SAX front end copies the attribute values it keeps into chunks
+ * freed with the facts (the DOM's own live as long as the document). */
+#define ARENA_CHUNK (16 * 1024)
+struct pf_arena_chunk {
+        struct pf_arena_chunk *next;
+        size_t used;
+        size_t size;
+        char data[];
+};
+
+/* The scan in progress: its facts and what only the scan needs. */
+typedef struct scan {
+        page_facts_t *f;
+
+        /* The CPU-time budget (budget_tick()). */
+        long long budget_ns; /* 0 = none                            */
+        long long cpu0_ns;   /* the thread's CPU clock at the start */
+        long long wall0_ns;
+        long long wall_next_ns; /* no need to read the CPU clock
+                                     * before this (CLOCK_MONOTONIC_COARSE) */
+        unsigned ticks;
+        int timed_out;
+        xmlParserCtxtPtr ctxt; /* the parse in progress, to stop it   */
+        /* The DOM front end: the tree builder's callbacks, wrapped. */
+        startElementSAXFunc dom_start;
+        endElementSAXFunc dom_end;
+        charactersSAXFunc dom_chars;
+        charactersSAXFunc dom_cdata;
+        charactersSAXFunc dom_blank;
+
+        /* Walk state. */
+        int hidden;     /* inside head, title, template, noscript */
+        int sax;        /* the SAX front end: keep() copies       */
+        int depth;      /* SAX: elements open                      */
+        int skip_depth; /* SAX: inside the script or style at
+                                 * this depth; 0 when not                  */
+        dynbuf_t kinds; /* SAX: enum tag of each open element      */
+
+        collector_t text_c;
+        collector_t title_c;
+        int title_done;
+        collector_t link_c;
+        collector_t heading_c;
+        int jsonld_depth; /* the open JSON-LD script's; 0 none */
+        int html_seen;
+
+        /* Attribute values the facts hold processed (finish()). */
+        const xmlChar *description;
+        const xmlChar *robots;
+        const xmlChar *canonical;
+        const xmlChar *base_href;
+} scan_t;
+
+/* ------------------------------------------------------------------ */
+/* The arena                                                           */
+
+void *pagefacts_alloc(page_facts_t *f, size_t n)
+{
+        pf_arena_chunk_t *c = f->arena;
+        void *p;
+
+        if (c == NULL || n > c->size - c->used) {
+                size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+
+                c = malloc(sizeof(*c) + size);
+                if (c == NULL) {
+                        f->oom = 1;
+                        return NULL;
+                }
+                c->next = f->arena;
+                c->used = 0;
+                c->size = size;
+                f->arena = c;
+        }
+        p = c->data + c->used;
+        c->used += n;
+        return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffers and small string helpers                                    */
+
+/* Grows an array of elem-sized items to hold one more. */
+static int array_reserve(void **arr, size_t *cap, size_t n, size_t elem)
+{
+        size_t ncap;
+        void *na;
+
+        if (n < *cap)
+                return 0;
+        ncap = *cap ? *cap * 2 : 16;
+        if (ncap > SIZE_MAX / elem)
+                return -1;
+        na = realloc(*arr, ncap * elem);
+        if (na == NULL)
+                return -1;
+        *arr = na;
+        *cap = ncap;
+        return 0;
+}
+
+static int is_ws(int c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* A length <= max that does not split a UTF-8 character. */
+static size_t utf8_cut(const unsigned char *s, size_t len, size_t max)
+{
+        if (len <= max)
+                return len;
+        while (max > 0 && (s[max] & 0xC0) == 0x80)
+                max--;
+        return max;
+}
+
+static int ascii_lower(int c)
+{
+        return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* ASCII case-insensitive equality of a NUL-terminated string. */
+static int ci_eq(const xmlChar *s, const char *lit)
+{
+        while (*s && *lit) {
+                if (ascii_lower(*s) != (unsigned char)*lit)
+                        return 0;
+                s++;
+                lit++;
+        }
+        return *s == '\0' && *lit == '\0';
+}
+
+/* Whether the space-separated list s holds token (case-insensitive). */
+static int has_token(const xmlChar *s, const char *token)
+{
+        size_t tlen = strlen(token);
+
+        while (*s) {
+                size_t n = 0, i;
+
+                while (*s && is_ws(*s))
+                        s++;
+                while (s[n] && !is_ws(s[n]))
+                        n++;
+                if (n == tlen) {
+                        for (i = 0; i < n; i++)
+                                if (ascii_lower(s[i]) !=
+                                    (unsigned char)token[i])
+                                        break;
+                        if (i == n)
+                                return 1;
+                }
+                s += n;
+        }
+        return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text collection                                                     */
+
+static void text_break(scan_t *x)
+{
+        collector_break(&x->text_c);
+        if (x->title_c.depth)
+                collector_break(&x->title_c);
+        if (x->link_c.depth)
+                collector_break(&x->link_c);
+        if (x->heading_c.depth)
+                collector_break(&x->heading_c);
+}
+
+static void text_add(scan_t *x, const xmlChar *s, size_t len)
+{
+        if (x->hidden == 0)
+                collector_add(&x->text_c, s, len, &x->f->words, &x->f->oom);
+        if (x->title_c.depth)
+                collector_add(&x->title_c, s, len, NULL, &x->f->oom);
+        if (x->link_c.depth)
+                collector_add(&x->link_c, s, len, NULL, &x->f->oom);
+        if (x->heading_c.depth)
+                collector_add(&x->heading_c, s, len, NULL, &x->f->oom);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* The walk                                                            */
+
+enum tag {
+        T_BLOCK, /* anything not listed: a text boundary */
+        T_INLINE,
+        T_BR,
+        T_A,
+        T_H,
+        T_IMG,
+        T_HTML,
+        T_HIDE, /* head, template, noscript */
+        T_TITLE,
+        T_META,
+        T_LINK,
+        T_BASE,
+        T_SCRIPT,
+        T_STYLE,
+};
+
+#define TAG_IS(name, n, lit) (memcmp((name), (lit), (n)) == 0)
+
+/* The kind of an element by its (lower-case) name; *level for h1-h6. A
+ * switch on the length then memcmp: cheaper than libxml2's table lookup. */
+static enum tag tag_kind(const xmlChar *xname, int *level)
+{
+        const char *name = (const char *)xname;
+        size_t n = strlen(name);
+
+        switch (n) {
+        case 1:
+                if (name[0] == 'a')
+                        return T_A;
+                if (strchr("biqsu", name[0]))
+                        return T_INLINE;
+                return T_BLOCK;
+        case 2:
+                if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6') {
+                        *level = name[1] - '0';
+                        return T_H;
+                }
+                if (TAG_IS(name, 2, "br"))
+                        return T_BR;
+                if (TAG_IS(name, 2, "em") || TAG_IS(name, 2, "tt") ||
+                    TAG_IS(name, 2, "rp") || TAG_IS(name, 2, "rt"))
+                        return T_INLINE;
+                return T_BLOCK;
+        case 3:
+                if (TAG_IS(name, 3, "img"))
+                        return T_IMG;
+                if (TAG_IS(name, 3, "sub") || TAG_IS(name, 3, "sup") ||
+                    TAG_IS(name, 3, "del") || TAG_IS(name, 3, "ins") ||
+                    TAG_IS(name, 3, "kbd") || TAG_IS(name, 3, "var") ||
+                    TAG_IS(name, 3, "bdi") || TAG_IS(name, 3, "bdo") ||
+                    TAG_IS(name, 3, "dfn") || TAG_IS(name, 3, "big") ||
+                    TAG_IS(name, 3, "wbr"))
+                        return T_INLINE;
+                return T_BLOCK;
+        case 4:
+                if (TAG_IS(name, 4, "span") || TAG_IS(name, 4, "abbr") ||
+                    TAG_IS(name, 4, "cite") || TAG_IS(name, 4, "code") ||
+                    TAG_IS(name, 4, "font") || TAG_IS(name, 4, "mark") ||
+                    TAG_IS(name, 4, "time") || TAG_IS(name, 4, "data") ||
+                    TAG_IS(name, 4, "samp") || TAG_IS(name, 4, "nobr") ||
+                    TAG_IS(name, 4, "ruby"))
+                        return T_INLINE;
+                if (TAG_IS(name, 4, "meta"))
+                        return T_META;
+                if (TAG_IS(name, 4, "link"))
+                        return T_LINK;
+                if (TAG_IS(name, 4, "html"))
+                        return T_HTML;
+                if (TAG_IS(name, 4, "head"))
+                        return T_HIDE;
+                if (TAG_IS(name, 4, "base"))
+                        return T_BASE;
+                return T_BLOCK;
+        case 5:
+                if (TAG_IS(name, 5, "small") || TAG_IS(name, 5, "label"))
+                        return T_INLINE;
+                if (TAG_IS(name, 5, "title"))
+                        return T_TITLE;
+                if (TAG_IS(name, 5, "style"))
+                        return T_STYLE;
+                return T_BLOCK;
+        case 6:
+                if (TAG_IS(name, 6, "strong") || TAG_IS(name, 6, "strike"))
+                        return T_INLINE;
+                if (TAG_IS(name, 6, "script"))
+                        return T_SCRIPT;
+                return T_BLOCK;
+        case 7:
+                if (TAG_IS(name, 7, "acronym"))
+                        return T_INLINE;
+                return T_BLOCK;
+        case 8:
+                if (TAG_IS(name, 8, "template") || TAG_IS(name, 8, "noscript"))
+                        return T_HIDE;
+                return T_BLOCK;
+        default:
+                return T_BLOCK;
+        }
+}
+
+/* An element's attributes, from either front end: the DOM's attribute
+ * list (each value one text child, entities already decoded) or a SAX
+ * event's name/value pairs. A value-less attribute reads as "". */
+typedef struct elem {
+        xmlAttrPtr prop;      /* DOM                                    */
+        const xmlChar **atts; /* SAX: NULL-terminated pairs, may be NULL */
+} elem_t;
+
+/* The next attribute of *e (consumed); 0 when there is none left. */
+static int attr_next(elem_t *e, const xmlChar **name, const xmlChar **value)
+{
+        if (e->atts != NULL) {
+                if (e->atts[0] == NULL)
+                        return 0;
+                *name = e->atts[0];
+                *value = e->atts[1] ? e->atts[1] : (const xmlChar *)"";
+                e->atts += 2;
+                return 1;
+        }
+        if (e->prop == NULL)
+                return 0;
+        *name = e->prop->name;
+        *value = (e->prop->children && e->prop->children->content)
+                         ? e->prop->children->content
+                         : (const xmlChar *)"";
+        e->prop = e->prop->next;
+        return 1;
+}
+
+/* An attribute's value, or NULL when the element has none of that name.
+ * Only valid during the event (SAX): keep() what outlives it. */
+static const xmlChar *attr_get(const elem_t *e, const char *name)
+{
+        elem_t it = *e;
+        const xmlChar *n, *v;
+
+        while (attr_next(&it, &n, &v))
+                if (ci_eq(n, name))
+                        return v;
+        return NULL;
+}
+
+/* A string that must outlive the event it came from: the DOM's own (it
+ * lives as long as the document), or a copy in the page's arena (SAX).
+ * NULL stays NULL; on allocation failure sets x->f->oom and returns NULL. */
+static const xmlChar *keep(scan_t *x, const xmlChar *s)
+{
+        size_t n;
+        char *p;
+
+        if (s == NULL || !x->sax)
+                return s;
+        n = strlen((const char *)s) + 1;
+        p = pagefacts_alloc(x->f, n);
+        if (p == NULL)
+                return NULL;
+        memcpy(p, s, n);
+        return (const xmlChar *)p;
+}
+
+static void on_meta(scan_t *x, const elem_t *e)
+{
+        const xmlChar *name = NULL, *property = NULL, *content = NULL;
+        const xmlChar *prop, *an, *v;
+        elem_t it = *e;
+
+        while (attr_next(&it, &an, &v)) {
+                if (ci_eq(an, "name") && name == NULL)
+                        name = v;
+                else if (ci_eq(an, "property") && property == NULL)
+                        property = v;
+                else if (ci_eq(an, "content") && content == NULL)
+                        content = v;
+        }
+        if (content == NULL)
+                return;
+        if (name != NULL) {
+                if (x->description == NULL && ci_eq(name, "description"))
+                        x->description = keep(x, content);
+                else if (x->robots == NULL && ci_eq(name, "robots"))
+                        x->robots = keep(x, content);
+        }
+        /* OpenGraph: property="og:..."; some pages write name="og:...". */
+        prop = property != NULL ? property : name;
+        if (prop != NULL && ascii_lower(prop[0]) == 'o' &&
+            ascii_lower(prop[1]) == 'g' && prop[2] == ':' && prop[3] != '\0') {
+                size_t i;
+
+                for (i = 0; i < x->f->n_og; i++)
+                        if (strcmp((const char *)x->f->og[i].key,
+                                   (const char *)prop + 3) == 0)
+                                return; /* the first one counts */
+                if (x->f->n_og >= EXTRACT_OG_MAX) {
+                        x->f->capped |= PF_CAP_OG;
+                        return;
+                }
+                x->f->og[x->f->n_og].key = keep(x, prop + 3);
+                x->f->og[x->f->n_og].content = keep(x, content);
+                if (x->f->og[x->f->n_og].key != NULL &&
+                    x->f->og[x->f->n_og].content != NULL)
+                        x->f->n_og++;
+        }
+}
+
+static int is_jsonld(const elem_t *e)
+{
+        const xmlChar *type = attr_get(e, "type");
+        static const char want[] = "application/ld+json";
+        size_t n = sizeof(want) - 1, i;
+
+        if (type == NULL)
+                return 0;
+        while (is_ws(*type))
+                type++;
+        for (i = 0; i < n; i++)
+                if (ascii_lower(type[i]) != (unsigned char)want[i])
+                        return 0;
+        type += n;
+        while (is_ws(*type))
+                type++;
+        return *type == '\0' || *type == ';';
+}
+
+/* Starts a JSON-LD block; its text is added by jsonld_add() until
+ * jsonld_end(). */
+static void jsonld_begin(scan_t *x)
+{
+        pf_jsonld_t *j = &x->f->jsonld[x->f->n_jsonld++];
+
+        j->off = x->f->jsonld_text.len;
+        j->len = 0;
+        j->over = 0;
+}
+
+/* Appends text to the open block (the last one); one over
+ * EXTRACT_JSONLD_BYTES_MAX is marked and its text dropped. */
+static void jsonld_add(scan_t *x, const void *s, size_t len)
+{
+        pf_jsonld_t *j = &x->f->jsonld[x->f->n_jsonld - 1];
+
+        if (j->over)
+                return;
+        if (len > EXTRACT_JSONLD_BYTES_MAX - j->len) {
+                j->over = 1;
+                x->f->jsonld_text.len = j->off;
+                return;
+        }
+        if (dynbuf_add(&x->f->jsonld_text, s, len) < 0) {
+                x->f->oom = 1;
+                return;
+        }
+        j->len += len;
+}
+
+/* Entering an element at depth (>= 1); returns 0 when its children are to
+ * be skipped. */
+static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
+                    int depth)
+{
+        const xmlChar *v;
+
+        switch (kind) {
+        case T_INLINE:
+                break;
+        case T_BLOCK:
+        case T_BR:
+                text_break(x);
+                break;
+        case T_A:
+                if (x->link_c.depth != 0)
+                        break;
+                v = attr_get(e, "href");
+                if (v == NULL)
+                        break;
+                if (x->f->n_anchors >= EXTRACT_ANCHORS_MAX) {
+                        x->f->capped |= PF_CAP_LINKS;
+                        break;
+                }
+                if (array_reserve((void **)&x->f->anchors, &x->f->cap_anchors,
+                                  x->f->n_anchors, sizeof(pf_anchor_t)) < 0) {
+                        x->f->oom = 1;
+                        return 0;
+                }
+                x->f->anchors[x->f->n_anchors].href = keep(x, v);
+                x->f->anchors[x->f->n_anchors].rel =
+                        keep(x, attr_get(e, "rel"));
+                x->f->anchors[x->f->n_anchors].text_off = x->f->link_text.len;
+                x->f->anchors[x->f->n_anchors].text_len = 0;
+                x->f->n_anchors++;
+                collector_start(&x->link_c, &x->f->link_text,
+                                EXTRACT_SHORT_MAX, depth);
+                break;
+        case T_H:
+                text_break(x);
+                if (x->heading_c.depth != 0)
+                        break;
+                if (x->f->n_headings >= EXTRACT_HEADINGS_MAX) {
+                        x->f->capped |= PF_CAP_HEADINGS;
+                        break;
+                }
+                if (array_reserve((void **)&x->f->headings,
+                                  &x->f->cap_headings, x->f->n_headings,
+                                  sizeof(pf_heading_t)) < 0) {
+                        x->f->oom = 1;
+                        return 0;
+                }
+                x->f->headings[x->f->n_headings].level = level;
+                x->f->headings[x->f->n_headings].text_off =
+                        x->f->heading_text.len;
+                x->f->headings[x->f->n_headings].text_len = 0;
+                x->f->n_headings++;
+                collector_start(&x->heading_c, &x->f->heading_text,
+                                EXTRACT_SHORT_MAX, depth);
+                break;
+        case T_IMG:
+                v = attr_get(e, "src");
+                if (v == NULL || *v == '\0')
+                        break;
+                if (x->f->n_img_raw >= EXTRACT_IMAGES_MAX) {
+                        x->f->capped |= PF_CAP_IMAGES;
+                        break;
+                }
+                if (array_reserve((void **)&x->f->img_raw, &x->f->cap_img_raw,
+                                  x->f->n_img_raw, sizeof(pf_img_raw_t)) < 0) {
+                        x->f->oom = 1;
+                        return 0;
+                }
+                x->f->img_raw[x->f->n_img_raw].src = keep(x, v);
+                x->f->img_raw[x->f->n_img_raw].alt =
+                        keep(x, attr_get(e, "alt"));
+                x->f->n_img_raw++;
+                break;
+        case T_HTML:
+                if (!x->html_seen) {
+                        x->html_seen = 1;
+                        x->f->lang = keep(x, attr_get(e, "lang"));
+                }
+                break;
+        case T_HIDE:
+                x->hidden++;
+                break;
+        case T_TITLE:
+                x->hidden++;
+                if (!x->title_done && x->title_c.depth == 0)
+                        collector_start(&x->title_c, &x->f->title,
+                                        EXTRACT_SHORT_MAX, depth);
+                break;
+        case T_META:
+                on_meta(x, e);
+                break;
+        case T_LINK:
+                if (x->canonical == NULL) {
+                        v = attr_get(e, "rel");
+                        if (v != NULL && has_token(v, "canonical"))
+                                x->canonical = keep(x, attr_get(e, "href"));
+                }
+                break;
+        case T_BASE:
+                if (x->base_href == NULL)
+                        x->base_href = keep(x, attr_get(e, "href"));
+                break;
+        case T_SCRIPT:
+                if (is_jsonld(e)) {
+                        if (x->f->n_jsonld < EXTRACT_JSONLD_MAX) {
+                                jsonld_begin(x);
+                                x->jsonld_depth = depth;
+                        } else {
+                                x->f->capped |= PF_CAP_JSONLD;
+                        }
+                }
+                return 0;
+        case T_STYLE:
+                return 0;
+        }
+        return 1;
+}
+
+static void on_leave(scan_t *x, enum tag kind, int depth)
+{
+        switch (kind) {
+        case T_BLOCK:
+        case T_BR:
+                text_break(x);
+                break;
+        case T_A:
+                if (x->link_c.depth == depth) {
+                        pf_anchor_t *a = &x->f->anchors[x->f->n_anchors - 1];
+
+                        a->text_len = x->f->link_text.len - a->text_off;
+                        x->link_c.depth = 0;
+                }
+                break;
+        case T_H:
+                if (x->heading_c.depth == depth) {
+                        pf_heading_t *h =
+                                &x->f->headings[x->f->n_headings - 1];
+
+                        h->text_len = x->f->heading_text.len - h->text_off;
+                        x->heading_c.depth = 0;
+                }
+                text_break(x);
+                break;
+        case T_HIDE:
+                x->hidden--;
+                break;
+        case T_TITLE:
+                x->hidden--;
+                if (x->title_c.depth == depth) {
+                        x->title_c.depth = 0;
+                        x->title_done = 1;
+                }
+                break;
+        case T_SCRIPT:
+                if (x->jsonld_depth == depth)
+                        x->jsonld_depth = 0;
+                break;
+        default:
+                break;
+        }
+}
+
+/* ------------------------------------------------------------------ */
+/* The CPU-time budget                                                 */
+
+#define BUDGET_EVERY 64 /* events between looks at the (coarse) wall clock */
+
+static void budget_start(scan_t *x, long budget_ms)
+{
+        if (budget_ms <= 0)
+                return;
+        x->budget_ns = (long long)budget_ms * 1000000LL;
+        x->cpu0_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        x->wall0_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+        x->wall_next_ns = x->wall0_ns + x->budget_ns;
+}
+
+/* Whether the budget is spent, reading the thread's CPU clock (a system
+ * call here, some 1.6 us) only when the wall clock (a cheap coarse one)
+ * says the rest of the budget may have gone. */
+static int budget_over(scan_t *x)
+{
+        long long now, used;
+
+        if (x->budget_ns == 0 || x->timed_out)
+                return x->timed_out;
+        now = clock_ns(CLOCK_MONOTONIC_COARSE);
+        if (now < x->wall_next_ns)
+                return 0;
+        used = clock_ns(CLOCK_THREAD_CPUTIME_ID) - x->cpu0_ns;
+        if (used >= x->budget_ns) {
+                x->timed_out = 1;
+                return 1;
+        }
+        x->wall_next_ns = now + (x->budget_ns - used);
+        return 0;
+}
+
+/* One parser event of `weight` (1, more for a costly one): every
+ * BUDGET_EVERY, whether the budget is spent; stops the parse when it is. */
+static void budget_tick(scan_t *x, unsigned weight)
+{
+        if (x->budget_ns == 0)
+                return;
+        x->ticks += weight;
+        if (x->ticks < BUDGET_EVERY)
+                return;
+        x->ticks = 0;
+        if (budget_over(x) && x->ctxt != NULL)
+                xmlStopParser(x->ctxt);
+}
+
+/* A start tag's weight: its attributes cost the parser more than one
+ * event (prescan.h). */
+static unsigned atts_weight(const xmlChar **atts)
+{
+        size_t i;
+
+        for (i = 0; atts != NULL && atts[i] != NULL; i += 2)
+                if (i >= 2 * 32)
+                        return BUDGET_EVERY;
+        return 1;
+}
+
+/* The DOM front end: visits every node in document order, iteratively (a
+ * deep page cannot exhaust the stack). Elements are entered on the way down
+ * and left on the way up. Used when the tree is asked for (or needed). */
+static void walk(scan_t *x, xmlDocPtr doc)
+{
+        xmlNodePtr cur = doc->children;
+        int depth = 1;
+
+        while (cur != NULL && !x->f->oom) {
+                int descend = 0, level = 0;
+
+                budget_tick(x, 1);
+                if (x->timed_out)
+                        break;
+
+                if (cur->type == XML_ELEMENT_NODE) {
+                        enum tag kind = tag_kind(cur->name, &level);
+                        elem_t e = { cur->properties, NULL };
+                        xmlNodePtr c;
+
+                        descend = on_enter(x, &e, kind, level, depth);
+                        /* A JSON-LD block's text: its text children. */
+                        for (c = cur->children;
+                             x->jsonld_depth == depth && c != NULL;
+                             c = c->next)
+                                if (c->content != NULL)
+                                        jsonld_add(x, c->content,
+                                                   strlen((const char *)
+                                                                  c->content));
+                } else if (cur->type == XML_TEXT_NODE ||
+                           cur->type == XML_CDATA_SECTION_NODE) {
+                        if (cur->content != NULL)
+                                text_add(x, cur->content,
+                                         strlen((const char *)cur->content));
+                }
+                if (descend && cur->children != NULL) {
+                        cur = cur->children;
+                        depth++;
+                        continue;
+                }
+                /* Leave cur and every ancestor that has no next sibling. */
+                while (cur != NULL) {
+                        if (cur->type == XML_ELEMENT_NODE) {
+                                level = 0;
+                                on_leave(x, tag_kind(cur->name, &level),
+                                         depth);
+                        }
+                        if (cur->next != NULL) {
+                                cur = cur->next;
+                                break;
+                        }
+                        cur = cur->parent;
+                        depth--;
+                        if (cur == NULL || cur->type != XML_ELEMENT_NODE)
+                                cur = NULL;
+                }
+        }
+}
+
+/* The SAX front end: the same enter/leave/text calls from libxml2's parser
+ * events, with no tree built. libxml2 2.9's HTML parser emits the same
+ * events whether or not a tree is built (it reads the tree only to class
+ * blank text, which it then reports either way); what the tree builder
+ * adds is mirrored here: text outside any element is dropped, and the
+ * children of a skipped element (script, style) are not visited, a JSON-LD
+ * script's text excepted. Elements still open when the parser stops are
+ * left, innermost first, as the walk would. */
+static void sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+        scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+        static const xmlChar *no_atts[] = { NULL };
+        elem_t e = { NULL, atts != NULL ? atts : no_atts };
+        enum tag kind;
+        int level = 0;
+
+        budget_tick(x, atts_weight(atts));
+        if (x->timed_out)
+                return;
+        if (x->f->oom || dynbuf_add(&x->kinds, &(char){ 0 }, 1) < 0) {
+                x->f->oom = 1;
+                return;
+        }
+        x->depth++;
+        if (x->skip_depth != 0)
+                kind = T_INLINE; /* inside script or style: not looked at */
+        else
+                kind = tag_kind(name, &level);
+        x->kinds.data[x->kinds.len - 1] = (char)kind;
+        if (x->skip_depth == 0 && !on_enter(x, &e, kind, level, x->depth))
+                x->skip_depth = x->depth;
+}
+
+static void sax_leave(scan_t *x)
+{
+        enum tag kind = (enum tag)x->kinds.data[--x->kinds.len];
+
+        if (x->skip_depth == 0 || x->skip_depth == x->depth)
+                on_leave(x, kind, x->depth);
+        if (x->skip_depth == x->depth)
+                x->skip_depth = 0;
+        x->depth--;
+}
+
+static void sax_end(void *ctx, const xmlChar *name)
+{
+        scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (x->depth > 0 && !x->f->oom && !x->timed_out)
+                sax_leave(x);
+}
+
+static void sax_text(void *ctx, const xmlChar *s, int len)
+{
+        scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (x->depth == 0 || len <= 0 || x->f->oom || x->timed_out)
+                return;
+        if (x->skip_depth == 0)
+                text_add(x, s, (size_t)len);
+        else if (x->jsonld_depth == x->depth)
+                jsonld_add(x, s, (size_t)len);
+}
+
+static const xmlSAXHandlerV1 sax_handler = {
+        .startElement = sax_start,
+        .endElement = sax_end,
+        .characters = sax_text,
+        .cdataBlock = sax_text,
+        .initialized = 1,
+};
+
+/* The DOM front end's parse: the tree builder's callbacks, each first
+ * counting against the budget. */
+static void dom_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+        scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, atts_weight(atts));
+        if (!x->timed_out)
+                x->dom_start(ctx, name, atts);
+}
+
+static void dom_end(void *ctx, const xmlChar *name)
+{
+        scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (!x->timed_out)
+                x->dom_end(ctx, name);
+}
+
+static void dom_chars(void *ctx, const xmlChar *s, int len)
+{
+        scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (!x->timed_out)
+                x->dom_chars(ctx, s, len);
+}
+
+static void dom_cdata(void *ctx, const xmlChar *s, int len)
+{
+        scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (!x->timed_out)
+                x->dom_cdata(ctx, s, len);
+}
+
+static void dom_blank(void *ctx, const xmlChar *s, int len)
+{
+        scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
+
+        budget_tick(x, 1);
+        if (!x->timed_out)
+                x->dom_blank(ctx, s, len);
+}
+
+/* Every error libxml2 reports (recovered tag soup: stray end tags, bad
+ * names) is an event too: some cost the parser a search of its stack of
+ * open elements, with no SAX callback in between. */
+static void on_parse_error(void *ctx, xmlErrorPtr err)
+{
+        budget_tick(ctx, 1);
+}
+
+/*
+ * Parses utf8[0, len) as htmlReadMemory() does, with sax_handler's
+ * callbacks instead of the tree builder's (`tree` 0), or with the tree
+ * builder's wrapped (`tree` 1: returns the document, NULL when empty or on
+ * failure).
+ *
+ * XML_PARSE_HUGE lifts the parser's hard-coded limits for both front ends
+ * alike: without it the tree builder (nodePush()) stops the whole parse at
+ * a depth of 256 open elements (xmlParserMaxDepth) and at a text node over
+ * XML_MAX_TEXT_LENGTH, so a page with rules lost everything after the
+ * 256th nested element while the SAX front end kept it. Depth costs the
+ * parser one pointer per open element; --max-body bounds the page.
+ */
+static xmlDocPtr parse(scan_t *x, const char *utf8, int len, int tree)
+{
+        xmlParserCtxtPtr ctxt;
+        xmlCharEncodingHandlerPtr hdlr;
+        xmlStructuredErrorFunc old_serror = xmlStructuredError;
+        void *old_serror_ctx = xmlStructuredErrorContext;
+        xmlDocPtr doc = NULL;
+
+        ctxt = xmlCreateMemoryParserCtxt(utf8, len);
+        if (ctxt == NULL) {
+                x->f->oom = 1;
+                return NULL;
+        }
+        if (tree) {
+                xmlSAXHandler html;
+
+                memset(&html, 0, sizeof(html));
+                xmlSAX2InitHtmlDefaultSAXHandler(&html);
+                memcpy(ctxt->sax, &html, sizeof(xmlSAXHandlerV1));
+                x->dom_start = ctxt->sax->startElement;
+                x->dom_end = ctxt->sax->endElement;
+                x->dom_chars = ctxt->sax->characters;
+                x->dom_cdata = ctxt->sax->cdataBlock;
+                x->dom_blank = ctxt->sax->ignorableWhitespace;
+                if (x->dom_start && x->dom_end && x->dom_chars &&
+                    x->dom_cdata && x->dom_blank) {
+                        ctxt->sax->startElement = dom_start;
+                        ctxt->sax->endElement = dom_end;
+                        ctxt->sax->characters = dom_chars;
+                        ctxt->sax->cdataBlock = dom_cdata;
+                        ctxt->sax->ignorableWhitespace = dom_blank;
+                }
+        } else {
+                memcpy(ctxt->sax, &sax_handler, sizeof(sax_handler));
+                x->sax = 1;
+        }
+        ctxt->_private = x;
+        x->ctxt = ctxt;
+        /* What htmlReadMemory() does before parsing. */
+        htmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
+        ctxt->options |= XML_PARSE_HUGE;
+        ctxt->html = 1;
+        hdlr = xmlFindCharEncodingHandler("UTF-8");
+        if (hdlr != NULL) {
+                xmlSwitchToEncoding(ctxt, hdlr);
+                if (ctxt->input->encoding != NULL)
+                        xmlFree((xmlChar *)ctxt->input->encoding);
+                ctxt->input->encoding = xmlStrdup((const xmlChar *)"UTF-8");
+        }
+        xmlSetStructuredErrorFunc(x, on_parse_error);
+        htmlParseDocument(ctxt);
+        xmlSetStructuredErrorFunc(old_serror_ctx, old_serror);
+        if (!tree)
+                while (x->depth > 0 && !x->f->oom)
+                        sax_leave(x);
+        doc = ctxt->myDoc;
+        ctxt->myDoc = NULL;
+        if (!tree && doc != NULL) { /* not built by these callbacks */
+                xmlFreeDoc(doc);
+                doc = NULL;
+        }
+        if (doc != NULL && ctxt->dictNames && doc->dict == ctxt->dict)
+                ctxt->dict = NULL; /* the document's now (htmlDoRead()) */
+        x->ctxt = NULL;
+        xmlFreeParserCtxt(ctxt);
+        return doc;
+}
+
+/* ------------------------------------------------------------------ */
+/* URLs                                                                */
+
+const char *pagefacts_resolve(page_facts_t *f, const char *ref)
+{
+        const char *href, *hash;
+        size_t len;
+        char *copy;
+        int r;
+
+        if (f->urls == NULL) {
+                f->urls = url_scratch_new();
+                if (f->urls == NULL) {
+                        f->oom = 1;
+                        return NULL;
+                }
+        }
+        /* strnlen: an over-long ref is refused without reading it all. */
+        r = url_href_n(f->urls, ref, strnlen(ref, (size_t)URL_MAX_LEN + 1),
+                       f->base, &href, &len);
+        if (r == URL_ERR_NOMEM)
+                f->oom = 1;
+        if (r != URL_OK)
+                return NULL;
+        /* A serialised URL's first '#' starts its fragment: the path and
+         * query percent-encode theirs. */
+        hash = memchr(href, '#', len);
+        if (hash != NULL)
+                len = (size_t)(hash - href);
+        if (len > EXTRACT_URL_MAX)
+                return NULL;
+        copy = pagefacts_alloc(f, len + 1);
+        if (copy == NULL)
+                return NULL;
+        memcpy(copy, href, len);
+        copy[len] = '\0';
+        return copy;
+}
+
+/* A set of strings by hash (open addressing), for de-duplication. */
+typedef struct strset {
+        const char **slot;
+        uint64_t *hash;
+        size_t mask;
+} strset_t;
+
+static int strset_init(strset_t *set, size_t n)
+{
+        size_t size = 16;
+
+        while (size < n * 2)
+                size *= 2;
+        set->slot = calloc(size, sizeof(*set->slot));
+        set->hash = calloc(size, sizeof(*set->hash));
+        set->mask = size - 1;
+        if (set->slot == NULL || set->hash == NULL)
+                return -1;
+        return 0;
+}
+
+static void strset_free(strset_t *set)
+{
+        free(set->slot);
+        free(set->hash);
+}
+
+/* Adds s (not copied); returns 1 when added, 0 when already there. The
+ * caller never adds more than the n it was sized for. */
+static int strset_add(strset_t *set, const char *s)
+{
+        /* Only membership is visible, so any hash gives the same record. */
+        uint64_t h = hash_fnv1a64(s);
+        size_t i = (size_t)h & set->mask;
+
+        while (set->slot[i] != NULL) {
+                if (set->hash[i] == h && strcmp(set->slot[i], s) == 0)
+                        return 0;
+                i = (i + 1) & set->mask;
+        }
+        set->slot[i] = s;
+        set->hash[i] = h;
+        return 1;
+}
+
+/* An attribute value trimmed and cut to EXTRACT_SHORT_MAX (pagefacts.h). */
+const xmlChar *pagefacts_attr_trim(const xmlChar *v, size_t *len)
+{
+        size_t n;
+
+        while (is_ws(*v))
+                v++;
+        n = strlen((const char *)v);
+        while (n > 0 && is_ws(v[n - 1]))
+                n--;
+        *len = utf8_cut(v, n, EXTRACT_SHORT_MAX);
+        return v;
+}
+
+/* Whether a Content-Type is HTML (a missing or empty one counts as HTML). */
+static int is_html(const char *content_type)
+{
+        const char *p = content_type, *end;
+        size_t n;
+
+        if (p == NULL)
+                return 1;
+        while (is_ws((unsigned char)*p))
+                p++;
+        end = p;
+        while (*end && *end != ';')
+                end++;
+        while (end > p && is_ws((unsigned char)end[-1]))
+                end--;
+        n = (size_t)(end - p);
+        if (n == 0)
+                return 1;
+        return (n == 9 && strncasecmp(p, "text/html", 9) == 0) ||
+               (n == 21 && strncasecmp(p, "application/xhtml+xml", 21) == 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* After the parse: what needs the whole page                          */
+
+/* An attribute value with whitespace collapsed (and lower-cased when
+ * lower), cut to EXTRACT_SHORT_MAX, into the facts; NULL stays NULL. */
+static const char *collapse(scan_t *x, const xmlChar *v, int lower,
+                            size_t *len)
+{
+        dynbuf_t b;
+        collector_t c;
+        char *copy;
+
+        *len = 0;
+        if (v == NULL)
+                return NULL;
+        dynbuf_init(&b, EXTRACT_SHORT_MAX + 1);
+        collector_start(&c, &b, EXTRACT_SHORT_MAX, 0);
+        collector_add(&c, v, strlen((const char *)v), NULL, &x->f->oom);
+        if (lower)
+                for (size_t i = 0; i < b.len; i++)
+                        b.data[i] =
+                                (char)ascii_lower((unsigned char)b.data[i]);
+        copy = pagefacts_alloc(x->f, b.len + 1);
+        if (copy != NULL) {
+                if (b.len)
+                        memcpy(copy, b.data, b.len);
+                copy[b.len] = '\0';
+                *len = b.len;
+        }
+        dynbuf_free(&b);
+        return copy;
+}
+
+/* Links and images resolve against <base href> (itself resolved against
+ * the final URL), else the final URL. */
+static int finish_base(scan_t *x)
+{
+        page_facts_t *f = x->f;
+        const char *final_url =
+                f->page->final_url ? f->page->final_url : f->page->url;
+        url_t *based = NULL;
+
+        if (final_url != NULL &&
+            url_parse(final_url, NULL, &f->base, NULL, 0) != URL_OK)
+                f->base = NULL;
+        if (x->base_href != NULL &&
+            url_parse((const char *)x->base_href, f->base, &based, NULL, 0) ==
+                    URL_OK) {
+                url_destroy(f->base);
+                f->base = based;
+        }
+        return 0;
+}
+
+static int finish_head(scan_t *x)
+{
+        page_facts_t *f = x->f;
+
+        f->has_title = x->title_done || x->title_c.depth != 0;
+        f->text_truncated = x->text_c.full;
+        f->description = collapse(x, x->description, 0, &f->description_len);
+        f->meta_robots = collapse(x, x->robots, 1, &f->meta_robots_len);
+        if (x->canonical != NULL)
+                f->canonical =
+                        pagefacts_resolve(f, (const char *)x->canonical);
+        return f->oom ? -1 : 0;
+}
+
+/* The record's links: each href resolved once, each URL kept once, in
+ * document order, within EXTRACT_LINKS_MAX and EXTRACT_LIST_BYTES_MAX. */
+static int finish_links(scan_t *x)
+{
+        page_facts_t *f = x->f;
+        strset_t raw = { NULL, NULL, 0 }, seen = { NULL, NULL, 0 };
+        size_t bytes = 0, i;
+        int rc = -1;
+
+        if (f->n_anchors == 0)
+                return 0;
+        f->links = calloc(f->n_anchors, sizeof(*f->links));
+        if (f->links == NULL || strset_init(&raw, f->n_anchors) < 0 ||
+            strset_init(&seen, f->n_anchors) < 0)
+                goto out;
+        for (i = 0; i < f->n_anchors && f->n_links < EXTRACT_LINKS_MAX; i++) {
+                pf_anchor_t *a = &f->anchors[i];
+                pf_link_t *l;
+                const char *url;
+                size_t cost;
+
+                /* The same href resolves the same way: parse it once. */
+                if (!strset_add(&raw, (const char *)a->href))
+                        continue;
+                url = pagefacts_resolve(f, (const char *)a->href);
+                if (f->oom)
+                        goto out;
+                if (url == NULL)
+                        continue;
+                if (!strset_add(&seen, url))
+                        continue;
+                cost = strlen(url) + a->text_len;
+                if (cost > EXTRACT_LIST_BYTES_MAX - bytes)
+                        break; /* over the byte budget: stop here */
+                bytes += cost;
+                l = &f->links[f->n_links++];
+                l->url = url;
+                l->text = a->text_len ? f->link_text.data + a->text_off : "";
+                l->text_len = a->text_len;
+                if (a->rel != NULL)
+                        l->rel = (const char *)pagefacts_attr_trim(
+                                a->rel, &l->rel_len);
+        }
+        /* Stopped at a cap with anchors left: some may be new links. */
+        if (i < f->n_anchors)
+                f->capped |= PF_CAP_LINKS;
+        rc = 0;
+out:
+        strset_free(&raw);
+        strset_free(&seen);
+        if (rc < 0)
+                f->oom = 1;
+        return rc;
+}
+
+/* The record's images: src resolved, within EXTRACT_LIST_BYTES_MAX. */
+static int finish_images(scan_t *x)
+{
+        page_facts_t *f = x->f;
+        size_t bytes = 0, i;
+
+        if (f->n_img_raw == 0)
+                return 0;
+        f->images = calloc(f->n_img_raw, sizeof(*f->images));
+        if (f->images == NULL) {
+                f->oom = 1;
+                return -1;
+        }
+        for (i = 0; i < f->n_img_raw && !f->oom; i++) {
+                const pf_img_raw_t *r = &f->img_raw[i];
+                const char *src = pagefacts_resolve(f, (const char *)r->src);
+                size_t cost;
+
+                if (src == NULL)
+                        continue;
+                cost = strlen(src) +
+                       (r->alt ? strlen((const char *)r->alt) : 0);
+                if (cost > EXTRACT_LIST_BYTES_MAX - bytes) {
+                        f->capped |= PF_CAP_IMAGES;
+                        break;
+                }
+                bytes += cost;
+                f->images[f->n_images].src = src;
+                f->images[f->n_images].alt = r->alt;
+                f->n_images++;
+        }
+        return f->oom ? -1 : 0;
+}
+
+/*
+ * The steps run after the parse of an HTML page, in order; each returns 0,
+ * or -1 when memory ran out. To add a fact that needs the whole page (or
+ * the tree: facts->doc when pagescan_opts_t.want_tree): a member in
+ * page_facts_t, a step here after the ones it uses, and a part in
+ * record.c that writes it.
+ */
+static int (*const finish_steps[])(scan_t *x) = {
+        finish_base,
+        finish_head,
+        finish_links,
+        finish_images,
+};
+
+/* The record's meta: the header's JSON re-emitted, or the header as a
+ * JSON string when it is not JSON. */
+static int finish_meta(page_facts_t *f)
+{
+        const unsigned char *meta = (const unsigned char *)f->page->meta;
+        size_t len;
+        dynbuf_t scratch;
+        int r;
+
+        if (meta == NULL)
+                return 0;
+        f->has_meta = 1;
+        len = strlen((const char *)meta);
+        dynbuf_init(&scratch, SIZE_MAX / 2);
+        r = jsonvalue_reemit(meta, len, &f->meta_json, &scratch);
+        if (r == 1) {
+                f->meta_json.len = 0;
+                r = jsonvalue_quote(&f->meta_json, meta, len);
+        }
+        dynbuf_free(&scratch);
+        if (r < 0)
+                f->oom = 1;
+        return r < 0 ? -1 : 0;
+}
+
+/* Parses the decoded page and collects its facts; 0, -1 or
+ * EXTRACT_TIMEOUT with errstr. */
+static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
+                     int want_tree, char *errstr, size_t errstr_size)
+{
+        page_facts_t *f = x->f;
+        size_t natts, at = 0;
+        htmlDocPtr doc = NULL;
+
+        if (utf8_len > INT_MAX) {
+                snprintf(errstr, errstr_size,
+                         "page of %zu bytes too large to parse", utf8_len);
+                return -1;
+        }
+        natts = prescan_max_attributes(utf8, utf8_len, EXTRACT_ATTRS_MAX, &at);
+        if (natts > EXTRACT_ATTRS_MAX) {
+                snprintf(errstr, errstr_size,
+                         "the start tag at byte "
+                         "%zu has over %d attributes (parsing it "
+                         "would take time quadratic in them)",
+                         at, EXTRACT_ATTRS_MAX);
+                return EXTRACT_TIMEOUT;
+        }
+        /* Room up front for the usual size, so that the text does not
+         * grow by copying: a text-heavy page's text is most of the page.
+         * Memory not written to is not touched. */
+        if (dynbuf_reserve(&f->text, utf8_len < EXTRACT_TEXT_MAX
+                                             ? utf8_len
+                                             : EXTRACT_TEXT_MAX) < 0) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        /* The DOM only when asked for, or for a page long enough to hold
+         * a text node over libxml2's limit (the tree builder stops the
+         * parse there). NULL for an empty document (or out of memory
+         * inside libxml2, which it does not tell apart): the record then
+         * has empty fields. */
+        if (utf8_len > 0 && !want_tree && utf8_len <= XML_MAX_TEXT_LENGTH) {
+                parse(x, utf8, (int)utf8_len, 0);
+        } else if (utf8_len > 0) {
+                doc = parse(x, utf8, (int)utf8_len, 1);
+                /* The facts point into it: it lives as long as they do. */
+                f->doc = doc;
+                if (doc != NULL && !x->timed_out)
+                        walk(x, doc);
+        }
+        if (x->timed_out || budget_over(x)) {
+                snprintf(errstr, errstr_size,
+                         "page over its CPU-time "
+                         "budget of %ld ms",
+                         f->page->budget_ms);
+                return EXTRACT_TIMEOUT;
+        }
+        if (f->oom) {
+                snprintf(errstr, errstr_size, "out of memory extracting");
+                return -1;
+        }
+        return 0;
+}
+
+int pagescan_run(const page_t *page, const pagescan_opts_t *opts,
+                 page_facts_t **facts, char *errstr, size_t errstr_size)
+{
+        scan_t *x;
+        page_facts_t *f;
+        const char *utf8 = NULL;
+        char *owned = NULL;
+        size_t utf8_len = 0;
+        int rc = -1;
+
+        *facts = NULL;
+        /* Some 6 KiB of state: on the heap, worker stacks may be small. */
+        x = calloc(1, sizeof(*x));
+        f = calloc(1, sizeof(*f));
+        if (x == NULL || f == NULL) {
+                free(x);
+                free(f);
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        x->f = f;
+        f->page = page;
+        dynbuf_init(&f->text, EXTRACT_TEXT_MAX + 1);
+        dynbuf_init(&f->title, EXTRACT_SHORT_MAX + 1);
+        /* Bounded by the page's text: */
+        dynbuf_init(&f->link_text, SIZE_MAX / 2);
+        dynbuf_init(&f->heading_text, SIZE_MAX / 2);
+        dynbuf_init(&f->jsonld_text, SIZE_MAX / 2);
+        dynbuf_init(&f->meta_json, SIZE_MAX / 2);
+        dynbuf_init(&x->kinds, SIZE_MAX / 2);
+        collector_start(&x->text_c, &f->text, EXTRACT_TEXT_MAX, 0);
+
+        budget_start(x, page->budget_ms);
+        f->html = is_html(page->content_type);
+        if (f->html && page->body_len > 0) {
+                if (charset_decode(page->content_type, page->body,
+                                   page->body_len, &utf8, &utf8_len, &owned,
+                                   errstr, errstr_size) < 0)
+                        goto out;
+                f->utf8_len = utf8_len;
+                rc = scan_html(x, utf8, utf8_len,
+                               opts != NULL && opts->want_tree, errstr,
+                               errstr_size);
+                if (rc != 0)
+                        goto out;
+                rc = -1;
+        }
+        if (f->html)
+                for (size_t i = 0;
+                     i < sizeof(finish_steps) / sizeof(finish_steps[0]); i++)
+                        if (finish_steps[i](x) < 0)
+                                break;
+        if (!f->oom)
+                finish_meta(f);
+        if (f->oom) {
+                snprintf(errstr, errstr_size, "out of memory building record");
+                goto out;
+        }
+        *facts = f;
+        f = NULL;
+        rc = 0;
+out:
+        pagefacts_free(f);
+        free(owned);
+        dynbuf_free(&x->kinds);
+        free(x);
+        return rc;
+}
+
+void pagefacts_free(page_facts_t *f)
+{
+        if (f == NULL)
+                return;
+        if (f->doc != NULL)
+                xmlFreeDoc(f->doc);
+        dynbuf_free(&f->text);
+        dynbuf_free(&f->title);
+        dynbuf_free(&f->link_text);
+        dynbuf_free(&f->heading_text);
+        dynbuf_free(&f->jsonld_text);
+        dynbuf_free(&f->meta_json);
+        while (f->arena != NULL) {
+                pf_arena_chunk_t *next = f->arena->next;
+
+                free(f->arena);
+                f->arena = next;
+        }
+        url_scratch_destroy(f->urls);
+        url_destroy(f->base);
+        free(f->anchors);
+        free(f->headings);
+        free(f->img_raw);
+        free(f->links);
+        free(f->images);
+        free(f);
+}
