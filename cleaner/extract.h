@@ -75,7 +75,9 @@ typedef struct page {
         long depth;               /* passed through when >= 0                */
         const unsigned char *body;
         size_t body_len;
-        long budget_ms; /* CPU time (the calling thread's) the
+        unsigned structured_off; /* structured.h STRUCTURED_* syntaxes
+                                  * turned off; 0 = every one on      */
+        long budget_ms;          /* CPU time (the calling thread's) the
                                    * decoding, parsing and walking may take;
                                    * 0 = no limit                           */
 } page_t;

@@ -533,6 +533,7 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         page.body = msg->payload;
         page.body_len = msg->len;
         page.budget_ms = w->conf->page_timeout;
+        page.structured_off = cleaner_structured_off(w->conf);
 
         /* The DOM goes to the rules only for pages a rule applies to. */
         rp.rules = w->rules;
