@@ -24,7 +24,10 @@
  * page adds: title, description, canonical, lang, meta_robots (null when
  * absent), headings [{level, text}], text, word_count, text_truncated (only
  * when true), links [{url, text, rel}], images [{src, alt}], opengraph
- * {key: content}, json_ld [values] and json_ld_errors (only when > 0).
+ * {key: content}, json_ld [values] and json_ld_errors (only when > 0),
+ * and the other structured-data fields (structured.h: microdata,
+ * opengraph_full, dublincore, product), each syntax on unless
+ * page->structured_off turns it off.
  *
  * Caps, so that a hostile page cannot blow up memory or the record: */
 #define EXTRACT_TEXT_MAX \
