@@ -504,6 +504,8 @@ static void emit_item(md_t *m, xmlNodePtr node, int depth);
 static void emit_value(md_t *m, xmlNodePtr n, int depth, int force, int again)
 {
         const xmlChar *v;
+        const xmlChar *content = attr(n, "content");
+        const xmlChar *itemprop = attr(n, "itemprop");
 
         if (m->failed)
                 return;
@@ -541,10 +543,10 @@ static void emit_value(md_t *m, xmlNodePtr n, int depth, int force, int again)
                 gen_attr(m, n, "value");
         } else if (tag_is(n, "time")) {
                 gen_attr(m, n, "datetime");
-        } else if ((v = attr(n, "content")) != NULL && v[0] != '\0') {
-                gen_cstr(m, (const char *)v);
-        } else if ((v = attr(n, "itemprop")) != NULL &&
-                   (ends_with(v, "-input") || ends_with(v, "-output"))) {
+        } else if (content != NULL && content[0] != '\0') {
+                gen_cstr(m, (const char *)content);
+        } else if (itemprop != NULL && (ends_with(itemprop, "-input") ||
+                                        ends_with(itemprop, "-output"))) {
                 GEN(yajl_gen_map_open(m->gen));
                 if (attr(n, "required") != NULL) {
                         gen_cstr(m, "valueRequired");
@@ -752,7 +754,8 @@ static void emit_item(md_t *m, xmlNodePtr node, int depth)
         if (p.n == 0) {
                 gen_cstr(m, "value");
                 emit_value(m, node, depth, 1, 0);
-                goto close;
+                GEN(yajl_gen_map_close(m->gen));
+                goto out;
         }
         qsort(p.v, p.n, sizeof(*p.v), cmp_prop);
         runs = malloc(p.n * sizeof(*runs));
@@ -787,7 +790,6 @@ static void emit_item(md_t *m, xmlNodePtr node, int depth)
                         GEN(yajl_gen_array_close(m->gen));
         }
         GEN(yajl_gen_map_close(m->gen));
-close:
         GEN(yajl_gen_map_close(m->gen));
 out:
         free(runs);

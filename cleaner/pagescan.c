@@ -1362,17 +1362,18 @@ static int finish_structured(scan_t *x)
                                                                  j->off
                                                        : "");
 
-                if (structured_jsonld(f->sd, s, j->len, j->over) < 0)
-                        goto oom;
+                if (structured_jsonld(f->sd, s, j->len, j->over) < 0) {
+                        f->oom = 1;
+                        return -1;
+                }
         }
-        if (structured_finish(f->sd, f->doc, f->base) < 0)
-                goto oom;
+        if (structured_finish(f->sd, f->doc, f->base) < 0) {
+                f->oom = 1;
+                return -1;
+        }
         if (structured_capped(f->sd))
                 f->capped |= PF_CAP_STRUCTURED;
         return 0;
-oom:
-        f->oom = 1;
-        return -1;
 }
 
 static int (*const finish_steps[])(scan_t *x) = {

@@ -59,20 +59,17 @@ structured_t *structured_new(unsigned syntaxes)
         dynbuf_init(&st->og_json, SIZE_MAX / 2);
         dynbuf_init(&st->dc_json, SIZE_MAX / 2);
         dynbuf_init(&st->product, SIZE_MAX / 2);
-        if (syntaxes & (STRUCTURED_OPENGRAPH | STRUCTURED_PRODUCT)) {
+        if (syntaxes & (STRUCTURED_OPENGRAPH | STRUCTURED_PRODUCT))
                 st->og = opengraph_new();
-                if (st->og == NULL)
-                        goto fail;
-        }
-        if (syntaxes & STRUCTURED_DUBLINCORE) {
+        if (syntaxes & STRUCTURED_DUBLINCORE)
                 st->dc = dublincore_new();
-                if (st->dc == NULL)
-                        goto fail;
+        if (((syntaxes & (STRUCTURED_OPENGRAPH | STRUCTURED_PRODUCT)) &&
+             st->og == NULL) ||
+            ((syntaxes & STRUCTURED_DUBLINCORE) && st->dc == NULL)) {
+                structured_destroy(st);
+                return NULL;
         }
         return st;
-fail:
-        structured_destroy(st);
-        return NULL;
 }
 
 void structured_destroy(structured_t *st)

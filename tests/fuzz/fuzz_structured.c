@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 init = 1;
         }
         if (st == NULL || size > 1 << 20)
-                goto done;
+                goto out;
         doc = htmlReadMemory((const char *)data, (int)size, NULL, "UTF-8",
                              HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                                      HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
@@ -107,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         yajl_gen_free(g);
         url_destroy(base);
         xmlFreeDoc(doc);
-done:
+out:
         structured_destroy(st);
         return 0;
 }

@@ -178,7 +178,8 @@ int main(int argc, char **argv)
                                           t ? strlen((const char *)t) : 0, 0);
                         xmlFree(t);
                 }
-                if ((v = prop(n, "prefix")) != NULL) {
+                v = prop(n, "prefix");
+                if (v != NULL) {
                         if (strcmp(name, "html") == 0)
                                 structured_prefix(st, OPENGRAPH_HTML, v);
                         else if (strcmp(name, "head") == 0)
