@@ -2,7 +2,9 @@
 #
 #   make            build build/fetcher, build/cleaner, build/devbroker
 #   make deps       install missing Debian packages (root), else print the apt line
-#   make test       deps + build + unit tests + integration tests on a real broker
+#   make test       deps + build + unit tests + structured-data cases +
+#                   integration tests on a real broker
+#   make structured the structured-data cases (extruct's samples, products)
 #   make test-sanitize  the same on an ASan+UBSan build
 #   make test-cluster   the pipeline on a three-broker cluster while brokers fail
 #   make demo       the pipeline end to end on the embedded broker and a local site
@@ -55,7 +57,7 @@ BINS  = $(BUILD)/fetcher $(BUILD)/cleaner $(BUILD)/devbroker
 UNITS = $(patsubst tests/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
 
 .PHONY: all deps test unit integration demo install clean lint test-sanitize \
-        test-cluster
+        test-cluster structured
 .DEFAULT_GOAL := all
 # Keep objects make considers intermediate (test objects).
 .SECONDARY:
@@ -104,6 +106,11 @@ $(BUILD)/bench/maincontent_driver: $(call obj,tests/bench/maincontent_driver.c) 
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icleaner -o $@ $^ $(LIBS)
 
+# The structured-data modules on one file (tests/structured: the
+# comparison with extruct's samples).
+$(BUILD)/structured_dump: $(call obj,tests/structured/structured_dump.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
+	$(CC) $(ALL_CFLAGS) -Icleaner -o $@ $^ $(LIBS)
+
 # Every record and followed link of a set of pages, one per line: two
 # builds' outputs are compared with diff (docs/cleaner.md).
 $(BUILD)/bench/extract_dump: $(call obj,tests/bench/extract_dump.c) $(BUILD)/libcleaner.a $(BUILD)/libshared.a
@@ -130,7 +137,14 @@ integration: $(BINS) $(BUILD)/bench/eval_extract
 	PYTHON=$(PYTHON) tools/run-integration.sh
 
 test: deps
-	$(MAKE) all unit integration
+	$(MAKE) all unit structured integration
+
+# Structured data against extruct's own test samples and a dozen product
+# pages (tests/structured/; docs/structured-data.md); prints the pass
+# counts per syntax.
+structured: $(BUILD)/structured_dump
+	KCRAWL_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) -m pytest -q -p no:cacheprovider tests/structured
+	@KCRAWL_BUILD=$(CURDIR)/$(BUILD) $(PYTHON) tests/structured/test_extruct_samples.py
 
 # The pipeline on a three-node KRaft cluster (tests/cluster/) while brokers
 # are killed, paused, cut off: one cluster for the run, 400 MB heaps.

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "extract.h"
 #include "links.h"
+#include "structured.h"
 
 #define F(field) offsetof(cleaner_config_t, field)
 
@@ -136,6 +137,24 @@ const opt_def_t cleaner_options[] = {
           "uses ID-N. Unique per live process, the same across its "
           "restarts. Default GROUP-HOSTNAME.",
           false },
+        { "json-ld", OPT_BOOL, F(sd_jsonld), "true", 0, 0, NULL,
+          "Extract JSON-LD blocks (json_ld), read tolerantly: comment "
+          "wrappers, comments, trailing commas, raw control characters.",
+          false },
+        { "microdata", OPT_BOOL, F(sd_microdata), "true", 0, 0, NULL,
+          "Extract HTML microdata items (microdata), as extruct does. A "
+          "page with an itemscope attribute is parsed into a tree.",
+          false },
+        { "opengraph-full", OPT_BOOL, F(sd_opengraph), "true", 0, 0, NULL,
+          "Extract every OpenGraph property, repeated ones included "
+          "(opengraph_full, extruct's shape); `opengraph` is always there.",
+          false },
+        { "dublin-core", OPT_BOOL, F(sd_dublincore), "true", 0, 0, NULL,
+          "Extract Dublin Core <meta>/<link> elements (dublincore).", false },
+        { "product", OPT_BOOL, F(sd_product), "true", 0, 0, NULL,
+          "Write the page's normalised product (product: from JSON-LD, else "
+          "microdata, else OpenGraph; null when not a product page).",
+          false },
         OPTS_OBSERVABILITY(cleaner_config_t),
 };
 
@@ -159,3 +178,20 @@ int cleaner_record_text(int v)
 
 const size_t cleaner_options_count =
         sizeof(cleaner_options) / sizeof(cleaner_options[0]);
+
+unsigned cleaner_structured_off(const cleaner_config_t *conf)
+{
+        unsigned off = 0;
+
+        if (!conf->sd_jsonld)
+                off |= STRUCTURED_JSONLD;
+        if (!conf->sd_microdata)
+                off |= STRUCTURED_MICRODATA;
+        if (!conf->sd_opengraph)
+                off |= STRUCTURED_OPENGRAPH;
+        if (!conf->sd_dublincore)
+                off |= STRUCTURED_DUBLINCORE;
+        if (!conf->sd_product)
+                off |= STRUCTURED_PRODUCT;
+        return off;
+}

@@ -39,6 +39,11 @@ typedef struct cleaner_config {
         char *transactional_id;  /* prefix; NULL = group-hostname    */
         char *metrics_addr;      /* HOST:PORT; NULL = no endpoint */
         long stats_interval;     /* seconds; 0 = off */
+        bool sd_jsonld;          /* structured data extracted ...    */
+        bool sd_microdata;
+        bool sd_opengraph; /* opengraph_full                   */
+        bool sd_dublincore;
+        bool sd_product;
 } cleaner_config_t;
 
 /* --compression's names: librdkafka's compression.type values, NULL-ended. */
@@ -50,6 +55,10 @@ extern const char *const cleaner_record_text_names[];
 /* Which texts --record-text value `v` (an index) names, as page_t.texts
  * bits (extract.h: EXTRACT_TEXT | EXTRACT_MAIN_TEXT | EXTRACT_MARKDOWN). */
 int cleaner_record_text(int v);
+
+/* The structured-data syntaxes the options turn off (structured.h
+ * STRUCTURED_* bits; 0 = every one on), for page_t.structured_off. */
+unsigned cleaner_structured_off(const cleaner_config_t *conf);
 
 extern const opt_def_t cleaner_options[];
 extern const size_t cleaner_options_count;

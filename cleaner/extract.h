@@ -29,7 +29,10 @@
  * markdown (each as page_t.texts asks, with main_text_truncated and
  * markdown_truncated only when true), author, published_at, modified_at
  * and site_name (null when the page does not say); `text` only when
- * page_t.texts asks for it.
+ * page_t.texts asks for it;
+ * the other structured-data fields (structured.h: microdata,
+ * opengraph_full, dublincore, product), each syntax on unless
+ * page->structured_off turns it off.
  *
  * Caps, so that a hostile page cannot blow up memory or the record: */
 #define EXTRACT_TEXT_MAX \
@@ -89,10 +92,12 @@ typedef struct page {
         const char *robots_token;
         const unsigned char *body;
         size_t body_len;
-        long budget_ms; /* CPU time (the calling thread's) the
+        unsigned structured_off; /* structured.h STRUCTURED_* syntaxes
+                                  * turned off; 0 = every one on      */
+        long budget_ms;          /* CPU time (the calling thread's) the
                                    * decoding, parsing and walking may take;
                                    * 0 = no limit                           */
-        int texts;      /* which texts the record carries:
+        int texts;               /* which texts the record carries:
                          * EXTRACT_TEXT | EXTRACT_MAIN_TEXT |
                          * EXTRACT_MARKDOWN; 0 = all three              */
 } page_t;

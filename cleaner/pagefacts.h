@@ -35,6 +35,7 @@ enum {
         PF_CAP_HEADINGS = 1u << 2,
         PF_CAP_OG = 1u << 3,
         PF_CAP_JSONLD = 1u << 4,
+        PF_CAP_STRUCTURED = 1u << 5, /* structured.h: a syntax's cap */
 };
 
 /* An <a href> as found (before resolution): its text is
@@ -162,6 +163,11 @@ typedef struct page_facts {
          * when there is no header. */
         dynbuf_t meta_json;
         int has_meta;
+
+        /* The page's structured data (structured.h): fed by the scan,
+         * rendered by its last finish step; NULL for a page that is not
+         * HTML. json_ld is written from it. */
+        struct structured *sd;
 
         unsigned capped; /* PF_CAP_* */
 

@@ -20,6 +20,7 @@
 #include "hash.h"
 #include "jsonvalue.h"
 #include "prescan.h"
+#include "structured.h"
 #include "textcollect.h"
 #include "url.h"
 
@@ -86,6 +87,8 @@ typedef struct scan {
         collector_t heading_c;
         int jsonld_depth; /* the open JSON-LD script's; 0 none */
         int html_seen;
+        int head_depth; /* the open <head>'s, <body>'s; 0 none */
+        int body_depth;
 
         /* Attribute values the facts hold processed (finish()). */
         const xmlChar *description;
@@ -240,7 +243,9 @@ enum tag {
         T_H,
         T_IMG,
         T_HTML,
-        T_HIDE, /* head, template, noscript */
+        T_HIDE, /* template, noscript */
+        T_HEAD, /* hidden too; its meta children are OpenGraph's */
+        T_BODY, /* a block */
         T_TITLE,
         T_META,
         T_LINK,
@@ -302,7 +307,9 @@ static enum tag tag_kind(const xmlChar *xname, int *level)
                 if (TAG_IS(name, 4, "html"))
                         return T_HTML;
                 if (TAG_IS(name, 4, "head"))
-                        return T_HIDE;
+                        return T_HEAD;
+                if (TAG_IS(name, 4, "body"))
+                        return T_BODY;
                 if (TAG_IS(name, 4, "base"))
                         return T_BASE;
                 return T_BLOCK;
@@ -401,12 +408,59 @@ static const xmlChar *keep(scan_t *x, const xmlChar *s)
         return (const xmlChar *)p;
 }
 
-static void on_meta(scan_t *x, const elem_t *e)
+/* A <meta> or <link>'s attributes for structured.c: name, value pairs,
+ * NULL-terminated, at most 32. */
+static void attrs_of(const elem_t *e, const char *attrs[65])
+{
+        const xmlChar *an, *v;
+        elem_t it = *e;
+        size_t k = 0;
+
+        while (k < 64 && attr_next(&it, &an, &v)) {
+                attrs[k++] = (const char *)an;
+                attrs[k++] = (const char *)v;
+        }
+        attrs[k] = NULL;
+}
+
+/* The page's structured data sees every <meta> (OpenGraph's are the
+ * children of <head> or <body>) and every <link>. */
+static void structured_elem(scan_t *x, const elem_t *e, int is_link, int depth)
+{
+        const char *attrs[65];
+        int where = -1;
+
+        if (x->f->sd == NULL)
+                return;
+        attrs_of(e, attrs);
+        if (x->head_depth != 0 && depth == x->head_depth + 1)
+                where = OPENGRAPH_HEAD;
+        else if (x->body_depth != 0 && depth == x->body_depth + 1)
+                where = OPENGRAPH_BODY;
+        if ((is_link ? structured_link(x->f->sd, attrs)
+                     : structured_meta(x->f->sd, where, attrs)) < 0)
+                x->f->oom = 1;
+}
+
+static void structured_prefix_of(scan_t *x, const elem_t *e, int where)
+{
+        const xmlChar *v;
+
+        if (x->f->sd == NULL)
+                return;
+        v = attr_get(e, "prefix");
+        if (v != NULL &&
+            structured_prefix(x->f->sd, where, (const char *)v) < 0)
+                x->f->oom = 1;
+}
+
+static void on_meta(scan_t *x, const elem_t *e, int depth)
 {
         const xmlChar *name = NULL, *property = NULL, *content = NULL;
         const xmlChar *prop, *an, *v;
         elem_t it = *e;
 
+        structured_elem(x, e, 0, depth);
         while (attr_next(&it, &an, &v)) {
                 if (ci_eq(an, "name") && name == NULL)
                         name = v;
@@ -585,7 +639,22 @@ static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
                 if (!x->html_seen) {
                         x->html_seen = 1;
                         x->f->lang = keep(x, attr_get(e, "lang"));
+                        structured_prefix_of(x, e, OPENGRAPH_HTML);
                 }
+                break;
+        case T_HEAD:
+                if (x->head_depth == 0) {
+                        x->head_depth = depth;
+                        structured_prefix_of(x, e, OPENGRAPH_HEAD);
+                }
+                x->hidden++;
+                break;
+        case T_BODY:
+                if (x->body_depth == 0) {
+                        x->body_depth = depth;
+                        structured_prefix_of(x, e, OPENGRAPH_BODY);
+                }
+                text_break(x);
                 break;
         case T_HIDE:
                 x->hidden++;
@@ -597,9 +666,10 @@ static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
                                         EXTRACT_SHORT_MAX, depth);
                 break;
         case T_META:
-                on_meta(x, e);
+                on_meta(x, e, depth);
                 break;
         case T_LINK:
+                structured_elem(x, e, 1, depth);
                 if (x->canonical == NULL) {
                         v = attr_get(e, "rel");
                         if (v != NULL && has_token(v, "canonical"))
@@ -653,6 +723,16 @@ static void on_leave(scan_t *x, enum tag kind, int depth)
                 break;
         case T_HIDE:
                 x->hidden--;
+                break;
+        case T_HEAD:
+                if (x->head_depth == depth)
+                        x->head_depth = 0;
+                x->hidden--;
+                break;
+        case T_BODY:
+                if (x->body_depth == depth)
+                        x->body_depth = 0;
+                text_break(x);
                 break;
         case T_TITLE:
                 x->hidden--;
@@ -1285,11 +1365,39 @@ static int finish_images(scan_t *x)
  * page_facts_t, a step here after the ones it uses, and a part in
  * record.c that writes it.
  */
+/* The structured data (structured.h): the JSON-LD blocks handed over,
+ * then every field rendered, with the tree when there is one and URLs
+ * against the page's base. */
+static int finish_structured(scan_t *x)
+{
+        page_facts_t *f = x->f;
+
+        if (f->sd == NULL)
+                return 0;
+        for (size_t i = 0; i < f->n_jsonld; i++) {
+                const pf_jsonld_t *j = &f->jsonld[i];
+                const unsigned char *s =
+                        (const unsigned char *)(j->len ? f->jsonld_text.data +
+                                                                 j->off
+                                                       : "");
+
+                if (structured_jsonld(f->sd, s, j->len, j->over) < 0) {
+                        f->oom = 1;
+                        return -1;
+                }
+        }
+        if (structured_finish(f->sd, f->doc, f->base) < 0) {
+                f->oom = 1;
+                return -1;
+        }
+        if (structured_capped(f->sd))
+                f->capped |= PF_CAP_STRUCTURED;
+        return 0;
+}
+
 static int (*const finish_steps[])(scan_t *x) = {
-        finish_base,
-        finish_head,
-        finish_links,
-        finish_images,
+        finish_base,   finish_head,       finish_links,
+        finish_images, finish_structured,
 };
 
 /* The record's meta: the header's JSON re-emitted, or the header as a
@@ -1361,13 +1469,14 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
         page_facts_t *f = x->f;
         size_t natts, at = 0;
         htmlDocPtr doc = NULL;
+        unsigned found = 0;
 
         if (utf8_len > INT_MAX) {
                 snprintf(errstr, errstr_size,
                          "page of %zu bytes too large to parse", utf8_len);
                 return -1;
         }
-        natts = prescan_max_attributes(utf8, utf8_len, EXTRACT_ATTRS_MAX, &at);
+        natts = prescan_page(utf8, utf8_len, EXTRACT_ATTRS_MAX, &at, &found);
         if (natts > EXTRACT_ATTRS_MAX) {
                 snprintf(errstr, errstr_size,
                          "the start tag at byte "
@@ -1375,6 +1484,13 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
                          "would take time quadratic in them)",
                          at, EXTRACT_ATTRS_MAX);
                 return EXTRACT_TIMEOUT;
+        }
+        /* Microdata reads the tree (itemref points anywhere): built for
+         * a page with an itemscope attribute only. */
+        if ((found & PRESCAN_ITEMSCOPE) && f->sd != NULL) {
+                structured_saw_itemscope(f->sd);
+                if (structured_wants_tree(f->sd))
+                        want_tree = 1;
         }
         /* Room up front for the usual size, so that the text does not
          * grow by copying: a text-heavy page's text is most of the page.
@@ -1447,6 +1563,15 @@ int pagescan_run(const page_t *page, const pagescan_opts_t *opts,
 
         budget_start(x, page->budget_ms);
         f->html = is_html(page->content_type);
+        if (f->html) {
+                unsigned on = STRUCTURED_ALL & ~page->structured_off;
+
+                f->sd = structured_new(on);
+                if (f->sd == NULL) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto out;
+                }
+        }
         if (f->html && page->body_len > 0) {
                 if (charset_decode(page->content_type, page->body,
                                    page->body_len, &utf8, &utf8_len, &owned,
@@ -1492,6 +1617,7 @@ void pagefacts_free(page_facts_t *f)
                 xmlFreeDoc(f->doc);
         if (f->has_main)
                 mainfields_clear(&f->main);
+        structured_destroy(f->sd);
         dynbuf_free(&f->text);
         dynbuf_free(&f->title);
         dynbuf_free(&f->link_text);

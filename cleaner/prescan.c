@@ -92,7 +92,8 @@ static int starts_ci(const unsigned char *s, size_t i, size_t len,
  * there), *raw the length of its name when it opens raw text (script or
  * style, not self-closed), else 0. */
 static size_t start_tag(const unsigned char *s, size_t i, size_t len,
-                        size_t cap, size_t *natts, size_t *raw)
+                        size_t cap, size_t *natts, size_t *raw,
+                        unsigned *found)
 {
         size_t name = i + 1, n = 0;
 
@@ -116,6 +117,10 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
 
                         while (i < len && is_name_char(s[i]))
                                 i++;
+                        if (i - start == 9 &&
+                            strncasecmp((const char *)s + start, "itemscope",
+                                        9) == 0)
+                                *found |= PRESCAN_ITEMSCOPE;
                         n += (i - start + NAME_BUF - 1) / NAME_BUF;
                         if (n > cap) {
                                 *natts = n;
@@ -179,10 +184,19 @@ static size_t raw_end(const unsigned char *s, size_t i, size_t len,
 size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
                               size_t *at)
 {
+        unsigned found;
+
+        return prescan_page(html, len, cap, at, &found);
+}
+
+size_t prescan_page(const char *html, size_t len, size_t cap, size_t *at,
+                    unsigned *found)
+{
         const unsigned char *s = (const unsigned char *)html;
         size_t i = 0, best = 0, best_at = 0;
         size_t doctype_end = (size_t)-1;
 
+        *found = 0;
         while (i < len) {
                 const unsigned char *p = memchr(s + i, '<', len - i);
                 size_t natts, raw;
@@ -195,7 +209,7 @@ size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
                 if (is_letter(s[i + 1])) {
                         size_t tag = i;
 
-                        i = start_tag(s, i, len, cap, &natts, &raw);
+                        i = start_tag(s, i, len, cap, &natts, &raw, found);
                         if (natts > best || best == 0) {
                                 best = natts;
                                 best_at = tag;

@@ -31,4 +31,13 @@
 size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
                               size_t *at);
 
+/* prescan_page()'s findings: a start tag has an itemscope attribute
+ * (microdata: the page needs its tree, structured.h). */
+#define PRESCAN_ITEMSCOPE 0x1u
+
+/* As prescan_max_attributes(), also setting *found to the PRESCAN_* bits
+ * of what the start tags hold. Costs one length compare per attribute. */
+size_t prescan_page(const char *html, size_t len, size_t cap, size_t *at,
+                    unsigned *found);
+
 #endif /* KCRAWL_PRESCAN_H */

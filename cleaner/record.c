@@ -7,6 +7,7 @@
 #include "record.h"
 
 #include "jsonvalue.h"
+#include "structured.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -283,40 +284,24 @@ static void write_opengraph(rec_t *w, const page_facts_t *f)
 
 /* Each block re-emitted as one JSON value; the ones that are not JSON (or
  * over their cap) are counted. */
+/* json_ld and json_ld_errors, from the structured data (structured.h:
+ * the blocks read tolerantly). */
 static void write_jsonld(rec_t *w, const page_facts_t *f)
 {
-        long long errors = 0;
-
-        rec_key(w, "json_ld");
-        rec_open(w, 0);
-        for (size_t i = 0; i < f->n_jsonld && !w->oom; i++) {
-                const pf_jsonld_t *j = &f->jsonld[i];
-                int r;
-
-                if (j->over) {
-                        errors++;
-                        continue;
-                }
-                r = jsonvalue_reemit(
-                        (const unsigned char *)(j->len ? f->jsonld_text.data +
-                                                                 j->off
-                                                       : ""),
-                        j->len, &w->scratch, &w->quoted);
-                if (r == 0)
-                        rec_json(w, w->scratch.data, w->scratch.len);
-                else if (r == 1)
-                        errors++;
-                else
-                        w->oom = 1;
-        }
-        rec_close(w, 0);
-        if (errors > 0) {
-                rec_key(w, "json_ld_errors");
-                rec_int(w, errors);
-        }
+        if (w->st == yajl_gen_status_ok && f->sd != NULL &&
+            structured_write_jsonld(f->sd, w->gen) < 0)
+                w->st = yajl_gen_invalid_string;
 }
 
-/* Lists cut at their caps are named, never cut silently. */
+/* The other structured-data fields: microdata, opengraph_full,
+ * dublincore, product (structured.h). */
+static void write_structured(rec_t *w, const page_facts_t *f)
+{
+        if (w->st == yajl_gen_status_ok && f->sd != NULL &&
+            structured_write_rest(f->sd, w->gen) < 0)
+                w->st = yajl_gen_invalid_string;
+}
+
 static void write_capped(rec_t *w, const page_facts_t *f)
 {
         static const struct {
@@ -326,7 +311,8 @@ static void write_capped(rec_t *w, const page_facts_t *f)
                      { PF_CAP_IMAGES, "images" },
                      { PF_CAP_HEADINGS, "headings" },
                      { PF_CAP_OG, "opengraph" },
-                     { PF_CAP_JSONLD, "json_ld" } };
+                     { PF_CAP_JSONLD, "json_ld" },
+                     { PF_CAP_STRUCTURED, "structured_data" } };
 
         if (!f->capped)
                 return;
@@ -384,12 +370,12 @@ static const struct {
         record_part_fn write;
         int flags;
 } record_parts[] = {
-        { write_page, REC_ALL },       { write_signals, REC_ALL },
-        { write_head, REC_HTML },      { write_headings, REC_HTML },
-        { write_text, REC_HTML },      { write_main, REC_HTML },
-        { write_links, REC_HTML },     { write_images, REC_HTML },
-        { write_opengraph, REC_HTML }, { write_jsonld, REC_HTML },
-        { write_capped, REC_HTML },
+        { write_page, REC_ALL },        { write_signals, REC_ALL },
+        { write_head, REC_HTML },       { write_headings, REC_HTML },
+        { write_text, REC_HTML },       { write_main, REC_HTML },
+        { write_links, REC_HTML },      { write_images, REC_HTML },
+        { write_opengraph, REC_HTML },  { write_jsonld, REC_HTML },
+        { write_structured, REC_HTML }, { write_capped, REC_HTML },
 };
 
 /* ------------------------------------------------------------------ */

@@ -639,6 +639,7 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         page.tdm_policy = tdm_policy;
         page.robots_token = w->conf->robots_token;
         page.texts = cleaner_record_text(w->conf->record_text);
+        page.structured_off = cleaner_structured_off(w->conf);
 
         /* The DOM goes to the rules only for pages a rule applies to. */
         rp.rules = w->rules;

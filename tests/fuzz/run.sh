@@ -65,17 +65,24 @@ done
 # JSON-taking targets get room to nest far past every depth bound (a URL
 # message is up to 1 MiB: 450,000 levels fit), not libFuzzer's 4,096.
 declare -A maxlen=([extract]=65536 [rules]=65536 [robots]=16384 \
-        [urlmsg]=1048577 [jsonread]=1048577 [response]=65536 [sitemap]=65536)
+        [urlmsg]=1048577 [jsonread]=1048577 [response]=65536 \
+        [sitemap]=65536 [jsonld]=1048577 [structured]=1048577)
 
 # Regression inputs too large to commit, generated here: JSON nested
 # 450,000 deep, which once overflowed the stack freeing a yajl tree.
 gen="$OUT/regressions-generated"
-mkdir -p "$gen/urlmsg" "$gen/jsonread"
+mkdir -p "$gen/urlmsg" "$gen/jsonread" "$gen/jsonld" "$gen/structured"
 deep() { head -c "$1" /dev/zero | tr '\0' "$2"; }
 { printf '{"url":"http://a.test/","meta":'; deep 450000 '['; deep 450000 ']'; printf '}'; } \
         >"$gen/urlmsg/deep-meta-450000"
 { deep 450000 '['; deep 450000 ']'; } >"$gen/jsonread/deep-array-450000"
 cp "$gen/urlmsg/deep-meta-450000" "$gen/jsonread/"
+cp "$gen/jsonread/deep-array-450000" "$gen/jsonld/"
+# itemscope nested 100,000 deep, and an item referring to itself.
+{ for _ in $(seq 100000); do printf '<div itemscope itemprop=p>'; done; } \
+        >"$gen/structured/deep-itemscope-100000"
+printf '<div itemscope id=a itemref="a b"><p id=b itemprop=x itemscope itemref=a>' \
+        >"$gen/structured/itemref-cycle"
 rc=0
 summary=()
 for t in "${targets[@]}"; do

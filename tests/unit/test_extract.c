@@ -640,7 +640,7 @@ static void test_caps(void **state)
         for (i = 0; i < 150; i++)
                 len += (size_t)snprintf(html + len, cap - len,
                                         "<script type=\"application/ld+json\">"
-                                        "%zu</script>",
+                                        "{\"n\": %zu}</script>",
                                         i);
         /* Over 1 MiB of two-byte characters: cut at a character boundary. */
         for (i = 0; i < 700000 && len + 2 < cap; i++) {
