@@ -22,6 +22,7 @@
 #include "prescan.h"
 #include "structured.h"
 #include "textcollect.h"
+#include "visibility.h"
 #include "url.h"
 
 #include <limits.h>
@@ -73,12 +74,15 @@ typedef struct scan {
         charactersSAXFunc dom_blank;
 
         /* Walk state. */
-        int hidden;     /* inside head, title, template, noscript */
-        int sax;        /* the SAX front end: keep() copies       */
-        int depth;      /* SAX: elements open                      */
-        int skip_depth; /* SAX: inside the script or style at
-                                 * this depth; 0 when not                  */
-        dynbuf_t kinds; /* SAX: enum tag of each open element      */
+        int hidden;       /* inside head, title, template, noscript, select,
+                           * or the element at hidden_depth         */
+        int hidden_depth; /* the outermost element its own markup hides
+                           * (visibility.h); 0 when none              */
+        int sax;          /* the SAX front end: keep() copies       */
+        int depth;        /* SAX: elements open                      */
+        int skip_depth;   /* SAX: inside the script or style at
+                           * this depth; 0 when not                  */
+        dynbuf_t kinds;   /* SAX: enum tag of each open element      */
 
         collector_t text_c;
         collector_t title_c;
@@ -243,7 +247,7 @@ enum tag {
         T_H,
         T_IMG,
         T_HTML,
-        T_HIDE, /* template, noscript */
+        T_HIDE, /* template, noscript, select: not text */
         T_HEAD, /* hidden too; its meta children are OpenGraph's */
         T_BODY, /* a block */
         T_TITLE,
@@ -326,6 +330,8 @@ static enum tag tag_kind(const xmlChar *xname, int *level)
                         return T_INLINE;
                 if (TAG_IS(name, 6, "script"))
                         return T_SCRIPT;
+                if (TAG_IS(name, 6, "select"))
+                        return T_HIDE;
                 return T_BLOCK;
         case 7:
                 if (TAG_IS(name, 7, "acronym"))
@@ -557,13 +563,33 @@ static void jsonld_add(scan_t *x, const void *s, size_t len)
         j->len += len;
 }
 
+/* True when the element's own attributes hide it (visibility.h). Only
+ * names beginning with h or s are looked at further. */
+static int elem_hides(const elem_t *e)
+{
+        elem_t it = *e;
+        const xmlChar *n, *v;
+
+        while (attr_next(&it, &n, &v))
+                if ((n[0] | 0x20) == 'h' || (n[0] | 0x20) == 's')
+                        if (visibility_attr_hides((const char *)n,
+                                                  (const char *)v))
+                                return 1;
+        return 0;
+}
+
 /* Entering an element at depth (>= 1); returns 0 when its children are to
- * be skipped. */
+ * be skipped. An element hidden by its own markup is left out of the text
+ * with its subtree (its links, headings and images are still read). */
 static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
                     int depth)
 {
         const xmlChar *v;
 
+        if (x->hidden_depth == 0 && elem_hides(e)) {
+                x->hidden_depth = depth;
+                x->hidden++;
+        }
         switch (kind) {
         case T_INLINE:
                 break;
@@ -698,6 +724,10 @@ static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
 
 static void on_leave(scan_t *x, enum tag kind, int depth)
 {
+        if (x->hidden_depth == depth) {
+                x->hidden_depth = 0;
+                x->hidden--;
+        }
         switch (kind) {
         case T_BLOCK:
         case T_BR:
