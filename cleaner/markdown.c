@@ -9,6 +9,7 @@
  * never got text (an empty link, an empty <b>) leaves nothing behind.
  */
 #include "markdown.h"
+#include "textcollect.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -345,24 +346,6 @@ static void block_break(writer_t *w, int nl)
 
 /* ---- text --------------------------------------------------------------- */
 
-/* Length of a Unicode space at s (0 when none): U+00A0, U+1680,
- * U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000. */
-static size_t uspace(const unsigned char *s, size_t n)
-{
-        if (n >= 2 && s[0] == 0xC2 && s[1] == 0xA0)
-                return 2;
-        if (n >= 3 && s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80)
-                return 3;
-        if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 &&
-            (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
-                return 3;
-        if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
-                return 3;
-        if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
-                return 3;
-        return 0;
-}
-
 /* A word of text (no spaces) at the writer's position, escaped. */
 static void put_word(writer_t *w, const char *s, size_t n, int escape)
 {
@@ -443,7 +426,7 @@ static void put_text(writer_t *w, const char *s, size_t n, int escape)
                         i++;
                         continue;
                 }
-                sp = uspace((const unsigned char *)s + i, n - i);
+                sp = text_uspace((const unsigned char *)s + i, n - i);
                 if (sp > 0) {
                         w->pending_space = 1;
                         i += sp;
@@ -451,7 +434,7 @@ static void put_text(writer_t *w, const char *s, size_t n, int escape)
                 }
                 start = i;
                 while (i < n && !isspace((unsigned char)s[i]) &&
-                       uspace((const unsigned char *)s + i, n - i) == 0)
+                       text_uspace((const unsigned char *)s + i, n - i) == 0)
                         i++;
                 check_closer(w, (unsigned char)s[start]);
                 flush_owed(w);

@@ -68,6 +68,5 @@ int visibility_attr_hides(const char *name, const char *value)
 {
         if (strcasecmp(name, "hidden") == 0)
                 return 1;
-        return strcasecmp(name, "style") == 0 &&
-               visibility_style_hides(value);
+        return strcasecmp(name, "style") == 0 && visibility_style_hides(value);
 }
