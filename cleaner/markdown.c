@@ -9,6 +9,7 @@
  * never got text (an empty link, an empty <b>) leaves nothing behind.
  */
 #include "markdown.h"
+#include "lazyimg.h"
 #include "textcollect.h"
 
 #include <ctype.h>
@@ -746,51 +747,18 @@ static char *destination(const char *href)
         return d;
 }
 
-static int placeholder(const char *src)
+static const char *node_attr(const void *n, const char *name)
 {
-        return src == NULL || src[0] == '\0' ||
-               strncasecmp(src, "data:", 5) == 0 ||
-               strcasestr(src, "placeholder") != NULL ||
-               strcasestr(src, "blank.gif") != NULL ||
-               strcasestr(src, "spacer.gif") != NULL ||
-               strcasestr(src, "pixel.gif") != NULL ||
-               strcasestr(src, "lazy") != NULL;
+        return attr(n, name);
 }
 
-/* The image's source: src, or where lazy loading keeps it. */
+/* The image's source: src, or where lazy loading keeps it (lazyimg.h). */
 static char *image_src(writer_t *w, const xmlNode *img)
 {
-        static const char *const lazy[] = { "data-src", "data-lazy-src",
-                                            "data-original", NULL };
-        const char *src = attr(img, "src");
         char first[2048];
-        size_t i;
+        const char *src = lazyimg_src(node_attr, img, first, sizeof(first));
 
-        if (!placeholder(src))
-                return resolve(w, src);
-        for (i = 0; lazy[i] != NULL; i++) {
-                const char *s = attr(img, lazy[i]);
-                if (s != NULL && s[0] != '\0')
-                        return resolve(w, s);
-        }
-        src = attr(img, "srcset");
-        if (src == NULL)
-                src = attr(img, "data-srcset");
-        if (src != NULL) {
-                size_t j = 0;
-
-                while (isspace((unsigned char)*src))
-                        src++;
-                while (src[j] != '\0' && !isspace((unsigned char)src[j]) &&
-                       src[j] != ',' && j + 1 < sizeof(first)) {
-                        first[j] = src[j];
-                        j++;
-                }
-                first[j] = '\0';
-                if (j > 0)
-                        return resolve(w, first);
-        }
-        return NULL;
+        return src != NULL ? resolve(w, src) : NULL;
 }
 
 static void put_image(writer_t *w, const xmlNode *img)

@@ -19,6 +19,7 @@
 #include "dynbuf.h"
 #include "hash.h"
 #include "jsonvalue.h"
+#include "lazyimg.h"
 #include "prescan.h"
 #include "structured.h"
 #include "textcollect.h"
@@ -563,6 +564,32 @@ static void jsonld_add(scan_t *x, const void *s, size_t len)
         j->len += len;
 }
 
+static const char *elem_attr(const void *e, const char *name)
+{
+        return (const char *)attr_get(e, name);
+}
+
+/* An <img>'s source (lazyimg.h), kept as long as the facts; a placeholder
+ * src when there is nothing better. NULL when none (or out of memory). */
+static const xmlChar *img_src(scan_t *x, const elem_t *e)
+{
+        char first[2048];
+        const char *v = lazyimg_src(elem_attr, e, first, sizeof(first));
+        size_t n;
+        char *p;
+
+        if (v == NULL)
+                return keep(x, attr_get(e, "src"));
+        if (v != first)
+                return keep(x, (const xmlChar *)v);
+        n = strlen(first) + 1;
+        p = pagefacts_alloc(x->f, n);
+        if (p == NULL)
+                return NULL;
+        memcpy(p, first, n);
+        return (const xmlChar *)p;
+}
+
 /* True when the element's own attributes hide it (visibility.h). Only
  * names beginning with h or s are looked at further. */
 static int elem_hides(const elem_t *e)
@@ -644,7 +671,7 @@ static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
                                 EXTRACT_SHORT_MAX, depth);
                 break;
         case T_IMG:
-                v = attr_get(e, "src");
+                v = img_src(x, e);
                 if (v == NULL || *v == '\0')
                         break;
                 if (x->f->n_img_raw >= EXTRACT_IMAGES_MAX) {
@@ -656,7 +683,7 @@ static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
                         x->f->oom = 1;
                         return 0;
                 }
-                x->f->img_raw[x->f->n_img_raw].src = keep(x, v);
+                x->f->img_raw[x->f->n_img_raw].src = v;
                 x->f->img_raw[x->f->n_img_raw].alt =
                         keep(x, attr_get(e, "alt"));
                 x->f->n_img_raw++;
