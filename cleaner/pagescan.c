@@ -84,6 +84,7 @@ typedef struct scan {
         int skip_depth;   /* SAX: inside the script or style at
                            * this depth; 0 when not                  */
         dynbuf_t kinds;   /* SAX: enum tag of each open element      */
+        dynbuf_t c1_text; /* a text with C1 controls, as windows-1252 */
 
         collector_t text_c;
         collector_t title_c;
@@ -224,8 +225,78 @@ static void text_break(scan_t *x)
                 collector_break(&x->heading_c);
 }
 
+/* windows-1252's characters for U+0080-U+009F, as UTF-8; NULL where it
+ * has none (the control stays). libxml2 2.9 decodes &#128;-&#159; as
+ * these C1 controls; browsers show windows-1252's characters (the HTML
+ * standard's numeric character reference table). A control written as
+ * such in the page reads the same way: a page that has one meant
+ * windows-1252. A table, as the standard gives it. */
+static const char *const c1_cp1252[32] = {
+        "\xE2\x82\xAC", NULL,           "\xE2\x80\x9A", "\xC6\x92",
+        "\xE2\x80\x9E", "\xE2\x80\xA6", "\xE2\x80\xA0", "\xE2\x80\xA1",
+        "\xCB\x86",     "\xE2\x80\xB0", "\xC5\xA0",     "\xE2\x80\xB9",
+        "\xC5\x92",     NULL,           "\xC5\xBD",     NULL,
+        NULL,           "\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C",
+        "\xE2\x80\x9D", "\xE2\x80\xA2", "\xE2\x80\x93", "\xE2\x80\x94",
+        "\xCB\x9C",     "\xE2\x84\xA2", "\xC5\xA1",     "\xE2\x80\xBA",
+        "\xC5\x93",     NULL,           "\xC5\xBE",     "\xC5\xB8",
+};
+
+/* The first C1 control windows-1252 has a character for in s[0, len),
+ * or NULL: memchr() for its first byte, 0xC2. */
+static const xmlChar *c1_find(const xmlChar *s, size_t len)
+{
+        const xmlChar *end = s + len, *p = s;
+
+        while (p < end) {
+                p = memchr(p, 0xC2, (size_t)(end - p));
+                if (p == NULL || p + 1 >= end)
+                        return NULL;
+                if (p[1] >= 0x80 && p[1] <= 0x9F &&
+                    c1_cp1252[p[1] - 0x80] != NULL)
+                        return p;
+                p++;
+        }
+        return NULL;
+}
+
+/* s[0, len) with its C1 controls as windows-1252's characters, in
+ * x->c1_text (from c1, the first); NULL when out of memory. */
+static const xmlChar *c1_translate(scan_t *x, const xmlChar *s, size_t len,
+                                   const xmlChar *c1, size_t *out_len)
+{
+        const xmlChar *end = s + len;
+        dynbuf_t *b = &x->c1_text;
+
+        b->len = 0;
+        if (dynbuf_reserve(b, len + len / 2 + 1) < 0)
+                return NULL;
+        while (c1 != NULL) {
+                const char *to = c1_cp1252[c1[1] - 0x80];
+
+                if (dynbuf_add(b, s, (size_t)(c1 - s)) < 0 ||
+                    dynbuf_add(b, to, strlen(to)) < 0)
+                        return NULL;
+                s = c1 + 2;
+                c1 = c1_find(s, (size_t)(end - s));
+        }
+        if (dynbuf_add(b, s, (size_t)(end - s)) < 0)
+                return NULL;
+        *out_len = b->len;
+        return (const xmlChar *)b->data;
+}
+
 static void text_add(scan_t *x, const xmlChar *s, size_t len)
 {
+        const xmlChar *c1 = c1_find(s, len);
+
+        if (c1 != NULL) {
+                s = c1_translate(x, s, len, c1, &len);
+                if (s == NULL) {
+                        x->f->oom = 1;
+                        return;
+                }
+        }
         if (x->hidden == 0)
                 collector_add(&x->text_c, s, len, &x->f->words, &x->f->oom);
         if (x->title_c.depth)
@@ -1616,6 +1687,7 @@ int pagescan_run(const page_t *page, const pagescan_opts_t *opts,
         dynbuf_init(&f->jsonld_text, SIZE_MAX / 2);
         dynbuf_init(&f->meta_json, SIZE_MAX / 2);
         dynbuf_init(&x->kinds, SIZE_MAX / 2);
+        dynbuf_init(&x->c1_text, SIZE_MAX / 2); /* 1.5 x a text node */
         collector_start(&x->text_c, &f->text, EXTRACT_TEXT_MAX, 0);
 
         budget_start(x, page->budget_ms);
@@ -1662,6 +1734,7 @@ out:
         pagefacts_free(f);
         free(owned);
         dynbuf_free(&x->kinds);
+        dynbuf_free(&x->c1_text);
         free(x);
         return rc;
 }
