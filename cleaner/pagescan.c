@@ -1125,7 +1125,23 @@ static void dom_blank(void *ctx, const xmlChar *s, int len)
  * open elements, with no SAX callback in between. */
 static void on_parse_error(void *ctx, xmlErrorPtr err)
 {
-        budget_tick(ctx, 1);
+        scan_t *x = ctx;
+        xmlParserCtxtPtr ctxt = x->ctxt;
+
+        budget_tick(x, 1);
+        /* `</br>`: libxml2 2.9 drops it ("Unexpected end tag : br"; a br
+         * is never open, so no other mismatch names it); browsers read it
+         * as <br> (HTML's "an end tag whose tag name is br"). The same
+         * start and end events go to either front end, so the tree gets
+         * the element too. */
+        if (err != NULL && err->code == XML_ERR_TAG_NAME_MISMATCH &&
+            err->str1 != NULL && strcmp(err->str1, "br") == 0 &&
+            ctxt != NULL && ctxt->sax != NULL &&
+            ctxt->sax->startElement != NULL && ctxt->sax->endElement != NULL &&
+            !x->timed_out) {
+                ctxt->sax->startElement(ctxt, (const xmlChar *)"br", NULL);
+                ctxt->sax->endElement(ctxt, (const xmlChar *)"br");
+        }
 }
 
 /*
