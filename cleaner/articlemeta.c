@@ -7,6 +7,7 @@
  */
 #include "articlemeta.h"
 #include "dom.h"
+#include "jsonld.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -301,6 +302,13 @@ static int type_is(yajl_val o, const char *const *types)
         return 0;
 }
 
+static void jsonld(found_t *fd, yajl_val root);
+
+static void jsonld_cb(void *ctx, yajl_val root)
+{
+        jsonld(ctx, root);
+}
+
 static void jsonld(found_t *fd, yajl_val root)
 {
         static const char *const site_types[] = { "WebSite", "Organization",
@@ -485,17 +493,15 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *m,
                                 if (type != NULL &&
                                     strcasestr(type, "ld+json") != NULL &&
                                     n->children != NULL &&
-                                    n->children->content != NULL &&
-                                    strlen((const char *)n->children
-                                                   ->content) < JSONLD_MAX) {
-                                        yajl_val v = yajl_tree_parse(
+                                    n->children->content != NULL) {
+                                        const char *s =
                                                 (const char *)
-                                                        n->children->content,
-                                                NULL, 0);
-                                        if (v != NULL) {
-                                                jsonld(fd, v);
-                                                yajl_tree_free(v);
-                                        }
+                                                        n->children->content;
+
+                                        jsonld_each_tree(
+                                                (const unsigned char *)s,
+                                                strlen(s), JSONLD_MAX,
+                                                jsonld_cb, fd);
                                 }
                         } else if (strcmp(name, "style") == 0) {
                                 descend = 0;

@@ -15,6 +15,7 @@
  */
 #include "maincontent.h"
 #include "dom.h"
+#include "jsonld.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -375,6 +376,13 @@ static int forum_type(const char *t)
                strcmp(t, "SocialMediaPosting") == 0;
 }
 
+static void jsonld_walk(maincontent_t *mc, yajl_val root);
+
+static void jsonld_walk_cb(void *ctx, yajl_val root)
+{
+        jsonld_walk(ctx, root);
+}
+
 static void jsonld_walk(maincontent_t *mc, yajl_val root)
 {
         /* Iterative walk with an explicit, capped stack. */
@@ -454,16 +462,11 @@ static void scan_hints(maincontent_t *mc, xmlNodePtr root)
                                         const char *s =
                                                 (const char *)
                                                         n->children->content;
-                                        yajl_val v;
 
-                                        if (strlen(s) < JSONLD_MAX) {
-                                                v = yajl_tree_parse(s, NULL,
-                                                                    0);
-                                                if (v != NULL) {
-                                                        jsonld_walk(mc, v);
-                                                        yajl_tree_free(v);
-                                                }
-                                        }
+                                        jsonld_each_tree(
+                                                (const unsigned char *)s,
+                                                strlen(s), JSONLD_MAX,
+                                                jsonld_walk_cb, mc);
                                 }
                         } else if (strcmp(name, "style") == 0) {
                                 descend = 0;
