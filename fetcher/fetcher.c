@@ -48,8 +48,11 @@ static void transfer_done(fetcher_t *f, CURLMsg *m)
          * follows: the next request runs. */
         if (transfer_check_done(f, job, &rc))
                 return;
-        if (job->kind == JOB_ROBOTS) {
-                robotsfetch_done(f, job, rc);
+        if (job->kind != JOB_URL) {
+                if (job->kind == JOB_TDMREP)
+                        robotsfetch_tdm_done(f, job, rc);
+                else
+                        robotsfetch_done(f, job, rc);
                 job_unlink(f, job);
                 job_free(job);
                 return;
@@ -91,6 +94,20 @@ static void schedule(fetcher_t *f)
                         hosts_update(f->hosts, h, now);
                         outcome_fail(f, job, "robots_disallowed", why);
                         continue;
+                }
+                if (f->conf->robots && f->conf->tdm) {
+                        robotsfetch_tdm_mark(host_user(h), job);
+                        if (f->conf->respect_tdm &&
+                            job->tdm_file == TDM_FILE_RESERVED) {
+                                job->host = NULL;
+                                hosts_update(f->hosts, h, now);
+                                outcome_fail(f, job, "tdm_reserved",
+                                             "the host's tdmrep.json "
+                                             "reserves text and data mining "
+                                             "on this path and --respect-tdm "
+                                             "is on");
+                                continue;
+                        }
                 }
                 job->proxy = proxies_pick(f->proxies, host_key(h),
                                           host_proxy(h), now);

@@ -30,6 +30,7 @@ void job_free(job_t *job)
         free(job->body);
         bodyzip_free(job);
         free(job->crawl);
+        free(job->tdm_file_policy);
         free(job);
 }
 
