@@ -594,9 +594,8 @@ void robotsfetch_tdm_mark(hstate_t *hs, job_t *job)
 {
         char pbuf[URL_MAX_LEN < 8192 ? URL_MAX_LEN : 8192];
         const char *policy = NULL;
-        int r = tdmrep_lookup(hs->tdm,
-                              href_path(job->um.url, pbuf, sizeof(pbuf)),
-                              &policy);
+        int r = tdmrep_lookup(
+                hs->tdm, href_path(job->um.url, pbuf, sizeof(pbuf)), &policy);
 
         free(job->tdm_file_policy);
         job->tdm_file_policy = NULL;

@@ -1,6 +1,7 @@
 /*
  * tdmrep.c — /.well-known/tdmrep.json read and matched (see tdmrep.h).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,7 @@ tdmrep_t *tdmrep_parse(const char *text, size_t len, char *errstr,
         const jsonread_caps_t caps = { TDMREP_MAX_BYTES, 2, JSONREAD_REPAIR };
         yajl_val root = NULL;
         tdmrep_t *t = NULL;
+        bool oom = false;
         size_t n;
 
         root = jsonread_tree(text, len, &caps, errstr, errstr_size);
@@ -115,31 +117,30 @@ tdmrep_t *tdmrep_parse(const char *text, size_t len, char *errstr,
                 goto out;
         }
         t = tdmrep_empty();
-        if (!t)
-                goto oom;
         n = root->u.array.len;
         if (n > TDMREP_MAX_RULES)
                 n = TDMREP_MAX_RULES;
-        t->rules = n ? calloc(n, sizeof(*t->rules)) : NULL;
-        if (n && !t->rules)
-                goto oom;
-        for (size_t i = 0; i < n; i++) {
+        if (t && n) {
+                t->rules = calloc(n, sizeof(*t->rules));
+                oom = !t->rules;
+        }
+        oom = oom || !t;
+        for (size_t i = 0; !oom && i < n; i++) {
                 tdmrule_t *r = &t->rules[t->n];
                 int kept = rule_read(root->u.array.values[i], r);
 
-                if (kept < 0)
-                        goto oom;
-                if (!kept)
+                oom = kept < 0;
+                if (kept <= 0)
                         continue;
                 t->bytes += sizeof(*r) + strlen(r->location) + 1 +
                             (r->policy ? strlen(r->policy) + 1 : 0);
                 t->n++;
         }
-        goto out;
-oom:
-        snprintf(errstr, errstr_size, "out of memory");
-        tdmrep_free(t);
-        t = NULL;
+        if (oom) {
+                snprintf(errstr, errstr_size, "out of memory");
+                tdmrep_free(t);
+                t = NULL;
+        }
 out:
         if (root)
                 yajl_tree_free(root);

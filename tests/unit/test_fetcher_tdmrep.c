@@ -64,9 +64,10 @@ typedef struct fcase {
         int rules; /* rules kept; -1: the parse fails */
 } fcase_t;
 
-#define PRIV "[{\"location\":\"/private/\",\"tdm-reservation\":1," \
-             "\"tdm-policy\":\"https://e.com/policy.json\"}," \
-             "{\"location\":\"/public/*\",\"tdm-reservation\":0}]"
+#define PRIV                                                  \
+        "[{\"location\":\"/private/\",\"tdm-reservation\":1," \
+        "\"tdm-policy\":\"https://e.com/policy.json\"},"      \
+        "{\"location\":\"/public/*\",\"tdm-reservation\":0}]"
 
 static const fcase_t fcases[] = {
         { "reserved by its rule", PRIV, "/private/x", 1,
@@ -93,8 +94,8 @@ static const fcase_t fcases[] = {
         { "object, not array", "{\"location\":\"/\",\"tdm-reservation\":1}",
           "/", -1, NULL, -1 },
         { "not JSON", "<html>not found</html>", "/", -1, NULL, -1 },
-        { "too deep", "[{\"location\":[[1]],\"tdm-reservation\":1}]", "/",
-          -1, NULL, -1 },
+        { "too deep", "[{\"location\":[[1]],\"tdm-reservation\":1}]", "/", -1,
+          NULL, -1 },
 };
 
 static void test_file_table(void **state)
