@@ -359,6 +359,11 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                          conf->user_agent);
                 goto out;
         }
+        /* tdmrep.json is read after robots.txt and kept with its rules. */
+        if (conf->tdm && !conf->robots) {
+                snprintf(errstr, errstr_size, "--tdm needs --robots");
+                goto out;
+        }
         srand48((long)clock_mono_ms() ^ (long)getpid());
         fmetrics_register(&f->m);
 

@@ -583,6 +583,12 @@ void robotsfetch_tdm_done(fetcher_t *f, job_t *job, CURLcode rc)
                 robotsfetch_trim(f, hs);
         }
         tdmrep_free(t);
+        if (job->proxy >= 0 && !job->blocked)
+                proxies_result(f->proxies, job->proxy,
+                               !(rc == CURLE_COULDNT_CONNECT ||
+                                 rc == CURLE_PROXY ||
+                                 rc == CURLE_COULDNT_RESOLVE_PROXY),
+                               now);
         if (job->blocked)
                 mcounter_add(f->m.blocked, 1);
         host_set_hold(h, hs->state == RS_WAIT);
