@@ -14,6 +14,7 @@
  *      be skipped.
  */
 #include "maincontent.h"
+#include "dom.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -186,27 +187,10 @@ static int tag_of(const xmlChar *name)
         return T_OTHER;
 }
 
-static const char *attr(const xmlNode *n, const char *name)
-{
-        const xmlAttr *a;
-
-        for (a = n->properties; a != NULL; a = a->next) {
-                if (a->name != NULL &&
-                    strcasecmp((const char *)a->name, name) == 0) {
-                        if (a->children != NULL &&
-                            a->children->type == XML_TEXT_NODE &&
-                            a->children->content != NULL)
-                                return (const char *)a->children->content;
-                        return "";
-                }
-        }
-        return NULL;
-}
-
 /* The element's class and id, lower-cased, in buf ("" when none). */
 static void hints_of(const xmlNode *n, char *buf, size_t size)
 {
-        const char *c = attr(n, "class"), *id = attr(n, "id");
+        const char *c = dom_attr(n, "class"), *id = dom_attr(n, "id");
         size_t len = 0, i;
 
         buf[0] = '\0';
@@ -305,9 +289,9 @@ static int class_weight(const char *h, int forum)
 /* hidden attribute, or an inline style that hides. */
 static int is_hidden(const xmlNode *n, const char *h)
 {
-        const char *style = attr(n, "style");
+        const char *style = dom_attr(n, "style");
 
-        if (attr(n, "hidden") != NULL)
+        if (dom_attr(n, "hidden") != NULL)
                 return 1;
         if (style != NULL) {
                 char buf[256];
@@ -460,7 +444,7 @@ static void scan_hints(maincontent_t *mc, xmlNodePtr root)
 
                         seen++;
                         if (strcmp(name, "script") == 0) {
-                                const char *type = attr(n, "type");
+                                const char *type = dom_attr(n, "type");
 
                                 descend = 0;
                                 if (type != NULL &&
@@ -484,7 +468,7 @@ static void scan_hints(maincontent_t *mc, xmlNodePtr root)
                         } else if (strcmp(name, "style") == 0) {
                                 descend = 0;
                         } else {
-                                const char *it = attr(n, "itemtype");
+                                const char *it = dom_attr(n, "itemtype");
 
                                 if (it != NULL &&
                                     (strstr(it, "DiscussionForumPosting") ||
@@ -523,8 +507,8 @@ static int push_node(maincontent_t *mc, xmlNodePtr n, int32_t parent)
 
 static int is_artbody(const xmlNode *n, int tag)
 {
-        const char *ip = attr(n, "itemprop");
-        const char *role = attr(n, "role");
+        const char *ip = dom_attr(n, "itemprop");
+        const char *role = dom_attr(n, "role");
 
         if (ip != NULL && (strstr(ip, "articleBody") || strstr(ip, "text")))
                 return 1;
@@ -604,14 +588,15 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                  tag != T_ARTICLE && !is_artbody(n, tag) &&
                                  has_any(h, comments))
                                 drop = 1;
-                        else if (attr(n, "role") != NULL &&
-                                 (strcmp(attr(n, "role"), "navigation") == 0 ||
-                                  strcmp(attr(n, "role"), "contentinfo") ==
+                        else if (dom_attr(n, "role") != NULL &&
+                                 (strcmp(dom_attr(n, "role"), "navigation") ==
                                           0 ||
-                                  strcmp(attr(n, "role"), "banner") == 0 ||
-                                  strcmp(attr(n, "role"), "complementary") ==
+                                  strcmp(dom_attr(n, "role"), "contentinfo") ==
                                           0 ||
-                                  strcmp(attr(n, "role"), "dialog") == 0))
+                                  strcmp(dom_attr(n, "role"), "banner") == 0 ||
+                                  strcmp(dom_attr(n, "role"),
+                                         "complementary") == 0 ||
+                                  strcmp(dom_attr(n, "role"), "dialog") == 0))
                                 drop = 1;
                         if (drop)
                                 m->flags |= F_DROP;
@@ -918,8 +903,8 @@ static void choose(maincontent_t *mc)
                                 body = a;
                         if (main_el == NULL &&
                             (a->tag == T_MAIN ||
-                             (attr(a->node, "role") &&
-                              strcmp(attr(a->node, "role"), "main") == 0)))
+                             (dom_attr(a->node, "role") &&
+                              strcmp(dom_attr(a->node, "role"), "main") == 0)))
                                 main_el = a;
                         a = a->parent >= 0 ? &mc->nodes[a->parent] : NULL;
                 }
@@ -999,7 +984,7 @@ static void choose_block(maincontent_t *mc)
         {
                 xmlNodePtr c, parent = mc->nodes[top->parent].node;
                 float threshold = fmaxf(10.0f, final_score(top) * 0.2f);
-                const char *tc = attr(top->node, "class");
+                const char *tc = dom_attr(top->node, "class");
 
                 for (c = parent->children; c != NULL; c = c->next) {
                         mnode_t *s;
@@ -1014,7 +999,7 @@ static void choose_block(maincontent_t *mc)
                                 take = 1;
                         } else {
                                 float bonus = 0;
-                                const char *sc = attr(c, "class");
+                                const char *sc = dom_attr(c, "class");
 
                                 if (tc != NULL && sc != NULL &&
                                     tc[0] != '\0' && strcmp(tc, sc) == 0)

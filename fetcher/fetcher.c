@@ -150,6 +150,20 @@ static void process_done(fetcher_t *f)
                 f->done = job->done_next;
                 job->in_done = false;
                 f->outstanding--;
+                if (job->outcome == OUT_PENDING) {
+                        /* The page's pending state is on the broker (or
+                         * could not be written: the page goes anyway,
+                         * as without crawl state). */
+                        if (job->dr_err) {
+                                LOGF(LOG_WARN, "cannot write a crawl state",
+                                     LOG_S("url", job->um.url),
+                                     LOG_S("err",
+                                           rd_kafka_err2str(job->dr_err)));
+                                mcounter_add(f->m.state_write_failures, 1);
+                        }
+                        outcome_send_page(f, job);
+                        continue;
+                }
                 if (!job->dr_err) {
                         /* Delivered: the URL's state may say so now (a
                          * state written earlier could name an outcome
@@ -521,9 +535,13 @@ int fetcher_run(fetcher_t *f)
 
                 loop_once(f, left < 100 ? (int)left : 100);
         }
-        rd_kafka_flush(f->producer, 10000);
-        rd_kafka_poll(f->producer, 0);
-        process_done(f);
+        /* Twice: a pending state delivered in the first round sends its
+         * page, delivered in the second. */
+        for (int round = 0; round < 2; round++) {
+                rd_kafka_flush(f->producer, 10000);
+                rd_kafka_poll(f->producer, 0);
+                process_done(f);
+        }
         if (f->held)
                 LOGF(LOG_INFO,
                      "left unfinished URLs uncommitted (fetched "

@@ -77,6 +77,8 @@
 
 typedef enum {
         OUT_NONE,    /* not produced yet                        */
+        OUT_PENDING, /* the page's pending state is on its way; the
+                      * page is produced on its delivery      */
         OUT_PAGE,    /* the page is on its way                  */
         OUT_ERROR,   /* the error object is on its way          */
         OUT_REROUTE, /* a copy on the right partition is on its way */
@@ -141,8 +143,10 @@ typedef struct job {
         int redirects;               /* followed by transfer.c itself     */
         int64_t started_ms;
         int attempts;
-        int64_t due_at;          /* a parked URL's due time, epoch ms */
-        int proxy;               /* index in the pool, -1 = direct    */
+        int64_t due_at;                /* a parked URL's due time, epoch ms */
+        int proxy;                     /* index in the pool, -1 = direct    */
+        rd_kafka_headers_t *page_hdrs; /* OUT_PENDING: the page's headers,
+                                        * until it is produced  */
         crawlstate_rec_t *crawl; /* the URL's new crawl state, written once
                                   * its outcome is delivered (NULL: none) */
         bool conditional;        /* the request carries validators   */
