@@ -48,8 +48,11 @@ static void transfer_done(fetcher_t *f, CURLMsg *m)
          * follows: the next request runs. */
         if (transfer_check_done(f, job, &rc))
                 return;
-        if (job->kind == JOB_ROBOTS) {
-                robotsfetch_done(f, job, rc);
+        if (job->kind != JOB_URL) {
+                if (job->kind == JOB_TDMREP)
+                        robotsfetch_tdm_done(f, job, rc);
+                else
+                        robotsfetch_done(f, job, rc);
                 job_unlink(f, job);
                 job_free(job);
                 return;
@@ -91,6 +94,20 @@ static void schedule(fetcher_t *f)
                         hosts_update(f->hosts, h, now);
                         outcome_fail(f, job, "robots_disallowed", why);
                         continue;
+                }
+                if (f->conf->robots && f->conf->tdm) {
+                        robotsfetch_tdm_mark(host_user(h), job);
+                        if (f->conf->respect_tdm &&
+                            job->tdm_file == TDM_FILE_RESERVED) {
+                                job->host = NULL;
+                                hosts_update(f->hosts, h, now);
+                                outcome_fail(f, job, "tdm_reserved",
+                                             "the host's tdmrep.json "
+                                             "reserves text and data mining "
+                                             "on this path and --respect-tdm "
+                                             "is on");
+                                continue;
+                        }
                 }
                 job->proxy = proxies_pick(f->proxies, host_key(h),
                                           host_proxy(h), now);
@@ -354,6 +371,11 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                          "--user-agent: '%s' does not "
                          "start with a product token",
                          conf->user_agent);
+                goto out;
+        }
+        /* tdmrep.json is read after robots.txt and kept with its rules. */
+        if (conf->tdm && !conf->robots) {
+                snprintf(errstr, errstr_size, "--tdm needs --robots");
                 goto out;
         }
         srand48((long)clock_mono_ms() ^ (long)getpid());

@@ -32,6 +32,7 @@ void job_free(job_t *job)
         if (job->page_hdrs)
                 rd_kafka_headers_destroy(job->page_hdrs);
         free(job->crawl);
+        free(job->tdm_file_policy);
         free(job);
 }
 

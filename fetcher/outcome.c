@@ -124,13 +124,22 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         xrobots = xrobots_json(job->easy);
         fkafka_header_add(h, "x_robots_tag", xrobots);
         free(xrobots);
-        /* TDMRep (W3C CG): the reservation and the policy as sent. */
+        /* TDMRep (W3C CG): the reservation and the policy as sent; when
+         * the response sends no tdm-reservation, what the host's
+         * tdmrep.json says of the path (--tdm; the headers win). */
         xrobots = xrobots_header(job->easy, "tdm-reservation");
-        fkafka_header_add(h, "tdm_reservation", xrobots);
-        free(xrobots);
-        xrobots = xrobots_header(job->easy, "tdm-policy");
-        fkafka_header_add(h, "tdm_policy", xrobots);
-        free(xrobots);
+        if (xrobots || job->tdm_file == TDM_FILE_SILENT) {
+                fkafka_header_add(h, "tdm_reservation", xrobots);
+                free(xrobots);
+                xrobots = xrobots_header(job->easy, "tdm-policy");
+                fkafka_header_add(h, "tdm_policy", xrobots);
+                free(xrobots);
+        } else {
+                fkafka_header_add(h, "tdm_reservation",
+                                  job->tdm_file == TDM_FILE_RESERVED ? "1"
+                                                                     : "0");
+                fkafka_header_add(h, "tdm_policy", job->tdm_file_policy);
+        }
         /* 304 to a conditional request: the page is unchanged since the
          * state's validators; the body is empty. */
         if (status == 304)
