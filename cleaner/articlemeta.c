@@ -6,6 +6,8 @@
  * <time> and bylines).
  */
 #include "articlemeta.h"
+#include "dom.h"
+#include "jsonld.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -300,6 +302,13 @@ static int type_is(yajl_val o, const char *const *types)
         return 0;
 }
 
+static void jsonld(found_t *fd, yajl_val root);
+
+static void jsonld_cb(void *ctx, yajl_val root)
+{
+        jsonld(ctx, root);
+}
+
 static void jsonld(found_t *fd, yajl_val root)
 {
         static const char *const site_types[] = { "WebSite", "Organization",
@@ -362,22 +371,6 @@ static void jsonld(found_t *fd, yajl_val root)
 
 /* ---- the walk ----------------------------------------------------------- */
 
-static const char *attr(const xmlNode *n, const char *name)
-{
-        const xmlAttr *a;
-
-        for (a = n->properties; a != NULL; a = a->next)
-                if (a->name != NULL &&
-                    strcasecmp((const char *)a->name, name) == 0) {
-                        if (a->children != NULL &&
-                            a->children->type == XML_TEXT_NODE &&
-                            a->children->content != NULL)
-                                return (const char *)a->children->content;
-                        return "";
-                }
-        return NULL;
-}
-
 static xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root, int descend)
 {
         if (descend && n->children != NULL)
@@ -416,15 +409,15 @@ static void text_of(xmlNodePtr n, char *buf, size_t size)
 
 static void meta(found_t *fd, const xmlNode *n)
 {
-        const char *k = attr(n, "property");
-        const char *c = attr(n, "content");
+        const char *k = dom_attr(n, "property");
+        const char *c = dom_attr(n, "content");
 
         if (c == NULL)
                 return;
         if (k == NULL || k[0] == '\0')
-                k = attr(n, "name");
+                k = dom_attr(n, "name");
         if (k == NULL) {
-                k = attr(n, "itemprop");
+                k = dom_attr(n, "itemprop");
                 if (k != NULL) {
                         if (strcmp(k, "datePublished") == 0)
                                 offer(fd, F_PUBLISHED, SRC_MICRODATA, c);
@@ -490,33 +483,32 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *m,
 
                 if (n->type == XML_ELEMENT_NODE) {
                         const char *name = (const char *)n->name;
-                        const char *ip = attr(n, "itemprop");
+                        const char *ip = dom_attr(n, "itemprop");
 
                         seen++;
                         if (strcmp(name, "script") == 0) {
-                                const char *type = attr(n, "type");
+                                const char *type = dom_attr(n, "type");
 
                                 descend = 0;
                                 if (type != NULL &&
                                     strcasestr(type, "ld+json") != NULL &&
                                     n->children != NULL &&
-                                    n->children->content != NULL &&
-                                    strlen((const char *)n->children
-                                                   ->content) < JSONLD_MAX) {
-                                        yajl_val v = yajl_tree_parse(
+                                    n->children->content != NULL) {
+                                        const char *s =
                                                 (const char *)
-                                                        n->children->content,
-                                                NULL, 0);
-                                        if (v != NULL) {
-                                                jsonld(fd, v);
-                                                yajl_tree_free(v);
-                                        }
+                                                        n->children->content;
+
+                                        jsonld_each_tree(
+                                                (const unsigned char *)s,
+                                                strlen(s), JSONLD_MAX,
+                                                jsonld_cb, fd);
                                 }
                         } else if (strcmp(name, "style") == 0) {
                                 descend = 0;
                         } else if (strcmp(name, "meta") == 0) {
                                 meta(fd, n);
-                        } else if (ip != NULL && attr(n, "content") == NULL) {
+                        } else if (ip != NULL &&
+                                   dom_attr(n, "content") == NULL) {
                                 if (strcmp(ip, "author") == 0 ||
                                     strcmp(ip, "creator") == 0) {
                                         xmlNodePtr c = n;
@@ -526,11 +518,14 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *m,
                                              x = x->next)
                                                 if (x->type ==
                                                             XML_ELEMENT_NODE &&
-                                                    attr(x, "itemprop") &&
-                                                    strcmp(attr(x, "itemprop"),
+                                                    dom_attr(x, "itemprop") &&
+                                                    strcmp(dom_attr(
+                                                                   x,
+                                                                   "itemprop"),
                                                            "name") == 0)
                                                         c = x;
-                                        if (c == n && attr(n, "itemscope") &&
+                                        if (c == n &&
+                                            dom_attr(n, "itemscope") &&
                                             n->children != NULL)
                                                 c = NULL;
                                         if (c != NULL) {
@@ -540,7 +535,8 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *m,
                                         }
                                 } else if (strcmp(ip, "datePublished") == 0 ||
                                            strcmp(ip, "dateModified") == 0) {
-                                        const char *dt = attr(n, "datetime");
+                                        const char *dt =
+                                                dom_attr(n, "datetime");
 
                                         if (dt == NULL) {
                                                 text_of(n, buf, sizeof(buf));
@@ -552,15 +548,16 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *m,
                                               SRC_MICRODATA, dt);
                                 }
                         } else if (strcmp(name, "time") == 0) {
-                                const char *dt = attr(n, "datetime");
+                                const char *dt = dom_attr(n, "datetime");
 
                                 if (dt == NULL) {
                                         text_of(n, buf, sizeof(buf));
                                         dt = buf;
                                 }
                                 offer(fd, F_PUBLISHED, SRC_PAGE, dt);
-                        } else if (strcmp(name, "a") == 0 && attr(n, "rel") &&
-                                   strcmp(attr(n, "rel"), "author") == 0) {
+                        } else if (strcmp(name, "a") == 0 &&
+                                   dom_attr(n, "rel") &&
+                                   strcmp(dom_attr(n, "rel"), "author") == 0) {
                                 text_of(n, buf, sizeof(buf));
                                 offer(fd, F_AUTHOR, SRC_PAGE, buf);
                         }

@@ -9,6 +9,7 @@
  * yajl then checks.
  */
 #include "jsonld.h"
+#include "jsonread.h"
 
 #include "utf8.h"
 
@@ -510,4 +511,38 @@ out:
         dynbuf_free(&unesc);
         dynbuf_free(&out);
         return rc;
+}
+
+size_t jsonld_each_tree(const unsigned char *s, size_t len, size_t max_bytes,
+                        jsonld_tree_fn fn, void *ctx)
+{
+        jsonread_caps_t caps = { max_bytes, JSONLD_DEPTH_MAX,
+                                 JSONREAD_REPAIR };
+        jsonld_values_t v;
+        size_t i, visited = 0;
+        char why[128];
+
+        jsonld_values_init(&v, max_bytes);
+        if (jsonld_repair(s, len, &v) != 0)
+                goto out;
+        for (i = 0; i < v.n; i++) {
+                size_t n = v.end[i] - v.start[i];
+                char *text = malloc(n + 1);
+                yajl_val tree;
+
+                if (!text)
+                        goto out;
+                memcpy(text, v.text.data + v.start[i], n);
+                text[n] = '\0';
+                tree = jsonread_tree(text, n, &caps, why, sizeof(why));
+                free(text);
+                if (!tree)
+                        continue;
+                fn(ctx, tree);
+                yajl_tree_free(tree);
+                visited++;
+        }
+out:
+        jsonld_values_free(&v);
+        return visited;
 }

@@ -24,6 +24,8 @@
 #ifndef KCRAWL_JSONLD_H
 #define KCRAWL_JSONLD_H
 
+#include <yajl/yajl_tree.h>
+
 #include <stddef.h>
 
 #include <yajl/yajl_gen.h>
@@ -65,5 +67,17 @@ int jsonld_repair(const unsigned char *s, size_t len, jsonld_values_t *v);
  */
 int jsonld_write(yajl_gen gen, const unsigned char *s, size_t len,
                  size_t *written);
+
+/*
+ * The tree walkers' way to read a block (maincontent.c, articlemeta.c):
+ * repairs s[0, len) (valid UTF-8, at most max_bytes after repair) as
+ * above and calls fn(ctx, value) with each value parsed by the bounded
+ * reader (shared/jsonread.h, nesting at most JSONLD_DEPTH_MAX, so a walk
+ * of the tree may recurse). The tree is freed after fn returns. Returns
+ * the number of values visited; 0 for a block that is not JSON.
+ */
+typedef void (*jsonld_tree_fn)(void *ctx, yajl_val value);
+size_t jsonld_each_tree(const unsigned char *s, size_t len, size_t max_bytes,
+                        jsonld_tree_fn fn, void *ctx);
 
 #endif /* KCRAWL_JSONLD_H */

@@ -14,6 +14,8 @@
  *      be skipped.
  */
 #include "maincontent.h"
+#include "dom.h"
+#include "jsonld.h"
 #include "visibility.h"
 
 #include <ctype.h>
@@ -187,27 +189,10 @@ static int tag_of(const xmlChar *name)
         return T_OTHER;
 }
 
-static const char *attr(const xmlNode *n, const char *name)
-{
-        const xmlAttr *a;
-
-        for (a = n->properties; a != NULL; a = a->next) {
-                if (a->name != NULL &&
-                    strcasecmp((const char *)a->name, name) == 0) {
-                        if (a->children != NULL &&
-                            a->children->type == XML_TEXT_NODE &&
-                            a->children->content != NULL)
-                                return (const char *)a->children->content;
-                        return "";
-                }
-        }
-        return NULL;
-}
-
 /* The element's class and id, lower-cased, in buf ("" when none). */
 static void hints_of(const xmlNode *n, char *buf, size_t size)
 {
-        const char *c = attr(n, "class"), *id = attr(n, "id");
+        const char *c = dom_attr(n, "class"), *id = dom_attr(n, "id");
         size_t len = 0, i;
 
         buf[0] = '\0';
@@ -307,8 +292,8 @@ static int class_weight(const char *h, int forum)
  * class that does. */
 static int is_hidden(const xmlNode *n, const char *h)
 {
-        if (attr(n, "hidden") != NULL ||
-            visibility_style_hides(attr(n, "style")))
+        if (dom_attr(n, "hidden") != NULL ||
+            visibility_style_hides(dom_attr(n, "style")))
                 return 1;
         if (has_token(h, "sr-only") || has_token(h, "visually-hidden") ||
             has_token(h, "screen-reader-text") || has_token(h, "hidden") ||
@@ -376,6 +361,13 @@ static int forum_type(const char *t)
         return strcmp(t, "DiscussionForumPosting") == 0 ||
                strcmp(t, "QAPage") == 0 || strcmp(t, "Question") == 0 ||
                strcmp(t, "SocialMediaPosting") == 0;
+}
+
+static void jsonld_walk(maincontent_t *mc, yajl_val root);
+
+static void jsonld_walk_cb(void *ctx, yajl_val root)
+{
+        jsonld_walk(ctx, root);
 }
 
 static void jsonld_walk(maincontent_t *mc, yajl_val root)
@@ -447,7 +439,7 @@ static void scan_hints(maincontent_t *mc, xmlNodePtr root)
 
                         seen++;
                         if (strcmp(name, "script") == 0) {
-                                const char *type = attr(n, "type");
+                                const char *type = dom_attr(n, "type");
 
                                 descend = 0;
                                 if (type != NULL &&
@@ -457,21 +449,16 @@ static void scan_hints(maincontent_t *mc, xmlNodePtr root)
                                         const char *s =
                                                 (const char *)
                                                         n->children->content;
-                                        yajl_val v;
 
-                                        if (strlen(s) < JSONLD_MAX) {
-                                                v = yajl_tree_parse(s, NULL,
-                                                                    0);
-                                                if (v != NULL) {
-                                                        jsonld_walk(mc, v);
-                                                        yajl_tree_free(v);
-                                                }
-                                        }
+                                        jsonld_each_tree(
+                                                (const unsigned char *)s,
+                                                strlen(s), JSONLD_MAX,
+                                                jsonld_walk_cb, mc);
                                 }
                         } else if (strcmp(name, "style") == 0) {
                                 descend = 0;
                         } else {
-                                const char *it = attr(n, "itemtype");
+                                const char *it = dom_attr(n, "itemtype");
 
                                 if (it != NULL &&
                                     (strstr(it, "DiscussionForumPosting") ||
@@ -510,8 +497,8 @@ static int push_node(maincontent_t *mc, xmlNodePtr n, int32_t parent)
 
 static int is_artbody(const xmlNode *n, int tag)
 {
-        const char *ip = attr(n, "itemprop");
-        const char *role = attr(n, "role");
+        const char *ip = dom_attr(n, "itemprop");
+        const char *role = dom_attr(n, "role");
 
         if (ip != NULL && (strstr(ip, "articleBody") || strstr(ip, "text")))
                 return 1;
@@ -591,14 +578,15 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                  tag != T_ARTICLE && !is_artbody(n, tag) &&
                                  has_any(h, comments))
                                 drop = 1;
-                        else if (attr(n, "role") != NULL &&
-                                 (strcmp(attr(n, "role"), "navigation") == 0 ||
-                                  strcmp(attr(n, "role"), "contentinfo") ==
+                        else if (dom_attr(n, "role") != NULL &&
+                                 (strcmp(dom_attr(n, "role"), "navigation") ==
                                           0 ||
-                                  strcmp(attr(n, "role"), "banner") == 0 ||
-                                  strcmp(attr(n, "role"), "complementary") ==
+                                  strcmp(dom_attr(n, "role"), "contentinfo") ==
                                           0 ||
-                                  strcmp(attr(n, "role"), "dialog") == 0))
+                                  strcmp(dom_attr(n, "role"), "banner") == 0 ||
+                                  strcmp(dom_attr(n, "role"),
+                                         "complementary") == 0 ||
+                                  strcmp(dom_attr(n, "role"), "dialog") == 0))
                                 drop = 1;
                         if (drop)
                                 m->flags |= F_DROP;
@@ -905,8 +893,8 @@ static void choose(maincontent_t *mc)
                                 body = a;
                         if (main_el == NULL &&
                             (a->tag == T_MAIN ||
-                             (attr(a->node, "role") &&
-                              strcmp(attr(a->node, "role"), "main") == 0)))
+                             (dom_attr(a->node, "role") &&
+                              strcmp(dom_attr(a->node, "role"), "main") == 0)))
                                 main_el = a;
                         a = a->parent >= 0 ? &mc->nodes[a->parent] : NULL;
                 }
@@ -986,7 +974,7 @@ static void choose_block(maincontent_t *mc)
         {
                 xmlNodePtr c, parent = mc->nodes[top->parent].node;
                 float threshold = fmaxf(10.0f, final_score(top) * 0.2f);
-                const char *tc = attr(top->node, "class");
+                const char *tc = dom_attr(top->node, "class");
 
                 for (c = parent->children; c != NULL; c = c->next) {
                         mnode_t *s;
@@ -1001,7 +989,7 @@ static void choose_block(maincontent_t *mc)
                                 take = 1;
                         } else {
                                 float bonus = 0;
-                                const char *sc = attr(c, "class");
+                                const char *sc = dom_attr(c, "class");
 
                                 if (tc != NULL && sc != NULL &&
                                     tc[0] != '\0' && strcmp(tc, sc) == 0)

@@ -9,6 +9,7 @@
  * never got text (an empty link, an empty <b>) leaves nothing behind.
  */
 #include "markdown.h"
+#include "dom.h"
 #include "lazyimg.h"
 #include "textcollect.h"
 
@@ -108,22 +109,6 @@ enum {
 static int is_name(const xmlNode *n, const char *name)
 {
         return n->name != NULL && strcmp((const char *)n->name, name) == 0;
-}
-
-static const char *attr(const xmlNode *n, const char *name)
-{
-        const xmlAttr *a;
-
-        for (a = n->properties; a != NULL; a = a->next)
-                if (a->name != NULL &&
-                    strcasecmp((const char *)a->name, name) == 0) {
-                        if (a->children != NULL &&
-                            a->children->type == XML_TEXT_NODE &&
-                            a->children->content != NULL)
-                                return (const char *)a->children->content;
-                        return "";
-                }
-        return NULL;
 }
 
 static int never_text(const xmlNode *n)
@@ -521,7 +506,7 @@ static void code_language(const xmlNode *pre, char *lang, size_t size)
 
                 if (cands[k] == NULL)
                         continue;
-                cl = attr(cands[k], "class");
+                cl = dom_attr(cands[k], "class");
                 if (cl == NULL)
                         continue;
                 p = strstr(cl, "language-");
@@ -749,7 +734,7 @@ static char *destination(const char *href)
 
 static const char *node_attr(const void *n, const char *name)
 {
-        return attr(n, name);
+        return dom_attr(n, name);
 }
 
 /* The image's source: src, or where lazy loading keeps it (lazyimg.h). */
@@ -775,7 +760,7 @@ static void put_image(writer_t *w, const xmlNode *img)
         free(src);
         if (dest == NULL)
                 return;
-        alt = attr(img, "alt");
+        alt = dom_attr(img, "alt");
         flush_owed(w);
         put_str(w, "![");
         if (alt != NULL) {
@@ -1009,7 +994,7 @@ static size_t table_rows(xmlNodePtr table, xmlNodePtr *rows, size_t max,
                                 if (td->type != XML_ELEMENT_NODE ||
                                     !(is_name(td, "td") || is_name(td, "th")))
                                         continue;
-                                cs = attr(td, "colspan");
+                                cs = dom_attr(td, "colspan");
                                 if (cs != NULL) {
                                         char *end;
                                         span = strtol(cs, &end, 10);
@@ -1098,13 +1083,13 @@ static int put_table(writer_t *w, xmlNodePtr table)
 
                                 if (!skipped(w, td))
                                         render_cell(w, td, &cell);
-                                s = attr(td, "colspan");
+                                s = dom_attr(td, "colspan");
                                 if (s != NULL) {
                                         span = strtol(s, &end, 10);
                                         if (end == s || span < 1)
                                                 span = 1;
                                 }
-                                s = attr(td, "rowspan");
+                                s = dom_attr(td, "rowspan");
                                 if (s != NULL) {
                                         rspan = strtol(s, &end, 10);
                                         if (end == s || rspan < 1)
@@ -1157,7 +1142,7 @@ static int put_table(writer_t *w, xmlNodePtr table)
 
 static void enter_list(writer_t *w, frame_t *f, xmlNodePtr n)
 {
-        const char *start = attr(n, "start");
+        const char *start = dom_attr(n, "start");
 
         f->kind = K_LIST;
         f->list_ordered = is_name(n, "ol");
@@ -1346,7 +1331,7 @@ static int enter(writer_t *w, xmlNodePtr n, frame_t *stack, size_t sp)
                 size_t cl;
 
                 f->kind = K_LINK;
-                href = resolve(w, attr(n, "href"));
+                href = resolve(w, dom_attr(n, "href"));
                 if (href == NULL)
                         return 1;
                 if (has_blocks(n)) {

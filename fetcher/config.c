@@ -72,6 +72,14 @@ const opt_def_t fetcher_options[] = {
           "dead letter. Without it the page goes on with its tdm_reservation "
           "and tdm_policy headers.",
           false },
+        { "tdm", OPT_BOOL, F(tdm), "false", 0, 0, NULL,
+          "Read each host's /.well-known/tdmrep.json (TDMRep) once its "
+          "robots.txt is read, cached with it: a page whose path a rule "
+          "of the file matches gets that rule's reservation and policy "
+          "in its tdm_reservation and tdm_policy headers (the response's "
+          "own headers win); with --respect-tdm a URL the file reserves "
+          "is not fetched (tdm_reserved). Needs --robots.",
+          false },
         { "robots-cache", OPT_INT, F(robots_cache), "86400", 1, 86400, NULL,
           "Seconds a host's robots.txt is cached (RFC 9309: at most a "
           "day).",

@@ -36,6 +36,7 @@ typedef struct fetcher_config {
         bool robots;
         bool sitemaps;     /* robots.txt Sitemap: lines to URL messages */
         bool respect_tdm;  /* tdm-reservation: 1 -> tdm_reserved      */
+        bool tdm;          /* read each host's tdmrep.json            */
         long robots_cache; /* seconds                     */
         long robots_retries;
         long robots_retry_ms;

@@ -48,8 +48,11 @@ static void transfer_done(fetcher_t *f, CURLMsg *m)
          * follows: the next request runs. */
         if (transfer_check_done(f, job, &rc))
                 return;
-        if (job->kind == JOB_ROBOTS) {
-                robotsfetch_done(f, job, rc);
+        if (job->kind != JOB_URL) {
+                if (job->kind == JOB_TDMREP)
+                        robotsfetch_tdm_done(f, job, rc);
+                else
+                        robotsfetch_done(f, job, rc);
                 job_unlink(f, job);
                 job_free(job);
                 return;
@@ -92,6 +95,20 @@ static void schedule(fetcher_t *f)
                         outcome_fail(f, job, "robots_disallowed", why);
                         continue;
                 }
+                if (f->conf->robots && f->conf->tdm) {
+                        robotsfetch_tdm_mark(host_user(h), job);
+                        if (f->conf->respect_tdm &&
+                            job->tdm_file == TDM_FILE_RESERVED) {
+                                job->host = NULL;
+                                hosts_update(f->hosts, h, now);
+                                outcome_fail(f, job, "tdm_reserved",
+                                             "the host's tdmrep.json "
+                                             "reserves text and data mining "
+                                             "on this path and --respect-tdm "
+                                             "is on");
+                                continue;
+                        }
+                }
                 job->proxy = proxies_pick(f->proxies, host_key(h),
                                           host_proxy(h), now);
                 host_set_proxy(h, job->proxy);
@@ -133,6 +150,20 @@ static void process_done(fetcher_t *f)
                 f->done = job->done_next;
                 job->in_done = false;
                 f->outstanding--;
+                if (job->outcome == OUT_PENDING) {
+                        /* The page's pending state is on the broker (or
+                         * could not be written: the page goes anyway,
+                         * as without crawl state). */
+                        if (job->dr_err) {
+                                LOGF(LOG_WARN, "cannot write a crawl state",
+                                     LOG_S("url", job->um.url),
+                                     LOG_S("err",
+                                           rd_kafka_err2str(job->dr_err)));
+                                mcounter_add(f->m.state_write_failures, 1);
+                        }
+                        outcome_send_page(f, job);
+                        continue;
+                }
                 if (!job->dr_err) {
                         /* Delivered: the URL's state may say so now (a
                          * state written earlier could name an outcome
@@ -342,6 +373,11 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                          conf->user_agent);
                 goto out;
         }
+        /* tdmrep.json is read after robots.txt and kept with its rules. */
+        if (conf->tdm && !conf->robots) {
+                snprintf(errstr, errstr_size, "--tdm needs --robots");
+                goto out;
+        }
         srand48((long)clock_mono_ms() ^ (long)getpid());
         fmetrics_register(&f->m);
 
@@ -499,9 +535,13 @@ int fetcher_run(fetcher_t *f)
 
                 loop_once(f, left < 100 ? (int)left : 100);
         }
-        rd_kafka_flush(f->producer, 10000);
-        rd_kafka_poll(f->producer, 0);
-        process_done(f);
+        /* Twice: a pending state delivered in the first round sends its
+         * page, delivered in the second. */
+        for (int round = 0; round < 2; round++) {
+                rd_kafka_flush(f->producer, 10000);
+                rd_kafka_poll(f->producer, 0);
+                process_done(f);
+        }
         if (f->held)
                 LOGF(LOG_INFO,
                      "left unfinished URLs uncommitted (fetched "

@@ -77,13 +77,18 @@
 
 typedef enum {
         OUT_NONE,    /* not produced yet                        */
+        OUT_PENDING, /* the page's pending state is on its way; the
+                      * page is produced on its delivery      */
         OUT_PAGE,    /* the page is on its way                  */
         OUT_ERROR,   /* the error object is on its way          */
         OUT_REROUTE, /* a copy on the right partition is on its way */
         OUT_PARKED,  /* a copy on the delay topic is on its way */
 } outcome_t;
 
-typedef enum { JOB_URL, JOB_ROBOTS } job_kind_t;
+typedef enum { JOB_URL, JOB_ROBOTS, JOB_TDMREP } job_kind_t;
+
+/* What a host's tdmrep.json says of a job's URL (job.tdm_file). */
+enum { TDM_FILE_SILENT = 0, TDM_FILE_FREE = 1, TDM_FILE_RESERVED = 2 };
 
 typedef enum {
         JS_NEW,      /* being decoded                      */
@@ -138,11 +143,16 @@ typedef struct job {
         int redirects;               /* followed by transfer.c itself     */
         int64_t started_ms;
         int attempts;
-        int64_t due_at;          /* a parked URL's due time, epoch ms */
-        int proxy;               /* index in the pool, -1 = direct    */
+        int64_t due_at;                /* a parked URL's due time, epoch ms */
+        int proxy;                     /* index in the pool, -1 = direct    */
+        rd_kafka_headers_t *page_hdrs; /* OUT_PENDING: the page's headers,
+                                        * until it is produced  */
         crawlstate_rec_t *crawl; /* the URL's new crawl state, written once
                                   * its outcome is delivered (NULL: none) */
         bool conditional;        /* the request carries validators   */
+        int tdm_file;            /* --tdm: the host's tdmrep.json on this
+                                  * URL: TDM_FILE_* */
+        char *tdm_file_policy;   /* its tdm-policy (NULL: none)       */
         outcome_t outcome;
         rd_kafka_resp_err_t dr_err; /* the delivery report's error       */
         bool in_done;
@@ -167,6 +177,13 @@ typedef struct hstate {
         int64_t expires_ms;
         int failures;
         char scheme[8];
+        /* --tdm: /.well-known/tdmrep.json, read once robots.txt is; kept
+         * and forgotten with the robots.txt rules (its bytes in
+         * `bytes`). */
+        robots_state_t tdm_state; /* RS_NONE, RS_FETCHING, RS_READY    */
+        struct tdmrep *tdm;
+        size_t tdm_bytes;
+        int64_t tdm_expires_ms;
         tnode_t timer; /* robots retry */
         host_t *host;
 } hstate_t;

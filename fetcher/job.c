@@ -29,7 +29,10 @@ void job_free(job_t *job)
         free(job->check_url);
         free(job->body);
         bodyzip_free(job);
+        if (job->page_hdrs)
+                rd_kafka_headers_destroy(job->page_hdrs);
         free(job->crawl);
+        free(job->tdm_file_policy);
         free(job);
 }
 

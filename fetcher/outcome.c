@@ -124,13 +124,22 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         xrobots = xrobots_json(job->easy);
         fkafka_header_add(h, "x_robots_tag", xrobots);
         free(xrobots);
-        /* TDMRep (W3C CG): the reservation and the policy as sent. */
+        /* TDMRep (W3C CG): the reservation and the policy as sent; when
+         * the response sends no tdm-reservation, what the host's
+         * tdmrep.json says of the path (--tdm; the headers win). */
         xrobots = xrobots_header(job->easy, "tdm-reservation");
-        fkafka_header_add(h, "tdm_reservation", xrobots);
-        free(xrobots);
-        xrobots = xrobots_header(job->easy, "tdm-policy");
-        fkafka_header_add(h, "tdm_policy", xrobots);
-        free(xrobots);
+        if (xrobots || job->tdm_file == TDM_FILE_SILENT) {
+                fkafka_header_add(h, "tdm_reservation", xrobots);
+                free(xrobots);
+                xrobots = xrobots_header(job->easy, "tdm-policy");
+                fkafka_header_add(h, "tdm_policy", xrobots);
+                free(xrobots);
+        } else {
+                fkafka_header_add(h, "tdm_reservation",
+                                  job->tdm_file == TDM_FILE_RESERVED ? "1"
+                                                                     : "0");
+                fkafka_header_add(h, "tdm_policy", job->tdm_file_policy);
+        }
         /* 304 to a conditional request: the page is unchanged since the
          * state's validators; the body is empty. */
         if (status == 304)
@@ -148,13 +157,12 @@ rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final)
         return h;
 }
 
-/* Produces the page of a finished transfer; its delivery report
- * finishes the job. */
+/* Produces the page of a finished transfer (after its pending state, with
+ * crawl state); the page's delivery report finishes the job. */
 static void outcome_produce_page(fetcher_t *f, job_t *job)
 {
         url_t *u = NULL;
         rd_kafka_headers_t *h;
-        rd_kafka_resp_err_t err;
         bool not_modified = false;
 
         if (bodyzip_finish(job)) {
@@ -188,11 +196,26 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
                 seen_add(f->seen, u->href);
         url_destroy(u);
 
-        /* The pending state goes first: queued before the page, it is
-         * sent with it or before it, so a crash rarely leaves a page out
-         * without it (a pending state whose page never came out only
-         * costs a request). */
-        statesync_pending(f, job);
+        /* The pending state goes first, and the page only once it is
+         * delivered (outcome_send_page, from its delivery report): a page
+         * on the broker always has its pending state there, so a fetcher
+         * taking over after a crash finds it rather than requesting the
+         * URL again (a pending state whose page never came out only costs
+         * a request). Without crawl state the page goes at once. */
+        job->page_hdrs = h;
+        if (statesync_pending(f, job)) {
+                job_produced(f, job, OUT_PENDING);
+                return;
+        }
+        outcome_send_page(f, job);
+}
+
+void outcome_send_page(fetcher_t *f, job_t *job)
+{
+        rd_kafka_headers_t *h = job->page_hdrs;
+        rd_kafka_resp_err_t err;
+
+        job->page_hdrs = NULL;
         err = fkafka_produce(f, f->conf->pages_topic, RD_KAFKA_PARTITION_UA,
                              job->um.url, strlen(job->um.url), job->body,
                              job->body_len, h, job);

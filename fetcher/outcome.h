@@ -14,6 +14,11 @@ void outcome_fail(fetcher_t *f, job_t *job, const char *code,
  * finished transfer; *final: the final URL parsed (NULL when it does not
  * parse), for the caller to url_destroy(). */
 rd_kafka_headers_t *outcome_page_headers(const job_t *job, url_t **final);
+
+/* Produces the page whose headers wait in job->page_hdrs (OUT_PENDING: its
+ * pending state was delivered, or failed); its delivery report finishes
+ * the job. */
+void outcome_send_page(fetcher_t *f, job_t *job);
 /* The transfer's Retry-After in seconds, as sent (libcurl's parse of
  * either form; 0 when none). Uncapped: every wait goes through
  * hosts_retry_after_ms(), which holds the cap. */

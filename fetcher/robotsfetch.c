@@ -18,6 +18,7 @@
 #include "log.h"
 #include "url.h"
 #include "fkafka.h"
+#include "tdmrep.h"
 
 #include <yajl/yajl_gen.h>
 
@@ -40,6 +41,12 @@ static void robotsfetch_drop_rules(fetcher_t *f, hstate_t *hs)
         hs->bytes = 0;
         robots_destroy(hs->rules);
         hs->rules = NULL;
+        /* The host's tdmrep.json goes with its rules. */
+        tdmrep_free(hs->tdm);
+        hs->tdm = NULL;
+        hs->tdm_bytes = 0;
+        if (hs->tdm_state == RS_READY)
+                hs->tdm_state = RS_NONE;
 }
 
 /* hs was used now: its rules become the most recently used. */
@@ -82,6 +89,19 @@ static hstate_t *robotsfetch_idle(fetcher_t *f, const hstate_t * not )
         return NULL;
 }
 
+/* Forgets other hosts' rules, least recently used first, while all are
+ * over --robots-memory; hs's are kept. */
+static void robotsfetch_trim(fetcher_t *f, hstate_t *hs)
+{
+        /* A backstop: robotsfetch_room() made room before the fetch. */
+        while (f->robots_bytes > (size_t)f->conf->robots_memory &&
+               f->robots_lru != hs) {
+                hstate_t *old = robotsfetch_idle(f, hs);
+
+                robotsfetch_evict(f, old ? old : f->robots_lru);
+        }
+}
+
 /*
  * Gives hs the rule set `rules` (owned; NULL = none) and keeps all hosts'
  * rules under --robots-memory: the least recently used rule sets of
@@ -104,13 +124,7 @@ static void robotsfetch_set_rules(fetcher_t *f, hstate_t *hs, robots_t *rules)
         else
                 f->robots_lru = hs;
         f->robots_mru = hs;
-        /* A backstop: robotsfetch_room() made room before the fetch. */
-        while (f->robots_bytes > (size_t)f->conf->robots_memory &&
-               f->robots_lru != hs) {
-                hstate_t *old = robotsfetch_idle(f, hs);
-
-                robotsfetch_evict(f, old ? old : f->robots_lru);
-        }
+        robotsfetch_trim(f, hs);
 }
 
 /*
@@ -180,8 +194,10 @@ static const char *href_path(const char *href, char *buf, size_t size)
         return buf;
 }
 
-/* Starts the robots.txt fetch of host h (the scheme of its first URL). */
-static int robotsfetch_start(fetcher_t *f, host_t *h, hstate_t *hs)
+/* Starts the fetch of host h's robots.txt (JOB_ROBOTS) or tdmrep.json
+ * (JOB_TDMREP), with the scheme of its first URL. */
+static int robotsfetch_start(fetcher_t *f, host_t *h, hstate_t *hs,
+                             job_kind_t kind)
 {
         job_t *job = calloc(1, sizeof(*job));
         char url[1200];
@@ -189,21 +205,26 @@ static int robotsfetch_start(fetcher_t *f, host_t *h, hstate_t *hs)
         if (!job)
                 return -1;
         job->f = f;
-        job->kind = JOB_ROBOTS;
+        job->kind = kind;
         job->host = h;
         job->proxy = proxies_pick(f->proxies, host_key(h), host_proxy(h),
                                   clock_mono_ms());
         host_set_proxy(h, job->proxy);
-        snprintf(url, sizeof(url), "%s://%s/robots.txt", hs->scheme,
-                 host_key(h));
+        snprintf(url, sizeof(url), "%s://%s%s", hs->scheme, host_key(h),
+                 kind == JOB_TDMREP ? "/.well-known/tdmrep.json"
+                                    : "/robots.txt");
         job_link(f, job);
         if (transfer_start(f, job, url)) {
                 job_unlink(f, job);
                 job_free(job);
                 return -1;
         }
-        hs->state = RS_FETCHING;
-        f->robots_fetching++;
+        if (kind == JOB_TDMREP) {
+                hs->tdm_state = RS_FETCHING;
+        } else {
+                hs->state = RS_FETCHING;
+                f->robots_fetching++;
+        }
         host_set_hold(h, true);
         host_start(f->hosts, h, clock_mono_ms());
         return 0;
@@ -484,13 +505,111 @@ int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now)
                         hosts_update(f->hosts, h, now);
                         return 0;
                 }
-                if (robotsfetch_start(f, h, hs)) {
+                if (robotsfetch_start(f, h, hs, JOB_ROBOTS)) {
                         LOG(LOG_ERROR, "cannot start a robots.txt transfer");
                         return -1;
                 }
                 return 0;
         }
-        return 1;
+        if (!f->conf->tdm || hs->state != RS_READY)
+                return 1;
+        /* --tdm: the host's tdmrep.json, read once its rules are. */
+        if (hs->tdm_state == RS_READY && now >= hs->tdm_expires_ms) {
+                hs->bytes -= hs->tdm_bytes;
+                f->robots_bytes -= hs->tdm_bytes;
+                tdmrep_free(hs->tdm);
+                hs->tdm = NULL;
+                hs->tdm_bytes = 0;
+                hs->tdm_state = RS_NONE;
+        }
+        if (hs->tdm_state == RS_NONE) {
+                if (robotsfetch_start(f, h, hs, JOB_TDMREP)) {
+                        LOG(LOG_ERROR, "cannot start a tdmrep.json transfer");
+                        return -1;
+                }
+                return 0;
+        }
+        return hs->tdm_state == RS_READY;
+}
+
+void robotsfetch_tdm_done(fetcher_t *f, job_t *job, CURLcode rc)
+{
+        host_t *h = job->host;
+        hstate_t *hs = host_user(h);
+        int64_t now = clock_mono_ms();
+        long status = 0;
+        int64_t ttl = f->conf->robots_cache * 1000;
+        tdmrep_t *t = NULL;
+        char err[256] = "";
+
+        curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
+        if (rc == CURLE_OK && status >= 200 && status < 300) {
+                t = tdmrep_parse(job->body ? job->body : "", job->body_len,
+                                 err, sizeof(err));
+                if (!t)
+                        LOGF(LOG_INFO,
+                             "tdmrep.json unreadable: no reservation "
+                             "from it",
+                             LOG_S("host", host_key(h)), LOG_S("why", err));
+        } else if (rc == CURLE_WRITE_ERROR && job->too_large) {
+                LOGF(LOG_INFO,
+                     "tdmrep.json over its size cap: no reservation "
+                     "from it",
+                     LOG_S("host", host_key(h)));
+        } else if (!(rc == CURLE_OK && status >= 400 && status < 500 &&
+                     status != 429)) {
+                /* 5xx, 429 or unreachable: as robots.txt's fail-open
+                 * verdict, the file says nothing for a short while and
+                 * is asked again after it. */
+                ttl = ROBOTS_FAIL_OPEN_TTL_MS;
+                LOGF(LOG_INFO,
+                     "tdmrep.json unavailable: no reservation from it "
+                     "for now",
+                     LOG_S("host", host_key(h)), LOG_I("status", status),
+                     LOG_S("err", job->errbuf[0] ? job->errbuf
+                                                 : curl_easy_strerror(rc)));
+        }
+        if (!t)
+                t = tdmrep_empty();
+        hs->tdm_state = RS_NONE;
+        if (t && hs->rules) {
+                hs->tdm = t;
+                hs->tdm_bytes = tdmrep_bytes(t);
+                hs->bytes += hs->tdm_bytes;
+                f->robots_bytes += hs->tdm_bytes;
+                hs->tdm_state = RS_READY;
+                hs->tdm_expires_ms = now + ttl;
+                t = NULL;
+                robotsfetch_trim(f, hs);
+        }
+        tdmrep_free(t);
+        if (job->proxy >= 0 && !job->blocked)
+                proxies_result(f->proxies, job->proxy,
+                               !(rc == CURLE_COULDNT_CONNECT ||
+                                 rc == CURLE_PROXY ||
+                                 rc == CURLE_COULDNT_RESOLVE_PROXY),
+                               now);
+        if (job->blocked)
+                mcounter_add(f->m.blocked, 1);
+        host_set_hold(h, hs->state == RS_WAIT);
+        job->host = NULL;
+        host_end(f->hosts, h, true, false, 0, now);
+}
+
+void robotsfetch_tdm_mark(hstate_t *hs, job_t *job)
+{
+        char pbuf[URL_MAX_LEN < 8192 ? URL_MAX_LEN : 8192];
+        const char *policy = NULL;
+        int r = tdmrep_lookup(
+                hs->tdm, href_path(job->um.url, pbuf, sizeof(pbuf)), &policy);
+
+        free(job->tdm_file_policy);
+        job->tdm_file_policy = NULL;
+        job->tdm_file = r < 0    ? TDM_FILE_SILENT
+                        : r == 1 ? TDM_FILE_RESERVED
+                                 : TDM_FILE_FREE;
+        if (policy)
+                job->tdm_file_policy = strdup(policy); /* NULL: left out */
 }
 
 bool robotsfetch_allowed(fetcher_t *f, host_t *h, const job_t *job,

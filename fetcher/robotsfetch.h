@@ -9,8 +9,9 @@
 
 /* Frees a host's robots.txt state (hosts.h's user-data destructor). */
 void robotsfetch_hstate_free(void *p);
-/* May host h's next URL be started? Starts or awaits its robots.txt and
- * ends a host's URLs as robots_unreachable when that is the verdict.
+/* May host h's next URL be started? Starts or awaits its robots.txt (and
+ * with --tdm then its tdmrep.json) and ends a host's URLs as
+ * robots_unreachable when that is the verdict.
  * Returns 1 when it may, 0 when not now, -1 on a fatal error. */
 int robotsfetch_gate(fetcher_t *f, host_t *h, int64_t now);
 /* Does h's robots.txt allow the job's URL? Counted in the metrics; when
@@ -39,5 +40,13 @@ robotsfetch_verdict_t robotsfetch_verdict(CURLcode rc, long status,
 /* A robots.txt transfer ended with rc: rules, allow-all, retry or
  * robots_unreachable for the host's queued URLs. */
 void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc);
+
+/* --tdm: a tdmrep.json transfer ended with rc: the host's file, or a
+ * file that says nothing (4xx: for --robots-cache; 5xx, 429 or
+ * unreachable: for a short while, then asked again). */
+void robotsfetch_tdm_done(fetcher_t *f, job_t *job, CURLcode rc);
+/* --tdm: what the job's host's tdmrep.json says of its URL, into
+ * job->tdm_file and job->tdm_file_policy. */
+void robotsfetch_tdm_mark(hstate_t *hs, job_t *job);
 
 #endif /* KCRAWL_ROBOTSFETCH_H */

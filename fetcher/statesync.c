@@ -511,8 +511,8 @@ void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
 }
 
 /* Produces rec as url's state, partitioned by its host key. */
-static void produce_state(fetcher_t *f, const job_t *job,
-                          const crawlstate_rec_t *st)
+static int produce_state(fetcher_t *f, job_t *job, const crawlstate_rec_t *st,
+                         void *opaque)
 {
         char *json = NULL;
         size_t len = 0;
@@ -522,29 +522,31 @@ static void produce_state(fetcher_t *f, const job_t *job,
         if (crawlstate_encode(job->um.url, st, &json, &len)) {
                 LOG(LOG_WARN, "out of memory writing a crawl state");
                 mcounter_add(f->m.state_write_failures, 1);
-                return;
+                return -1;
         }
         part = fkafka_partition_of(f, f->conf->state_topic, job->um.host_key);
         err = fkafka_produce(f, f->conf->state_topic,
                              part >= 0 ? part : RD_KAFKA_PARTITION_UA,
                              job->um.url, strlen(job->um.url), json, len, NULL,
-                             NULL);
+                             opaque);
         free(json);
         if (err) {
                 LOGF(LOG_WARN, "cannot produce a crawl state",
                      LOG_S("topic", f->conf->state_topic),
                      LOG_S("err", rd_kafka_err2str(err)));
                 mcounter_add(f->m.state_write_failures, 1);
+                return -1;
         }
+        return 0;
 }
 
-void statesync_pending(fetcher_t *f, job_t *job)
+bool statesync_pending(fetcher_t *f, job_t *job)
 {
         crawlstate_rec_t pend;
 
         if (!f->state || !job->crawl || !job->um.url || !job->um.host_key ||
             job->crawl->outcome != CRAWLSTATE_PAGE)
-                return;
+                return false;
         pend = *job->crawl;
         pend.outcome = CRAWLSTATE_PENDING;
         pend.fetched_at_ms = epoch_ms(); /* just before the page's produce */
@@ -552,7 +554,7 @@ void statesync_pending(fetcher_t *f, job_t *job)
          * page is never taken as delivered). */
         if (crawlstate_put(f->state, job->um.url, &pend))
                 mcounter_add(f->m.state_write_failures, 1);
-        produce_state(f, job, &pend);
+        return produce_state(f, job, &pend, job) == 0;
 }
 
 void statesync_write(fetcher_t *f, job_t *job)
@@ -566,7 +568,7 @@ void statesync_write(fetcher_t *f, job_t *job)
                 mcounter_add(f->m.state_write_failures, 1);
                 return;
         }
-        produce_state(f, job, st);
+        produce_state(f, job, st, NULL);
 }
 
 int statesync_conditional(fetcher_t *f, job_t *job)

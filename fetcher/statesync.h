@@ -42,8 +42,12 @@ void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
 /* The job's page is about to be produced: its state, marked pending, goes to
  * the table and the state topic at once, so that a fetcher taking
  * over after a crash knows to look for the page before requesting the
- * URL again. */
-void statesync_pending(fetcher_t *f, job_t *job);
+ * URL again. Returns true when that state was produced with `job` as its
+ * opaque: the page must then wait for its delivery report (a page is
+ * never on the broker without its pending state, as it could be if the
+ * two were sent at once to their different partitions and the fetcher
+ * died between them). */
+bool statesync_pending(fetcher_t *f, job_t *job);
 
 /* The job's outcome was delivered: its state goes to the table and the
  * state topic (a failure is logged and counted, never fatal: the state

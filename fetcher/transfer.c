@@ -20,6 +20,7 @@
 #include "dynbuf.h"
 #include "bodyzip.h"
 #include "trust.h"
+#include "tdmrep.h"
 
 size_t transfer_write_body(char *ptr, size_t size, size_t nmemb,
                            void *userdata)
@@ -197,7 +198,7 @@ void transfer_easy_setup(CURL *e, job_t *job, const fetcher_config_t *c,
         curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         /* RFC 9309: follow at least five redirects for robots.txt. */
-        max_redirs = job->kind == JOB_ROBOTS ? 5L : c->max_redirects;
+        max_redirs = job->kind != JOB_URL ? 5L : c->max_redirects;
         curl_easy_setopt(e, CURLOPT_MAXREDIRS,
                          max_redirs > job->redirects
                                  ? max_redirs - job->redirects
@@ -220,8 +221,9 @@ void transfer_easy_setup(CURL *e, job_t *job, const fetcher_config_t *c,
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
         if (c->ca_file && *c->ca_file)
                 curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-        job->body_max = job->kind == JOB_ROBOTS ? ROBOTS_MAX_BYTES
-                                                : (size_t)c->max_body;
+        job->body_max = job->kind == JOB_ROBOTS   ? ROBOTS_MAX_BYTES
+                        : job->kind == JOB_TDMREP ? TDMREP_MAX_BYTES
+                                                  : (size_t)c->max_body;
 }
 
 /* Sets up and starts the request for `url`: the job's URL, a redirect
@@ -295,7 +297,7 @@ static bool follow_redirect(fetcher_t *f, job_t *job, CURLcode *rc)
         curl_easy_getinfo(job->easy, CURLINFO_REDIRECT_URL, &loc);
         if (status < 300 || status > 399 || !loc)
                 return false;
-        max = job->kind == JOB_ROBOTS ? 5L : f->conf->max_redirects;
+        max = job->kind != JOB_URL ? 5L : f->conf->max_redirects;
         if (job->redirects >= max) {
                 *rc = CURLE_TOO_MANY_REDIRECTS;
                 return false;

@@ -323,3 +323,53 @@ def test_tdm_reservation_header(brokers, topics, pipeline, sitemap_site, respect
         assert not read_all(brokers, topics.errors)
     assert heads[urls[1]]["tdm_reservation"] == "0"
     assert "tdm_reservation" not in heads[urls[2]]
+
+
+TDMREP = json.dumps([
+    {"location": "/private/", "tdm-reservation": 1,
+     "tdm-policy": "https://example.com/tdm-policy.json"},
+    {"location": "/public/*", "tdm-reservation": 0},
+]).encode()
+
+
+def test_tdmrep_file(brokers, topics, pipeline, sitemap_site):
+    """--tdm --respect-tdm: the host's /.well-known/tdmrep.json, read once,
+    reserves /private/ (a tdm_reserved dead letter, never requested) and
+    frees /public/ (a page whose record's tdm says false); a response's own
+    tdm-reservation header wins over the file."""
+    s = sitemap_site
+    s.routes["/.well-known/tdmrep.json"] = ("application/json", TDMREP)
+    s.routes["/public/h"] = ("text/html", b"<title>h</title><p>h",
+                             [("tdm-reservation", "1")])
+    fx = pipeline.fetcher("--tdm", "--respect-tdm")
+    cl = pipeline.cleaner()
+    private, public, other, header = (s.base + p for p in
+                                      ("/private/x", "/public/y", "/other", "/public/h"))
+    publish(brokers, topics.urls, [private, public, other, header])
+    recs = consume(brokers, topics.records, 2, procs=(fx, cl))
+    errs = consume(brokers, topics.errors, 2, procs=(fx, cl))
+    pipeline.stop_all()
+    rec = {check_record(m)["url"]: check_record(m) for m in recs}
+    assert rec[public]["tdm"] == {"reserved": False, "policy": None}
+    assert rec[other]["tdm"] == {"reserved": None, "policy": None}
+    got = {(e["code"], e["url"], e["stage"]) for e in map(check_error, errs)}
+    assert got == {("tdm_reserved", private, "fetcher"),
+                   ("tdm_reserved", header, "fetcher")}, got
+    assert s.hits.get("/private/x") is None  # refused before its request
+    assert s.hits["/.well-known/tdmrep.json"] == 1
+    pages = {check_page(m)["url"]: check_page(m) for m in read_all(brokers, topics.pages)}
+    assert set(pages) == {public, other}
+    assert pages[public]["tdm_reservation"] == "0"
+    assert "tdm_reservation" not in pages[other]
+
+
+def test_tdmrep_file_off(brokers, topics, pipeline, sitemap_site):
+    """Without --tdm the file is never requested and says nothing."""
+    s = sitemap_site
+    s.routes["/.well-known/tdmrep.json"] = ("application/json", TDMREP)
+    fx = pipeline.fetcher("--respect-tdm")
+    publish(brokers, topics.urls, [s.base + "/private/x"])
+    pages = consume(brokers, topics.pages, 1, procs=(fx,))
+    pipeline.stop_all()
+    assert "tdm_reservation" not in check_page(pages[0])
+    assert "/.well-known/tdmrep.json" not in s.hits

@@ -59,6 +59,7 @@ def test_help(name):
     ("fetcher", ["--host-rate", "0"], "host-rate"),             # out of range
     ("fetcher", ["--host-rate", "nan"], "host-rate"),
     ("fetcher", ["--log-level", "loud"], "log-level"),          # an enum, from the table
+    ("fetcher", ["--tdm", "--robots=false"], "tdm"),            # read with robots.txt
     ("cleaner", ["--workers", "abc"], "workers"),
     ("cleaner", ["--workers", "-1"], "workers"),
     ("cleaner", ["--compression", "brotli"], "compression"),
