@@ -16,6 +16,7 @@
 #include "maincontent.h"
 #include "dom.h"
 #include "jsonld.h"
+#include "visibility.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -287,27 +288,13 @@ static int class_weight(const char *h, int forum)
         return w;
 }
 
-/* hidden attribute, or an inline style that hides. */
+/* hidden attribute, or an inline style that hides (visibility.h), or a
+ * class that does. */
 static int is_hidden(const xmlNode *n, const char *h)
 {
-        const char *style = dom_attr(n, "style");
-
-        if (dom_attr(n, "hidden") != NULL)
+        if (dom_attr(n, "hidden") != NULL ||
+            visibility_style_hides(dom_attr(n, "style")))
                 return 1;
-        if (style != NULL) {
-                char buf[256];
-                size_t i, j = 0;
-
-                /* Lower-cased, without spaces: "display : none" too. */
-                for (i = 0; style[i] != '\0' && j + 1 < sizeof(buf); i++)
-                        if (!isspace((unsigned char)style[i]))
-                                buf[j++] =
-                                        (char)tolower((unsigned char)style[i]);
-                buf[j] = '\0';
-                if (strstr(buf, "display:none") != NULL ||
-                    strstr(buf, "visibility:hidden") != NULL)
-                        return 1;
-        }
         if (has_token(h, "sr-only") || has_token(h, "visually-hidden") ||
             has_token(h, "screen-reader-text") || has_token(h, "hidden") ||
             has_token(h, "hide"))

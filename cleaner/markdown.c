@@ -10,6 +10,8 @@
  */
 #include "markdown.h"
 #include "dom.h"
+#include "lazyimg.h"
+#include "textcollect.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -330,24 +332,6 @@ static void block_break(writer_t *w, int nl)
 
 /* ---- text --------------------------------------------------------------- */
 
-/* Length of a Unicode space at s (0 when none): U+00A0, U+1680,
- * U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000. */
-static size_t uspace(const unsigned char *s, size_t n)
-{
-        if (n >= 2 && s[0] == 0xC2 && s[1] == 0xA0)
-                return 2;
-        if (n >= 3 && s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80)
-                return 3;
-        if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 &&
-            (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
-                return 3;
-        if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
-                return 3;
-        if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
-                return 3;
-        return 0;
-}
-
 /* A word of text (no spaces) at the writer's position, escaped. */
 static void put_word(writer_t *w, const char *s, size_t n, int escape)
 {
@@ -428,7 +412,7 @@ static void put_text(writer_t *w, const char *s, size_t n, int escape)
                         i++;
                         continue;
                 }
-                sp = uspace((const unsigned char *)s + i, n - i);
+                sp = text_uspace((const unsigned char *)s + i, n - i);
                 if (sp > 0) {
                         w->pending_space = 1;
                         i += sp;
@@ -436,7 +420,7 @@ static void put_text(writer_t *w, const char *s, size_t n, int escape)
                 }
                 start = i;
                 while (i < n && !isspace((unsigned char)s[i]) &&
-                       uspace((const unsigned char *)s + i, n - i) == 0)
+                       text_uspace((const unsigned char *)s + i, n - i) == 0)
                         i++;
                 check_closer(w, (unsigned char)s[start]);
                 flush_owed(w);
@@ -748,51 +732,18 @@ static char *destination(const char *href)
         return d;
 }
 
-static int placeholder(const char *src)
+static const char *node_attr(const void *n, const char *name)
 {
-        return src == NULL || src[0] == '\0' ||
-               strncasecmp(src, "data:", 5) == 0 ||
-               strcasestr(src, "placeholder") != NULL ||
-               strcasestr(src, "blank.gif") != NULL ||
-               strcasestr(src, "spacer.gif") != NULL ||
-               strcasestr(src, "pixel.gif") != NULL ||
-               strcasestr(src, "lazy") != NULL;
+        return dom_attr(n, name);
 }
 
-/* The image's source: src, or where lazy loading keeps it. */
+/* The image's source: src, or where lazy loading keeps it (lazyimg.h). */
 static char *image_src(writer_t *w, const xmlNode *img)
 {
-        static const char *const lazy[] = { "data-src", "data-lazy-src",
-                                            "data-original", NULL };
-        const char *src = dom_attr(img, "src");
         char first[2048];
-        size_t i;
+        const char *src = lazyimg_src(node_attr, img, first, sizeof(first));
 
-        if (!placeholder(src))
-                return resolve(w, src);
-        for (i = 0; lazy[i] != NULL; i++) {
-                const char *s = dom_attr(img, lazy[i]);
-                if (s != NULL && s[0] != '\0')
-                        return resolve(w, s);
-        }
-        src = dom_attr(img, "srcset");
-        if (src == NULL)
-                src = dom_attr(img, "data-srcset");
-        if (src != NULL) {
-                size_t j = 0;
-
-                while (isspace((unsigned char)*src))
-                        src++;
-                while (src[j] != '\0' && !isspace((unsigned char)src[j]) &&
-                       src[j] != ',' && j + 1 < sizeof(first)) {
-                        first[j] = src[j];
-                        j++;
-                }
-                first[j] = '\0';
-                if (j > 0)
-                        return resolve(w, first);
-        }
-        return NULL;
+        return src != NULL ? resolve(w, src) : NULL;
 }
 
 static void put_image(writer_t *w, const xmlNode *img)

@@ -19,9 +19,11 @@
 #include "dynbuf.h"
 #include "hash.h"
 #include "jsonvalue.h"
+#include "lazyimg.h"
 #include "prescan.h"
 #include "structured.h"
 #include "textcollect.h"
+#include "visibility.h"
 #include "url.h"
 
 #include <limits.h>
@@ -73,12 +75,16 @@ typedef struct scan {
         charactersSAXFunc dom_blank;
 
         /* Walk state. */
-        int hidden;     /* inside head, title, template, noscript */
-        int sax;        /* the SAX front end: keep() copies       */
-        int depth;      /* SAX: elements open                      */
-        int skip_depth; /* SAX: inside the script or style at
-                                 * this depth; 0 when not                  */
-        dynbuf_t kinds; /* SAX: enum tag of each open element      */
+        int hidden;       /* inside head, title, template, noscript, select,
+                           * or the element at hidden_depth         */
+        int hidden_depth; /* the outermost element its own markup hides
+                           * (visibility.h); 0 when none              */
+        int sax;          /* the SAX front end: keep() copies       */
+        int depth;        /* SAX: elements open                      */
+        int skip_depth;   /* SAX: inside the script or style at
+                           * this depth; 0 when not                  */
+        dynbuf_t kinds;   /* SAX: enum tag of each open element      */
+        dynbuf_t c1_text; /* a text with C1 controls, as windows-1252 */
 
         collector_t text_c;
         collector_t title_c;
@@ -219,8 +225,78 @@ static void text_break(scan_t *x)
                 collector_break(&x->heading_c);
 }
 
+/* windows-1252's characters for U+0080-U+009F, as UTF-8; NULL where it
+ * has none (the control stays). libxml2 2.9 decodes &#128;-&#159; as
+ * these C1 controls; browsers show windows-1252's characters (the HTML
+ * standard's numeric character reference table). A control written as
+ * such in the page reads the same way: a page that has one meant
+ * windows-1252. A table, as the standard gives it. */
+static const char *const c1_cp1252[32] = {
+        "\xE2\x82\xAC", NULL,           "\xE2\x80\x9A", "\xC6\x92",
+        "\xE2\x80\x9E", "\xE2\x80\xA6", "\xE2\x80\xA0", "\xE2\x80\xA1",
+        "\xCB\x86",     "\xE2\x80\xB0", "\xC5\xA0",     "\xE2\x80\xB9",
+        "\xC5\x92",     NULL,           "\xC5\xBD",     NULL,
+        NULL,           "\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C",
+        "\xE2\x80\x9D", "\xE2\x80\xA2", "\xE2\x80\x93", "\xE2\x80\x94",
+        "\xCB\x9C",     "\xE2\x84\xA2", "\xC5\xA1",     "\xE2\x80\xBA",
+        "\xC5\x93",     NULL,           "\xC5\xBE",     "\xC5\xB8",
+};
+
+/* The first C1 control windows-1252 has a character for in s[0, len),
+ * or NULL: memchr() for its first byte, 0xC2. */
+static const xmlChar *c1_find(const xmlChar *s, size_t len)
+{
+        const xmlChar *end = s + len, *p = s;
+
+        while (p < end) {
+                p = memchr(p, 0xC2, (size_t)(end - p));
+                if (p == NULL || p + 1 >= end)
+                        return NULL;
+                if (p[1] >= 0x80 && p[1] <= 0x9F &&
+                    c1_cp1252[p[1] - 0x80] != NULL)
+                        return p;
+                p++;
+        }
+        return NULL;
+}
+
+/* s[0, len) with its C1 controls as windows-1252's characters, in
+ * x->c1_text (from c1, the first); NULL when out of memory. */
+static const xmlChar *c1_translate(scan_t *x, const xmlChar *s, size_t len,
+                                   const xmlChar *c1, size_t *out_len)
+{
+        const xmlChar *end = s + len;
+        dynbuf_t *b = &x->c1_text;
+
+        b->len = 0;
+        if (dynbuf_reserve(b, len + len / 2 + 1) < 0)
+                return NULL;
+        while (c1 != NULL) {
+                const char *to = c1_cp1252[c1[1] - 0x80];
+
+                if (dynbuf_add(b, s, (size_t)(c1 - s)) < 0 ||
+                    dynbuf_add(b, to, strlen(to)) < 0)
+                        return NULL;
+                s = c1 + 2;
+                c1 = c1_find(s, (size_t)(end - s));
+        }
+        if (dynbuf_add(b, s, (size_t)(end - s)) < 0)
+                return NULL;
+        *out_len = b->len;
+        return (const xmlChar *)b->data;
+}
+
 static void text_add(scan_t *x, const xmlChar *s, size_t len)
 {
+        const xmlChar *c1 = c1_find(s, len);
+
+        if (c1 != NULL) {
+                s = c1_translate(x, s, len, c1, &len);
+                if (s == NULL) {
+                        x->f->oom = 1;
+                        return;
+                }
+        }
         if (x->hidden == 0)
                 collector_add(&x->text_c, s, len, &x->f->words, &x->f->oom);
         if (x->title_c.depth)
@@ -243,7 +319,7 @@ enum tag {
         T_H,
         T_IMG,
         T_HTML,
-        T_HIDE, /* template, noscript */
+        T_HIDE, /* template, noscript, select: not text */
         T_HEAD, /* hidden too; its meta children are OpenGraph's */
         T_BODY, /* a block */
         T_TITLE,
@@ -326,6 +402,8 @@ static enum tag tag_kind(const xmlChar *xname, int *level)
                         return T_INLINE;
                 if (TAG_IS(name, 6, "script"))
                         return T_SCRIPT;
+                if (TAG_IS(name, 6, "select"))
+                        return T_HIDE;
                 return T_BLOCK;
         case 7:
                 if (TAG_IS(name, 7, "acronym"))
@@ -557,13 +635,59 @@ static void jsonld_add(scan_t *x, const void *s, size_t len)
         j->len += len;
 }
 
+static const char *elem_attr(const void *e, const char *name)
+{
+        return (const char *)attr_get(e, name);
+}
+
+/* An <img>'s source (lazyimg.h), kept as long as the facts; a placeholder
+ * src when there is nothing better. NULL when none (or out of memory). */
+static const xmlChar *img_src(scan_t *x, const elem_t *e)
+{
+        char first[2048];
+        const char *v = lazyimg_src(elem_attr, e, first, sizeof(first));
+        size_t n;
+        char *p;
+
+        if (v == NULL)
+                return keep(x, attr_get(e, "src"));
+        if (v != first)
+                return keep(x, (const xmlChar *)v);
+        n = strlen(first) + 1;
+        p = pagefacts_alloc(x->f, n);
+        if (p == NULL)
+                return NULL;
+        memcpy(p, first, n);
+        return (const xmlChar *)p;
+}
+
+/* True when the element's own attributes hide it (visibility.h). Only
+ * names beginning with h or s are looked at further. */
+static int elem_hides(const elem_t *e)
+{
+        elem_t it = *e;
+        const xmlChar *n, *v;
+
+        while (attr_next(&it, &n, &v))
+                if ((n[0] | 0x20) == 'h' || (n[0] | 0x20) == 's')
+                        if (visibility_attr_hides((const char *)n,
+                                                  (const char *)v))
+                                return 1;
+        return 0;
+}
+
 /* Entering an element at depth (>= 1); returns 0 when its children are to
- * be skipped. */
+ * be skipped. An element hidden by its own markup is left out of the text
+ * with its subtree (its links, headings and images are still read). */
 static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
                     int depth)
 {
         const xmlChar *v;
 
+        if (x->hidden_depth == 0 && elem_hides(e)) {
+                x->hidden_depth = depth;
+                x->hidden++;
+        }
         switch (kind) {
         case T_INLINE:
                 break;
@@ -618,7 +742,7 @@ static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
                                 EXTRACT_SHORT_MAX, depth);
                 break;
         case T_IMG:
-                v = attr_get(e, "src");
+                v = img_src(x, e);
                 if (v == NULL || *v == '\0')
                         break;
                 if (x->f->n_img_raw >= EXTRACT_IMAGES_MAX) {
@@ -630,7 +754,7 @@ static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
                         x->f->oom = 1;
                         return 0;
                 }
-                x->f->img_raw[x->f->n_img_raw].src = keep(x, v);
+                x->f->img_raw[x->f->n_img_raw].src = v;
                 x->f->img_raw[x->f->n_img_raw].alt =
                         keep(x, attr_get(e, "alt"));
                 x->f->n_img_raw++;
@@ -698,6 +822,10 @@ static int on_enter(scan_t *x, const elem_t *e, enum tag kind, int level,
 
 static void on_leave(scan_t *x, enum tag kind, int depth)
 {
+        if (x->hidden_depth == depth) {
+                x->hidden_depth = 0;
+                x->hidden--;
+        }
         switch (kind) {
         case T_BLOCK:
         case T_BR:
@@ -997,7 +1125,23 @@ static void dom_blank(void *ctx, const xmlChar *s, int len)
  * open elements, with no SAX callback in between. */
 static void on_parse_error(void *ctx, xmlErrorPtr err)
 {
-        budget_tick(ctx, 1);
+        scan_t *x = ctx;
+        xmlParserCtxtPtr ctxt = x->ctxt;
+
+        budget_tick(x, 1);
+        /* `</br>`: libxml2 2.9 drops it ("Unexpected end tag : br"; a br
+         * is never open, so no other mismatch names it); browsers read it
+         * as <br> (HTML's "an end tag whose tag name is br"). The same
+         * start and end events go to either front end, so the tree gets
+         * the element too. */
+        if (err != NULL && err->code == XML_ERR_TAG_NAME_MISMATCH &&
+            err->str1 != NULL && strcmp(err->str1, "br") == 0 &&
+            ctxt != NULL && ctxt->sax != NULL &&
+            ctxt->sax->startElement != NULL && ctxt->sax->endElement != NULL &&
+            !x->timed_out) {
+                ctxt->sax->startElement(ctxt, (const xmlChar *)"br", NULL);
+                ctxt->sax->endElement(ctxt, (const xmlChar *)"br");
+        }
 }
 
 /*
@@ -1559,6 +1703,7 @@ int pagescan_run(const page_t *page, const pagescan_opts_t *opts,
         dynbuf_init(&f->jsonld_text, SIZE_MAX / 2);
         dynbuf_init(&f->meta_json, SIZE_MAX / 2);
         dynbuf_init(&x->kinds, SIZE_MAX / 2);
+        dynbuf_init(&x->c1_text, SIZE_MAX / 2); /* 1.5 x a text node */
         collector_start(&x->text_c, &f->text, EXTRACT_TEXT_MAX, 0);
 
         budget_start(x, page->budget_ms);
@@ -1605,6 +1750,7 @@ out:
         pagefacts_free(f);
         free(owned);
         dynbuf_free(&x->kinds);
+        dynbuf_free(&x->c1_text);
         free(x);
         return rc;
 }

@@ -8,9 +8,64 @@
 #include <stdint.h>
 #include <string.h>
 
-static int is_ws(int c)
+/* By byte: 1 for ASCII whitespace, 2 for the first byte of a Unicode
+ * space (text_uspace()), 0 otherwise; one lookup per byte where the scan
+ * goes a byte at a time. */
+enum { B_WS = 1, B_LEAD = 2 };
+static const unsigned char byte_class[256] = {
+        ['\t'] = B_WS,   ['\n'] = B_WS,   ['\f'] = B_WS,
+        ['\r'] = B_WS,   [' '] = B_WS,    [0xC2] = B_LEAD,
+        [0xE1] = B_LEAD, [0xE2] = B_LEAD, [0xE3] = B_LEAD,
+};
+
+size_t text_uspace(const unsigned char *s, size_t n)
 {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+        if (n < 2 || byte_class[s[0]] != B_LEAD)
+                return 0;
+        if (s[0] == 0xC2)
+                return s[1] == 0xA0 ? 2 : 0;
+        if (n < 3)
+                return 0;
+        if (s[0] == 0xE1)
+                return s[1] == 0x9A && s[2] == 0x80 ? 3 : 0;
+        if (s[0] == 0xE3)
+                return s[1] == 0x80 && s[2] == 0x80 ? 3 : 0;
+        if (s[1] == 0x81)
+                return s[2] == 0x9F ? 3 : 0;
+        if (s[1] != 0x80)
+                return 0;
+        switch (s[2]) {
+        case 0x80:
+        case 0x81:
+        case 0x82:
+        case 0x83:
+        case 0x84:
+        case 0x85:
+        case 0x86:
+        case 0x87:
+        case 0x88:
+        case 0x89:
+        case 0x8A:
+        case 0xA8:
+        case 0xA9:
+        case 0xAF:
+                return 3;
+        default:
+                return 0;
+        }
+}
+
+/* The length of the space (ASCII or Unicode) at s[0, n), 0 when none. */
+static size_t space_at(const unsigned char *s, size_t n)
+{
+        switch (byte_class[s[0]]) {
+        case B_WS:
+                return 1;
+        case B_LEAD:
+                return text_uspace(s, n);
+        default:
+                return 0;
+        }
 }
 
 void collector_start(collector_t *c, dynbuf_t *dst, size_t limit, int depth)
@@ -32,11 +87,11 @@ void collector_break(collector_t *c)
 }
 
 /* The end of the word that goes on at s[i]: the index of the first
- * whitespace byte (or of a U+00A0) at or after i, or len. Eight bytes at a
- * time where the byte order allows: the lowest flagged byte of each mask
- * is exact (a borrow only runs upwards), and candidates that are not
- * whitespace (other control characters, a 0xC2 that starts another
- * character) are stepped over. */
+ * whitespace byte (or of a Unicode space) at or after i, or len. Eight
+ * bytes at a time where the byte order allows: the lowest flagged byte of
+ * each mask is exact (a borrow only runs upwards), and candidates that are
+ * not whitespace (other control characters, a 0xC2 or 0xE0-0xE3 that
+ * starts another character) are stepped over. */
 static size_t word_end(const unsigned char *s, size_t i, size_t len)
 {
         for (;;) {
@@ -45,12 +100,14 @@ static size_t word_end(const unsigned char *s, size_t i, size_t len)
                 const uint64_t highs = UINT64_C(0x8080808080808080);
 
                 while (i + 8 <= len) {
-                        uint64_t v, c2, m;
+                        uint64_t v, c2, e0, m;
 
                         memcpy(&v, s + i, 8);
                         c2 = v ^ (ones * 0xC2);
+                        e0 = v ^ (ones * 0xE0); /* below 4: 0xE0-0xE3 */
                         m = ((v - ones * 0x21) & ~v & highs) |
-                            ((c2 - ones) & ~c2 & highs);
+                            ((c2 - ones) & ~c2 & highs) |
+                            ((e0 - ones * 4) & ~e0 & highs);
                         if (m != 0) {
                                 i += (size_t)__builtin_ctzll(m) >> 3;
                                 break;
@@ -58,12 +115,11 @@ static size_t word_end(const unsigned char *s, size_t i, size_t len)
                         i += 8;
                 }
 #endif
-                while (i < len && s[i] > ' ' && s[i] != 0xC2)
+                while (i < len && s[i] > ' ' && byte_class[s[i]] == 0)
                         i++;
                 if (i >= len)
                         return len;
-                if (s[i] == 0xC2 ? (i + 1 < len && s[i + 1] == 0xA0)
-                                 : is_ws(s[i]))
+                if (space_at(s + i, len - i) != 0)
                         return i;
                 i++;
         }
@@ -72,8 +128,8 @@ static size_t word_end(const unsigned char *s, size_t i, size_t len)
 /* The end of the run of words joined by single spaces that goes on at
  * s[j] (s[j - 1] is part of a word), counting the words it begins into
  * *words. Eight bytes at a time where they hold no control character, no
- * 0xC2 (U+00A0's first byte), no two spaces in a row and no space at the
- * end: then each space in them begins a word. */
+ * 0xC2 or 0xE0-0xE3 (where Unicode spaces begin), no two spaces in a row
+ * and no space at the end: then each space in them begins a word. */
 static size_t run_end(const unsigned char *s, size_t j, size_t len,
                       long long *words)
 {
@@ -84,11 +140,13 @@ static size_t run_end(const unsigned char *s, size_t j, size_t len,
                 const uint64_t lows = UINT64_C(0x7F7F7F7F7F7F7F7F);
 
                 while (j + 8 <= len) {
-                        uint64_t v, c2, sp, z;
+                        uint64_t v, c2, e0, sp, z;
 
                         memcpy(&v, s + j, 8);
                         c2 = v ^ (ones * 0xC2);
-                        if ((((v - ones * 0x20) & ~v) | ((c2 - ones) & ~c2)) &
+                        e0 = v ^ (ones * 0xE0);
+                        if ((((v - ones * 0x20) & ~v) | ((c2 - ones) & ~c2) |
+                             ((e0 - ones * 4) & ~e0)) &
                             highs)
                                 break;
                         /* 0x80 in exactly the bytes that are ' '. */
@@ -102,7 +160,7 @@ static size_t run_end(const unsigned char *s, size_t j, size_t len,
 #endif
                 j = word_end(s, j, len);
                 if (j + 1 < len && s[j] == ' ' && s[j + 1] > ' ' &&
-                    !(s[j + 1] == 0xC2 && j + 2 < len && s[j + 2] == 0xA0)) {
+                    text_uspace(s + j + 1, len - j - 1) == 0) {
                         (*words)++;
                         j += 2;
                         continue;
@@ -137,13 +195,10 @@ void collector_add(collector_t *c, const unsigned char *s, size_t len,
         }
         i = 0;
         while (i < len) {
-                unsigned char ch = s[i];
-                size_t j, n, room;
+                size_t j, n, room, sp = space_at(s + i, len - i);
 
-                if (ch <= ' ' ? is_ws(ch)
-                              : (ch == 0xC2 && i + 1 < len &&
-                                 s[i + 1] == 0xA0)) {
-                        i += ch == 0xC2 ? 2 : 1; /* U+00A0 is two bytes */
+                if (sp != 0) {
+                        i += sp;
                         space = 1;
                         in_word = 0;
                         continue;

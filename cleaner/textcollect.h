@@ -1,7 +1,7 @@
 /*
  * textcollect.h — the whitespace-collapsing text collector of the page
  * scan (pagescan.c): text appended in pieces as the parser reports it,
- * whitespace runs (and U+00A0) collapsed to one space, none leading, a
+ * whitespace runs (every Unicode space too: text_uspace()) collapsed to one space, none leading, a
  * block boundary (collector_break()) counting as whitespace, words
  * counted, cut at a byte limit on a character boundary.
  *
@@ -26,6 +26,13 @@ typedef struct collector {
         int in_word;
         int full; /* limit reached                               */
 } collector_t;
+
+/* Length of the Unicode space (Zs, or U+2028/U+2029) whose UTF-8 begins
+ * at s[0, n) other than U+0020: U+00A0, U+1680, U+2000-U+200A, U+2028,
+ * U+2029, U+202F, U+205F, U+3000; 0 when there is none. Every text the
+ * cleaner writes collapses these like a space (the collector here and
+ * markdown.c). */
+size_t text_uspace(const unsigned char *s, size_t n);
 
 /* Starts collecting into dst (at its end) at most limit bytes; depth is
  * the caller's (the element collected, 0 for none). */
