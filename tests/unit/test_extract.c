@@ -248,52 +248,14 @@ static int run_case(const char *dir, const char *name)
         return ok;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void test_data_cases(void **state)
 {
         const char *dir = getenv("EXTRACT_DATA_DIR");
-        char **names = NULL;
-        size_t n = 0, cap = 0, i;
-        struct dirent *de;
-        DIR *d;
-        int failed = 0;
+        size_t n, failed;
 
-        if (dir == NULL)
-                dir = DATA_DIR;
-        d = opendir(dir);
-        if (d == NULL)
-                fprintf(stderr, "%s: %s (run from the repository root)\n", dir,
-                        strerror(errno));
-        assert_non_null(d);
-        for (de = readdir(d); de != NULL; de = readdir(d)) {
-                size_t len = strlen(de->d_name);
-
-                if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
-                        continue;
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 16;
-                        names = realloc(names, cap * sizeof(*names));
-                        assert_non_null(names);
-                }
-                names[n] = strndup(de->d_name, len - 5);
-                assert_non_null(names[n]);
-                n++;
-        }
-        closedir(d);
-        qsort(names, n, sizeof(*names), cmp_names);
-        for (i = 0; i < n; i++) {
-                int ok = run_case(dir, names[i]);
-
-                fprintf(stderr, "%s extract case %s\n", ok ? "ok  " : "FAIL",
-                        names[i]);
-                failed += !ok;
-                free(names[i]);
-        }
-        free(names);
+        (void)state;
+        n = testutil_run_cases(dir ? dir : DATA_DIR, NULL, "extract", run_case,
+                               &failed);
         assert_true(n >= 8);
         assert_int_equal(failed, 0);
 }

@@ -8,6 +8,8 @@
 #ifndef KCRAWL_TESTUTIL_H
 #define KCRAWL_TESTUTIL_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +172,66 @@ static inline size_t testutil_pieces(char *buf, size_t cap, size_t want,
                 len += n;
         }
         return len;
+}
+
+static inline int testutil_cmp_names(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Runs run_case(dir, name) on every case of a data folder (each NAME.json
+ * but those ending in `skip`, a suffix such as ".rules.json" naming a
+ * case's other files, or NULL), in name order, printing "ok"/"FAIL" with
+ * `label` per case. Returns how
+ * many cases there were (0 when the folder cannot be read, with a message)
+ * and sets *failed to how many failed. */
+static inline size_t testutil_run_cases(
+        const char *dir, const char *skip, const char *label,
+        int (*run_case)(const char *dir, const char *name), size_t *failed)
+{
+        char **names = NULL;
+        size_t n = 0, cap = 0, i;
+        struct dirent *de;
+        DIR *d = opendir(dir);
+
+        *failed = 0;
+        if (d == NULL) {
+                fprintf(stderr, "%s: %s (run from the repository root)\n", dir,
+                        strerror(errno));
+                return 0;
+        }
+        for (de = readdir(d); de != NULL; de = readdir(d)) {
+                size_t len = strlen(de->d_name);
+                char **nn;
+
+                if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0 ||
+                    (skip != NULL && len > strlen(skip) &&
+                     strcmp(de->d_name + len - strlen(skip), skip) == 0))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        nn = realloc(names, cap * sizeof(*names));
+                        if (nn == NULL)
+                                break;
+                        names = nn;
+                }
+                names[n] = strndup(de->d_name, len - 5);
+                if (names[n] == NULL)
+                        break;
+                n++;
+        }
+        closedir(d);
+        qsort(names, n, sizeof(*names), testutil_cmp_names);
+        for (i = 0; i < n; i++) {
+                int ok = run_case(dir, names[i]);
+
+                fprintf(stderr, "%s %s case %s\n", ok ? "ok  " : "FAIL", label,
+                        names[i]);
+                *failed += !ok;
+                free(names[i]);
+        }
+        free(names);
+        return n;
 }
 
 #endif /* KCRAWL_TESTUTIL_H */
