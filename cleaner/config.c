@@ -96,11 +96,18 @@ const opt_def_t cleaner_options[] = {
           false },
         { "discovery-budget", OPT_INT, F(discovery_budget), "100000", 0,
           1000000000, NULL,
-          "The most URLs a worker publishes per host from sitemaps, feeds "
-          "and followed links (a window over the last 3,072 hosts); the "
+          "The most URLs this cleaner process (all its workers together) "
+          "publishes per host from sitemaps, feeds and followed links; the "
           "rest are dropped and counted "
-          "(kcrawl_cleaner_links_dropped_total{reason=\"budget\"}). "
+          "(kcrawl_cleaner_links_dropped_total{reason=\"budget\"}). With "
+          "P cleaner processes a host gets at most P times this. "
           "0 = no limit.",
+          false },
+        { "discovery-hosts", OPT_INT, F(discovery_hosts), "65536", 8,
+          100000000, NULL,
+          "Hosts whose --discovery-budget count is kept (24 bytes each); "
+          "past it the least recently used host of a set of 8 is "
+          "forgotten and starts over.",
           false },
         { "robots-token", OPT_STR, F(robots_token), "kcrawl", 0, 0, NULL,
           "This crawler's product token (the fetcher's --user-agent's "

@@ -28,7 +28,8 @@ typedef struct cleaner_config {
         long max_depth;          /* deepest followed link            */
         int scope;               /* links_scope_t (an OPT_ENUM)      */
         long sitemap_max_depth;  /* deepest URL a sitemap publishes  */
-        long discovery_budget;   /* URLs per host per worker; 0 = no limit */
+        long discovery_budget;   /* URLs per host per process; 0 = none */
+        long discovery_hosts;    /* hosts the budget keeps counts of   */
         char *robots_token;      /* product token robots directives name */
         bool respect_tdm;        /* TDM-reserved pages dead-lettered     */
         int compression;         /* cleaner_compression_names index  */

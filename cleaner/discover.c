@@ -20,21 +20,14 @@
 #define DISCOVER_META_MAX_BYTES (1024 * 1024)
 #define DISCOVER_META_MAX_DEPTH 64
 
-typedef struct budget_slot {
-        uint64_t h; /* 0 = empty */
-        long n;
-} budget_slot_t;
-
 struct discover {
         long max_depth;
-        long budget;
+        budget_t *budget; /* shared; not owned */
         size_t max_meta;
         char *default_topic;
-        budget_slot_t slots[DISCOVER_BUDGET_HOSTS];
-        size_t used;
 };
 
-discover_t *discover_new(long max_depth, long budget, size_t max_meta,
+discover_t *discover_new(long max_depth, budget_t *budget, size_t max_meta,
                          const char *default_topic)
 {
         discover_t *d = calloc(1, sizeof(*d));
@@ -62,29 +55,7 @@ void discover_destroy(discover_t *d)
 
 int discover_budget_take(discover_t *d, const char *host_key)
 {
-        uint64_t h = hash_fnv1a64(host_key);
-        size_t i;
-
-        if (d->budget <= 0)
-                return 1;
-        if (h == 0)
-                h = 1;
-        /* Open addressing, linear probing; at 3/4 full it starts over. */
-        if (d->used >= DISCOVER_BUDGET_HOSTS / 4 * 3) {
-                memset(d->slots, 0, sizeof(d->slots));
-                d->used = 0;
-        }
-        i = (size_t)(h % DISCOVER_BUDGET_HOSTS);
-        while (d->slots[i].h != 0 && d->slots[i].h != h)
-                i = (i + 1) % DISCOVER_BUDGET_HOSTS;
-        if (d->slots[i].h == 0) {
-                d->slots[i].h = h;
-                d->used++;
-        }
-        if (d->slots[i].n >= d->budget)
-                return 0;
-        d->slots[i].n++;
-        return 1;
+        return budget_take(d->budget, host_key);
 }
 
 /* What one page's reading shares with the entry callback. */
@@ -306,6 +277,8 @@ static int record_json(const discover_page_t *pg, yajl_val meta_tree,
         GEN_STR(g, "budget");
         yajl_gen_integer(g, (long long)ds->over_budget);
         yajl_gen_map_close(g);
+        GEN_STR(g, "lastmod_invalid");
+        yajl_gen_integer(g, (long long)st->lastmod_invalid);
         GEN_STR(g, "truncated");
         yajl_gen_bool(g, st->truncated);
         GEN_STR(g, "malformed");

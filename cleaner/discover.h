@@ -21,11 +21,11 @@
  * A URL listed twice by one sitemap is published once (a set of 64-bit
  * hashes of what it published, at most SITEMAP_MAX_URLS of them).
  *
- * Per-host budget: at most `budget` URLs per host key are published by
- * one discoverer (one per worker; links followed from HTML pages count
- * too, through discover_budget_take()); the rest are dropped and counted.
- * The table holds DISCOVER_BUDGET_HOSTS hosts; when it is full it starts
- * over (a window, not a lifetime: bounded memory first).
+ * Per-host budget (budget.h): the URLs of a host key published by every
+ * discoverer sharing one budget_t (all workers of a cleaner process;
+ * links followed from HTML pages count too, through
+ * discover_budget_take()) stop at its per-host limit; the rest are
+ * dropped and counted.
  *
  * The record: the page fields every record has (url, final_url, status,
  * fetched_at, content_type, source_topic, id, meta, depth, lastmod) and
@@ -34,17 +34,16 @@
  *               "dropped": {"invalid_url", "not_http", "out_of_scope",
  *                           "over_limit", "self", "duplicate",
  *                           "over_depth", "budget"},
- *               "truncated", "malformed", "error"?}
+ *               "lastmod_invalid", "truncated", "malformed", "error"?}
  */
 #ifndef KCRAWL_DISCOVER_H
 #define KCRAWL_DISCOVER_H
 
 #include <stddef.h>
 
+#include "budget.h"
 #include "links.h"
 #include "sitemap.h"
-
-#define DISCOVER_BUDGET_HOSTS 4096
 
 /* discover_page()'s answer for a sitemap over the protocol's 50 MiB: the
  * page ends as a too_large dead letter (the URLs before the cut were
@@ -57,15 +56,17 @@
 
 typedef struct discover discover_t;
 
-/* budget: URLs per host (0 = no limit); max_meta: the largest page meta
- * (JSON bytes) a published URL carries. NULL when out of memory. One per
- * worker thread. */
-discover_t *discover_new(long max_depth, long budget, size_t max_meta,
+/* budget: the per-host budget, shared with the other workers (not owned;
+ * must outlive the discoverer; NULL = no limit); max_meta: the largest
+ * page meta (JSON bytes) a published URL carries. NULL when out of
+ * memory. One per worker thread. */
+discover_t *discover_new(long max_depth, budget_t *budget, size_t max_meta,
                          const char *default_topic);
 void discover_destroy(discover_t *d);
 
-/* Takes one URL of host_key from its host's budget: 1 when it may be
- * published, 0 when the budget is spent (counted by the caller). */
+/* Takes one URL of host_key from its host's budget (budget_take()): 1
+ * when it may be published, 0 when the budget is spent (counted by the
+ * caller). */
 int discover_budget_take(discover_t *d, const char *host_key);
 
 /* The page, as the worker read it from its headers (strings may be

@@ -44,6 +44,7 @@ int main(int argc, char **argv)
         cleaner_config_t conf = { 0 };
         worker_t **workers = NULL;
         rules_holder_t *holder = NULL;
+        budget_t *budget = NULL;
         rules_t *rules = NULL;
         uint64_t records = 0, errors = 0, links = 0;
         char errstr[512];
@@ -80,9 +81,17 @@ int main(int argc, char **argv)
                 goto out;
         }
         kafkastats_init();
+        /* One discovery budget for all the workers: per host and process. */
+        budget = budget_new(conf.discovery_budget,
+                            (size_t)conf.discovery_hosts);
+        if (!budget) {
+                fprintf(stderr, "cleaner: out of memory\n");
+                rc = 1;
+                goto out;
+        }
         for (long i = 0; i < n; i++) {
-                workers[i] = worker_new((int)i, &conf, &opts.kafka, errstr,
-                                        sizeof(errstr));
+                workers[i] = worker_new((int)i, &conf, &opts.kafka, budget,
+                                        errstr, sizeof(errstr));
                 if (!workers[i]) {
                         fprintf(stderr, "cleaner: %s\n", errstr);
                         rc = 2;
@@ -122,6 +131,7 @@ out:
         for (long i = 0; workers && i < n; i++)
                 worker_destroy(workers[i]);
         free(workers);
+        budget_destroy(budget);
         rules_holder_destroy(holder);
         xmlCleanupParser();
         opts_free(&opts);

@@ -10,6 +10,7 @@
 #include "sitemap.h"
 
 #include "dynbuf.h"
+#include "lastmod.h"
 #include "url.h"
 #include "utf8.h"
 
@@ -224,18 +225,17 @@ out:
         return rc;
 }
 
-/* Copies a lastmod text into dst when it is short printable ASCII. */
-static void keep_lastmod(char *dst, const char *s, size_t n)
+/* A date field's text into dst, normalised (lastmod.h); one that is not
+ * a date is left out and counted. */
+static void keep_lastmod(sitemap_t *sm, char *dst, const char *s, size_t n,
+                         int bad)
 {
         trim(&s, &n);
         dst[0] = '\0';
-        if (n == 0 || n > SITEMAP_LASTMOD_MAX)
-                return;
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
-                        return;
-        memcpy(dst, s, n);
-        dst[n] = '\0';
+        if (n == 0 && !bad)
+                return; /* an empty element says nothing */
+        if (bad || lastmod_normalise(s, n, dst, SITEMAP_LASTMOD_MAX + 1) != 0)
+                sm->st.lastmod_invalid++;
 }
 
 static void keep_changefreq(sitemap_t *sm, const char *s, size_t n)
@@ -502,10 +502,10 @@ static void field_end(sitemap_t *sm)
                         sm->loc_over = 1;
                 break;
         case F_LASTMOD:
-                keep_lastmod(sm->lastmod, s, sm->text_bad ? 0 : n);
+                keep_lastmod(sm, sm->lastmod, s, n, sm->text_bad);
                 break;
         case F_PUBLISHED:
-                keep_lastmod(sm->published, s, sm->text_bad ? 0 : n);
+                keep_lastmod(sm, sm->published, s, n, sm->text_bad);
                 break;
         case F_CHANGEFREQ:
                 keep_changefreq(sm, s, sm->text_bad ? 0 : n);

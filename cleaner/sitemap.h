@@ -35,9 +35,11 @@
  *     rest dropped and counted; at most max_bytes uncompressed bytes
  *     (50 MiB by the protocol), after which reading stops (truncated).
  * Each location dropped is counted by its reason; none is dropped silently.
- * `lastmod` is passed on as the file gives it (trimmed, printable ASCII, at
- * most SITEMAP_LASTMOD_MAX bytes, else left out); `changefreq` when it is
- * one of the protocol's words; `priority` when a number in [0, 1].
+ * `lastmod` (RSS pubDate / dc:date, Atom updated, else published) is
+ * normalised by lastmod.h (YYYY-MM-DD, or RFC 3339 UTC when it has a
+ * time); one that is not a date is left out and counted
+ * (lastmod_invalid); `changefreq` when it is one of the protocol's words;
+ * `priority` when a number in [0, 1].
  *
  * Memory is bounded whatever the input: one location's text (URL_MAX_LEN),
  * libxml2's push parser state, a 64 KiB inflate window. No thread-shared
@@ -51,7 +53,7 @@
 /* The protocol's limits per sitemap file. */
 #define SITEMAP_MAX_BYTES ((size_t)50 * 1024 * 1024)
 #define SITEMAP_MAX_URLS ((size_t)50000)
-#define SITEMAP_LASTMOD_MAX 64
+#define SITEMAP_LASTMOD_MAX 20 /* "YYYY-MM-DDThh:mm:ssZ" */
 
 typedef enum {
         SITEMAP_FMT_UNKNOWN = 0, /* nothing read yet, or empty        */
@@ -111,6 +113,7 @@ typedef struct sitemap_stats {
         size_t found;    /* locations met                            */
         size_t emitted;  /* handed to emit                           */
         size_t dropped[SITEMAP_DROP_N];
+        size_t lastmod_invalid; /* date fields that were no date: left out */
         int truncated;   /* stopped at max_bytes                     */
         int malformed;   /* XML errors recovered, or a broken gzip   */
         char error[160]; /* the first problem met, "" when none      */

@@ -92,6 +92,7 @@ struct worker {
         mcounter_t *m_links_dropped, *m_links_meta_dropped;
         mcounter_t *m_links_budget, *m_sitemap_urls, *m_sitemaps;
         mcounter_t *m_sitemap_dropped[SITEMAP_DROP_N + 1];
+        mcounter_t *m_lastmod_invalid;
 };
 
 /* The cleaner's error codes, the label values of its errors counter. */
@@ -458,6 +459,7 @@ static void handle_sitemap(worker_t *w, const rd_kafka_message_t *msg,
                 mcounter_add(w->m_sitemap_dropped[i], ds.st.dropped[i]);
         mcounter_add(w->m_sitemap_dropped[SITEMAP_DROP_N], ds.over_depth);
         mcounter_add(w->m_links_budget, ds.over_budget);
+        mcounter_add(w->m_lastmod_invalid, ds.st.lastmod_invalid);
         LOGF(LOG_INFO, "sitemap read", LOG_I("worker", w->index),
              LOG_S("url", pg->url),
              LOG_S("format", sitemap_format_names[ds.st.format]),
@@ -1023,6 +1025,10 @@ static void worker_metrics(worker_t *w)
                         "published, by reason (the per-host budget is "
                         "kcrawl_cleaner_links_dropped_total{reason=\"budget\"}).");
         }
+        w->m_lastmod_invalid = metrics_counter(
+                "kcrawl_cleaner_sitemap_lastmod_invalid_total", NULL,
+                "Sitemap lastmod, RSS pubDate and Atom updated values that "
+                "were not a date: left out of the URL message.");
         w->m_parse = metrics_histogram(
                 "kcrawl_cleaner_parse_seconds", NULL,
                 "Seconds to parse a page and build its record.",
@@ -1076,8 +1082,8 @@ static int worker_props(worker_t *w, const strlist_t *kafka_props,
 }
 
 worker_t *worker_new(int index, const cleaner_config_t *conf,
-                     const strlist_t *kafka_props, char *errstr,
-                     size_t errstr_size)
+                     const strlist_t *kafka_props, budget_t *budget,
+                     char *errstr, size_t errstr_size)
 {
         worker_t *w = calloc(1, sizeof(*w));
 
@@ -1098,7 +1104,7 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
         if (worker_props(w, kafka_props, errstr, errstr_size))
                 goto out;
         w->discover =
-                discover_new(conf->sitemap_max_depth, conf->discovery_budget,
+                discover_new(conf->sitemap_max_depth, budget,
                              (size_t)conf->max_link_meta, conf->urls_topic);
         if (!w->discover) {
                 snprintf(errstr, errstr_size, "out of memory");

@@ -1,7 +1,7 @@
 /*
  * worker.h — one cleaner worker: a consumer-group member with its own
  * consumer and producer, on its own thread, sharing nothing mutable with
- * the other workers.
+ * the other workers but the discovery budget (budget.h, thread-safe).
  *
  * Each page becomes one record on the records topic, or one error object
  * on the errors topic. A page's offset is stored for commit only after its
@@ -15,18 +15,21 @@
 
 #include <stdint.h>
 
+#include "budget.h"
 #include "config.h"
 #include "rules.h"
 
 typedef struct worker worker_t;
 
 /*
- * Builds worker number `index` (its clients are named after it). `conf`
- * and `kafka_props` must outlive it. Returns NULL with a reason in errstr.
+ * Builds worker number `index` (its clients are named after it). `conf`,
+ * `kafka_props` and `budget` (the process's discovery budget, shared by
+ * all its workers: the one mutable thing they share, thread-safe) must
+ * outlive it. Returns NULL with a reason in errstr.
  */
 worker_t *worker_new(int index, const cleaner_config_t *conf,
-                     const strlist_t *kafka_props, char *errstr,
-                     size_t errstr_size);
+                     const strlist_t *kafka_props, budget_t *budget,
+                     char *errstr, size_t errstr_size);
 
 /* Starts the worker's thread. Returns 0 or -1. */
 int worker_start(worker_t *w);

@@ -66,6 +66,13 @@ const opt_def_t fetcher_options[] = {
           "sitemap_host) to --urls-topic; the cleaner reads it and "
           "publishes the URLs it lists.",
           false },
+        { "sitemap-fallback", OPT_BOOL, F(sitemap_fallback), "true", 0, 0,
+          NULL,
+          "With --sitemaps: a host whose robots.txt lists no Sitemap: "
+          "line (or that has no robots.txt, 4xx) gets its /sitemap.xml "
+          "published instead, once per --robots-cache; "
+          "--sitemap-fallback=false publishes only what robots.txt lists.",
+          false },
         { "respect-tdm", OPT_BOOL, F(respect_tdm), "false", 0, 0, NULL,
           "A response with the TDMRep header tdm-reservation: 1 (text and "
           "data mining reserved) is not produced: it ends as a tdm_reserved "

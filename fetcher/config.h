@@ -35,6 +35,7 @@ typedef struct fetcher_config {
         long max_hosts;
         bool robots;
         bool sitemaps;     /* robots.txt Sitemap: lines to URL messages */
+        bool sitemap_fallback; /* --sitemaps: /sitemap.xml when none listed */
         bool respect_tdm;  /* tdm-reservation: 1 -> tdm_reserved      */
         bool tdm;          /* read each host's tdmrep.json            */
         long robots_cache; /* seconds                     */

@@ -79,6 +79,10 @@ void fmetrics_register(fmetrics_t *m)
                 "kcrawl_fetcher_sitemaps_listed_total", NULL,
                 "Sitemap: lines of robots.txt published as sitemap URL "
                 "messages (--sitemaps).");
+        m->sitemaps_guessed = metrics_counter(
+                "kcrawl_fetcher_sitemaps_guessed_total", NULL,
+                "/sitemap.xml published as a sitemap URL message for a host "
+                "whose robots.txt lists none (--sitemap-fallback).");
         m->links_dropped = metrics_counter(
                 "kcrawl_fetcher_links_dropped_total", NULL,
                 "Followed links dropped: their URL was fetched already.");

@@ -236,6 +236,7 @@ typedef struct sitemap_ctx {
         host_t *h;
         const char *robots_url;
         size_t published;
+        bool guessed; /* the /sitemap.xml fallback, not a listed line */
 } sitemap_ctx_t;
 
 /* --sitemaps: a Sitemap: value to a URL message {"url", "kind":
@@ -291,7 +292,8 @@ static int sitemap_one(void *ctx, const char *v, size_t len)
         }
         hdrs = NULL; /* librdkafka's now */
         sc->published++;
-        mcounter_add(f->m.sitemaps_listed, 1);
+        mcounter_add(sc->guessed ? f->m.sitemaps_guessed : f->m.sitemaps_listed,
+                     1);
 out:
         if (hdrs)
                 rd_kafka_headers_destroy(hdrs);
@@ -299,6 +301,34 @@ out:
                 yajl_gen_free(g);
         url_destroy(u);
         return 0;
+}
+
+/*
+ * --sitemaps: the Sitemap: lines of host h's robots.txt (body, NULL when
+ * robots.txt is unavailable, 4xx) published; when none was published and
+ * --sitemap-fallback is on, the host's /sitemap.xml instead (the
+ * conventional place, sitemaps.org), with the scheme robots.txt was asked
+ * for. Its sitemap_host is the host, as for a listed line: the host's
+ * own root is where a robots.txt-listed sitemap may list any path.
+ */
+static void robotsfetch_sitemaps(fetcher_t *f, job_t *job, host_t *h,
+                                 const hstate_t *hs, const char *body,
+                                 size_t len)
+{
+        char *eff = NULL;
+        char url[1200];
+        sitemap_ctx_t sc = { f, h, NULL, 0, false };
+
+        curl_easy_getinfo(job->easy, CURLINFO_EFFECTIVE_URL, &eff);
+        sc.robots_url = eff ? eff : host_key(h);
+        if (body)
+                robots_sitemaps(body, len, sitemap_one, &sc);
+        if (sc.published > 0 || !f->conf->sitemap_fallback)
+                return;
+        snprintf(url, sizeof(url), "%s://%s/sitemap.xml", hs->scheme,
+                 host_key(h));
+        sc.guessed = true;
+        sitemap_one(&sc, url, strlen(url));
 }
 
 /* Ends every URL queued on h as `code` (robots_unreachable). */
@@ -380,22 +410,18 @@ void robotsfetch_done(fetcher_t *f, job_t *job, CURLcode rc)
                 }
                 hs->expires_ms = now + f->conf->robots_cache * 1000;
                 hs->failures = 0;
-                if (f->conf->sitemaps) {
-                        char *eff = NULL;
-                        sitemap_ctx_t sc = { f, h, NULL, 0 };
-
-                        curl_easy_getinfo(job->easy, CURLINFO_EFFECTIVE_URL,
-                                          &eff);
-                        sc.robots_url = eff ? eff : host_key(h);
-                        robots_sitemaps(job->body ? job->body : "",
-                                        job->body_len, sitemap_one, &sc);
-                }
+                if (f->conf->sitemaps)
+                        robotsfetch_sitemaps(f, job, h, hs,
+                                             job->body ? job->body : "",
+                                             job->body_len);
                 if (hs->rules) /* capped by --max-crawl-delay there */
                         host_set_delay(f->hosts, h,
                                        robots_crawl_delay(hs->rules), now);
         } else if (verdict == ROBOTS_V_ALLOW_ALL) {
                 /* Unavailable: everything allowed. */
                 robotsfetch_set_rules(f, hs, robots_allow_all());
+                if (f->conf->sitemaps)
+                        robotsfetch_sitemaps(f, job, h, hs, NULL, 0);
                 hs->state = hs->rules ? RS_READY : RS_NONE;
                 hs->expires_ms = now + f->conf->robots_cache * 1000;
                 hs->failures = 0;

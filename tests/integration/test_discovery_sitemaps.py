@@ -13,6 +13,7 @@ import json
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -32,6 +33,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         with self.server.lock:
             self.server.hits[path] = self.server.hits.get(path, 0) + 1
+        status = self.server.statuses.get(path, 200)
+        delay = self.server.delays.get(path.rsplit("/", 1)[0] + "/", 0)
+        if delay:
+            time.sleep(delay)  # a slow page: its fetch stays in flight
         item = self.server.routes.get(path)
         if item is None and path.startswith("/nest/"):
             n = int(path[len("/nest/"):-len(".xml")])
@@ -41,7 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = f"<!DOCTYPE html><title>{path}</title><p>{path}".encode()
             item = ("text/html; charset=utf-8", body)
         ctype, body, *extra = item
-        self.send_response(200)
+        self.send_response(status)
         for name, value in (extra[0] if extra else ()):
             self.send_header(name, value)
         self.send_header("Content-Type", ctype)
@@ -76,6 +81,8 @@ def sitemap_site():
     host, port = server.server_address[:2]
     server.base = f"http://{host}:{port}"
     server.routes = {}
+    server.statuses = {}  # path -> HTTP status (default 200)
+    server.delays = {}    # directory ("/p/") -> seconds before answering
     t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                          daemon=True)
     t.start()
@@ -194,6 +201,118 @@ def test_robots_sitemaps_every_url_once(brokers, topics, pipeline, sitemap_site)
                                                  f"{b}/feed.atom"}
     assert all(v["kind"] == "sitemap" and v["sitemap_host"] == host_key(b + "/")
                for v in robots_listed)
+
+
+@pytest.mark.parametrize("robots", ["no-sitemap-line", "404", "fallback-off"])
+def test_sitemap_xml_fallback(brokers, topics, pipeline, sitemap_site, robots):
+    """--sitemaps: a host whose robots.txt lists no Sitemap: line (or that
+    has none, 404) gets its /sitemap.xml read; --sitemap-fallback=false
+    turns that off."""
+    s = sitemap_site
+    b = s.base
+    if robots == "404":
+        s.statuses["/robots.txt"] = 404
+        s.routes["/robots.txt"] = ("text/plain", b"not here")
+    else:
+        s.routes["/robots.txt"] = ("text/plain", b"User-agent: *\nAllow: /\n")
+    s.routes["/sitemap.xml"] = ("application/xml", urlset(
+        [(f"{b}/p/1", None), (f"{b}/deep/p/2", None)]))
+    extra = ["--sitemap-fallback=false"] if robots == "fallback-off" else []
+    fx = pipeline.fetcher("--sitemaps", *extra)
+    cx = pipeline.cleaner("--urls-topic", topics.urls)
+    seed = f"{b}/"
+    publish(brokers, topics.urls, [seed])
+    if robots == "fallback-off":
+        got = consume(brokers, topics.records, 1, procs=(fx, cx))
+        assert check_record(got[0])["url"] == seed
+        # /sitemap.xml would have been published when robots.txt was read,
+        # before the seed was fetched: the URL topic holds the seed alone.
+        msgs = read_all(brokers, topics.urls)
+        pipeline.stop_all()
+        assert [m.value for m in msgs] == [seed.encode()], msgs
+        assert "/sitemap.xml" not in hits(s)
+        return
+    got = consume(brokers, topics.records, 4, procs=(fx, cx))
+    pipeline.stop_all()
+    recs = {check_record(m)["url"]: check_record(m) for m in got}
+    # the guessed sitemap has the host as its sitemap_host, as a listed
+    # one: it may list any path of its host
+    assert set(recs) == {seed, f"{b}/sitemap.xml", f"{b}/p/1", f"{b}/deep/p/2"}, \
+        sorted(recs)
+    assert recs[f"{b}/sitemap.xml"]["sitemap"]["published"] == 2
+    assert hits(s).get("/sitemap.xml") == 1
+    listed = [m.json() for m in read_all(brokers, topics.urls)
+              if m.value[:1] == b"{" and m.json().get("kind") == "sitemap"]
+    assert listed == [{"url": f"{b}/sitemap.xml", "kind": "sitemap", "depth": 0,
+                       "sitemap_host": host_key(seed)}], listed
+    for v in listed:
+        assert_valid("url", v, "fallback sitemap URL message")
+
+
+def assigned(proc):
+    """Partitions each cleaner worker holds, from its log."""
+    held = {}
+    for line in proc.log_path.read_text(errors="replace").splitlines():
+        try:
+            v = json.loads(line)
+        except ValueError:
+            continue
+        if v.get("msg") == "partitions assigned":
+            held[v["worker"]] = v["count"]
+        elif v.get("msg") == "partitions revoked":
+            held[v["worker"]] = 0
+    return held
+
+
+def test_discovery_budget_per_host_across_workers(brokers, topics, pipeline,
+                                                  sitemap_site):
+    """--discovery-budget is the cleaner process's, per host: 16 sitemaps
+    of one host, read by two workers (4 partitions each way), publish 20
+    URLs together — not 20 a worker."""
+    s = sitemap_site
+    b = s.base
+    n_maps, per_map, budget = 16, 5, 20
+    # Pages go to the partition of their URL by librdkafka's default
+    # partitioner (CRC32 of the key): four sitemaps on each of the 4
+    # partitions, so that both workers read 8, whichever 2 each holds.
+    names, per_part = [], {}
+    for i in range(1000):
+        part = zlib.crc32(f"{b}/sm/{i}.xml".encode()) % 4
+        if per_part.get(part, 0) < n_maps // 4:
+            per_part[part] = per_part.get(part, 0) + 1
+            names.append(i)
+    assert len(names) == n_maps
+    for i in names:
+        s.routes[f"/sm/{i}.xml"] = ("application/xml", urlset(
+            [(f"{b}/sm/p{i}-{j}", None) for j in range(per_map)]))
+    fx = pipeline.fetcher()
+    cx = pipeline.cleaner("--urls-topic", topics.urls, "--workers", "2",
+                          "--discovery-budget", str(budget))
+    wait_for(lambda: assigned(cx) == {0: 2, 1: 2}, "both workers assigned",
+             (fx, cx))
+    publish(brokers, topics.urls, [{"url": f"{b}/sm/{i}.xml", "kind": "sitemap"}
+                                   for i in names])
+    def sitemap_records():
+        return [r for r in (check_record(m) for m in read_all(brokers, topics.records))
+                if r.get("kind") == "sitemap"]
+    wait_for(lambda: len(sitemap_records()) == n_maps, "the sitemaps' records",
+             (fx, cx))
+    maps = sitemap_records()
+    assert sum(r["sitemap"]["published"] for r in maps) == budget, \
+        [(r["url"], r["sitemap"]["published"]) for r in maps]
+    assert sum(r["sitemap"]["dropped"]["budget"] for r in maps) == \
+        n_maps * per_map - budget
+    # both workers read some: the test shows the budget shared, not one
+    # worker's (the cleaner logs which worker read each sitemap)
+    workers = {json.loads(line).get("worker")
+               for line in cx.log_path.read_text(errors="replace").splitlines()
+               if '"sitemap read"' in line}
+    assert len(workers) == 2, workers
+    consume(brokers, topics.records, n_maps + budget, procs=(fx, cx))
+    pipeline.stop_all()
+    urls = [m for m in read_all(brokers, topics.urls)
+            if m.value[:1] == b"{" and "/sm/p" in m.json()["url"]]
+    assert len(urls) == budget, len(urls)
 
 
 def test_hostile_sitemaps_bounded(brokers, topics, pipeline, sitemap_site):

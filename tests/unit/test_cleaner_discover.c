@@ -61,7 +61,7 @@ static const char index_xml[] =
 
 static void test_messages_and_record(void **state)
 {
-        discover_t *d = discover_new(3, 0, 1024, "crawl.urls");
+        discover_t *d = discover_new(3, NULL, 1024, "crawl.urls");
         discover_page_t pg = {
                 .url = "https://a.test/index.xml",
                 .fetched_at = "2024-01-01T00:00:00.000Z",
@@ -148,25 +148,30 @@ static void test_messages_and_record(void **state)
 
 static void test_budget(void **state)
 {
-        discover_t *d = discover_new(3, 2, 0, NULL);
-        char host[32];
+        budget_t *b = budget_new(2, 64);
+        discover_t *d = discover_new(3, b, 0, NULL);
+        discover_t *d2 = discover_new(3, b, 0, NULL);
 
         assert_non_null(d);
+        assert_non_null(d2);
         assert_true(discover_budget_take(d, "a.test"));
-        assert_true(discover_budget_take(d, "a.test"));
+        /* Two discoverers (two workers) share the host's budget. */
+        assert_true(discover_budget_take(d2, "a.test"));
         assert_false(discover_budget_take(d, "a.test"));
-        assert_true(discover_budget_take(d, "b.test"));
-        /* The table is a window: past 3/4 full it starts over. */
-        for (int i = 0; i < DISCOVER_BUDGET_HOSTS; i++) {
-                snprintf(host, sizeof(host), "h%d.test", i);
-                assert_true(discover_budget_take(d, host));
-        }
+        assert_false(discover_budget_take(d2, "a.test"));
+        assert_true(discover_budget_take(d2, "b.test"));
         discover_destroy(d);
+        discover_destroy(d2);
+        budget_destroy(b);
 
-        d = discover_new(3, 0, 0, NULL); /* 0: no limit */
+        d = discover_new(3, NULL, 0, NULL); /* no budget: no limit */
         for (int i = 0; i < 1000; i++)
                 assert_true(discover_budget_take(d, "a.test"));
         discover_destroy(d);
+        b = budget_new(0, 64); /* 0: no limit */
+        for (int i = 0; i < 1000; i++)
+                assert_true(budget_take(b, "a.test"));
+        budget_destroy(b);
 }
 
 static void test_broken_and_bomb(void **state)
@@ -174,7 +179,7 @@ static void test_broken_and_bomb(void **state)
         static const char broken[] =
                 "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
                 "<url><loc>https://a.test/&undeclared;</loc></url>";
-        discover_t *d = discover_new(3, 0, 0, "crawl.urls");
+        discover_t *d = discover_new(3, NULL, 0, "crawl.urls");
         discover_page_t pg = {
                 .url = "https://a.test/s.xml",
                 .fetched_at = "2024-01-01T00:00:00.000Z",
@@ -223,7 +228,7 @@ static void test_record_utf8(void **state)
                          "<urlset xmlns=\"http://www.sitemaps.org/schemas/"
                          "sitemap/0.9\"><url><loc>https://a.test/x</loc>"
                          "</url><a");
-        discover_t *d = discover_new(3, 0, 0, "t");
+        discover_t *d = discover_new(3, NULL, 0, "t");
         discover_page_t pg = {
                 .url = "https://a.test/s.xml",
                 .fetched_at = "2024-01-01T00:00:00.000Z",

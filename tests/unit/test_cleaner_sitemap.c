@@ -5,7 +5,7 @@
  *   {"sitemap_url", "input": "FILE", "gzip"?: true (the test compresses
  *    FILE first), "scope_host"?, "any_path"?, "max_urls"?, "max_bytes"?,
  *    "want": {"format", "gzip", "found", "emitted", "truncated",
- *             "malformed", "dropped": {reason: count},
+ *             "malformed", "lastmod_invalid", "dropped": {reason: count},
  *             "entries": [{"url", "lastmod", "changefreq", "priority",
  *                          "sitemap"}]}}
  * and each input is read three ways — whole, a byte at a time, in 7-byte
@@ -150,6 +150,8 @@ static yajl_val read_in_steps(const char *url, const sitemap_opts_t *opts,
                 yajl_gen_bool(g, st->truncated);
                 STR("malformed");
                 yajl_gen_bool(g, st->malformed);
+                STR("lastmod_invalid");
+                yajl_gen_integer(g, (long long)st->lastmod_invalid);
                 STR("dropped");
                 yajl_gen_map_open(g);
                 for (int i = 0; i < SITEMAP_DROP_N; i++) {
