@@ -213,6 +213,9 @@ static void drop_revoked(fetcher_t *f, const char *topic, int32_t part)
                 } else {
                         continue; /* finishes; its offset is ignored */
                 }
+                /* Not fetched here after all: the next owner takes it,
+                 * and so may this fetcher again. */
+                seen_remove(f->seen, job->um.url);
                 job_unlink(f, job);
                 job_free(job);
         }

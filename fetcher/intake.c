@@ -174,8 +174,11 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
                 .key_is_host = job->key_len == hk_len &&
                                !memcmp(job->key, hk, hk_len),
                 .followed = job->followed_from != NULL,
+                /* The seen set holds every URL taken in (below), so a
+                 * parked copy coming back (tier >= 0) would find itself
+                 * there: for it only the crawl state counts. */
                 .seen = job->followed_from &&
-                        (seen_has(f->seen, job->um.url) ||
+                        ((tier < 0 && seen_has(f->seen, job->um.url)) ||
                          (has_state && st->outcome == CRAWLSTATE_PAGE)),
                 .delivered = has_state &&
                              crawlstate_delivered(st, job->topic,
@@ -212,6 +215,16 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
          * held until due when the rest is short. */
         if (tier >= 0 && park_hold(f, job))
                 return;
+        /* Taken in: from now on a followed link to the same URL is
+         * dropped, while this one is queued, in flight, parked or
+         * retried — not only once it is fetched. Two sitemaps read at the
+         * same moment list the same URL twice within milliseconds; only
+         * this owner of the host sees both copies, so it is the one place
+         * that can keep the second from being fetched. A URL taken in but
+         * given up without an outcome (its partition revoked while it
+         * waited) is forgotten again (drop_revoked). */
+        if (tier < 0)
+                seen_add(f->seen, job->um.url);
         intake_admit(f, job);
 }
 

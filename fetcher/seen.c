@@ -80,6 +80,32 @@ static void gen_put(gen_t *g, uint64_t h)
         }
 }
 
+/* Linear probing's deletion: the entries after the hole that could sit
+ * in it move back, so no probe chain is broken (no tombstones). */
+static void gen_del(gen_t *g, uint64_t h)
+{
+        size_t i = h & g->mask, j, k;
+
+        while (g->slot[i] != h) {
+                if (!g->slot[i])
+                        return;
+                i = (i + 1) & g->mask;
+        }
+        for (j = i;;) {
+                j = (j + 1) & g->mask;
+                if (!g->slot[j])
+                        break;
+                k = g->slot[j] & g->mask; /* its home slot */
+                /* Stays when its home is cyclically in (i, j]. */
+                if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                        continue;
+                g->slot[i] = g->slot[j];
+                i = j;
+        }
+        g->slot[i] = 0;
+        g->n--;
+}
+
 seen_t *seen_new(size_t max)
 {
         seen_t *s;
@@ -126,6 +152,17 @@ void seen_add(seen_t *s, const char *url)
                 g->n = 0;
         }
         gen_put(g, h);
+}
+
+void seen_remove(seen_t *s, const char *url)
+{
+        uint64_t h;
+
+        if (!s)
+                return;
+        h = seen_hash(url);
+        gen_del(&s->gen[0], h);
+        gen_del(&s->gen[1], h);
 }
 
 bool seen_has(const seen_t *s, const char *url)

@@ -3,8 +3,8 @@
  *
  * The design drops a followed link (a URL message the cleaner produced,
  * marked with the header `followed_from`) whose URL the host's owner has
- * already fetched. This set answers "fetched already?" for about the last
- * `max` URLs: 64-bit hashes of the URLs in two generations of
+ * already taken in (queued, in flight, parked, fetched). This set answers
+ * "taken in already?" for about the last `max` URLs: 64-bit hashes of the URLs in two generations of
  * open-addressing tables, each of max/2 entries; when the current
  * generation is full, the older one is dropped and the current one becomes
  * the older. So between max/2 and max of the latest URLs are remembered,
@@ -35,6 +35,9 @@ void seen_destroy(seen_t *s);
 
 /* Remembers `url` (a NUL-terminated href). */
 void seen_add(seen_t *s, const char *url);
+
+/* Forgets `url` (a URL taken in but given up without an outcome). */
+void seen_remove(seen_t *s, const char *url);
 
 /* true when `url` was added and is still remembered (or collides). */
 bool seen_has(const seen_t *s, const char *url);

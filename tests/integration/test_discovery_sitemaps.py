@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from fetcher_helpers import committed_behind
 from conftest import (CONSUME_DEADLINE, assert_valid, check_error, check_page,
                       check_record, consume, host_key, murmur2_partition,
                       publish, read_all)
@@ -247,6 +248,51 @@ def test_sitemap_xml_fallback(brokers, topics, pipeline, sitemap_site, robots):
                        "sitemap_host": host_key(seed)}], listed
     for v in listed:
         assert_valid("url", v, "fallback sitemap URL message")
+
+
+def test_overlapping_sitemaps_each_url_fetched_once(brokers, topics, pipeline,
+                                                    sitemap_site):
+    """robots.txt -> a sitemap index -> two sitemaps that list 5 URLs in
+    common, read at the same moment: each URL is requested once. The pages
+    answer slowly, so the first copy of a shared URL is still queued or in
+    flight when the second sitemap's copy reaches the fetcher — the case a
+    seen set of fetched URLs alone let through."""
+    s = sitemap_site
+    b = s.base
+    s.delays["/p/"] = 0.5
+    a = [f"{b}/p/{i}" for i in range(0, 10)]
+    c = [f"{b}/p/{i}" for i in range(5, 15)]
+    s.routes.update({
+        "/robots.txt": ("text/plain",
+                        f"User-agent: *\nAllow: /\nSitemap: {b}/index.xml\n".encode()),
+        "/index.xml": ("application/xml", sitemapindex(b, ["/maps/a.xml", "/maps/c.xml"])),
+        "/maps/a.xml": ("application/xml", urlset([(u, None) for u in a])),
+        "/maps/c.xml": ("application/xml", urlset([(u, None) for u in c])),
+    })
+    want = set(a) | set(c)
+    seed = f"{b}/"
+    fx = pipeline.fetcher("--sitemaps", "--host-rate", "100")
+    cx = pipeline.cleaner("--urls-topic", topics.urls)
+    publish(brokers, topics.urls, [seed])
+    # seed + index + 2 sitemaps + 15 pages
+    got = consume(brokers, topics.records, 4 + len(want), procs=(fx, cx))
+    # every URL message (the 5 second copies too) has its outcome
+    wait_for(lambda: committed_behind(brokers, pipeline.group + "-fetcher",
+                                      topics.urls) == 0,
+             "the fetcher to finish every URL message", (fx, cx))
+    pipeline.stop_all()
+    h = hits(s)
+    twice = {p: n for p, n in h.items() if p.startswith("/p/") and n != 1}
+    assert not twice, twice
+    assert {p for p in h if p.startswith("/p/")} == \
+        {urllib.parse.urlsplit(u).path for u in want}
+    recs = [check_record(m)["url"] for m in read_all(brokers, topics.records)]
+    assert sorted(recs) == sorted(want | {seed, f"{b}/index.xml", f"{b}/maps/a.xml",
+                                          f"{b}/maps/c.xml"}), sorted(recs)
+    # 20 page URL messages were published for 15 URLs
+    listed = [m for m in read_all(brokers, topics.urls)
+              if m.value[:1] == b"{" and "/p/" in m.json()["url"]]
+    assert len(listed) == 20, len(listed)
 
 
 def assigned(proc):

@@ -121,6 +121,34 @@ static void test_no_false_positives(void **state)
         seen_destroy(s);
 }
 
+/* A URL given up is forgotten; every other URL stays found, whatever
+ * probe chains the removals cut through (the tables are 3/4 full). */
+static void test_remove(void **state)
+{
+        seen_t *s = seen_new(2000);
+        char url[64];
+
+        (void)state;
+        assert_non_null(s);
+        for (int i = 0; i < 1500; i++) {
+                url_of(url, sizeof(url), i);
+                seen_add(s, url);
+        }
+        for (int i = 0; i < 1500; i += 3) {
+                url_of(url, sizeof(url), i);
+                seen_remove(s, url);
+                seen_remove(s, url); /* twice: no harm */
+        }
+        for (int i = 0; i < 1500; i++) {
+                url_of(url, sizeof(url), i);
+                assert_int_equal(seen_has(s, url), i % 3 != 0);
+        }
+        seen_remove(s, "https://never.test/added");
+        seen_remove(NULL, "https://a.test/");
+        assert_int_equal(seen_count(s), 1000);
+        seen_destroy(s);
+}
+
 static void test_hash_never_zero_and_spread(void **state)
 {
         char url[96];
@@ -145,6 +173,7 @@ int main(void)
                 cmocka_unit_test(test_refresh),
                 cmocka_unit_test(test_no_false_positives),
                 cmocka_unit_test(test_hash_never_zero_and_spread),
+                cmocka_unit_test(test_remove),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
