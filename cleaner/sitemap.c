@@ -79,7 +79,7 @@ struct sitemap {
         sitemap_emit_fn emit;
         void *ctx;
         size_t max_bytes, max_urls;
-        int any_path;
+        int any_path, any_host;
         url_t *base;
         char scope_host[HOST_KEY_MAX];
         char *scope_dir; /* the path prefix listed URLs must have     */
@@ -194,9 +194,10 @@ static int sitemap_loc(sitemap_t *sm, const char *s, size_t n, int too_long,
                 sm->st.dropped[SITEMAP_DROP_INVALID]++;
                 goto out;
         }
-        if (strcmp(key, sm->scope_host) != 0 ||
-            (!sm->any_path &&
-             strncmp(u->path, sm->scope_dir, strlen(sm->scope_dir)) != 0)) {
+        if (!sm->any_host && (strcmp(key, sm->scope_host) != 0 ||
+                              (!sm->any_path &&
+                               strncmp(u->path, sm->scope_dir,
+                                       strlen(sm->scope_dir)) != 0))) {
                 sm->st.dropped[SITEMAP_DROP_SCOPE]++;
                 goto out;
         }
@@ -415,9 +416,29 @@ static void atom_link(sitemap_t *sm, int nb_attributes,
         if (!alternate || href == NULL || sm->has_loc)
                 return;
         sm->has_loc = 1;
-        if (dynbuf_append(&sm->loc.data, &sm->loc.cap, &sm->loc.len,
-                          sm->loc.max, href, (size_t)(href_end - href)) != 0)
-                sm->loc_over = 1;
+        /* Without entity replacement (replaceEntities = 0, so that no
+         * entity of the document is expanded) libxml2 hands an attribute's
+         * '&' — written &amp;, &#38; or &#x26; — on as the text "&#38;";
+         * every other reference arrives replaced. One pass turns it back,
+         * so "&amp;#38;" stays the text "&#38;". */
+        for (const xmlChar *p = href; p < href_end && !sm->loc_over;) {
+                const xmlChar *amp = memchr(p, '&', (size_t)(href_end - p));
+                const xmlChar *run_end = amp ? amp : href_end;
+
+                if (dynbuf_append(&sm->loc.data, &sm->loc.cap, &sm->loc.len,
+                                  sm->loc.max, p, (size_t)(run_end - p)) != 0) {
+                        sm->loc_over = 1;
+                        break;
+                }
+                if (!amp)
+                        break;
+                p = amp + 1;
+                if (href_end - amp >= 5 && memcmp(amp, "&#38;", 5) == 0)
+                        p = amp + 5;
+                if (dynbuf_append(&sm->loc.data, &sm->loc.cap, &sm->loc.len,
+                                  sm->loc.max, "&", 1) != 0)
+                        sm->loc_over = 1;
+        }
 }
 
 /*
@@ -866,6 +887,7 @@ sitemap_t *sitemap_new(const char *sitemap_url, const sitemap_opts_t *opts,
         sm->max_urls =
                 opts && opts->max_urls ? opts->max_urls : SITEMAP_MAX_URLS;
         sm->any_path = opts ? opts->any_path : 0;
+        sm->any_host = opts ? opts->any_host : 0;
         sm->priority = -1;
         dynbuf_init(&sm->text, URL_MAX_LEN);
         dynbuf_init(&sm->loc, URL_MAX_LEN);

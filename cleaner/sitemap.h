@@ -103,6 +103,8 @@ typedef struct sitemap_opts {
                                  * the sitemap's own                        */
         int any_path;           /* 1: any path of that host (robots.txt
                                  * listed the sitemap)                      */
+        int any_host;           /* 1: no scope rule at all (tools that
+                                 * compare what parsers find)               */
 } sitemap_opts_t;
 
 typedef struct sitemap_stats {
