@@ -267,5 +267,5 @@ sitemap-eval:
 # nginx and a broker of its own. Not part of `make test`; writes
 # docs/benchmarks.md. BENCH_QUICK=1 for a smoke run.
 .PHONY: bench
-bench: all $(BUILD)/bench/extract_bench
+bench: all $(BUILD)/bench/extract_bench $(BUILD)/bench/sitemap_bench
 	PYTHON=$(PYTHON) KCRAWL_BUILD=$(CURDIR)/$(BUILD) tests/bench/run.sh

@@ -62,7 +62,7 @@ build curl_loop libcurl
 build xml_parse libxml-2.0
 build produce_loop rdkafka
 # The cleaner's extraction alone links the project's own objects.
-make -s BUILD="$BUILD" "$BUILD/bench/extract_bench"
+make -s BUILD="$BUILD" "$BUILD/bench/extract_bench" "$BUILD/bench/sitemap_bench"
 
 export BENCH_BIN="$BUILD/bench"
 exec "$PYTHON" tests/bench/bench.py
