@@ -92,8 +92,8 @@ int budget_take(budget_t *b, const char *host_key)
                         pick = &s[i];
                         break;
                 }
-                if (pick == NULL || (pick->h != 0 &&
-                                     (s[i].h == 0 || s[i].used < pick->used)))
+                if (pick == NULL ||
+                    (pick->h != 0 && (s[i].h == 0 || s[i].used < pick->used)))
                         pick = &s[i];
         }
         if (pick->h != h) {

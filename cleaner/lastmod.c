@@ -64,9 +64,8 @@ static int when_valid(const when_t *w)
         if (w->y < 1000 || w->y > 9999 || w->mo < 1 || w->mo > 12 ||
             w->d < 1 || w->d > days_in_month(w->y, w->mo))
                 return 0;
-        if (w->has_time &&
-            (w->hh > 23 || w->mm > 59 || w->ss > 60 || w->zone_min < -1440 ||
-             w->zone_min > 1440))
+        if (w->has_time && (w->hh > 23 || w->mm > 59 || w->ss > 60 ||
+                            w->zone_min < -1440 || w->zone_min > 1440))
                 return 0;
         return 1;
 }
@@ -176,10 +175,10 @@ static int zone_name(const char *s, size_t n, int *zone_min)
         static const struct {
                 const char *name;
                 int min;
-        } z[] = { { "GMT", 0 },        { "UT", 0 },         { "UTC", 0 },
-                  { "Z", 0 },          { "EST", -5 * 60 },  { "EDT", -4 * 60 },
-                  { "CST", -6 * 60 },  { "CDT", -5 * 60 },  { "MST", -7 * 60 },
-                  { "MDT", -6 * 60 },  { "PST", -8 * 60 },  { "PDT", -7 * 60 } };
+        } z[] = { { "GMT", 0 },       { "UT", 0 },        { "UTC", 0 },
+                  { "Z", 0 },         { "EST", -5 * 60 }, { "EDT", -4 * 60 },
+                  { "CST", -6 * 60 }, { "CDT", -5 * 60 }, { "MST", -7 * 60 },
+                  { "MDT", -6 * 60 }, { "PST", -8 * 60 }, { "PDT", -7 * 60 } };
 
         for (size_t i = 0; i < sizeof(z) / sizeof(*z); i++)
                 if (strlen(z[i].name) == n &&
@@ -200,8 +199,8 @@ static size_t word_len(const char *p, const char *end)
 {
         size_t n = 0;
 
-        while (p + n < end && ((p[n] >= 'A' && p[n] <= 'Z') ||
-                               (p[n] >= 'a' && p[n] <= 'z')))
+        while (p + n < end &&
+               ((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= 'a' && p[n] <= 'z')))
                 n++;
         return n;
 }
@@ -318,10 +317,9 @@ int lastmod_normalise(const char *s, size_t n, char *out, size_t size)
         }
         if (w.ss == 60)
                 w.ss = 59;
-        t = days_from_civil(w.y, w.mo, w.d) * 86400 + w.hh * 3600 +
-            w.mm * 60 + w.ss - (long long)w.zone_min * 60;
-        civil_from_days(t >= 0 ? t / 86400 : (t - 86399) / 86400, &y, &mo,
-                        &d);
+        t = days_from_civil(w.y, w.mo, w.d) * 86400 + w.hh * 3600 + w.mm * 60 +
+            w.ss - (long long)w.zone_min * 60;
+        civil_from_days(t >= 0 ? t / 86400 : (t - 86399) / 86400, &y, &mo, &d);
         t -= days_from_civil(y, mo, d) * 86400;
         if (y < 1000 || y > 9999)
                 return -1;

@@ -194,10 +194,10 @@ static int sitemap_loc(sitemap_t *sm, const char *s, size_t n, int too_long,
                 sm->st.dropped[SITEMAP_DROP_INVALID]++;
                 goto out;
         }
-        if (!sm->any_host && (strcmp(key, sm->scope_host) != 0 ||
-                              (!sm->any_path &&
-                               strncmp(u->path, sm->scope_dir,
-                                       strlen(sm->scope_dir)) != 0))) {
+        if (!sm->any_host &&
+            (strcmp(key, sm->scope_host) != 0 ||
+             (!sm->any_path &&
+              strncmp(u->path, sm->scope_dir, strlen(sm->scope_dir)) != 0))) {
                 sm->st.dropped[SITEMAP_DROP_SCOPE]++;
                 goto out;
         }
@@ -426,7 +426,8 @@ static void atom_link(sitemap_t *sm, int nb_attributes,
                 const xmlChar *run_end = amp ? amp : href_end;
 
                 if (dynbuf_append(&sm->loc.data, &sm->loc.cap, &sm->loc.len,
-                                  sm->loc.max, p, (size_t)(run_end - p)) != 0) {
+                                  sm->loc.max, p,
+                                  (size_t)(run_end - p)) != 0) {
                         sm->loc_over = 1;
                         break;
                 }

@@ -116,9 +116,9 @@ typedef struct sitemap_stats {
         size_t emitted;  /* handed to emit                           */
         size_t dropped[SITEMAP_DROP_N];
         size_t lastmod_invalid; /* date fields that were no date: left out */
-        int truncated;   /* stopped at max_bytes                     */
-        int malformed;   /* XML errors recovered, or a broken gzip   */
-        char error[160]; /* the first problem met, "" when none      */
+        int truncated;          /* stopped at max_bytes                     */
+        int malformed;          /* XML errors recovered, or a broken gzip   */
+        char error[160];        /* the first problem met, "" when none      */
 } sitemap_stats_t;
 
 typedef struct sitemap sitemap_t;

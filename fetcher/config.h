@@ -34,11 +34,11 @@ typedef struct fetcher_config {
         long host_idle_timeout; /* seconds before eviction     */
         long max_hosts;
         bool robots;
-        bool sitemaps;     /* robots.txt Sitemap: lines to URL messages */
+        bool sitemaps;         /* robots.txt Sitemap: lines to URL messages */
         bool sitemap_fallback; /* --sitemaps: /sitemap.xml when none listed */
-        bool respect_tdm;  /* tdm-reservation: 1 -> tdm_reserved      */
-        bool tdm;          /* read each host's tdmrep.json            */
-        long robots_cache; /* seconds                     */
+        bool respect_tdm;      /* tdm-reservation: 1 -> tdm_reserved      */
+        bool tdm;              /* read each host's tdmrep.json            */
+        long robots_cache;     /* seconds                     */
         long robots_retries;
         long robots_retry_ms;
         long long robots_host_memory; /* bytes of rules per host     */

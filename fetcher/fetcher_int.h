@@ -223,9 +223,9 @@ typedef struct fmetrics {
         mcounter_t *requests[RQ_N][STATUS_CLASSES];
         mcounter_t *pages, *errors, *bytes, *retries, *backoffs, *blocked,
                 *rate_waits, *rerouted, *parked, *links_dropped, *robots[RB_N],
-                *robots_limits[RL_N], *sitemaps_listed, *sitemaps_guessed, *state_loaded,
-                *state_evicted, *state_invalid, *state_write_failures,
-                *conditional_hits, *state_duplicates;
+                *robots_limits[RL_N], *sitemaps_listed, *sitemaps_guessed,
+                *state_loaded, *state_evicted, *state_invalid,
+                *state_write_failures, *conditional_hits, *state_duplicates;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
                 *robots_bytes, *state_urls;
         mhist_t *response;

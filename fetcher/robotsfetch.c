@@ -292,8 +292,8 @@ static int sitemap_one(void *ctx, const char *v, size_t len)
         }
         hdrs = NULL; /* librdkafka's now */
         sc->published++;
-        mcounter_add(sc->guessed ? f->m.sitemaps_guessed : f->m.sitemaps_listed,
-                     1);
+        mcounter_add(
+                sc->guessed ? f->m.sitemaps_guessed : f->m.sitemaps_listed, 1);
 out:
         if (hdrs)
                 rd_kafka_headers_destroy(hdrs);

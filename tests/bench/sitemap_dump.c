@@ -82,8 +82,12 @@ int main(int argc, char **argv)
                 fclose(in);
                 return 2;
         }
-        while (rc == 0 && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        while (rc == 0) {
+                n = fread(buf, 1, sizeof(buf), in);
+                if (n == 0)
+                        break;
                 rc = sitemap_feed(sm, buf, n);
+        }
         if (rc == 0)
                 rc = sitemap_finish(sm);
         st = sitemap_stats(sm);

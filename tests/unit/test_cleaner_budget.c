@@ -50,8 +50,8 @@ static void test_threads_share(void **state)
         for (int i = 0; i < THREADS; i++) {
                 memset(&t[i], 0, sizeof(t[i]));
                 t[i].b = b;
-                assert_int_equal(pthread_create(&th[i], NULL, take_loop, &t[i]),
-                                 0);
+                assert_int_equal(
+                        pthread_create(&th[i], NULL, take_loop, &t[i]), 0);
         }
         for (int i = 0; i < THREADS; i++) {
                 assert_int_equal(pthread_join(th[i], NULL), 0);

@@ -39,8 +39,9 @@ static int run_case(yajl_val c)
         rc = lastmod_normalise(in, strlen(in), out, sizeof(out));
         if (YAJL_IS_NULL(want)) {
                 if (rc == 0 || out[0] != '\0') {
-                        fprintf(stderr, "%s: \"%s\" read as \"%s\", want none\n",
-                                name, in, out);
+                        fprintf(stderr,
+                                "%s: \"%s\" read as \"%s\", want none\n", name,
+                                in, out);
                         return 0;
                 }
                 return 1;
