@@ -121,7 +121,8 @@ def test_robots_sitemaps_every_url_once(brokers, topics, pipeline, sitemap_site)
             "/maps/pages.xml.gz", "/maps/more.txt", "/sitemap_index.xml",
             "http://elsewhere.test/sitemap.xml"])),
         "/maps/pages.xml.gz": ("application/gzip", gzip.compress(urlset(
-            [(p, f"2024-05-0{i}") for i, p in enumerate(pages, 1)] +
+            [(p, f"2024-05-0{i}") for i, p in enumerate(pages, 1) if i > 1] +
+            [(pages[0], "Wed, 01 May 2024 10:00:00 GMT")] +   # RFC 822: normalised
             [(pages[0], None),                       # listed twice
              ("http://elsewhere.test/x", None),      # cross-host
              ("ftp://127.0.0.1/f", None),            # not http(s)
@@ -130,7 +131,7 @@ def test_robots_sitemaps_every_url_once(brokers, topics, pipeline, sitemap_site)
             f"\ufeff{b}/t/1\r\n{b}/t/2\n\nhttp://elsewhere.test/t\n").encode()),
         "/feed.atom": ("application/atom+xml", (
             '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            '<entry><link href="/blog/a"/><updated>2024-06-01T00:00:00Z</updated></entry>'
+            '<entry><link href="/blog/a"/><updated>2024-06-01T02:00:00+02:00</updated></entry>'
             '<entry><link rel="alternate" href="blog/b"/></entry>'
             "</feed>").encode()),
     })
@@ -176,9 +177,11 @@ def test_robots_sitemaps_every_url_once(brokers, topics, pipeline, sitemap_site)
 
     # lastmod from the sitemap to the URL message, the page and the record
     heads = {h["url"]: h for h in (check_page(m) for m in read_all(brokers, topics.pages))}
+    # in one form: YYYY-MM-DD, or RFC 3339 in UTC when a time was given
     for i, p in enumerate(pages, 1):
-        assert heads[p]["lastmod"] == f"2024-05-0{i}", heads[p]
-        assert recs[p]["lastmod"] == f"2024-05-0{i}", recs[p]
+        lm = "2024-05-01T10:00:00Z" if i == 1 else f"2024-05-0{i}"
+        assert heads[p]["lastmod"] == lm, heads[p]
+        assert recs[p]["lastmod"] == lm, recs[p]
         assert recs[p]["depth"] == 2, recs[p]
     assert heads[f"{b}/blog/a"]["lastmod"] == "2024-06-01T00:00:00Z"
     assert recs[f"{b}/blog/a"]["lastmod"] == "2024-06-01T00:00:00Z"
