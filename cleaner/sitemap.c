@@ -110,8 +110,13 @@ struct sitemap {
         int field_depth; /* its element's depth                   */
         const char *ns;  /* the namespace fields must have        */
         char ns_buf[128];
-        int atom;      /* Atom link: href attribute             */
-        int resolve;   /* locations may be relative             */
+        int atom;    /* Atom link: href attribute             */
+        int resolve; /* locations may be relative             */
+        /* Atom's xml:base (XML Base): the feed's and the entry's, resolved
+         * against what encloses them; loc_base is the base of the entry's
+         * location (its link's own xml:base, else the entry's, else the
+         * feed's), NULL = the sitemap's URL. Owned. */
+        url_t *feed_base, *entry_base, *loc_base;
         dynbuf_t text; /* the field's text                      */
         int text_bad;  /* over the cap, or an XML error in it   */
         dynbuf_t loc;  /* the record's location                 */
@@ -181,7 +186,11 @@ static int sitemap_loc(sitemap_t *sm, const char *s, size_t n, int too_long,
                 sm->st.dropped[SITEMAP_DROP_INVALID]++;
                 return 0;
         }
-        err = url_parse_n(s, n, sm->resolve ? sm->base : NULL, &u, NULL, 0);
+        err = url_parse_n(s, n,
+                          !sm->resolve   ? NULL
+                          : sm->loc_base ? sm->loc_base
+                                         : sm->base,
+                          &u, NULL, 0);
         if (err == URL_ERR_SCHEME) {
                 sm->st.dropped[SITEMAP_DROP_SCHEME]++;
                 goto out;
@@ -286,6 +295,39 @@ static int same_ns(const sitemap_t *sm, const xmlChar *uri)
         return uri && strcmp((const char *)uri, sm->ns) == 0;
 }
 
+static const char NS_XML[] = "http://www.w3.org/XML/1998/namespace";
+
+/* The base an element inside the entry (or the entry itself) resolves
+ * against. */
+static const url_t *atom_base(const sitemap_t *sm, int in_entry)
+{
+        if (in_entry && sm->entry_base)
+                return sm->entry_base;
+        return sm->feed_base ? sm->feed_base : sm->base;
+}
+
+/* The element's xml:base resolved against `parent`: a new URL (the
+ * caller owns it), or NULL when it has none or it is no http(s) URL
+ * (then the parent's base stands). */
+static url_t *xml_base_attr(int nb_attributes, const xmlChar **attributes,
+                            const url_t *parent)
+{
+        url_t *u = NULL;
+
+        for (int i = 0; i < nb_attributes; i++) {
+                const xmlChar **a = attributes + 5 * i;
+
+                if (a[2] == NULL || strcmp((const char *)a[2], NS_XML) != 0 ||
+                    strcmp((const char *)a[0], "base") != 0)
+                        continue;
+                if (url_parse_n((const char *)a[3], (size_t)(a[4] - a[3]),
+                                parent, &u, NULL, 0) != URL_OK)
+                        u = NULL;
+                return u;
+        }
+        return NULL;
+}
+
 static void record_reset(sitemap_t *sm)
 {
         sm->loc.len = 0;
@@ -293,6 +335,8 @@ static void record_reset(sitemap_t *sm)
                 sm->loc.data[0] = '\0';
         sm->loc_over = 0;
         sm->has_loc = 0;
+        url_destroy(sm->loc_base);
+        sm->loc_base = NULL;
         sm->lastmod[0] = '\0';
         sm->published[0] = '\0';
         sm->changefreq[0] = '\0';
@@ -416,6 +460,12 @@ static void atom_link(sitemap_t *sm, int nb_attributes,
         if (!alternate || href == NULL || sm->has_loc)
                 return;
         sm->has_loc = 1;
+        sm->loc_base =
+                xml_base_attr(nb_attributes, attributes, atom_base(sm, 1));
+        if (sm->loc_base == NULL && sm->entry_base)
+                url_parse(sm->entry_base->href, NULL, &sm->loc_base, NULL, 0);
+        else if (sm->loc_base == NULL && sm->feed_base)
+                url_parse(sm->feed_base->href, NULL, &sm->loc_base, NULL, 0);
         /* Without entity replacement (replaceEntities = 0, so that no
          * entity of the document is expanded) libxml2 hands an attribute's
          * '&' — written &amp;, &#38; or &#x26; — on as the text "&#38;";
@@ -468,6 +518,9 @@ static void xml_start(void *ctx, const xmlChar *localname,
         sm->depth++;
         if (sm->depth == 1) {
                 xml_root(sm, localname, uri);
+                if (sm->atom)
+                        sm->feed_base = xml_base_attr(nb_attributes,
+                                                      attributes, sm->base);
                 return;
         }
         if (sm->record_depth == 0)
@@ -478,6 +531,11 @@ static void xml_start(void *ctx, const xmlChar *localname,
                      : same_ns(sm, uri))) {
                 sm->in_record = 1;
                 record_reset(sm);
+                if (sm->atom) {
+                        url_destroy(sm->entry_base);
+                        sm->entry_base = xml_base_attr(
+                                nb_attributes, attributes, atom_base(sm, 0));
+                }
                 return;
         }
         if (!sm->in_record || sm->depth != sm->record_depth + 1)
@@ -947,6 +1005,9 @@ void sitemap_destroy(sitemap_t *sm)
         dynbuf_free(&sm->loc);
         dynbuf_free(&sm->line);
         url_destroy(sm->base);
+        url_destroy(sm->feed_base);
+        url_destroy(sm->entry_base);
+        url_destroy(sm->loc_base);
         free(sm->scope_dir);
         free(sm->self);
         free(sm);

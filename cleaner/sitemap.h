@@ -23,8 +23,9 @@
  *
  * The sitemaps.org rules, applied to each listed location:
  *   - it must be an absolute http(s) URL (WHATWG URL parser, shared/url.h;
- *     Atom links may be relative and are resolved against the sitemap's
- *     URL); its fragment is removed;
+ *     Atom links may be relative and are resolved against the xml:base
+ *     of the link, its entry or the feed, else the sitemap's URL); its
+ *     fragment is removed; the scope below applies to the result;
  *   - in scope: the host key of the sitemap (or of sitemap_opts_t's
  *     scope_host when robots.txt of that host listed the sitemap), and,
  *     unless any_path is set, a path under the sitemap's own directory
