@@ -16,6 +16,7 @@ typedef struct cleaner_config {
         char *pages_topic;
         char *records_topic;
         char *errors_topic;
+        char *state_topic; /* content states; "" = not written */
         long workers; /* 0 = one per online core */
         long long max_body;
         long drain_timeout;      /* seconds */

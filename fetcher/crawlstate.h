@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "contentstate.h"
+
 #define CRAWLSTATE_VERSION 1
 #define CRAWLSTATE_ETAG_MAX 256 /* longer validators are not kept */
 #define CRAWLSTATE_LM_MAX 64
@@ -58,6 +60,15 @@ typedef struct crawlstate_rec {
         char in_topic[CRAWLSTATE_TOPIC_MAX + 1];
         int32_t in_partition;
         int64_t in_offset;
+        /* The cleaner's part (contentstate.h), merged from its content
+         * state (crawlstate_merge_content()): the digest of the last
+         * cleaned page's main text and its product's price and
+         * availability. Not in the fetcher's own state message; kept
+         * across the fetcher's writes (crawlstate_put_fetch()). */
+        bool has_content;
+        unsigned char content_digest[CRAWLSTATE_DIGEST_LEN];
+        char price[CONTENTSTATE_PRICE_MAX + 1];
+        char availability[CONTENTSTATE_AVAIL_MAX + 1];
 } crawlstate_rec_t;
 
 typedef struct crawlstate crawlstate_t;
@@ -73,6 +84,18 @@ void crawlstate_destroy(crawlstate_t *cs);
  * (the table unchanged). */
 int crawlstate_put(crawlstate_t *cs, const char *url,
                    const crawlstate_rec_t *rec);
+/* crawlstate_put() of what the fetcher owns: rec's content fields
+ * (has_content...) are replaced by the table's for url, so that a
+ * content state merged since rec was read is not lost. */
+int crawlstate_put_fetch(crawlstate_t *cs, const char *url,
+                         const crawlstate_rec_t *rec);
+/* Merges a content state (the cleaner's, contentstate.h) into url's
+ * state; a URL the table does not hold gets a state of outcome none (in
+ * a compacted partition the URL's last fetcher state may come after its
+ * content state). Returns 1 merged, 0 when cs is NULL, -1 when out of
+ * memory. */
+int crawlstate_merge_content(crawlstate_t *cs, const char *url,
+                             const contentstate_t *content);
 /* Copies url's state into *rec and marks it recently used; false when
  * the table has none (rec untouched). cs may be NULL (no state). */
 bool crawlstate_get(crawlstate_t *cs, const char *url, crawlstate_rec_t *rec);
