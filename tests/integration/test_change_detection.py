@@ -177,3 +177,45 @@ def test_change_product_price(brokers, topics, server, tmp_path):
     q1, q2 = out["q"]
     assert "product_change" not in q2, q2.get("product_change")
     assert q2["changed"] is False
+
+
+def test_change_known_after_restart(brokers, topics, server, tmp_path):
+    """The content state outlives the fetcher: a new fetcher (a restart,
+    or the host's next owner) merges it when it loads its partitions, so
+    the first fetch it makes of a URL cleaned before knows the last
+    content."""
+    server.docs["r"] = article("Before the restart.", "10:00:01")
+    server.docs["s"] = article("Stays the same.", "10:00:01")
+    urls = {n: f"http://{HOST}/doc/{n}" for n in ("r", "s")}
+    group = "gcr" + uuid.uuid4().hex[:10]
+    cl = Proc("cleaner", [*cleaner_args(brokers, topics, group + "-c"),
+                          "--state-topic", topics.state], tmp_path)
+    f = Proc("fetcher", fetcher_args(brokers, topics, group + "-f", server), tmp_path)
+    procs = [f, cl]
+    try:
+        publish(brokers, topics.urls, [{"url": u, "id": f"{n}-1"} for n, u in urls.items()])
+        assert len(consume(brokers, topics.records, 2, procs=procs)) == 2, cl.log_tail()
+        wait_for(lambda: sum(1 for m in read_all(brokers, topics.state)
+                             if m.key.startswith(b"content:")) == 2,
+                 "2 content states on the state topic", procs)
+        f.stop()
+        maddr = f"127.0.0.1:{free_port()}"
+        f = Proc("fetcher", fetcher_args(brokers, topics, group + "-f", server,
+                                         "--metrics-addr", maddr), tmp_path)
+        procs[0] = f
+        wait_for(lambda: metric_value(maddr, "kcrawl_fetcher_state_content_merged_total")
+                 == 2.0, "2 content states loaded", procs)
+        server.docs["r"] = article("After the restart.", "10:00:02")
+        server.docs["s"] = article("Stays the same.", "10:00:02")
+        publish(brokers, topics.urls, [{"url": u, "id": f"{n}-2"} for n, u in urls.items()])
+        recs = consume(brokers, topics.records, 4, procs=procs)
+        assert len(recs) == 4, f.log_tail() + cl.log_tail()
+        f.stop()
+        cl.stop()
+    finally:
+        for pr in procs:
+            pr.kill()
+    by_id = {r["id"]: r for r in map(check_record, recs)}
+    assert by_id["r-1"]["changed"] is None and by_id["s-1"]["changed"] is None
+    assert by_id["r-2"]["changed"] is True, by_id["r-2"]
+    assert by_id["s-2"]["changed"] is False, by_id["s-2"]
