@@ -17,7 +17,7 @@ typedef struct cleaner_config {
         char *records_topic;
         char *errors_topic;
         char *state_topic; /* content states; "" = not written */
-        long workers; /* 0 = one per online core */
+        long workers;      /* 0 = one per online core */
         long long max_body;
         long drain_timeout;      /* seconds */
         long page_timeout;       /* CPU ms per page; 0 = no limit */

@@ -413,13 +413,13 @@ static const struct {
         record_part_fn write;
         int flags;
 } record_parts[] = {
-        { write_page, REC_ALL },        { write_signals, REC_ALL },
-        { write_change, REC_ALL },
-        { write_head, REC_HTML },       { write_headings, REC_HTML },
-        { write_text, REC_HTML },       { write_main, REC_HTML },
-        { write_links, REC_HTML },      { write_images, REC_HTML },
-        { write_opengraph, REC_HTML },  { write_jsonld, REC_HTML },
-        { write_structured, REC_HTML }, { write_capped, REC_HTML },
+        { write_page, REC_ALL },      { write_signals, REC_ALL },
+        { write_change, REC_ALL },    { write_head, REC_HTML },
+        { write_headings, REC_HTML }, { write_text, REC_HTML },
+        { write_main, REC_HTML },     { write_links, REC_HTML },
+        { write_images, REC_HTML },   { write_opengraph, REC_HTML },
+        { write_jsonld, REC_HTML },   { write_structured, REC_HTML },
+        { write_capped, REC_HTML },
 };
 
 /* ------------------------------------------------------------------ */

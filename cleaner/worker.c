@@ -1207,8 +1207,9 @@ static int32_t state_partitions(worker_t *w)
         if (!topic || !*topic)
                 return 0;
         rkt = rd_kafka_topic_new(w->producer, topic, NULL);
-        if (rkt && !rd_kafka_metadata(w->producer, 0, rkt, &md,
-                                      TOPIC_LIMIT_WAIT_MS) &&
+        if (rkt &&
+            !rd_kafka_metadata(w->producer, 0, rkt, &md,
+                               TOPIC_LIMIT_WAIT_MS) &&
             md && md->topic_cnt == 1 && !md->topics[0].err)
                 n = md->topics[0].partition_cnt;
         if (md)

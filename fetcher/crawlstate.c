@@ -227,9 +227,8 @@ int crawlstate_put(crawlstate_t *cs, const char *url,
 {
         uint64_t h = seen_hash(url);
         uint32_t i = find(cs, h);
-        const char *parts[] = { rec->etag, rec->last_modified,
-                                rec->error_code, rec->price,
-                                rec->availability };
+        const char *parts[] = { rec->etag, rec->last_modified, rec->error_code,
+                                rec->price, rec->availability };
         size_t lens[5], total = 0;
         char *extra = NULL;
         ent_t *e;

@@ -389,7 +389,8 @@ void statesync_tail(fetcher_t *f)
                 if (!m)
                         break;
                 /* The fetcher's own states are in the table already. */
-                if (!m->err && contentstate_is_key(m->key, m->key_len, &u, &ul))
+                if (!m->err &&
+                    contentstate_is_key(m->key, m->key_len, &u, &ul))
                         merge_content(f, m);
                 rd_kafka_message_destroy(m);
         }
@@ -458,8 +459,10 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                 pending++;
         }
         f->state_tailing = false;
-        if (!pending)
-                goto tail;
+        if (!pending) {
+                tail_from(f, tl); /* nothing to load: tailed from the end */
+                goto out;
+        }
         if (rd_kafka_assign(f->state_reader, l)) {
                 LOG(LOG_WARN, "crawl state not loaded: assign failed");
                 goto out;
@@ -492,7 +495,6 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                      "(the rest of its URLs are fetched as new)",
                      LOG_I("partitions_left", pending));
         find_pending(f, &ld, deadline);
-tail:
         tail_from(f, tl);
 out:
         LOGF(LOG_INFO, "crawl state loaded", LOG_I("messages", loaded),

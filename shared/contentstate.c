@@ -121,8 +121,8 @@ static int add_str(dynbuf_t *b, const char *name, const char *val)
                        : 0;
 }
 
-int contentstate_encode(const char *url, const contentstate_t *cs,
-                        char **json, size_t *len)
+int contentstate_encode(const char *url, const contentstate_t *cs, char **json,
+                        size_t *len)
 {
         dynbuf_t b;
         char num[64], hex[CONTENTSTATE_HEX_LEN + 1];

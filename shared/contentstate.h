@@ -52,7 +52,8 @@ void contentstate_hex(const unsigned char d[CONTENTSTATE_DIGEST_LEN],
                       char *hex);
 /* Lower-case hex of exactly CONTENTSTATE_HEX_LEN digits into d. Returns
  * 0, or -1 when s is not that. */
-int contentstate_unhex(const char *s, unsigned char d[CONTENTSTATE_DIGEST_LEN]);
+int contentstate_unhex(const char *s,
+                       unsigned char d[CONTENTSTATE_DIGEST_LEN]);
 
 /* Whether the content changed: `prev_hex` the previous digest (the page
  * header prev_content_sha256; NULL or "" when the URL has none: the first
@@ -79,8 +80,8 @@ bool contentstate_is_key(const void *key, size_t len, const char **url,
 /* The message value of url's content state: one JSON object
  * (schemas/state.schema.json, "content"). Returns 0 with a malloc'd
  * *json (caller frees), or -1 when out of memory or url is not UTF-8. */
-int contentstate_encode(const char *url, const contentstate_t *cs,
-                        char **json, size_t *len);
+int contentstate_encode(const char *url, const contentstate_t *cs, char **json,
+                        size_t *len);
 /* Parses a content state: its key (prefix + URL) and value. Returns 0
  * with *cs filled, or -1 with a one-line reason (not JSON, another "v",
  * a "url" that is not the key's, a field of the wrong type). */

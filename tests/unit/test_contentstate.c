@@ -26,7 +26,8 @@
 
 static void test_digest_hex(void **state)
 {
-        unsigned char d[CONTENTSTATE_DIGEST_LEN], back[CONTENTSTATE_DIGEST_LEN];
+        unsigned char d[CONTENTSTATE_DIGEST_LEN],
+                back[CONTENTSTATE_DIGEST_LEN];
         char hex[CONTENTSTATE_HEX_LEN + 1];
 
         (void)state;
@@ -49,11 +50,11 @@ static void test_changed(void **state)
                 const char *prev, *now;
                 int want;
         } rows[] = {
-                { NULL, "abc", -1 },        /* first fetch */
-                { "", "abc", -1 },          /* no previous digest */
-                { "not-hex", "abc", -1 },   /* not one */
-                { ABC_SHA256, "abc", 0 },   /* same content */
-                { ABC_SHA256, "abd", 1 },   /* changed */
+                { NULL, "abc", -1 },      /* first fetch */
+                { "", "abc", -1 },        /* no previous digest */
+                { "not-hex", "abc", -1 }, /* not one */
+                { ABC_SHA256, "abc", 0 }, /* same content */
+                { ABC_SHA256, "abd", 1 }, /* changed */
         };
 
         (void)state;
@@ -81,9 +82,8 @@ static void test_key(void **state)
         size_t ul = 0;
 
         (void)state;
-        assert_int_equal(contentstate_key("http://a.example/x", buf,
-                                          sizeof(buf)),
-                         26);
+        assert_int_equal(
+                contentstate_key("http://a.example/x", buf, sizeof(buf)), 26);
         assert_string_equal(buf, "content:http://a.example/x");
         assert_true(contentstate_is_key(buf, strlen(buf), &u, &ul));
         assert_int_equal(ul, 18);
@@ -165,11 +165,10 @@ static void test_invalid(void **state)
                 contentstate_t got;
                 char why[256] = "";
 
-                assert_int_equal(contentstate_decode(rows[i].key,
-                                                     strlen(rows[i].key),
-                                                     rows[i].value,
-                                                     strlen(rows[i].value),
-                                                     &got, why, sizeof(why)),
+                assert_int_equal(contentstate_decode(
+                                         rows[i].key, strlen(rows[i].key),
+                                         rows[i].value, strlen(rows[i].value),
+                                         &got, why, sizeof(why)),
                                  -1);
                 assert_true(*why);
                 assert_non_null(strstr(why, rows[i].why));
@@ -229,9 +228,8 @@ static void test_merge_and_fetch_writes(void **state)
         assert_int_equal(crawlstate_put_fetch(cs, "http://c.example/", &r), 0);
         assert_true(crawlstate_get(cs, "http://c.example/", &got));
         assert_false(got.has_content);
-        assert_int_equal(crawlstate_merge_content(NULL, "http://a.example/",
-                                                  &c),
-                         0);
+        assert_int_equal(
+                crawlstate_merge_content(NULL, "http://a.example/", &c), 0);
         crawlstate_destroy(cs);
 }
 
@@ -255,9 +253,8 @@ static void test_decide(void **state)
 
         (void)state;
         /* First fetch: null, no product change. */
-        assert_int_equal(change_decide(&c, &p, "Main", 4, body1,
-                                       strlen(body1), product,
-                                       strlen(product)),
+        assert_int_equal(change_decide(&c, &p, "Main", 4, body1, strlen(body1),
+                                       product, strlen(product)),
                          0);
         assert_int_equal(c.changed, -1);
         assert_true(c.has_digest && c.write_state);
@@ -267,8 +264,8 @@ static void test_decide(void **state)
         /* The same main text in a body whose timestamp moved. */
         hex_of("Main", prev);
         p.content_sha256 = prev;
-        assert_int_equal(change_decide(&c, &p, "Main", 4, body2,
-                                       strlen(body2), NULL, 0),
+        assert_int_equal(change_decide(&c, &p, "Main", 4, body2, strlen(body2),
+                                       NULL, 0),
                          0);
         assert_int_equal(c.changed, 0);
         /* Other main text. */
@@ -278,20 +275,19 @@ static void test_decide(void **state)
         assert_int_equal(c.changed, 1);
         /* No main text: the body's digest. */
         hex_of(body1, prev);
-        assert_int_equal(change_decide(&c, &p, NULL, 0, body1, strlen(body1),
-                                       NULL, 0),
-                         0);
+        assert_int_equal(
+                change_decide(&c, &p, NULL, 0, body1, strlen(body1), NULL, 0),
+                0);
         assert_int_equal(c.changed, 0);
-        assert_int_equal(change_decide(&c, &p, "", 0, body2, strlen(body2),
-                                       NULL, 0),
-                         0);
+        assert_int_equal(
+                change_decide(&c, &p, "", 0, body2, strlen(body2), NULL, 0),
+                0);
         assert_int_equal(c.changed, 1);
         /* Price and availability from what to what. */
         p.price = "49.99";
         p.availability = "InStock";
-        assert_int_equal(change_decide(&c, &p, "Main", 4, body1,
-                                       strlen(body1), product,
-                                       strlen(product)),
+        assert_int_equal(change_decide(&c, &p, "Main", 4, body1, strlen(body1),
+                                       product, strlen(product)),
                          0);
         assert_true(c.price_changed && c.availability_changed);
         assert_string_equal(c.prev_price, "49.99");
@@ -300,9 +296,8 @@ static void test_decide(void **state)
         assert_string_equal(c.availability, "OutOfStock");
         /* Only the price. */
         p.availability = "OutOfStock";
-        assert_int_equal(change_decide(&c, &p, "Main", 4, body1,
-                                       strlen(body1), product,
-                                       strlen(product)),
+        assert_int_equal(change_decide(&c, &p, "Main", 4, body1, strlen(body1),
+                                       product, strlen(product)),
                          0);
         assert_true(c.price_changed);
         assert_false(c.availability_changed);
