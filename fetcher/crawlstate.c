@@ -566,29 +566,6 @@ static int get_int(yajl_val root, const char *const *path, long long lo,
         return 0;
 }
 
-static int unhex(const char *s, unsigned char *out, size_t n)
-{
-        if (strlen(s) != 2 * n)
-                return -1;
-        for (size_t i = 0; i < n; i++) {
-                unsigned v = 0;
-
-                for (int k = 0; k < 2; k++) {
-                        char c = s[2 * i + k];
-
-                        v <<= 4;
-                        if (c >= '0' && c <= '9')
-                                v |= (unsigned)(c - '0');
-                        else if (c >= 'a' && c <= 'f')
-                                v |= (unsigned)(c - 'a' + 10);
-                        else
-                                return -1;
-                }
-                out[i] = (unsigned char)v;
-        }
-        return 0;
-}
-
 int crawlstate_decode(const void *key, size_t key_len, const void *value,
                       size_t value_len, crawlstate_rec_t *rec, char *errstr,
                       size_t errstr_size)
@@ -675,7 +652,7 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
                 goto out;
         }
         if (*hex) {
-                if (unhex(hex, rec->digest, CRAWLSTATE_DIGEST_LEN)) {
+                if (contentstate_unhex(hex, rec->digest)) {
                         what = "bad \"body_sha256\"";
                         goto out;
                 }

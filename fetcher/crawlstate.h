@@ -31,8 +31,8 @@
 #define CRAWLSTATE_ETAG_MAX 256 /* longer validators are not kept */
 #define CRAWLSTATE_LM_MAX 64
 #define CRAWLSTATE_TOPIC_MAX 249 /* Kafka's longest topic name */
-#define CRAWLSTATE_DIGEST_LEN 32 /* SHA-256 */
-#define CRAWLSTATE_URL_MAX 8192  /* a key longer is not a state */
+#define CRAWLSTATE_DIGEST_LEN CONTENTSTATE_DIGEST_LEN /* SHA-256 */
+#define CRAWLSTATE_URL_MAX 8192 /* a key longer is not a state */
 
 typedef enum {
         CRAWLSTATE_NONE = 0, /* no outcome recorded */

@@ -69,7 +69,7 @@ def product_page(price, availability, stamp):
                    f'<script type="application/ld+json">{json.dumps(ld)}</script>')
 
 
-def two_rounds(brokers, topics, server, tmp_path, names, change):
+def two_rounds(brokers, topics, server, tmp_path, names, change, cleaner_extra=()):
     """Fetches /doc/NAME (or the path NAME when it starts with /) for each
     name, calls change(), fetches them again; returns {name: (first
     record, second record)} and the second round's pages."""
@@ -79,7 +79,7 @@ def two_rounds(brokers, topics, server, tmp_path, names, change):
     f = Proc("fetcher", fetcher_args(brokers, topics, group + "-f", server,
                                      "--metrics-addr", maddr), tmp_path)
     cl = Proc("cleaner", [*cleaner_args(brokers, topics, group + "-c"),
-                          "--state-topic", topics.state], tmp_path)
+                          "--state-topic", topics.state, *cleaner_extra], tmp_path)
     procs = [f, cl]
     try:
         publish(brokers, topics.urls, [{"url": u, "id": f"{n}-1"} for n, u in urls.items()])
@@ -111,13 +111,17 @@ def two_rounds(brokers, topics, server, tmp_path, names, change):
     return {n: (by_id[f"{n}-1"], by_id[f"{n}-2"]) for n in names}, pages
 
 
-def test_change_main_text_changed(brokers, topics, server, tmp_path):
+@pytest.mark.parametrize("mode", ["at-least-once", "exactly-once"])
+def test_change_main_text_changed(brokers, topics, server, tmp_path, mode):
     """The main text changed between the fetches: the second record says
-    changed: true, with another content_sha256; the first says null."""
+    changed: true, with another content_sha256; the first says null. With
+    --exactly-once the content state goes in the record's transaction."""
     server.docs["a"] = article("Version one of the news.", "10:00:01")
+    extra = ["--exactly-once"] if mode == "exactly-once" else []
     out, _ = two_rounds(brokers, topics, server, tmp_path, ["a"],
                         lambda: server.docs.update(a=article("Version two of the news.",
-                                                             "10:00:02")))
+                                                             "10:00:02")),
+                        extra)
     first, second = out["a"]
     assert first["changed"] is None, first
     assert second["changed"] is True, second
