@@ -223,3 +223,47 @@ def test_change_known_after_restart(brokers, topics, server, tmp_path):
     assert by_id["r-1"]["changed"] is None and by_id["s-1"]["changed"] is None
     assert by_id["r-2"]["changed"] is True, by_id["r-2"]
     assert by_id["s-2"]["changed"] is False, by_id["s-2"]
+
+
+def test_change_invalid_content_state_dead_lettered(brokers, topics, server, tmp_path):
+    """A content state that is not valid (another version, a url that is
+    not its key's) is dead-lettered as invalid_state with its origin; the
+    URL's record then says changed: null."""
+    from confluent_kafka import Producer
+
+    from conftest import PARTITIONS, check_error, error_input, murmur2_partition
+
+    url = f"http://{HOST}/doc/bad"
+    server.docs["bad"] = article("Some news.", "10:00:01")
+    part = murmur2_partition(HOST.encode(), PARTITIONS)
+    bad = [json.dumps({"v": 9, "kind": "content", "url": url}).encode(),
+           json.dumps({"v": 1, "kind": "content", "url": url + "x",
+                       "content_sha256": "0" * 64}).encode()]
+    p = Producer({"bootstrap.servers": brokers})
+    for v in bad:
+        p.produce(topics.state, key=b"content:" + url.encode(), value=v, partition=part)
+    assert p.flush(30) == 0
+    group = "gci" + uuid.uuid4().hex[:10]
+    f = Proc("fetcher", fetcher_args(brokers, topics, group + "-f", server), tmp_path)
+    cl = Proc("cleaner", [*cleaner_args(brokers, topics, group + "-c"),
+                          "--state-topic", topics.state], tmp_path)
+    procs = [f, cl]
+    try:
+        errs = consume(brokers, topics.errors, 2, procs=procs)
+        assert len(errs) == 2, f.log_tail()
+        for i, m in enumerate(sorted(errs, key=lambda m: json.loads(m.value)["offset"])):
+            check_error(m)
+            e = json.loads(m.value)
+            assert e["code"] == "invalid_state", e
+            assert (e["topic"], e["partition"], e["offset"]) == (topics.state, part, i)
+            assert error_input(e) == bad[i]
+        publish(brokers, topics.urls, [{"url": url, "id": "bad-1"}])
+        recs = consume(brokers, topics.records, 1, procs=procs)
+        assert len(recs) == 1, cl.log_tail()
+        f.stop()
+        cl.stop()
+    finally:
+        for pr in procs:
+            pr.kill()
+    rec = check_record(recs[0])
+    assert rec["changed"] is None, rec
