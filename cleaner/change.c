@@ -72,6 +72,9 @@ int change_decide(change_t *c, const change_prev_t *prev, const char *content,
                 /* Not modified: the previous content, unchanged. */
                 c->has_digest = c->had_prev;
                 c->changed = 0;
+                /* Said again (changed: false) when there is a digest to
+                 * keep: the content state is the last fetch's. */
+                c->write_state = c->had_prev;
                 memcpy(c->price, c->prev_price, sizeof(c->price));
                 memcpy(c->availability, c->prev_availability,
                        sizeof(c->availability));

@@ -39,9 +39,9 @@ typedef struct change_prev {
 typedef struct change {
         bool has_digest;
         unsigned char digest[CONTENTSTATE_DIGEST_LEN];
-        int changed;      /* 1, 0, -1 (null) */
-        bool had_prev;    /* a previous content state */
-        bool write_state; /* a content state to write (not for a 304) */
+        int changed;                            /* 1, 0, -1 (null) */
+        bool had_prev;                          /* a previous content state */
+        bool write_state;                       /* a content state to write */
         char price[CONTENTSTATE_PRICE_MAX + 1]; /* now; "" none */
         char availability[CONTENTSTATE_AVAIL_MAX + 1];
         bool price_changed, availability_changed;

@@ -544,6 +544,7 @@ static void write_content_state(worker_t *w, const char *url,
         memcpy(cs.digest, c->digest, sizeof(cs.digest));
         memcpy(cs.price, c->price, sizeof(cs.price));
         memcpy(cs.availability, c->availability, sizeof(cs.availability));
+        cs.changed = c->changed;
         if (contentstate_encode(url, &cs, &json, &len)) {
                 mcounter_add(w->m_content_state_failed, 1);
                 return;

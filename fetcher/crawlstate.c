@@ -35,6 +35,7 @@ typedef struct ent {
         uint8_t has_digest;
         uint16_t topic; /* index + 1 in cs->topics, 0 = none */
         uint8_t has_content;
+        int8_t content_changed;
         unsigned char digest[CRAWLSTATE_DIGEST_LEN];
         unsigned char content[CRAWLSTATE_DIGEST_LEN];
         /* "etag\0last_modified\0error_code\0price\0availability\0", or
@@ -278,6 +279,7 @@ int crawlstate_put(crawlstate_t *cs, const char *url,
         e->has_digest = rec->has_digest;
         memcpy(e->digest, rec->digest, sizeof(e->digest));
         e->has_content = rec->has_content;
+        e->content_changed = (int8_t)rec->content_changed;
         memcpy(e->content, rec->content_digest, sizeof(e->content));
         e->topic = topic_id(cs, rec->in_topic);
         extra = NULL; /* the entry's now */
@@ -311,6 +313,7 @@ bool crawlstate_get(crawlstate_t *cs, const char *url, crawlstate_rec_t *rec)
         rec->has_digest = e->has_digest;
         memcpy(rec->digest, e->digest, sizeof(rec->digest));
         rec->has_content = e->has_content;
+        rec->content_changed = e->content_changed;
         memcpy(rec->content_digest, e->content, sizeof(rec->content_digest));
         if (e->topic)
                 snprintf(rec->in_topic, sizeof(rec->in_topic), "%s",
@@ -336,6 +339,7 @@ bool crawlstate_get(crawlstate_t *cs, const char *url, crawlstate_rec_t *rec)
 static void copy_content(crawlstate_rec_t *dst, const crawlstate_rec_t *src)
 {
         dst->has_content = src->has_content;
+        dst->content_changed = src->content_changed;
         memcpy(dst->content_digest, src->content_digest,
                sizeof(dst->content_digest));
         memcpy(dst->price, src->price, sizeof(dst->price));
@@ -377,6 +381,7 @@ int crawlstate_merge_content(crawlstate_t *cs, const char *url,
          * later in the partition once compaction kept only the last). */
         crawlstate_get(cs, url, rec);
         rec->has_content = content->has_digest;
+        rec->content_changed = content->changed;
         memcpy(rec->content_digest, content->digest,
                sizeof(rec->content_digest));
         snprintf(rec->price, sizeof(rec->price), "%s", content->price);

@@ -69,6 +69,9 @@ typedef struct crawlstate_rec {
         unsigned char content_digest[CRAWLSTATE_DIGEST_LEN];
         char price[CONTENTSTATE_PRICE_MAX + 1];
         char availability[CONTENTSTATE_AVAIL_MAX + 1];
+        /* Whether the last cleaned fetch's content changed (the record's
+         * `changed`): 1, 0, -1 unknown. With has_content only. */
+        int content_changed;
 } crawlstate_rec_t;
 
 typedef struct crawlstate crawlstate_t;

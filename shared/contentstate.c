@@ -139,7 +139,11 @@ int contentstate_encode(const char *url, const contentstate_t *cs, char **json,
                         goto out;
         }
         if (add_str(&b, "price", cs->price) ||
-            add_str(&b, "availability", cs->availability) || add(&b, "}"))
+            add_str(&b, "availability", cs->availability) ||
+            add(&b, cs->changed > 0    ? ",\"changed\":true"
+                    : cs->changed == 0 ? ",\"changed\":false"
+                                       : ",\"changed\":null") ||
+            add(&b, "}"))
                 goto out;
         *json = b.data;
         *len = b.len;
@@ -177,6 +181,7 @@ int contentstate_decode(const void *key, size_t key_len, const void *value,
         static const jsonread_caps_t caps = { JSON_MAX, 1, 0 };
         static const char *const p_v[] = { "v", NULL };
         static const char *const p_at[] = { "at_ms", NULL };
+        static const char *const p_ch[] = { "changed", NULL };
         char *text = NULL, *url = NULL, kind[16],
              hex[CONTENTSTATE_HEX_LEN + 1];
         const char *kurl = NULL, *what = NULL;
@@ -245,6 +250,12 @@ int contentstate_decode(const void *key, size_t key_len, const void *value,
                 what = "bad \"price\" or \"availability\"";
                 goto out;
         }
+        v = yajl_tree_get(root, (const char **)p_ch, yajl_t_any);
+        if (v && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v) && !YAJL_IS_NULL(v)) {
+                what = "bad \"changed\"";
+                goto out;
+        }
+        cs->changed = !v || YAJL_IS_NULL(v) ? -1 : YAJL_IS_TRUE(v) ? 1 : 0;
         rc = 0;
 out:
         if (what)

@@ -41,6 +41,10 @@ typedef struct contentstate {
         unsigned char digest[CONTENTSTATE_DIGEST_LEN];
         char price[CONTENTSTATE_PRICE_MAX + 1];
         char availability[CONTENTSTATE_AVAIL_MAX + 1];
+        /* The record's `changed`: 1 true, 0 false, -1 null. What a
+         * scheduler adapts a recrawl interval to (the content of the
+         * URL's last cleaned fetch changed or not). */
+        int changed;
 } contentstate_t;
 
 /* SHA-256 of p[0, n) into out. Returns 0, or -1 when the digest cannot

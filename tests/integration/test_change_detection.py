@@ -157,6 +157,12 @@ def test_change_not_modified_is_unchanged(brokers, topics, server, tmp_path):
     assert second["content_sha256"] == first["content_sha256"]
     for k in ("url", "final_url", "fetched_at", "source_topic", "id"):
         assert second.get(k), (k, second)
+    # The content state says it again, unchanged: what a recrawl
+    # schedule reads from the crawl state.
+    content = [json.loads(m.value) for m in read_all(brokers, topics.state)
+               if m.key == b"content:" + second["url"].encode()]
+    assert [c["changed"] for c in content] == [None, False], content
+    assert content[1]["content_sha256"] == first["content_sha256"]
 
 
 def test_change_product_price(brokers, topics, server, tmp_path):

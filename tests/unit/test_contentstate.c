@@ -107,6 +107,7 @@ static void test_roundtrip(void **state)
         assert_int_equal(contentstate_digest("main text", 9, cs.digest), 0);
         snprintf(cs.price, sizeof(cs.price), "49.99");
         snprintf(cs.availability, sizeof(cs.availability), "InStock");
+        cs.changed = 1;
         assert_int_equal(contentstate_encode(url, &cs, &json, &len), 0);
         assert_non_null(strstr(json, "\"kind\":\"content\""));
         contentstate_key(url, key, sizeof(key));
@@ -118,7 +119,16 @@ static void test_roundtrip(void **state)
         assert_memory_equal(got.digest, cs.digest, sizeof(cs.digest));
         assert_string_equal(got.price, "49.99");
         assert_string_equal(got.availability, "InStock");
+        assert_int_equal(got.changed, 1);
         free(json);
+        cs.changed = 0;
+        assert_int_equal(contentstate_encode(url, &cs, &json, &len), 0);
+        assert_int_equal(contentstate_decode(key, strlen(key), json, len, &got,
+                                             why, sizeof(why)),
+                         0);
+        assert_int_equal(got.changed, 0);
+        free(json);
+        cs.changed = -1;
         /* No product: price and availability left out, read back "". */
         cs.price[0] = cs.availability[0] = '\0';
         assert_int_equal(contentstate_encode(url, &cs, &json, &len), 0);
@@ -127,6 +137,7 @@ static void test_roundtrip(void **state)
                                              why, sizeof(why)),
                          0);
         assert_string_equal(got.price, "");
+        assert_int_equal(got.changed, -1);
         free(json);
 }
 
@@ -158,6 +169,10 @@ static void test_invalid(void **state)
                   "{\"v\":1,\"kind\":\"content\",\"url\":\"http://a.example/\","
                   "\"at_ms\":\"now\"}",
                   "at_ms" },
+                { "content:http://a.example/",
+                  "{\"v\":1,\"kind\":\"content\",\"url\":\"http://a.example/\","
+                  "\"changed\":\"yes\"}",
+                  "changed" },
         };
 
         (void)state;
@@ -193,6 +208,7 @@ static void test_merge_and_fetch_writes(void **state)
         assert_int_equal(contentstate_digest("v1", 2, c.digest), 0);
         snprintf(c.price, sizeof(c.price), "49.99");
         snprintf(c.availability, sizeof(c.availability), "InStock");
+        c.changed = 1;
         assert_int_equal(crawlstate_merge_content(cs, "http://a.example/", &c),
                          1);
         assert_true(crawlstate_get(cs, "http://a.example/", &got));
@@ -200,6 +216,7 @@ static void test_merge_and_fetch_writes(void **state)
         assert_memory_equal(got.content_digest, c.digest, sizeof(c.digest));
         assert_string_equal(got.price, "49.99");
         assert_string_equal(got.availability, "InStock");
+        assert_int_equal(got.content_changed, 1);
         /* The fetcher's part untouched. */
         assert_string_equal(got.etag, "\"e1\"");
         assert_int_equal(got.outcome, CRAWLSTATE_PAGE);
@@ -209,6 +226,7 @@ static void test_merge_and_fetch_writes(void **state)
         assert_true(crawlstate_get(cs, "http://a.example/", &got));
         assert_int_equal(got.fetched_at_ms, 2);
         assert_true(got.has_content);
+        assert_int_equal(got.content_changed, 1);
         assert_string_equal(got.price, "49.99");
         /* A content state before its URL's fetcher state (compaction):
          * kept in an entry of outcome none, that the fetcher state then
@@ -301,13 +319,13 @@ static void test_decide(void **state)
                          0);
         assert_true(c.price_changed);
         assert_false(c.availability_changed);
-        /* A 304: unchanged, the previous digest and values, no state to
-         * write, no product change. */
+        /* A 304: unchanged, the previous digest and values said again,
+         * no product change. */
         p.not_modified = true;
         assert_int_equal(change_decide(&c, &p, NULL, 0, "", 0, NULL, 0), 0);
         assert_int_equal(c.changed, 0);
         assert_true(c.has_digest);
-        assert_false(c.write_state);
+        assert_true(c.write_state);
         assert_false(c.price_changed || c.availability_changed);
         assert_string_equal(c.price, "49.99");
         {
@@ -321,6 +339,7 @@ static void test_decide(void **state)
         assert_int_equal(change_decide(&c, &p, NULL, 0, "", 0, NULL, 0), 0);
         assert_int_equal(c.changed, 0);
         assert_false(c.has_digest);
+        assert_false(c.write_state);
 }
 
 static void test_product_values(void **state)
