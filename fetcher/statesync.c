@@ -155,8 +155,8 @@ static void dead_letter(fetcher_t *f, const rd_kafka_message_t *m,
 }
 
 /* A content state (the cleaner's, key content:URL) read back: merged
- * into its URL's state; a tombstone or a URL the table does not hold:
- * nothing; not valid: dead-lettered. */
+ * into its URL's state (crawlstate_merge_content(): a URL the table does
+ * not hold gets one); a tombstone: nothing; not valid: dead-lettered. */
 static void merge_content(fetcher_t *f, const rd_kafka_message_t *m)
 {
         contentstate_t cs;
