@@ -36,6 +36,14 @@ const opt_def_t cleaner_options[] = {
           NULL, "Topic the structured records are produced to.", false },
         { "errors-topic", OPT_STR, F(errors_topic), "crawl.errors", 0, 0, NULL,
           "Topic pages that cannot be parsed are dead-lettered to.", false },
+        { "state-topic", OPT_STR, F(state_topic), "crawl.state", 0, 0, NULL,
+          "The fetcher's crawl-state topic (compacted): each record's "
+          "content state (main-text digest, product price and "
+          "availability) is written there, keyed content:URL, for the "
+          "URL's next fetch to say whether it changed. A topic that does "
+          "not exist is a warning at start-up and no content states are "
+          "written (records then say changed: null). Empty = none.",
+          false },
         { "workers", OPT_INT, F(workers), "0", 0, 1024, NULL,
           "Consumer-group members (threads) in this process; 0 = one per "
           "online core.",

@@ -16,7 +16,8 @@ typedef struct cleaner_config {
         char *pages_topic;
         char *records_topic;
         char *errors_topic;
-        long workers; /* 0 = one per online core */
+        char *state_topic; /* content states; "" = not written */
+        long workers;      /* 0 = one per online core */
         long long max_body;
         long drain_timeout;      /* seconds */
         long page_timeout;       /* CPU ms per page; 0 = no limit */

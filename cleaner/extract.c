@@ -16,6 +16,7 @@
 #include "mainfields.h"
 #include "pagescan.h"
 #include "record.h"
+#include "structured.h"
 
 /* The page's CPU-time budget, for the main-content walks: the calling
  * thread's CPU time since the extraction began. */
@@ -48,7 +49,9 @@ static int main_fields(page_facts_t *f, budget_t *b, char *errstr,
                        size_t errstr_size)
 {
         mainfields_opts_t o = {
-                .want_text = (f->texts & EXTRACT_MAIN_TEXT) != 0,
+                /* Always: the content digest (change.h) is of it, even
+                 * when the record does not carry it. */
+                .want_text = 1,
                 .want_markdown = (f->texts & EXTRACT_MARKDOWN) != 0,
                 .want_meta = 1,
                 .max_bytes = EXTRACT_TEXT_MAX,
@@ -69,6 +72,30 @@ static int main_fields(page_facts_t *f, budget_t *b, char *errstr,
         if (rc != 0 && budget_spent(b))
                 return EXTRACT_TIMEOUT;
         return rc;
+}
+
+/* The page's change (change.h): its main text's digest (else its
+ * body's) against the previous one the headers gave. */
+static int decide_change(page_facts_t *f)
+{
+        const page_t *page = f->page;
+        change_prev_t prev = {
+                .content_sha256 = page->prev_content_sha256,
+                .price = page->prev_price,
+                .availability = page->prev_availability,
+                .not_modified = page->not_modified != 0,
+        };
+        const char *product = NULL, *text = NULL;
+        size_t product_len = 0, text_len = 0;
+
+        if (f->sd != NULL)
+                product = structured_product_json(f->sd, &product_len);
+        if (f->has_main && f->main.text.len > 0) {
+                text = f->main.text.data;
+                text_len = f->main.text.len;
+        }
+        return change_decide(&f->change, &prev, text, text_len, page->body,
+                             page->body_len, product, product_len);
 }
 
 int extract_record(const page_t *page, char **out, size_t *out_len,
@@ -112,6 +139,12 @@ int extract_record_facts(const page_t *page, extract_fields_fn fields_cb,
         f->texts = page->texts ? page->texts : EXTRACT_TEXTS_ALL;
         rc = main_fields(f, &b, errstr, errstr_size);
         if (rc != 0) {
+                pagefacts_free(f);
+                return rc;
+        }
+        rc = decide_change(f);
+        if (rc != 0) {
+                snprintf(errstr, errstr_size, "out of memory");
                 pagefacts_free(f);
                 return rc;
         }

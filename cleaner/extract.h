@@ -90,6 +90,13 @@ typedef struct page {
         const char *tdm_reservation;
         const char *tdm_policy;
         const char *robots_token;
+        /* Change detection (change.h): the URL's previous content state
+         * from the fetcher's headers (NULL when absent), and whether the
+         * page is a 304 to a conditional request (not_modified: true). */
+        const char *prev_content_sha256;
+        const char *prev_price;
+        const char *prev_availability;
+        int not_modified;
         const unsigned char *body;
         size_t body_len;
         unsigned structured_off; /* structured.h STRUCTURED_* syntaxes

@@ -19,6 +19,7 @@
 #define KCRAWL_PAGEFACTS_H
 
 #include "robotsdirs.h"
+#include "change.h"
 #include "dynbuf.h"
 #include "extract.h"
 #include "mainfields.h"
@@ -177,6 +178,10 @@ typedef struct page_facts {
         mainfields_t main;
         int has_main;
         int texts;
+
+        /* Change detection (change.h), decided once the main text and
+         * the product are known (extract.c). */
+        change_t change;
 
         /* Private to pagescan.c. */
         int oom;

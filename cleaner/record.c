@@ -360,6 +360,49 @@ static void write_signals(rec_t *w, const page_facts_t *f)
         rec_close(w, 1);
 }
 
+/* One product value's change: {"from", "to"}, null for "". */
+static void write_from_to(rec_t *w, const char *key, const char *from,
+                          const char *to)
+{
+        rec_key(w, key);
+        rec_open(w, 1);
+        rec_key(w, "from");
+        rec_cstr(w, *from ? from : NULL);
+        rec_key(w, "to");
+        rec_cstr(w, *to ? to : NULL);
+        rec_close(w, 1);
+}
+
+/* Change detection (change.h): content_sha256, changed, product_change. */
+static void write_change(rec_t *w, const page_facts_t *f)
+{
+        const change_t *c = &f->change;
+        char hex[CONTENTSTATE_HEX_LEN + 1];
+
+        rec_key(w, "content_sha256");
+        if (c->has_digest) {
+                contentstate_hex(c->digest, hex);
+                rec_cstr(w, hex);
+        } else {
+                rec_null(w);
+        }
+        rec_key(w, "changed");
+        if (c->changed < 0)
+                rec_null(w);
+        else
+                rec_bool(w, c->changed);
+        if (!c->price_changed && !c->availability_changed)
+                return;
+        rec_key(w, "product_change");
+        rec_open(w, 1);
+        if (c->price_changed)
+                write_from_to(w, "price", c->prev_price, c->price);
+        if (c->availability_changed)
+                write_from_to(w, "availability", c->prev_availability,
+                              c->availability);
+        rec_close(w, 1);
+}
+
 #define REC_ALL 0
 #define REC_HTML 1 /* only an HTML page has the part */
 
@@ -370,12 +413,13 @@ static const struct {
         record_part_fn write;
         int flags;
 } record_parts[] = {
-        { write_page, REC_ALL },        { write_signals, REC_ALL },
-        { write_head, REC_HTML },       { write_headings, REC_HTML },
-        { write_text, REC_HTML },       { write_main, REC_HTML },
-        { write_links, REC_HTML },      { write_images, REC_HTML },
-        { write_opengraph, REC_HTML },  { write_jsonld, REC_HTML },
-        { write_structured, REC_HTML }, { write_capped, REC_HTML },
+        { write_page, REC_ALL },      { write_signals, REC_ALL },
+        { write_change, REC_ALL },    { write_head, REC_HTML },
+        { write_headings, REC_HTML }, { write_text, REC_HTML },
+        { write_main, REC_HTML },     { write_links, REC_HTML },
+        { write_images, REC_HTML },   { write_opengraph, REC_HTML },
+        { write_jsonld, REC_HTML },   { write_structured, REC_HTML },
+        { write_capped, REC_HTML },
 };
 
 /* ------------------------------------------------------------------ */

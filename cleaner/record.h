@@ -11,6 +11,9 @@
  *
  *   page       url, final_url, status, fetched_at, content_type,
  *              source_topic, id, depth, meta        (every page)
+ *   signals    lastmod, robots, tdm                 (every page)
+ *   change     content_sha256, changed, product_change (every page;
+ *              change.h)
  *   head       title, description, canonical, lang, meta_robots
  *   headings   headings
  *   text       text, word_count, text_truncated

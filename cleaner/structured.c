@@ -291,6 +291,12 @@ out:
         return rc;
 }
 
+const char *structured_product_json(const structured_t *st, size_t *len)
+{
+        *len = st->product.len;
+        return st->product.len > 0 ? st->product.data : NULL;
+}
+
 int structured_capped(const structured_t *st)
 {
         return st->capped;

@@ -83,6 +83,10 @@ int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base);
 
 /* 1 when a syntax's output was cut at a cap (the record's `capped` lists
  * "structured_data"). */
+/* The page's product object as compact JSON text (*len bytes, NUL-
+ * terminated), or NULL when product extraction is off. Owned by st. */
+const char *structured_product_json(const structured_t *st, size_t *len);
+
 int structured_capped(const structured_t *st);
 
 /* Writes "json_ld": [...] and, when some blocks were invalid,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "contentstate.h"
 #include "deadletter.h"
 #include "discover.h"
 #include "extract.h"
@@ -24,6 +25,7 @@
 #include "recordfit.h"
 #include "rules.h"
 #include "signals.h"
+#include "url.h"
 #include "utf8.h"
 #include "worker.h"
 
@@ -93,6 +95,11 @@ struct worker {
         mcounter_t *m_links_budget, *m_sitemap_urls, *m_sitemaps;
         mcounter_t *m_sitemap_dropped[SITEMAP_DROP_N + 1];
         mcounter_t *m_lastmod_invalid;
+        /* Change detection: the state topic's partition count (0: the
+         * content states are not written), records by `changed`. */
+        int32_t state_parts;
+        mcounter_t *m_content[3]; /* changed, unchanged, first */
+        mcounter_t *m_product_changes, *m_content_state_failed;
 };
 
 /* The cleaner's error codes, the label values of its errors counter. */
@@ -124,7 +131,15 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg,
         kafkastats_delivery(msg);
         if (!p)
                 return;
-        if (msg->err && IS_LINK(msg->_private)) {
+        if (msg->err && IS_LINK(msg->_private) && w->state_parts > 0 &&
+            !strcmp(rd_kafka_topic_name(msg->rkt), w->conf->state_topic)) {
+                /* The next fetch of its URL reads changed: null. */
+                LOGF(LOG_WARN, "content state not delivered",
+                     LOG_I("worker", w->index),
+                     LOG_S("err", rd_kafka_err2str(msg->err)));
+                mcounter_add(w->m_content_state_failed, 1);
+                w->txn_abort = w->eos;
+        } else if (msg->err && IS_LINK(msg->_private)) {
                 LOGF(LOG_WARN, "followed link not delivered",
                      LOG_I("worker", w->index),
                      LOG_S("topic", rd_kafka_topic_name(msg->rkt)),
@@ -499,6 +514,71 @@ out:
         free(record);
 }
 
+/* The page's content state (contentstate.h) on the state topic, keyed
+ * content:URL, in the partition of the URL's host key (murmur2, as the
+ * fetcher partitions its own states), so that the host's owner merges it.
+ * Delivered like a followed link: a failure is counted, never fatal (the
+ * next fetch of the URL reads changed: null). */
+static void write_content_state(worker_t *w, const char *url,
+                                const change_t *c, pending_t *p)
+{
+        contentstate_t cs = { 0 };
+        char host[512], key[CONTENTSTATE_URL_MAX + 16], why[256];
+        char *json = NULL;
+        size_t len = 0;
+        url_t *u = NULL;
+        int32_t part;
+        int klen;
+        rd_kafka_resp_err_t err;
+
+        if (w->state_parts <= 0 || !c->write_state)
+                return;
+        klen = contentstate_key(url, key, sizeof(key));
+        if (klen < 0 || url_parse(url, NULL, &u, why, sizeof(why)) ||
+            url_host_key(u, host, sizeof(host)) < 0) {
+                url_destroy(u);
+                mcounter_add(w->m_content_state_failed, 1);
+                return; /* no host key: no owner to tell */
+        }
+        url_destroy(u);
+        cs.at_ms = clock_ns(CLOCK_REALTIME) / 1000000;
+        cs.has_digest = c->has_digest;
+        memcpy(cs.digest, c->digest, sizeof(cs.digest));
+        memcpy(cs.price, c->price, sizeof(cs.price));
+        memcpy(cs.availability, c->availability, sizeof(cs.availability));
+        cs.changed = c->changed;
+        if (contentstate_encode(url, &cs, &json, &len)) {
+                mcounter_add(w->m_content_state_failed, 1);
+                return;
+        }
+        part = rd_kafka_msg_partitioner_murmur2(NULL, host, strlen(host),
+                                                w->state_parts, NULL, NULL);
+        p->refs++; /* the delivery report lets go */
+        err = kafka_produce_to(w->producer, w->conf->state_topic, part, key,
+                               (size_t)klen, json, len, NULL, LINK_TAG(p),
+                               PRODUCE_WAIT_MS);
+        if (err) {
+                p->refs--;
+                mcounter_add(w->m_content_state_failed, 1);
+                LOGF(LOG_WARN, "cannot produce a content state",
+                     LOG_I("worker", w->index),
+                     LOG_S("topic", w->conf->state_topic),
+                     LOG_S("err", rd_kafka_err2str(err)));
+        }
+        free(json);
+}
+
+/* Counts the record's change detection. */
+static void count_change(worker_t *w, const change_t *c)
+{
+        mcounter_add(w->m_content[c->changed > 0    ? 0
+                                  : c->changed == 0 ? 1
+                                                    : 2],
+                     1);
+        if (c->price_changed || c->availability_changed)
+                mcounter_add(w->m_product_changes, 1);
+}
+
 static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
 {
         pending_t *p = calloc(1, sizeof(*p));
@@ -507,6 +587,8 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
              *source_topic = NULL, *id = NULL, *meta = NULL;
         char *kind = NULL, *lastmod = NULL, *sitemap_host = NULL;
         char *x_robots_tag = NULL, *tdm_reservation = NULL, *tdm_policy = NULL;
+        char *prev_sha = NULL, *prev_price = NULL, *prev_avail = NULL,
+             *not_modified = NULL;
         char *record = NULL, why[512];
         size_t record_len = 0, whole_len = 0;
         page_facts_t *facts = NULL;
@@ -598,7 +680,11 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
             header_text(msg, "sitemap_host", &sitemap_host) ||
             header_text(msg, "x_robots_tag", &x_robots_tag) ||
             header_text(msg, "tdm_reservation", &tdm_reservation) ||
-            header_text(msg, "tdm_policy", &tdm_policy)) {
+            header_text(msg, "tdm_policy", &tdm_policy) ||
+            header_text(msg, "prev_content_sha256", &prev_sha) ||
+            header_text(msg, "prev_price", &prev_price) ||
+            header_text(msg, "prev_availability", &prev_avail) ||
+            header_text(msg, "not_modified", &not_modified)) {
                 LOG(LOG_ERROR, "out of memory reading headers");
                 p->failed = true; /* its offset is never stored */
                 w->fatal = true;
@@ -639,6 +725,12 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         page.x_robots_tag = x_robots_tag;
         page.tdm_reservation = tdm_reservation;
         page.tdm_policy = tdm_policy;
+        page.prev_content_sha256 = prev_sha;
+        page.prev_price = prev_price;
+        page.prev_availability = prev_avail;
+        /* A 304 answering the fetcher's conditional request. */
+        page.not_modified = page.status == 304 && not_modified &&
+                            !strcmp(not_modified, "true");
         page.robots_token = w->conf->robots_token;
         page.texts = cleaner_record_text(w->conf->record_text);
         page.structured_off = cleaner_structured_off(w->conf);
@@ -693,6 +785,8 @@ static void handle_page(worker_t *w, const rd_kafka_message_t *msg)
         if (!rc) {
                 w->n_records++;
                 mcounter_add(w->m_records, 1);
+                count_change(w, &facts->change);
+                write_content_state(w, url, &facts->change, p);
                 if (w->links)
                         follow_links(w, facts,
                                      record_len != whole_len ? record : NULL,
@@ -715,6 +809,10 @@ out:
         free(x_robots_tag);
         free(tdm_reservation);
         free(tdm_policy);
+        free(prev_sha);
+        free(prev_price);
+        free(prev_avail);
+        free(not_modified);
 }
 
 /* ---- exactly-once ---------------------------------------------------- */
@@ -991,6 +1089,29 @@ static void worker_metrics(worker_t *w)
                         metrics_counter("kcrawl_cleaner_errors_total", labels,
                                         "Pages dead-lettered, by error code.");
         }
+        {
+                static const char *const kinds[] = { "changed", "unchanged",
+                                                     "first" };
+
+                for (size_t i = 0; i < 3; i++) {
+                        snprintf(labels, sizeof(labels), "content=\"%s\"",
+                                 kinds[i]);
+                        w->m_content[i] = metrics_counter(
+                                "kcrawl_cleaner_content_total", labels,
+                                "Records by change detection: content "
+                                "changed since the URL's last fetch, "
+                                "unchanged (a 304 included), or first "
+                                "(no previous content state).");
+                }
+        }
+        w->m_product_changes = metrics_counter(
+                "kcrawl_cleaner_product_changes_total", NULL,
+                "Records reporting a product's price or availability "
+                "change (product_change).");
+        w->m_content_state_failed = metrics_counter(
+                "kcrawl_cleaner_content_state_failures_total", NULL,
+                "Content states (the cleaner's part of the crawl state) "
+                "that could not be written.");
         snprintf(labels, sizeof(labels), "worker=\"%d\"", w->index);
         w->m_busy = metrics_counter_scaled(
                 "kcrawl_cleaner_worker_busy_seconds_total", labels,
@@ -1081,6 +1202,36 @@ static int worker_props(worker_t *w, const strlist_t *kafka_props,
         return rc ? -1 : 0;
 }
 
+/* The partition count of the state topic, 0 when it is off or does not
+ * exist (a warning: records then say changed: null after a refetch). */
+static int32_t state_partitions(worker_t *w)
+{
+        const char *topic = w->conf->state_topic;
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt;
+        int32_t n = 0;
+
+        if (!topic || !*topic)
+                return 0;
+        rkt = rd_kafka_topic_new(w->producer, topic, NULL);
+        if (rkt &&
+            !rd_kafka_metadata(w->producer, 0, rkt, &md,
+                               TOPIC_LIMIT_WAIT_MS) &&
+            md && md->topic_cnt == 1 && !md->topics[0].err)
+                n = md->topics[0].partition_cnt;
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        if (rkt)
+                rd_kafka_topic_destroy(rkt);
+        if (n <= 0 && w->index == 0)
+                LOGF(LOG_WARN,
+                     "--state-topic does not exist: no content states are "
+                     "written (records of refetched pages say changed: "
+                     "null; --state-topic '' silences this)",
+                     LOG_S("topic", topic));
+        return n > 0 ? n : 0;
+}
+
 worker_t *worker_new(int index, const cleaner_config_t *conf,
                      const strlist_t *kafka_props, budget_t *budget,
                      char *errstr, size_t errstr_size)
@@ -1154,6 +1305,7 @@ worker_t *worker_new(int index, const cleaner_config_t *conf,
                      LOG_I("max_message_bytes", topic_max),
                      LOG_I("record_limit", w->record_limit));
         }
+        w->state_parts = state_partitions(w);
         if (w->eos) {
                 rd_kafka_error_t *error = rd_kafka_init_transactions(
                         w->producer, TXN_TIMEOUT_MS);

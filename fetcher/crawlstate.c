@@ -34,8 +34,13 @@ typedef struct ent {
         uint8_t outcome;
         uint8_t has_digest;
         uint16_t topic; /* index + 1 in cs->topics, 0 = none */
+        uint8_t has_content;
+        int8_t content_changed;
         unsigned char digest[CRAWLSTATE_DIGEST_LEN];
-        char *extra; /* "etag\0last_modified\0error_code\0", or NULL */
+        unsigned char content[CRAWLSTATE_DIGEST_LEN];
+        /* "etag\0last_modified\0error_code\0price\0availability\0", or
+         * NULL when all five are empty. */
+        char *extra;
 } ent_t;
 
 struct crawlstate {
@@ -223,19 +228,28 @@ int crawlstate_put(crawlstate_t *cs, const char *url,
 {
         uint64_t h = seen_hash(url);
         uint32_t i = find(cs, h);
-        size_t el = strlen(rec->etag), ll = strlen(rec->last_modified),
-               cl = strlen(rec->error_code);
+        const char *parts[] = { rec->etag, rec->last_modified, rec->error_code,
+                                rec->price, rec->availability };
+        size_t lens[5], total = 0;
         char *extra = NULL;
         ent_t *e;
         int rc = -1;
 
-        if (el || ll || cl) {
-                extra = malloc(el + ll + cl + 3);
+        for (size_t k = 0; k < 5; k++) {
+                lens[k] = strlen(parts[k]);
+                total += lens[k];
+        }
+        if (total) {
+                char *w;
+
+                extra = malloc(total + 5);
                 if (!extra)
                         return -1;
-                memcpy(extra, rec->etag, el + 1);
-                memcpy(extra + el + 1, rec->last_modified, ll + 1);
-                memcpy(extra + el + ll + 2, rec->error_code, cl + 1);
+                w = extra;
+                for (size_t k = 0; k < 5; k++) {
+                        memcpy(w, parts[k], lens[k] + 1);
+                        w += lens[k] + 1;
+                }
         }
         if (i == NIL) {
                 if (grow_buckets(cs))
@@ -264,6 +278,9 @@ int crawlstate_put(crawlstate_t *cs, const char *url,
         e->outcome = (uint8_t)rec->outcome;
         e->has_digest = rec->has_digest;
         memcpy(e->digest, rec->digest, sizeof(e->digest));
+        e->has_content = rec->has_content;
+        e->content_changed = (int8_t)rec->content_changed;
+        memcpy(e->content, rec->content_digest, sizeof(e->content));
         e->topic = topic_id(cs, rec->in_topic);
         extra = NULL; /* the entry's now */
         rc = 0;
@@ -295,6 +312,9 @@ bool crawlstate_get(crawlstate_t *cs, const char *url, crawlstate_rec_t *rec)
         rec->outcome = (crawlstate_outcome_t)e->outcome;
         rec->has_digest = e->has_digest;
         memcpy(rec->digest, e->digest, sizeof(rec->digest));
+        rec->has_content = e->has_content;
+        rec->content_changed = e->content_changed;
+        memcpy(rec->content_digest, e->content, sizeof(rec->content_digest));
         if (e->topic)
                 snprintf(rec->in_topic, sizeof(rec->in_topic), "%s",
                          cs->topics[e->topic - 1]);
@@ -304,10 +324,72 @@ bool crawlstate_get(crawlstate_t *cs, const char *url, crawlstate_rec_t *rec)
                 snprintf(rec->etag, sizeof(rec->etag), "%s", e->extra);
                 snprintf(rec->last_modified, sizeof(rec->last_modified), "%s",
                          lm);
-                snprintf(rec->error_code, sizeof(rec->error_code), "%s",
-                         lm + strlen(lm) + 1);
+                const char *ec = lm + strlen(lm) + 1;
+                const char *pr = ec + strlen(ec) + 1;
+
+                snprintf(rec->error_code, sizeof(rec->error_code), "%s", ec);
+                snprintf(rec->price, sizeof(rec->price), "%s", pr);
+                snprintf(rec->availability, sizeof(rec->availability), "%s",
+                         pr + strlen(pr) + 1);
         }
         return true;
+}
+
+/* Copies the content fields of src into dst. */
+static void copy_content(crawlstate_rec_t *dst, const crawlstate_rec_t *src)
+{
+        dst->has_content = src->has_content;
+        dst->content_changed = src->content_changed;
+        memcpy(dst->content_digest, src->content_digest,
+               sizeof(dst->content_digest));
+        memcpy(dst->price, src->price, sizeof(dst->price));
+        memcpy(dst->availability, src->availability,
+               sizeof(dst->availability));
+}
+
+int crawlstate_put_fetch(crawlstate_t *cs, const char *url,
+                         const crawlstate_rec_t *rec)
+{
+        crawlstate_rec_t *cur = malloc(2 * sizeof(*cur)), *mine;
+        int rc;
+
+        if (!cur)
+                return -1;
+        mine = cur + 1;
+        *mine = *rec;
+        if (crawlstate_get(cs, url, cur))
+                copy_content(mine, cur);
+        else
+                copy_content(mine, &(crawlstate_rec_t){ 0 });
+        rc = crawlstate_put(cs, url, mine);
+        free(cur);
+        return rc;
+}
+
+int crawlstate_merge_content(crawlstate_t *cs, const char *url,
+                             const contentstate_t *content)
+{
+        crawlstate_rec_t *rec;
+        int rc;
+
+        if (!cs)
+                return 0;
+        rec = calloc(1, sizeof(*rec));
+        if (!rec)
+                return -1;
+        /* None yet: an entry of outcome none (its fetcher state may come
+         * later in the partition once compaction kept only the last). */
+        crawlstate_get(cs, url, rec);
+        rec->has_content = content->has_digest;
+        rec->content_changed = content->changed;
+        memcpy(rec->content_digest, content->digest,
+               sizeof(rec->content_digest));
+        snprintf(rec->price, sizeof(rec->price), "%s", content->price);
+        snprintf(rec->availability, sizeof(rec->availability), "%s",
+                 content->availability);
+        rc = crawlstate_put(cs, url, rec) ? -1 : 1;
+        free(rec);
+        return rc;
 }
 
 bool crawlstate_has(const crawlstate_t *cs, const char *url)
@@ -489,29 +571,6 @@ static int get_int(yajl_val root, const char *const *path, long long lo,
         return 0;
 }
 
-static int unhex(const char *s, unsigned char *out, size_t n)
-{
-        if (strlen(s) != 2 * n)
-                return -1;
-        for (size_t i = 0; i < n; i++) {
-                unsigned v = 0;
-
-                for (int k = 0; k < 2; k++) {
-                        char c = s[2 * i + k];
-
-                        v <<= 4;
-                        if (c >= '0' && c <= '9')
-                                v |= (unsigned)(c - '0');
-                        else if (c >= 'a' && c <= 'f')
-                                v |= (unsigned)(c - 'a' + 10);
-                        else
-                                return -1;
-                }
-                out[i] = (unsigned char)v;
-        }
-        return 0;
-}
-
 int crawlstate_decode(const void *key, size_t key_len, const void *value,
                       size_t value_len, crawlstate_rec_t *rec, char *errstr,
                       size_t errstr_size)
@@ -598,7 +657,7 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
                 goto out;
         }
         if (*hex) {
-                if (unhex(hex, rec->digest, CRAWLSTATE_DIGEST_LEN)) {
+                if (contentstate_unhex(hex, rec->digest)) {
                         what = "bad \"body_sha256\"";
                         goto out;
                 }

@@ -25,12 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "contentstate.h"
+
 #define CRAWLSTATE_VERSION 1
 #define CRAWLSTATE_ETAG_MAX 256 /* longer validators are not kept */
 #define CRAWLSTATE_LM_MAX 64
 #define CRAWLSTATE_TOPIC_MAX 249 /* Kafka's longest topic name */
-#define CRAWLSTATE_DIGEST_LEN 32 /* SHA-256 */
-#define CRAWLSTATE_URL_MAX 8192  /* a key longer is not a state */
+#define CRAWLSTATE_DIGEST_LEN CONTENTSTATE_DIGEST_LEN /* SHA-256 */
+#define CRAWLSTATE_URL_MAX 8192 /* a key longer is not a state */
 
 typedef enum {
         CRAWLSTATE_NONE = 0, /* no outcome recorded */
@@ -58,13 +60,25 @@ typedef struct crawlstate_rec {
         char in_topic[CRAWLSTATE_TOPIC_MAX + 1];
         int32_t in_partition;
         int64_t in_offset;
+        /* The cleaner's part (contentstate.h), merged from its content
+         * state (crawlstate_merge_content()): the digest of the last
+         * cleaned page's main text and its product's price and
+         * availability. Not in the fetcher's own state message; kept
+         * across the fetcher's writes (crawlstate_put_fetch()). */
+        bool has_content;
+        unsigned char content_digest[CRAWLSTATE_DIGEST_LEN];
+        char price[CONTENTSTATE_PRICE_MAX + 1];
+        char availability[CONTENTSTATE_AVAIL_MAX + 1];
+        /* Whether the last cleaned fetch's content changed (the record's
+         * `changed`): 1, 0, -1 unknown. With has_content only. */
+        int content_changed;
 } crawlstate_rec_t;
 
 typedef struct crawlstate crawlstate_t;
 
 /* A table of at most `max` URLs (max >= 1); NULL when out of memory.
- * Memory grows with the URLs held, up to about 100 bytes each plus their
- * validators. */
+ * Memory grows with the URLs held, up to about 135 bytes each plus their
+ * validators and product values. */
 crawlstate_t *crawlstate_new(size_t max);
 void crawlstate_destroy(crawlstate_t *cs);
 
@@ -73,6 +87,18 @@ void crawlstate_destroy(crawlstate_t *cs);
  * (the table unchanged). */
 int crawlstate_put(crawlstate_t *cs, const char *url,
                    const crawlstate_rec_t *rec);
+/* crawlstate_put() of what the fetcher owns: rec's content fields
+ * (has_content...) are replaced by the table's for url, so that a
+ * content state merged since rec was read is not lost. */
+int crawlstate_put_fetch(crawlstate_t *cs, const char *url,
+                         const crawlstate_rec_t *rec);
+/* Merges a content state (the cleaner's, contentstate.h) into url's
+ * state; a URL the table does not hold gets a state of outcome none (in
+ * a compacted partition the URL's last fetcher state may come after its
+ * content state). Returns 1 merged, 0 when cs is NULL, -1 when out of
+ * memory. */
+int crawlstate_merge_content(crawlstate_t *cs, const char *url,
+                             const contentstate_t *content);
 /* Copies url's state into *rec and marks it recently used; false when
  * the table has none (rec untouched). cs may be NULL (no state). */
 bool crawlstate_get(crawlstate_t *cs, const char *url, crawlstate_rec_t *rec);

@@ -333,6 +333,7 @@ static void loop_once(fetcher_t *f, int max_ms)
                 if (m->msg == CURLMSG_DONE)
                         transfer_done(f, m);
         rd_kafka_poll(f->producer, 0);
+        statesync_tail(f);
         process_done(f);
         run_timers(f);
         schedule(f);

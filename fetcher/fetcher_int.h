@@ -225,7 +225,8 @@ typedef struct fmetrics {
                 *rate_waits, *rerouted, *parked, *links_dropped, *robots[RB_N],
                 *robots_limits[RL_N], *sitemaps_listed, *sitemaps_guessed,
                 *state_loaded, *state_evicted, *state_invalid,
-                *state_write_failures, *conditional_hits, *state_duplicates;
+                *state_write_failures, *conditional_hits, *state_duplicates,
+                *state_content_merged;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
                 *robots_bytes, *state_urls;
         mhist_t *response;
@@ -254,6 +255,9 @@ struct fetcher {
         crawlstate_t *state;
         rd_kafka_t *state_reader;
         int32_t state_parts;
+        /* The loader's consumer tails the loaded state partitions between
+         * loads (statesync_tail()), for the cleaner's content states. */
+        bool state_tailing;
         theap_t timers;
         struct curl_slist *resolve, *connect_to;
         trust_t *trust; /* --resolve/--connect-to targets */

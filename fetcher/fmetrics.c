@@ -112,6 +112,11 @@ void fmetrics_register(fmetrics_t *m)
                 "URL messages committed without a request: their state "
                 "shows their outcome delivered (a redelivery after a "
                 "crash or a rebalance).");
+        m->state_content_merged = metrics_counter(
+                "kcrawl_fetcher_state_content_merged_total", NULL,
+                "The cleaner's content states (main-text digest, product "
+                "price and availability) merged into the crawl state, on "
+                "assignment or while tailing the state partitions.");
         m->seen = metrics_gauge("kcrawl_fetcher_seen_urls", NULL,
                                 "Fetched URLs remembered for dropping "
                                 "followed links.");

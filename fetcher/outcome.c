@@ -189,6 +189,7 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
         if (not_modified && job->conditional)
                 mcounter_add(f->m.conditional_hits, 1);
         h = outcome_page_headers(job, &u);
+        statesync_page_headers(f, job, h);
 
         /* Fetched: a followed link to either URL is dropped from now on. */
         seen_add(f->seen, job->um.url);

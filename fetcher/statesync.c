@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "clock.h"
+#include "contentstate.h"
 #include "crawlstate.h"
 #include "deadletter.h"
 #include "fetcher_int.h"
@@ -30,6 +31,8 @@
  * later than that after its produce is not found: fetched again). */
 #define PENDING_MAX 10000
 #define PENDING_SLACK_MS 10000
+/* Content states merged per turn of the loop while tailing. */
+#define TAIL_BATCH 1000
 
 /* A load in progress: the pending pages met. */
 typedef struct load {
@@ -93,6 +96,17 @@ int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
                                              NULL, NULL, errstr, errstr_size);
         if (!f->state_reader)
                 return -1;
+        /* The tail's messages wake the loop as the URLs' do. */
+        {
+                rd_kafka_queue_t *q =
+                        rd_kafka_queue_get_consumer(f->state_reader);
+
+                if (q) {
+                        rd_kafka_queue_io_event_enable(q, f->cq_pipe[1], "s",
+                                                       1);
+                        rd_kafka_queue_destroy(q);
+                }
+        }
         return 0;
 }
 
@@ -140,12 +154,47 @@ static void dead_letter(fetcher_t *f, const rd_kafka_message_t *m,
         free(json);
 }
 
+/* A content state (the cleaner's, key content:URL) read back: merged
+ * into its URL's state (crawlstate_merge_content(): a URL the table does
+ * not hold gets one); a tombstone: nothing; not valid: dead-lettered. */
+static void merge_content(fetcher_t *f, const rd_kafka_message_t *m)
+{
+        contentstate_t cs;
+        char url[CRAWLSTATE_URL_MAX + 1], why[256];
+        const char *u = NULL;
+        size_t ul = 0;
+        int rc;
+
+        if (!m->payload)
+                return;
+        if (contentstate_decode(m->key, m->key_len, m->payload, m->len, &cs,
+                                why, sizeof(why))) {
+                dead_letter(f, m, why);
+                return;
+        }
+        contentstate_is_key(m->key, m->key_len, &u, &ul);
+        memcpy(url, u, ul); /* decode checked ul <= CRAWLSTATE_URL_MAX */
+        url[ul] = '\0';
+        rc = crawlstate_merge_content(f->state, url, &cs);
+        if (rc < 0) {
+                LOG(LOG_WARN, "out of memory merging a content state");
+                mcounter_add(f->m.state_write_failures, 1);
+        } else if (rc > 0) {
+                mcounter_add(f->m.state_content_merged, 1);
+        }
+}
+
 /* One state message read back: put, forgotten (tombstone) or invalid. */
 static void load_one(fetcher_t *f, load_t *ld, const rd_kafka_message_t *m)
 {
         crawlstate_rec_t rec;
         char url[CRAWLSTATE_URL_MAX + 1], why[256];
 
+        if (contentstate_is_key(m->key, m->key_len, &(const char *){ NULL },
+                                &(size_t){ 0 })) {
+                merge_content(f, m);
+                return;
+        }
         if (!m->payload) {
                 if (m->key && m->key_len <= CRAWLSTATE_URL_MAX) {
                         memcpy(url, m->key, m->key_len);
@@ -161,7 +210,7 @@ static void load_one(fetcher_t *f, load_t *ld, const rd_kafka_message_t *m)
         }
         memcpy(url, m->key, m->key_len);
         url[m->key_len] = '\0';
-        if (crawlstate_put(f->state, url, &rec)) {
+        if (crawlstate_put_fetch(f->state, url, &rec)) {
                 LOG(LOG_ERROR, "out of memory loading the crawl state");
                 f->fatal = true;
                 return;
@@ -207,7 +256,7 @@ static bool confirm_page(fetcher_t *f, const rd_kafka_message_t *m)
         if (strlen(want) != len || memcmp(want, val, len))
                 return false;
         rec.outcome = CRAWLSTATE_PAGE;
-        return crawlstate_put(f->state, url, &rec) == 0;
+        return crawlstate_put_fetch(f->state, url, &rec) == 0;
 }
 
 /* Looks for the pending pages of a load on the pages topic (see
@@ -311,13 +360,49 @@ out:
         free(left);
 }
 
+/* Tails the state partitions of `tl` (the ones just loaded, each from
+ * the end the load read to: tl's offsets), so that the content states
+ * the cleaner writes from now on reach the table while the fetcher runs
+ * (statesync_tail()). */
+static void tail_from(fetcher_t *f, const rd_kafka_topic_partition_list_t *tl)
+{
+        rd_kafka_resp_err_t err = rd_kafka_assign(f->state_reader, tl);
+
+        f->state_tailing = !err && tl->cnt > 0;
+        if (err)
+                LOGF(LOG_WARN,
+                     "cannot tail the crawl state (content states merged "
+                     "at the next assignment only)",
+                     LOG_S("err", rd_kafka_err2str(err)));
+}
+
+void statesync_tail(fetcher_t *f)
+{
+        if (!f->state || !f->state_tailing)
+                return;
+        for (int i = 0; i < TAIL_BATCH; i++) {
+                rd_kafka_message_t *m =
+                        rd_kafka_consumer_poll(f->state_reader, 0);
+                const char *u;
+                size_t ul;
+
+                if (!m)
+                        break;
+                /* The fetcher's own states are in the table already. */
+                if (!m->err &&
+                    contentstate_is_key(m->key, m->key_len, &u, &ul))
+                        merge_content(f, m);
+                rd_kafka_message_destroy(m);
+        }
+}
+
 void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
 {
         const char *topic = f->conf->state_topic;
         int32_t n = f->state_parts;
         int64_t *end = NULL, t0 = clock_mono_ms(), deadline;
         bool all = false;
-        rd_kafka_topic_partition_list_t *l = NULL;
+        rd_kafka_topic_partition_list_t *l = NULL, *tl = NULL;
         uint64_t loaded = 0;
         int pending = 0;
         load_t ld = { 0 };
@@ -332,7 +417,8 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
         }
         end = calloc((size_t)n, sizeof(*end));
         l = rd_kafka_topic_partition_list_new(n);
-        if (!end || !l) {
+        tl = rd_kafka_topic_partition_list_new(n);
+        if (!end || !l || !tl) {
                 LOG(LOG_ERROR, "out of memory loading the crawl state");
                 f->fatal = true;
                 goto out;
@@ -363,6 +449,8 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                              LOG_S("err", rd_kafka_err2str(err)));
                         continue;
                 }
+                /* Tailed from where the load stops. */
+                rd_kafka_topic_partition_list_add(tl, topic, p)->offset = hi;
                 if (hi <= lo)
                         continue;
                 end[p] = hi;
@@ -370,8 +458,11 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                         RD_KAFKA_OFFSET_BEGINNING;
                 pending++;
         }
-        if (!pending)
+        f->state_tailing = false;
+        if (!pending) {
+                tail_from(f, tl); /* nothing to load: tailed from the end */
                 goto out;
+        }
         if (rd_kafka_assign(f->state_reader, l)) {
                 LOG(LOG_WARN, "crawl state not loaded: assign failed");
                 goto out;
@@ -404,6 +495,7 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                      "(the rest of its URLs are fetched as new)",
                      LOG_I("partitions_left", pending));
         find_pending(f, &ld, deadline);
+        tail_from(f, tl);
 out:
         LOGF(LOG_INFO, "crawl state loaded", LOG_I("messages", loaded),
              LOG_I("urls", crawlstate_count(f->state)),
@@ -415,6 +507,8 @@ out:
         free(ld.pending);
         if (l)
                 rd_kafka_topic_partition_list_destroy(l);
+        if (tl)
+                rd_kafka_topic_partition_list_destroy(tl);
         free(end);
 }
 
@@ -552,7 +646,7 @@ bool statesync_pending(fetcher_t *f, job_t *job)
         pend.fetched_at_ms = epoch_ms(); /* just before the page's produce */
         /* In the table too: its validators are the response's (a pending
          * page is never taken as delivered). */
-        if (crawlstate_put(f->state, job->um.url, &pend))
+        if (crawlstate_put_fetch(f->state, job->um.url, &pend))
                 mcounter_add(f->m.state_write_failures, 1);
         return produce_state(f, job, &pend, job) == 0;
 }
@@ -563,7 +657,7 @@ void statesync_write(fetcher_t *f, job_t *job)
 
         if (!f->state || !st || !job->um.url || !job->um.host_key)
                 return;
-        if (crawlstate_put(f->state, job->um.url, st)) {
+        if (crawlstate_put_fetch(f->state, job->um.url, st)) {
                 LOG(LOG_WARN, "out of memory writing a crawl state");
                 mcounter_add(f->m.state_write_failures, 1);
                 return;
@@ -606,4 +700,20 @@ int statesync_conditional(fetcher_t *f, job_t *job)
 out:
         curl_slist_free_all(l);
         return rc;
+}
+
+void statesync_page_headers(fetcher_t *f, const job_t *job,
+                            rd_kafka_headers_t *h)
+{
+        const crawlstate_rec_t *st = job->crawl;
+        char hex[CONTENTSTATE_HEX_LEN + 1];
+
+        if (!f->state || !st || !st->has_content)
+                return;
+        contentstate_hex(st->content_digest, hex);
+        fkafka_header_add(h, "prev_content_sha256", hex);
+        if (*st->price)
+                fkafka_header_add(h, "prev_price", st->price);
+        if (*st->availability)
+                fkafka_header_add(h, "prev_availability", st->availability);
 }

@@ -59,4 +59,15 @@ void statesync_write(fetcher_t *f, job_t *job);
  * memory (the request goes without them). */
 int statesync_conditional(fetcher_t *f, job_t *job);
 
+/* Merges the content states (the cleaner's, contentstate.h) that reached
+ * the state partitions loaded last since: at most a batch per call, from
+ * the loop, without waiting (the loader's queue wakes the loop). */
+void statesync_tail(fetcher_t *f);
+
+/* Adds the URL's last content state (job->crawl, from statesync_capture())
+ * to a page's headers: prev_content_sha256, prev_price,
+ * prev_availability, for the cleaner's change detection. */
+void statesync_page_headers(fetcher_t *f, const job_t *job,
+                            rd_kafka_headers_t *h);
+
 #endif /* KCRAWL_STATESYNC_H */

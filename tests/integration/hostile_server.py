@@ -13,6 +13,8 @@ we want to get wrong), one thread per connection, and answers by path:
   /etag/NAME           a page with an ETag ("v-NAME-<version>") and a
                        Last-Modified; 304 with no body when If-None-Match
                        names the current ETag. `versions[NAME]` changes it
+  /doc/NAME            200 with the HTML `docs[NAME]` holds (a test changes
+                       it between fetches); 404 when it holds none
   /drip                200, Content-Length 100000, then one byte a second
   /endless             200 text/html without a length, bytes as fast as the
                        client reads, until it hangs up
@@ -114,6 +116,7 @@ class HostileServer:
         self.slow_delay = 5.0  # seconds /slow/ID waits before answering
         self.versions = collections.Counter()  # /etag/NAME -> version
         self.conditional = []  # (path, If-None-Match, If-Modified-Since)
+        self.docs = {}         # /doc/NAME -> the HTML it serves (bytes)
         self.stopping = threading.Event()
         self.conns = set()
         self.threads = []
@@ -304,6 +307,12 @@ class HostileServer:
                 self._respond(conn, 304, validators)
                 return True
             return self._html(conn, 200, page(f"{name} {tag}"), validators)
+        if path.startswith("/doc/"):
+            with self.lock:
+                body = self.docs.get(path[5:])
+            if body is None:
+                return self._html(conn, 404, page(path))
+            return self._html(conn, 200, body)
         if path.startswith("/status/"):
             return self._html(conn, int(path[8:11]), page(path))
         if path == "/drip":
