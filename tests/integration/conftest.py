@@ -348,12 +348,21 @@ def read_all(brokers, topic, deadline=60):
                   "auto.offset.reset": "earliest",
                   "enable.partition.eof": True,
                   "isolation.level": "read_committed"})
+    end = time.monotonic() + deadline
     try:
-        md = c.list_topics(topic, timeout=10)
+        # A broker just (re)started may not answer yet: its metadata is
+        # asked for again until the deadline, not once.
+        while True:
+            try:
+                md = c.list_topics(topic, timeout=10)
+                break
+            except KafkaException:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(1)
         parts = sorted(md.topics[topic].partitions)
         c.assign([TopicPartition(topic, p, 0) for p in parts])
         out, eof = [], set()
-        end = time.monotonic() + deadline
         while len(eof) < len(parts):
             if time.monotonic() > end:
                 raise AssertionError(f"read_all {topic}: no end of partitions "
