@@ -37,6 +37,7 @@
 #define JSONLD_MAX (1u << 20) /* bytes of one JSON-LD script parsed */
 #define BUDGET_EVERY 4096     /* elements between budget checks     */
 #define MAX_CHOSEN 64
+#define HW_MAX 192 /* entries of the hint word lists, all together */
 /* The best block is the content when it holds this share of the page's
  * text outside links, or this share of its prose (paragraph scores). */
 #define BROAD_TEXT 0.5f
@@ -115,6 +116,15 @@ struct maincontent {
         size_t body_len; /* its length          */
         int forum;
         int has_artbody;
+        /* The hint words of the lists below, bucketed by first byte
+         * (hint_index()): hw_head[c] is 1 + the first entry starting with
+         * c, hw_next[i] 1 + the next one; 0 ends. */
+        uint8_t hw_head[256];
+        uint8_t hw_next[HW_MAX];
+        uint8_t hw_bit[HW_MAX];
+        uint8_t hw_len[HW_MAX];
+        const char *hw_word[HW_MAX];
+        size_t n_hw;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -184,7 +194,8 @@ static int tag_of(const xmlChar *name)
         if (name == NULL)
                 return T_OTHER;
         for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
-                if (strcmp((const char *)name, tags[i].name) == 0)
+                if (name[0] == (xmlChar)tags[i].name[0] &&
+                    strcmp((const char *)name, tags[i].name) == 0)
                         return tags[i].tag;
         return T_OTHER;
 }
@@ -206,15 +217,6 @@ static void hints_of(const xmlNode *n, char *buf, size_t size)
                 buf[i] = (char)tolower((unsigned char)buf[i]);
 }
 
-static int has_any(const char *s, const char *const *words)
-{
-        size_t i;
-
-        for (i = 0; words[i] != NULL; i++)
-                if (strstr(s, words[i]) != NULL)
-                        return 1;
-        return 0;
-}
 
 /* True when `s` has `word` as a whole token (tokens split on spaces). */
 static int has_token(const char *s, const char *word)
@@ -275,15 +277,79 @@ static const char *const positive[] = {
         "page",    "post", "text",    "blog",  "story",  "prose",   NULL
 };
 
-static int class_weight(const char *h, int forum)
+/* Which of the lists above have a word in the hints: one bit a list. */
+enum {
+        HW_UNLIKELY = 1u << 0,
+        HW_MAYBE = 1u << 1,
+        HW_FORUM_OK = 1u << 2,
+        HW_COMMENTS = 1u << 3,
+        HW_NEGATIVE = 1u << 4,
+        HW_POSITIVE = 1u << 5
+};
+
+/* The lists' words bucketed by first byte, so that the hints of an
+ * element are matched against all of them in one pass over the hints
+ * (a strstr() per word and element was a twentieth of the extraction). */
+static void hint_index(maincontent_t *mc)
+{
+        static const struct {
+                const char *const *words;
+                uint8_t bit;
+        } lists[] = {
+                { unlikely, HW_UNLIKELY }, { maybe, HW_MAYBE },
+                { forum_ok, HW_FORUM_OK }, { comments, HW_COMMENTS },
+                { negative, HW_NEGATIVE }, { positive, HW_POSITIVE },
+        };
+        size_t l, i;
+
+        memset(mc->hw_head, 0, sizeof(mc->hw_head));
+        mc->n_hw = 0;
+        /* Backwards, so that each bucket lists its words in list order. */
+        for (l = sizeof(lists) / sizeof(lists[0]); l-- > 0;) {
+                size_t n = 0;
+
+                while (lists[l].words[n] != NULL)
+                        n++;
+                for (i = n; i-- > 0 && mc->n_hw < HW_MAX;) {
+                        const char *w = lists[l].words[i];
+                        unsigned char c = (unsigned char)w[0];
+
+                        mc->hw_word[mc->n_hw] = w;
+                        mc->hw_len[mc->n_hw] = (uint8_t)strlen(w);
+                        mc->hw_bit[mc->n_hw] = lists[l].bit;
+                        mc->hw_next[mc->n_hw] = mc->hw_head[c];
+                        mc->hw_head[c] = (uint8_t)++mc->n_hw;
+                }
+        }
+}
+
+/* The HW_ bits of the lists that have a word somewhere in h. */
+static unsigned hint_mask(const maincontent_t *mc, const char *h)
+{
+        unsigned mask = 0;
+        const char *p;
+
+        for (p = h; *p != '\0'; p++) {
+                unsigned e = mc->hw_head[(unsigned char)*p];
+
+                while (e != 0) {
+                        e--;
+                        if ((mask & mc->hw_bit[e]) == 0 &&
+                            strncmp(p, mc->hw_word[e], mc->hw_len[e]) == 0)
+                                mask |= mc->hw_bit[e];
+                        e = mc->hw_next[e];
+                }
+        }
+        return mask;
+}
+
+static int class_weight(unsigned hm, int forum)
 {
         int w = 0;
 
-        if (h[0] == '\0')
-                return 0;
-        if (has_any(h, negative) && !(forum && has_any(h, forum_ok)))
+        if ((hm & HW_NEGATIVE) && !(forum && (hm & HW_FORUM_OK)))
                 w -= 25;
-        if (has_any(h, positive))
+        if (hm & HW_POSITIVE)
                 w += 25;
         return w;
 }
@@ -295,6 +361,8 @@ static int is_hidden(const xmlNode *n, const char *h)
         if (dom_attr(n, "hidden") != NULL ||
             visibility_style_hides(dom_attr(n, "style")))
                 return 1;
+        if (h[0] == '\0')
+                return 0;
         if (has_token(h, "sr-only") || has_token(h, "visually-hidden") ||
             has_token(h, "screen-reader-text") || has_token(h, "hidden") ||
             has_token(h, "hide"))
@@ -526,6 +594,7 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         int tag = tag_of(n->name);
                         mnode_t *m;
                         int drop = 0, inart;
+                        unsigned hm;
 
                         if (mc->n >= max_nodes)
                                 break;
@@ -544,7 +613,8 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         p = pi >= 0 ? &mc->nodes[pi] : NULL;
                         m->tag = (uint8_t)tag;
                         hints_of(n, h, sizeof(h));
-                        m->weight = (int8_t)class_weight(h, mc->forum);
+                        hm = h[0] != '\0' ? hint_mask(mc, h) : 0;
+                        m->weight = (int8_t)class_weight(hm, mc->forum);
                         inart = p != NULL && (p->flags & F_ARTBODY);
                         if (is_artbody(n, tag) || tag == T_ARTICLE || inart) {
                                 m->flags |= F_ARTBODY;
@@ -570,13 +640,13 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         else if (tag != T_BODY && tag != T_A &&
                                  tag != T_ARTICLE && tag != T_MAIN &&
                                  !(m->flags & F_ARTBODY && !inart) &&
-                                 has_any(h, unlikely) &&
-                                 !(mc->forum && has_any(h, forum_ok)) &&
-                                 !has_any(h, maybe))
+                                 (hm & HW_UNLIKELY) &&
+                                 !(mc->forum && (hm & HW_FORUM_OK)) &&
+                                 !(hm & HW_MAYBE))
                                 m->flags |= F_UNLIKELY;
                         else if (!mc->forum && tag != T_BODY &&
                                  tag != T_ARTICLE && !is_artbody(n, tag) &&
-                                 has_any(h, comments))
+                                 (hm & HW_COMMENTS))
                                 drop = 1;
                         else if (dom_attr(n, "role") != NULL &&
                                  (strcmp(dom_attr(n, "role"), "navigation") ==
@@ -1124,6 +1194,7 @@ int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
                 rc = 0;
                 goto out;
         }
+        hint_index(mc);
         scan_hints(mc, root);
         if (walk_count(mc, root, opts, errstr, errstr_size) < 0)
                 goto out;

@@ -108,7 +108,8 @@ enum {
 
 static int is_name(const xmlNode *n, const char *name)
 {
-        return n->name != NULL && strcmp((const char *)n->name, name) == 0;
+        return n->name != NULL && n->name[0] == (xmlChar)name[0] &&
+               strcmp((const char *)n->name, name) == 0;
 }
 
 static int never_text(const xmlNode *n)
