@@ -87,6 +87,10 @@ enum {
         T_NOSCRIPT,
         T_DROPTAG, /* never content                                */
         T_NAV,     /* furniture by name                            */
+        T_WIDGET,  /* never content either (a button, an iframe), but
+                    * libxml2 2.9's tree can hang the rest of the page
+                    * inside one whose end it did not see: dropped as
+                    * furniture by name, unless it holds most of the page */
 };
 
 typedef struct mnode {
@@ -162,8 +166,8 @@ static int tag_of(const xmlChar *name)
                 { "img", T_IMG },
                 { "input", T_INPUT },
                 { "textarea", T_INPUT },
-                { "select", T_DROPTAG },
-                { "button", T_DROPTAG },
+                { "select", T_WIDGET },
+                { "button", T_WIDGET },
                 { "body", T_BODY },
                 { "header", T_HEADER },
                 { "figure", T_FIGURE },
@@ -172,17 +176,17 @@ static int tag_of(const xmlChar *name)
                 { "style", T_DROPTAG },
                 { "noscript", T_NOSCRIPT },
                 { "template", T_DROPTAG },
-                { "iframe", T_DROPTAG },
-                { "svg", T_DROPTAG },
-                { "canvas", T_DROPTAG },
-                { "object", T_DROPTAG },
-                { "embed", T_DROPTAG },
+                { "iframe", T_WIDGET },
+                { "svg", T_WIDGET },
+                { "canvas", T_WIDGET },
+                { "object", T_WIDGET },
+                { "embed", T_WIDGET },
                 { "head", T_DROPTAG },
                 { "title", T_DROPTAG },
                 { "link", T_DROPTAG },
                 { "meta", T_DROPTAG },
                 { "option", T_DROPTAG },
-                { "dialog", T_DROPTAG },
+                { "dialog", T_WIDGET },
                 { "figcaption", T_DROPTAG },
                 { "nav", T_NAV },
                 { "footer", T_NAV },
@@ -627,7 +631,8 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                 m->flags |= F_INLINK;
                         if (tag == T_DROPTAG)
                                 drop = 1;
-                        else if (tag == T_NAV || (tag == T_HEADER && !inart))
+                        else if (tag == T_NAV || tag == T_WIDGET ||
+                                 (tag == T_HEADER && !inart))
                                 /* Furniture by name, unless a mis-nested
                                  * tree put most of the page inside it
                                  * (libxml2 2.9 does not know HTML5's
@@ -730,7 +735,8 @@ static void drop_unlikely(maincontent_t *mc)
         for (i = 0; i < mc->n; i++) {
                 mnode_t *m = &mc->nodes[i];
 
-                int named = m->tag == T_NAV || m->tag == T_HEADER;
+                int named = m->tag == T_NAV || m->tag == T_HEADER ||
+                            m->tag == T_WIDGET;
 
                 if ((m->flags & F_UNLIKELY) && !(m->flags & F_DROP) &&
                     (named ? m->text * 2 < page_text || m->paras < 3
@@ -758,7 +764,7 @@ static void drop_unlikely(maincontent_t *mc)
                         mnode_t *m = &mc->nodes[i];
 
                         if ((m->flags & F_UDROP) && m->tag != T_NAV &&
-                            m->tag != T_HEADER)
+                            m->tag != T_HEADER && m->tag != T_WIDGET)
                                 m->flags &= (uint8_t) ~(F_DROP | F_UDROP);
                 }
                 /* What is inside the <nav> and <header> still dropped. */
