@@ -37,6 +37,11 @@
 #define JSONLD_MAX (1u << 20) /* bytes of one JSON-LD script parsed */
 #define BUDGET_EVERY 4096     /* elements between budget checks     */
 #define MAX_CHOSEN 64
+/* A page's comments are its content (comments_are_content()) when they
+ * hold this many characters outside links, four times what was chosen,
+ * and what was chosen has fewer than this. */
+#define FORUM_MIN_COMMENTS 1000
+#define FORUM_MAX_CHOSEN 200
 #define HW_MAX 192 /* entries of the hint word lists, all together */
 /* The best block is the content when it holds this share of the page's
  * text outside links, or this share of its prose (paragraph scores). */
@@ -54,6 +59,14 @@ enum {
         F_UNLIKELY = 1u << 5, /* furniture by class or id, unless it holds
                                * most of the page's text                 */
         F_UDROP = 1u << 6     /* dropped as F_UNLIKELY (or inside one)     */
+};
+
+/* mnode_t.cmt, on a page not known to be a forum: where its comments are,
+ * to tell whether they are the page's content (comments_are_content()). */
+enum {
+        C_WEAK = 1u << 0,   /* hints of a comment (furniture, F_UNLIKELY) */
+        C_STRONG = 1u << 1, /* of a comments section (always dropped)     */
+        C_INSIDE = 1u << 2  /* inside one of those                        */
 };
 
 /* Tags the finder tells apart. */
@@ -108,6 +121,7 @@ typedef struct mnode {
         uint8_t tag;
         uint8_t flags;
         int8_t weight; /* class and id hints */
+        uint8_t cmt;   /* C_ bits: a comments section by its hints   */
 } mnode_t;
 
 struct maincontent {
@@ -120,6 +134,7 @@ struct maincontent {
         size_t body_len; /* its length          */
         int forum;
         int has_artbody;
+        uint64_t cmt_text; /* comments_text(), when not a forum */
         /* The hint words of the lists below, bucketed by first byte
          * (hint_index()): hw_head[c] is 1 + the first entry starting with
          * c, hw_next[i] 1 + the next one; 0 ends. */
@@ -597,7 +612,7 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         int32_t pi = p ? (int32_t)(p - mc->nodes) : -1;
                         int tag = tag_of(n->name);
                         mnode_t *m;
-                        int drop = 0, inart;
+                        int drop = 0, inart, incmt;
                         unsigned hm;
 
                         if (mc->n >= max_nodes)
@@ -620,11 +635,19 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         hm = h[0] != '\0' ? hint_mask(mc, h) : 0;
                         m->weight = (int8_t)class_weight(hm, mc->forum);
                         inart = p != NULL && (p->flags & F_ARTBODY);
+                        incmt = p != NULL && p->cmt != 0;
+                        if (incmt)
+                                m->cmt = C_INSIDE;
                         if (is_artbody(n, tag) || tag == T_ARTICLE || inart) {
                                 m->flags |= F_ARTBODY;
-                                if (tag != T_ARTICLE && is_artbody(n, tag))
+                                if (tag != T_ARTICLE && is_artbody(n, tag) &&
+                                    !incmt)
                                         mc->has_artbody = 1;
                         }
+                        if (!mc->forum && !incmt && tag != T_BODY &&
+                            tag != T_ARTICLE && !is_artbody(n, tag) &&
+                            (hm & (HW_COMMENTS | HW_FORUM_OK)))
+                                m->cmt = C_WEAK;
                         if (p != NULL && (p->flags & F_INLINK))
                                 m->flags |= F_INLINK;
                         if (tag == T_A)
@@ -651,21 +674,27 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                 m->flags |= F_UNLIKELY;
                         else if (!mc->forum && tag != T_BODY &&
                                  tag != T_ARTICLE && !is_artbody(n, tag) &&
-                                 (hm & HW_COMMENTS))
+                                 (hm & HW_COMMENTS)) {
+                                /* Walked all the same, to weigh it. */
                                 drop = 1;
-                        else if (dom_attr(n, "role") != NULL &&
-                                 (strcmp(dom_attr(n, "role"), "navigation") ==
-                                          0 ||
-                                  strcmp(dom_attr(n, "role"), "contentinfo") ==
-                                          0 ||
-                                  strcmp(dom_attr(n, "role"), "banner") == 0 ||
-                                  strcmp(dom_attr(n, "role"),
-                                         "complementary") == 0 ||
-                                  strcmp(dom_attr(n, "role"), "dialog") == 0))
+                                if (!incmt)
+                                        m->cmt = C_STRONG;
+                        } else if (dom_attr(n, "role") != NULL &&
+                                   (strcmp(dom_attr(n, "role"),
+                                           "navigation") == 0 ||
+                                    strcmp(dom_attr(n, "role"),
+                                           "contentinfo") == 0 ||
+                                    strcmp(dom_attr(n, "role"), "banner") ==
+                                            0 ||
+                                    strcmp(dom_attr(n, "role"),
+                                           "complementary") == 0 ||
+                                    strcmp(dom_attr(n, "role"), "dialog") ==
+                                            0))
                                 drop = 1;
                         if (drop)
                                 m->flags |= F_DROP;
-                        else if (depth < max_depth)
+                        if ((!drop || (m->cmt & (C_STRONG | C_INSIDE))) &&
+                            depth < max_depth)
                                 descend = 1;
                 } else if (n->type == XML_TEXT_NODE ||
                            n->type == XML_CDATA_SECTION_NODE) {
@@ -686,6 +715,37 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
 }
 
 /* ---- pass 3: sum up, score -------------------------------------------- */
+
+/* Characters outside links in the page's comments sections (by their
+ * hints), summed before anything is dropped. */
+static uint64_t comments_text(const maincontent_t *mc)
+{
+        uint64_t cmt = 0;
+        size_t i;
+
+        for (i = 0; i < mc->n; i++) {
+                const mnode_t *m = &mc->nodes[i];
+
+                if (m->cmt & (C_WEAK | C_STRONG))
+                        cmt += m->text > m->link ? m->text - m->link : 0;
+        }
+        return cmt;
+}
+
+/* What is inside a comments section is dropped with it (walked only to
+ * weigh it). Pre-order: a parent comes before its children. */
+static void drop_in_comments(maincontent_t *mc)
+{
+        size_t i;
+
+        for (i = 1; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+
+                if (m->parent >= 0 && (mc->nodes[m->parent].flags & F_DROP) &&
+                    (m->cmt & C_INSIDE))
+                        m->flags |= F_DROP;
+        }
+}
 
 static void sum_up(maincontent_t *mc)
 {
@@ -1169,6 +1229,69 @@ static void clean_inside(maincontent_t *mc)
         }
 }
 
+/* Passes 2 to 4. Returns 0, or -1 with a reason in errstr. */
+static int find_pass(maincontent_t *mc, xmlNodePtr root,
+                     const maincontent_opts_t *o, char *errstr,
+                     size_t errstr_size)
+{
+        if (walk_count(mc, root, o, errstr, errstr_size) < 0)
+                return -1;
+        sum_up(mc);
+        mc->cmt_text = mc->forum ? 0 : comments_text(mc);
+        drop_in_comments(mc);
+        drop_unlikely(mc);
+        score_paragraphs(mc);
+        sum_pscore(mc);
+        choose(mc);
+        clean_inside(mc);
+        return 0;
+}
+
+/* A page that does not say it is a forum or a Q&A page (no
+ * DiscussionForumPosting, QAPage), where what was chosen is next to
+ * nothing beside its comments (a thread whose posts are marked up as
+ * comments): the comments are the content. An article with comments
+ * keeps its article. */
+static int comments_are_content(const maincontent_t *mc)
+{
+        uint64_t chosen = 0;
+        uint8_t *alive;
+        size_t k, i;
+
+        if (mc->cmt_text < FORUM_MIN_COMMENTS || mc->n == 0)
+                return 0;
+        alive = calloc(mc->n, 1);
+        if (alive == NULL)
+                return 0;
+        /* What of the chosen blocks is shown: their own text outside
+         * links, but not what is dropped or skipped (pre-order: a subtree
+         * runs on until a node whose parent comes before its root). */
+        for (k = 0; k < mc->n_chosen; k++) {
+                const mnode_t *m = info(mc, mc->chosen[k]);
+                size_t r;
+
+                if (m == NULL)
+                        continue;
+                r = (size_t)(m - mc->nodes);
+                for (i = r; i < mc->n; i++) {
+                        const mnode_t *x = &mc->nodes[i];
+
+                        if (i > r && (x->parent < 0 || (size_t)x->parent < r))
+                                break;
+                        if (x->flags & (F_DROP | F_SKIP))
+                                continue;
+                        if (i > r && !alive[x->parent])
+                                continue;
+                        alive[i] = 1;
+                        chosen += x->own > x->own_link ? x->own - x->own_link
+                                                       : 0;
+                }
+        }
+        free(alive);
+        return mc->cmt_text >= FORUM_MIN_COMMENTS &&
+               chosen < FORUM_MAX_CHOSEN && mc->cmt_text >= 4 * chosen;
+}
+
 /* ---- public ----------------------------------------------------------- */
 
 int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
@@ -1202,14 +1325,17 @@ int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
         }
         hint_index(mc);
         scan_hints(mc, root);
-        if (walk_count(mc, root, opts, errstr, errstr_size) < 0)
+        if (find_pass(mc, root, opts, errstr, errstr_size) < 0)
                 goto out;
-        sum_up(mc);
-        drop_unlikely(mc);
-        score_paragraphs(mc);
-        sum_pscore(mc);
-        choose(mc);
-        clean_inside(mc);
+        if (!mc->forum && comments_are_content(mc)) {
+                /* Again, as a forum: the comments are the posts. */
+                mc->forum = 1;
+                mc->n = 0;
+                mc->n_chosen = 0;
+                mc->has_artbody = 0;
+                if (find_pass(mc, root, opts, errstr, errstr_size) < 0)
+                        goto out;
+        }
         for (k = 0; k < mc->n_chosen; k++) {
                 mnode_t *m = info(mc, mc->chosen[k]);
                 if (m != NULL)
