@@ -47,6 +47,10 @@
  * text outside links, or this share of its prose (paragraph scores). */
 #define BROAD_TEXT 0.5f
 #define BROAD_PROSE 0.7f
+/* When the best block does not, a block that holds the share, with fewer
+ * links than this share of its text, stands in for it (choose()). */
+#define ALT_MAX_LINKS 0.25f
+#define ALT_MIN_PARAS 3 /* and at least this many <p> */
 #define MIN_CONTENT \
         150 /* characters outside links of a page's content */ /* sibling blocks taken with the best */
 
@@ -1041,6 +1045,37 @@ static void choose(maincontent_t *mc)
             (chosen_nl >= BROAD_TEXT * (float)nonlink(body) ||
              chosen_ps >= BROAD_PROSE * body->pscore))
                 return;
+        /* The best-scored block holds too little (a few plain paragraphs
+         * of an article score below a footer named "...-text"), and the
+         * page has no <main>: the best-scored of the blocks that do hold
+         * the share of its text, when one is prose (ALT_MIN_PARAS <p>,
+         * more paragraph score than the best and half the page's, few
+         * links), before the body is taken. */
+        if (mc->n_chosen > 0 && main_el == NULL) {
+                mnode_t *alt = NULL;
+
+                for (i = 0; i < mc->n; i++) {
+                        mnode_t *m = &mc->nodes[i];
+
+                        if (!(m->flags & F_CAND) || (m->flags & F_DROP) ||
+                            m == body || m->tag == T_BODY || m->parent < 0 ||
+                            link_density(m) >= ALT_MAX_LINKS ||
+                            m->pscore < chosen_ps ||
+                            m->paras < ALT_MIN_PARAS ||
+                            m->pscore < 0.5f * body->pscore ||
+                            (m->flags & F_UNLIKELY) ||
+                            (float)nonlink(m) <
+                                    BROAD_TEXT * (float)nonlink(body))
+                                continue;
+                        if (alt == NULL || final_score(m) > final_score(alt))
+                                alt = m;
+                }
+                if (alt != NULL && final_score(alt) > 0) {
+                        mc->n_chosen = 0;
+                        add_chosen(mc, alt->node);
+                        return;
+                }
+        }
         /* Too little text for any content: a login wall, a script shell. */
         if (mc->n_chosen == 0 &&
             nonlink(main_el != NULL ? main_el : body) < MIN_CONTENT &&
