@@ -665,7 +665,17 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                  * (libxml2 2.9 does not know HTML5's
                                  * sectioning elements). */
                                 m->flags |= F_UNLIKELY;
-                        else if (is_hidden(n, h) || tag == T_NOSCRIPT)
+                        else if (!mc->forum && tag != T_BODY &&
+                                 tag != T_ARTICLE && !is_artbody(n, tag) &&
+                                 (hm & HW_COMMENTS)) {
+                                /* A comments section, however long (before
+                                 * the "unless it holds most of the text" of
+                                 * furniture by hints): walked all the same,
+                                 * to weigh it. */
+                                drop = 1;
+                                if (!incmt)
+                                        m->cmt = C_STRONG;
+                        } else if (is_hidden(n, h) || tag == T_NOSCRIPT)
                                 /* Unless it holds most of the text: a page
                                  * that shows its content by script. */
                                 m->flags |= F_UNLIKELY;
@@ -676,24 +686,15 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                  !(mc->forum && (hm & HW_FORUM_OK)) &&
                                  !(hm & HW_MAYBE))
                                 m->flags |= F_UNLIKELY;
-                        else if (!mc->forum && tag != T_BODY &&
-                                 tag != T_ARTICLE && !is_artbody(n, tag) &&
-                                 (hm & HW_COMMENTS)) {
-                                /* Walked all the same, to weigh it. */
-                                drop = 1;
-                                if (!incmt)
-                                        m->cmt = C_STRONG;
-                        } else if (dom_attr(n, "role") != NULL &&
-                                   (strcmp(dom_attr(n, "role"),
-                                           "navigation") == 0 ||
-                                    strcmp(dom_attr(n, "role"),
-                                           "contentinfo") == 0 ||
-                                    strcmp(dom_attr(n, "role"), "banner") ==
-                                            0 ||
-                                    strcmp(dom_attr(n, "role"),
-                                           "complementary") == 0 ||
-                                    strcmp(dom_attr(n, "role"), "dialog") ==
-                                            0))
+                        else if (dom_attr(n, "role") != NULL &&
+                                 (strcmp(dom_attr(n, "role"), "navigation") ==
+                                          0 ||
+                                  strcmp(dom_attr(n, "role"), "contentinfo") ==
+                                          0 ||
+                                  strcmp(dom_attr(n, "role"), "banner") == 0 ||
+                                  strcmp(dom_attr(n, "role"),
+                                         "complementary") == 0 ||
+                                  strcmp(dom_attr(n, "role"), "dialog") == 0))
                                 drop = 1;
                         if (drop)
                                 m->flags |= F_DROP;
