@@ -17,7 +17,10 @@ static inline const char *dom_attr(const xmlNode *n, const char *name)
         const xmlAttr *a;
 
         for (a = n->properties; a != NULL; a = a->next) {
+                /* The first bytes first: most attributes differ there
+                 * (equal bytes, ASCII case aside, stay equal by | 0x20). */
                 if (a->name != NULL &&
+                    (a->name[0] | 0x20) == (name[0] | 0x20) &&
                     strcasecmp((const char *)a->name, name) == 0) {
                         if (a->children != NULL &&
                             a->children->type == XML_TEXT_NODE &&

@@ -61,9 +61,11 @@ static int main_fields(page_facts_t *f, budget_t *b, char *errstr,
         int rc;
 
         if (!f->html || f->doc == NULL) {
-                /* An empty page: no content, nothing said. */
+                /* An empty page, or one that is not HTML (a PDF, an
+                 * image): no main content, nothing said -- main_text and
+                 * markdown are "", the metadata null. */
                 memset(&f->main, 0, sizeof(f->main));
-                f->has_main = f->html;
+                f->has_main = 1;
                 return 0;
         }
         rc = mainfields_build(f->doc, f->base != NULL ? f->base->href : NULL,

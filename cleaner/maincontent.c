@@ -37,10 +37,20 @@
 #define JSONLD_MAX (1u << 20) /* bytes of one JSON-LD script parsed */
 #define BUDGET_EVERY 4096     /* elements between budget checks     */
 #define MAX_CHOSEN 64
+/* A page's comments are its content (comments_are_content()) when they
+ * hold this many characters outside links, four times what was chosen,
+ * and what was chosen has fewer than this. */
+#define FORUM_MIN_COMMENTS 1000
+#define FORUM_MAX_CHOSEN 200
+#define HW_MAX 192 /* entries of the hint word lists, all together */
 /* The best block is the content when it holds this share of the page's
  * text outside links, or this share of its prose (paragraph scores). */
 #define BROAD_TEXT 0.5f
 #define BROAD_PROSE 0.7f
+/* When the best block does not, a block that holds the share, with fewer
+ * links than this share of its text, stands in for it (choose()). */
+#define ALT_MAX_LINKS 0.25f
+#define ALT_MIN_PARAS 3 /* and at least this many <p> */
 #define MIN_CONTENT \
         150 /* characters outside links of a page's content */ /* sibling blocks taken with the best */
 
@@ -53,6 +63,14 @@ enum {
         F_UNLIKELY = 1u << 5, /* furniture by class or id, unless it holds
                                * most of the page's text                 */
         F_UDROP = 1u << 6     /* dropped as F_UNLIKELY (or inside one)     */
+};
+
+/* mnode_t.cmt, on a page not known to be a forum: where its comments are,
+ * to tell whether they are the page's content (comments_are_content()). */
+enum {
+        C_WEAK = 1u << 0,   /* hints of a comment (furniture, F_UNLIKELY) */
+        C_STRONG = 1u << 1, /* of a comments section (always dropped)     */
+        C_INSIDE = 1u << 2  /* inside one of those                        */
 };
 
 /* Tags the finder tells apart. */
@@ -86,6 +104,10 @@ enum {
         T_NOSCRIPT,
         T_DROPTAG, /* never content                                */
         T_NAV,     /* furniture by name                            */
+        T_WIDGET,  /* never content either (a button, an iframe), but
+                    * libxml2 2.9's tree can hang the rest of the page
+                    * inside one whose end it did not see: dropped as
+                    * furniture by name, unless it holds most of the page */
 };
 
 typedef struct mnode {
@@ -103,6 +125,7 @@ typedef struct mnode {
         uint8_t tag;
         uint8_t flags;
         int8_t weight; /* class and id hints */
+        uint8_t cmt;   /* C_ bits: a comments section by its hints   */
 } mnode_t;
 
 struct maincontent {
@@ -115,6 +138,16 @@ struct maincontent {
         size_t body_len; /* its length          */
         int forum;
         int has_artbody;
+        uint64_t cmt_text; /* comments_text(), when not a forum */
+        /* The hint words of the lists below, bucketed by first byte
+         * (hint_index()): hw_head[c] is 1 + the first entry starting with
+         * c, hw_next[i] 1 + the next one; 0 ends. */
+        uint8_t hw_head[256];
+        uint8_t hw_next[HW_MAX];
+        uint8_t hw_bit[HW_MAX];
+        uint8_t hw_len[HW_MAX];
+        const char *hw_word[HW_MAX];
+        size_t n_hw;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -152,8 +185,8 @@ static int tag_of(const xmlChar *name)
                 { "img", T_IMG },
                 { "input", T_INPUT },
                 { "textarea", T_INPUT },
-                { "select", T_DROPTAG },
-                { "button", T_DROPTAG },
+                { "select", T_WIDGET },
+                { "button", T_WIDGET },
                 { "body", T_BODY },
                 { "header", T_HEADER },
                 { "figure", T_FIGURE },
@@ -162,17 +195,17 @@ static int tag_of(const xmlChar *name)
                 { "style", T_DROPTAG },
                 { "noscript", T_NOSCRIPT },
                 { "template", T_DROPTAG },
-                { "iframe", T_DROPTAG },
-                { "svg", T_DROPTAG },
-                { "canvas", T_DROPTAG },
-                { "object", T_DROPTAG },
-                { "embed", T_DROPTAG },
+                { "iframe", T_WIDGET },
+                { "svg", T_WIDGET },
+                { "canvas", T_WIDGET },
+                { "object", T_WIDGET },
+                { "embed", T_WIDGET },
                 { "head", T_DROPTAG },
                 { "title", T_DROPTAG },
                 { "link", T_DROPTAG },
                 { "meta", T_DROPTAG },
                 { "option", T_DROPTAG },
-                { "dialog", T_DROPTAG },
+                { "dialog", T_WIDGET },
                 { "figcaption", T_DROPTAG },
                 { "nav", T_NAV },
                 { "footer", T_NAV },
@@ -184,7 +217,8 @@ static int tag_of(const xmlChar *name)
         if (name == NULL)
                 return T_OTHER;
         for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
-                if (strcmp((const char *)name, tags[i].name) == 0)
+                if (name[0] == (xmlChar)tags[i].name[0] &&
+                    strcmp((const char *)name, tags[i].name) == 0)
                         return tags[i].tag;
         return T_OTHER;
 }
@@ -206,15 +240,6 @@ static void hints_of(const xmlNode *n, char *buf, size_t size)
                 buf[i] = (char)tolower((unsigned char)buf[i]);
 }
 
-static int has_any(const char *s, const char *const *words)
-{
-        size_t i;
-
-        for (i = 0; words[i] != NULL; i++)
-                if (strstr(s, words[i]) != NULL)
-                        return 1;
-        return 0;
-}
 
 /* True when `s` has `word` as a whole token (tokens split on spaces). */
 static int has_token(const char *s, const char *word)
@@ -275,15 +300,79 @@ static const char *const positive[] = {
         "page",    "post", "text",    "blog",  "story",  "prose",   NULL
 };
 
-static int class_weight(const char *h, int forum)
+/* Which of the lists above have a word in the hints: one bit a list. */
+enum {
+        HW_UNLIKELY = 1u << 0,
+        HW_MAYBE = 1u << 1,
+        HW_FORUM_OK = 1u << 2,
+        HW_COMMENTS = 1u << 3,
+        HW_NEGATIVE = 1u << 4,
+        HW_POSITIVE = 1u << 5
+};
+
+/* The lists' words bucketed by first byte, so that the hints of an
+ * element are matched against all of them in one pass over the hints
+ * (a strstr() per word and element was a twentieth of the extraction). */
+static void hint_index(maincontent_t *mc)
+{
+        static const struct {
+                const char *const *words;
+                uint8_t bit;
+        } lists[] = {
+                { unlikely, HW_UNLIKELY }, { maybe, HW_MAYBE },
+                { forum_ok, HW_FORUM_OK }, { comments, HW_COMMENTS },
+                { negative, HW_NEGATIVE }, { positive, HW_POSITIVE },
+        };
+        size_t l, i;
+
+        memset(mc->hw_head, 0, sizeof(mc->hw_head));
+        mc->n_hw = 0;
+        /* Backwards, so that each bucket lists its words in list order. */
+        for (l = sizeof(lists) / sizeof(lists[0]); l-- > 0;) {
+                size_t n = 0;
+
+                while (lists[l].words[n] != NULL)
+                        n++;
+                for (i = n; i-- > 0 && mc->n_hw < HW_MAX;) {
+                        const char *w = lists[l].words[i];
+                        unsigned char c = (unsigned char)w[0];
+
+                        mc->hw_word[mc->n_hw] = w;
+                        mc->hw_len[mc->n_hw] = (uint8_t)strlen(w);
+                        mc->hw_bit[mc->n_hw] = lists[l].bit;
+                        mc->hw_next[mc->n_hw] = mc->hw_head[c];
+                        mc->hw_head[c] = (uint8_t)++mc->n_hw;
+                }
+        }
+}
+
+/* The HW_ bits of the lists that have a word somewhere in h. */
+static unsigned hint_mask(const maincontent_t *mc, const char *h)
+{
+        unsigned mask = 0;
+        const char *p;
+
+        for (p = h; *p != '\0'; p++) {
+                unsigned e = mc->hw_head[(unsigned char)*p];
+
+                while (e != 0) {
+                        e--;
+                        if ((mask & mc->hw_bit[e]) == 0 &&
+                            strncmp(p, mc->hw_word[e], mc->hw_len[e]) == 0)
+                                mask |= mc->hw_bit[e];
+                        e = mc->hw_next[e];
+                }
+        }
+        return mask;
+}
+
+static int class_weight(unsigned hm, int forum)
 {
         int w = 0;
 
-        if (h[0] == '\0')
-                return 0;
-        if (has_any(h, negative) && !(forum && has_any(h, forum_ok)))
+        if ((hm & HW_NEGATIVE) && !(forum && (hm & HW_FORUM_OK)))
                 w -= 25;
-        if (has_any(h, positive))
+        if (hm & HW_POSITIVE)
                 w += 25;
         return w;
 }
@@ -295,6 +384,8 @@ static int is_hidden(const xmlNode *n, const char *h)
         if (dom_attr(n, "hidden") != NULL ||
             visibility_style_hides(dom_attr(n, "style")))
                 return 1;
+        if (h[0] == '\0')
+                return 0;
         if (has_token(h, "sr-only") || has_token(h, "visually-hidden") ||
             has_token(h, "screen-reader-text") || has_token(h, "hidden") ||
             has_token(h, "hide"))
@@ -525,7 +616,8 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         int32_t pi = p ? (int32_t)(p - mc->nodes) : -1;
                         int tag = tag_of(n->name);
                         mnode_t *m;
-                        int drop = 0, inart;
+                        int drop = 0, inart, incmt;
+                        unsigned hm;
 
                         if (mc->n >= max_nodes)
                                 break;
@@ -544,40 +636,56 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         p = pi >= 0 ? &mc->nodes[pi] : NULL;
                         m->tag = (uint8_t)tag;
                         hints_of(n, h, sizeof(h));
-                        m->weight = (int8_t)class_weight(h, mc->forum);
+                        hm = h[0] != '\0' ? hint_mask(mc, h) : 0;
+                        m->weight = (int8_t)class_weight(hm, mc->forum);
                         inart = p != NULL && (p->flags & F_ARTBODY);
+                        incmt = p != NULL && p->cmt != 0;
+                        if (incmt)
+                                m->cmt = C_INSIDE;
                         if (is_artbody(n, tag) || tag == T_ARTICLE || inart) {
                                 m->flags |= F_ARTBODY;
-                                if (tag != T_ARTICLE && is_artbody(n, tag))
+                                if (tag != T_ARTICLE && is_artbody(n, tag) &&
+                                    !incmt)
                                         mc->has_artbody = 1;
                         }
+                        if (!mc->forum && !incmt && tag != T_BODY &&
+                            tag != T_ARTICLE && !is_artbody(n, tag) &&
+                            (hm & (HW_COMMENTS | HW_FORUM_OK)))
+                                m->cmt = C_WEAK;
                         if (p != NULL && (p->flags & F_INLINK))
                                 m->flags |= F_INLINK;
                         if (tag == T_A)
                                 m->flags |= F_INLINK;
                         if (tag == T_DROPTAG)
                                 drop = 1;
-                        else if (tag == T_NAV || (tag == T_HEADER && !inart))
+                        else if (tag == T_NAV || tag == T_WIDGET ||
+                                 (tag == T_HEADER && !inart))
                                 /* Furniture by name, unless a mis-nested
                                  * tree put most of the page inside it
                                  * (libxml2 2.9 does not know HTML5's
                                  * sectioning elements). */
                                 m->flags |= F_UNLIKELY;
-                        else if (is_hidden(n, h) || tag == T_NOSCRIPT)
+                        else if (!mc->forum && tag != T_BODY &&
+                                 tag != T_ARTICLE && !is_artbody(n, tag) &&
+                                 (hm & HW_COMMENTS)) {
+                                /* A comments section, however long (before
+                                 * the "unless it holds most of the text" of
+                                 * furniture by hints): walked all the same,
+                                 * to weigh it. */
+                                drop = 1;
+                                if (!incmt)
+                                        m->cmt = C_STRONG;
+                        } else if (is_hidden(n, h) || tag == T_NOSCRIPT)
                                 /* Unless it holds most of the text: a page
                                  * that shows its content by script. */
                                 m->flags |= F_UNLIKELY;
                         else if (tag != T_BODY && tag != T_A &&
                                  tag != T_ARTICLE && tag != T_MAIN &&
                                  !(m->flags & F_ARTBODY && !inart) &&
-                                 has_any(h, unlikely) &&
-                                 !(mc->forum && has_any(h, forum_ok)) &&
-                                 !has_any(h, maybe))
+                                 (hm & HW_UNLIKELY) &&
+                                 !(mc->forum && (hm & HW_FORUM_OK)) &&
+                                 !(hm & HW_MAYBE))
                                 m->flags |= F_UNLIKELY;
-                        else if (!mc->forum && tag != T_BODY &&
-                                 tag != T_ARTICLE && !is_artbody(n, tag) &&
-                                 has_any(h, comments))
-                                drop = 1;
                         else if (dom_attr(n, "role") != NULL &&
                                  (strcmp(dom_attr(n, "role"), "navigation") ==
                                           0 ||
@@ -590,7 +698,8 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                 drop = 1;
                         if (drop)
                                 m->flags |= F_DROP;
-                        else if (depth < max_depth)
+                        if ((!drop || (m->cmt & (C_STRONG | C_INSIDE))) &&
+                            depth < max_depth)
                                 descend = 1;
                 } else if (n->type == XML_TEXT_NODE ||
                            n->type == XML_CDATA_SECTION_NODE) {
@@ -611,6 +720,37 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
 }
 
 /* ---- pass 3: sum up, score -------------------------------------------- */
+
+/* Characters outside links in the page's comments sections (by their
+ * hints), summed before anything is dropped. */
+static uint64_t comments_text(const maincontent_t *mc)
+{
+        uint64_t cmt = 0;
+        size_t i;
+
+        for (i = 0; i < mc->n; i++) {
+                const mnode_t *m = &mc->nodes[i];
+
+                if (m->cmt & (C_WEAK | C_STRONG))
+                        cmt += m->text > m->link ? m->text - m->link : 0;
+        }
+        return cmt;
+}
+
+/* What is inside a comments section is dropped with it (walked only to
+ * weigh it). Pre-order: a parent comes before its children. */
+static void drop_in_comments(maincontent_t *mc)
+{
+        size_t i;
+
+        for (i = 1; i < mc->n; i++) {
+                mnode_t *m = &mc->nodes[i];
+
+                if (m->parent >= 0 && (mc->nodes[m->parent].flags & F_DROP) &&
+                    (m->cmt & C_INSIDE))
+                        m->flags |= F_DROP;
+        }
+}
 
 static void sum_up(maincontent_t *mc)
 {
@@ -660,7 +800,8 @@ static void drop_unlikely(maincontent_t *mc)
         for (i = 0; i < mc->n; i++) {
                 mnode_t *m = &mc->nodes[i];
 
-                int named = m->tag == T_NAV || m->tag == T_HEADER;
+                int named = m->tag == T_NAV || m->tag == T_HEADER ||
+                            m->tag == T_WIDGET;
 
                 if ((m->flags & F_UNLIKELY) && !(m->flags & F_DROP) &&
                     (named ? m->text * 2 < page_text || m->paras < 3
@@ -688,7 +829,7 @@ static void drop_unlikely(maincontent_t *mc)
                         mnode_t *m = &mc->nodes[i];
 
                         if ((m->flags & F_UDROP) && m->tag != T_NAV &&
-                            m->tag != T_HEADER)
+                            m->tag != T_HEADER && m->tag != T_WIDGET)
                                 m->flags &= (uint8_t) ~(F_DROP | F_UDROP);
                 }
                 /* What is inside the <nav> and <header> still dropped. */
@@ -905,6 +1046,37 @@ static void choose(maincontent_t *mc)
             (chosen_nl >= BROAD_TEXT * (float)nonlink(body) ||
              chosen_ps >= BROAD_PROSE * body->pscore))
                 return;
+        /* The best-scored block holds too little (a few plain paragraphs
+         * of an article score below a footer named "...-text"), and the
+         * page has no <main>: the best-scored of the blocks that do hold
+         * the share of its text, when one is prose (ALT_MIN_PARAS <p>,
+         * more paragraph score than the best and half the page's, few
+         * links), before the body is taken. */
+        if (mc->n_chosen > 0 && main_el == NULL) {
+                mnode_t *alt = NULL;
+
+                for (i = 0; i < mc->n; i++) {
+                        mnode_t *m = &mc->nodes[i];
+
+                        if (!(m->flags & F_CAND) || (m->flags & F_DROP) ||
+                            m == body || m->tag == T_BODY || m->parent < 0 ||
+                            link_density(m) >= ALT_MAX_LINKS ||
+                            m->pscore < chosen_ps ||
+                            m->paras < ALT_MIN_PARAS ||
+                            m->pscore < 0.5f * body->pscore ||
+                            (m->flags & F_UNLIKELY) ||
+                            (float)nonlink(m) <
+                                    BROAD_TEXT * (float)nonlink(body))
+                                continue;
+                        if (alt == NULL || final_score(m) > final_score(alt))
+                                alt = m;
+                }
+                if (alt != NULL && final_score(alt) > 0) {
+                        mc->n_chosen = 0;
+                        add_chosen(mc, alt->node);
+                        return;
+                }
+        }
         /* Too little text for any content: a login wall, a script shell. */
         if (mc->n_chosen == 0 &&
             nonlink(main_el != NULL ? main_el : body) < MIN_CONTENT &&
@@ -1093,6 +1265,69 @@ static void clean_inside(maincontent_t *mc)
         }
 }
 
+/* Passes 2 to 4. Returns 0, or -1 with a reason in errstr. */
+static int find_pass(maincontent_t *mc, xmlNodePtr root,
+                     const maincontent_opts_t *o, char *errstr,
+                     size_t errstr_size)
+{
+        if (walk_count(mc, root, o, errstr, errstr_size) < 0)
+                return -1;
+        sum_up(mc);
+        mc->cmt_text = mc->forum ? 0 : comments_text(mc);
+        drop_in_comments(mc);
+        drop_unlikely(mc);
+        score_paragraphs(mc);
+        sum_pscore(mc);
+        choose(mc);
+        clean_inside(mc);
+        return 0;
+}
+
+/* A page that does not say it is a forum or a Q&A page (no
+ * DiscussionForumPosting, QAPage), where what was chosen is next to
+ * nothing beside its comments (a thread whose posts are marked up as
+ * comments): the comments are the content. An article with comments
+ * keeps its article. */
+static int comments_are_content(const maincontent_t *mc)
+{
+        uint64_t chosen = 0;
+        uint8_t *alive;
+        size_t k, i;
+
+        if (mc->cmt_text < FORUM_MIN_COMMENTS || mc->n == 0)
+                return 0;
+        alive = calloc(mc->n, 1);
+        if (alive == NULL)
+                return 0;
+        /* What of the chosen blocks is shown: their own text outside
+         * links, but not what is dropped or skipped (pre-order: a subtree
+         * runs on until a node whose parent comes before its root). */
+        for (k = 0; k < mc->n_chosen; k++) {
+                const mnode_t *m = info(mc, mc->chosen[k]);
+                size_t r;
+
+                if (m == NULL)
+                        continue;
+                r = (size_t)(m - mc->nodes);
+                for (i = r; i < mc->n; i++) {
+                        const mnode_t *x = &mc->nodes[i];
+
+                        if (i > r && (x->parent < 0 || (size_t)x->parent < r))
+                                break;
+                        if (x->flags & (F_DROP | F_SKIP))
+                                continue;
+                        if (i > r && !alive[x->parent])
+                                continue;
+                        alive[i] = 1;
+                        chosen += x->own > x->own_link ? x->own - x->own_link
+                                                       : 0;
+                }
+        }
+        free(alive);
+        return mc->cmt_text >= FORUM_MIN_COMMENTS &&
+               chosen < FORUM_MAX_CHOSEN && mc->cmt_text >= 4 * chosen;
+}
+
 /* ---- public ----------------------------------------------------------- */
 
 int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
@@ -1124,15 +1359,19 @@ int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
                 rc = 0;
                 goto out;
         }
+        hint_index(mc);
         scan_hints(mc, root);
-        if (walk_count(mc, root, opts, errstr, errstr_size) < 0)
+        if (find_pass(mc, root, opts, errstr, errstr_size) < 0)
                 goto out;
-        sum_up(mc);
-        drop_unlikely(mc);
-        score_paragraphs(mc);
-        sum_pscore(mc);
-        choose(mc);
-        clean_inside(mc);
+        if (!mc->forum && comments_are_content(mc)) {
+                /* Again, as a forum: the comments are the posts. */
+                mc->forum = 1;
+                mc->n = 0;
+                mc->n_chosen = 0;
+                mc->has_artbody = 0;
+                if (find_pass(mc, root, opts, errstr, errstr_size) < 0)
+                        goto out;
+        }
         for (k = 0; k < mc->n_chosen; k++) {
                 mnode_t *m = info(mc, mc->chosen[k]);
                 if (m != NULL)

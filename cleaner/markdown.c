@@ -108,7 +108,8 @@ enum {
 
 static int is_name(const xmlNode *n, const char *name)
 {
-        return n->name != NULL && strcmp((const char *)n->name, name) == 0;
+        return n->name != NULL && n->name[0] == (xmlChar)name[0] &&
+               strcmp((const char *)n->name, name) == 0;
 }
 
 static int never_text(const xmlNode *n)
@@ -127,8 +128,26 @@ static int never_text(const xmlNode *n)
         return 0;
 }
 
+/* Widgets: never text of their own, but libxml2 2.9 can hang the rest of
+ * a page inside one it did not see end; the caller's skip() tells (the
+ * main content keeps one that holds most of the page). */
+static int widget(const xmlNode *n)
+{
+        static const char *const names[] = { "button", "select", "iframe",
+                                             "svg",    "canvas", "object",
+                                             "embed",  NULL };
+        size_t i;
+
+        for (i = 0; names[i] != NULL; i++)
+                if (is_name(n, names[i]))
+                        return 1;
+        return 0;
+}
+
 static int skipped(const writer_t *w, const xmlNode *n)
 {
+        if (w->o->skip != NULL && widget(n))
+                return w->o->skip(w->o->skip_opaque, n);
         if (never_text(n))
                 return 1;
         return w->o->skip != NULL && w->o->skip(w->o->skip_opaque, n);

@@ -189,7 +189,8 @@ static void write_text(rec_t *w, const page_facts_t *f)
 }
 
 /* main_text, markdown (as page_t.texts asks), author, published_at,
- * modified_at, site_name (mainfields.h). */
+ * modified_at, site_name (mainfields.h). Every page has them: one that
+ * is not HTML has no main content ("") and says nothing (null). */
 static void write_main(rec_t *w, const page_facts_t *f)
 {
         const mainfields_t *m = &f->main;
@@ -416,7 +417,7 @@ static const struct {
         { write_page, REC_ALL },      { write_signals, REC_ALL },
         { write_change, REC_ALL },    { write_head, REC_HTML },
         { write_headings, REC_HTML }, { write_text, REC_HTML },
-        { write_main, REC_HTML },     { write_links, REC_HTML },
+        { write_main, REC_ALL },      { write_links, REC_HTML },
         { write_images, REC_HTML },   { write_opengraph, REC_HTML },
         { write_jsonld, REC_HTML },   { write_structured, REC_HTML },
         { write_capped, REC_HTML },
