@@ -60,6 +60,10 @@ typedef struct fetcher_config {
         char *state_topic;       /* crawl state; "" = none      */
         long state_max;          /* URLs' states held in memory */
         long state_load_timeout; /* seconds                     */
+        long state_max_age;      /* seconds; 0 = keep forever   */
+        long recrawl;            /* default interval, s; 0 = off */
+        long recrawl_min, recrawl_max; /* interval bounds, s    */
+        char *recrawl_stop;      /* stop-list file; NULL = none  */
         strlist_t proxy;
         char *proxy_file;
         char *ca_file;

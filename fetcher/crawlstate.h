@@ -58,6 +58,14 @@ typedef struct crawlstate_rec {
         char in_topic[CRAWLSTATE_TOPIC_MAX + 1];
         int32_t in_partition;
         int64_t in_offset;
+        /* Scheduled recrawl (recrawl.h, schedule.h): the interval in use
+         * and the one it started from (seconds, 0: none), when the next
+         * fetch is due (epoch ms, 0: none scheduled; also the token its
+         * delay-topic copy carries, so a copy that is not the one
+         * expected is dropped), and when a stop was asked (0: never). */
+        uint32_t recrawl_s, recrawl_base_s;
+        int64_t next_due_ms;
+        int64_t stopped_at_ms;
 } crawlstate_rec_t;
 
 typedef struct crawlstate crawlstate_t;
@@ -96,6 +104,12 @@ bool crawlstate_delivered(const crawlstate_rec_t *rec, const char *topic,
  * or no digest to compare). A 304 is unchanged (not_modified). */
 int crawlstate_changed(const crawlstate_rec_t *prev, bool not_modified,
                        const unsigned char *digest);
+
+/* Whether a state is forgotten: nothing happened to it (fetched, a
+ * recrawl due, a stop asked) for max_age_ms before now_ms (epoch ms).
+ * max_age_ms <= 0: never. */
+bool crawlstate_expired(const crawlstate_rec_t *rec, int64_t now_ms,
+                        int64_t max_age_ms);
 
 /* A validator (ETag, Last-Modified) fit to be sent back in a request
  * header: printable, no control characters (CR, LF would split it). */

@@ -71,6 +71,9 @@
 #define HDR_SOURCE "kcrawl_source_topic"
 #define HDR_FOLLOWED "followed_from" /* the cleaner's followed links */
 #define HDR_INPUT "kcrawl_input" /* a page's URL message: topic/part/offset */
+/* A recrawl copy on the delay topic: the due time (epoch ms) it was
+ * scheduled for, its token (recrawl.h). */
+#define HDR_RECRAWL "kcrawl_recrawl"
 
 #define container_of(p, type, member) \
         ((type *)(void *)((char *)(p)-offsetof(type, member)))
@@ -83,6 +86,9 @@ typedef enum {
         OUT_ERROR,   /* the error object is on its way          */
         OUT_REROUTE, /* a copy on the right partition is on its way */
         OUT_PARKED,  /* a copy on the delay topic is on its way */
+        OUT_RECRAWL, /* the outcome is delivered; its recrawl copy on
+                      * the delay topic is on its way        */
+        OUT_STATE,   /* a state (a recorded stop) is on its way */
 } outcome_t;
 
 typedef enum { JOB_URL, JOB_ROBOTS, JOB_TDMREP } job_kind_t;
@@ -150,6 +156,14 @@ typedef struct job {
         crawlstate_rec_t *crawl; /* the URL's new crawl state, written once
                                   * its outcome is delivered (NULL: none) */
         bool conditional;        /* the request carries validators   */
+        int changed;             /* the page changed since the state:
+                                  * 1, 0 (or a 304), -1 unknown       */
+        /* Scheduled recrawl (recrawl.h): a copy's token (header
+         * kcrawl_recrawl; 0 once taken, or not a copy), whether the job
+         * came as a copy, and the next copy's due time (0: none). */
+        int64_t recrawl_token;
+        bool recrawl_copy;
+        int64_t recrawl_due_ms;
         int tdm_file;            /* --tdm: the host's tdmrep.json on this
                                   * URL: TDM_FILE_* */
         char *tdm_file_policy;   /* its tdm-policy (NULL: none)       */
@@ -225,7 +239,9 @@ typedef struct fmetrics {
                 *rate_waits, *rerouted, *parked, *links_dropped, *robots[RB_N],
                 *robots_limits[RL_N], *sitemaps_listed, *state_loaded,
                 *state_evicted, *state_invalid, *state_write_failures,
-                *conditional_hits, *state_duplicates;
+                *conditional_hits, *state_duplicates, *recrawls_scheduled,
+                *recrawls_stopped, *recrawls_superseded, *discovered_stopped,
+                *state_tombstones;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
                 *robots_bytes, *state_urls;
         mhist_t *response;
@@ -254,6 +270,11 @@ struct fetcher {
         crawlstate_t *state;
         rd_kafka_t *state_reader;
         int32_t state_parts;
+        /* --recrawl-stop (recrawl.c): the list, the file's last mtime and
+         * when it was last looked at. */
+        struct stoplist *stops;
+        int64_t stops_mtime_ns, stops_checked_ms;
+        bool recrawl_warned; /* "no delay topic" logged once */
         theap_t timers;
         struct curl_slist *resolve, *connect_to;
         trust_t *trust; /* --resolve/--connect-to targets */
