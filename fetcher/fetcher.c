@@ -171,6 +171,7 @@ static void process_done(fetcher_t *f)
                          * that a crash lost). */
                         if (job->outcome == OUT_PAGE ||
                             job->outcome == OUT_ERROR) {
+                                recrawl_settle(f, job);
                                 statesync_write(f, job);
                                 /* Committed once its recrawl copy (if
                                  * one is planned) is delivered too. */

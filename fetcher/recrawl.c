@@ -240,6 +240,22 @@ void recrawl_plan(fetcher_t *f, job_t *job)
         }
 }
 
+void recrawl_settle(fetcher_t *f, job_t *job)
+{
+        crawlstate_rec_t cur;
+        crawlstate_rec_t *st = job->crawl;
+
+        if (!st || !job->um.url || !crawlstate_get(f->state, job->um.url, &cur))
+                return;
+        if (cur.stopped_at_ms <= st->fetched_at_ms ||
+            cur.stopped_at_ms <= st->stopped_at_ms)
+                return;
+        st->stopped_at_ms = cur.stopped_at_ms;
+        st->next_due_ms = 0;
+        st->recrawl_s = 0;
+        job->recrawl_due_ms = 0;
+}
+
 /* Produces the job's recrawl copy due at due_ms, with that as its
  * token. */
 static void produce_copy(fetcher_t *f, job_t *job, int64_t due_ms)

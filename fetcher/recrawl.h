@@ -41,6 +41,11 @@ void recrawl_refresh(fetcher_t *f);
  * capture): job->recrawl_due_ms, and the interval in job->crawl. */
 void recrawl_plan(fetcher_t *f, job_t *job);
 
+/* The job's outcome is delivered, its state about to be written: a stop
+ * recorded since the outcome was captured ("recrawl": false while the
+ * request ran) is kept, and no copy is planned any more. */
+void recrawl_settle(fetcher_t *f, job_t *job);
+
 /* The job's outcome is delivered: produces its recrawl copy when one is
  * planned and returns true (its delivery report finishes the job). */
 bool recrawl_schedule(fetcher_t *f, job_t *job);
