@@ -27,8 +27,8 @@ import uuid
 import pytest
 
 from conftest import (PARTITIONS, Proc, consume, host_key, murmur2_partition,
-                      publish, read_all)
-from fetcher_helpers import free_port, metric, publish_with_headers
+                      publish, read_all, run_cli)
+from fetcher_helpers import committed_behind, free_port, metric, publish_with_headers
 from hostile_server import HostileServer
 
 N = int(os.environ.get("KCRAWL_RECRAWL_N", "200"))
@@ -215,6 +215,11 @@ def test_recrawl_stop_list_host_and_discovered(brokers, topics, server, tmp_path
         f.stop()
     finally:
         f.kill()
+    # The test broker keeps 2 hours: under --recrawl-max (1 day), said at
+    # start-up for each delay topic.
+    log = f.log_path.read_text()
+    assert "delay topic retention shorter than --recrawl-max" in log
+    assert topics.delayed in log
     assert server.hits["/etag/a1"] == 1  # a user's URL: fetched, not again
     assert server.hits["/etag/a2"] == 0  # a discovered URL: dropped
     assert b_after <= b_at + 1, (b_at, b_after)
@@ -265,3 +270,72 @@ def test_state_older_than_max_age_tombstoned(brokers, topics, server, tmp_path):
     by_path = {c[0]: c[1] for c in server.conditional}
     assert by_path["/etag/o"] is None  # forgotten: unconditional
     assert by_path["/etag/f"] == '"x"'  # kept: conditional
+
+
+def test_recrawl_copy_not_requested_again_after_kill9(brokers, topics, server, tmp_path):
+    """kill -9 right after a recrawl copy's page is out (its offset not
+    committed yet): the restarted fetcher reads the copy again, finds its
+    outcome in the state and commits it without a request, produces the
+    next copy again (the one the state expects), and the duplicate that
+    makes is dropped: the URL is still fetched once per interval."""
+    url = "http://kill.recrawl.test/etag/k"
+    group = "grk" + uuid.uuid4().hex[:10]
+    interval = 6
+
+    def args(maddr):
+        a = fetcher_args(brokers, topics, server, "--metrics-addr", maddr,
+                         "-X", "auto.commit.interval.ms=4000")
+        a[a.index("--group") + 1] = group
+        return a
+
+    f = Proc("fetcher", args(f"127.0.0.1:{free_port()}"), tmp_path)
+    f2 = None
+    try:
+        publish(brokers, topics.urls, [{"url": url, "recrawl": interval}])
+        # The original's offset is committed before the copy comes.
+        assert len(consume(brokers, topics.pages, 2, deadline=60, procs=[f])) == 2
+        f.p.kill()
+        f.p.wait()
+        f.stopped = True
+        hits_at_kill = server.hits["/etag/k"]
+        assert hits_at_kill == 2
+        behind = committed_behind(brokers, group, topics.delayed)
+        maddr = f"127.0.0.1:{free_port()}"
+        f2 = Proc("fetcher", args(maddr), tmp_path)
+        # The next fetch is due interval * 1.4 after the second.
+        wait_for(lambda: server.hits["/etag/k"] >= 3, "the third fetch", [f2], deadline=90)
+        time.sleep(interval)  # under the next interval (interval * 1.96)
+        assert server.hits["/etag/k"] == 3, server.hits["/etag/k"]
+        dups = metric_value(maddr, "kcrawl_fetcher_state_duplicates_total")
+        superseded = metric_value(maddr, "kcrawl_fetcher_recrawls_superseded_total")
+        f2.stop()
+    finally:
+        f.kill()
+        if f2:
+            f2.kill()
+    print(f"\nkill -9 after a copy's page: {behind} delay-topic messages uncommitted, "
+          f"{dups} committed without a request, {superseded} copies superseded")
+    if behind:
+        # The copy was redelivered: committed without a request, and the
+        # next copy made twice, one of them dropped.
+        assert dups >= 1, (behind, dups)
+        assert superseded >= 1, (behind, superseded)
+    codes = [c[1] for c in server.conditional if c[0] == "/etag/k"]
+    assert codes == [None, '"v-k-0"', '"v-k-0"'], codes
+
+
+@pytest.mark.parametrize("extra, word", [
+    (("--recrawl-max", "90000"), "--max-park"),
+    (("--recrawl-min", "100", "--recrawl-max", "50"), "--recrawl-min"),
+    (("--recrawl", "60", "--delay-topic", ""), "--delay-topic"),
+    (("--recrawl-stop", "/nonexistent/stops.txt"), "--recrawl-stop"),
+])
+def test_recrawl_bad_options_exit_2(brokers, topics, extra, word):
+    """Recrawl options that cannot work: one line naming the option, exit 2."""
+    r = run_cli("fetcher", "--brokers", brokers, "--urls-topic", topics.urls,
+                "--pages-topic", topics.pages, "--errors-topic", topics.errors,
+                "--delay-topic", topics.delayed, "--state-topic", topics.state, *extra,
+                timeout=60)
+    assert r.returncode == 2, r.stderr
+    last = r.stderr.decode().strip().splitlines()[-1]
+    assert last.startswith("fetcher: ") and word in last, last
