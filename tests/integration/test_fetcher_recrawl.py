@@ -26,8 +26,8 @@ import uuid
 
 import pytest
 
-from conftest import (PARTITIONS, Proc, consume, host_key, murmur2_partition,
-                      publish, read_all, run_cli)
+from conftest import (PARTITIONS, Proc, assert_valid, consume, host_key,
+                      murmur2_partition, publish, read_all, run_cli)
 from fetcher_helpers import committed_behind, free_port, metric, publish_with_headers
 from hostile_server import HostileServer
 
@@ -139,6 +139,7 @@ def test_recrawl_rounds_each_url_once_unchanged_304(brokers, topics, server, tmp
     # (12 * 0.8), longer after none (12 * 1.4); the next fetch due.
     st = states(brokers, topics)
     for n in names:
+        assert_valid("state", st[urls[n]], n)
         rc = st[urls[n]]["recrawl"]
         assert rc["base_s"] == INTERVAL
         assert rc["interval_s"] == (10 if n in changed else 17), (n, rc)
