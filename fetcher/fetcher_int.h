@@ -164,9 +164,9 @@ typedef struct job {
         int64_t recrawl_token;
         bool recrawl_copy;
         int64_t recrawl_due_ms;
-        int tdm_file;            /* --tdm: the host's tdmrep.json on this
+        int tdm_file;          /* --tdm: the host's tdmrep.json on this
                                   * URL: TDM_FILE_* */
-        char *tdm_file_policy;   /* its tdm-policy (NULL: none)       */
+        char *tdm_file_policy; /* its tdm-policy (NULL: none)       */
         outcome_t outcome;
         rd_kafka_resp_err_t dr_err; /* the delivery report's error       */
         bool in_done;

@@ -56,9 +56,12 @@ static int stops_read(const char *path, stoplist_t **out, int64_t *mtime_ns,
                          strerror(errno));
                 goto out;
         }
-        *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
-                    st.st_mtim.tv_nsec;
-        while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+        *mtime_ns =
+                (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        for (;;) {
+                n = fread(chunk, 1, sizeof(chunk), fp);
+                if (n == 0)
+                        break;
                 if (dynbuf_add(&b, chunk, n)) {
                         snprintf(errstr, errstr_size,
                                  "%.200s: over %d bytes (or out of memory)",
@@ -245,7 +248,8 @@ void recrawl_settle(fetcher_t *f, job_t *job)
         crawlstate_rec_t cur;
         crawlstate_rec_t *st = job->crawl;
 
-        if (!st || !job->um.url || !crawlstate_get(f->state, job->um.url, &cur))
+        if (!st || !job->um.url ||
+            !crawlstate_get(f->state, job->um.url, &cur))
                 return;
         if (cur.stopped_at_ms <= st->fetched_at_ms ||
             cur.stopped_at_ms <= st->stopped_at_ms)
@@ -346,7 +350,8 @@ bool recrawl_intake(fetcher_t *f, job_t *job, const crawlstate_rec_t *st)
                 return true;
         case SCHEDULE_DISCOVERED_STOPPED:
                 mcounter_add(f->m.discovered_stopped, 1);
-                LOGF(LOG_DEBUG, "discovered URL dropped: host or crawl stopped",
+                LOGF(LOG_DEBUG,
+                     "discovered URL dropped: host or crawl stopped",
                      LOG_S("url", job->um.url));
                 job_finish(f, job);
                 return true;

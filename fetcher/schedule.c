@@ -47,7 +47,7 @@ void schedule_plan(const schedule_in_t *in, schedule_out_t *out)
                 out->stopped = false; /* a user asks again */
         if (out->stopped || in->stop_listed)
                 return;
-        base = in->requested > 0                      ? in->requested
+        base = in->requested > 0                        ? in->requested
                : in->requested == URLMSG_RECRAWL_ABSENT ? in->dflt
                                                         : 0;
         if (base <= 0)

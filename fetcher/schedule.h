@@ -23,12 +23,12 @@ long schedule_adapt(long interval_s, int changed, long min_s, long max_s);
 
 /* What the schedule of one outcome is made from. */
 typedef struct schedule_in {
-        long requested;   /* the message's "recrawl": seconds, 0, or
+        long requested;    /* the message's "recrawl": seconds, 0, or
                            * URLMSG_RECRAWL_ABSENT / _STOP          */
-        long dflt;        /* --recrawl (0: off)                     */
+        long dflt;         /* --recrawl (0: off)                     */
         long min_s, max_s; /* --recrawl-min, --recrawl-max         */
-        bool copy;        /* the message is a recrawl copy          */
-        bool stop_listed; /* its host or crawl is on --recrawl-stop */
+        bool copy;         /* the message is a recrawl copy          */
+        bool stop_listed;  /* its host or crawl is on --recrawl-stop */
         /* The URL's state before this outcome (all 0 when none). */
         long cur_s, base_s; /* interval in use, the base it began at */
         bool stopped;       /* a stop was recorded                   */
@@ -50,26 +50,26 @@ void schedule_plan(const schedule_in_t *in, schedule_out_t *out);
 
 /* What becomes of a consumed URL message, by its recrawl fields. */
 typedef enum {
-        SCHEDULE_FETCH,      /* as any URL message               */
-        SCHEDULE_STOP,       /* "recrawl": false: a stop recorded, no
+        SCHEDULE_FETCH,              /* as any URL message               */
+        SCHEDULE_STOP,               /* "recrawl": false: a stop recorded, no
                               * request                          */
-        SCHEDULE_STOPPED,    /* a copy of a stopped URL, host or crawl:
+        SCHEDULE_STOPPED,            /* a copy of a stopped URL, host or crawl:
                               * dropped                          */
-        SCHEDULE_SUPERSEDED, /* a copy the state does not expect (a
+        SCHEDULE_SUPERSEDED,         /* a copy the state does not expect (a
                               * newer schedule, or a duplicate): dropped */
         SCHEDULE_DISCOVERED_STOPPED, /* a discovered URL of a stopped
                                       * host or crawl: dropped      */
 } schedule_intake_t;
 
 typedef struct schedule_msg {
-        long requested;     /* the message's "recrawl"                 */
-        bool copy;          /* a recrawl copy (header kcrawl_recrawl)  */
-        long long token;    /* its token (the due time it was made for) */
-        bool followed;      /* a discovered URL (header followed_from) */
-        bool stop_listed;   /* its host or crawl is on --recrawl-stop  */
+        long requested;   /* the message's "recrawl"                 */
+        bool copy;        /* a recrawl copy (header kcrawl_recrawl)  */
+        long long token;  /* its token (the due time it was made for) */
+        bool followed;    /* a discovered URL (header followed_from) */
+        bool stop_listed; /* its host or crawl is on --recrawl-stop  */
         bool has_state;
-        bool stopped;           /* the state records a stop       */
-        long long next_due_ms;  /* the state's expected copy, 0: none */
+        bool stopped;          /* the state records a stop       */
+        long long next_due_ms; /* the state's expected copy, 0: none */
 } schedule_msg_t;
 
 schedule_intake_t schedule_intake(const schedule_msg_t *m);

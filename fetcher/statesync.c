@@ -392,8 +392,8 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
         ld.max_age_ms = (int64_t)f->conf->state_max_age * 1000;
         if (ld.max_age_ms > 0) {
                 ld.expired = calloc(EXPIRED_MAX, sizeof(*ld.expired));
-                ld.expired_part = calloc(EXPIRED_MAX,
-                                         sizeof(*ld.expired_part));
+                ld.expired_part =
+                        calloc(EXPIRED_MAX, sizeof(*ld.expired_part));
         }
         if (!ld.pending ||
             (ld.max_age_ms > 0 && (!ld.expired || !ld.expired_part))) {

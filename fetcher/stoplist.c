@@ -73,6 +73,7 @@ stoplist_t *stoplist_parse(const char *text, size_t len, char *errstr,
 {
         stoplist_t *sl;
         size_t lineno = 0;
+        bool ok = false;
         const char *p = text, *end = text + len;
 
         if (len > STOPLIST_MAX_BYTES) {
@@ -100,7 +101,7 @@ stoplist_t *stoplist_parse(const char *text, size_t len, char *errstr,
                         snprintf(errstr, errstr_size,
                                  "line %zu: over %d bytes", lineno,
                                  STOPLIST_LINE_MAX);
-                        goto fail;
+                        goto out;
                 }
                 if (memchr(a, '#', (size_t)(b - a)))
                         b = memchr(a, '#', (size_t)(b - a));
@@ -125,40 +126,42 @@ stoplist_t *stoplist_parse(const char *text, size_t len, char *errstr,
                                  "line %zu: not \"host NAME\" or \"crawl "
                                  "ID\"",
                                  lineno);
-                        goto fail;
+                        goto out;
                 }
                 if (w == b) {
                         snprintf(errstr, errstr_size, "line %zu: no %s",
                                  lineno,
                                  dst == &sl->hosts ? "host" : "crawl id");
-                        goto fail;
+                        goto out;
                 }
                 for (const char *c = w; c < b; c++)
                         if (is_space(*c) || (unsigned char)*c < 0x20 ||
                             *c == 0x7f) {
                                 snprintf(errstr, errstr_size,
-                                         "line %zu: one name a line",
-                                         lineno);
-                                goto fail;
+                                         "line %zu: one name a line", lineno);
+                                goto out;
                         }
                 if (memchr(w, '\0', (size_t)(b - w))) {
                         snprintf(errstr, errstr_size, "line %zu: NUL byte",
                                  lineno);
-                        goto fail;
+                        goto out;
                 }
                 if (strs_add(dst, w, (size_t)(b - w))) {
                         snprintf(errstr, errstr_size, "out of memory");
-                        goto fail;
+                        goto out;
                 }
         }
         if (sl->hosts.n)
                 qsort(sl->hosts.v, sl->hosts.n, sizeof(char *), cmp);
         if (sl->crawls.n)
                 qsort(sl->crawls.v, sl->crawls.n, sizeof(char *), cmp);
+        ok = true;
+out:
+        if (!ok) {
+                stoplist_destroy(sl);
+                sl = NULL;
+        }
         return sl;
-fail:
-        stoplist_destroy(sl);
-        return NULL;
 }
 
 size_t stoplist_count(const stoplist_t *sl)

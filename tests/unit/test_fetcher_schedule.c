@@ -69,9 +69,9 @@ static void test_adapt(void **state)
         assert_true(YAJL_IS_ARRAY(cases) && cases->u.array.len > 0);
         for (size_t i = 0; i < cases->u.array.len; i++) {
                 yajl_val c = cases->u.array.values[i];
-                long got = schedule_adapt(num(c, "interval", -1),
-                                          (int)num(c, "changed", -9),
-                                          num(c, "min", -1), num(c, "max", -1));
+                long got = schedule_adapt(
+                        num(c, "interval", -1), (int)num(c, "changed", -9),
+                        num(c, "min", -1), num(c, "max", -1));
 
                 if (got != num(c, "want", -1)) {
                         fprintf(stderr, "  adapt %s: got %ld, want %ld\n",

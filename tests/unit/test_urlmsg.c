@@ -183,8 +183,7 @@ static void test_recrawl(void **state)
                   URLMSG_RECRAWL_STOP },
                 { "{\"url\":\"http://x/\"}", URLMSG_RECRAWL_ABSENT },
                 { "http://x/", URLMSG_RECRAWL_ABSENT },
-                { "{\"url\":\"http://x/\",\"recrawl\":31622400}",
-                  31622400 },
+                { "{\"url\":\"http://x/\",\"recrawl\":31622400}", 31622400 },
         };
         const char *code;
         urlmsg_t um;
