@@ -28,7 +28,8 @@ import pytest
 
 from conftest import (PARTITIONS, Proc, assert_valid, consume, host_key,
                       murmur2_partition, publish, read_all, run_cli)
-from fetcher_helpers import committed_behind, free_port, metric, publish_with_headers
+from fetcher_helpers import (committed_behind, free_port, metric_value,
+                             publish_with_headers, wait_until)
 from hostile_server import HostileServer
 
 N = int(os.environ.get("KCRAWL_RECRAWL_N", "200"))
@@ -58,20 +59,8 @@ def fetcher_args(brokers, topics, server, *extra):
             "--timeout", "20", "--drain-timeout", "10", *extra]
 
 
-def metric_value(maddr, name):
-    try:
-        return metric(maddr, name)
-    except Exception:  # noqa: BLE001 - endpoint not up yet
-        return None
-
-
 def wait_for(cond, what, procs, deadline=120):
-    end = time.monotonic() + deadline
-    while not cond():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        for pr in procs:
-            pr.assert_running()
-        time.sleep(0.1)
+    wait_until(cond, deadline=deadline, procs=procs, what=what)
 
 
 def states(brokers, topics):
