@@ -180,7 +180,7 @@ const opt_def_t fetcher_options[] = {
           "must exist. Empty = no crawl state.",
           false },
         { "state-max", OPT_INT, F(state_max), "1000000", 1, 100000000, NULL,
-          "URLs whose crawl state is held in memory (about 100 bytes "
+          "URLs whose crawl state is held in memory (about 125 bytes "
           "each plus validators); beyond it the least recently used is "
           "forgotten (fetched again as new when it comes).",
           false },

@@ -71,7 +71,7 @@ typedef struct crawlstate_rec {
 typedef struct crawlstate crawlstate_t;
 
 /* A table of at most `max` URLs (max >= 1); NULL when out of memory.
- * Memory grows with the URLs held, up to about 100 bytes each plus their
+ * Memory grows with the URLs held, up to about 125 bytes each plus their
  * validators. */
 crawlstate_t *crawlstate_new(size_t max);
 void crawlstate_destroy(crawlstate_t *cs);
