@@ -13,6 +13,10 @@
  *   outcome.c      a URL job's end: page, dead letter, retry
  *   park.c         the delay tiers: parking, wake-time pauses, due
  *                  times (tiers.c: the tier list and choice)
+ *   recrawl.c      scheduled recrawl: the next fetch planned with each
+ *                  outcome, its copy on the delay topic, copies and stops
+ *                  met at intake (schedule.c: the decisions; stoplist.c:
+ *                  --recrawl-stop)
  *   transfer.c     libcurl easy setup, body cap, address guard, trusted
  *                  --resolve/--connect-to targets, proxy target check,
  *                  error codes and which errors are transient
