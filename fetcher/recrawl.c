@@ -321,6 +321,7 @@ bool recrawl_intake(fetcher_t *f, job_t *job, const crawlstate_rec_t *st)
         recrawl_refresh(f);
         m = (schedule_msg_t){
                 .requested = job->um.recrawl,
+                .dflt = f->conf->recrawl,
                 .copy = job->recrawl_token != 0,
                 .token = job->recrawl_token,
                 .followed = job->followed_from != NULL,

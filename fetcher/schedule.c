@@ -64,7 +64,8 @@ void schedule_plan(const schedule_in_t *in, schedule_out_t *out)
 schedule_intake_t schedule_intake(const schedule_msg_t *m)
 {
         if (m->copy) {
-                if (m->stop_listed || (m->has_state && m->stopped))
+                if (m->stop_listed || (m->has_state && m->stopped) ||
+                    (m->requested == URLMSG_RECRAWL_ABSENT && m->dflt <= 0))
                         return SCHEDULE_STOPPED;
                 /* No state (forgotten, or none kept): the copy is all
                  * there is, it is fetched. */

@@ -63,6 +63,7 @@ typedef enum {
 
 typedef struct schedule_msg {
         long requested;   /* the message's "recrawl"                 */
+        long dflt;        /* --recrawl (0: off)                      */
         bool copy;        /* a recrawl copy (header kcrawl_recrawl)  */
         long long token;  /* its token (the due time it was made for) */
         bool followed;    /* a discovered URL (header followed_from) */

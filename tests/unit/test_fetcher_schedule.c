@@ -148,6 +148,7 @@ static void test_intake(void **state)
                 yajl_val c = cases->u.array.values[i];
                 schedule_msg_t m = {
                         .requested = requested(c),
+                        .dflt = num(c, "dflt", 60),
                         .copy = flag(c, "copy"),
                         .token = num(c, "token", 0),
                         .followed = flag(c, "followed"),
