@@ -205,7 +205,8 @@ const opt_def_t fetcher_options[] = {
         { "recrawl-min", OPT_INT, F(recrawl_min), "60", 1, 31622400, NULL,
           "Shortest recrawl interval, seconds.", false },
         { "recrawl-max", OPT_INT, F(recrawl_max), "86400", 1, 31622400, NULL,
-          "Longest recrawl interval, seconds; at most --max-park. The "
+          "Longest recrawl interval, seconds; at most --max-park (with "
+          "--recrawl off it is cut to it). The "
           "delay topics' retention should exceed it (checked at start-up "
           "when --recrawl is on).",
           false },

@@ -279,6 +279,9 @@ struct fetcher {
         struct stoplist *stops;
         int64_t stops_mtime_ns, stops_checked_ms;
         bool recrawl_warned; /* "no delay topic" logged once */
+        /* The recrawl bounds in use: --recrawl-min/-max, the longest cut
+         * to --max-park when --recrawl is off (recrawl_init). */
+        long recrawl_min_s, recrawl_max_s;
         theap_t timers;
         struct curl_slist *resolve, *connect_to;
         trust_t *trust; /* --resolve/--connect-to targets */

@@ -90,7 +90,7 @@ out:
  * stopped, a tier's wait) would be deleted before it is due. */
 static void check_retention(fetcher_t *f)
 {
-        int64_t want = (int64_t)f->conf->recrawl_max * 1000;
+        int64_t want = (int64_t)f->recrawl_max_s * 1000;
 
         for (size_t i = 0; i < f->ntiers; i++) {
                 long long ms = 0;
@@ -127,12 +127,21 @@ int recrawl_init(fetcher_t *f, char *errstr, size_t errstr_size)
                          c->recrawl_min, c->recrawl_max);
                 return -1;
         }
+        f->recrawl_min_s = c->recrawl_min;
+        f->recrawl_max_s = c->recrawl_max;
         if (c->recrawl_max > c->max_park) {
-                snprintf(errstr, errstr_size,
-                         "--recrawl-max (%ld s) is over --max-park (%ld s): "
-                         "a recrawl copy's wait would be cut",
-                         c->recrawl_max, c->max_park);
-                return -1;
+                /* Asked for: an error. Only possible (a message's
+                 * "recrawl"): the intervals are cut to --max-park. */
+                if (c->recrawl > 0) {
+                        snprintf(errstr, errstr_size,
+                                 "--recrawl-max (%ld s) is over --max-park "
+                                 "(%ld s): a recrawl copy's wait would be cut",
+                                 c->recrawl_max, c->max_park);
+                        return -1;
+                }
+                f->recrawl_max_s = c->max_park;
+                if (f->recrawl_min_s > f->recrawl_max_s)
+                        f->recrawl_min_s = f->recrawl_max_s;
         }
         if (c->recrawl > 0 && !f->ntiers) {
                 snprintf(errstr, errstr_size,
@@ -213,8 +222,8 @@ void recrawl_plan(fetcher_t *f, job_t *job)
         in = (schedule_in_t){
                 .requested = job->um.recrawl,
                 .dflt = c->recrawl,
-                .min_s = c->recrawl_min,
-                .max_s = c->recrawl_max,
+                .min_s = f->recrawl_min_s,
+                .max_s = f->recrawl_max_s,
                 .copy = job->recrawl_copy,
                 .stop_listed = stop_listed(f, job),
                 .cur_s = st ? (long)st->recrawl_s : 0,

@@ -315,7 +315,7 @@ def test_recrawl_copy_not_requested_again_after_kill9(brokers, topics, server, t
 
 
 @pytest.mark.parametrize("extra, word", [
-    (("--recrawl-max", "90000"), "--max-park"),
+    (("--recrawl", "60", "--recrawl-max", "90000"), "--max-park"),
     (("--recrawl-min", "100", "--recrawl-max", "50"), "--recrawl-min"),
     (("--recrawl", "60", "--delay-topic", ""), "--delay-topic"),
     (("--recrawl-stop", "/nonexistent/stops.txt"), "--recrawl-stop"),
