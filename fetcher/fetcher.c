@@ -175,8 +175,8 @@ static void process_done(fetcher_t *f)
                                 statesync_write(f, job);
                                 /* Committed once its recrawl copy (if
                                  * one is planned) is delivered too. */
-                                if (recrawl_schedule(f, job))
-                                        continue;
+                                if (recrawl_schedule(f, job) || f->fatal)
+                                        continue; /* fatal: uncommitted */
                         }
                         job_finish(f, job);
                         continue;

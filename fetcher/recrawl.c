@@ -316,9 +316,9 @@ static void record_stop(fetcher_t *f, job_t *job, const crawlstate_rec_t *st)
                 return;
         }
         LOGF(LOG_WARN,
-             "\"recrawl\": false cannot be recorded without crawl state "
-             "(--state-topic); its copies are fetched still: stop its host "
-             "with --recrawl-stop",
+             "\"recrawl\": false not recorded (no crawl state, "
+             "--state-topic '', or it cannot be written): its copies are "
+             "fetched still; stop its host with --recrawl-stop",
              LOG_S("url", job->um.url));
         job_finish(f, job);
 }

@@ -174,6 +174,23 @@ def test_recrawl_false_stops_a_url(brokers, topics, server, tmp_path):
     assert st["recrawl"]["stopped_at_ms"] > 0 and st["recrawl"]["next_due_ms"] == 0, st
 
 
+def test_recrawl_without_crawl_state(brokers, topics, server, tmp_path):
+    """--state-topic '': recrawls still go through the delay topic (no
+    adaptation, no validators: every request a full 200)."""
+    maddr = f"127.0.0.1:{free_port()}"
+    args = fetcher_args(brokers, topics, server, "--metrics-addr", maddr)
+    args[args.index("--state-topic") + 1] = ""
+    f = Proc("fetcher", args, tmp_path)
+    try:
+        publish(brokers, topics.urls, [{"url": "http://nostate.recrawl.test/etag/n",
+                                        "recrawl": 2}])
+        wait_for(lambda: server.hits["/etag/n"] >= 3, "three fetches", [f], deadline=60)
+        f.stop()
+    finally:
+        f.kill()
+    assert all(c[1] is None for c in server.conditional if c[0] == "/etag/n")
+
+
 def test_recrawl_stop_list_host_and_discovered(brokers, topics, server, tmp_path):
     """--recrawl-stop: a listed host's URL a user publishes is fetched but
     not scheduled again, its discovered URLs (followed links) are dropped;
