@@ -287,7 +287,7 @@ def test_recrawl_copy_not_requested_again_after_kill9(brokers, topics, server, t
     makes is dropped: the URL is still fetched once per interval."""
     url = "http://kill.recrawl.test/etag/k"
     group = "grk" + uuid.uuid4().hex[:10]
-    interval = 6
+    interval = 8  # over the commit interval: the original is committed first
 
     def args(maddr):
         a = fetcher_args(brokers, topics, server, "--metrics-addr", maddr,
