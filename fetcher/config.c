@@ -187,7 +187,7 @@ const opt_def_t fetcher_options[] = {
           "must exist. Empty = no crawl state.",
           false },
         { "state-max", OPT_INT, F(state_max), "1000000", 1, 100000000, NULL,
-          "URLs whose crawl state is held in memory (about 135 bytes "
+          "URLs whose crawl state is held in memory (about 160 bytes "
           "each plus validators and product values); beyond it the least recently used is "
           "forgotten (fetched again as new when it comes).",
           false },
@@ -195,6 +195,33 @@ const opt_def_t fetcher_options[] = {
           NULL,
           "Seconds an assignment may spend loading its partitions' crawl "
           "state; what is not read by then is fetched as new.",
+          false },
+        { "state-max-age", OPT_INT, F(state_max_age), "7776000", 0, 315360000,
+          NULL,
+          "Seconds after which a URL's crawl state that nothing happened "
+          "to (no fetch, no recrawl due, no stop) is forgotten: deleted "
+          "from the state topic with a tombstone when a partition's state "
+          "is loaded. 0 = never.",
+          false },
+        { "recrawl", OPT_INT, F(recrawl), "0", 0, 31622400, NULL,
+          "Seconds until a URL is fetched again, for URL messages without "
+          "\"recrawl\"; the interval then adapts (shorter while the page "
+          "changes, longer while it does not) within --recrawl-min and "
+          "--recrawl-max. Recrawls go through the delay topic. 0 = off.",
+          false },
+        { "recrawl-min", OPT_INT, F(recrawl_min), "60", 1, 31622400, NULL,
+          "Shortest recrawl interval, seconds.", false },
+        { "recrawl-max", OPT_INT, F(recrawl_max), "86400", 1, 31622400, NULL,
+          "Longest recrawl interval, seconds; at most --max-park (with "
+          "--recrawl off it is cut to it). The "
+          "delay topics' retention should exceed it (checked at start-up "
+          "when --recrawl is on).",
+          false },
+        { "recrawl-stop", OPT_STR, F(recrawl_stop), NULL, 0, 0, NULL,
+          "File of stopped hosts and crawls, one a line: \"host HOSTKEY\" "
+          "or \"crawl ID\" (URL messages whose id is ID or begins with "
+          "\"ID.\"). Their recrawls and discovered URLs are dropped, "
+          "their URLs not scheduled again. Re-read when it changes.",
           false },
         { "proxy", OPT_LIST, F(proxy), NULL, 0, 0, NULL,
           "Proxy URL (http://user:pass@host:port, socks5h://...; '#', "

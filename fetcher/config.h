@@ -57,10 +57,14 @@ typedef struct fetcher_config {
         long park_after;   /* seconds                     */
         long max_park;     /* seconds: cap on a park wait */
         long max_host_queued;
-        long seen_max;           /* fetched URLs remembered     */
-        char *state_topic;       /* crawl state; "" = none      */
-        long state_max;          /* URLs' states held in memory */
-        long state_load_timeout; /* seconds                     */
+        long seen_max;                 /* fetched URLs remembered     */
+        char *state_topic;             /* crawl state; "" = none      */
+        long state_max;                /* URLs' states held in memory */
+        long state_load_timeout;       /* seconds                     */
+        long state_max_age;            /* seconds; 0 = keep forever   */
+        long recrawl;                  /* default interval, s; 0 = off */
+        long recrawl_min, recrawl_max; /* interval bounds, s    */
+        char *recrawl_stop;            /* stop-list file; NULL = none  */
         strlist_t proxy;
         char *proxy_file;
         char *ca_file;

@@ -30,6 +30,8 @@ typedef struct ent {
         uint32_t prev, next; /* LRU list: head is the oldest */
         uint32_t chain;      /* next in the bucket (or free list) */
         uint32_t fetches, changes;
+        uint32_t recrawl_s, recrawl_base_s;
+        int64_t next_due_ms, stopped_at_ms;
         int16_t status;
         uint8_t outcome;
         uint8_t has_digest;
@@ -282,6 +284,10 @@ int crawlstate_put(crawlstate_t *cs, const char *url,
         e->content_changed = (int8_t)rec->content_changed;
         memcpy(e->content, rec->content_digest, sizeof(e->content));
         e->topic = topic_id(cs, rec->in_topic);
+        e->recrawl_s = rec->recrawl_s;
+        e->recrawl_base_s = rec->recrawl_base_s;
+        e->next_due_ms = rec->next_due_ms;
+        e->stopped_at_ms = rec->stopped_at_ms;
         extra = NULL; /* the entry's now */
         rc = 0;
 out:
@@ -315,6 +321,10 @@ bool crawlstate_get(crawlstate_t *cs, const char *url, crawlstate_rec_t *rec)
         rec->has_content = e->has_content;
         rec->content_changed = e->content_changed;
         memcpy(rec->content_digest, e->content, sizeof(rec->content_digest));
+        rec->recrawl_s = e->recrawl_s;
+        rec->recrawl_base_s = e->recrawl_base_s;
+        rec->next_due_ms = e->next_due_ms;
+        rec->stopped_at_ms = e->stopped_at_ms;
         if (e->topic)
                 snprintf(rec->in_topic, sizeof(rec->in_topic), "%s",
                          cs->topics[e->topic - 1]);
@@ -439,6 +449,20 @@ int crawlstate_changed(const crawlstate_rec_t *prev, bool not_modified,
         return memcmp(prev->digest, digest, CRAWLSTATE_DIGEST_LEN) ? 1 : 0;
 }
 
+bool crawlstate_expired(const crawlstate_rec_t *rec, int64_t now_ms,
+                        int64_t max_age_ms)
+{
+        int64_t last = rec->fetched_at_ms;
+
+        if (max_age_ms <= 0)
+                return false;
+        if (rec->next_due_ms > last)
+                last = rec->next_due_ms;
+        if (rec->stopped_at_ms > last)
+                last = rec->stopped_at_ms;
+        return now_ms - last > max_age_ms;
+}
+
 bool crawlstate_validator_ok(const char *v)
 {
         for (; *v; v++)
@@ -522,6 +546,19 @@ int crawlstate_encode(const char *url, const crawlstate_rec_t *rec,
                     add_int(&b, "offset", rec->in_offset) || add(&b, "}"))
                         goto out;
         }
+        if (rec->recrawl_s || rec->recrawl_base_s || rec->next_due_ms ||
+            rec->stopped_at_ms) {
+                char num[160];
+
+                snprintf(num, sizeof(num),
+                         ",\"recrawl\":{\"interval_s\":%u,\"base_s\":%u,"
+                         "\"next_due_ms\":%lld,\"stopped_at_ms\":%lld}",
+                         rec->recrawl_s, rec->recrawl_base_s,
+                         (long long)rec->next_due_ms,
+                         (long long)rec->stopped_at_ms);
+                if (add(&b, num))
+                        goto out;
+        }
         if (add(&b, "}"))
                 goto out;
         *json = b.data;
@@ -568,6 +605,37 @@ static int get_int(yajl_val root, const char *const *path, long long lo,
             YAJL_GET_INTEGER(v) > hi)
                 return -1;
         *out = YAJL_GET_INTEGER(v);
+        return 0;
+}
+
+/* The optional "recrawl" object: -1 when present but not valid. */
+static int decode_recrawl(yajl_val root, crawlstate_rec_t *rec)
+{
+        static const char *const p_obj[] = { "recrawl", NULL };
+        static const char *const p_iv[] = { "recrawl", "interval_s", NULL };
+        static const char *const p_base[] = { "recrawl", "base_s", NULL };
+        static const char *const p_due[] = { "recrawl", "next_due_ms", NULL };
+        static const char *const p_stop[] = { "recrawl", "stopped_at_ms",
+                                              NULL };
+        yajl_val v = yajl_tree_get(root, (const char **)p_obj, yajl_t_any);
+        long long n;
+
+        if (!v)
+                return 0;
+        if (!YAJL_IS_OBJECT(v))
+                return -1;
+        if (get_int(root, p_iv, 0, UINT32_MAX, false, &n))
+                return -1;
+        rec->recrawl_s = (uint32_t)n;
+        if (get_int(root, p_base, 0, UINT32_MAX, false, &n))
+                return -1;
+        rec->recrawl_base_s = (uint32_t)n;
+        if (get_int(root, p_due, 0, INT64_MAX, false, &n))
+                return -1;
+        rec->next_due_ms = n;
+        if (get_int(root, p_stop, 0, INT64_MAX, false, &n))
+                return -1;
+        rec->stopped_at_ms = n;
         return 0;
 }
 
@@ -693,6 +761,10 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
                 rec->in_offset = n;
                 snprintf(rec->in_topic, sizeof(rec->in_topic), "%s",
                          v->u.string);
+        }
+        if (decode_recrawl(root, rec)) {
+                what = "bad \"recrawl\"";
+                goto out;
         }
         rc = 0;
 out:

@@ -72,12 +72,20 @@ typedef struct crawlstate_rec {
         /* Whether the last cleaned fetch's content changed (the record's
          * `changed`): 1, 0, -1 unknown. With has_content only. */
         int content_changed;
+        /* Scheduled recrawl (recrawl.h, schedule.h): the interval in use
+         * and the one it started from (seconds, 0: none), when the next
+         * fetch is due (epoch ms, 0: none scheduled; also the token its
+         * delay-topic copy carries, so a copy that is not the one
+         * expected is dropped), and when a stop was asked (0: never). */
+        uint32_t recrawl_s, recrawl_base_s;
+        int64_t next_due_ms;
+        int64_t stopped_at_ms;
 } crawlstate_rec_t;
 
 typedef struct crawlstate crawlstate_t;
 
 /* A table of at most `max` URLs (max >= 1); NULL when out of memory.
- * Memory grows with the URLs held, up to about 135 bytes each plus their
+ * Memory grows with the URLs held, up to about 160 bytes each plus their
  * validators and product values. */
 crawlstate_t *crawlstate_new(size_t max);
 void crawlstate_destroy(crawlstate_t *cs);
@@ -122,6 +130,12 @@ bool crawlstate_delivered(const crawlstate_rec_t *rec, const char *topic,
  * or no digest to compare). A 304 is unchanged (not_modified). */
 int crawlstate_changed(const crawlstate_rec_t *prev, bool not_modified,
                        const unsigned char *digest);
+
+/* Whether a state is forgotten: nothing happened to it (fetched, a
+ * recrawl due, a stop asked) for max_age_ms before now_ms (epoch ms).
+ * max_age_ms <= 0: never. */
+bool crawlstate_expired(const crawlstate_rec_t *rec, int64_t now_ms,
+                        int64_t max_age_ms);
 
 /* A validator (ETag, Last-Modified) fit to be sent back in a request
  * header: printable, no control characters (CR, LF would split it). */

@@ -29,6 +29,7 @@
 #include "outcome.h"
 #include "park.h"
 #include "robotsfetch.h"
+#include "recrawl.h"
 #include "statesync.h"
 #include "timers.h"
 #include "transfer.h"
@@ -169,8 +170,14 @@ static void process_done(fetcher_t *f)
                          * state written earlier could name an outcome
                          * that a crash lost). */
                         if (job->outcome == OUT_PAGE ||
-                            job->outcome == OUT_ERROR)
+                            job->outcome == OUT_ERROR) {
+                                recrawl_settle(f, job);
                                 statesync_write(f, job);
+                                /* Committed once its recrawl copy (if
+                                 * one is planned) is delivered too. */
+                                if (recrawl_schedule(f, job) || f->fatal)
+                                        continue; /* fatal: uncommitted */
+                        }
                         job_finish(f, job);
                         continue;
                 }
@@ -458,7 +465,8 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                              LOG_I("max_message_bytes", f->pages_limit),
                              LOG_I("max_body", conf->max_body));
         }
-        if (statesync_init(f, kafka_props, errstr, errstr_size))
+        if (statesync_init(f, kafka_props, errstr, errstr_size) ||
+            recrawl_init(f, errstr, errstr_size))
                 goto out;
         f->consumer =
                 kafka_consumer_new(conf->brokers, conf->group, kafka_props,
@@ -588,6 +596,7 @@ void fetcher_destroy(fetcher_t *f)
                 kafka_consumer_close_destroy(
                         f->consumer, (int)(f->conf->drain_timeout + 5) * 1000);
         statesync_destroy(f);
+        recrawl_destroy(f);
         if (f->producer)
                 rd_kafka_destroy(f->producer);
         /* The heap's entries live in jobs and host states freed below. */

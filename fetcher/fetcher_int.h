@@ -13,6 +13,10 @@
  *   outcome.c      a URL job's end: page, dead letter, retry
  *   park.c         the delay tiers: parking, wake-time pauses, due
  *                  times (tiers.c: the tier list and choice)
+ *   recrawl.c      scheduled recrawl: the next fetch planned with each
+ *                  outcome, its copy on the delay topic, copies and stops
+ *                  met at intake (schedule.c: the decisions; stoplist.c:
+ *                  --recrawl-stop)
  *   transfer.c     libcurl easy setup, body cap, address guard, trusted
  *                  --resolve/--connect-to targets, proxy target check,
  *                  error codes and which errors are transient
@@ -71,6 +75,9 @@
 #define HDR_SOURCE "kcrawl_source_topic"
 #define HDR_FOLLOWED "followed_from" /* the cleaner's followed links */
 #define HDR_INPUT "kcrawl_input" /* a page's URL message: topic/part/offset */
+/* A recrawl copy on the delay topic: the due time (epoch ms) it was
+ * scheduled for, its token (recrawl.h). */
+#define HDR_RECRAWL "kcrawl_recrawl"
 
 #define container_of(p, type, member) \
         ((type *)(void *)((char *)(p)-offsetof(type, member)))
@@ -83,6 +90,9 @@ typedef enum {
         OUT_ERROR,   /* the error object is on its way          */
         OUT_REROUTE, /* a copy on the right partition is on its way */
         OUT_PARKED,  /* a copy on the delay topic is on its way */
+        OUT_RECRAWL, /* the outcome is delivered; its recrawl copy on
+                      * the delay topic is on its way        */
+        OUT_STATE,   /* a state (a recorded stop) is on its way */
 } outcome_t;
 
 typedef enum { JOB_URL, JOB_ROBOTS, JOB_TDMREP } job_kind_t;
@@ -150,9 +160,17 @@ typedef struct job {
         crawlstate_rec_t *crawl; /* the URL's new crawl state, written once
                                   * its outcome is delivered (NULL: none) */
         bool conditional;        /* the request carries validators   */
-        int tdm_file;            /* --tdm: the host's tdmrep.json on this
+        int changed;             /* the page changed since the state:
+                                  * 1, 0 (or a 304), -1 unknown       */
+        /* Scheduled recrawl (recrawl.h): a copy's token (header
+         * kcrawl_recrawl; 0 once taken, or not a copy), whether the job
+         * came as a copy, and the next copy's due time (0: none). */
+        int64_t recrawl_token;
+        bool recrawl_copy;
+        int64_t recrawl_due_ms;
+        int tdm_file;          /* --tdm: the host's tdmrep.json on this
                                   * URL: TDM_FILE_* */
-        char *tdm_file_policy;   /* its tdm-policy (NULL: none)       */
+        char *tdm_file_policy; /* its tdm-policy (NULL: none)       */
         outcome_t outcome;
         rd_kafka_resp_err_t dr_err; /* the delivery report's error       */
         bool in_done;
@@ -226,7 +244,8 @@ typedef struct fmetrics {
                 *robots_limits[RL_N], *sitemaps_listed, *sitemaps_guessed,
                 *state_loaded, *state_evicted, *state_invalid,
                 *state_write_failures, *conditional_hits, *state_duplicates,
-                *state_content_merged;
+                *state_content_merged, *recrawls_scheduled, *recrawls_stopped,
+                *recrawls_superseded, *discovered_stopped, *state_tombstones;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
                 *robots_bytes, *state_urls;
         mhist_t *response;
@@ -258,6 +277,14 @@ struct fetcher {
         /* The loader's consumer tails the loaded state partitions between
          * loads (statesync_tail()), for the cleaner's content states. */
         bool state_tailing;
+        /* --recrawl-stop (recrawl.c): the list, the file's last mtime and
+         * when it was last looked at. */
+        struct stoplist *stops;
+        int64_t stops_mtime_ns, stops_checked_ms;
+        bool recrawl_warned; /* "no delay topic" logged once */
+        /* The recrawl bounds in use: --recrawl-min/-max, the longest cut
+         * to --max-park when --recrawl is off (recrawl_init). */
+        long recrawl_min_s, recrawl_max_s;
         theap_t timers;
         struct curl_slist *resolve, *connect_to;
         trust_t *trust; /* --resolve/--connect-to targets */

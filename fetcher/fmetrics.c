@@ -117,6 +117,27 @@ void fmetrics_register(fmetrics_t *m)
                 "The cleaner's content states (main-text digest, product "
                 "price and availability) merged into the crawl state, on "
                 "assignment or while tailing the state partitions.");
+        m->recrawls_scheduled = metrics_counter(
+                "kcrawl_fetcher_recrawls_scheduled_total", NULL,
+                "Recrawl copies produced to the delay topic (the URL's next "
+                "fetch, --recrawl or \"recrawl\").");
+        m->recrawls_stopped = metrics_counter(
+                "kcrawl_fetcher_recrawls_stopped_total", NULL,
+                "Recrawls stopped: \"recrawl\": false messages recorded, "
+                "and recrawl copies dropped because their URL, host or "
+                "crawl is stopped.");
+        m->recrawls_superseded = metrics_counter(
+                "kcrawl_fetcher_recrawls_superseded_total", NULL,
+                "Recrawl copies dropped: the URL's state expects another "
+                "(a newer schedule, or a duplicate after a crash).");
+        m->discovered_stopped = metrics_counter(
+                "kcrawl_fetcher_discovered_stopped_total", NULL,
+                "Discovered URLs (followed links) dropped: their host or "
+                "crawl is on --recrawl-stop.");
+        m->state_tombstones = metrics_counter(
+                "kcrawl_fetcher_state_tombstones_total", NULL,
+                "Crawl states older than --state-max-age deleted from the "
+                "state topic (tombstones written).");
         m->seen = metrics_gauge("kcrawl_fetcher_seen_urls", NULL,
                                 "Fetched URLs remembered for dropping "
                                 "followed links.");

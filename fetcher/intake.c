@@ -18,6 +18,7 @@
 #include "job.h"
 #include "outcome.h"
 #include "park.h"
+#include "recrawl.h"
 #include "kafka.h"
 #include "log.h"
 
@@ -184,9 +185,9 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
                              crawlstate_delivered(st, job->topic,
                                                   job->partition, job->offset),
         };
-        free(st);
         switch (intake_route(&in)) {
         case INTAKE_REROUTE:
+                free(st);
                 reroute(f, job, msg, in.want);
                 return;
         case INTAKE_DELIVERED:
@@ -198,9 +199,14 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
                      LOG_S("url", job->um.url), LOG_S("topic", job->topic),
                      LOG_I("partition", job->partition),
                      LOG_I("offset", job->offset));
-                job_finish(f, job);
+                /* Its recrawl copy may not have been produced before the
+                 * crash: the one the state expects goes again. */
+                if (!recrawl_resume(f, job, st))
+                        job_finish(f, job);
+                free(st);
                 return;
         case INTAKE_DROP:
+                free(st);
                 f->n_dropped++;
                 mcounter_add(f->m.links_dropped, 1);
                 LOGF(LOG_DEBUG, "followed link dropped: fetched already",
@@ -211,10 +217,20 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
         default:
                 break;
         }
+        /* A recrawl stop, a stopped or superseded copy, a discovered URL
+         * of a stopped host or crawl. */
+        if (recrawl_intake(f, job, has_state ? st : NULL)) {
+                free(st);
+                return;
+        }
+        free(st);
         /* Woken early (a longer tier): parked again for the rest, or
          * held until due when the rest is short. */
-        if (tier >= 0 && park_hold(f, job))
+        if (tier >= 0 && park_hold(f, job)) {
+                if (job->outcome != OUT_PARKED)
+                        recrawl_taken(f, job); /* held until due */
                 return;
+        }
         /* Taken in: from now on a followed link to the same URL is
          * dropped, while this one is queued, in flight, parked or
          * retried — not only once it is fetched. Two sitemaps read at the
@@ -225,6 +241,7 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
          * waited) is forgotten again (drop_revoked). */
         if (tier < 0)
                 seen_add(f->seen, job->um.url);
+        recrawl_taken(f, job);
         intake_admit(f, job);
 }
 

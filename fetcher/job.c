@@ -73,6 +73,7 @@ job_t *job_new(fetcher_t *f, const rd_kafka_message_t *msg)
         job->partition = msg->partition;
         job->offset = msg->offset;
         job->um.depth = -1;
+        job->um.recrawl = URLMSG_RECRAWL_ABSENT;
         if (msg->key_len) {
                 job->key = malloc(msg->key_len);
                 if (job->key)

@@ -18,6 +18,7 @@
 #include "job.h"
 #include "outcome.h"
 #include "park.h"
+#include "recrawl.h"
 #include "statesync.h"
 #include "timers.h"
 #include "transfer.h"
@@ -52,6 +53,7 @@ void outcome_fail(fetcher_t *f, job_t *job, const char *code,
         bool nm;
 
         statesync_capture(f, job, false, code, &nm);
+        recrawl_plan(f, job);
         if (deadletter_json(&dl, &json, &len)) {
                 LOG(LOG_ERROR, "out of memory building an error object");
                 f->fatal = true;
@@ -186,6 +188,7 @@ static void outcome_produce_page(fetcher_t *f, job_t *job)
         /* The page's crawl state, once nothing above turned it into a
          * dead letter (outcome_fail captures that one). */
         statesync_capture(f, job, true, NULL, &not_modified);
+        recrawl_plan(f, job);
         if (not_modified && job->conditional)
                 mcounter_add(f->m.conditional_hits, 1);
         h = outcome_page_headers(job, &u);

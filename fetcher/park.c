@@ -111,13 +111,16 @@ static long long header_ll(const rd_kafka_message_t *msg, const char *name,
 }
 
 /* Re-produces `job` to the tier that fits the wait until due_at (epoch
- * ms); its delivery report commits the original. */
-static void park_produce(fetcher_t *f, job_t *job, int64_t due_at)
+ * ms) as `out` (OUT_PARKED, or OUT_RECRAWL: a recrawl copy); its
+ * delivery report commits the original. A recrawl copy (a token set)
+ * carries its token and no followed_from: it is not a discovered link. */
+static void park_produce(fetcher_t *f, job_t *job, int64_t due_at,
+                         outcome_t out)
 {
         int64_t cap = (int64_t)f->conf->max_park * 1000, delays[TIERS_MAX + 1];
         const char *topic;
         rd_kafka_headers_t *h;
-        char due_s[24], attempts_s[16];
+        char due_s[24], attempts_s[16], token_s[24];
         int32_t part;
         rd_kafka_resp_err_t err;
         int tier;
@@ -139,7 +142,13 @@ static void park_produce(fetcher_t *f, job_t *job, int64_t due_at)
         fkafka_header_add(h, HDR_ATTEMPTS, attempts_s);
         fkafka_header_add(h, HDR_SOURCE,
                           job->source_topic ? job->source_topic : job->topic);
-        fkafka_header_add(h, HDR_FOLLOWED, job->followed_from);
+        if (job->recrawl_token) {
+                snprintf(token_s, sizeof(token_s), "%lld",
+                         (long long)job->recrawl_token);
+                fkafka_header_add(h, HDR_RECRAWL, token_s);
+        } else {
+                fkafka_header_add(h, HDR_FOLLOWED, job->followed_from);
+        }
         err = fkafka_produce(f, topic,
                              part >= 0 ? part : RD_KAFKA_PARTITION_UA,
                              job->um.host_key, strlen(job->um.host_key),
@@ -152,7 +161,13 @@ static void park_produce(fetcher_t *f, job_t *job, int64_t due_at)
                 f->fatal = true;
                 return;
         }
-        job_produced(f, job, OUT_PARKED);
+        job_produced(f, job, out);
+        if (out == OUT_RECRAWL) {
+                mcounter_add(f->m.recrawls_scheduled, 1);
+                LOGF(LOG_DEBUG, "recrawl scheduled", LOG_S("url", job->um.url),
+                     LOG_S("topic", topic), LOG_I("due_at", due_at));
+                return;
+        }
         f->n_parked++;
         mcounter_add(f->m.parked, 1);
         LOGF(LOG_DEBUG, "parked", LOG_S("url", job->um.url),
@@ -163,7 +178,13 @@ void park_job(fetcher_t *f, job_t *job, int64_t wait_ms)
 {
         int64_t cap = (int64_t)f->conf->max_park * 1000;
 
-        park_produce(f, job, wall_ms() + (wait_ms < cap ? wait_ms : cap));
+        park_produce(f, job, wall_ms() + (wait_ms < cap ? wait_ms : cap),
+                     OUT_PARKED);
+}
+
+void park_recrawl(fetcher_t *f, job_t *job, int64_t due_at)
+{
+        park_produce(f, job, due_at, OUT_RECRAWL);
 }
 
 dpause_t *park_find(fetcher_t *f, const char *topic, int32_t part)
@@ -262,6 +283,11 @@ void park_restore(fetcher_t *f, job_t *job, const rd_kafka_message_t *msg)
         job->due_at = header_ll(msg, HDR_DUE_AT, 0);
         if (job->due_at > wall + cap)
                 job->due_at = wall + cap;
+        /* A recrawl copy: its token (recrawl.h). */
+        job->recrawl_token = header_ll(msg, HDR_RECRAWL, 0);
+        if (job->recrawl_token < 0)
+                job->recrawl_token = 0;
+        job->recrawl_copy = job->recrawl_token != 0;
 }
 
 bool park_hold(fetcher_t *f, job_t *job)
@@ -271,7 +297,7 @@ bool park_hold(fetcher_t *f, job_t *job)
         if (rest <= PARK_SLACK_MS)
                 return false;
         if (rest > (int64_t)f->conf->park_after * 1000) {
-                park_produce(f, job, job->due_at);
+                park_produce(f, job, job->due_at, OUT_PARKED);
                 return true;
         }
         job->state = JS_RETRY;

@@ -20,6 +20,10 @@ int park_tier_of(const fetcher_t *f, const char *topic);
 /* Re-produces `job` to the delay tier that fits wait_ms (capped by
  * --max-park), due then; its delivery report commits the original. */
 void park_job(fetcher_t *f, job_t *job, int64_t wait_ms);
+/* Produces `job` (its outcome delivered) as its recrawl copy, due at
+ * due_at (epoch ms) with token job->recrawl_token, to the tier that fits
+ * (OUT_RECRAWL: its delivery report commits the original). */
+void park_recrawl(fetcher_t *f, job_t *job, int64_t due_at);
 /* A message of tier `tier` that has not waited its tier's delay yet:
  * rewinds and pauses its partition until it has (at most the delay, and
  * at most --max-park), and returns true (the message is read again

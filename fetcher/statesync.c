@@ -33,6 +33,8 @@
 #define PENDING_SLACK_MS 10000
 /* Content states merged per turn of the loop while tailing. */
 #define TAIL_BATCH 1000
+/* Tombstones one load writes at most (the rest: at a later load). */
+#define EXPIRED_MAX 100000
 
 /* A load in progress: the pending pages met. */
 typedef struct load {
@@ -40,6 +42,13 @@ typedef struct load {
         size_t npending;
         size_t live;      /* still pending once the load was read */
         size_t confirmed; /* of them, pages found */
+        /* States older than --state-max-age: forgotten, and deleted
+         * from the topic with a tombstone once the load shows no newer
+         * state of the same URL. */
+        char **expired;
+        int32_t *expired_part;
+        size_t nexpired;
+        int64_t now_ms, max_age_ms;
 } load_t;
 
 static int64_t epoch_ms(void)
@@ -210,6 +219,18 @@ static void load_one(fetcher_t *f, load_t *ld, const rd_kafka_message_t *m)
         }
         memcpy(url, m->key, m->key_len);
         url[m->key_len] = '\0';
+        if (crawlstate_expired(&rec, ld->now_ms, ld->max_age_ms)) {
+                crawlstate_del(f->state, url); /* an older state, if any */
+                if (ld->expired && ld->nexpired < EXPIRED_MAX) {
+                        char *u = strdup(url);
+
+                        if (u) {
+                                ld->expired_part[ld->nexpired] = m->partition;
+                                ld->expired[ld->nexpired++] = u;
+                        }
+                }
+                return;
+        }
         if (crawlstate_put_fetch(f->state, url, &rec)) {
                 LOG(LOG_ERROR, "out of memory loading the crawl state");
                 f->fatal = true;
@@ -222,6 +243,65 @@ static void load_one(fetcher_t *f, load_t *ld, const rd_kafka_message_t *m)
                 if (u)
                         ld->pending[ld->npending++] = u;
         }
+}
+
+/* Deletes the expired states of a load from the state topic: a
+ * tombstone for each URL that no later state of the load brought back.
+ * Not when the load was cut short (a newer state may be unread) or the
+ * table evicted URLs meanwhile (one brought back may be gone again). */
+static void write_tombstones(fetcher_t *f, load_t *ld, bool complete,
+                             uint64_t evicted_before)
+{
+        uint64_t written = 0;
+
+        if (!ld->nexpired)
+                return;
+        if (!complete || crawlstate_evicted(f->state) != evicted_before) {
+                LOGF(LOG_INFO,
+                     "expired crawl states not deleted this time (load cut "
+                     "short or over --state-max): at the next load",
+                     LOG_I("expired", ld->nexpired));
+                return;
+        }
+        for (size_t i = 0; i < ld->nexpired; i++) {
+                const char *u = ld->expired[i];
+                rd_kafka_resp_err_t err;
+                crawlstate_rec_t cur;
+                char ckey[CRAWLSTATE_URL_MAX + CONTENTSTATE_KEY_PREFIX_LEN +
+                          1];
+
+                /* A newer fetch state came later: kept. A content state
+                 * merged after the expired one makes an entry of its own
+                 * (no fetch): it is forgotten with the URL. */
+                if (crawlstate_get(f->state, u, &cur) && cur.fetched_at_ms > 0)
+                        continue;
+                err = fkafka_produce(f, f->conf->state_topic,
+                                     ld->expired_part[i], u, strlen(u), NULL,
+                                     0, NULL, NULL);
+                /* The cleaner's content state of the URL (its own key)
+                 * goes with it. */
+                if (!err &&
+                    strlen(u) + CONTENTSTATE_KEY_PREFIX_LEN < sizeof(ckey)) {
+                        memcpy(ckey, CONTENTSTATE_KEY_PREFIX,
+                               CONTENTSTATE_KEY_PREFIX_LEN);
+                        memcpy(ckey + CONTENTSTATE_KEY_PREFIX_LEN, u,
+                               strlen(u) + 1);
+                        err = fkafka_produce(
+                                f, f->conf->state_topic, ld->expired_part[i],
+                                ckey, strlen(ckey), NULL, 0, NULL, NULL);
+                }
+                if (err) {
+                        LOGF(LOG_WARN, "cannot write a crawl state tombstone",
+                             LOG_S("err", rd_kafka_err2str(err)));
+                        mcounter_add(f->m.state_write_failures, 1);
+                        continue;
+                }
+                written++;
+        }
+        mcounter_add(f->m.state_tombstones, written);
+        LOGF(LOG_INFO, "expired crawl states deleted (tombstones)",
+             LOG_I("tombstones", written),
+             LOG_I("max_age_s", f->conf->state_max_age));
 }
 
 /* The input message a state answers, as the page header kcrawl_input
@@ -406,11 +486,23 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
         uint64_t loaded = 0;
         int pending = 0;
         load_t ld = { 0 };
+        uint64_t evicted_before = crawlstate_evicted(f->state);
 
         if (!f->state || !parts->cnt)
                 return;
         ld.pending = calloc(PENDING_MAX, sizeof(*ld.pending));
-        if (!ld.pending) {
+        ld.now_ms = epoch_ms();
+        ld.max_age_ms = (int64_t)f->conf->state_max_age * 1000;
+        if (ld.max_age_ms > 0) {
+                ld.expired = calloc(EXPIRED_MAX, sizeof(*ld.expired));
+                ld.expired_part =
+                        calloc(EXPIRED_MAX, sizeof(*ld.expired_part));
+        }
+        if (!ld.pending ||
+            (ld.max_age_ms > 0 && (!ld.expired || !ld.expired_part))) {
+                free(ld.expired);
+                free(ld.expired_part);
+                free(ld.pending);
                 LOG(LOG_ERROR, "out of memory loading the crawl state");
                 f->fatal = true;
                 return;
@@ -494,6 +586,7 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                      "crawl state load stopped at --state-load-timeout "
                      "(the rest of its URLs are fetched as new)",
                      LOG_I("partitions_left", pending));
+        write_tombstones(f, &ld, pending == 0, evicted_before);
         find_pending(f, &ld, deadline);
         tail_from(f, tl);
 out:
@@ -505,6 +598,10 @@ out:
         for (size_t i = 0; i < ld.npending; i++)
                 free(ld.pending[i]);
         free(ld.pending);
+        for (size_t i = 0; i < ld.nexpired; i++)
+                free(ld.expired[i]);
+        free(ld.expired);
+        free(ld.expired_part);
         if (l)
                 rd_kafka_topic_partition_list_destroy(l);
         if (tl)
@@ -543,6 +640,7 @@ void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
         long status = 0;
 
         *not_modified = false;
+        job->changed = -1;
         /* No host key (a message that did not decode): no partition to
          * keep its state in. */
         if (!f->state || job->kind != JOB_URL || !job->um.url ||
@@ -573,6 +671,8 @@ void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
                 curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
         st->status = (int)status;
         *not_modified = status == 304;
+        if (had && *not_modified)
+                job->changed = 0;
         if (job->easy) {
                 char prev_etag[sizeof(st->etag)],
                         prev_lm[sizeof(st->last_modified)];
@@ -596,7 +696,9 @@ void statesync_capture(fetcher_t *f, job_t *job, bool page, const char *code,
                 if (EVP_Digest(job->body ? job->body : "", job->body_len, d,
                                &dl, EVP_sha256(), NULL) &&
                     dl == CRAWLSTATE_DIGEST_LEN) {
-                        if (crawlstate_changed(had ? st : NULL, false, d) == 1)
+                        job->changed =
+                                crawlstate_changed(had ? st : NULL, false, d);
+                        if (job->changed == 1)
                                 st->changes++;
                         memcpy(st->digest, d, CRAWLSTATE_DIGEST_LEN);
                         st->has_digest = true;
@@ -663,6 +765,18 @@ void statesync_write(fetcher_t *f, job_t *job)
                 return;
         }
         produce_state(f, job, st, NULL);
+}
+
+int statesync_record(fetcher_t *f, job_t *job, const crawlstate_rec_t *rec)
+{
+        if (!f->state || !job->um.url || !job->um.host_key)
+                return -1;
+        if (crawlstate_put(f->state, job->um.url, rec)) {
+                LOG(LOG_WARN, "out of memory writing a crawl state");
+                mcounter_add(f->m.state_write_failures, 1);
+                return -1;
+        }
+        return produce_state(f, job, rec, job);
 }
 
 int statesync_conditional(fetcher_t *f, job_t *job)

@@ -24,7 +24,9 @@ void statesync_destroy(fetcher_t *f);
  * state topic has the URL topics' partition count, else every partition),
  * from the beginning to the end seen now, within --state-load-timeout.
  * Invalid state messages are dead-lettered (invalid_state) and skipped;
- * tombstones forget their URL. URLs whose latest state is a pending page
+ * tombstones forget their URL; states older than --state-max-age are
+ * forgotten and deleted with a tombstone (when the load read its
+ * partitions to the end). URLs whose latest state is a pending page
  * are looked for on the pages topic (header kcrawl_input naming the same
  * input message, around the pending state's time): found, the page is
  * their outcome; not found, they are fetched again. Blocks (called from
@@ -53,6 +55,12 @@ bool statesync_pending(fetcher_t *f, job_t *job);
  * state topic (a failure is logged and counted, never fatal: the state
  * is an optimisation, at-least-once still holds without it). */
 void statesync_write(fetcher_t *f, job_t *job);
+
+/* Writes rec as the job's URL state now (the table and the state topic,
+ * with `job` as the produce's opaque: its delivery report finishes the
+ * job). Returns 0, or -1 when there is no crawl state or it cannot be
+ * written (logged, counted). */
+int statesync_record(fetcher_t *f, job_t *job, const crawlstate_rec_t *rec);
 
 /* Adds If-None-Match / If-Modified-Since from the URL's state to the
  * job's request headers (job->hdrs), once. Returns 0, or -1 when out of

@@ -23,6 +23,7 @@ void urlmsg_clear(urlmsg_t *um)
         free(um->sitemap_host);
         memset(um, 0, sizeof(*um));
         um->depth = -1;
+        um->recrawl = URLMSG_RECRAWL_ABSENT;
 }
 
 /* A parsed JSON value as compact text (malloc'd), NULL on failure. */
@@ -117,6 +118,32 @@ static int decode_discovery(yajl_val root, urlmsg_t *um, char *errstr,
         return 0;
 }
 
+/* "recrawl": seconds between fetches (an integer from 0, no recrawl,
+ * to URLMSG_RECRAWL_MAX) or false (stop the URL's recrawls). */
+static int decode_recrawl(yajl_val root, urlmsg_t *um, char *errstr,
+                          size_t errstr_size)
+{
+        static const char *path[] = { "recrawl", NULL };
+        yajl_val v = yajl_tree_get(root, path, yajl_t_any);
+
+        if (!v)
+                return 0;
+        if (YAJL_IS_FALSE(v)) {
+                um->recrawl = URLMSG_RECRAWL_STOP;
+                return 0;
+        }
+        if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
+            YAJL_GET_INTEGER(v) > URLMSG_RECRAWL_MAX) {
+                snprintf(errstr, errstr_size,
+                         "\"recrawl\" is not false or an integer from 0 "
+                         "to %ld (seconds)",
+                         URLMSG_RECRAWL_MAX);
+                return -1;
+        }
+        um->recrawl = (long)YAJL_GET_INTEGER(v);
+        return 0;
+}
+
 /* Decodes the JSON form into *um; the URL text lands in um->url. */
 static int decode_json(const char *text, size_t len, urlmsg_t *um,
                        char *errstr, size_t errstr_size)
@@ -168,7 +195,8 @@ static int decode_json(const char *text, size_t len, urlmsg_t *um,
                 }
                 um->depth = (long)YAJL_GET_INTEGER(v);
         }
-        if (decode_discovery(root, um, errstr, errstr_size))
+        if (decode_discovery(root, um, errstr, errstr_size) ||
+            decode_recrawl(root, um, errstr, errstr_size))
                 goto out;
         v = yajl_tree_get(root, meta_path, yajl_t_any);
         if (v) {
@@ -200,6 +228,7 @@ int urlmsg_decode(const void *value, size_t len, urlmsg_t *um,
 
         memset(um, 0, sizeof(*um));
         um->depth = -1;
+        um->recrawl = URLMSG_RECRAWL_ABSENT;
         *code = "invalid_message";
 
         if (!value || len == 0) {

@@ -4,7 +4,8 @@
  * A value is either a bare URL (one line, surrounding whitespace ignored)
  * or a JSON object {"url": string, "depth"?: integer >= 0, "id"?: string,
  * "meta"?: any JSON, "kind"?: "page" | "sitemap" | "feed", "lastmod"?:
- * string, "sitemap_host"?: host key} (schemas/url.schema.json). The URL is parsed by the
+ * string, "sitemap_host"?: host key, "recrawl"?: seconds >= 0 | false}
+ * (schemas/url.schema.json). The URL is parsed by the
  * WHATWG rules and must be http or https. In strings, a lone UTF-16
  * surrogate escape and "\u0000" decode as U+FFFD (repaired, not refused,
  * and never a cut value).
@@ -31,7 +32,15 @@ typedef struct urlmsg {
         char *lastmod;      /* as a sitemap gave it; NULL when none */
         char *sitemap_host; /* a sitemap's scope host (robots.txt
                              * listed it); NULL when none        */
+        long recrawl;       /* seconds (> 0) between fetches; 0: no
+                             * recrawl; URLMSG_RECRAWL_ABSENT or
+                             * URLMSG_RECRAWL_STOP (false)        */
 } urlmsg_t;
+
+#define URLMSG_RECRAWL_ABSENT (-1)
+#define URLMSG_RECRAWL_STOP (-2)
+/* The longest recrawl interval a message may ask (366 days). */
+#define URLMSG_RECRAWL_MAX 31622400L
 
 /* The longest lastmod and sitemap_host accepted (longer is
  * invalid_message). */

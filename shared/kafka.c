@@ -351,9 +351,9 @@ bool kafka_topic_name_valid(const char *name, size_t len)
         return true;
 }
 
-long long kafka_topic_max_bytes(rd_kafka_t *rk, const char *topic,
-                                int timeout_ms, char *errstr,
-                                size_t errstr_size)
+int kafka_topic_config_ll(rd_kafka_t *rk, const char *topic, const char *name,
+                          int timeout_ms, long long *val, char *errstr,
+                          size_t errstr_size)
 {
         rd_kafka_ConfigResource_t *res = NULL;
         rd_kafka_AdminOptions_t *opts = NULL;
@@ -363,7 +363,7 @@ long long kafka_topic_max_bytes(rd_kafka_t *rk, const char *topic,
         const rd_kafka_ConfigResource_t **rs;
         const rd_kafka_ConfigEntry_t **entries;
         size_t nrs = 0, nentries = 0;
-        long long limit = -1;
+        int rc = -1;
         char why[256];
 
         res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
@@ -405,21 +405,22 @@ long long kafka_topic_max_bytes(rd_kafka_t *rk, const char *topic,
         }
         entries = rd_kafka_ConfigResource_configs(rs[0], &nentries);
         for (size_t i = 0; i < nentries; i++) {
-                const char *name = rd_kafka_ConfigEntry_name(entries[i]);
-                const char *val = rd_kafka_ConfigEntry_value(entries[i]);
+                const char *en = rd_kafka_ConfigEntry_name(entries[i]);
+                const char *cv = rd_kafka_ConfigEntry_value(entries[i]);
                 char *end;
                 long long v;
 
-                if (!name || strcmp(name, "max.message.bytes") || !val)
+                if (!en || strcmp(en, name) || !cv)
                         continue;
                 errno = 0;
-                v = strtoll(val, &end, 10);
-                if (end != val && !*end && !errno && v > 0)
-                        limit = v;
+                v = strtoll(cv, &end, 10);
+                if (end != cv && !*end && !errno) {
+                        *val = v;
+                        rc = 0;
+                }
         }
-        if (limit < 0)
-                snprintf(errstr, errstr_size,
-                         "no max.message.bytes in the answer");
+        if (rc)
+                snprintf(errstr, errstr_size, "no %s in the answer", name);
 out:
         if (ev)
                 rd_kafka_event_destroy(ev);
@@ -429,7 +430,24 @@ out:
                 rd_kafka_AdminOptions_destroy(opts);
         if (res)
                 rd_kafka_ConfigResource_destroy(res);
-        return limit;
+        return rc;
+}
+
+long long kafka_topic_max_bytes(rd_kafka_t *rk, const char *topic,
+                                int timeout_ms, char *errstr,
+                                size_t errstr_size)
+{
+        long long v = -1;
+
+        if (kafka_topic_config_ll(rk, topic, "max.message.bytes", timeout_ms,
+                                  &v, errstr, errstr_size))
+                return -1;
+        if (v <= 0) {
+                snprintf(errstr, errstr_size,
+                         "no max.message.bytes in the answer");
+                return -1;
+        }
+        return v;
 }
 
 long long kafka_topics_max_bytes(rd_kafka_t *rk, const char *const *topics,

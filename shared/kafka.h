@@ -117,6 +117,15 @@ long long kafka_topic_max_bytes(rd_kafka_t *rk, const char *topic,
                                 size_t errstr_size);
 
 /*
+ * The topic's integer setting `name` (retention.ms, max.message.bytes...)
+ * as the brokers report it, into *val (it may be -1: retention.ms for
+ * "forever"). Returns 0, or -1 with a reason in errstr. Blocks.
+ */
+int kafka_topic_config_ll(rd_kafka_t *rk, const char *topic, const char *name,
+                          int timeout_ms, long long *val, char *errstr,
+                          size_t errstr_size);
+
+/*
  * The smallest max.message.bytes of the comma-free topic names in
  * topics[0, n) (NULL names skipped), falling back for each unreadable one
  * to KAFKA_DEFAULT_MAX_MESSAGE_BYTES with a warning in the log: what a

@@ -216,6 +216,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+def metric_value(addr, name):
+    """metric(), or None while the endpoint is not up yet."""
+    try:
+        return metric(addr, name)
+    except Exception:  # noqa: BLE001 - endpoint not up yet
+        return None
+
+
 def metric(addr, name):
     """The value of an unlabelled series from a /metrics endpoint, or None."""
     with urllib.request.urlopen(f"http://{addr}/metrics", timeout=5) as r:

@@ -32,7 +32,7 @@ import pytest
 from conftest import (CONSUME_DEADLINE, PARTITIONS, Proc, check_error, check_page,
                       consume, error_input, murmur2_partition, publish,
                       read_all, run_cli)
-from fetcher_helpers import free_port, metric
+from fetcher_helpers import free_port, metric_value
 from hostile_server import HostileServer
 
 N = int(os.environ.get("KCRAWL_STATE_N", "2000"))
@@ -155,13 +155,6 @@ def test_state_kill9_no_second_request(brokers, topics, server, tmp_path):
     assert len(requested) < N, "the kill did not land mid-run"
     assert not lost, f"lost {len(lost)} ids: {lost[:10]}"
     assert repeated <= bound, f"{repeated} requests repeated (bound {bound})"
-
-
-def metric_value(maddr, name):
-    try:
-        return metric(maddr, name)
-    except Exception:  # noqa: BLE001 - endpoint not up yet
-        return None
 
 
 def wait_for(cond, what, procs, deadline=CONSUME_DEADLINE):

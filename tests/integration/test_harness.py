@@ -40,6 +40,13 @@ def test_url_schema():
     assert invalid("url", {"url": "http://a/", "id": 7})
     assert invalid("url", {"url": "http://a/", "dpeth": 1})
     assert invalid("url", "http://a/")
+    assert_valid("url", {"url": "http://a/", "recrawl": 86400})
+    assert_valid("url", {"url": "http://a/", "recrawl": 0})
+    assert_valid("url", {"url": "http://a/", "recrawl": False})
+    assert invalid("url", {"url": "http://a/", "recrawl": True})
+    assert invalid("url", {"url": "http://a/", "recrawl": -1})
+    assert invalid("url", {"url": "http://a/", "recrawl": "1d"})
+    assert invalid("url", {"url": "http://a/", "recrawl": 31622401})
 
 
 PAGE = {"url": "http://a/", "final_url": "http://a/", "status": "200",

@@ -214,6 +214,27 @@ static void test_roundtrip(void **state)
                          0);
         assert_memory_equal(&got, &r, sizeof(r));
         free(json);
+        /* A scheduled recrawl, and a recorded stop. */
+        r.outcome = CRAWLSTATE_PAGE;
+        r.recrawl_s = 140;
+        r.recrawl_base_s = 60;
+        r.next_due_ms = 1764669600123LL;
+        assert_int_equal(crawlstate_encode(url, &r, &json, &len), 0);
+        assert_non_null(strstr(json, "\"recrawl\":{\"interval_s\":140,"));
+        assert_int_equal(crawlstate_decode(url, strlen(url), json, len, &got,
+                                           err, sizeof(err)),
+                         0);
+        assert_memory_equal(&got, &r, sizeof(r));
+        free(json);
+        r.recrawl_s = 0;
+        r.next_due_ms = 0;
+        r.stopped_at_ms = 1764669600999LL;
+        assert_int_equal(crawlstate_encode(url, &r, &json, &len), 0);
+        assert_int_equal(crawlstate_decode(url, strlen(url), json, len, &got,
+                                           err, sizeof(err)),
+                         0);
+        assert_memory_equal(&got, &r, sizeof(r));
+        free(json);
         /* A dead letter's state. */
         r = rec_of("u", 0, 5);
         r.outcome = CRAWLSTATE_ERROR;
@@ -272,6 +293,15 @@ static const struct {
         { "input topic not a string", "http://a/",
           "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,"
           "\"input\":{\"topic\":1,\"partition\":0,\"offset\":1}}" },
+        { "recrawl not an object", "http://a/",
+          "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,"
+          "\"recrawl\":60}" },
+        { "recrawl interval negative", "http://a/",
+          "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,"
+          "\"recrawl\":{\"interval_s\":-1}}" },
+        { "recrawl due a string", "http://a/",
+          "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,"
+          "\"recrawl\":{\"next_due_ms\":\"1\"}}" },
         { "nested too deep", "http://a/",
           "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,"
           "\"input\":{\"topic\":{\"x\":{}},\"partition\":0,\"offset\":1}}" },
@@ -310,6 +340,30 @@ static void test_minimal_valid(void **state)
         assert_false(crawlstate_delivered(&got, "", 0, 0));
 }
 
+/* Forgotten after max age of nothing: no fetch, no recrawl due, no
+ * stop. */
+static void test_expired(void **state)
+{
+        crawlstate_rec_t r;
+        const int64_t day = 86400000, now = 400 * day;
+
+        (void)state;
+        memset(&r, 0, sizeof(r));
+        r.fetched_at_ms = now - 91 * day;
+        assert_true(crawlstate_expired(&r, now, 90 * day));
+        assert_false(crawlstate_expired(&r, now, 92 * day));
+        assert_false(crawlstate_expired(&r, now, 0)); /* never */
+        r.next_due_ms = now - 10 * day; /* a recrawl due lately */
+        assert_false(crawlstate_expired(&r, now, 90 * day));
+        r.next_due_ms = 0;
+        r.stopped_at_ms = now - day; /* a stop asked lately */
+        assert_false(crawlstate_expired(&r, now, 90 * day));
+        r.stopped_at_ms = now - 100 * day;
+        assert_true(crawlstate_expired(&r, now, 90 * day));
+        r.fetched_at_ms = now;
+        assert_false(crawlstate_expired(&r, now, 90 * day));
+}
+
 static void test_validator_ok(void **state)
 {
         (void)state;
@@ -331,6 +385,7 @@ int main(void)
                 cmocka_unit_test(test_invalid),
                 cmocka_unit_test(test_minimal_valid),
                 cmocka_unit_test(test_validator_ok),
+                cmocka_unit_test(test_expired),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,12 +170,51 @@ static void test_bad(void **state)
         free(big);
 }
 
+/* "recrawl": seconds (0 = none), false = stop; absent otherwise. */
+static void test_recrawl(void **state)
+{
+        static const struct {
+                const char *in;
+                long want;
+        } rows[] = {
+                { "{\"url\":\"http://x/\",\"recrawl\":3600}", 3600 },
+                { "{\"url\":\"http://x/\",\"recrawl\":0}", 0 },
+                { "{\"url\":\"http://x/\",\"recrawl\":false}",
+                  URLMSG_RECRAWL_STOP },
+                { "{\"url\":\"http://x/\"}", URLMSG_RECRAWL_ABSENT },
+                { "http://x/", URLMSG_RECRAWL_ABSENT },
+                { "{\"url\":\"http://x/\",\"recrawl\":31622400}", 31622400 },
+        };
+        const char *code;
+        urlmsg_t um;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                assert_int_equal(
+                        decode(rows[i].in, strlen(rows[i].in), &um, &code), 0);
+                if (um.recrawl != rows[i].want)
+                        fail_msg("%s: recrawl %ld", rows[i].in, um.recrawl);
+                urlmsg_clear(&um);
+        }
+        expect_code("{\"url\":\"http://x/\",\"recrawl\":-1}", 32,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"recrawl\":true}", 34,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"recrawl\":\"1h\"}", 34,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"recrawl\":1.5}", 33,
+                    "invalid_message");
+        expect_code("{\"url\":\"http://x/\",\"recrawl\":31622401}", 38,
+                    "invalid_message");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_bare_line),
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_discovery),
+                cmocka_unit_test(test_recrawl),
                 cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_repaired_strings),
                 cmocka_unit_test(test_deep),
