@@ -368,6 +368,7 @@ bool crawlstate_validator_ok(const char *v)
 /* ------------------------------------------------------------ codec -- */
 
 #define JSON_MAX (CRAWLSTATE_URL_MAX * 6 + 4096)
+#define TREE_MEM 16384
 
 static int add(dynbuf_t *b, const char *s)
 {
@@ -489,27 +490,30 @@ static int get_int(yajl_val root, const char *const *path, long long lo,
         return 0;
 }
 
+/* Lower-case hex digits' values + 1, 0 for any other byte: a table, as
+ * random digits would mispredict a branch on every other one (a load
+ * decodes a million digests). */
+static const unsigned char hexval[256] = {
+        ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,
+        ['5'] = 6,  ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10,
+        ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+        ['f'] = 16,
+};
+
 static int unhex(const char *s, unsigned char *out, size_t n)
 {
+        unsigned bad = 0;
+
         if (strlen(s) != 2 * n)
                 return -1;
         for (size_t i = 0; i < n; i++) {
-                unsigned v = 0;
+                unsigned hi = hexval[(unsigned char)s[2 * i]],
+                         lo = hexval[(unsigned char)s[2 * i + 1]];
 
-                for (int k = 0; k < 2; k++) {
-                        char c = s[2 * i + k];
-
-                        v <<= 4;
-                        if (c >= '0' && c <= '9')
-                                v |= (unsigned)(c - '0');
-                        else if (c >= 'a' && c <= 'f')
-                                v |= (unsigned)(c - 'a' + 10);
-                        else
-                                return -1;
-                }
-                out[i] = (unsigned char)v;
+                bad |= !hi | !lo;
+                out[i] = (unsigned char)(((hi - 1) << 4) | ((lo - 1) & 15));
         }
-        return 0;
+        return bad ? -1 : 0;
 }
 
 int crawlstate_decode(const void *key, size_t key_len, const void *value,
@@ -527,6 +531,11 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
         static const char *const p_topic[] = { "input", "topic", NULL };
         char text[JSON_MAX + 1], url[CRAWLSTATE_URL_MAX + 1], kind[16],
                 hex[CRAWLSTATE_DIGEST_LEN * 2 + 1];
+        /* The tree in an arena: a load decodes a million of these, and
+         * a state message's tree (yajl's parser state included) fits in
+         * TREE_MEM without a malloc (see jsonread_tree_in()). */
+        _Alignas(16) char tree_mem[TREE_MEM];
+        jsonread_arena_t arena;
         const char *what = NULL;
         yajl_val root = NULL, v;
         long long n;
@@ -544,9 +553,11 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
         }
         memcpy(text, value, value_len);
         text[value_len] = '\0';
-        root = jsonread_tree(text, value_len, &caps, errstr, errstr_size);
+        jsonread_arena_init(&arena, tree_mem, sizeof(tree_mem));
+        root = jsonread_tree_in(&arena, text, value_len, &caps, errstr,
+                                errstr_size);
         if (!root)
-                return -1;
+                goto out;
         if (!YAJL_IS_OBJECT(root)) {
                 what = "not a JSON object";
                 goto out;
@@ -639,6 +650,6 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
 out:
         if (what)
                 snprintf(errstr, errstr_size, "state message: %s", what);
-        yajl_tree_free(root);
+        jsonread_arena_release(&arena);
         return rc;
 }

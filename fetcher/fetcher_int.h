@@ -227,7 +227,7 @@ typedef struct fmetrics {
                 *state_evicted, *state_invalid, *state_write_failures,
                 *conditional_hits, *state_duplicates;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
-                *robots_bytes, *state_urls;
+                *robots_bytes, *state_urls, *state_load_seconds;
         mhist_t *response;
         uint64_t waits_seen;
         uint64_t evicted_seen;

@@ -8,6 +8,7 @@
  * (never subscribed, nothing committed: it reads from the beginning each
  * time), assigned only while a load runs.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,11 @@
  * later than that after its produce is not found: fetched again). */
 #define PENDING_MAX 10000
 #define PENDING_SLACK_MS 10000
+/* The load reads state messages in batches (one wake-up and one clock
+ * read a batch, not a message), its consumer prefetching at most
+ * LOADER_QUEUE_KB. */
+#define LOAD_BATCH 1024
+#define LOADER_QUEUE_KB "16384"
 
 /* A load in progress: the pending pages met. */
 typedef struct load {
@@ -70,6 +76,7 @@ int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
 {
         const fetcher_config_t *c = f->conf;
         char group[512];
+        strlist_t props = { 0 };
 
         if (!c->state_topic || !*c->state_topic)
                 return 0;
@@ -89,11 +96,24 @@ int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
                 return -1;
         }
         snprintf(group, sizeof(group), "%s.state-loader", c->group);
-        f->state_reader = kafka_consumer_new(c->brokers, group, kafka_props,
-                                             NULL, NULL, errstr, errstr_size);
+        /* The loader's prefetch capped (librdkafka's default queues up to
+         * 64 MB, which malloc keeps once the load is over): the load
+         * decodes slower than the broker sends. -X can raise it. */
+        if (strlist_add(&props, "queued.max.messages.kbytes=" LOADER_QUEUE_KB))
+                goto oom;
+        for (size_t i = 0; kafka_props && i < kafka_props->n; i++)
+                if (strlist_add(&props, kafka_props->v[i]))
+                        goto oom;
+        f->state_reader = kafka_consumer_new(c->brokers, group, &props, NULL,
+                                             NULL, errstr, errstr_size);
+        strlist_free(&props);
         if (!f->state_reader)
                 return -1;
         return 0;
+oom:
+        strlist_free(&props);
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
 }
 
 void statesync_destroy(fetcher_t *f)
@@ -318,6 +338,8 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
         int64_t *end = NULL, t0 = clock_mono_ms(), deadline;
         bool all = false;
         rd_kafka_topic_partition_list_t *l = NULL;
+        rd_kafka_queue_t *q = NULL;
+        rd_kafka_message_t *batch[LOAD_BATCH];
         uint64_t loaded = 0;
         int pending = 0;
         load_t ld = { 0 };
@@ -377,26 +399,35 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                 goto out;
         }
         deadline = t0 + f->conf->state_load_timeout * 1000;
-        while (pending && !f->fatal && clock_mono_ms() < deadline) {
-                rd_kafka_message_t *m =
-                        rd_kafka_consumer_poll(f->state_reader, 100);
+        q = rd_kafka_queue_get_consumer(f->state_reader);
+        while (q && pending && !f->fatal && clock_mono_ms() < deadline) {
+                ssize_t got =
+                        rd_kafka_consume_batch_queue(q, 100, batch, LOAD_BATCH);
 
-                if (!m)
-                        continue;
-                if (m->err) {
-                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                LOGF(LOG_WARN, "crawl state read error",
-                                     LOG_S("err", rd_kafka_message_errstr(m)));
-                } else if (m->partition < n && end[m->partition] >= 0) {
-                        load_one(f, &ld, m);
-                        loaded++;
-                        if (m->offset + 1 >= end[m->partition]) {
-                                end[m->partition] = -1;
-                                pending--;
+                for (ssize_t i = 0; i < got; i++) {
+                        rd_kafka_message_t *m = batch[i];
+
+                        if (m->err) {
+                                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                        LOGF(LOG_WARN,
+                                             "crawl state read error",
+                                             LOG_S("err",
+                                                   rd_kafka_message_errstr(
+                                                           m)));
+                        } else if (!f->fatal && m->partition < n &&
+                                   end[m->partition] >= 0) {
+                                load_one(f, &ld, m);
+                                loaded++;
+                                if (m->offset + 1 >= end[m->partition]) {
+                                        end[m->partition] = -1;
+                                        pending--;
+                                }
                         }
+                        rd_kafka_message_destroy(m);
                 }
-                rd_kafka_message_destroy(m);
         }
+        if (q)
+                rd_kafka_queue_destroy(q);
         rd_kafka_assign(f->state_reader, NULL);
         if (pending)
                 LOGF(LOG_WARN,
@@ -405,6 +436,8 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                      LOG_I("partitions_left", pending));
         find_pending(f, &ld, deadline);
 out:
+        mgauge_set(f->m.state_load_seconds,
+                   (double)(clock_mono_ms() - t0) / 1000.0);
         LOGF(LOG_INFO, "crawl state loaded", LOG_I("messages", loaded),
              LOG_I("urls", crawlstate_count(f->state)),
              LOG_I("pending_pages", ld.live),
@@ -416,6 +449,10 @@ out:
         if (l)
                 rd_kafka_topic_partition_list_destroy(l);
         free(end);
+        /* The messages read are freed, but malloc keeps their pages in
+         * librdkafka's threads' arenas: given back, the resident memory
+         * after a load is the table's (docs/benchmarks.md, figure 8). */
+        malloc_trim(0);
 }
 
 /* The value of response header `name` of the last request, or "". */
