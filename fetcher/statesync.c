@@ -100,17 +100,15 @@ int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
          * 64 MB, which malloc keeps once the load is over): the load
          * decodes slower than the broker sends. -X can raise it. */
         if (strlist_add(&props, "queued.max.messages.kbytes=" LOADER_QUEUE_KB))
-                goto oom;
+                goto out;
         for (size_t i = 0; kafka_props && i < kafka_props->n; i++)
                 if (strlist_add(&props, kafka_props->v[i]))
-                        goto oom;
+                        goto out;
         f->state_reader = kafka_consumer_new(c->brokers, group, &props, NULL,
                                              NULL, errstr, errstr_size);
         strlist_free(&props);
-        if (!f->state_reader)
-                return -1;
-        return 0;
-oom:
+        return f->state_reader ? 0 : -1;
+out:
         strlist_free(&props);
         snprintf(errstr, errstr_size, "out of memory");
         return -1;
@@ -401,8 +399,8 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
         deadline = t0 + f->conf->state_load_timeout * 1000;
         q = rd_kafka_queue_get_consumer(f->state_reader);
         while (q && pending && !f->fatal && clock_mono_ms() < deadline) {
-                ssize_t got =
-                        rd_kafka_consume_batch_queue(q, 100, batch, LOAD_BATCH);
+                ssize_t got = rd_kafka_consume_batch_queue(q, 100, batch,
+                                                           LOAD_BATCH);
 
                 for (ssize_t i = 0; i < got; i++) {
                         rd_kafka_message_t *m = batch[i];

@@ -157,16 +157,39 @@ static const char *prepare(const char *text, size_t *len,
         return *fixed;
 }
 
-/* "not valid JSON: <yajl's reason>" on one line. */
-static void parse_error(yajl_handle h, char *errstr, size_t errstr_size)
+/* One streaming pass of text through h, comments allowed (as
+ * yajl_tree_parse). */
+static yajl_status stream(yajl_handle h, const char *text, size_t len)
 {
-        unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+        yajl_status st;
 
+        yajl_config(h, yajl_allow_comments, 1);
+        st = yajl_parse(h, (const unsigned char *)text, len);
+        return st == yajl_status_ok ? yajl_complete_parse(h) : st;
+}
+
+/* A pass's verdict: 0, or -1 with the one-line reason — the depth bound
+ * when it was crossed (the pass stopped there), else yajl's. */
+static int verdict(yajl_handle h, yajl_status st, int over,
+                   const jsonread_caps_t *caps, char *errstr,
+                   size_t errstr_size)
+{
+        unsigned char *msg;
+
+        if (over) {
+                snprintf(errstr, errstr_size,
+                         "JSON nests deeper than %d levels", caps->max_depth);
+                return -1;
+        }
+        if (st == yajl_status_ok)
+                return 0;
+        msg = yajl_get_error(h, 0, NULL, 0);
         snprintf(errstr, errstr_size, "not valid JSON: %s",
                  msg ? (const char *)msg : "parse error");
         errstr[strcspn(errstr, "\n")] = '\0';
         if (msg)
                 yajl_free_error(h, msg);
+        return -1;
 }
 
 yajl_val jsonread_tree(const char *text, size_t len,
@@ -187,19 +210,9 @@ yajl_val jsonread_tree(const char *text, size_t len,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
-        yajl_config(h, yajl_allow_comments, 1); /* as yajl_tree_parse */
-        st = yajl_parse(h, (const unsigned char *)text, len);
-        if (st == yajl_status_ok)
-                st = yajl_complete_parse(h);
-        if (dc.over) {
-                snprintf(errstr, errstr_size,
-                         "JSON nests deeper than %d levels", caps->max_depth);
+        st = stream(h, text, len); /* before dc.over is read */
+        if (verdict(h, st, dc.over, caps, errstr, errstr_size))
                 goto out;
-        }
-        if (st != yajl_status_ok) {
-                parse_error(h, errstr, errstr_size);
-                goto out;
-        }
         why[0] = '\0';
         root = yajl_tree_parse(text, why, sizeof(why));
         if (!root) {
@@ -605,23 +618,13 @@ yajl_val jsonread_tree_in(jsonread_arena_t *a, const char *text, size_t len,
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out;
         }
-        yajl_config(h, yajl_allow_comments, 1); /* as yajl_tree_parse */
-        st = yajl_parse(h, (const unsigned char *)text, len);
-        if (st == yajl_status_ok)
-                st = yajl_complete_parse(h);
-        if (b.over) {
-                snprintf(errstr, errstr_size,
-                         "JSON nests deeper than %d levels", caps->max_depth);
-                goto out;
-        }
-        if (b.oom) {
+        st = stream(h, text, len);
+        if (b.oom && !b.over) {
                 snprintf(errstr, errstr_size, "not valid JSON: out of memory");
                 goto out;
         }
-        if (st != yajl_status_ok) {
-                parse_error(h, errstr, errstr_size);
+        if (verdict(h, st, b.over, caps, errstr, errstr_size))
                 goto out;
-        }
         root = b.root;
 out:
         /* yajl's parser state is in the arena too: nothing to free. */

@@ -16,7 +16,12 @@ benchmark always starts its own broker: it measures the broker's CPU),
 KAFKA_PORT/KAFKA_CONTROLLER_PORT (passed to tools/kafka.sh; default free
 ports), BENCH_PROFILE=0 to skip the perf profiles, BENCH_MEM_URLS (figure 7:
 URL messages, 10 per host; 1,000,000, quick 100,000), BENCH_MEM_PAIR_URLS
-(200,000) and BENCH_MEM_TIMEOUT (seconds per figure-7 run; 240, quick 90).
+(200,000) and BENCH_MEM_TIMEOUT (seconds per figure-7 run; 240, quick 90),
+BENCH_STATE_URLS (figure 8: crawl states, 10 URLs per host; 1,000,000, quick
+100,000), BENCH_STATE_TIMEOUT (figure 8's --state-load-timeout; 180),
+BENCH_PORTS=LO-HI (nginx's and the metrics endpoints' ports from that range).
+With BENCH_ONLY the report keeps the rows of the figures not run from the
+report it replaces (make bench-state: figure 8 alone).
 """
 
 import datetime
@@ -1136,6 +1141,8 @@ http {{
             self.delete_topics(list(t.values()) + [state])
         for k in ("secs", "rate", "rss", "hwm", "growth", "startup", "wall", "cpu", "runq"):
             self.results[f"state_load_{k}"] = [x[k] for x in loads]
+        self.results["state_load_own"] = [x["secs"] - x["runq"] for x in loads
+                                          if x["runq"] is not None]
 
     def _state_load(self, t, state, run):
         """One fetcher started on an empty URL topic with `state` as its
@@ -1489,6 +1496,9 @@ http {{
             row("8", "fetcher: time its main thread (the load) waited for a core (s)",
                 "state_load_runq", digits=1, rat="/proc schedstat: the machine's other "
                 "work (broker included)")
+            row("8", "fetcher: load time less its main thread's wait for a core (s)",
+                "state_load_own", digits=1, rat="roughly what the load takes with cores "
+                "free for it", target=f"≤ {STATE_LOAD_TARGET_S} s (aim)")
             row("8", "fetcher: from process start to the load's end (s)", "state_load_wall",
                 digits=1, rat="start-up and group join included")
             row("8", f"fetcher: VmRSS after loading {sn} URLs (MB)", "state_load_rss",
@@ -1672,44 +1682,67 @@ METHOD = """\
    load time was this machine's other work. VmRSS is read 2 s after the
    load; start-up RSS when the metrics endpoint first answers, before the
    group join.
-   The growth includes librdkafka's prefetch of the state topic (the
-   loader consumer's queue, by default up to 64 MB) as far as malloc did
-   not give it back.
+   VmHWM includes what librdkafka had fetched ahead (the loader's queue is
+   capped at 16 MB, and its fetch buffers); the fetcher gives the freed
+   buffers back after the load (`malloc_trim`), so VmRSS after it is
+   about the table's.
 """
 
 
 TABLE_ROW = re.compile(r"^\| (\d+) \|")
 
 
+HEADER_KEYS = ("- Date: ", "- Machine: ", "- Load average", "- Versions: ")
+PARTIAL = re.compile(r"^- Figure\(s\) ([\d, ]+) from a later run")
+
+
 def merge_partial(old, new, only):
     """A BENCH_ONLY run's report with the rows of the figures it did not
     run taken from the report it replaces (`old`), so that `make
     bench-state` refreshes figure 8 without dropping figures 1-7. The
-    header says which figures come from which run."""
+    header keeps the old run's date, machine, load and versions and adds
+    this run's for the figures it measured."""
     def rows(text):
         return [ln for ln in text.splitlines() if TABLE_ROW.match(ln)]
-    new_rows = rows(new)
-    ran = {TABLE_ROW.match(ln).group(1) for ln in new_rows}
-    kept = [ln for ln in rows(old) if TABLE_ROW.match(ln).group(1) not in ran]
+
+    def fig(ln):
+        return TABLE_ROW.match(ln).group(1)
+
+    def measured(ln):
+        return ln.split("|")[3].strip() not in ("n/a", "not available")
+    # The figures this run measured (a stage not run still writes its
+    # rows, as n/a): theirs from this run, the others from the old report.
+    ran = {fig(ln) for ln in rows(new) if measured(ln)}
+    new_rows = [ln for ln in rows(new) if fig(ln) in ran]
+    kept = [ln for ln in rows(old) if fig(ln) not in ran]
     if not kept:
         return new
-    merged = sorted(kept + new_rows, key=lambda ln: int(TABLE_ROW.match(ln).group(1)))
-    m = re.search(r"^- Date: (.*)$", old, re.M)
-    kept_figs = sorted({TABLE_ROW.match(ln).group(1) for ln in kept}, key=int)
-    out, done = [], False
+    merged = sorted(kept + new_rows, key=lambda ln: int(fig(ln)))
+    # The old header, less an earlier partial run's line for these figures.
+    old_head = [ln for ln in old.splitlines()
+                if ln.startswith(HEADER_KEYS) or
+                (PARTIAL.match(ln) and not
+                 {x.strip() for x in PARTIAL.match(ln).group(1).split(",")} <= ran)]
+    this = {k: ln[len(k):].lstrip(": ") for ln in new.splitlines()
+            for k in HEADER_KEYS if ln.startswith(k)}
+    figs = ", ".join(sorted(ran, key=int))
+    partial = (f"- Figure(s) {figs} from a later run (BENCH_ONLY={only}), "
+               f"{this.get('- Date: ', '?')}: {this.get('- Machine: ', '?')}; load "
+               f"average {this.get('- Load average', '?')} Versions: "
+               f"{this.get('- Versions: ', '?')}")
+    out, head_done, rows_done = [], False, False
     for ln in new.splitlines():
         if TABLE_ROW.match(ln):
-            if not done:
+            if not rows_done:
                 out.extend(merged)
-                done = True
+                rows_done = True
+            continue
+        if ln.startswith(HEADER_KEYS):
+            if not head_done:
+                out.extend(old_head + [partial])
+                head_done = True
             continue
         out.append(ln)
-        if ln.startswith("- Date: "):
-            out.append(f"- Partial run (BENCH_ONLY={only}): figure(s) "
-                       f"{', '.join(sorted(ran, key=int))} from this run; figure(s) "
-                       f"{', '.join(kept_figs)} kept from the run of "
-                       f"{m.group(1) if m else 'before'} (their machine, versions and "
-                       "load are that run's).")
     if "## Where the time goes" not in new and "## Where the time goes" in old:
         out.append(old[old.index("## Where the time goes"):].rstrip("\n"))
     return "\n".join(out) + "\n"

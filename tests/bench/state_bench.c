@@ -101,12 +101,16 @@ static void state_of(size_t i, size_t n, size_t hosts, char *url, size_t usize,
         rec->outcome = CRAWLSTATE_PAGE;
         rec->status = r % 50 == 1 ? 404 : r % 10 == 3 ? 304 : 200;
         switch ((r >> 4) % 10) {
-        case 0: case 1: case 2: /* nginx: "mtime-length" */
+        case 0:
+        case 1:
+        case 2: /* nginx: "mtime-length" */
                 snprintf(rec->etag, sizeof(rec->etag), "\"%llx-%llx\"",
                          (unsigned long long)(0x60000000 + (r >> 33)),
                          (unsigned long long)(r >> 48));
                 break;
-        case 3: case 4: case 5: { /* a quoted MD5 */
+        case 3:
+        case 4:
+        case 5: { /* a quoted MD5 */
                 uint64_t s = mix(r);
 
                 snprintf(rec->etag, sizeof(rec->etag), "\"%016llx%016llx\"",
@@ -176,8 +180,10 @@ static int run_table(size_t n, size_t hosts)
                     strcmp(back.last_modified, rec.last_modified) ||
                     back.in_offset != rec.in_offset ||
                     memcmp(back.digest, rec.digest, sizeof(rec.digest))) {
-                        fprintf(stderr, "state_bench: URL %zu read back "
-                                        "wrong\n", i);
+                        fprintf(stderr,
+                                "state_bench: URL %zu read back "
+                                "wrong\n",
+                                i);
                         return 1;
                 }
         }
@@ -247,11 +253,11 @@ static int run_produce(size_t n, size_t hosts, const char *brokers,
 
         if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
                               sizeof(errstr)) != RD_KAFKA_CONF_OK)
-                goto conf_err;
+                goto out;
         for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++)
                 if (rd_kafka_conf_set(conf, props[i][0], props[i][1], errstr,
                                       sizeof(errstr)) != RD_KAFKA_CONF_OK)
-                        goto conf_err;
+                        goto out;
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!rk) {
@@ -303,7 +309,7 @@ static int run_produce(size_t n, size_t hosts, const char *brokers,
         rd_kafka_topic_destroy(rkt);
         rd_kafka_destroy(rk);
         return failed ? 1 : 0;
-conf_err:
+out: /* a configuration error */
         fprintf(stderr, "state_bench: %s\n", errstr);
         rd_kafka_conf_destroy(conf);
         return 1;
@@ -314,8 +320,8 @@ int main(int argc, char **argv)
         size_t n = 1000000, hosts = 100000;
         const char *brokers = NULL, *topic = NULL;
 
-        if (argc < 2)
-                goto usage;
+        if (argc < 2 || argc % 2)
+                goto out;
         for (int i = 2; i + 1 < argc; i += 2) {
                 if (!strcmp(argv[i], "--urls"))
                         n = strtoull(argv[i + 1], NULL, 10);
@@ -326,15 +332,15 @@ int main(int argc, char **argv)
                 else if (!strcmp(argv[i], "--topic"))
                         topic = argv[i + 1];
                 else
-                        goto usage;
+                        goto out;
         }
         if (!n || !hosts || hosts > n)
-                goto usage;
+                goto out;
         if (!strcmp(argv[1], "table"))
                 return run_table(n, hosts);
         if (!strcmp(argv[1], "produce") && brokers && topic)
                 return run_produce(n, hosts, brokers, topic);
-usage:
+out: /* usage */
         fprintf(stderr, "usage: state_bench table --urls N --hosts H\n"
                         "       state_bench produce --urls N --hosts H "
                         "--brokers B --topic T\n");
