@@ -33,9 +33,13 @@
 #define PENDING_SLACK_MS 10000
 /* The load reads state messages in batches (one wake-up and one clock
  * read a batch, not a message), its consumer prefetching at most
- * LOADER_QUEUE_KB. */
+ * LOADER_QUEUE_KB: half librdkafka's default, as much again as the
+ * fetcher's table grows by for 1,000,000 URLs less. Smaller starves the
+ * load (librdkafka backs off once its queue is full: 16 MB loaded a
+ * million URLs in 15 s, 32 MB in 9.5, on a busy 2-core machine;
+ * docs/benchmarks.md, figure 8). */
 #define LOAD_BATCH 1024
-#define LOADER_QUEUE_KB "16384"
+#define LOADER_QUEUE_KB "32768"
 
 /* A load in progress: the pending pages met. */
 typedef struct load {
@@ -97,8 +101,7 @@ int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
         }
         snprintf(group, sizeof(group), "%s.state-loader", c->group);
         /* The loader's prefetch capped (librdkafka's default queues up to
-         * 64 MB, which malloc keeps once the load is over): the load
-         * decodes slower than the broker sends. -X can raise it. */
+         * 64 MB, on top of the table being filled); -X can change it. */
         if (strlist_add(&props, "queued.max.messages.kbytes=" LOADER_QUEUE_KB))
                 goto out;
         for (size_t i = 0; kafka_props && i < kafka_props->n; i++)

@@ -1683,7 +1683,7 @@ METHOD = """\
    load; start-up RSS when the metrics endpoint first answers, before the
    group join.
    VmHWM includes what librdkafka had fetched ahead (the loader's queue is
-   capped at 16 MB, and its fetch buffers); the fetcher gives the freed
+   capped at 32 MB, and its fetch buffers); the fetcher gives the freed
    buffers back after the load (`malloc_trim`), so VmRSS after it is
    about the table's.
 """
