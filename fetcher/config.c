@@ -188,8 +188,9 @@ const opt_def_t fetcher_options[] = {
           false },
         { "state-max", OPT_INT, F(state_max), "1000000", 1, 100000000, NULL,
           "URLs whose crawl state is held in memory (about 160 bytes "
-          "each plus validators and product values); beyond it the least recently used is "
-          "forgotten (fetched again as new when it comes).",
+          "each with typical validators: 1,000,000 take about 150 MB); "
+          "beyond it the least recently used is forgotten (fetched again "
+          "as new when it comes).",
           false },
         { "state-load-timeout", OPT_INT, F(state_load_timeout), "60", 1, 3600,
           NULL,

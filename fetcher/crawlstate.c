@@ -474,6 +474,7 @@ bool crawlstate_validator_ok(const char *v)
 /* ------------------------------------------------------------ codec -- */
 
 #define JSON_MAX (CRAWLSTATE_URL_MAX * 6 + 4096)
+#define TREE_MEM 16384
 
 static int add(dynbuf_t *b, const char *s)
 {
@@ -654,6 +655,11 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
         static const char *const p_topic[] = { "input", "topic", NULL };
         char text[JSON_MAX + 1], url[CRAWLSTATE_URL_MAX + 1], kind[16],
                 hex[CRAWLSTATE_DIGEST_LEN * 2 + 1];
+        /* The tree in an arena: a load decodes a million of these, and
+         * a state message's tree (yajl's parser state included) fits in
+         * TREE_MEM without a malloc (see jsonread_tree_in()). */
+        _Alignas(16) char tree_mem[TREE_MEM];
+        jsonread_arena_t arena;
         const char *what = NULL;
         yajl_val root = NULL, v;
         long long n;
@@ -671,9 +677,11 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
         }
         memcpy(text, value, value_len);
         text[value_len] = '\0';
-        root = jsonread_tree(text, value_len, &caps, errstr, errstr_size);
+        jsonread_arena_init(&arena, tree_mem, sizeof(tree_mem));
+        root = jsonread_tree_in(&arena, text, value_len, &caps, errstr,
+                                errstr_size);
         if (!root)
-                return -1;
+                goto out;
         if (!YAJL_IS_OBJECT(root)) {
                 what = "not a JSON object";
                 goto out;
@@ -770,6 +778,6 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
 out:
         if (what)
                 snprintf(errstr, errstr_size, "state message: %s", what);
-        yajl_tree_free(root);
+        jsonread_arena_release(&arena);
         return rc;
 }

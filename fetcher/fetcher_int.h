@@ -247,7 +247,7 @@ typedef struct fmetrics {
                 *state_content_merged, *recrawls_scheduled, *recrawls_stopped,
                 *recrawls_superseded, *discovered_stopped, *state_tombstones;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
-                *robots_bytes, *state_urls;
+                *robots_bytes, *state_urls, *state_load_seconds;
         mhist_t *response;
         uint64_t waits_seen;
         uint64_t evicted_seen;

@@ -93,6 +93,10 @@ void fmetrics_register(fmetrics_t *m)
                 "kcrawl_fetcher_state_loaded_total", NULL,
                 "Crawl states read back from the state topic on "
                 "assignment.");
+        m->state_load_seconds = metrics_gauge(
+                "kcrawl_fetcher_state_load_seconds", NULL,
+                "Seconds the latest assignment spent loading its "
+                "partitions' crawl state.");
         m->state_evicted = metrics_counter(
                 "kcrawl_fetcher_state_evicted_total", NULL,
                 "Crawl states forgotten over --state-max, least recently "

@@ -8,6 +8,7 @@
  * (never subscribed, nothing committed: it reads from the beginning each
  * time), assigned only while a load runs.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,15 @@
 #define TAIL_BATCH 1000
 /* Tombstones one load writes at most (the rest: at a later load). */
 #define EXPIRED_MAX 100000
+/* The load reads state messages in batches (one wake-up and one clock
+ * read a batch, not a message), its consumer prefetching at most
+ * LOADER_QUEUE_KB: half librdkafka's default, as much again as the
+ * fetcher's table grows by for 1,000,000 URLs less. Smaller starves the
+ * load (librdkafka backs off once its queue is full: 16 MB loaded a
+ * million URLs in 15 s, 32 MB in 9.5, on a busy 2-core machine;
+ * docs/benchmarks.md, figure 9). */
+#define LOAD_BATCH 1024
+#define LOADER_QUEUE_KB "32768"
 
 /* A load in progress: the pending pages met. */
 typedef struct load {
@@ -82,6 +92,7 @@ int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
 {
         const fetcher_config_t *c = f->conf;
         char group[512];
+        strlist_t props = { 0 };
 
         if (!c->state_topic || !*c->state_topic)
                 return 0;
@@ -101,8 +112,16 @@ int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
                 return -1;
         }
         snprintf(group, sizeof(group), "%s.state-loader", c->group);
-        f->state_reader = kafka_consumer_new(c->brokers, group, kafka_props,
-                                             NULL, NULL, errstr, errstr_size);
+        /* The loader's prefetch capped (librdkafka's default queues up to
+         * 64 MB, on top of the table being filled); -X can change it. */
+        if (strlist_add(&props, "queued.max.messages.kbytes=" LOADER_QUEUE_KB))
+                goto out;
+        for (size_t i = 0; kafka_props && i < kafka_props->n; i++)
+                if (strlist_add(&props, kafka_props->v[i]))
+                        goto out;
+        f->state_reader = kafka_consumer_new(c->brokers, group, &props, NULL,
+                                             NULL, errstr, errstr_size);
+        strlist_free(&props);
         if (!f->state_reader)
                 return -1;
         /* The tail's messages wake the loop as the URLs' do. */
@@ -117,6 +136,10 @@ int statesync_init(fetcher_t *f, const strlist_t *kafka_props, char *errstr,
                 }
         }
         return 0;
+out:
+        strlist_free(&props);
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
 }
 
 void statesync_destroy(fetcher_t *f)
@@ -483,6 +506,8 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
         int64_t *end = NULL, t0 = clock_mono_ms(), deadline;
         bool all = false;
         rd_kafka_topic_partition_list_t *l = NULL, *tl = NULL;
+        rd_kafka_queue_t *q = NULL;
+        rd_kafka_message_t *batch[LOAD_BATCH];
         uint64_t loaded = 0;
         int pending = 0;
         load_t ld = { 0 };
@@ -560,26 +585,35 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
                 goto out;
         }
         deadline = t0 + f->conf->state_load_timeout * 1000;
-        while (pending && !f->fatal && clock_mono_ms() < deadline) {
-                rd_kafka_message_t *m =
-                        rd_kafka_consumer_poll(f->state_reader, 100);
+        q = rd_kafka_queue_get_consumer(f->state_reader);
+        while (q && pending && !f->fatal && clock_mono_ms() < deadline) {
+                ssize_t got = rd_kafka_consume_batch_queue(q, 100, batch,
+                                                           LOAD_BATCH);
 
-                if (!m)
-                        continue;
-                if (m->err) {
-                        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                                LOGF(LOG_WARN, "crawl state read error",
-                                     LOG_S("err", rd_kafka_message_errstr(m)));
-                } else if (m->partition < n && end[m->partition] >= 0) {
-                        load_one(f, &ld, m);
-                        loaded++;
-                        if (m->offset + 1 >= end[m->partition]) {
-                                end[m->partition] = -1;
-                                pending--;
+                for (ssize_t i = 0; i < got; i++) {
+                        rd_kafka_message_t *m = batch[i];
+
+                        if (m->err) {
+                                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                        LOGF(LOG_WARN,
+                                             "crawl state read error",
+                                             LOG_S("err",
+                                                   rd_kafka_message_errstr(
+                                                           m)));
+                        } else if (!f->fatal && m->partition < n &&
+                                   end[m->partition] >= 0) {
+                                load_one(f, &ld, m);
+                                loaded++;
+                                if (m->offset + 1 >= end[m->partition]) {
+                                        end[m->partition] = -1;
+                                        pending--;
+                                }
                         }
+                        rd_kafka_message_destroy(m);
                 }
-                rd_kafka_message_destroy(m);
         }
+        if (q)
+                rd_kafka_queue_destroy(q);
         rd_kafka_assign(f->state_reader, NULL);
         if (pending)
                 LOGF(LOG_WARN,
@@ -590,6 +624,8 @@ void statesync_load(fetcher_t *f, const rd_kafka_topic_partition_list_t *parts)
         find_pending(f, &ld, deadline);
         tail_from(f, tl);
 out:
+        mgauge_set(f->m.state_load_seconds,
+                   (double)(clock_mono_ms() - t0) / 1000.0);
         LOGF(LOG_INFO, "crawl state loaded", LOG_I("messages", loaded),
              LOG_I("urls", crawlstate_count(f->state)),
              LOG_I("pending_pages", ld.live),
@@ -607,6 +643,10 @@ out:
         if (tl)
                 rd_kafka_topic_partition_list_destroy(tl);
         free(end);
+        /* The messages read are freed, but malloc keeps their pages in
+         * librdkafka's threads' arenas: given back, the resident memory
+         * after a load is the table's (docs/benchmarks.md, figure 9). */
+        malloc_trim(0);
 }
 
 /* The value of response header `name` of the last request, or "". */

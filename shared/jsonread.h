@@ -44,6 +44,35 @@ yajl_val jsonread_tree(const char *text, size_t len,
                        size_t errstr_size);
 
 /*
+ * The same tree, built in one streaming pass into an arena instead of
+ * yajl_tree_parse()'s two passes and a malloc() for every node, key and
+ * string: for messages decoded by the million (the crawl state's load,
+ * 5-6x faster on a 350-byte state message). The arena is first the
+ * caller's buffer (a few KB on the stack hold a small message's tree and
+ * yajl's own parser state), then heap blocks as needed; the tree (and
+ * every string in it) lives until jsonread_arena_release(), which frees
+ * the blocks. Never yajl_tree_free() such a tree. One tree per arena at a
+ * time: release before the next parse.
+ */
+typedef struct jsonread_arena {
+        char *buf; /* the caller's buffer */
+        size_t size, used;
+        void *blocks; /* heap blocks beyond it, newest first */
+        char *last;   /* the latest allocation (grown in place) */
+} jsonread_arena_t;
+
+void jsonread_arena_init(jsonread_arena_t *a, void *buf, size_t size);
+void jsonread_arena_release(jsonread_arena_t *a);
+
+/*
+ * As jsonread_tree() (the same bounds, flags, accepted texts and errors),
+ * the tree in `a`. Returns NULL with a one-line reason as jsonread_tree().
+ */
+yajl_val jsonread_tree_in(jsonread_arena_t *a, const char *text, size_t len,
+                          const jsonread_caps_t *caps, char *errstr,
+                          size_t errstr_size);
+
+/*
  * Writes a tree from jsonread_tree() back as JSON into g (recursion is as
  * deep as the tree, which jsonread_tree() bounded). Returns 0, or -1 when
  * the generator refuses (its own depth limit, 128) or memory runs out.

@@ -16,7 +16,12 @@ benchmark always starts its own broker: it measures the broker's CPU),
 KAFKA_PORT/KAFKA_CONTROLLER_PORT (passed to tools/kafka.sh; default free
 ports), BENCH_PROFILE=0 to skip the perf profiles, BENCH_MEM_URLS (figure 7:
 URL messages, 10 per host; 1,000,000, quick 100,000), BENCH_MEM_PAIR_URLS
-(200,000) and BENCH_MEM_TIMEOUT (seconds per figure-7 run; 240, quick 90).
+(200,000) and BENCH_MEM_TIMEOUT (seconds per figure-7 run; 240, quick 90),
+BENCH_STATE_URLS (figure 9: crawl states, 10 URLs per host; 1,000,000, quick
+100,000), BENCH_STATE_TIMEOUT (figure 9's --state-load-timeout; 180),
+BENCH_PORTS=LO-HI (nginx's and the metrics endpoints' ports from that range).
+With BENCH_ONLY the report keeps the rows of the figures not run from the
+report it replaces (make bench-state: figure 9 alone).
 """
 
 import datetime
@@ -77,6 +82,13 @@ MEM_PAIR_URLS = int(os.environ.get("BENCH_MEM_PAIR_URLS", "200000"))
 # in bursts) is cut in both, so its swings do not blur the difference.
 MEM_PAIR_X = ["-X", "queued.min.messages=1000", "-X", "queued.max.messages.kbytes=4096"]
 MEM_TIMEOUT = float(os.environ.get("BENCH_MEM_TIMEOUT", "90" if QUICK else "240"))
+# 8. crawl state: STATE_URLS states of STATE_HOSTS hosts, in the fetcher's
+# table in process and loaded by the fetcher from a state topic.
+STATE_URLS = int(os.environ.get("BENCH_STATE_URLS", "100000" if QUICK else "1000000"))
+STATE_HOSTS = max(1, STATE_URLS // 10)
+STATE_TIMEOUT = float(os.environ.get("BENCH_STATE_TIMEOUT", "180"))
+STATE_MEM_TARGET_MB = 256
+STATE_LOAD_TARGET_S = 10
 # Extra cleaner options for figure 4 (experiments; the report names them).
 CLEANER_ARGS = shlex.split(os.environ.get("BENCH_CLEANER_ARGS", ""))
 DEADLINE = time.monotonic() + float(os.environ.get("BENCH_TIMEOUT", "1500"))
@@ -97,12 +109,29 @@ def check_deadline(what):
 
 # ------------------------------------------------------------ processes --
 
+# BENCH_PORTS=LO-HI: the ports of nginx and the metrics endpoints are taken
+# from that range (a shared machine's allotment) instead of any free one.
+_PORTS = [int(x) for x in os.environ.get("BENCH_PORTS", "").split("-") if x.strip()]
+_next_port = _PORTS[0] if len(_PORTS) == 2 else None
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    global _next_port
+    if _next_port is None:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+    while _next_port <= _PORTS[1]:
+        port, _next_port = _next_port, _next_port + 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise BenchError(f"no free port left in BENCH_PORTS {_PORTS[0]}-{_PORTS[1]}")
 
 
 def cpu_seconds(pid):
@@ -258,7 +287,7 @@ class Bench:
             if not os.access(src, os.X_OK):
                 raise BenchError(f"{src} not built: run make first")
             shutil.copy2(src, bindir / b)
-        for b in ("curl_loop", "xml_parse", "produce_loop"):
+        for b in ("curl_loop", "xml_parse", "produce_loop", "state_bench"):
             if not os.access(BENCH_BIN / b, os.X_OK):
                 raise BenchError(f"{BENCH_BIN / b} not built: run tests/bench/run.sh")
         self.fetcher = str(bindir / "fetcher")
@@ -266,6 +295,7 @@ class Bench:
         self.curl_loop = str(BENCH_BIN / "curl_loop")
         self.xml_parse = str(BENCH_BIN / "xml_parse")
         self.produce_loop = str(BENCH_BIN / "produce_loop")
+        self.state_bench = str(BENCH_BIN / "state_bench")
 
         log(f"work directory {self.dir}")
         self.corpus = self.dir / "corpus"
@@ -1096,6 +1126,112 @@ http {{
             f"{r['queued_peak']}, {r['rate']:.0f} URLs/s in {r['secs']:.0f} s, "
             f"{r['errors']} errors")
 
+    # --- 8. crawl state -------------------------------------------------------
+    def stage_state(self):
+        check_deadline("crawl state")
+        n, hosts = STATE_URLS, STATE_HOSTS
+        log(f"8. crawl state: {n:,} URLs of {hosts:,} hosts, in process and "
+            "loaded from a state topic")
+        tb = run_json([self.state_bench, "table", "--urls", str(n), "--hosts", str(hosts)],
+                      timeout=300)
+        if tb["count"] != n or tb["evicted"]:
+            raise BenchError(f"state table holds {tb['count']} of {n} URLs")
+        self.results.update(state_table_bpu=[tb["bytes_per_url"]],
+                            state_table_mb=[(tb["rss_after_kb"] - tb["rss_before_kb"]) / 1024],
+                            state_puts=[tb["puts_per_s"]],
+                            state_decodes=[tb["decodes_per_s"]],
+                            state_json=[tb["json_bytes_avg"]])
+        log(f"   table: {tb['bytes_per_url']:.0f} bytes/URL, RSS +"
+            f"{(tb['rss_after_kb'] - tb['rss_before_kb']) / 1024:.0f} MB, "
+            f"{tb['puts_per_s']:,.0f} puts/s, {tb['decodes_per_s']:,.0f} decodes/s "
+            f"({tb['json_bytes_avg']:.0f}-byte messages)")
+        t = self.topics("s")
+        state = f"{self.id}.s.state"
+        self.create_topics([state], config={state: {"cleanup.policy": "compact"}})
+        try:
+            pr = run_json([self.state_bench, "produce", "--urls", str(n), "--hosts", str(hosts),
+                           "--brokers", self.brokers, "--topic", state], timeout=600)
+            if pr["messages"] != n or self.count(state) != n:
+                raise BenchError(f"only {pr['messages']} of {n} state messages produced")
+            log(f"   produced {n:,} state messages ({pr['bytes'] / 1e6:.0f} MB) in "
+                f"{pr['seconds']:.1f} s")
+            self.results["state_produce"] = [n / pr["seconds"]]
+            loads = [self._state_load(t, state, run) for run in range(RUNS)]
+        finally:
+            self.delete_topics(list(t.values()) + [state])
+        for k in ("secs", "rate", "rss", "hwm", "growth", "startup", "wall", "cpu", "runq"):
+            self.results[f"state_load_{k}"] = [x[k] for x in loads]
+        self.results["state_load_own"] = [x["secs"] - x["runq"] for x in loads
+                                          if x["runq"] is not None]
+
+    def _state_load(self, t, state, run):
+        """One fetcher started on an empty URL topic with `state` as its
+        state topic: the time its assignment took to load the state (its log
+        line and gauge) and its memory once loaded."""
+        mport = free_port()
+        args = [self.fetcher, "--brokers", self.brokers, "--group", f"{self.id}-s{run}",
+                "--urls-topic", t["urls"], "--pages-topic", t["pages"],
+                "--errors-topic", t["errors"], "--delay-topic", t["delayed"],
+                "--delay-tiers", "", "--state-topic", state,
+                "--state-max", str(STATE_URLS), "--state-load-timeout", str(int(STATE_TIMEOUT)),
+                "--metrics-addr", f"127.0.0.1:{mport}", "--log-level", "info"]
+        proc = Proc(self, f"fetcher-s{run}", args)
+        start = time.monotonic()
+        startup = None
+        loaded = None
+        cpu = runq = None
+        try:
+            while time.monotonic() < start + STATE_TIMEOUT + 30:
+                proc.check()
+                if startup is None and self.scrape_metrics(mport):
+                    startup = self.proc_status_kb(proc.pid).get("VmRSS")
+                for line in proc.log_path.read_text(errors="replace").splitlines():
+                    if '"crawl state loaded"' in line:
+                        loaded = json.loads(line)
+                        break
+                if loaded:
+                    # The load runs on the main thread (the rebalance
+                    # callback): its CPU, and how long it waited for one.
+                    cpu = cpu_seconds(proc.pid)
+                    runq = self.runqueue_wait(proc.pid)
+                    break
+                time.sleep(0.05)
+            wall = time.monotonic() - start
+            if not loaded:
+                raise BenchError(f"crawl state not loaded after {wall:.0f} s:\n{proc.tail()}")
+            time.sleep(2)     # settled: the URL consumer joined, nothing to fetch
+            st = self.proc_status_kb(proc.pid)
+            mt = self.scrape_metrics(mport)
+        finally:
+            proc.stop()
+        if loaded.get("urls") != STATE_URLS or loaded.get("messages") != STATE_URLS:
+            raise BenchError(f"crawl state loaded {loaded.get('urls')} URLs of "
+                             f"{STATE_URLS} ({loaded.get('messages')} messages)")
+        secs = loaded["ms"] / 1000
+        gauge = mt.get("kcrawl_fetcher_state_load_seconds")
+        if gauge is None or abs(gauge - secs) > 0.01:
+            raise BenchError(f"kcrawl_fetcher_state_load_seconds {gauge} is not the logged "
+                             f"{secs} s")
+        r = dict(secs=secs, rate=STATE_URLS / max(secs, 1e-3), rss=st["VmRSS"] / 1024,
+                 hwm=st["VmHWM"] / 1024, startup=(startup or 0) / 1024,
+                 growth=(st["VmRSS"] - (startup or 0)) / 1024, wall=wall, cpu=cpu,
+                 runq=runq)
+        log(f"   load {run + 1}: {STATE_URLS:,} URLs in {secs:.1f} s "
+            f"({r['rate']:,.0f}/s; {wall:.1f} s from start; fetcher CPU {cpu or 0:.1f} s, "
+            f"main thread waited {runq or 0:.1f} s for a core), RSS {r['rss']:.0f} MB "
+            f"(start-up {r['startup']:.0f}), VmHWM {r['hwm']:.0f} MB")
+        return r
+
+    @staticmethod
+    def runqueue_wait(pid):
+        """Seconds the main thread of `pid` spent runnable but waiting for a
+        core (/proc/PID/task/PID/schedstat), None if not available."""
+        try:
+            with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
+                return int(f.read().split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return None
+
     # --- profiles -------------------------------------------------------------
     def perf_start(self, pid, name):
         if not shutil.which("perf"):
@@ -1368,6 +1504,40 @@ http {{
                     "URLs per CPU second", key, target="≥ 50,000 (issue #13)")
                 row("8", f"sitemap reader, {label}: peak resident memory added (MiB)",
                     key + "_rss", digits=1, target="bounded: not the file's size")
+        if R.get("state_table_bpu"):
+            sn = f"{STATE_URLS:,}"
+            row("9", f"crawl state in process: bytes per URL, {sn} URLs of {STATE_HOSTS:,} "
+                "hosts in the table (`--state-max` " + sn + "; VmRSS growth / URLs)",
+                "state_table_bpu", rat="validators, digest, input, counts; no URL kept")
+            row("9", f"crawl state in process: VmRSS growth for {sn} URLs (MB)",
+                "state_table_mb", digits=1, target=f"≤ {STATE_MEM_TARGET_MB} MB")
+            row("9", "crawl state in process: puts per second", "state_puts")
+            row("9", "crawl state: state messages decoded per second (one thread)",
+                "state_decodes", rat=f"{med('state_json') or 0:.0f}-byte messages")
+            row("9", f"state messages produced per second ({sn}, C producer, lz4)",
+                "state_produce")
+            row("9", f"fetcher: crawl state load on assignment, {sn} URLs from a 4-partition "
+                "state topic (s; `kcrawl_fetcher_state_load_seconds`)", "state_load_secs",
+                digits=1, target=f"≤ {STATE_LOAD_TARGET_S} s (aim)")
+            row("9", "fetcher: state loaded per second (URLs)", "state_load_rate")
+            row("9", "fetcher: CPU used from start to the load's end, all threads (s)",
+                "state_load_cpu", digits=1, rat="what the load costs without other work "
+                "on the cores")
+            row("9", "fetcher: time its main thread (the load) waited for a core (s)",
+                "state_load_runq", digits=1, rat="/proc schedstat: the machine's other "
+                "work (broker included)")
+            row("9", "fetcher: load time less its main thread's wait for a core (s)",
+                "state_load_own", digits=1, rat="roughly what the load takes with cores "
+                "free for it", target=f"≤ {STATE_LOAD_TARGET_S} s (aim)")
+            row("9", "fetcher: from process start to the load's end (s)", "state_load_wall",
+                digits=1, rat="start-up and group join included")
+            row("9", f"fetcher: VmRSS after loading {sn} URLs (MB)", "state_load_rss",
+                digits=1, rat=f"{ratio(med('state_load_rss'), med('state_load_startup'), 1)} "
+                "start-up RSS")
+            row("9", "fetcher: VmRSS growth from start-up to loaded (MB)", "state_load_growth",
+                digits=1, target=f"≤ {STATE_MEM_TARGET_MB} MB")
+            row("9", "fetcher: VmHWM after the load (MB)", "state_load_hwm", digits=1,
+                rat="librdkafka's prefetch of the state topic included")
 
         v = self.versions()
         load_end = os.getloadavg()
@@ -1404,7 +1574,8 @@ http {{
         w("## How each figure is measured\n")
         w(METHOD.format(conc=CONC, vhosts=VHOSTS, prate=POLITE_RATE, phosts=POLITE_HOSTS,
                         lrate=LAT_RATE, murls=MEM_URLS, mper=MEM_PER_HOST, mhosts=MEM_HOSTS,
-                        midle=MEM_IDLE, mpair=min(MEM_URLS, MEM_PAIR_URLS)))
+                        midle=MEM_IDLE, mpair=min(MEM_URLS, MEM_PAIR_URLS),
+                        surls=STATE_URLS, shosts=STATE_HOSTS))
         if self.profiles:
             w("## Where the time goes (perf, one run each)\n")
             for name, prof in self.profiles.items():
@@ -1523,7 +1694,97 @@ METHOD = """\
    and the peak resident memory added by the read (`ru_maxrss` after −
    before). With ~900 B of image extension per URL the file is 49 MiB, just
    under the protocol's 50 MiB; bare URLs make the per-URL cost show.
+
+9. **Crawl state.** `tests/bench/state_bench.c` makes {surls:,} URLs' states
+   of {shosts:,} hosts (10 each) as a crawl leaves them: 200 pages (some 304
+   and 404) with the body's SHA-256, 70% with an ETag (nginx's
+   `"mtime-length"`, a quoted MD5 or a weak one), 80% with a
+   Last-Modified, 5% dead letters with their code, each naming its input
+   message. *In process* it puts them all into the fetcher's table
+   (`crawlstate_new({surls})`, as `--state-max {surls}`) and reports the
+   growth of its own VmRSS over the URLs (the states are made on the fly,
+   nothing else is allocated), reads a sample back to check it, and times
+   `crawlstate_decode()` alone on the first 200,000 messages (the load's
+   per-message work). *Through Kafka* it produces every state's message
+   (`crawlstate_encode()`, keyed by URL, in the partition of murmur2 of the
+   host key, as the fetcher writes them) to a compacted 4-partition state
+   topic; then a fetcher starts with that `--state-topic`, `--state-max
+   {surls}` and an empty 4-partition URL topic, joins a new group, and on
+   assignment loads the four state partitions. The load time is the
+   fetcher's own (its `crawl state loaded` log line, `ms`, which
+   `kcrawl_fetcher_state_load_seconds` must match), and the run fails
+   unless it loaded every URL. The load runs on the fetcher's main thread
+   (the rebalance callback) while librdkafka's threads fetch and
+   decompress: the CPU the process used up to the load's end (all threads,
+   start-up included) and the time the main thread spent runnable but
+   waiting for a core (/proc/PID/task/PID/schedstat) say how much of the
+   load time was this machine's other work. VmRSS is read 2 s after the
+   load; start-up RSS when the metrics endpoint first answers, before the
+   group join.
+   VmHWM includes what librdkafka had fetched ahead (the loader's queue is
+   capped at 32 MB, and its fetch buffers); the fetcher gives the freed
+   buffers back after the load (`malloc_trim`), so VmRSS after it is
+   about the table's.
 """
+
+
+TABLE_ROW = re.compile(r"^\| (\d+) \|")
+
+
+HEADER_KEYS = ("- Date: ", "- Machine: ", "- Load average", "- Versions: ")
+PARTIAL = re.compile(r"^- Figure\(s\) ([\d, ]+) from a later run")
+
+
+def merge_partial(old, new, only):
+    """A BENCH_ONLY run's report with the rows of the figures it did not
+    run taken from the report it replaces (`old`), so that `make
+    bench-state` refreshes figure 9 without dropping figures 1-8. The
+    header keeps the old run's date, machine, load and versions and adds
+    this run's for the figures it measured."""
+    def rows(text):
+        return [ln for ln in text.splitlines() if TABLE_ROW.match(ln)]
+
+    def fig(ln):
+        return TABLE_ROW.match(ln).group(1)
+
+    def measured(ln):
+        return ln.split("|")[3].strip() not in ("n/a", "not available")
+    # The figures this run measured (a stage not run still writes its
+    # rows, as n/a): theirs from this run, the others from the old report.
+    ran = {fig(ln) for ln in rows(new) if measured(ln)}
+    new_rows = [ln for ln in rows(new) if fig(ln) in ran]
+    kept = [ln for ln in rows(old) if fig(ln) not in ran]
+    if not kept:
+        return new
+    merged = sorted(kept + new_rows, key=lambda ln: int(fig(ln)))
+    # The old header, less an earlier partial run's line for these figures.
+    old_head = [ln for ln in old.splitlines()
+                if ln.startswith(HEADER_KEYS) or
+                (PARTIAL.match(ln) and not
+                 {x.strip() for x in PARTIAL.match(ln).group(1).split(",")} <= ran)]
+    this = {k: ln[len(k):].lstrip(": ") for ln in new.splitlines()
+            for k in HEADER_KEYS if ln.startswith(k)}
+    figs = ", ".join(sorted(ran, key=int))
+    partial = (f"- Figure(s) {figs} from a later run (BENCH_ONLY={only}), "
+               f"{this.get('- Date: ', '?')}: {this.get('- Machine: ', '?')}; load "
+               f"average {this.get('- Load average', '?')} Versions: "
+               f"{this.get('- Versions: ', '?')}")
+    out, head_done, rows_done = [], False, False
+    for ln in new.splitlines():
+        if TABLE_ROW.match(ln):
+            if not rows_done:
+                out.extend(merged)
+                rows_done = True
+            continue
+        if ln.startswith(HEADER_KEYS):
+            if not head_done:
+                out.extend(old_head + [partial])
+                head_done = True
+            continue
+        out.append(ln)
+    if "## Where the time goes" not in new and "## Where the time goes" in old:
+        out.append(old[old.index("## Where the time goes"):].rstrip("\n"))
+    return "\n".join(out) + "\n"
 
 
 def main():
@@ -1541,7 +1802,8 @@ def main():
         bench.setup()
         stages = [bench.stage_ceiling, bench.stage_fetcher, bench.stage_scrapy,
                   bench.stage_cleaner, bench.stage_parsers, bench.stage_politeness,
-                  bench.stage_latency, bench.stage_memory, bench.stage_sitemap]
+                  bench.stage_latency, bench.stage_memory, bench.stage_sitemap,
+                  bench.stage_state]
         only = os.environ.get("BENCH_ONLY")
         for st in stages:
             if only and st.__name__.replace("stage_", "") not in only.split(","):
@@ -1566,6 +1828,10 @@ def main():
         sys.stdout.write(text)
         out = os.environ.get("BENCH_OUT", str(ROOT / "docs" / "benchmarks.md"))
         if out != "-":
+            only = os.environ.get("BENCH_ONLY")
+            if only and os.path.exists(out):
+                with open(out) as f:
+                    text = merge_partial(f.read(), text, only)
             tmp = out + ".tmp"
             with open(tmp, "w") as f:
                 f.write(text)

@@ -63,6 +63,8 @@ build xml_parse libxml-2.0
 build produce_loop rdkafka
 # The cleaner's extraction alone links the project's own objects.
 make -s BUILD="$BUILD" "$BUILD/bench/extract_bench" "$BUILD/bench/sitemap_bench"
+# Figure 9 (crawl state) links the fetcher's table and codec.
+make -s BUILD="$BUILD" "$BUILD/bench/state_bench"
 
 export BENCH_BIN="$BUILD/bench"
 exec "$PYTHON" tests/bench/bench.py

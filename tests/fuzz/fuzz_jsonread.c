@@ -5,7 +5,9 @@
  * Checks: jsonread_tree() never touches invalid memory nor overflows the
  * stack however deep the input nests; a tree it returns is within the
  * depth bound, holds only valid UTF-8 without NUL when repaired, and
- * writes back (jsonread_gen) as JSON that reads again.
+ * writes back (jsonread_gen) as JSON that reads again; jsonread_tree_in()
+ * (the tree in an arena) accepts exactly what jsonread_tree() accepts and
+ * writes back the same JSON.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +60,50 @@ static void check_strings(yajl_val v)
                 }
 }
 
+/* v written back as JSON (malloc'd), or NULL. */
+static char *gen_of(yajl_val v, size_t *lenp)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+        const unsigned char *buf;
+        char *out = NULL;
+
+        if (g && !jsonread_gen(g, v) &&
+            yajl_gen_get_buf(g, &buf, lenp) == yajl_gen_status_ok) {
+                out = malloc(*lenp + 1);
+                if (out) {
+                        memcpy(out, buf, *lenp);
+                        out[*lenp] = '\0';
+                }
+        }
+        if (g)
+                yajl_gen_free(g);
+        return out;
+}
+
+/* The arena's tree against the heap one: the same verdict and JSON. */
+static void check_arena(const char *text, size_t size,
+                        const jsonread_caps_t *caps, yajl_val v)
+{
+        char mem[1024], why[256], *a = NULL, *b = NULL;
+        size_t la = 0, lb = 0;
+        jsonread_arena_t arena;
+        yajl_val w;
+
+        jsonread_arena_init(&arena, mem, sizeof(mem));
+        w = jsonread_tree_in(&arena, text, size, caps, why, sizeof(why));
+        if (!v != !w)
+                abort();
+        if (v) {
+                a = gen_of(v, &la);
+                b = gen_of(w, &lb);
+                if (!a != !b || (a && (la != lb || memcmp(a, b, la))))
+                        abort();
+        }
+        free(a);
+        free(b);
+        jsonread_arena_release(&arena);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         char *text = malloc(size + 1), why[256];
@@ -74,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const unsigned char *buf;
                 size_t len;
 
+                check_arena(text, size, &caps, v);
                 if (!v)
                         continue;
                 if (depth_of(v) > DEPTH)

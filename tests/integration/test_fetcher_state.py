@@ -276,6 +276,14 @@ def test_state_followed_link_dropped_after_restart(brokers, topics, server, tmp_
         assert [m.key.decode() for m in pages][1] == "http://follow.state.test/id/f2"
         wait_for(lambda: metric_value(maddr, "kcrawl_fetcher_links_dropped_total") == 1.0,
                  "links_dropped_total 1", [f])
+        # The load on assignment: the URL's two states (pending, then the
+        # page) counted, its duration the gauge and the log line's.
+        assert metric_value(maddr, "kcrawl_fetcher_state_loaded_total") == 2.0
+        loads = [json.loads(line) for line in f.log_path.read_text().splitlines()
+                 if '"msg":"crawl state loaded"' in line]
+        assert loads and (loads[-1]["messages"], loads[-1]["urls"]) == (2, 1)
+        secs = metric_value(maddr, "kcrawl_fetcher_state_load_seconds")
+        assert secs is not None and abs(secs - loads[-1]["ms"] / 1000) < 0.005
         f.stop()
     finally:
         f.kill()

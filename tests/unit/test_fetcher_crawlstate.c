@@ -284,6 +284,12 @@ static const struct {
         { "bad digest", "http://a/",
           "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,"
           "\"body_sha256\":\"zz\"}" },
+        { "digest with a non-hex digit", "http://a/",
+          "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,\"body_sha256\":"
+          "\"000000000000000000000000000000000000000000000000000000000000000g\"}" },
+        { "digest in upper case", "http://a/",
+          "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,\"body_sha256\":"
+          "\"A000000000000000000000000000000000000000000000000000000000000000\"}" },
         { "unknown outcome", "http://a/",
           "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,"
           "\"outcome\":\"maybe\"}" },

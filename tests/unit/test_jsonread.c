@@ -1,7 +1,9 @@
 /*
  * test_jsonread.c — the bounded JSON reader: size and depth bounds before
  * any tree is built, the same verdict as yajl_tree_parse() within them,
- * and the repair of escapes yajl decodes wrongly.
+ * and the repair of escapes yajl decodes wrongly; every case also checks
+ * that jsonread_tree_in() (the tree in an arena) gives the same verdict,
+ * reason and tree.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,13 +16,86 @@
 
 #include "jsonread.h"
 
+/* The same tree, node for node (numbers: text, values and flags). */
+static void assert_same_tree(yajl_val a, yajl_val b)
+{
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(a->type, b->type);
+        switch (a->type) {
+        case yajl_t_string:
+                assert_string_equal(a->u.string, b->u.string);
+                break;
+        case yajl_t_number:
+                assert_string_equal(a->u.number.r, b->u.number.r);
+                assert_int_equal(a->u.number.flags, b->u.number.flags);
+                if (a->u.number.flags & YAJL_NUMBER_INT_VALID)
+                        assert_true(a->u.number.i == b->u.number.i);
+                if (a->u.number.flags & YAJL_NUMBER_DOUBLE_VALID)
+                        assert_memory_equal(&a->u.number.d, &b->u.number.d,
+                                            sizeof(double));
+                break;
+        case yajl_t_object:
+                assert_int_equal(a->u.object.len, b->u.object.len);
+                for (size_t i = 0; i < a->u.object.len; i++) {
+                        assert_string_equal(a->u.object.keys[i],
+                                            b->u.object.keys[i]);
+                        assert_same_tree(a->u.object.values[i],
+                                         b->u.object.values[i]);
+                }
+                break;
+        case yajl_t_array:
+                assert_int_equal(a->u.array.len, b->u.array.len);
+                for (size_t i = 0; i < a->u.array.len; i++)
+                        assert_same_tree(a->u.array.values[i],
+                                         b->u.array.values[i]);
+                break;
+        default:
+                break;
+        }
+}
+
+/* jsonread_tree(), checked against jsonread_tree_in() on the same input:
+ * the same verdict, reason and tree, with an arena buffer big enough and
+ * with one too small (heap blocks). */
+static yajl_val parse_n(const char *s, size_t len, size_t max_bytes,
+                        int max_depth, int flags, char *why, size_t why_size)
+{
+        jsonread_caps_t caps = { max_bytes, max_depth, flags };
+        yajl_val v;
+        static char big[16384];
+        char small[64], why_in[256];
+
+        why[0] = '\0';
+        v = jsonread_tree(s, len, &caps, why, why_size);
+        for (int k = 0; k < 3; k++) {
+                jsonread_arena_t a;
+                yajl_val w;
+
+                if (k == 0)
+                        jsonread_arena_init(&a, big, sizeof(big));
+                else if (k == 1)
+                        jsonread_arena_init(&a, small, sizeof(small));
+                else
+                        jsonread_arena_init(&a, NULL, 0);
+                why_in[0] = '\0';
+                w = jsonread_tree_in(&a, s, len, &caps, why_in,
+                                     sizeof(why_in));
+                if (v)
+                        assert_same_tree(v, w);
+                else
+                        assert_null(w);
+                assert_string_equal(why_in, v ? "" : why);
+                jsonread_arena_release(&a);
+        }
+        return v;
+}
+
 static yajl_val parse(const char *s, size_t max_bytes, int max_depth,
                       int flags, char *why, size_t why_size)
 {
-        jsonread_caps_t caps = { max_bytes, max_depth, flags };
-
-        why[0] = '\0';
-        return jsonread_tree(s, strlen(s), &caps, why, why_size);
+        return parse_n(s, strlen(s), max_bytes, max_depth, flags, why,
+                       why_size);
 }
 
 /* open^n close^n, with `inner` between (NULL: nothing). */
@@ -178,6 +253,68 @@ static void test_nul_byte(void **state)
 
         assert_null(jsonread_tree("[1]\0[2]", 7, &caps, why, sizeof(why)));
         assert_string_equal(why, "not valid JSON: a NUL byte in the text");
+        assert_null(parse_n("[1]\0[2]", 7, 1024, 8, 0, why, sizeof(why)));
+        (void)caps;
+}
+
+/* Values of every kind, numbers at the edges of long long and double. */
+static void test_arena_same_tree(void **state)
+{
+        static const char *const texts[] = {
+                "{\"v\":1,\"s\":\"caf\\u00e9\",\"t\":true,\"f\":false,"
+                "\"n\":null,\"a\":[],\"o\":{},\"k\":1,\"k\":2}",
+                "[0,-0,1.5,-2e3,9223372036854775807,9223372036854775808,"
+                "-9223372036854775808,1e400,1E-400,12345678901234567890,"
+                "9007199254740993,-9007199254740993,-0.0,1.0]",
+                "\"just a string\"",
+                "42",
+                "[[[[{\"deep\":[1,[2,[3]]]}]]]]",
+        };
+        char why[256];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++) {
+                yajl_val v = parse(texts[i], 1024, 16, 0, why, sizeof(why));
+
+                if (!v)
+                        fail_msg("%s: %s", texts[i], why);
+                yajl_tree_free(v);
+        }
+}
+
+/* A tree far bigger than the arena's buffer: heap blocks, doubling, all
+ * freed by the release (valgrind and ASan see it). */
+static void test_arena_blocks(void **state)
+{
+        size_t n = 20000, len = 0;
+        char *s = malloc(n * 16 + 16), buf[256], why[256];
+        jsonread_caps_t caps = { SIZE_MAX, 4, 0 };
+        jsonread_arena_t a;
+        yajl_val v;
+
+        (void)state;
+        assert_non_null(s);
+        s[len++] = '[';
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(s + len, 16, "%s\"x%zu\"",
+                                        i ? "," : "", i);
+        s[len++] = ']';
+        s[len] = '\0';
+        jsonread_arena_init(&a, buf, sizeof(buf));
+        v = jsonread_tree_in(&a, s, len, &caps, why, sizeof(why));
+        assert_non_null(v);
+        assert_int_equal(v->u.array.len, n);
+        assert_string_equal(v->u.array.values[n - 1]->u.string, "x19999");
+        assert_non_null(a.blocks);
+        jsonread_arena_release(&a);
+        assert_null(a.blocks);
+        assert_int_equal(a.used, 0);
+        /* The arena is ready for the next parse. */
+        v = jsonread_tree_in(&a, "[1]", 3, &caps, why, sizeof(why));
+        assert_non_null(v);
+        assert_int_equal(v->u.array.values[0]->u.number.i, 1);
+        jsonread_arena_release(&a);
+        free(s);
 }
 
 int main(void)
@@ -190,6 +327,8 @@ int main(void)
                 cmocka_unit_test(test_repair),
                 cmocka_unit_test(test_repaired_key),
                 cmocka_unit_test(test_nul_byte),
+                cmocka_unit_test(test_arena_same_tree),
+                cmocka_unit_test(test_arena_blocks),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
