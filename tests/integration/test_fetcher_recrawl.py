@@ -273,7 +273,8 @@ def test_state_older_than_max_age_tombstoned(brokers, topics, server, tmp_path):
         f.kill()
     msgs = [m for m in read_all(brokers, topics.state)]
     tombs = [m.key.decode() for m in msgs if m.value is None]
-    assert tombs == [old], tombs
+    # The URL's state and the cleaner's content state (its own key) of it.
+    assert tombs == [old, "content:" + old], tombs
     by_path = {c[0]: c[1] for c in server.conditional}
     assert by_path["/etag/o"] is None  # forgotten: unconditional
     assert by_path["/etag/f"] == '"x"'  # kept: conditional
