@@ -539,7 +539,11 @@ static void read_attrs(const xmlNode *n, attrs_t *at)
 
 /* ---- IRIs ---- */
 
-/* A plain IRI attribute (href, src, vocab), resolved against the base. */
+static int has_scheme(const char *s, size_t len);
+
+/* A plain IRI attribute (href, src, vocab): an absolute one as written
+ * (an IRI is an identifier, and extruct keeps it so), a relative one
+ * resolved against the base. */
 static int32_t uri_of(rdfa_t *r, const char *v)
 {
         size_t len;
@@ -549,6 +553,8 @@ static int32_t uri_of(rdfa_t *r, const char *v)
 
         if (len == 0)
                 return iri(r, r->base_str, r->base_len);
+        if (has_scheme(s, len))
+                return iri(r, s, len);
         if (r->base != NULL && r->urls != NULL &&
             url_href_n(r->urls, s, len, r->base, &href, &href_len) == URL_OK)
                 return iri(r, href, href_len);
@@ -1396,11 +1402,36 @@ static int is_int_str(const char *s, size_t len)
         return 1;
 }
 
+/* CR LF and CR as LF, as an HTML parser's input stream has them (the
+ * libxml2 here keeps them in attribute values; extruct's does not). */
+static void newlines(dynbuf_t *b)
+{
+        size_t j = 0;
+
+        for (size_t i = 0; i < b->len; i++) {
+                if (b->data[i] == '\r') {
+                        b->data[j++] = '\n';
+                        if (i + 1 < b->len && b->data[i + 1] == '\n')
+                                i++;
+                } else {
+                        b->data[j++] = b->data[i];
+                }
+        }
+        b->len = j;
+}
+
 /* A literal from scratch: its datatype (or -1) and language (or -1). */
 static int32_t literal(rdfa_t *r, int32_t dt, int32_t lang)
 {
-        const char *s = r->scratch.data ? r->scratch.data : "";
-        size_t len = r->scratch.len;
+        const char *s;
+        size_t len;
+
+        if (r->scratch.data != NULL && memchr(r->scratch.data, '\r',
+                                              r->scratch.len) != NULL &&
+            !(dt >= 0 && (dt == r->t_xmllit || dt == r->t_html)))
+                newlines(&r->scratch);
+        s = r->scratch.data ? r->scratch.data : "";
+        len = r->scratch.len;
 
         if (dt >= 0) {
                 const char *d = str_of(r, dt);
