@@ -22,6 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* The longest IRI made (of a prefix and a reference, or resolved). */
+#define RDFA_IRI_MAX (64 * 1024)
+
 #define XHV "http://www.w3.org/1999/xhtml/vocab#"
 #define RDF "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 #define XSD "http://www.w3.org/2001/XMLSchema#"
@@ -193,6 +196,8 @@ typedef struct {
                 t_usesvocab, t_role, t_xhv, t_base, t_string;
         int oom;
         rdfa_stats_t *st;
+        int32_t *labels; /* output: blank node numbers, -1 */
+        int32_t n_labels;
 } rdfa_t;
 
 /* ---- growth and caps ---- */
@@ -219,6 +224,26 @@ static void cut(rdfa_t *r)
 {
         r->st->errors++;
         r->st->capped = 1;
+}
+
+/* Work counted against RDFA_VISITS_MAX: node visits, and the steps of
+ * scans whose length a page chooses (prefix chains, list mappings,
+ * completions). 0 once it is spent. */
+static int spend(rdfa_t *r, size_t n)
+{
+        if (r->visits > RDFA_VISITS_MAX)
+                return 0;
+        r->visits += n;
+        if (r->visits > RDFA_VISITS_MAX) {
+                cut(r);
+                return 0;
+        }
+        return 1;
+}
+
+static int budget(rdfa_t *r)
+{
+        return spend(r, 1);
 }
 
 /* ---- strings ---- */
@@ -369,6 +394,10 @@ static int32_t str_term(rdfa_t *r, const char *s, size_t len)
 static int32_t iri2(rdfa_t *r, const char *a, size_t alen, const char *b,
                     size_t blen)
 {
+        if (alen + blen > RDFA_IRI_MAX) {
+                cut(r);
+                return -1;
+        }
         r->scratch.len = 0;
         if (dynbuf_add(&r->scratch, a, alen) < 0 ||
             dynbuf_add(&r->scratch, b, blen) < 0) {
@@ -553,6 +582,10 @@ static int32_t uri_of(rdfa_t *r, const char *v)
 
         if (len == 0)
                 return iri(r, r->base_str, r->base_len);
+        if (len > RDFA_IRI_MAX) {
+                cut(r);
+                return -1;
+        }
         if (has_scheme(s, len))
                 return iri(r, s, len);
         if (r->base != NULL && r->urls != NULL &&
@@ -653,6 +686,8 @@ static int32_t curie(rdfa_t *r, const frame_t *f, const char *s, size_t len)
         for (int32_t d = f->prefixes; d >= 0; d = r->decls[d].next) {
                 const term_t *pt = &r->terms[r->decls[d].prefix];
 
+                if (!budget(r))
+                        return -2;
                 if (lower_eq(str_of(r, r->decls[d].prefix), pt->len, s, plen,
                              !r->v10)) {
                         const term_t *it = &r->terms[r->decls[d].iri];
@@ -825,6 +860,10 @@ static int32_t quoted_iri(rdfa_t *r, const char *v)
         size_t len;
         const char *s = trim(v, &len);
 
+        if (len > RDFA_IRI_MAX / 3) {
+                cut(r);
+                return -1;
+        }
         r->scratch.len = 0;
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char)s[i];
@@ -988,6 +1027,8 @@ static void list_add(rdfa_t *r, int32_t list, int32_t prop, int32_t value)
         if (list < 0 || prop < 0 || r->oom)
                 return;
         m = &r->lists[list];
+        if (!spend(r, m->n + 1))
+                return;
         for (size_t i = 0; i < m->n; i++)
                 if (m->props[i].prop == prop) {
                         lp = &m->props[i];
@@ -1062,16 +1103,6 @@ static xmlNodePtr next_in(xmlNodePtr n, xmlNodePtr top, int descend)
         while (n != top && n->next == NULL)
                 n = n->parent;
         return n == top ? NULL : n->next;
-}
-
-static int budget(rdfa_t *r)
-{
-        if (++r->visits > RDFA_VISITS_MAX) {
-                if (r->visits == RDFA_VISITS_MAX + 1)
-                        cut(r);
-                return 0;
-        }
-        return 1;
 }
 
 static void lit_add(rdfa_t *r, const char *s, size_t len, int *full)
@@ -1162,6 +1193,8 @@ static void start_tag(rdfa_t *r, xmlNodePtr n, const frame_t *f, int top,
                 for (int32_t d = f->xmlns; d >= 0 && k < 64;
                      d = r->decls[d].next)
                         chain[k++] = d;
+                if (!spend(r, k * k))
+                        return;
                 while (k-- > 0) {
                         const char *p = str_of(r, r->decls[chain[k]].prefix);
                         char name[300];
@@ -1496,10 +1529,10 @@ static void do_property(rdfa_t *r, frame_t *f, const attrs_t *at,
                                 dt = -1;
                 }
                 if (at->v[A_CONTENT] != NULL) {
+                        int full = 0;
+
                         r->scratch.len = 0;
-                        if (dynbuf_add(&r->scratch, at->v[A_CONTENT],
-                                       strlen(at->v[A_CONTENT])) < 0)
-                                r->oom = 1;
+                        lit_cstr(r, at->v[A_CONTENT], &full);
                         obj = literal(r, dtset ? dt : -1, f->lang);
                 } else if (dt >= 0 && dt == r->t_xmllit) {
                         xml_literal(r, el, f, 1);
@@ -1578,6 +1611,10 @@ static void do_role(rdfa_t *r, frame_t *f, const attrs_t *at)
                                 size_t il;
                                 const char *id = trim(at->v[A_ID], &il);
 
+                                if (il > RDFA_IRI_MAX) {
+                                        cut(r);
+                                        return;
+                                }
                                 r->scratch.len = 0;
                                 if (dynbuf_add(&r->scratch, r->base_str,
                                                r->base_len) < 0 ||
@@ -1775,6 +1812,8 @@ static void leave(rdfa_t *r, frame_t *f, int32_t parent_list)
 {
         if (f->skip)
                 return;
+        if (!spend(r, f->pinc_to - f->pinc_from))
+                f->pinc_to = f->pinc_from;
         for (size_t i = f->pinc_from; i < f->pinc_to; i++) {
                 const inc_t *t = &r->inc[i];
 
@@ -1887,7 +1926,9 @@ static int gen_id(rdfa_t *r, yajl_gen g, int32_t t)
         char b[32];
 
         if (r->terms[t].kind == T_BNODE) {
-                snprintf(b, sizeof(b), "_:b%d", (int)t);
+                if (r->labels[t] < 0)
+                        r->labels[t] = r->n_labels++;
+                snprintf(b, sizeof(b), "_:b%d", (int)r->labels[t]);
                 return gen_cs(g, b);
         }
         return gen_s(g, str_of(r, t), r->terms[t].len);
@@ -2002,9 +2043,11 @@ static int write_out(rdfa_t *r, yajl_gen g)
         sfirst = malloc(r->n_terms * sizeof(*sfirst));
         start = malloc((r->n_terms + 1) * sizeof(*start));
         q = malloc(r->n_terms * sizeof(*q));
-        if (!order || !pfirst || !sfirst || !start || !q)
+        r->labels = malloc(r->n_terms * sizeof(*r->labels));
+        if (!order || !pfirst || !sfirst || !start || !q || !r->labels)
                 goto out;
         for (size_t i = 0; i < r->n_terms; i++) {
+                r->labels[i] = -1;
                 sfirst[i] = -1;
                 start[i] = UINT32_MAX;
                 r->terms[i].emitted = 0;
@@ -2118,6 +2161,8 @@ out:
         free(sfirst);
         free(start);
         free(q);
+        free(r->labels);
+        r->labels = NULL;
         return rc;
 }
 
@@ -2137,7 +2182,7 @@ int rdfa_write(yajl_gen gen, xmlDocPtr doc, const url_t *base,
         r.base = base;
         r.empty_bnode = -1;
         dynbuf_init(&r.strs, RDFA_BYTES_MAX + 1024);
-        dynbuf_init(&r.scratch, RDFA_LITERAL_MAX + (1 << 20));
+        dynbuf_init(&r.scratch, RDFA_LITERAL_MAX + 2 * RDFA_IRI_MAX);
         if (base != NULL) {
                 const char *hash = strchr(base->href, '#');
                 size_t len =
