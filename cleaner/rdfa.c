@@ -2169,7 +2169,7 @@ out:
 /* ---- entry ---- */
 
 int rdfa_write(yajl_gen gen, xmlDocPtr doc, const url_t *base,
-               rdfa_stats_t *stats)
+               const char *doc_iri, rdfa_stats_t *stats)
 {
         rdfa_t r;
         xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
@@ -2183,14 +2183,18 @@ int rdfa_write(yajl_gen gen, xmlDocPtr doc, const url_t *base,
         r.empty_bnode = -1;
         dynbuf_init(&r.strs, RDFA_BYTES_MAX + 1024);
         dynbuf_init(&r.scratch, RDFA_LITERAL_MAX + 2 * RDFA_IRI_MAX);
-        if (base != NULL) {
-                const char *hash = strchr(base->href, '#');
-                size_t len =
-                        hash ? (size_t)(hash - base->href) : strlen(base->href);
+        if (doc_iri == NULL && base != NULL)
+                doc_iri = base->href;
+        if (doc_iri != NULL) {
+                size_t len;
+                const char *s = trim(doc_iri, &len);
+                const char *hash = memchr(s, '#', len);
 
-                base_str = strndup(base->href, len);
+                base_str = strndup(s, hash ? (size_t)(hash - s) : len);
                 if (base_str == NULL)
                         goto out;
+        }
+        if (base != NULL) {
                 r.urls = url_scratch_new();
                 if (r.urls == NULL)
                         goto out;

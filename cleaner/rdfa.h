@@ -60,10 +60,11 @@ typedef struct rdfa_stats {
 /*
  * Writes the document's RDFa as one JSON array into gen ("[]" when it has
  * none). base is the document's URL (relative IRIs resolve against it;
- * NULL: kept as written). Returns 0, or -1 when out of memory or gen
- * refuses.
+ * NULL: kept as written); doc_iri the same URL as given, the document's
+ * own IRI (as extruct keeps it: not WHATWG-serialised; its fragment left
+ * out; NULL: base's). Returns 0, or -1 when out of memory or gen refuses.
  */
 int rdfa_write(yajl_gen gen, xmlDocPtr doc, const url_t *base,
-               rdfa_stats_t *stats);
+               const char *doc_iri, rdfa_stats_t *stats);
 
 #endif /* KCRAWL_RDFA_H */

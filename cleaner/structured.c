@@ -249,7 +249,8 @@ static int finish_rdfa(structured_t *st, xmlDocPtr doc, const url_t *base)
                 docurl = NULL;
         g = gen_into(&st->rdfa_json);
         rc = gen_done(g, &st->rdfa_json,
-                      g ? rdfa_write(g, doc, docurl ? docurl : base, &rs)
+                      g ? rdfa_write(g, doc, docurl ? docurl : base,
+                                     docurl ? st->doc_url : NULL, &rs)
                         : -1);
         url_destroy(docurl);
         if (rc < 0)

@@ -60,7 +60,7 @@ static char *rdfa_of(const char *html, size_t len, rdfa_stats_t *st)
         assert_int_equal(url_parse("http://example.com/dir/page.html", NULL,
                                    &base, NULL, 0),
                          URL_OK);
-        assert_int_equal(rdfa_write(g, doc, base, st), 0);
+        assert_int_equal(rdfa_write(g, doc, base, NULL, st), 0);
         assert_int_equal(yajl_gen_get_buf(g, &buf, &blen), yajl_gen_status_ok);
         out = strndup((const char *)buf, blen);
         yajl_gen_free(g);
