@@ -114,6 +114,7 @@ typedef struct {
         uint32_t off, len;
         int32_t dt;   /* literal: datatype IRI; cell: first value */
         int32_t lang; /* literal: language (T_STR); cell: rest (-1: nil) */
+        int32_t named; /* T_BNAME: the blank node it names, -1 */
         uint64_t hash;
 } term_t;
 
@@ -338,6 +339,7 @@ static int32_t term_add(rdfa_t *r, int kind, const char *s, size_t len,
         t->len = (uint32_t)len;
         t->dt = dt;
         t->lang = lang;
+        t->named = -1;
         t->hash = h;
         if ((len > 0 && dynbuf_add(&r->strs, s, len) < 0) ||
             dynbuf_add(&r->strs, "", 1) < 0) {
@@ -423,14 +425,14 @@ static int32_t named_bnode(rdfa_t *r, const char *name, size_t len)
         id = intern(r, T_BNAME, name, len, -1, -1);
         if (id < 0)
                 return -1;
-        if (r->terms[id].dt < 0) {
+        if (r->terms[id].named < 0) {
                 int32_t b = bnode(r);
 
                 if (b < 0)
                         return -1;
-                r->terms[id].dt = b;
+                r->terms[id].named = b;
         }
-        return r->terms[id].dt;
+        return r->terms[id].named;
 }
 
 /* ---- triples ---- */
