@@ -393,9 +393,9 @@ int structured_write_rest(const structured_t *st, yajl_gen gen)
                 return -1;
         if (st->dc_json.len > 0 && emit(gen, "dublincore", &st->dc_json) < 0)
                 return -1;
-        if (st->rdfa_json.len > 0) {
-                if (emit(gen, "rdfa", &st->rdfa_json) < 0)
-                        return -1;
+        if (st->rdfa_json.len > 0 && emit(gen, "rdfa", &st->rdfa_json) < 0)
+                return -1;
+        {
                 if (st->rdfa_errors > 0 &&
                     (yajl_gen_string(gen, (const unsigned char *)"rdfa_errors",
                                      11) != yajl_gen_status_ok ||
