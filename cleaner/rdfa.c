@@ -152,7 +152,9 @@ typedef struct {
 typedef struct {
         xmlNodePtr node, child;
         int entered;
+        int ran; /* its steps were done */
         int skip;
+        int32_t resolved; /* a lazy subject's IRI once asked for, -1 */
         int32_t parent_object; /* from the parent */
         int32_t subject;       /* this element's current subject */
         int32_t to_children;   /* the object its children get */
@@ -1064,11 +1066,16 @@ static void list_add(rdfa_t *r, int32_t list, int32_t prop, int32_t value)
         lp->tail = (int32_t)r->n_lvals++;
 }
 
+static int32_t real(rdfa_t *r, int32_t id);
+
 /* The lists a list mapping holds, as triples from its origin. */
 static void make_lists(rdfa_t *r, int32_t list)
 {
+        int32_t origin = real(r, r->lists[list].origin);
         lmap_t *m = &r->lists[list];
-        int32_t origin = m->origin >= 0 ? m->origin : r->t_base;
+
+        if (origin < 0)
+                origin = r->t_base;
 
         for (size_t i = 0; i < m->n; i++) {
                 int32_t head = -1, prev = -1;
@@ -1497,6 +1504,39 @@ static int32_t literal(rdfa_t *r, int32_t dt, int32_t lang)
 
 /* ---- the element steps ---- */
 
+/*
+ * An element with only about, resource, href or src (no rel, rev,
+ * property, typeof) sets the subject its children get, which most never
+ * use (<a href> above text): its IRI is worked out when first asked for.
+ * Such a subject is LAZY(frame index) until then; frames below it on the
+ * stack are its descendants, so the frame is there when asked.
+ */
+#define LAZY(i) (-3 - (int32_t)(i))
+
+static int32_t real(rdfa_t *r, int32_t id)
+{
+        static const int all4_11[] = { A_ABOUT, A_RESOURCE, A_HREF, A_SRC };
+        static const int all4_10[] = { A_ABOUT, A_SRC, A_RESOURCE, A_HREF };
+
+        while (id <= -3) {
+                frame_t *lf = &r->stack[-3 - id];
+                attrs_t at;
+                int32_t v;
+
+                if (lf->resolved >= 0)
+                        return lf->resolved;
+                read_attrs(lf->node, &at);
+                v = resource_of(r, lf, &at, r->v10 ? all4_10 : all4_11, 4);
+                if (v < 0) {
+                        id = lf->parent_object;
+                        continue;
+                }
+                lf->resolved = v;
+                return v;
+        }
+        return id;
+}
+
 /* @property (RDFa 1.1 7.5 step 11; 1.0 step 9). */
 static void do_property(rdfa_t *r, frame_t *f, const attrs_t *at,
                         int32_t subject, int32_t typed)
@@ -1681,6 +1721,7 @@ static void enter(rdfa_t *r, frame_t *f, int root)
                 }
         }
         do_role(r, f, &at);
+        f->ran = 1;
         f->to_children = f->parent_object;
         if (!(at.v[A_HREF] || at.v[A_RESOURCE] || at.v[A_ABOUT] ||
               at.v[A_PROPERTY] || at.v[A_REL] || at.v[A_REV] ||
@@ -1691,6 +1732,19 @@ static void enter(rdfa_t *r, frame_t *f, int root)
                 f->inc_to = f->pinc_to;
                 return;
         }
+        f->own_inc = r->n_inc;
+        if (!root && !at.v[A_REL] && !at.v[A_REV] && !at.v[A_PROPERTY] &&
+            !at.v[A_TYPEOF] &&
+            (at.v[A_ABOUT] || at.v[A_RESOURCE] || at.v[A_HREF] ||
+             at.v[A_SRC])) {
+                int32_t lazy = LAZY(f - r->stack);
+
+                f->subject = f->to_children = lazy;
+                reset_list(r, f, lazy);
+                f->inc_from = f->inc_to = r->n_inc;
+                return;
+        }
+        f->parent_object = real(r, f->parent_object);
         if (r->v10) {
                 if (at.v[A_REL] || at.v[A_REV]) {
                         subject = resource_of(r, f, &at, about_src, 2);
@@ -1769,7 +1823,6 @@ static void enter(rdfa_t *r, frame_t *f, int root)
                 for (size_t i = 0; i < k; i++)
                         add(r, typed, r->t_type, ids[i]);
         }
-        f->own_inc = r->n_inc;
         if (at.v[A_REL]) {
                 k = iris_of(r, f, at.v[A_REL], ids, 64);
                 for (size_t i = 0; i < k; i++) {
@@ -1816,6 +1869,8 @@ static void leave(rdfa_t *r, frame_t *f, int32_t parent_list)
                 return;
         if (!spend(r, f->pinc_to - f->pinc_from))
                 f->pinc_to = f->pinc_from;
+        if (f->pinc_to > f->pinc_from)
+                f->subject = real(r, f->subject);
         for (size_t i = f->pinc_from; i < f->pinc_to; i++) {
                 const inc_t *t = &r->inc[i];
 
@@ -1849,6 +1904,7 @@ static int walk(rdfa_t *r, xmlNodePtr root)
         f->node = root;
         f->parent_object = -1;
         f->subject = -1;
+        f->resolved = -1;
         f->lang = f->vocab = f->defns = -1;
         f->prefixes = f->xmlns = -1;
         f->list = new_list(r, -1);
@@ -1880,6 +1936,7 @@ static int walk(rdfa_t *r, xmlNodePtr root)
                         nf->node = c;
                         nf->parent_object = f->to_children;
                         nf->subject = -1;
+                        nf->resolved = -1;
                         nf->lang = f->lang;
                         nf->vocab = f->vocab;
                         nf->defns = f->defns;
@@ -1891,7 +1948,7 @@ static int walk(rdfa_t *r, xmlNodePtr root)
                         nf->own_inc = r->n_inc;
                         continue;
                 }
-                if (f->entered && !f->skip && f->subject < 0)
+                if (f->entered && !f->ran)
                         f->skip = 1; /* not entered (budget) */
                 leave(r, f, r->depth > 1 ? r->stack[r->depth - 2].list : -1);
                 r->depth--;
