@@ -96,11 +96,11 @@ static const char *const initial_terms[][2] = {
 
 /* RDFa 1.0's reserved words (XHTML vocabulary). */
 static const char *const terms_1_0[] = {
-        "alternate", "appendix", "cite",  "bookmark",  "chapter",
-        "contents",  "copyright", "glossary", "help",  "icon",
-        "index",     "meta",     "next",   "p3pv1",    "prev",
-        "previous",  "role",     "section", "subsection", "start",
-        "license",   "up",       "last",   "stylesheet", "first",
+        "alternate", "appendix",  "cite",     "bookmark",   "chapter",
+        "contents",  "copyright", "glossary", "help",       "icon",
+        "index",     "meta",      "next",     "p3pv1",      "prev",
+        "previous",  "role",      "section",  "subsection", "start",
+        "license",   "up",        "last",     "stylesheet", "first",
         "top",
 };
 
@@ -112,8 +112,8 @@ typedef struct {
         uint8_t used;    /* a blank node used as an object */
         uint8_t emitted; /* written (output pass) */
         uint32_t off, len;
-        int32_t dt;   /* literal: datatype IRI; cell: first value */
-        int32_t lang; /* literal: language (T_STR); cell: rest (-1: nil) */
+        int32_t dt;    /* literal: datatype IRI; cell: first value */
+        int32_t lang;  /* literal: language (T_STR); cell: rest (-1: nil) */
         int32_t named; /* T_BNAME: the blank node it names, -1 */
         uint64_t hash;
 } term_t;
@@ -154,7 +154,7 @@ typedef struct {
         int entered;
         int ran; /* its steps were done */
         int skip;
-        int32_t resolved; /* a lazy subject's IRI once asked for, -1 */
+        int32_t resolved;      /* a lazy subject's IRI once asked for, -1 */
         int32_t parent_object; /* from the parent */
         int32_t subject;       /* this element's current subject */
         int32_t to_children;   /* the object its children get */
@@ -195,8 +195,8 @@ typedef struct {
         dynbuf_t scratch;
         size_t visits;
         int32_t empty_bnode;
-        int32_t t_type, t_nil, t_first, t_rest, t_xmllit, t_html,
-                t_usesvocab, t_role, t_xhv, t_base, t_string;
+        int32_t t_type, t_nil, t_first, t_rest, t_xmllit, t_html, t_usesvocab,
+                t_role, t_xhv, t_base, t_string;
         int oom;
         rdfa_stats_t *st;
         int32_t *labels; /* output: blank node numbers, -1 */
@@ -522,9 +522,9 @@ enum {
         A_N
 };
 static const char *const attr_names[A_N] = {
-        "about",   "resource", "href",   "src",   "typeof",   "property",
-        "rel",     "rev",      "content", "datatype", "inlist", "vocab",
-        "prefix",  "role",     "id",     "xml:lang", "xmlns",
+        "about",  "resource", "href",    "src",      "typeof", "property",
+        "rel",    "rev",      "content", "datatype", "inlist", "vocab",
+        "prefix", "role",     "id",      "xml:lang", "xmlns",
 };
 
 typedef struct {
@@ -565,8 +565,7 @@ static void read_attrs(const xmlNode *n, attrs_t *at)
                 at->v[A_ABOUT] = NULL;
                 at->about_pruned = 1;
         }
-        if (at->v[A_RESOURCE] != NULL &&
-            strcmp(at->v[A_RESOURCE], "[]") == 0)
+        if (at->v[A_RESOURCE] != NULL && strcmp(at->v[A_RESOURCE], "[]") == 0)
                 at->v[A_RESOURCE] = NULL;
 }
 
@@ -711,8 +710,7 @@ static int32_t curie(rdfa_t *r, const frame_t *f, const char *s, size_t len)
                         if (!reference_ok(r, ref, rlen))
                                 return -2;
                         return iri2(r, initial_prefixes[i][1],
-                                    strlen(initial_prefixes[i][1]), ref,
-                                    rlen);
+                                    strlen(initial_prefixes[i][1]), ref, rlen);
                 }
         return -2;
 }
@@ -834,8 +832,8 @@ static int next_token(const char *s, size_t len, size_t *i, const char **tok,
 }
 
 /* The IRIs of a list attribute, into ids[] (at most max); returns n. */
-static size_t iris_of(rdfa_t *r, const frame_t *f, const char *v,
-                      int32_t *ids, size_t max)
+static size_t iris_of(rdfa_t *r, const frame_t *f, const char *v, int32_t *ids,
+                      size_t max)
 {
         size_t i = 0, n = 0, len = strlen(v), tlen;
         const char *tok;
@@ -875,18 +873,18 @@ static int32_t quoted_iri(rdfa_t *r, const char *v)
 
                 if (is_alpha(c) || is_digit(c) || strchr("_.-~:/?=#", c)) {
                         if (dynbuf_add(&r->scratch, &s[i], 1) < 0)
-                                goto oom;
+                                goto out;
                         continue;
                 }
                 e[0] = '%';
                 e[1] = hex[c >> 4];
                 e[2] = hex[c & 15];
                 if (dynbuf_add(&r->scratch, e, 3) < 0)
-                        goto oom;
+                        goto out;
         }
         return str_term(r, r->scratch.data ? r->scratch.data : "",
                         r->scratch.len);
-oom:
+out:
         r->oom = 1;
         return -1;
 }
@@ -902,10 +900,10 @@ static int32_t declare(rdfa_t *r, int32_t chain, const char *p, size_t plen,
                 return chain;
         }
         for (size_t i = 0; i < plen; i++)
-                low[i] = (char)(r->v10 ? p[i]
-                                       : (p[i] >= 'A' && p[i] <= 'Z'
-                                                  ? p[i] + 32
-                                                  : p[i]));
+                low[i] =
+                        (char)(r->v10 ? p[i]
+                                      : (p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32
+                                                                    : p[i]));
         pid = str_term(r, low, plen);
         vid = quoted_iri(r, value);
         if (pid < 0 || vid < 0)
@@ -986,8 +984,8 @@ static void read_prefixes(rdfa_t *r, frame_t *f, const xmlNode *n,
                                         r->oom = 1;
                                         break;
                                 }
-                                f->prefixes =
-                                        declare(r, f->prefixes, p, pl - 1, val);
+                                f->prefixes = declare(r, f->prefixes, p,
+                                                      pl - 1, val);
                                 free(val);
                         }
                         if (k < 2)
@@ -1162,14 +1160,29 @@ static void xml_escape(rdfa_t *r, const char *s, int in_attr, int *full)
                 const char *e = NULL;
 
                 switch (*s) {
-                case '<': e = "&lt;"; break;
-                case '>': e = "&gt;"; break;
-                case '&': e = "&amp;"; break;
-                case '\r': e = "&#13;"; break;
-                case '"': e = in_attr ? "&quot;" : NULL; break;
-                case '\n': e = in_attr ? "&#10;" : NULL; break;
-                case '\t': e = in_attr ? "&#9;" : NULL; break;
-                default: break;
+                case '<':
+                        e = "&lt;";
+                        break;
+                case '>':
+                        e = "&gt;";
+                        break;
+                case '&':
+                        e = "&amp;";
+                        break;
+                case '\r':
+                        e = "&#13;";
+                        break;
+                case '"':
+                        e = in_attr ? "&quot;" : NULL;
+                        break;
+                case '\n':
+                        e = in_attr ? "&#10;" : NULL;
+                        break;
+                case '\t':
+                        e = in_attr ? "&#9;" : NULL;
+                        break;
+                default:
+                        break;
                 }
                 if (e == NULL)
                         continue;
@@ -1376,8 +1389,7 @@ static int py_float(const char *s, size_t len, char *out, size_t size)
         }
         buf[n] = '\0';
         d = strtod(buf, &end);
-        if (!digits || *end != '\0' || d != d || d > 1.7976931348623157e308 ||
-            d < -1.7976931348623157e308)
+        if (!digits || *end != '\0' || isnan(d) || isinf(d))
                 return 0;
         /* The shortest digits that read back. */
         for (int p = 1; p <= 17; p++) {
@@ -1386,7 +1398,7 @@ static int py_float(const char *s, size_t len, char *out, size_t size)
                         break;
         }
         x = strchr(e, 'e');
-        exp = atoi(x + 1);
+        exp = (int)strtol(x + 1, NULL, 10);
         *x = '\0';
         for (char *m = e; *m; m++)
                 if (is_digit((unsigned char)*m) && ml < sizeof(mant) - 1)
@@ -1468,8 +1480,8 @@ static int32_t literal(rdfa_t *r, int32_t dt, int32_t lang)
         const char *s;
         size_t len;
 
-        if (r->scratch.data != NULL && memchr(r->scratch.data, '\r',
-                                              r->scratch.len) != NULL &&
+        if (r->scratch.data != NULL &&
+            memchr(r->scratch.data, '\r', r->scratch.len) != NULL &&
             !(dt >= 0 && (dt == r->t_xmllit || dt == r->t_html)))
                 newlines(&r->scratch);
         s = r->scratch.data ? r->scratch.data : "";
@@ -1549,8 +1561,7 @@ static void do_property(rdfa_t *r, frame_t *f, const attrs_t *at,
         n = iris_of(r, f, at->v[A_PROPERTY], props, 64);
         if (n == 0)
                 return;
-        if (!r->v10 &&
-            (at->v[A_RESOURCE] || at->v[A_HREF] || at->v[A_SRC]) &&
+        if (!r->v10 && (at->v[A_RESOURCE] || at->v[A_HREF] || at->v[A_SRC]) &&
             !at->v[A_CONTENT] && !at->v[A_DATATYPE] && !at->v[A_REL] &&
             !at->v[A_REV]) {
                 obj = resource_of(r, f, at, irirefs, 3);
@@ -1781,8 +1792,7 @@ static void enter(rdfa_t *r, frame_t *f, int root)
                 }
                 if (at.v[A_INLIST] == NULL && object >= 0)
                         reset_list(r, f, object);
-        } else if (at.v[A_PROPERTY] && !at.v[A_CONTENT] &&
-                   !at.v[A_DATATYPE]) {
+        } else if (at.v[A_PROPERTY] && !at.v[A_CONTENT] && !at.v[A_DATATYPE]) {
                 if (at.v[A_ABOUT] != NULL) {
                         subject = curie_or_uri(r, f, at.v[A_ABOUT]);
                         if (at.v[A_TYPEOF])
@@ -1896,8 +1906,7 @@ static int walk(rdfa_t *r, xmlNodePtr root)
 {
         frame_t *f;
 
-        if (grow((void **)&r->stack, &r->cap_stack, 1, sizeof(*r->stack)) <
-            0)
+        if (grow((void **)&r->stack, &r->cap_stack, 1, sizeof(*r->stack)) < 0)
                 return -1;
         f = &r->stack[0];
         memset(f, 0, sizeof(*f));
@@ -2010,7 +2019,8 @@ static int gen_literal(rdfa_t *r, yajl_gen g, int32_t o)
                     gen_cs(g, "@value") < 0)
                         return -1;
                 if (strcmp(d, XSD "integer") == 0 && is_int_str(v, t->len)) {
-                        if (yajl_gen_number(g, v, t->len) != yajl_gen_status_ok)
+                        if (yajl_gen_number(g, v, t->len) !=
+                            yajl_gen_status_ok)
                                 return -1;
                 } else if (strcmp(d, XSD "boolean") == 0) {
                         if (yajl_gen_bool(g, strcasecmp(v, "true") == 0 ||
@@ -2184,8 +2194,8 @@ static int write_out(rdfa_t *r, yajl_gen g)
                         int32_t p = r->triples[order[i]].p;
                         int is_type = p == r->t_type;
 
-                        if ((is_type ? gen_cs(g, "@type")
-                                     : gen_id(r, g, p)) < 0 ||
+                        if ((is_type ? gen_cs(g, "@type") : gen_id(r, g, p)) <
+                                    0 ||
                             yajl_gen_array_open(g) != yajl_gen_status_ok)
                                 goto out;
                         for (; i < nt && r->triples[order[i]].s == s &&
@@ -2270,7 +2280,8 @@ int rdfa_write(yajl_gen gen, xmlDocPtr doc, const url_t *base,
         if (r.oom)
                 goto out;
         if (root != NULL) {
-                xmlChar *version = xmlGetProp(root, (const xmlChar *)"version");
+                xmlChar *version =
+                        xmlGetProp(root, (const xmlChar *)"version");
 
                 if (version != NULL &&
                     (strstr((const char *)version, "RDFa 1.0") != NULL ||

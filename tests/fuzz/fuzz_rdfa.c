@@ -31,8 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (!init) {
                 xmlInitParser();
-                url_parse("https://example.com/a/b?q#f", NULL, &base, NULL,
-                          0);
+                url_parse("https://example.com/a/b?q#f", NULL, &base, NULL, 0);
                 init = 1;
         }
         if (size > 1 << 20)

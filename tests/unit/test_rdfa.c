@@ -23,6 +23,19 @@
 #include "rdfa.h"
 #include "url.h"
 
+/* Appends to buf (cap bytes) at *k, as snprintf. */
+static void put(char *buf, size_t cap, size_t *k, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf + *k, cap - *k, fmt, ap);
+        va_end(ap);
+        assert_true(n >= 0 && (size_t)n < cap - *k);
+        *k += (size_t)n;
+}
+
 static double cpu_seconds(void)
 {
         return (double)clock() / CLOCKS_PER_SEC;
@@ -37,7 +50,8 @@ static htmlDocPtr parse(const char *html, size_t len)
         assert_non_null(ctxt);
         htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                                          HTML_PARSE_NOWARNING |
-                                         HTML_PARSE_NONET | HTML_PARSE_COMPACT);
+                                         HTML_PARSE_NONET |
+                                         HTML_PARSE_COMPACT);
         ctxt->options |= XML_PARSE_HUGE;
         htmlParseDocument(ctxt);
         doc = ctxt->myDoc;
@@ -228,7 +242,8 @@ static void test_rdfa_deep(void **state)
 {
         size_t len;
         char *html = nested("<div typeof=schema:Thing property=schema:name>",
-                            "x", "</div>", 100000, &len), *got;
+                            "x", "</div>", 100000, &len),
+             *got;
         rdfa_stats_t st;
         double t0 = cpu_seconds();
 
@@ -258,7 +273,9 @@ static void test_rdfa_million_properties(void **state)
 
         (void)state;
         assert_non_null(page);
-        len = (size_t)sprintf(page, "<div about=/s>%s</div>", html);
+        len = 0;
+        put(page, len + 64 + strlen(html), &len, "<div about=/s>%s</div>",
+            html);
         got = rdfa_of(page, len, &st);
         /* A million elements with the same triple: one triple, the work
          * bounded. */
@@ -274,13 +291,11 @@ static void test_rdfa_million_properties(void **state)
 
                 page = malloc(cap);
                 assert_non_null(page);
-                k += (size_t)sprintf(page + k, "<div about=/s>");
+                put(page, cap, &k, "<div about=/s>");
                 for (size_t i = 0; i < n; i++)
-                        k += (size_t)sprintf(page + k,
-                                             "<b property=p:p "
-                                             "content=v%zu></b>",
-                                             i);
-                k += (size_t)sprintf(page + k, "</div>");
+                        put(page, cap, &k, "<b property=p:p content=v%zu></b>",
+                            i);
+                put(page, cap, &k, "</div>");
                 t0 = cpu_seconds();
                 got = rdfa_of(page, k, &st);
                 assert_int_equal(st.triples, RDFA_TRIPLES_MAX);
@@ -293,28 +308,27 @@ static void test_rdfa_million_properties(void **state)
 
 static void test_rdfa_huge_attributes(void **state)
 {
-        size_t n = 20u * 1024 * 1024, k = 0;
-        char *page = malloc(n * 2 + 4096), *got;
+        size_t n = 20u * 1024 * 1024, k = 0, cap = n * 2 + 4096;
+        char *page = malloc(cap), *got;
         rdfa_stats_t st;
         double t0 = cpu_seconds();
 
         (void)state;
         assert_non_null(page);
         /* A 20 MB content, href, xmlns IRI and prefix attribute. */
-        k += (size_t)sprintf(page, "<div about=/s><meta property=og:a content=\"");
+        put(page, cap, &k, "<div about=/s><meta property=og:a content=\"");
         memset(page + k, 'a', n);
         k += n;
-        k += (size_t)sprintf(page + k, "\"><a property=og:b href=\"/");
+        put(page, cap, &k, "\"><a property=og:b href=\"/");
         memset(page + k, 'b', n / 4);
         k += n / 4;
-        k += (size_t)sprintf(page + k, "\"></a><p xmlns:z=\"http://");
+        put(page, cap, &k, "\"></a><p xmlns:z=\"http://");
         memset(page + k, 'c', n / 4);
         k += n / 4;
-        k += (size_t)sprintf(page + k, "\" prefix=\"");
+        put(page, cap, &k, "\" prefix=\"");
         for (size_t i = 0; i < n / 4 / 8; i++)
-                k += (size_t)sprintf(page + k, "p: u%02zu ", i % 100);
-        k += (size_t)sprintf(page + k,
-                             "\"><i property=z:x>1</i></p></div>");
+                put(page, cap, &k, "p: u%02zu ", i % 100);
+        put(page, cap, &k, "\"><i property=z:x>1</i></p></div>");
         got = rdfa_of(page, k, &st);
         /* The literal is cut at RDFA_LITERAL_MAX; the IRIs past
          * RDFA_IRI_MAX, the prefix pairs past 2,000 are left out. */
@@ -332,20 +346,21 @@ static void test_rdfa_prefix_chain(void **state)
         /* 8,000 nested prefix declarations, then 100,000 CURIEs of an
          * undeclared prefix: each lookup walks the chain, within the
          * work budget. */
-        size_t len, k;
-        char *html = nested("<div prefix=\"p: http://p/ r: http://r/\">",
-                            "", "</div>", 4000, &len),
+        size_t len, k, cap;
+        char *html = nested("<div prefix=\"p: http://p/ r: http://r/\">", "",
+                            "</div>", 4000, &len),
              *page, *got;
         rdfa_stats_t st;
         double t0 = cpu_seconds();
 
         (void)state;
-        page = malloc(len + 100000 * 40 + 64);
+        cap = len + 100000 * 40 + 64;
+        page = malloc(cap);
         assert_non_null(page);
         k = len - 4000 * 6;
         memcpy(page, html, k);
         for (size_t i = 0; i < 100000; i++)
-                k += (size_t)sprintf(page + k, "<b property=q:x>y</b>");
+                put(page, cap, &k, "<b property=q:x>y</b>");
         for (size_t i = 0; i < 4000; i++, k += 6)
                 memcpy(page + k, "</div>", 6);
         got = rdfa_of(page, k, &st);
