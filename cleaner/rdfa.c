@@ -229,6 +229,22 @@ static void cut(rdfa_t *r)
         r->st->capped = 1;
 }
 
+/* Room for element n of an array capped at max elements: 0, or -1 when
+ * the cap (counted) or memory (r->oom) refuses it. */
+static int room(rdfa_t *r, void **p, size_t *cap, size_t n, size_t max,
+                size_t size)
+{
+        if (n >= max) {
+                cut(r);
+                return -1;
+        }
+        if (grow(p, cap, n + 1, size) < 0) {
+                r->oom = 1;
+                return -1;
+        }
+        return 0;
+}
+
 /* Work counted against RDFA_VISITS_MAX: node visits, and the steps of
  * scans whose length a page chooses (prefix chains, list mappings,
  * completions). 0 once it is spent. */
@@ -486,15 +502,9 @@ static void add(rdfa_t *r, int32_t s, int32_t p, int32_t o)
                 if (t->s == s && t->p == p && t->o == o)
                         return;
         }
-        if (r->n_triples >= RDFA_TRIPLES_MAX) {
-                cut(r);
+        if (room(r, (void **)&r->triples, &r->cap_triples, r->n_triples,
+                 RDFA_TRIPLES_MAX, sizeof(*r->triples)) < 0)
                 return;
-        }
-        if (grow((void **)&r->triples, &r->cap_triples, r->n_triples + 1,
-                 sizeof(*r->triples)) < 0) {
-                r->oom = 1;
-                return;
-        }
         r->triples[r->n_triples] = (triple_t){ s, p, o };
         r->xhash[j] = (uint32_t)++r->n_triples;
 }
@@ -1047,15 +1057,9 @@ static void list_add(rdfa_t *r, int32_t list, int32_t prop, int32_t value)
         }
         if (value < 0)
                 return;
-        if (r->n_lvals >= RDFA_TRIPLES_MAX) {
-                cut(r);
+        if (room(r, (void **)&r->lvals, &r->cap_lvals, r->n_lvals,
+                 RDFA_TRIPLES_MAX, sizeof(*r->lvals)) < 0)
                 return;
-        }
-        if (grow((void **)&r->lvals, &r->cap_lvals, r->n_lvals + 1,
-                 sizeof(*r->lvals)) < 0) {
-                r->oom = 1;
-                return;
-        }
         r->lvals[r->n_lvals] = (lval_t){ value, -1 };
         if (lp->tail >= 0)
                 r->lvals[lp->tail].next = (int32_t)r->n_lvals;
@@ -1628,16 +1632,9 @@ static void do_property(rdfa_t *r, frame_t *f, const attrs_t *at,
 
 static void push_inc(rdfa_t *r, int32_t s, int32_t p, int32_t o, int kind)
 {
-        if (r->n_inc >= RDFA_TRIPLES_MAX) {
-                cut(r);
-                return;
-        }
-        if (grow((void **)&r->inc, &r->cap_inc, r->n_inc + 1,
-                 sizeof(*r->inc)) < 0) {
-                r->oom = 1;
-                return;
-        }
-        r->inc[r->n_inc++] = (inc_t){ s, p, o, kind };
+        if (room(r, (void **)&r->inc, &r->cap_inc, r->n_inc, RDFA_TRIPLES_MAX,
+                 sizeof(*r->inc)) == 0)
+                r->inc[r->n_inc++] = (inc_t){ s, p, o, kind };
 }
 
 static void do_role(rdfa_t *r, frame_t *f, const attrs_t *at)

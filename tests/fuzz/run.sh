@@ -111,6 +111,9 @@ for t in "${targets[@]}"; do
         fi
         work="$OUT/corpus/$t"
         mkdir -p "$work"
+        # The RDFa edge cases are seeds too (tests/data/rdfa).
+        seeds=("tests/fuzz/corpus/$t")
+        [[ $t == rdfa ]] && seeds+=(tests/data/rdfa)
         log="$OUT/$t.log"
         echo "fuzz: $t for ${FUZZ_SECONDS}s" >&2
         set +e
@@ -118,7 +121,7 @@ for t in "${targets[@]}"; do
         "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=20 -rss_limit_mb=2048 \
                 -max_len="${maxlen[$t]:-4096}" -print_final_stats=1 \
                 -artifact_prefix="$OUT/crashes/$t-" ${FUZZ_ARGS:-} \
-                "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
+                "$work" "${seeds[@]}" >"$log" 2>&1
         st=$?
         set -e
         execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
