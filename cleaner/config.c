@@ -158,7 +158,8 @@ const opt_def_t cleaner_options[] = {
           false },
         { "product", OPT_BOOL, F(sd_product), "true", 0, 0, NULL,
           "Write the page's normalised product (product: from JSON-LD, else "
-          "microdata, else OpenGraph; null when not a product page).",
+          "microdata, else RDFa, else OpenGraph; null when not a product "
+          "page).",
           false },
         OPTS_OBSERVABILITY(cleaner_config_t),
 };

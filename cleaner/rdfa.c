@@ -2308,3 +2308,173 @@ out:
         free(base_str);
         return rc;
 }
+
+/* ---- microdata-shaped items, for product.c ---- */
+
+#define ITEMS_NODES_MAX 2000 /* nodes looked at */
+#define ITEMS_DEPTH_MAX 4    /* nested items */
+
+static const char *schema_name(const char *iri)
+{
+        if (strncmp(iri, "http://schema.org/", 18) == 0)
+                return iri + 18;
+        if (strncmp(iri, "https://schema.org/", 19) == 0)
+                return iri + 19;
+        return NULL;
+}
+
+static yajl_val node_field(yajl_val o, const char *key)
+{
+        if (o == NULL || !YAJL_IS_OBJECT(o))
+                return NULL;
+        for (size_t i = 0; i < o->u.object.len; i++)
+                if (strcmp(o->u.object.keys[i], key) == 0)
+                        return o->u.object.values[i];
+        return NULL;
+}
+
+static int has_schema_type(yajl_val node)
+{
+        yajl_val t = node_field(node, "@type");
+
+        if (t == NULL || !YAJL_IS_ARRAY(t))
+                return 0;
+        for (size_t i = 0; i < t->u.array.len; i++)
+                if (YAJL_IS_STRING(t->u.array.values[i]) &&
+                    schema_name(t->u.array.values[i]->u.string) != NULL)
+                        return 1;
+        return 0;
+}
+
+static yajl_val node_by_id(yajl_val nodes, size_t n, const char *id)
+{
+        for (size_t i = 0; i < n; i++) {
+                yajl_val v = node_field(nodes->u.array.values[i], "@id");
+
+                if (v != NULL && YAJL_IS_STRING(v) &&
+                    strcmp(v->u.string, id) == 0)
+                        return nodes->u.array.values[i];
+        }
+        return NULL;
+}
+
+static int item_out(yajl_gen g, yajl_val nodes, size_t n, yajl_val node,
+                    int depth);
+
+static int value_out(yajl_gen g, yajl_val nodes, size_t n, yajl_val v,
+                     int depth)
+{
+        yajl_val x = node_field(v, "@value");
+
+        if (x != NULL) {
+                if (YAJL_IS_STRING(x))
+                        return gen_cs(g, x->u.string);
+                if (YAJL_IS_NUMBER(x))
+                        return yajl_gen_number(g, YAJL_GET_NUMBER(x),
+                                               strlen(YAJL_GET_NUMBER(x))) ==
+                                               yajl_gen_status_ok
+                                       ? 0
+                                       : -1;
+                return yajl_gen_bool(g, YAJL_IS_TRUE(x)) == yajl_gen_status_ok
+                               ? 0
+                               : -1;
+        }
+        x = node_field(v, "@id");
+        if (x == NULL || !YAJL_IS_STRING(x))
+                return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : -1;
+        if (depth < ITEMS_DEPTH_MAX) {
+                yajl_val ref = node_by_id(nodes, n, x->u.string);
+
+                if (ref != NULL && has_schema_type(ref))
+                        return item_out(g, nodes, n, ref, depth + 1);
+        }
+        return gen_cs(g, x->u.string);
+}
+
+static int item_out(yajl_gen g, yajl_val nodes, size_t n, yajl_val node,
+                    int depth)
+{
+        yajl_val t = node_field(node, "@type");
+
+        if (yajl_gen_map_open(g) != yajl_gen_status_ok ||
+            gen_cs(g, "type") < 0 ||
+            yajl_gen_array_open(g) != yajl_gen_status_ok)
+                return -1;
+        for (size_t i = 0; t != NULL && YAJL_IS_ARRAY(t) && i < t->u.array.len;
+             i++)
+                if (YAJL_IS_STRING(t->u.array.values[i]) &&
+                    gen_cs(g, t->u.array.values[i]->u.string) < 0)
+                        return -1;
+        if (yajl_gen_array_close(g) != yajl_gen_status_ok ||
+            gen_cs(g, "properties") < 0 ||
+            yajl_gen_map_open(g) != yajl_gen_status_ok)
+                return -1;
+        for (size_t i = 0; i < node->u.object.len; i++) {
+                const char *name = schema_name(node->u.object.keys[i]);
+                yajl_val vs = node->u.object.values[i];
+
+                if (name == NULL || !YAJL_IS_ARRAY(vs) || vs->u.array.len == 0)
+                        continue;
+                if (gen_cs(g, name) < 0 ||
+                    yajl_gen_array_open(g) != yajl_gen_status_ok)
+                        return -1;
+                for (size_t j = 0; j < vs->u.array.len; j++)
+                        if (value_out(g, nodes, n, vs->u.array.values[j],
+                                      depth) < 0)
+                                return -1;
+                if (yajl_gen_array_close(g) != yajl_gen_status_ok)
+                        return -1;
+        }
+        return yajl_gen_map_close(g) == yajl_gen_status_ok &&
+                               yajl_gen_map_close(g) == yajl_gen_status_ok
+                       ? 0
+                       : -1;
+}
+
+/* Whether some node has node's @id as a value. */
+static int referenced(yajl_val nodes, size_t n, const char *id)
+{
+        for (size_t i = 0; i < n; i++) {
+                yajl_val o = nodes->u.array.values[i];
+
+                for (size_t k = 0; YAJL_IS_OBJECT(o) && k < o->u.object.len;
+                     k++) {
+                        yajl_val vs = o->u.object.values[k];
+
+                        if (o->u.object.keys[k][0] == '@' ||
+                            !YAJL_IS_ARRAY(vs))
+                                continue;
+                        for (size_t j = 0; j < vs->u.array.len; j++) {
+                                yajl_val x = node_field(vs->u.array.values[j],
+                                                        "@id");
+
+                                if (x != NULL && YAJL_IS_STRING(x) &&
+                                    strcmp(x->u.string, id) == 0)
+                                        return 1;
+                        }
+                }
+        }
+        return 0;
+}
+
+int rdfa_items(yajl_gen gen, yajl_val nodes)
+{
+        size_t n;
+
+        if (yajl_gen_array_open(gen) != yajl_gen_status_ok)
+                return -1;
+        n = nodes != NULL && YAJL_IS_ARRAY(nodes) ? nodes->u.array.len : 0;
+        if (n > ITEMS_NODES_MAX)
+                n = ITEMS_NODES_MAX;
+        for (size_t i = 0; i < n; i++) {
+                yajl_val node = nodes->u.array.values[i];
+                yajl_val id = node_field(node, "@id");
+
+                if (!has_schema_type(node) || id == NULL ||
+                    !YAJL_IS_STRING(id) || referenced(nodes, n, id->u.string))
+                        continue;
+                if (item_out(gen, nodes, n, node, 0) < 0)
+                        return -1;
+        }
+        return yajl_gen_array_close(gen) == yajl_gen_status_ok ? 0 : -1;
+}

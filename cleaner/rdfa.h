@@ -40,6 +40,7 @@
 
 #include <libxml/tree.h>
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 
 #include "url.h"
 
@@ -66,5 +67,15 @@ typedef struct rdfa_stats {
  */
 int rdfa_write(yajl_gen gen, xmlDocPtr doc, const url_t *base,
                const char *doc_iri, rdfa_stats_t *stats);
+
+/*
+ * The schema.org nodes of rdfa_write()'s output (parsed, nodes) as
+ * microdata-shaped items ({type: [IRIs], properties: {name: [values]}},
+ * names without the schema.org namespace, a value naming another
+ * schema.org node nested as its item, at most 4 deep), the nodes no other
+ * node refers to at the top, for product.c (source "rdfa"). At most 2,000
+ * nodes are read. Returns 0 or -1 when gen refuses.
+ */
+int rdfa_items(yajl_gen gen, yajl_val nodes);
 
 #endif /* KCRAWL_RDFA_H */

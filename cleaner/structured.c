@@ -266,7 +266,8 @@ static int finish_rdfa(structured_t *st, xmlDocPtr doc, const url_t *base)
 int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
 {
         microdata_stats_t ms;
-        yajl_val jtree = NULL, mtree = NULL;
+        yajl_val jtree = NULL, mtree = NULL, rtree = NULL, itree = NULL;
+        dynbuf_t items;
         yajl_gen g;
         int rc = -1;
 
@@ -274,6 +275,7 @@ int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
                 return 0;
         st->finished = 1;
         memset(&ms, 0, sizeof(ms));
+        dynbuf_init(&items, SIZE_MAX / 2);
         if (st->jsonld_capped)
                 st->capped = 1;
         if (st->jgen != NULL) {
@@ -328,6 +330,19 @@ int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
                 if (st->md.len > 0)
                         mtree = parse_back(st->md.data, st->md.len);
                 in.microdata = mtree;
+                /* RDFa's schema.org nodes, as items product.c reads. */
+                if (st->rdfa_json.len > 0)
+                        rtree = parse_back(st->rdfa_json.data,
+                                           st->rdfa_json.len);
+                if (rtree != NULL) {
+                        g = gen_into(&items);
+                        if (gen_done(g, &items,
+                                     g ? rdfa_items(g, rtree) : -1) < 0)
+                                goto out;
+                        if (items.len > 2)
+                                itree = parse_back(items.data, items.len);
+                }
+                in.rdfa = itree;
                 in.og = st->og;
                 g = gen_into(&st->product);
                 if (gen_done(g, &st->product, g ? product_write(g, &in) : -1) <
@@ -340,6 +355,11 @@ out:
                 yajl_tree_free(jtree);
         if (mtree != NULL)
                 yajl_tree_free(mtree);
+        if (rtree != NULL)
+                yajl_tree_free(rtree);
+        if (itree != NULL)
+                yajl_tree_free(itree);
+        dynbuf_free(&items);
         return rc;
 }
 

@@ -32,3 +32,17 @@ def test_rdfa_case(html):
     with open(html[:-5] + ".json", encoding="utf-8") as f:
         want = json.load(f)
     assert rdfa_normal(got) == rdfa_normal(want)
+
+
+def test_product_from_rdfa():
+    """A page whose product is in RDFa only: `product` reads it (source
+    "rdfa"); the values as the page gives them (typed-property.html)."""
+    html = os.path.join(ROOT, "tests", "data", "rdfa", "typed-property.html")
+    out = subprocess.run([DUMP, "--record", html, BASE], check=True,
+                         capture_output=True, timeout=60)
+    p = json.loads(out.stdout)["product"]
+    assert (p["source"], p["name"], p["brand"], p["price"], p["currency"],
+            p["availability"], p["images"]) == (
+        "rdfa", "Shoe", "ACME", "49.99", "USD", "InStock",
+        ["http://www.example.com/img/shoe.jpg"])
+    assert p["other_sources"] == []
