@@ -166,9 +166,15 @@ const opt_def_t cleaner_options[] = {
           false },
         { "dublin-core", OPT_BOOL, F(sd_dublincore), "true", 0, 0, NULL,
           "Extract Dublin Core <meta>/<link> elements (dublincore).", false },
+        { "rdfa", OPT_BOOL, F(sd_rdfa), "true", 0, 0, NULL,
+          "Extract RDFa 1.1 triples (rdfa: expanded JSON-LD, as extruct "
+          "gives it). A page with a property, typeof, rel, rev, role or "
+          "vocab attribute is read from its tree.",
+          false },
         { "product", OPT_BOOL, F(sd_product), "true", 0, 0, NULL,
           "Write the page's normalised product (product: from JSON-LD, else "
-          "microdata, else OpenGraph; null when not a product page).",
+          "microdata, else RDFa, else OpenGraph; null when not a product "
+          "page).",
           false },
         OPTS_OBSERVABILITY(cleaner_config_t),
 };
@@ -206,6 +212,8 @@ unsigned cleaner_structured_off(const cleaner_config_t *conf)
                 off |= STRUCTURED_OPENGRAPH;
         if (!conf->sd_dublincore)
                 off |= STRUCTURED_DUBLINCORE;
+        if (!conf->sd_rdfa)
+                off |= STRUCTURED_RDFA;
         if (!conf->sd_product)
                 off |= STRUCTURED_PRODUCT;
         return off;

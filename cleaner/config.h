@@ -46,6 +46,7 @@ typedef struct cleaner_config {
         bool sd_opengraph; /* opengraph_full                   */
         bool sd_dublincore;
         bool sd_product;
+        bool sd_rdfa;
 } cleaner_config_t;
 
 /* --compression's names: librdkafka's compression.type values, NULL-ended. */

@@ -1530,7 +1530,9 @@ static int finish_structured(scan_t *x)
                         return -1;
                 }
         }
-        if (structured_finish(f->sd, f->doc, f->base) < 0) {
+        if (structured_doc_url(f->sd, f->page->final_url ? f->page->final_url
+                                                         : f->page->url) < 0 ||
+            structured_finish(f->sd, f->doc, f->base) < 0) {
                 f->oom = 1;
                 return -1;
         }
@@ -1631,11 +1633,12 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
         }
         /* Microdata reads the tree (itemref points anywhere): built for
          * a page with an itemscope attribute only. */
-        if ((found & PRESCAN_ITEMSCOPE) && f->sd != NULL) {
+        if ((found & PRESCAN_ITEMSCOPE) && f->sd != NULL)
                 structured_saw_itemscope(f->sd);
-                if (structured_wants_tree(f->sd))
-                        want_tree = 1;
-        }
+        if ((found & PRESCAN_RDFA) && f->sd != NULL)
+                structured_saw_rdfa(f->sd);
+        if (f->sd != NULL && structured_wants_tree(f->sd))
+                want_tree = 1;
         /* Room up front for the usual size, so that the text does not
          * grow by copying: a text-heavy page's text is most of the page.
          * Memory not written to is not touched. */

@@ -87,6 +87,19 @@ static int starts_ci(const unsigned char *s, size_t i, size_t len,
         return len - i >= n && strncasecmp((const char *)s + i, lit, n) == 0;
 }
 
+/* Whether an attribute name is one RDFa makes triples of. */
+static int rdfa_name(const unsigned char *s, size_t n)
+{
+        static const char *const names[] = { "property", "typeof", "rel",
+                                             "rev",      "role",   "vocab" };
+
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+                if (n == strlen(names[k]) &&
+                    strncasecmp((const char *)s, names[k], n) == 0)
+                        return 1;
+        return 0;
+}
+
 /* A start tag from s[i] == '<' (s[i + 1] a letter). Returns the offset
  * after it; *natts its attribute count (at most cap + 1: scanning stops
  * there), *raw the length of its name when it opens raw text (script or
@@ -121,6 +134,9 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
                             strncasecmp((const char *)s + start, "itemscope",
                                         9) == 0)
                                 *found |= PRESCAN_ITEMSCOPE;
+                        else if (!(*found & PRESCAN_RDFA) &&
+                                 rdfa_name(s + start, i - start))
+                                *found |= PRESCAN_RDFA;
                         n += (i - start + NAME_BUF - 1) / NAME_BUF;
                         if (n > cap) {
                                 *natts = n;

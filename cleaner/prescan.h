@@ -34,6 +34,9 @@ size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
 /* prescan_page()'s findings: a start tag has an itemscope attribute
  * (microdata: the page needs its tree, structured.h). */
 #define PRESCAN_ITEMSCOPE 0x1u
+/* ... an attribute RDFa makes triples of (property, typeof, rel, rev,
+ * role, vocab: rdfa.h), so RDFa reads the tree. */
+#define PRESCAN_RDFA 0x4u
 
 /* As prescan_max_attributes(), also setting *found to the PRESCAN_* bits
  * of what the start tags hold. Costs one length compare per attribute. */

@@ -736,9 +736,12 @@ static const offer_t *main_offer(const prod_t *p)
         return p->n_offers ? &p->offers[0] : &none;
 }
 
+/* JSON-LD, microdata, RDFa, OpenGraph: the order they are used in. */
+#define SOURCES 4
+
 int product_write(yajl_gen gen, const product_input_t *in)
 {
-        prod_t *all = calloc(3, sizeof(*all));
+        prod_t *all = calloc(SOURCES, sizeof(*all));
         const prod_t *p = NULL;
         const offer_t *of;
         yajl_val md_root = in->microdata;
@@ -750,8 +753,10 @@ int product_write(yajl_gen gen, const product_input_t *in)
         from_trees(&all[0], in->jsonld, in->n_jsonld, 0, "json-ld");
         if (md_root != NULL)
                 from_trees(&all[1], &md_root, 1, 1, "microdata");
-        from_og(&all[2], in->og);
-        for (i = 0; i < 3 && p == NULL; i++)
+        if (in->rdfa != NULL)
+                from_trees(&all[2], &in->rdfa, 1, 1, "rdfa");
+        from_og(&all[3], in->og);
+        for (i = 0; i < SOURCES && p == NULL; i++)
                 if (all[i].found)
                         p = &all[i];
         if (p == NULL) {
@@ -820,7 +825,7 @@ int product_write(yajl_gen gen, const product_input_t *in)
         }
         KEY("other_sources");
         GEN(yajl_gen_array_open(gen));
-        for (i = 0; i < 3; i++)
+        for (i = 0; i < SOURCES; i++)
                 if (all[i].found && &all[i] != p)
                         rc |= gen_cstr(gen, all[i].source);
         GEN(yajl_gen_array_close(gen));
@@ -829,7 +834,7 @@ int product_write(yajl_gen gen, const product_input_t *in)
         {
                 int name = 0, price = 0, currency = 0, avail = 0;
 
-                for (k = 0; k < 3; k++) {
+                for (k = 0; k < SOURCES; k++) {
                         const prod_t *q = &all[k];
                         const offer_t *qo;
 

@@ -1,6 +1,7 @@
 /*
  * product.h — one normalised product per page, from the page's structured
- * data: JSON-LD first, else microdata, else OpenGraph's product namespace.
+ * data: JSON-LD first, else microdata, else RDFa (schema.org), else
+ * OpenGraph's product namespace.
  *
  * The record's `product` is null unless the page describes a product: a
  * schema.org Product (ProductGroup, ProductModel, IndividualProduct,
@@ -11,7 +12,7 @@
  * with products of MULTIPLE_MAX or more different names is a listing, not
  * a product page: null. Otherwise the first product found is the one:
  *
- *   source        "json-ld", "microdata" or "opengraph"
+ *   source        "json-ld", "microdata", "rdfa" or "opengraph"
  *   name, brand, sku, gtin (gtin13/12/14/8/gtin), mpn, url   strings|null
  *   images        [absolute URLs as given]
  *   price         a decimal string ("1.234,56 €" -> "1234.56",
@@ -50,7 +51,8 @@
 typedef struct product_input {
         const yajl_val *jsonld; /* the page's JSON-LD values */
         size_t n_jsonld;
-        yajl_val microdata;    /* the microdata output (an array), or NULL */
+        yajl_val microdata; /* the microdata output (an array), or NULL */
+        yajl_val rdfa; /* RDFa's schema.org items (rdfa_items()), or NULL */
         const opengraph_t *og; /* or NULL */
 } product_input_t;
 

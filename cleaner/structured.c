@@ -15,6 +15,7 @@
 #include "jsonread.h"
 #include "microdata.h"
 #include "product.h"
+#include "rdfa.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +33,10 @@ struct structured {
         opengraph_t *og;
         dublincore_t *dc;
         int itemscope;
+        int rdfa;
+        char *doc_url;
+        dynbuf_t rdfa_json;
+        size_t rdfa_errors;
         /* structured_finish()'s output: each field's JSON value. */
         int finished;
         int capped;
@@ -59,6 +64,7 @@ structured_t *structured_new(unsigned syntaxes)
         dynbuf_init(&st->og_json, SIZE_MAX / 2);
         dynbuf_init(&st->dc_json, SIZE_MAX / 2);
         dynbuf_init(&st->product, SIZE_MAX / 2);
+        dynbuf_init(&st->rdfa_json, SIZE_MAX / 2);
         if (syntaxes & (STRUCTURED_OPENGRAPH | STRUCTURED_PRODUCT))
                 st->og = opengraph_new();
         if (syntaxes & STRUCTURED_DUBLINCORE)
@@ -83,6 +89,8 @@ void structured_destroy(structured_t *st)
         dynbuf_free(&st->og_json);
         dynbuf_free(&st->dc_json);
         dynbuf_free(&st->product);
+        dynbuf_free(&st->rdfa_json);
+        free(st->doc_url);
         opengraph_destroy(st->og);
         dublincore_destroy(st->dc);
         free(st);
@@ -169,11 +177,25 @@ void structured_saw_itemscope(structured_t *st)
         st->itemscope = 1;
 }
 
+void structured_saw_rdfa(structured_t *st)
+{
+        st->rdfa = 1;
+}
+
+int structured_doc_url(structured_t *st, const char *url)
+{
+        free(st->doc_url);
+        st->doc_url = url ? strdup(url) : NULL;
+        return url != NULL && st->doc_url == NULL ? -1 : 0;
+}
+
 int structured_wants_tree(const structured_t *st)
 {
-        return st->itemscope &&
-               (st->on & (STRUCTURED_MICRODATA | STRUCTURED_PRODUCT));
+        return (st->itemscope &&
+                (st->on & (STRUCTURED_MICRODATA | STRUCTURED_PRODUCT))) ||
+               (st->rdfa && (st->on & STRUCTURED_RDFA));
 }
+
 
 static void print_to(void *ctx, const char *s, size_t len)
 {
@@ -214,10 +236,38 @@ static yajl_val parse_back(const char *text, size_t len)
         return jsonread_tree(text, len, &caps, err, sizeof(err));
 }
 
+/* The page's RDFa into st->rdfa_json, against the document's URL. */
+static int finish_rdfa(structured_t *st, xmlDocPtr doc, const url_t *base)
+{
+        rdfa_stats_t rs;
+        url_t *docurl = NULL;
+        yajl_gen g;
+        int rc;
+
+        if (st->doc_url != NULL &&
+            url_parse(st->doc_url, NULL, &docurl, NULL, 0) != URL_OK)
+                docurl = NULL;
+        g = gen_into(&st->rdfa_json);
+        rc = gen_done(g, &st->rdfa_json,
+                      g ? rdfa_write(g, doc, docurl ? docurl : base,
+                                     docurl ? st->doc_url : NULL, &rs)
+                        : -1);
+        url_destroy(docurl);
+        if (rc < 0)
+                return -1;
+        if (st->rdfa_json.len <= 2)
+                st->rdfa_json.len = 0; /* "[]": no triples */
+        st->rdfa_errors = rs.errors;
+        if (rs.capped)
+                st->capped = 1;
+        return 0;
+}
+
 int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
 {
         microdata_stats_t ms;
-        yajl_val jtree = NULL, mtree = NULL;
+        yajl_val jtree = NULL, mtree = NULL, rtree = NULL, itree = NULL;
+        dynbuf_t items;
         yajl_gen g;
         int rc = -1;
 
@@ -225,6 +275,7 @@ int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
                 return 0;
         st->finished = 1;
         memset(&ms, 0, sizeof(ms));
+        dynbuf_init(&items, SIZE_MAX / 2);
         if (st->jsonld_capped)
                 st->capped = 1;
         if (st->jgen != NULL) {
@@ -245,6 +296,9 @@ int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
                 if (ms.capped)
                         st->capped = 1;
         }
+        if (doc != NULL && st->rdfa && (st->on & STRUCTURED_RDFA) &&
+            finish_rdfa(st, doc, base) < 0)
+                goto out;
         if ((st->on & STRUCTURED_OPENGRAPH) && opengraph_present(st->og)) {
                 g = gen_into(&st->og_json);
                 if (gen_done(g, &st->og_json,
@@ -276,6 +330,19 @@ int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
                 if (st->md.len > 0)
                         mtree = parse_back(st->md.data, st->md.len);
                 in.microdata = mtree;
+                /* RDFa's schema.org nodes, as items product.c reads. */
+                if (st->rdfa_json.len > 0)
+                        rtree = parse_back(st->rdfa_json.data,
+                                           st->rdfa_json.len);
+                if (rtree != NULL) {
+                        g = gen_into(&items);
+                        if (gen_done(g, &items,
+                                     g ? rdfa_items(g, rtree) : -1) < 0)
+                                goto out;
+                        if (items.len > 2)
+                                itree = parse_back(items.data, items.len);
+                }
+                in.rdfa = itree;
                 in.og = st->og;
                 g = gen_into(&st->product);
                 if (gen_done(g, &st->product, g ? product_write(g, &in) : -1) <
@@ -288,6 +355,11 @@ out:
                 yajl_tree_free(jtree);
         if (mtree != NULL)
                 yajl_tree_free(mtree);
+        if (rtree != NULL)
+                yajl_tree_free(rtree);
+        if (itree != NULL)
+                yajl_tree_free(itree);
+        dynbuf_free(&items);
         return rc;
 }
 
@@ -347,6 +419,16 @@ int structured_write_rest(const structured_t *st, yajl_gen gen)
                 return -1;
         if (st->dc_json.len > 0 && emit(gen, "dublincore", &st->dc_json) < 0)
                 return -1;
+        if (st->rdfa_json.len > 0 && emit(gen, "rdfa", &st->rdfa_json) < 0)
+                return -1;
+        {
+                if (st->rdfa_errors > 0 &&
+                    (yajl_gen_string(gen, (const unsigned char *)"rdfa_errors",
+                                     11) != yajl_gen_status_ok ||
+                     yajl_gen_integer(gen, (long long)st->rdfa_errors) !=
+                             yajl_gen_status_ok))
+                        return -1;
+        }
         if (st->product.len > 0 && emit(gen, "product", &st->product) < 0)
                 return -1;
         return 0;

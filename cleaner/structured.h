@@ -16,6 +16,7 @@
  * Record fields written (schemas/record.schema.json):
  *   json_ld, json_ld_errors   structured_write_jsonld() (jsonld.h)
  *   microdata, microdata_errors (when > 0), opengraph_full, dublincore,
+ *   rdfa, rdfa_errors (when > 0),
  *   product                   structured_write_rest(); each only when
  *                             its syntax is on and, except product, the
  *                             page has some.
@@ -42,7 +43,8 @@ enum {
         STRUCTURED_OPENGRAPH = 1u << 2,
         STRUCTURED_DUBLINCORE = 1u << 3,
         STRUCTURED_PRODUCT = 1u << 4,
-        STRUCTURED_ALL = 0x1f,
+        STRUCTURED_RDFA = 1u << 6,
+        STRUCTURED_ALL = 0x1f | STRUCTURED_RDFA,
 };
 
 #define STRUCTURED_JSONLD_MAX 100 /* blocks; later ones are ignored */
@@ -70,7 +72,14 @@ int structured_meta(structured_t *st, int parent_where,
 int structured_link(structured_t *st, const char *const *attrs);
 
 void structured_saw_itemscope(structured_t *st);
-/* 1 when microdata is on and an itemscope attribute was seen. */
+/* RDFa (rdfa.h) reads the tree too: the scan calls this when a start tag
+ * has an attribute RDFa can make a triple of (prescan.h PRESCAN_RDFA), and
+ * structured_doc_url() with the document's URL (RDFa resolves against it,
+ * not <base>, as extruct does). */
+void structured_saw_rdfa(structured_t *st);
+int structured_doc_url(structured_t *st, const char *url);
+/* 1 when microdata is on and an itemscope attribute was seen, or RDFa is
+ * on and an RDFa attribute was. */
 int structured_wants_tree(const structured_t *st);
 
 /*

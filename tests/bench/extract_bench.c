@@ -3,7 +3,10 @@
  * extract_record() the workers call, on the same files xml_parse and
  * pyparse.py read, without Kafka.
  *
- *   extract_bench [--threads N] --seconds S FILE...
+ *   extract_bench [--threads N] [--structured-off BITS] --seconds S FILE...
+ *
+ * --structured-off: structured.h STRUCTURED_* bits of the syntaxes turned
+ * off (page_t.structured_off), to measure what one syntax costs.
  *
  * Each file is a page with the headers a fetcher gives it (status 200,
  * text/html; charset=utf-8, a URL under http://bench.test/); they are
@@ -43,6 +46,7 @@ struct run {
 };
 
 static double now_s(clockid_t clk);
+static unsigned structured_off;
 
 static void *run_main(void *arg)
 {
@@ -64,7 +68,8 @@ static void *run_main(void *arg)
                                      .body = f->data,
                                      .body_len = f->len,
                                      /* the cleaner's --page-timeout default */
-                                     .budget_ms = 5000 };
+                                     .budget_ms = 5000,
+                                     .structured_off = structured_off };
                         char *out = NULL;
                         size_t out_len = 0;
 
@@ -138,6 +143,9 @@ int main(int argc, char **argv)
                                         "extract_bench: bad --seconds\n");
                                 return 2;
                         }
+                } else if (!strcmp(argv[i], "--structured-off") &&
+                           i + 1 < argc) {
+                        structured_off = (unsigned)strtoul(argv[++i], NULL, 0);
                 } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
                         errno = 0;
                         threads = strtol(argv[++i], &end, 10);
@@ -148,6 +156,7 @@ int main(int argc, char **argv)
                         }
                 } else {
                         fprintf(stderr, "usage: extract_bench [--threads N] "
+                                        "[--structured-off BITS] "
                                         "--seconds S FILE...\n");
                         return 2;
                 }

@@ -66,12 +66,14 @@ done
 # message is up to 1 MiB: 450,000 levels fit), not libFuzzer's 4,096.
 declare -A maxlen=([extract]=65536 [rules]=65536 [robots]=16384 \
         [urlmsg]=1048577 [jsonread]=1048577 [response]=65536 \
-        [sitemap]=65536 [jsonld]=1048577 [structured]=1048577)
+        [sitemap]=65536 [jsonld]=1048577 [structured]=1048577 \
+        [rdfa]=1048577)
 
 # Regression inputs too large to commit, generated here: JSON nested
 # 450,000 deep, which once overflowed the stack freeing a yajl tree.
 gen="$OUT/regressions-generated"
-mkdir -p "$gen/urlmsg" "$gen/jsonread" "$gen/jsonld" "$gen/structured"
+mkdir -p "$gen/urlmsg" "$gen/jsonread" "$gen/jsonld" "$gen/structured" \
+        "$gen/rdfa"
 deep() { head -c "$1" /dev/zero | tr '\0' "$2"; }
 { printf '{"url":"http://a.test/","meta":'; deep 450000 '['; deep 450000 ']'; printf '}'; } \
         >"$gen/urlmsg/deep-meta-450000"
@@ -83,6 +85,13 @@ cp "$gen/jsonread/deep-array-450000" "$gen/jsonld/"
         >"$gen/structured/deep-itemscope-100000"
 printf '<div itemscope id=a itemref="a b"><p id=b itemprop=x itemscope itemref=a>' \
         >"$gen/structured/itemref-cycle"
+# typeof nested 100,000 deep (each with a hanging rel and an inlist), and
+# a prefix chain looked up by many CURIEs.
+{ for _ in $(seq 100000); do printf '<div typeof=schema:Thing rel=schema:knows inlist property=schema:name>'; done; } \
+        >"$gen/rdfa/deep-typeof-100000"
+{ for _ in $(seq 3000); do printf '<div prefix="a: http://a/ b: http://b/">'; done
+  for _ in $(seq 20000); do printf '<b property=c:x>y</b>'; done; } \
+        >"$gen/rdfa/prefix-chain"
 rc=0
 summary=()
 for t in "${targets[@]}"; do
@@ -102,6 +111,9 @@ for t in "${targets[@]}"; do
         fi
         work="$OUT/corpus/$t"
         mkdir -p "$work"
+        # The RDFa edge cases are seeds too (tests/data/rdfa).
+        seeds=("tests/fuzz/corpus/$t")
+        [[ $t == rdfa ]] && seeds+=(tests/data/rdfa)
         log="$OUT/$t.log"
         echo "fuzz: $t for ${FUZZ_SECONDS}s" >&2
         set +e
@@ -109,7 +121,7 @@ for t in "${targets[@]}"; do
         "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=20 -rss_limit_mb=2048 \
                 -max_len="${maxlen[$t]:-4096}" -print_final_stats=1 \
                 -artifact_prefix="$OUT/crashes/$t-" ${FUZZ_ARGS:-} \
-                "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
+                "$work" "${seeds[@]}" >"$log" 2>&1
         st=$?
         set -e
         execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')

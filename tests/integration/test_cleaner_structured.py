@@ -94,6 +94,12 @@ def test_structured_fields_and_bounds(brokers, topics, tmp_path):
                                        ["og:image", "https://shop.test/a2.jpg"]]
     assert rec["opengraph"]["image"] == "https://shop.test/a1.jpg"
     assert rec["dublincore"][0]["elements"][0]["name"] == "DC.creator"
+    # RDFa: the page's <meta property> are triples about the page.
+    doc = [n for n in rec["rdfa"] if n["@id"] == "https://shop.test/anvil"]
+    assert doc and doc[0]["http://ogp.me/ns#image"] == [
+        {"@value": "https://shop.test/a1.jpg"},
+        {"@value": "https://shop.test/a2.jpg"}]
+    assert "rdfa_errors" not in rec
     product = rec["product"]
     assert (product["source"], product["price"], product["currency"],
             product["availability"]) == ("json-ld", "1119.99", "EUR", "InStock")
@@ -112,8 +118,9 @@ def test_structured_options_off(brokers, topics, tmp_path):
     publish_pages(brokers, topics.pages, pages)
     rec = run(brokers, topics, tmp_path, pages, "--json-ld=false",
               "--microdata=false", "--opengraph-full=false",
-              "--dublin-core=false", "--product=false")["https://shop.test/anvil"]
+              "--dublin-core=false", "--product=false",
+              "--rdfa=false")["https://shop.test/anvil"]
     for field in ("json_ld", "microdata", "opengraph_full", "dublincore",
-                  "product"):
+                  "product", "rdfa"):
         assert field not in rec, field
     assert rec["opengraph"]["type"] == "product.item"

@@ -7,7 +7,7 @@
  *   structured_dump --record FILE URL
  *
  * Prints one JSON object with the record's structured-data fields
- * (json_ld, json_ld_errors, microdata, opengraph_full, dublincore,
+ * (json_ld, json_ld_errors, microdata, rdfa, opengraph_full, dublincore,
  * product), written by structured.c as the cleaner does, fed from
  * libxml2's DOM of the file. "-" for no base URL (URL values are then kept
  * as written, as extruct does without one).
@@ -149,6 +149,9 @@ int main(int argc, char **argv)
                 return 2;
         }
         st = structured_new(STRUCTURED_ALL);
+        if (st == NULL ||
+            structured_doc_url(st, base != NULL ? base->href : NULL) < 0)
+                return 1;
         xmlInitParser();
         doc = htmlReadMemory(body, (int)len, NULL, "UTF-8",
                              HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
@@ -171,6 +174,10 @@ int main(int argc, char **argv)
                 attrs[k] = NULL;
                 if (prop(n, "itemscope") != NULL)
                         structured_saw_itemscope(st);
+                if (prop(n, "property") || prop(n, "typeof") ||
+                    prop(n, "rel") || prop(n, "rev") || prop(n, "role") ||
+                    prop(n, "vocab"))
+                        structured_saw_rdfa(st);
                 if (strcmp(name, "script") == 0 && is_jsonld(n)) {
                         xmlChar *t = xmlNodeGetContent(n);
 
