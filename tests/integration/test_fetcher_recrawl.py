@@ -296,12 +296,16 @@ def test_recrawl_copy_not_requested_again_after_kill9(brokers, topics, server, t
         a[a.index("--group") + 1] = group
         return a
 
-    f = Proc("fetcher", args(f"127.0.0.1:{free_port()}"), tmp_path)
+    maddr1 = f"127.0.0.1:{free_port()}"
+    f = Proc("fetcher", args(maddr1), tmp_path)
     f2 = None
     try:
         publish(brokers, topics.urls, [{"url": url, "recrawl": interval}])
         # The original's offset is committed before the copy comes.
         assert len(consume(brokers, topics.pages, 2, deadline=60, procs=[f])) == 2
+        # Whether the second page's copy was produced before the kill (the
+        # kill may come between the page and it): read just before.
+        scheduled = metric_value(maddr1, "kcrawl_fetcher_recrawls_scheduled_total")
         f.p.kill()
         f.p.wait()
         f.stopped = True
@@ -322,12 +326,16 @@ def test_recrawl_copy_not_requested_again_after_kill9(brokers, topics, server, t
         if f2:
             f2.kill()
     print(f"\nkill -9 after a copy's page: {behind} delay-topic messages uncommitted, "
+          f"{scheduled} copies made before the kill, "
           f"{dups} committed without a request, {superseded} copies superseded")
     if behind:
         # The copy was redelivered: committed without a request, and the
         # next copy made twice, one of them dropped.
         assert dups >= 1, (behind, dups)
-        assert superseded >= 1, (behind, superseded)
+        if scheduled >= 2:
+            # The copy was there before the kill and is made again: one
+            # of the two dropped.
+            assert superseded >= 1, (behind, scheduled, superseded)
     codes = [c[1] for c in server.conditional if c[0] == "/etag/k"]
     assert codes == [None, '"v-k-0"', '"v-k-0"'], codes
 
