@@ -366,6 +366,11 @@ def test_cluster_tooling(whole):
     assert pid is not None
     whole.node(2, "pause", timeout=30)
     try:
+        # SIGSTOP takes effect asynchronously: the state is looked at for
+        # up to 5 s, not once.
+        end = time.monotonic() + 5
+        while not whole.paused(2) and time.monotonic() < end:
+            time.sleep(0.1)
         assert whole.paused(2)
     finally:
         whole.node(2, "resume", timeout=30)
