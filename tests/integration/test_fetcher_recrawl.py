@@ -31,6 +31,7 @@ from conftest import (PARTITIONS, Proc, assert_valid, consume, host_key,
 from fetcher_helpers import (committed_behind, free_port, metric_value,
                              publish_with_headers, wait_until)
 from hostile_server import HostileServer
+from test_fetcher_state import cleaner_args
 
 N = int(os.environ.get("KCRAWL_RECRAWL_N", "200"))
 HOSTS = 8
@@ -76,34 +77,42 @@ def test_recrawl_rounds_each_url_once_unchanged_304(brokers, topics, server, tmp
     interval; between rounds a tenth of the pages change. Round 2 fetches
     each URL exactly once: the unchanged ones asked with their validators
     and answered 304 (no body), the changed ones 200 with the new body;
-    the intervals adapt (unchanged: longer, changed: shorter)."""
+    the intervals adapt (unchanged: longer, changed: shorter); a cleaner
+    beside it flags exactly the changed tenth in the second round's
+    records (`changed`), none in the first's (null: first fetch)."""
     names = [f"p{i:04d}" for i in range(N)]
     urls = {n: f"http://h{i % HOSTS:02d}.recrawl.test/etag/{n}" for i, n in enumerate(names)}
     changed = set(names[::10])
     maddr = f"127.0.0.1:{free_port()}"
     f = Proc("fetcher", fetcher_args(brokers, topics, server, "--metrics-addr", maddr),
              tmp_path)
+    cl = Proc("cleaner", [*cleaner_args(brokers, topics, "grcc" + uuid.uuid4().hex[:10]),
+                          "--state-topic", topics.state], tmp_path)
+    procs = [f, cl]
     try:
         publish(brokers, topics.urls,
                 [{"url": urls[n], "id": n, "recrawl": INTERVAL} for n in names])
         hits = lambda: [server.hits[f"/etag/{n}"] for n in names]  # noqa: E731
-        wait_for(lambda: min(hits()) >= 1, "round 1", [f])
+        wait_for(lambda: min(hits()) >= 1, "round 1", procs)
         t1 = time.monotonic()
         assert max(hits()) == 1, "a URL fetched twice in round 1"
         # Between the rounds: a tenth of the pages change.
         for n in changed:
             server.versions[n] += 1
-        wait_for(lambda: min(hits()) >= 2, "round 2", [f])
+        wait_for(lambda: min(hits()) >= 2, "round 2", procs)
         round2 = time.monotonic() - t1
         # Each round fetches each URL once: none a third time yet (the
         # shortest next interval is 0.8 * INTERVAL).
         assert max(hits()) == 2, collections.Counter(hits())
         wait_for(lambda: metric_value(maddr, "kcrawl_fetcher_recrawls_scheduled_total")
-                 == 2 * N, "the second round's copies", [f])
+                 == 2 * N, "the second round's copies", procs)
         assert metric_value(maddr, "kcrawl_fetcher_conditional_hits_total") == N - len(changed)
+        recs = consume(brokers, topics.records, 2 * N, procs=procs)
         f.stop()
+        cl.stop()
     finally:
-        f.kill()
+        for pr in procs:
+            pr.kill()
     assert round2 < 3 * INTERVAL, f"round 2 came {round2:.1f} s after round 1"
     asked = collections.defaultdict(list)
     for path, inm, _ims in server.conditional:
@@ -133,9 +142,18 @@ def test_recrawl_rounds_each_url_once_unchanged_304(brokers, topics, server, tmp
         assert rc["base_s"] == INTERVAL
         assert rc["interval_s"] == (10 if n in changed else 17), (n, rc)
         assert rc["next_due_ms"] > st[urls[n]]["fetched_at_ms"]
-    # The records' `changed` (change detection, another branch) would flag
-    # exactly the changed tenth: until it lands, the body digests do.
-    # TODO(change-detection): assert records' "changed" == (n in changed).
+    # The records: each URL's first is a first fetch (changed null), its
+    # second flags exactly the changed tenth.
+    by_url = collections.defaultdict(list)
+    for m in recs:
+        rec = json.loads(m.value)
+        assert_valid("record", rec, rec.get("id"))
+        by_url[rec["url"]].append(rec)
+    for n in names:
+        got = sorted(by_url[urls[n]], key=lambda r: r["fetched_at"])
+        assert len(got) == 2, (n, len(got))
+        assert got[0]["changed"] is None, (n, got[0]["changed"])
+        assert got[1]["changed"] is (n in changed), (n, got[1]["changed"], got[1]["status"])
     changes = {n: st[urls[n]]["changes"] for n in names}
     assert {n for n, c in changes.items() if c} == changed
 
