@@ -30,7 +30,7 @@ typedef struct ent {
         uint32_t prev, next; /* LRU list: head is the oldest */
         uint32_t chain;      /* next in the bucket (or free list) */
         uint32_t fetches, changes;
-        uint32_t recrawl_s, recrawl_base_s;
+        uint32_t recrawl_s, recrawl_base_s, recrawl_prev_s;
         int64_t next_due_ms, stopped_at_ms;
         int16_t status;
         uint8_t outcome;
@@ -38,6 +38,7 @@ typedef struct ent {
         uint16_t topic; /* index + 1 in cs->topics, 0 = none */
         uint8_t has_content;
         int8_t content_changed;
+        int8_t recrawl_on;
         unsigned char digest[CRAWLSTATE_DIGEST_LEN];
         unsigned char content[CRAWLSTATE_DIGEST_LEN];
         /* "etag\0last_modified\0error_code\0price\0availability\0", or
@@ -286,6 +287,8 @@ int crawlstate_put(crawlstate_t *cs, const char *url,
         e->topic = topic_id(cs, rec->in_topic);
         e->recrawl_s = rec->recrawl_s;
         e->recrawl_base_s = rec->recrawl_base_s;
+        e->recrawl_prev_s = rec->recrawl_prev_s;
+        e->recrawl_on = (int8_t)rec->recrawl_on;
         e->next_due_ms = rec->next_due_ms;
         e->stopped_at_ms = rec->stopped_at_ms;
         extra = NULL; /* the entry's now */
@@ -323,6 +326,8 @@ bool crawlstate_get(crawlstate_t *cs, const char *url, crawlstate_rec_t *rec)
         memcpy(rec->content_digest, e->content, sizeof(rec->content_digest));
         rec->recrawl_s = e->recrawl_s;
         rec->recrawl_base_s = e->recrawl_base_s;
+        rec->recrawl_prev_s = e->recrawl_prev_s;
+        rec->recrawl_on = e->recrawl_on;
         rec->next_due_ms = e->next_due_ms;
         rec->stopped_at_ms = e->stopped_at_ms;
         if (e->topic)
@@ -549,14 +554,16 @@ int crawlstate_encode(const char *url, const crawlstate_rec_t *rec,
         }
         if (rec->recrawl_s || rec->recrawl_base_s || rec->next_due_ms ||
             rec->stopped_at_ms) {
-                char num[160];
+                char num[224];
 
                 snprintf(num, sizeof(num),
                          ",\"recrawl\":{\"interval_s\":%u,\"base_s\":%u,"
-                         "\"next_due_ms\":%lld,\"stopped_at_ms\":%lld}",
+                         "\"next_due_ms\":%lld,\"stopped_at_ms\":%lld,"
+                         "\"prev_s\":%u,\"adapted_on\":%d}",
                          rec->recrawl_s, rec->recrawl_base_s,
                          (long long)rec->next_due_ms,
-                         (long long)rec->stopped_at_ms);
+                         (long long)rec->stopped_at_ms, rec->recrawl_prev_s,
+                         rec->recrawl_on);
                 if (add(&b, num))
                         goto out;
         }
@@ -618,6 +625,8 @@ static int decode_recrawl(yajl_val root, crawlstate_rec_t *rec)
         static const char *const p_due[] = { "recrawl", "next_due_ms", NULL };
         static const char *const p_stop[] = { "recrawl", "stopped_at_ms",
                                               NULL };
+        static const char *const p_prev[] = { "recrawl", "prev_s", NULL };
+        static const char *const p_on[] = { "recrawl", "adapted_on", NULL };
         yajl_val v = yajl_tree_get(root, (const char **)p_obj, yajl_t_any);
         long long n;
 
@@ -637,6 +646,16 @@ static int decode_recrawl(yajl_val root, crawlstate_rec_t *rec)
         if (get_int(root, p_stop, 0, INT64_MAX, false, &n))
                 return -1;
         rec->stopped_at_ms = n;
+        /* Absent (written before they were): nothing to redo. */
+        if (get_int(root, p_prev, 0, UINT32_MAX, false, &n))
+                return -1;
+        rec->recrawl_prev_s = (uint32_t)n;
+        rec->recrawl_on = -1;
+        if (yajl_tree_get(root, (const char **)p_on, yajl_t_any)) {
+                if (get_int(root, p_on, -1, 1, true, &n))
+                        return -1;
+                rec->recrawl_on = (int)n;
+        }
         return 0;
 }
 

@@ -80,6 +80,12 @@ typedef struct crawlstate_rec {
         uint32_t recrawl_s, recrawl_base_s;
         int64_t next_due_ms;
         int64_t stopped_at_ms;
+        /* The last adaptation (schedule.h): the interval it started
+         * from (0: it did not adapt) and the body's verdict it adapted
+         * on (1, 0, -1), so the next one can redo it on the cleaner's
+         * verdict (content_changed). */
+        uint32_t recrawl_prev_s;
+        int recrawl_on;
 } crawlstate_rec_t;
 
 typedef struct crawlstate crawlstate_t;

@@ -230,6 +230,10 @@ void recrawl_plan(fetcher_t *f, job_t *job)
                 .base_s = st ? (long)st->recrawl_base_s : 0,
                 .stopped = st && st->stopped_at_ms,
                 .changed = job->changed,
+                .prev_s = st ? (long)st->recrawl_prev_s : 0,
+                .on = st ? st->recrawl_on : -1,
+                .content_changed = st && st->has_content ? st->content_changed
+                                                         : -1,
         };
         schedule_plan(&in, &out);
         if (out.interval_s > 0 && !f->ntiers) {
@@ -244,6 +248,8 @@ void recrawl_plan(fetcher_t *f, job_t *job)
         if (st) {
                 st->recrawl_s = (uint32_t)out.interval_s;
                 st->recrawl_base_s = (uint32_t)out.base_s;
+                st->recrawl_prev_s = (uint32_t)out.prev_s;
+                st->recrawl_on = out.on;
                 st->next_due_ms = job->recrawl_due_ms;
                 if (!out.stopped)
                         st->stopped_at_ms = 0;

@@ -39,6 +39,8 @@ void schedule_plan(const schedule_in_t *in, schedule_out_t *out)
         out->interval_s = 0;
         out->base_s = 0;
         out->stopped = in->stopped;
+        out->prev_s = 0;
+        out->on = -1;
         if (in->requested == URLMSG_RECRAWL_STOP) {
                 out->stopped = true;
                 return;
@@ -54,11 +56,23 @@ void schedule_plan(const schedule_in_t *in, schedule_out_t *out)
                 return;
         base = bound(base, in->min_s, in->max_s);
         out->base_s = base;
-        if (in->cur_s > 0 && in->base_s == base)
-                out->interval_s = schedule_adapt(in->cur_s, in->changed,
-                                                 in->min_s, in->max_s);
-        else
+        if (in->cur_s > 0 && in->base_s == base) {
+                long cur = in->cur_s;
+
+                /* The last step adapted on the body; the cleaner, later,
+                 * said otherwise of the content: redo it on that. */
+                if (in->prev_s > 0 && in->on >= 0 &&
+                    in->content_changed >= 0 &&
+                    in->content_changed != in->on)
+                        cur = schedule_adapt(in->prev_s, in->content_changed,
+                                             in->min_s, in->max_s);
+                out->prev_s = cur;
+                out->on = in->changed;
+                out->interval_s = schedule_adapt(cur, in->changed, in->min_s,
+                                                 in->max_s);
+        } else {
                 out->interval_s = base;
+        }
 }
 
 schedule_intake_t schedule_intake(const schedule_msg_t *m)

@@ -8,6 +8,16 @@
  * (a 304, or the same body digest) it grows by SCHEDULE_INC_RATE, within
  * --recrawl-min and --recrawl-max; when the change is unknown (a first
  * fetch, a dead letter) it stays.
+ *
+ * At the outcome only the body is known, and raw bodies change on every
+ * render (timestamps, tokens); whether the content changed is the
+ * cleaner's verdict (the record's `changed`), which reaches the state
+ * later, with its content state. So each step records what it adapted on
+ * (the body's verdict) and the interval it started from; the next step
+ * first redoes the last one on the cleaner's verdict when that differs,
+ * then takes its own. A page whose bytes change at every fetch while its
+ * main text does not is thus recrawled less and less often, as an
+ * unchanged page, one step behind.
  */
 #ifndef KCRAWL_FETCHER_SCHEDULE_H
 #define KCRAWL_FETCHER_SCHEDULE_H
@@ -32,19 +42,28 @@ typedef struct schedule_in {
         /* The URL's state before this outcome (all 0 when none). */
         long cur_s, base_s; /* interval in use, the base it began at */
         bool stopped;       /* a stop was recorded                   */
-        int changed;        /* this outcome: 1, 0 or -1              */
+        int changed;        /* this outcome (its body): 1, 0 or -1   */
+        /* The last step: the interval it started from (0: it did not
+         * adapt) and the verdict it adapted on (1, 0, -1); and the
+         * cleaner's verdict on the URL's last cleaned fetch (1, 0, -1). */
+        long prev_s;
+        int on;
+        int content_changed;
 } schedule_in_t;
 
 typedef struct schedule_out {
         long interval_s; /* the next fetch in this many seconds, 0: none */
         long base_s;     /* the base interval (the request, bounded)    */
         bool stopped;    /* a stop stays (or is) recorded               */
+        long prev_s;     /* this step's start (0: it did not adapt)     */
+        int on;          /* and the verdict it adapted on (-1: none)    */
 } schedule_out_t;
 
 /* The schedule after an outcome. The base is the message's request,
  * else --recrawl when it has none; a request of 0 or a stop schedules
  * nothing. With a state begun at the same base the interval adapts (see
- * above), else it starts at the base. A recorded stop holds until a
+ * above: the last step corrected on the cleaner's verdict), else it
+ * starts at the base. A recorded stop holds until a
  * user's message (not a copy) asks for an interval again. */
 void schedule_plan(const schedule_in_t *in, schedule_out_t *out);
 

@@ -158,6 +158,46 @@ def test_recrawl_rounds_each_url_once_unchanged_304(brokers, topics, server, tmp
     assert {n for n, c in changes.items() if c} == changed
 
 
+def test_recrawl_adapts_to_the_cleaners_verdict(brokers, topics, server, tmp_path):
+    """A page whose bytes change at every render (a timestamp, a token)
+    while its main text does not is recrawled as an unchanged page: each
+    step adapts on the body (changed), the next one first redoes it on the
+    cleaner's verdict (content unchanged). With a 5 s base: round 2 adapts
+    on the changed body (5 -> 4); the cleaner says unchanged; round 3
+    redoes that step (5 -> 7), then takes its own (7 -> 6). On the body
+    alone it would shrink (4 -> 3)."""
+    from test_change_detection import article
+    name = "stamped"
+    url = f"http://adapt.recrawl.test/doc/{name}"
+    stamp = [0]
+
+    def render():
+        stamp[0] += 1
+        server.docs[name] = article("The lamp is back in stock.", f"t{stamp[0]}")
+
+    render()
+    cl = Proc("cleaner", [*cleaner_args(brokers, topics, "grca" + uuid.uuid4().hex[:10]),
+                          "--state-topic", topics.state], tmp_path)
+    f = Proc("fetcher", fetcher_args(brokers, topics, server), tmp_path)
+    procs = [f, cl]
+    try:
+        publish(brokers, topics.urls, [{"url": url, "id": "a", "recrawl": 5}])
+        for k in (1, 2, 3):
+            wait_for(lambda: server.hits[f"/doc/{name}"] >= k, f"round {k}", procs)
+            render()
+        recs = consume(brokers, topics.records, 3, procs=procs)
+        f.stop()
+        cl.stop()
+    finally:
+        for pr in procs:
+            pr.kill()
+    got = sorted((json.loads(m.value) for m in recs), key=lambda r: r["fetched_at"])
+    # The cleaner's verdicts: first fetch, then unchanged (only the stamp).
+    assert [r["changed"] for r in got] == [None, False, False], got
+    rc = states(brokers, topics)[url]["recrawl"]
+    assert (rc["interval_s"], rc["prev_s"], rc["adapted_on"]) == (6, 7, 1), rc
+
+
 def test_recrawl_false_stops_a_url(brokers, topics, server, tmp_path):
     """A URL with a 2 s interval is fetched again and again, the repeats
     conditional (304); a message with "recrawl": false records a stop in

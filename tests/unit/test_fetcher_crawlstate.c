@@ -226,6 +226,18 @@ static void test_roundtrip(void **state)
                          0);
         assert_memory_equal(&got, &r, sizeof(r));
         free(json);
+        /* The last adaptation (schedule.h), kept for its correction. */
+        r.recrawl_prev_s = 100;
+        r.recrawl_on = 1;
+        assert_int_equal(crawlstate_encode(url, &r, &json, &len), 0);
+        assert_non_null(strstr(json, "\"prev_s\":100,\"adapted_on\":1}"));
+        assert_int_equal(crawlstate_decode(url, strlen(url), json, len, &got,
+                                           err, sizeof(err)),
+                         0);
+        assert_memory_equal(&got, &r, sizeof(r));
+        free(json);
+        r.recrawl_prev_s = 0;
+        r.recrawl_on = 0;
         r.recrawl_s = 0;
         r.next_due_ms = 0;
         r.stopped_at_ms = 1764669600999LL;
@@ -258,6 +270,9 @@ static const struct {
         { "not an object", "http://a/", "[1,2]" },
         { "no version", "http://a/",
           "{\"url\":\"http://a/\",\"fetched_at_ms\":1}" },
+        { "adapted_on not -1, 0 or 1", "http://a/",
+          "{\"v\":1,\"url\":\"http://a/\",\"fetched_at_ms\":1,"
+          "\"recrawl\":{\"interval_s\":5,\"adapted_on\":2}}" },
         { "another version", "http://a/",
           "{\"v\":2,\"url\":\"http://a/\",\"fetched_at_ms\":1}" },
         { "url is not the key", "http://a/",

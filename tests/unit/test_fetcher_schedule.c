@@ -102,6 +102,9 @@ static void test_plan(void **state)
                         .base_s = num(c, "base", 0),
                         .stopped = flag(c, "stopped"),
                         .changed = (int)num(c, "changed", -1),
+                        .prev_s = num(c, "prev", 0),
+                        .on = (int)num(c, "on", -1),
+                        .content_changed = (int)num(c, "content_changed", -1),
                 };
                 schedule_out_t out;
 
@@ -109,11 +112,16 @@ static void test_plan(void **state)
                 schedule_plan(&in, &out);
                 if (out.interval_s != num(c, "want", -1) ||
                     out.base_s != num(c, "want_base", -1) ||
-                    out.stopped != flag(c, "want_stopped")) {
+                    out.stopped != flag(c, "want_stopped") ||
+                    (tree_get(c, "want_prev") &&
+                     out.prev_s != num(c, "want_prev", -1)) ||
+                    (tree_get(c, "want_on") &&
+                     out.on != (int)num(c, "want_on", -9))) {
                         fprintf(stderr,
-                                "  plan %s: got %ld (base %ld, stopped %d)\n",
+                                "  plan %s: got %ld (base %ld, stopped %d, "
+                                "prev %ld, on %d)\n",
                                 tree_str(c, "name"), out.interval_s,
-                                out.base_s, out.stopped);
+                                out.base_s, out.stopped, out.prev_s, out.on);
                         bad++;
                 }
         }
