@@ -232,8 +232,8 @@ void recrawl_plan(fetcher_t *f, job_t *job)
                 .changed = job->changed,
                 .prev_s = st ? (long)st->recrawl_prev_s : 0,
                 .on = st ? st->recrawl_on : -1,
-                .content_changed = st && st->has_content ? st->content_changed
-                                                         : -1,
+                .content_changed =
+                        st && st->has_content ? st->content_changed : -1,
         };
         schedule_plan(&in, &out);
         if (out.interval_s > 0 && !f->ntiers) {

@@ -62,14 +62,13 @@ void schedule_plan(const schedule_in_t *in, schedule_out_t *out)
                 /* The last step adapted on the body; the cleaner, later,
                  * said otherwise of the content: redo it on that. */
                 if (in->prev_s > 0 && in->on >= 0 &&
-                    in->content_changed >= 0 &&
-                    in->content_changed != in->on)
+                    in->content_changed >= 0 && in->content_changed != in->on)
                         cur = schedule_adapt(in->prev_s, in->content_changed,
                                              in->min_s, in->max_s);
                 out->prev_s = cur;
                 out->on = in->changed;
-                out->interval_s = schedule_adapt(cur, in->changed, in->min_s,
-                                                 in->max_s);
+                out->interval_s =
+                        schedule_adapt(cur, in->changed, in->min_s, in->max_s);
         } else {
                 out->interval_s = base;
         }
