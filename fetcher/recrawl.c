@@ -230,6 +230,7 @@ void recrawl_plan(fetcher_t *f, job_t *job)
                 .base_s = st ? (long)st->recrawl_base_s : 0,
                 .stopped = st && st->stopped_at_ms,
                 .changed = job->changed,
+                .failed = st && st->outcome == CRAWLSTATE_ERROR,
                 .prev_s = st ? (long)st->recrawl_prev_s : 0,
                 .on = st ? st->recrawl_on : -1,
                 .content_changed =

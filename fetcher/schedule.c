@@ -65,10 +65,16 @@ void schedule_plan(const schedule_in_t *in, schedule_out_t *out)
                     in->content_changed >= 0 && in->content_changed != in->on)
                         cur = schedule_adapt(in->prev_s, in->content_changed,
                                              in->min_s, in->max_s);
-                out->prev_s = cur;
-                out->on = in->changed;
-                out->interval_s =
-                        schedule_adapt(cur, in->changed, in->min_s, in->max_s);
+                if (in->failed) {
+                        /* Back off; the next step has nothing to redo. */
+                        out->interval_s =
+                                schedule_adapt(cur, 0, in->min_s, in->max_s);
+                } else {
+                        out->prev_s = cur;
+                        out->on = in->changed;
+                        out->interval_s = schedule_adapt(cur, in->changed,
+                                                         in->min_s, in->max_s);
+                }
         } else {
                 out->interval_s = base;
         }

@@ -7,7 +7,10 @@
  * that changed it shrinks by SCHEDULE_DEC_RATE, after one that did not
  * (a 304, or the same body digest) it grows by SCHEDULE_INC_RATE, within
  * --recrawl-min and --recrawl-max; when the change is unknown (a first
- * fetch, a dead letter) it stays.
+ * fetch, a page without a digest) it stays. After a dead letter (retries
+ * spent: a 404, a timeout, a refusal) it grows as after an unchanged
+ * page, so a URL that keeps failing is asked ever less often, up to
+ * --recrawl-max, as Nutch backs off gone pages.
  *
  * At the outcome only the body is known, and raw bodies change on every
  * render (timestamps, tokens); whether the content changed is the
@@ -43,6 +46,7 @@ typedef struct schedule_in {
         long cur_s, base_s; /* interval in use, the base it began at */
         bool stopped;       /* a stop was recorded                   */
         int changed;        /* this outcome (its body): 1, 0 or -1   */
+        bool failed;        /* this outcome is a dead letter         */
         /* The last step: the interval it started from (0: it did not
          * adapt) and the verdict it adapted on (1, 0, -1); and the
          * cleaner's verdict on the URL's last cleaned fetch (1, 0, -1). */

@@ -102,6 +102,7 @@ static void test_plan(void **state)
                         .base_s = num(c, "base", 0),
                         .stopped = flag(c, "stopped"),
                         .changed = (int)num(c, "changed", -1),
+                        .failed = flag(c, "failed"),
                         .prev_s = num(c, "prev", 0),
                         .on = (int)num(c, "on", -1),
                         .content_changed = (int)num(c, "content_changed", -1),
