@@ -198,6 +198,27 @@ def test_recrawl_adapts_to_the_cleaners_verdict(brokers, topics, server, tmp_pat
     assert (rc["interval_s"], rc["prev_s"], rc["adapted_on"]) == (6, 7, 1), rc
 
 
+def test_recrawl_dead_letters_back_off(brokers, topics, server, tmp_path):
+    """A URL that keeps failing (a redirect to file://, its dead letter
+    each time) is asked ever less often: 2 s, then 3, then 4, as an
+    unchanged page's interval grows; each fetch still ends as a dead
+    letter."""
+    url = "http://gone.recrawl.test/redirect-file"
+    f = Proc("fetcher", fetcher_args(brokers, topics, server), tmp_path)
+    try:
+        publish(brokers, topics.urls, [{"url": url, "id": "g", "recrawl": 2}])
+        wait_for(lambda: server.hits["/redirect-file"] >= 3, "three fetches", [f])
+        errs = consume(brokers, topics.errors, 3, procs=[f])
+        wait_for(lambda: (states(brokers, topics).get(url) or {}).get("fetches", 0) >= 3,
+                 "the third state", [f])
+        f.stop()
+    finally:
+        f.kill()
+    assert [json.loads(m.value)["code"] for m in errs][:3] == ["unsupported_scheme"] * 3, errs
+    st = states(brokers, topics)[url]
+    assert st["outcome"] == "error" and st["recrawl"]["interval_s"] == 4, st
+
+
 def test_recrawl_false_stops_a_url(brokers, topics, server, tmp_path):
     """A URL with a 2 s interval is fetched again and again, the repeats
     conditional (304); a message with "recrawl": false records a stop in
