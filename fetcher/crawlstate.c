@@ -578,28 +578,6 @@ out:
         return rc;
 }
 
-/* A string field: copied into dst (at most cap - 1 bytes); absent is
- * empty. Returns -1 when present but not a string or too long. */
-static int get_str(yajl_val root, const char *name, char *dst, size_t cap)
-{
-        const char *path[] = { name, NULL };
-        yajl_val v = yajl_tree_get(root, path, yajl_t_any);
-        const char *s;
-        size_t n;
-
-        *dst = '\0';
-        if (!v)
-                return 0;
-        s = YAJL_IS_STRING(v) ? v->u.string : NULL;
-        if (!s)
-                return -1;
-        n = strlen(s);
-        if (n >= cap)
-                return -1;
-        memcpy(dst, s, n + 1);
-        return 0;
-}
-
 /* An integer field within [lo, hi]; absent is 0 unless required. */
 static int get_int(yajl_val root, const char *const *path, long long lo,
                    long long hi, bool required, long long *out)
@@ -709,8 +687,8 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
                 what = "no \"v\": 1 (another format or version)";
                 goto out;
         }
-        if (get_str(root, "url", url, sizeof(url)) || strlen(url) != key_len ||
-            memcmp(url, key, key_len)) {
+        if (jsonread_get_str(root, "url", url, sizeof(url)) ||
+            strlen(url) != key_len || memcmp(url, key, key_len)) {
                 what = "\"url\" is not the message's key";
                 goto out;
         }
@@ -734,11 +712,11 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
                 goto out;
         }
         rec->changes = (uint32_t)n;
-        if (get_str(root, "etag", rec->etag, sizeof(rec->etag)) ||
-            get_str(root, "last_modified", rec->last_modified,
-                    sizeof(rec->last_modified)) ||
-            get_str(root, "error_code", rec->error_code,
-                    sizeof(rec->error_code))) {
+        if (jsonread_get_str(root, "etag", rec->etag, sizeof(rec->etag)) ||
+            jsonread_get_str(root, "last_modified", rec->last_modified,
+                             sizeof(rec->last_modified)) ||
+            jsonread_get_str(root, "error_code", rec->error_code,
+                             sizeof(rec->error_code))) {
                 what = "bad \"etag\", \"last_modified\" or \"error_code\"";
                 goto out;
         }
@@ -747,7 +725,7 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
                 what = "control characters in \"etag\" or \"last_modified\"";
                 goto out;
         }
-        if (get_str(root, "body_sha256", hex, sizeof(hex))) {
+        if (jsonread_get_str(root, "body_sha256", hex, sizeof(hex))) {
                 what = "bad \"body_sha256\"";
                 goto out;
         }
@@ -758,7 +736,7 @@ int crawlstate_decode(const void *key, size_t key_len, const void *value,
                 }
                 rec->has_digest = true;
         }
-        if (get_str(root, "outcome", kind, sizeof(kind))) {
+        if (jsonread_get_str(root, "outcome", kind, sizeof(kind))) {
                 what = "bad \"outcome\"";
                 goto out;
         }

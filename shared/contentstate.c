@@ -156,26 +156,6 @@ out:
         return rc;
 }
 
-/* A string member into dst (cap bytes); absent is "". -1 when present but
- * not a string or too long. */
-static int get_str(yajl_val root, const char *name, char *dst, size_t cap)
-{
-        const char *path[] = { name, NULL };
-        yajl_val v = yajl_tree_get(root, path, yajl_t_any);
-        size_t n;
-
-        *dst = '\0';
-        if (!v)
-                return 0;
-        if (!YAJL_IS_STRING(v) || !v->u.string)
-                return -1;
-        n = strlen(v->u.string);
-        if (n >= cap)
-                return -1;
-        memcpy(dst, v->u.string, n + 1);
-        return 0;
-}
-
 int contentstate_decode(const void *key, size_t key_len, const void *value,
                         size_t value_len, contentstate_t *cs, char *errstr,
                         size_t errstr_size)
@@ -224,12 +204,12 @@ int contentstate_decode(const void *key, size_t key_len, const void *value,
                 what = "no \"v\": 1 (another format or version)";
                 goto out;
         }
-        if (get_str(root, "kind", kind, sizeof(kind)) ||
+        if (jsonread_get_str(root, "kind", kind, sizeof(kind)) ||
             strcmp(kind, "content")) {
                 what = "no \"kind\": \"content\"";
                 goto out;
         }
-        if (get_str(root, "url", url, CONTENTSTATE_URL_MAX + 1) ||
+        if (jsonread_get_str(root, "url", url, CONTENTSTATE_URL_MAX + 1) ||
             strlen(url) != kurl_len || memcmp(url, kurl, kurl_len)) {
                 what = "\"url\" is not the key's";
                 goto out;
@@ -240,15 +220,15 @@ int contentstate_decode(const void *key, size_t key_len, const void *value,
                 goto out;
         }
         cs->at_ms = v ? YAJL_GET_INTEGER(v) : 0;
-        if (get_str(root, "content_sha256", hex, sizeof(hex)) ||
+        if (jsonread_get_str(root, "content_sha256", hex, sizeof(hex)) ||
             (*hex && contentstate_unhex(hex, cs->digest))) {
                 what = "bad \"content_sha256\"";
                 goto out;
         }
         cs->has_digest = *hex != '\0';
-        if (get_str(root, "price", cs->price, sizeof(cs->price)) ||
-            get_str(root, "availability", cs->availability,
-                    sizeof(cs->availability))) {
+        if (jsonread_get_str(root, "price", cs->price, sizeof(cs->price)) ||
+            jsonread_get_str(root, "availability", cs->availability,
+                             sizeof(cs->availability))) {
                 what = "bad \"price\" or \"availability\"";
                 goto out;
         }

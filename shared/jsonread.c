@@ -680,3 +680,21 @@ int jsonread_gen(yajl_gen g, yajl_val v)
         }
         return st == yajl_gen_status_ok ? 0 : -1;
 }
+
+int jsonread_get_str(yajl_val root, const char *name, char *dst, size_t cap)
+{
+        const char *path[] = { name, NULL };
+        yajl_val v = yajl_tree_get(root, path, yajl_t_any);
+        size_t n;
+
+        *dst = '\0';
+        if (!v)
+                return 0;
+        if (!YAJL_IS_STRING(v) || !v->u.string)
+                return -1;
+        n = strlen(v->u.string);
+        if (n >= cap)
+                return -1;
+        memcpy(dst, v->u.string, n + 1);
+        return 0;
+}

@@ -79,4 +79,10 @@ yajl_val jsonread_tree_in(jsonread_arena_t *a, const char *text, size_t len,
  */
 int jsonread_gen(yajl_gen g, yajl_val v);
 
+/* The string member `name` of object root, copied into dst (cap bytes,
+ * NUL-terminated): 0 and "" when absent, -1 when not a string or when it
+ * does not fit. One helper for the state messages' decoders
+ * (fetcher/crawlstate.c, shared/contentstate.c). */
+int jsonread_get_str(yajl_val root, const char *name, char *dst, size_t cap);
+
 #endif /* KCRAWL_JSONREAD_H */
