@@ -309,7 +309,9 @@ int opts_parse(opts_t *o, const char *prog, const char *summary,
                const opt_def_t *defs, size_t ndefs, void *conf, int argc,
                char **argv, char *errstr, size_t errstr_size)
 {
-        struct option longopts[OPTS_MAX + 4];
+        /* Every option, the four built in (--help, --version,
+         * --print-config, --help-markdown) and the terminator. */
+        struct option longopts[OPTS_MAX + 5];
         bool flag_seen[OPTS_MAX] = { false };
         int action = OPTS_RUN;
         size_t i;

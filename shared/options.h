@@ -93,7 +93,7 @@ typedef struct opt_def {
 /* Where an option's value came from, for --print-config. */
 typedef enum { OPT_SRC_DEFAULT, OPT_SRC_ENV, OPT_SRC_FLAG } opt_src_t;
 
-#define OPTS_MAX 64
+#define OPTS_MAX 96
 
 /* The parsed state: -X properties and the source of every option. */
 typedef struct opts {

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../cleaner/budget.h"
+#include "../../shared/budget.h"
 
 #define THREADS 4
 #define TRIES 5000

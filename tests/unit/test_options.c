@@ -238,6 +238,42 @@ static void expect_eerror(int argc, char **argv, const char *needle)
         opts_free(&o);
 }
 
+/* A tool with OPTS_MAX options (the most opts_parse() takes): every one
+ * parses, the last given as a flag; one more is refused. The long-option
+ * table holds them, the built-in ones and its terminator (it was one
+ * short: a tool reaching OPTS_MAX options overwrote its caller's stack). */
+static void test_options_max(void **state)
+{
+        static char names[OPTS_MAX + 1][16];
+        static opt_def_t many[OPTS_MAX + 1];
+        static long vals[OPTS_MAX + 1];
+        char flag[24];
+        char *argv[] = { "tool", flag, "7", NULL };
+        opts_t o;
+        int rc;
+
+        (void)state;
+        for (size_t i = 0; i <= OPTS_MAX; i++) {
+                snprintf(names[i], sizeof(names[i]), "opt-%zu", i);
+                many[i] = (opt_def_t){ names[i], OPT_INT, i * sizeof(long),
+                                       "1", 0, 100, NULL, "An option.",
+                                       false };
+                unsetenv("TOOL_OPT_0"); /* none set by the environment */
+        }
+        snprintf(flag, sizeof(flag), "--opt-%d", OPTS_MAX - 1);
+        memset(vals, 0, sizeof(vals));
+        rc = opts_parse(&o, "tool", "A test tool.", many, OPTS_MAX, vals, 3,
+                        argv, errstr, sizeof(errstr));
+        assert_int_equal(rc, OPTS_RUN);
+        assert_int_equal(vals[0], 1);
+        assert_int_equal(vals[OPTS_MAX - 1], 7);
+        opts_free(&o);
+        rc = opts_parse(&o, "tool", "A test tool.", many, OPTS_MAX + 1, vals,
+                        1, argv, errstr, sizeof(errstr));
+        assert_int_equal(rc, OPTS_ERROR);
+        assert_non_null(strstr(errstr, "too many options"));
+}
+
 static void test_enum_and_double(void **state)
 {
         char *a0[] = { "tool", NULL };
@@ -302,6 +338,7 @@ static void test_enum_and_double(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_options_max),
                 cmocka_unit_test(test_enum_and_double),
                 cmocka_unit_test_setup(test_defaults, setup),
                 cmocka_unit_test_setup(test_precedence, setup),

@@ -1,14 +1,20 @@
 /*
- * budget.h — the discovery budget: how many URLs the cleaner publishes per
- * host key (from sitemaps, feeds and followed links together), shared by
- * every worker of one cleaner process.
+ * budget.h — the discovery budget: how many discovered URLs one host key
+ * may have, counted per host in a fixed table. Two users: the cleaner
+ * (URLs it publishes from sitemaps, feeds and followed links together,
+ * shared by every worker of one cleaner process) and the fetcher (URLs
+ * discovered by any cleaner process that it takes in for the hosts it
+ * owns: the one place that sees all of a host's discovered URLs, so its
+ * count holds across cleaner processes).
  *
  * One sitemap index may list 2.5 billion URLs; the budget stops a host
  * from filling the URL topic. It is per process, not per worker: with W
  * workers a host still gets `per_host` URLs from this process, whichever
  * workers read its sitemaps. Across cleaner processes nothing is shared
  * (the pages topic is keyed by URL, so one host's sitemaps are read by any
- * process): a host gets at most per_host × processes.
+ * process): a host gets at most per_host × processes from the cleaners;
+ * the fetcher's budget (--discovery-budget of the fetcher) is the global
+ * one.
  *
  * The table is bounded: `hosts` entries (rounded up to a power of two, at
  * least BUDGET_WAYS), in sets of BUDGET_WAYS; a host new to a full set
