@@ -180,6 +180,23 @@ const opt_def_t fetcher_options[] = {
           "a followed link already fetched is dropped; 0 = fetch every "
           "followed link.",
           false },
+        { "discovery-budget", OPT_INT, F(discovery_budget), "100000", 0,
+          1000000000, NULL,
+          "The most discovered URLs (followed links, sitemap and feed "
+          "entries: URL messages with a followed_from header) taken in "
+          "per host by this fetcher, which owns the host's partition and "
+          "so sees every cleaner process's; the rest are committed "
+          "without a request and counted "
+          "(kcrawl_fetcher_discovered_over_budget_total). Counted after "
+          "duplicates are dropped; starts over when the host moves to "
+          "another fetcher or this one restarts. 0 = no limit.",
+          false },
+        { "discovery-hosts", OPT_INT, F(discovery_hosts), "65536", 8,
+          100000000, NULL,
+          "Hosts whose --discovery-budget count is kept (24 bytes each); "
+          "past it the least recently used host of a set of 8 is "
+          "forgotten and starts over.",
+          false },
         { "state-topic", OPT_STR, F(state_topic), "crawl.state", 0, 0, NULL,
           "Compacted topic of each URL's crawl state (keyed by URL, "
           "partitioned by host key like the URL topic, with its partition "

@@ -58,6 +58,8 @@ typedef struct fetcher_config {
         long max_park;     /* seconds: cap on a park wait */
         long max_host_queued;
         long seen_max;                 /* fetched URLs remembered     */
+        long discovery_budget;         /* discovered URLs a host      */
+        long discovery_hosts;          /* hosts whose count is kept   */
         char *state_topic;             /* crawl state; "" = none      */
         long state_max;                /* URLs' states held in memory */
         long state_load_timeout;       /* seconds                     */

@@ -436,6 +436,17 @@ fetcher_t *fetcher_new(const fetcher_config_t *conf,
                         goto out;
                 }
         }
+        if (conf->discovery_budget > 0) {
+                f->budget = budget_new(conf->discovery_budget,
+                                       (size_t)conf->discovery_hosts);
+                if (!f->budget) {
+                        snprintf(errstr, errstr_size,
+                                 "--discovery-hosts: out of memory for %ld "
+                                 "hosts",
+                                 conf->discovery_hosts);
+                        goto out;
+                }
+        }
         if (!f->hosts || !f->offsets || wake_pipe(f->cq_pipe) ||
             wake_pipe(f->pq_pipe)) {
                 snprintf(errstr, errstr_size, "out of memory or descriptors");
@@ -639,6 +650,7 @@ void fetcher_destroy(fetcher_t *f)
         }
         offsets_destroy(f->offsets);
         seen_destroy(f->seen);
+        budget_destroy(f->budget);
         netguard_destroy(f->guard);
         free(f);
 }

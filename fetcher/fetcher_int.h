@@ -50,6 +50,7 @@
 #include "offsets.h"
 #include "proxies.h"
 #include "robots.h"
+#include "budget.h"
 #include "seen.h"
 #include "trust.h"
 #include "tiers.h"
@@ -244,6 +245,7 @@ typedef struct fmetrics {
                 *robots_limits[RL_N], *sitemaps_listed, *sitemaps_guessed,
                 *state_loaded, *state_evicted, *state_invalid,
                 *state_write_failures, *conditional_hits, *state_duplicates,
+                *discovered_over_budget,
                 *state_content_merged, *recrawls_scheduled, *recrawls_stopped,
                 *recrawls_superseded, *discovered_stopped, *state_tombstones;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
@@ -269,6 +271,8 @@ struct fetcher {
         hosts_t *hosts;
         proxies_t *proxies;
         seen_t *seen; /* fetched URLs (NULL: off) */
+        /* Discovered URLs taken in per host (NULL: no limit). */
+        budget_t *budget;
         /* Crawl state (statesync.h; NULL: --state-topic ''): the table,
          * the loader's consumer, the state topic's partition count. */
         crawlstate_t *state;

@@ -111,6 +111,10 @@ void fmetrics_register(fmetrics_t *m)
         m->conditional_hits = metrics_counter(
                 "kcrawl_fetcher_conditional_hits_total", NULL,
                 "Conditional requests answered 304 Not Modified.");
+        m->discovered_over_budget = metrics_counter(
+                "kcrawl_fetcher_discovered_over_budget_total", NULL,
+                "Discovered URLs (followed links, sitemap entries) dropped "
+                "because their host's --discovery-budget was spent.");
         m->state_duplicates = metrics_counter(
                 "kcrawl_fetcher_state_duplicates_total", NULL,
                 "URL messages committed without a request: their state "

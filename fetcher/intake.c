@@ -239,6 +239,18 @@ static void handle_message(fetcher_t *f, rd_kafka_message_t *msg)
          * that can keep the second from being fetched. A URL taken in but
          * given up without an outcome (its partition revoked while it
          * waited) is forgotten again (drop_revoked). */
+        /* A discovered URL new to this owner takes one from its host's
+         * budget: past it, committed without a request, counted. */
+        if (tier < 0 && job->followed_from && !job->recrawl_token &&
+            !budget_take(f->budget, hk)) {
+                mcounter_add(f->m.discovered_over_budget, 1);
+                LOGF(LOG_DEBUG,
+                     "discovered URL dropped: its host's "
+                     "--discovery-budget is spent",
+                     LOG_S("url", job->um.url), LOG_S("host", hk));
+                job_finish(f, job);
+                return;
+        }
         if (tier < 0)
                 seen_add(f->seen, job->um.url);
         recrawl_taken(f, job);

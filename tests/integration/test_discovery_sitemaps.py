@@ -364,6 +364,50 @@ def test_discovery_budget_per_host_across_workers(brokers, topics, pipeline,
     assert len(urls) == budget, len(urls)
 
 
+def test_discovery_budget_global_at_the_fetcher(brokers, topics, pipeline,
+                                                sitemap_site):
+    """The fetcher's --discovery-budget holds across cleaner processes: two
+    cleaners (no budget of their own) read 16 sitemaps of one host and
+    publish all 80 URLs; the fetcher owning the host takes in 20, requests
+    only those, and counts the 60 others dropped."""
+    from fetcher_helpers import free_port, metric_value
+    s = sitemap_site
+    b = s.base
+    n_maps, per_map, budget = 16, 5, 20
+    names, per_part = [], {}
+    for i in range(1000):
+        part = zlib.crc32(f"{b}/sm/{i}.xml".encode()) % 4
+        if per_part.get(part, 0) < n_maps // 4:
+            per_part[part] = per_part.get(part, 0) + 1
+            names.append(i)
+    for i in names:
+        s.routes[f"/sm/{i}.xml"] = ("application/xml", urlset(
+            [(f"{b}/sm/p{i}-{j}", None) for j in range(per_map)]))
+    maddr = f"127.0.0.1:{free_port()}"
+    fx = pipeline.fetcher("--discovery-budget", str(budget), "--metrics-addr", maddr)
+    c1 = pipeline.cleaner("--urls-topic", topics.urls, "--discovery-budget", "0")
+    c2 = pipeline.cleaner("--urls-topic", topics.urls, "--discovery-budget", "0")
+    wait_for(lambda: sum(assigned(c1).values()) == 2 and sum(assigned(c2).values()) == 2,
+             "both cleaners assigned", (fx, c1, c2))
+    publish(brokers, topics.urls, [{"url": f"{b}/sm/{i}.xml", "kind": "sitemap"}
+                                   for i in names])
+    wait_for(lambda: (metric_value(maddr, "kcrawl_fetcher_discovered_over_budget_total")
+                      or 0) == n_maps * per_map - budget,
+             "the fetcher's drops", (fx, c1, c2))
+    consume(brokers, topics.records, n_maps + budget, procs=(fx, c1, c2))
+    time.sleep(1)  # a request past the budget would come now
+    pages = sum(v for k, v in hits(s).items() if k.startswith("/sm/p"))
+    readers = [any('"sitemap read"' in line
+                   for line in c.log_path.read_text(errors="replace").splitlines())
+               for c in (c1, c2)]
+    pipeline.stop_all()
+    urls = [m for m in read_all(brokers, topics.urls)
+            if m.value[:1] == b"{" and "/sm/p" in m.json()["url"]]
+    assert len(urls) == n_maps * per_map, len(urls)  # the cleaners published all
+    assert readers == [True, True], readers  # both processes read sitemaps
+    assert pages == budget, pages
+
+
 def test_hostile_sitemaps_bounded(brokers, topics, pipeline, sitemap_site):
     s = sitemap_site
     b = s.base
