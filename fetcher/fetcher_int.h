@@ -245,9 +245,9 @@ typedef struct fmetrics {
                 *robots_limits[RL_N], *sitemaps_listed, *sitemaps_guessed,
                 *state_loaded, *state_evicted, *state_invalid,
                 *state_write_failures, *conditional_hits, *state_duplicates,
-                *discovered_over_budget,
-                *state_content_merged, *recrawls_scheduled, *recrawls_stopped,
-                *recrawls_superseded, *discovered_stopped, *state_tombstones;
+                *discovered_over_budget, *state_content_merged,
+                *recrawls_scheduled, *recrawls_stopped, *recrawls_superseded,
+                *discovered_stopped, *state_tombstones;
         mgauge_t *inflight, *queued, *hosts, *hosts_active, *paused, *seen,
                 *robots_bytes, *state_urls, *state_load_seconds;
         mhist_t *response;

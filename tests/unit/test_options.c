@@ -255,9 +255,10 @@ static void test_options_max(void **state)
         (void)state;
         for (size_t i = 0; i <= OPTS_MAX; i++) {
                 snprintf(names[i], sizeof(names[i]), "opt-%zu", i);
-                many[i] = (opt_def_t){ names[i], OPT_INT, i * sizeof(long),
-                                       "1", 0, 100, NULL, "An option.",
-                                       false };
+                many[i] = (opt_def_t){
+                        names[i], OPT_INT, i * sizeof(long), "1",  0,
+                        100,      NULL,    "An option.",     false
+                };
                 unsetenv("TOOL_OPT_0"); /* none set by the environment */
         }
         snprintf(flag, sizeof(flag), "--opt-%d", OPTS_MAX - 1);
