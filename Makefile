@@ -13,6 +13,7 @@
 #                   prototypes (tools/lint.sh)
 #   make eval       extraction quality, side by side with trafilatura:
 #                   writes docs/quality.md (EVAL_DIR=<folder> for another set)
+#   make eval-speed  make eval's speed figures alone (both tools timed, printed)
 #   make sitemap-eval  sitemap and feed URLs against ultimate-sitemap-parser
 #                   and feedparser (SITEMAP_EVAL_DIR=<folder> for a held-out set)
 #   make docs       regenerate docs/configuration.md and man/*.1 from the
@@ -244,6 +245,15 @@ eval:
 	@$(MAKE) -s $(BUILD)/bench/eval_extract $(EVAL_VENV)/.installed
 	$(EVAL_VENV)/bin/python tests/bench/eval.py --build $(BUILD) \
 	  --out $(EVAL_OUT) $(EVAL_DIRS)
+
+# The speed figures of make eval alone (its sample of each set, both tools
+# timed in this run), printed: a few minutes instead of a full run.
+.PHONY: eval-speed
+eval-speed:
+	@tools/deps.sh python3-venv $(DEB_BUILD) >&2
+	@$(MAKE) -s $(BUILD)/bench/eval_extract $(EVAL_VENV)/.installed
+	$(EVAL_VENV)/bin/python tests/bench/eval.py --build $(BUILD) \
+	  --out /dev/null --speed-only $(EVAL_DIRS)
 
 # Sitemap and feed parsing against reference parsers: the URLs the
 # cleaner's reader finds in each file of SITEMAP_EVAL_DIR (default

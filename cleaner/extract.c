@@ -126,7 +126,8 @@ int extract_record_facts(const page_t *page, extract_fields_fn fields_cb,
 {
         /* The rules read the document, and so do the main content and the
          * article metadata (every HTML page has them). */
-        pagescan_opts_t opts = { .want_tree = 1 };
+        pagescan_opts_t opts = { .want_tree = 1,
+                                 .keep_raw = fields_cb != NULL };
         page_facts_t *f = NULL;
         budget_t b = { .budget_ms = page->budget_ms };
         int rc;

@@ -356,9 +356,16 @@ static unsigned hint_mask(const maincontent_t *mc, const char *h)
                 unsigned e = mc->hw_head[(unsigned char)*p];
 
                 while (e != 0) {
+                        const char *w;
+
                         e--;
+                        w = mc->hw_word[e];
+                        /* The second character first: most candidates
+                         * end there, without a call (a profile's 5% of
+                         * the extraction was this strncmp). */
                         if ((mask & mc->hw_bit[e]) == 0 &&
-                            strncmp(p, mc->hw_word[e], mc->hw_len[e]) == 0)
+                            (mc->hw_len[e] < 2 || p[1] == w[1]) &&
+                            strncmp(p, w, mc->hw_len[e]) == 0)
                                 mask |= mc->hw_bit[e];
                         e = mc->hw_next[e];
                 }

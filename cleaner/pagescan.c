@@ -73,6 +73,14 @@ typedef struct scan {
         charactersSAXFunc dom_chars;
         charactersSAXFunc dom_cdata;
         charactersSAXFunc dom_blank;
+        /* The DOM front end on a page without the raw text of some script
+         * and style elements (scan_html()): where each of them must open
+         * (the offset of its start tag's '>' in the bytes parsed), the
+         * next one expected, and whether the parse went otherwise. */
+        const prescan_body_t *elided;
+        size_t elided_n, elided_next;
+        int elided_bad;
+        const char *elided_src; /* the page as it is */
 
         /* Walk state. */
         int hidden;       /* inside head, title, template, noscript, select,
@@ -1075,13 +1083,103 @@ static const xmlSAXHandlerV1 sax_handler = {
 
 /* The DOM front end's parse: the tree builder's callbacks, each first
  * counting against the budget. */
+/* Whether a script or style opened under parent has its text read by
+ * the record: by RDFa (the literal of an element with a property), or
+ * for a style, by the article metadata (the text of an itemprop, <time>
+ * or <a> element, articlemeta.c). */
+static int raw_text_read(xmlNodePtr parent, int style)
+{
+        for (xmlNodePtr a = parent; a != NULL && a->type == XML_ELEMENT_NODE;
+             a = a->parent) {
+                if (xmlHasProp(a, (const xmlChar *)"property"))
+                        return 1;
+                if (style && (xmlHasProp(a, (const xmlChar *)"itemprop") ||
+                              xmlStrEqual(a->name, (const xmlChar *)"time") ||
+                              xmlStrEqual(a->name, (const xmlChar *)"a")))
+                        return 1;
+        }
+        return 0;
+}
+
+/* A script or style opens: was its text taken out (scan_html())? Each
+ * one taken out must open exactly where the prescan saw its start tag
+ * end, else the prescan tokenised the page otherwise than libxml2 and the
+ * page is parsed again as it is (elided_bad). Returns the body when its
+ * text was taken out but the record reads it: it is put back. */
+static const prescan_body_t *elided_check(scan_t *x, xmlParserCtxtPtr ctxt,
+                                          const xmlChar *name)
+{
+        xmlParserInputPtr in = ctxt->input;
+        const prescan_body_t *b;
+        size_t pos;
+        int style;
+
+        if (name[0] != 's' || x->elided_bad || x->elided_next >= x->elided_n ||
+            in == NULL)
+                return NULL;
+        style = xmlStrEqual(name, (const xmlChar *)"style");
+        if (!style && !xmlStrEqual(name, (const xmlChar *)"script"))
+                return NULL;
+        pos = (size_t)in->consumed + (size_t)(in->cur - in->base);
+        b = &x->elided[x->elided_next];
+        if (pos < b->gt)
+                return NULL; /* one that kept its text */
+        x->elided_next++;
+        if (pos > b->gt) {
+                x->elided_bad = 1;
+                return NULL;
+        }
+        return raw_text_read(ctxt->node, style) ? b : NULL;
+}
+
+/* The text libxml2 would have given the element b is the body of (just
+ * opened): htmlParseScript() drops the characters that are not XML Chars
+ * (the C0 controls but tab, LF and CR; U+FFFE, U+FFFF: the page is valid
+ * UTF-8, charset.h), and the tree builder concatenates its pieces into
+ * one node. */
+static void elided_restore(scan_t *x, xmlParserCtxtPtr ctxt,
+                           const prescan_body_t *b)
+{
+        const unsigned char *s =
+                (const unsigned char *)x->elided_src + b->from;
+        size_t n = b->to - b->from, k, out = 0;
+        unsigned char *t = malloc(n + 1);
+
+        if (t == NULL) {
+                x->f->oom = 1;
+                return;
+        }
+        for (k = 0; k < n; k++) {
+                if ((s[k] < 0x20 && s[k] != '\t' && s[k] != '\n' &&
+                     s[k] != '\r') ||
+                    (s[k] == 0xEF && k + 2 < n && s[k + 1] == 0xBF &&
+                     (s[k + 2] == 0xBE || s[k + 2] == 0xBF))) {
+                        if (s[k] == 0xEF)
+                                k += 2;
+                        continue;
+                }
+                t[out++] = s[k];
+        }
+        t[out] = '\0';
+        if (out > 0)
+                x->dom_cdata(ctxt, t, (int)out);
+        free(t);
+}
+
 static void dom_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
         scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
 
+        const prescan_body_t *back = NULL;
+
         budget_tick(x, atts_weight(atts));
-        if (!x->timed_out)
-                x->dom_start(ctx, name, atts);
+        if (x->timed_out)
+                return;
+        if (x->elided_n != 0)
+                back = elided_check(x, ctx, name);
+        x->dom_start(ctx, name, atts);
+        if (back != NULL)
+                elided_restore(x, ctx, back);
 }
 
 static void dom_end(void *ctx, const xmlChar *name)
@@ -1609,10 +1707,71 @@ static int finish_meta(page_facts_t *f)
 
 /* Parses the decoded page and collects its facts; 0, -1 or
  * EXTRACT_TIMEOUT with errstr. */
+/*
+ * The page's tree: parsed without the raw text of the script and style
+ * elements in bodies (prescan_page_bodies()) when there are any, which
+ * libxml2 reads a character at a time and the tree would hold for nothing
+ * (on real pages some half of the bytes). A body inside an element whose
+ * text the record reads is put back as the element opens; the page is
+ * parsed again as it is when the parse did not open those elements where
+ * the prescan saw them (elided_check()). Records are byte for byte those
+ * of a parse of the page as it is (tests/bench/record_identity.sh, and
+ * fuzz_extract compares the two). Frees bodies.
+ */
+static xmlDocPtr parse_tree(scan_t *x, const char *utf8, size_t utf8_len,
+                            prescan_bodies_t *bodies)
+{
+        size_t cut = 0, at = 0, k;
+        xmlDocPtr doc;
+        char *buf = NULL;
+
+        for (k = 0; !bodies->oom && k < bodies->n; k++)
+                cut += bodies->v[k].to - bodies->v[k].from;
+        if (cut != 0)
+                buf = malloc(utf8_len - cut + 1);
+        if (buf == NULL) {
+                prescan_bodies_free(bodies);
+                return parse(x, utf8, (int)utf8_len, 1);
+        }
+        /* The bytes without the bodies; each '>' then at its offset less
+         * the bytes taken out before it. */
+        cut = 0; /* the end of the last body */
+        for (k = 0; k < bodies->n; k++) {
+                prescan_body_t *b = &bodies->v[k];
+
+                memcpy(buf + at, utf8 + cut, b->from - cut);
+                at += b->from - cut;
+                b->gt -= b->from - at; /* the bytes taken out before */
+                cut = b->to;
+        }
+        memcpy(buf + at, utf8 + cut, utf8_len - cut);
+        at += utf8_len - cut;
+        buf[at] = '\0';
+        x->elided = bodies->v;
+        x->elided_n = bodies->n;
+        x->elided_next = 0;
+        x->elided_bad = 0;
+        x->elided_src = utf8;
+        doc = parse(x, buf, (int)at, 1);
+        if (!x->timed_out &&
+            (x->elided_bad || x->elided_next != x->elided_n)) {
+                xmlFreeDoc(doc);
+                x->elided_n = 0;
+                doc = parse(x, utf8, (int)utf8_len, 1);
+        }
+        x->elided = NULL;
+        x->elided_n = 0;
+        free(buf);
+        prescan_bodies_free(bodies);
+        return doc;
+}
+
 static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
-                     int want_tree, char *errstr, size_t errstr_size)
+                     int want_tree, int keep_raw, char *errstr,
+                     size_t errstr_size)
 {
         page_facts_t *f = x->f;
+        prescan_bodies_t bodies = { 0 };
         size_t natts, at = 0;
         htmlDocPtr doc = NULL;
         unsigned found = 0;
@@ -1622,8 +1781,10 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
                          "page of %zu bytes too large to parse", utf8_len);
                 return -1;
         }
-        natts = prescan_page(utf8, utf8_len, EXTRACT_ATTRS_MAX, &at, &found);
+        natts = prescan_page_bodies(utf8, utf8_len, EXTRACT_ATTRS_MAX, &at,
+                                    &found, keep_raw ? NULL : &bodies);
         if (natts > EXTRACT_ATTRS_MAX) {
+                prescan_bodies_free(&bodies);
                 snprintf(errstr, errstr_size,
                          "the start tag at byte "
                          "%zu has over %d attributes (parsing it "
@@ -1656,12 +1817,13 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
         if (utf8_len > 0 && !want_tree && utf8_len <= XML_MAX_TEXT_LENGTH) {
                 parse(x, utf8, (int)utf8_len, 0);
         } else if (utf8_len > 0) {
-                doc = parse(x, utf8, (int)utf8_len, 1);
+                doc = parse_tree(x, utf8, utf8_len, &bodies);
                 /* The facts point into it: it lives as long as they do. */
                 f->doc = doc;
                 if (doc != NULL && !x->timed_out)
                         walk(x, doc);
         }
+        prescan_bodies_free(&bodies);
         if (x->timed_out || budget_over(x)) {
                 snprintf(errstr, errstr_size,
                          "page over its CPU-time "
@@ -1726,9 +1888,9 @@ int pagescan_run(const page_t *page, const pagescan_opts_t *opts,
                                    errstr, errstr_size) < 0)
                         goto out;
                 f->utf8_len = utf8_len;
-                rc = scan_html(x, utf8, utf8_len,
-                               opts != NULL && opts->want_tree, errstr,
-                               errstr_size);
+                rc = scan_html(
+                        x, utf8, utf8_len, opts != NULL && opts->want_tree,
+                        opts != NULL && opts->keep_raw, errstr, errstr_size);
                 if (rc != 0)
                         goto out;
                 rc = -1;

@@ -33,6 +33,10 @@
 /* What a scan is asked for beyond the built-in facts. */
 typedef struct pagescan_opts {
         int want_tree; /* keep the parsed document in facts->doc */
+        int keep_raw;  /* the tree keeps the text of every script and
+                        * style (a rule's selector may read it); else
+                        * only where the record reads it (JSON-LD, an
+                        * RDFa literal, a date or author by markup) */
 } pagescan_opts_t;
 
 /*

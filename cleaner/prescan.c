@@ -27,6 +27,7 @@
  */
 #include "prescan.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -205,8 +206,82 @@ size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
         return prescan_page(html, len, cap, at, &found);
 }
 
+/* Whether the start tag s[from, to) may hold a JSON-LD type: "json" in
+ * its bytes, or a character reference (libxml2 decodes the value). */
+static int tag_may_be_json(const unsigned char *s, size_t from, size_t to)
+{
+        for (size_t k = from; k < to; k++)
+                if (s[k] == '&' ||
+                    (to - k >= 4 &&
+                     strncasecmp((const char *)s + k, "json", 4) == 0))
+                        return 1;
+        return 0;
+}
+
+/* The raw text s[from, to) of a script or style as one its parse can do
+ * without: what libxml2 would read as the element's one text and then
+ * its end tag, whatever precedes it. Not when it starts with "</" or '<'
+ * and a name's first character (htmlParseContent() looks for an end tag
+ * or a start tag that closes the element there before it reads raw
+ * text), holds a NUL (libxml2 reads raw text up to one) or is empty. */
+static int body_elidable(const unsigned char *s, size_t from, size_t to)
+{
+        if (to == from)
+                return 0;
+        if (s[from] == '<' && to - from > 1 &&
+            (s[from + 1] == '/' || is_letter(s[from + 1]) ||
+             s[from + 1] == '_' || s[from + 1] == ':'))
+                return 0;
+        return memchr(s + from, 0, to - from) == NULL;
+}
+
+static size_t scan(const char *html, size_t len, size_t cap, size_t *at,
+                   unsigned *found, prescan_bodies_t *bodies);
+
 size_t prescan_page(const char *html, size_t len, size_t cap, size_t *at,
                     unsigned *found)
+{
+        return scan(html, len, cap, at, found, NULL);
+}
+
+size_t prescan_page_bodies(const char *html, size_t len, size_t cap,
+                           size_t *at, unsigned *found,
+                           prescan_bodies_t *bodies)
+{
+        return scan(html, len, cap, at, found, bodies);
+}
+
+void prescan_bodies_free(prescan_bodies_t *b)
+{
+        free(b->v);
+        b->v = NULL;
+        b->n = b->cap = 0;
+}
+
+/* One more body; on no memory the list is dropped (nothing is elided). */
+static void body_add(prescan_bodies_t *b, size_t gt, size_t from, size_t to)
+{
+        if (b->oom)
+                return;
+        if (b->n == b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 32;
+                prescan_body_t *v = realloc(b->v, cap * sizeof(*v));
+
+                if (v == NULL) {
+                        b->oom = 1;
+                        return;
+                }
+                b->v = v;
+                b->cap = cap;
+        }
+        b->v[b->n].gt = gt;
+        b->v[b->n].from = from;
+        b->v[b->n].to = to;
+        b->n++;
+}
+
+static size_t scan(const char *html, size_t len, size_t cap, size_t *at,
+                   unsigned *found, prescan_bodies_t *bodies)
 {
         const unsigned char *s = (const unsigned char *)html;
         size_t i = 0, best = 0, best_at = 0;
@@ -237,6 +312,9 @@ size_t prescan_page(const char *html, size_t len, size_t cap, size_t *at,
                          * the element's, is taken as an end tag that does
                          * not close it (htmlParseContent() looks for an end
                          * tag before it calls htmlParseScript() again). */
+                        size_t body = i;
+                        int plain = 1; /* no end tag inside */
+
                         while (raw && i < len) {
                                 if (i + 1 < len && s[i] == '<' &&
                                     s[i + 1] == '/') {
@@ -246,8 +324,19 @@ size_t prescan_page(const char *html, size_t len, size_t cap, size_t *at,
                                                     (const char *)s + tag + 1,
                                                     raw) == 0 &&
                                             (i + 2 + raw == len ||
-                                             !is_name_char(s[i + 2 + raw])))
+                                             !is_name_char(s[i + 2 + raw]))) {
+                                                if (bodies && plain &&
+                                                    body_elidable(s, body,
+                                                                  i) &&
+                                                    !(raw == 6 &&
+                                                      tag_may_be_json(s, tag,
+                                                                      body)))
+                                                        body_add(bodies,
+                                                                 body - 1,
+                                                                 body, i);
                                                 break; /* closed */
+                                        }
+                                        plain = 0;
                                         if (i + 2 < len &&
                                             is_name_start(s[i + 2]))
                                                 i = to_gt(s, i, len) + 1;

@@ -43,4 +43,32 @@ size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
 size_t prescan_page(const char *html, size_t len, size_t cap, size_t *at,
                     unsigned *found);
 
+/* The raw text of one script or style (bytes [from, to) of the page),
+ * after its start tag's '>' (at gt), up to its end tag. */
+typedef struct prescan_body {
+        size_t gt, from, to;
+} prescan_body_t;
+
+typedef struct prescan_bodies {
+        prescan_body_t *v; /* in page order */
+        size_t n, cap;
+        int oom; /* a body could not be listed: use none */
+} prescan_bodies_t;
+
+/*
+ * As prescan_page(), also listing in *bodies (zeroed by the caller, freed
+ * with prescan_bodies_free()) the raw text of the script and style
+ * elements whose text libxml2 would read as one text node closed by the
+ * element's own end tag: terminated, with no other end tag inside, not
+ * starting with '<', without NUL, and for a script, with no "json" nor
+ * '&' in its start tag (so never a JSON-LD block's). A parse of the page
+ * without those bytes builds the same tree less those text nodes, when
+ * the scan tokenised the page as libxml2 does: the caller checks that the
+ * parser opened each element where its '>' is (pagescan.c).
+ */
+size_t prescan_page_bodies(const char *html, size_t len, size_t cap,
+                           size_t *at, unsigned *found,
+                           prescan_bodies_t *bodies);
+void prescan_bodies_free(prescan_bodies_t *b);
+
 #endif /* KCRAWL_PRESCAN_H */

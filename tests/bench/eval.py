@@ -329,15 +329,49 @@ def traf_version():
     return _TRAF_VERSION
 
 
+def speed_only(build, dirs):
+    """The speed table's rows alone, measured as main() measures them:
+    minutes less than a full run (trafilatura's outputs of the whole sets
+    are neither computed nor read)."""
+    work = build / "eval"
+    work.mkdir(parents=True, exist_ok=True)
+    print("| set | sample pages | kcrawl pages/CPU s | trafilatura (text) "
+          "| ratio | trafilatura (all three) | ratio |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for d in dirs:
+        folder = pathlib.Path(d).resolve()
+        layout, rows = eval_score.load_ground_truth(folder)
+        sample = rows[::max(1, len(rows) // SPEED_SAMPLE)]
+        ids = [r["id"] for r in sample]
+        ours = time_ours(build, folder, layout, sample,
+                         work / f"{folder.name}.sample")
+        fresh = time_trafilatura(folder, sample)
+        oc = sum(ours[i]["cpu_seconds"] for i in ids)
+        tt = sum(fresh[i]["cpu_text"] for i in ids)
+        ta = sum(fresh[i]["cpu_text"] + fresh[i]["cpu_markdown"]
+                 + fresh[i]["cpu_metadata"] for i in ids)
+        n = len(sample)
+        print(f"| {folder.name} | {n} | {n / oc:.0f} | {n / tt:.1f} | "
+              f"{tt / oc:.1f}× | {n / ta:.1f} | {ta / oc:.1f}× |",
+              flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--cache", help="trafilatura's cache "
                     "(default BUILD/eval-cache)")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="time the speed sample of each set (ours, then "
+                    "trafilatura's, in this run) and print the figures; "
+                    "no scoring, no report, no cache")
     ap.add_argument("dirs", nargs="+")
     # Environment: EVAL_SPEED_SAMPLE (pages per set timed afresh, 60).
     args = ap.parse_args()
+    if args.speed_only:
+        speed_only(pathlib.Path(args.build), args.dirs)
+        return
     failures = eval_score.selftest()
     if failures:
         sys.exit("eval: the scorer fails its own checks:\n  "

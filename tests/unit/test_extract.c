@@ -508,6 +508,28 @@ static void test_sax_matches_dom(void **state)
                 "<script type=application/ld+json>{bad</script>",
                 "<style>p { x: '</p>' }</style>",
                 "<style>",
+                /* The raw text the parse may do without (pagescan.c's
+                 * parse_tree()), and where the record reads it. */
+                "<script>a\x01"
+                "b\x0b"
+                "\xEF\xBF\xBE"
+                "c\r\n</script>",
+                "<script>x</scripts>y</script>",
+                "<script><!-- x --></script>",
+                "<script><b>x</b></script>",
+                "<SCRIPT src=x>y</SCRIPT >",
+                "<style>p{}</STYLE>",
+                "<scriptx>",
+                "</scriptx>",
+                "<div property=\"name\" vocab=\"http://schema.org/\" "
+                "typeof=\"Thing\">",
+                "<span property=description>",
+                "<div itemscope itemtype=\"http://schema.org/Person\">",
+                "<span itemprop=author>",
+                "<span itemprop=datePublished>",
+                "<time>",
+                "</time>",
+                "<a rel=author>",
                 "<!-- c -->",
                 "<!--",
                 "-->",
