@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 
+#include "budget.h"
 #include "config.h"
 #include "extract.h"
 #include "links.h"
@@ -111,12 +112,7 @@ const opt_def_t cleaner_options[] = {
           "P cleaner processes a host gets at most P times this. "
           "0 = no limit.",
           false },
-        { "discovery-hosts", OPT_INT, F(discovery_hosts), "65536", 8,
-          100000000, NULL,
-          "Hosts whose --discovery-budget count is kept (24 bytes each); "
-          "past it the least recently used host of a set of 8 is "
-          "forgotten and starts over.",
-          false },
+        BUDGET_HOSTS_OPT(cleaner_config_t, discovery_hosts),
         { "robots-token", OPT_STR, F(robots_token), "kcrawl", 0, 0, NULL,
           "This crawler's product token (the fetcher's --user-agent's "
           "first): the robots directives of X-Robots-Tag values addressed "

@@ -4,6 +4,7 @@
  */
 #include <stddef.h>
 
+#include "budget.h"
 #include "config.h"
 
 #define F(field) offsetof(fetcher_config_t, field)
@@ -191,12 +192,7 @@ const opt_def_t fetcher_options[] = {
           "duplicates are dropped; starts over when the host moves to "
           "another fetcher or this one restarts. 0 = no limit.",
           false },
-        { "discovery-hosts", OPT_INT, F(discovery_hosts), "65536", 8,
-          100000000, NULL,
-          "Hosts whose --discovery-budget count is kept (24 bytes each); "
-          "past it the least recently used host of a set of 8 is "
-          "forgotten and starts over.",
-          false },
+        BUDGET_HOSTS_OPT(fetcher_config_t, discovery_hosts),
         { "state-topic", OPT_STR, F(state_topic), "crawl.state", 0, 0, NULL,
           "Compacted topic of each URL's crawl state (keyed by URL, "
           "partitioned by host key like the URL topic, with its partition "

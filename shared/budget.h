@@ -37,6 +37,18 @@
 
 typedef struct budget budget_t;
 
+/* The --discovery-hosts option of a tool with a budget (options.h's
+ * opt_def_t; T the tool's config struct, FIELD its long). */
+#define BUDGET_HOSTS_OPT(T, FIELD)                                                       \
+        {                                                                                \
+                "discovery-hosts", OPT_INT, offsetof(T, FIELD), "65536", 8,              \
+                        100000000, NULL,                                                 \
+                        "Hosts whose --discovery-budget count is kept (24 bytes each); " \
+                        "past it the least recently used host of a set of 8 is "         \
+                        "forgotten and starts over.",                                    \
+                        false                                                            \
+        }
+
 /* per_host: URLs a host may have published (0 = no limit: budget_take()
  * always says yes and nothing is stored); hosts: hosts tracked. NULL when
  * out of memory. */

@@ -313,6 +313,21 @@ def assigned(proc):
     return held
 
 
+def spread_sitemaps(base, n_maps, partitions=4):
+    """n_maps sitemap numbers whose pages spread evenly over the pages
+    topic's partitions: pages go to the partition of their URL by
+    librdkafka's default partitioner (CRC32 of the key), so with n_maps 16
+    four on each of 4, and every holder of a partition reads some."""
+    names, per_part = [], {}
+    for i in range(1000):
+        part = zlib.crc32(f"{base}/sm/{i}.xml".encode()) % partitions
+        if per_part.get(part, 0) < n_maps // partitions:
+            per_part[part] = per_part.get(part, 0) + 1
+            names.append(i)
+    assert len(names) == n_maps
+    return names
+
+
 def test_discovery_budget_per_host_across_workers(brokers, topics, pipeline,
                                                   sitemap_site):
     """--discovery-budget is the cleaner process's, per host: 16 sitemaps
@@ -321,16 +336,7 @@ def test_discovery_budget_per_host_across_workers(brokers, topics, pipeline,
     s = sitemap_site
     b = s.base
     n_maps, per_map, budget = 16, 5, 20
-    # Pages go to the partition of their URL by librdkafka's default
-    # partitioner (CRC32 of the key): four sitemaps on each of the 4
-    # partitions, so that both workers read 8, whichever 2 each holds.
-    names, per_part = [], {}
-    for i in range(1000):
-        part = zlib.crc32(f"{b}/sm/{i}.xml".encode()) % 4
-        if per_part.get(part, 0) < n_maps // 4:
-            per_part[part] = per_part.get(part, 0) + 1
-            names.append(i)
-    assert len(names) == n_maps
+    names = spread_sitemaps(b, n_maps)
     for i in names:
         s.routes[f"/sm/{i}.xml"] = ("application/xml", urlset(
             [(f"{b}/sm/p{i}-{j}", None) for j in range(per_map)]))
@@ -374,12 +380,7 @@ def test_discovery_budget_global_at_the_fetcher(brokers, topics, pipeline,
     s = sitemap_site
     b = s.base
     n_maps, per_map, budget = 16, 5, 20
-    names, per_part = [], {}
-    for i in range(1000):
-        part = zlib.crc32(f"{b}/sm/{i}.xml".encode()) % 4
-        if per_part.get(part, 0) < n_maps // 4:
-            per_part[part] = per_part.get(part, 0) + 1
-            names.append(i)
+    names = spread_sitemaps(b, n_maps)
     for i in names:
         s.routes[f"/sm/{i}.xml"] = ("application/xml", urlset(
             [(f"{b}/sm/p{i}-{j}", None) for j in range(per_map)]))
