@@ -1637,6 +1637,8 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
                 structured_saw_itemscope(f->sd);
         if ((found & PRESCAN_RDFA) && f->sd != NULL)
                 structured_saw_rdfa(f->sd);
+        if ((found & PRESCAN_MF) && f->sd != NULL)
+                structured_saw_microformats(f->sd);
         if (f->sd != NULL && structured_wants_tree(f->sd))
                 want_tree = 1;
         /* Room up front for the usual size, so that the text does not
