@@ -513,6 +513,51 @@ static size_t rstrip_len(const char *s, size_t n)
         return end;
 }
 
+/* A text node's text as BeautifulSoup holds it: CR LF and CR as LF, and
+ * text of ASCII whitespace only (outside pre and textarea) as one "\n"
+ * when it has a line break, else one " ". Into out. */
+static void bs_text(mf_t *m, xmlNodePtr t, dynbuf_t *out)
+{
+        const char *s = (const char *)t->content, *p;
+        int blank = 1, nl = 0;
+
+        if (s == NULL)
+                return;
+        for (p = s; *p; p++) {
+                if (*p == '\n' || *p == '\r')
+                        nl = 1;
+                else if (*p != ' ' && *p != '\t' && *p != '\f')
+                        blank = 0;
+                if (!blank)
+                        break;
+        }
+        if (blank && *s) {
+                xmlNodePtr a;
+
+                for (a = t->parent; a != NULL; a = a->parent)
+                        if (a->type == XML_ELEMENT_NODE &&
+                            (is(a, "pre") || is(a, "textarea")))
+                                break;
+                if (a == NULL) {
+                        add(m, out, nl ? "\n" : " ", 1);
+                        return;
+                }
+        }
+        for (p = s; *p; p++) {
+                const char *q = p;
+
+                while (*q && *q != '\r')
+                        q++;
+                add(m, out, p, (size_t)(q - p));
+                if (!*q)
+                        break;
+                add(m, out, "\n", 1);
+                if (q[1] == '\n')
+                        q++;
+                p = q;
+        }
+}
+
 static int skip_text_of(xmlNodePtr n)
 {
         return is(n, "script") || is(n, "style") || is(n, "template") ||
@@ -532,9 +577,7 @@ static void get_text(mf_t *m, xmlNodePtr el, dynbuf_t *out)
                         return;
                 if (n->type == XML_TEXT_NODE ||
                     n->type == XML_CDATA_SECTION_NODE) {
-                        if (n->content)
-                                add(m, out, n->content,
-                                    strlen((const char *)n->content));
+                        bs_text(m, n, out);
                 } else if (n->type == XML_ELEMENT_NODE) {
                         down = !skip_text_of(n);
                 }
@@ -641,8 +684,11 @@ static void text_content(mf_t *m, xmlNodePtr el, int replace_img,
                         break;
                 if (n->type == XML_TEXT_NODE ||
                     n->type == XML_CDATA_SECTION_NODE) {
-                        if (n->content)
-                                tnorm(m, &l, &sb, (const char *)n->content);
+                        m->tmp.len = 0;
+                        bs_text(m, n, &m->tmp);
+                        add(m, &m->tmp, "", 1); /* NUL */
+                        if (m->tmp.len > 1)
+                                tnorm(m, &l, &sb, m->tmp.data);
                 } else if (n->type != XML_ELEMENT_NODE || skip_text_of(n)) {
                         if (n->type == XML_ELEMENT_NODE &&
                             (is(n, "rt") || is(n, "rp")))
@@ -1404,11 +1450,41 @@ static void esc(mf_t *m, dynbuf_t *out, const char *s, int quot)
         }
 }
 
+static int cmp_attr(const void *a, const void *b)
+{
+        const xmlAttr *x = *(const xmlAttr *const *)a;
+        const xmlAttr *y = *(const xmlAttr *const *)b;
+
+        return strcmp((const char *)x->name, (const char *)y->name);
+}
+
+/* Whether BeautifulSoup holds the attribute as a list of words (joined
+ * again by one space). */
+static int list_attr(xmlNodePtr n, const char *nm)
+{
+        if (!strcmp(nm, "class") || !strcmp(nm, "accesskey") ||
+            !strcmp(nm, "dropzone"))
+                return 1;
+        if ((!strcmp(nm, "rel") || !strcmp(nm, "rev")) &&
+            (is(n, "a") || is(n, "link") || is(n, "area")))
+                return 1;
+        return !strcmp(nm, "headers") && (is(n, "td") || is(n, "th"));
+}
+
+/* A start tag as BeautifulSoup writes it: attributes in name order. */
 static void open_tag(mf_t *m, xmlNodePtr n, dynbuf_t *out)
 {
+        xmlAttrPtr at[64];
+        size_t na = 0;
+
         adds(m, out, "<");
         adds(m, out, (const char *)n->name);
-        for (xmlAttrPtr a = n->properties; a != NULL; a = a->next) {
+        for (xmlAttrPtr a = n->properties; a != NULL && na < 64; a = a->next)
+                if (a->name)
+                        at[na++] = a;
+        qsort(at, na, sizeof(at[0]), cmp_attr);
+        for (size_t k = 0; k < na; k++) {
+                xmlAttrPtr a = at[k];
                 const char *v = a->children && a->children->content
                                         ? (const char *)a->children->content
                                         : "";
@@ -1416,16 +1492,27 @@ static void open_tag(mf_t *m, xmlNodePtr n, dynbuf_t *out)
                 int url = strcmp(nm, "href") == 0 || strcmp(nm, "src") == 0 ||
                           strcmp(nm, "cite") == 0 || strcmp(nm, "data") == 0 ||
                           strcmp(nm, "poster") == 0;
-                int dq = strchr(v, '"') != NULL, sq = strchr(v, '\'') != NULL;
+                int dq, sq;
 
-                if (url) {
-                        m->tmp.len = 0;
+                m->tmp.len = 0;
+                if (list_attr(n, nm)) {
+                        tok_t t[CLS_MAX];
+                        size_t nt = split(v, t);
+
+                        for (size_t i = 0; i < nt; i++) {
+                                if (i)
+                                        add(m, &m->tmp, " ", 1);
+                                add(m, &m->tmp, t[i].s, t[i].n);
+                        }
+                } else if (url) {
                         join(m, &m->tmp, v, strlen(v));
-                        add(m, &m->tmp, "", 1); /* NUL */
-                        v = m->tmp.data ? m->tmp.data : "";
-                        dq = strchr(v, '"') != NULL;
-                        sq = strchr(v, '\'') != NULL;
+                } else {
+                        add(m, &m->tmp, v, strlen(v));
                 }
+                add(m, &m->tmp, "", 1); /* NUL */
+                v = m->tmp.data ? m->tmp.data : "";
+                dq = strchr(v, '"') != NULL;
+                sq = strchr(v, '\'') != NULL;
                 adds(m, out, " ");
                 adds(m, out, nm);
                 if (dq && !sq) {
@@ -1460,18 +1547,29 @@ static void inner_html(mf_t *m, xmlNodePtr el, dynbuf_t *out)
                 if (visit(m) < 0)
                         return;
                 if (n->type == XML_TEXT_NODE && n->content) {
+                        dynbuf_t t;
+
+                        dynbuf_init(&t, SIZE_MAX / 2);
+                        bs_text(m, n, &t);
+                        add(m, &t, "", 1); /* NUL */
                         if (n->parent && (is(n->parent, "script") ||
                                           is(n->parent, "style")))
-                                adds(m, out, (const char *)n->content);
+                                adds(m, out, t.data ? t.data : "");
                         else
-                                esc(m, out, (const char *)n->content, 0);
+                                esc(m, out, t.data ? t.data : "", 0);
+                        dynbuf_free(&t);
                 } else if (n->type == XML_CDATA_SECTION_NODE && n->content) {
                         adds(m, out, "<![CDATA[");
                         adds(m, out, (const char *)n->content);
                         adds(m, out, "]]>");
                 } else if (n->type == XML_COMMENT_NODE && n->content) {
                         adds(m, out, "<!--");
-                        adds(m, out, (const char *)n->content);
+                        for (const char *c = (const char *)n->content; *c;
+                             c++)
+                                if (*c != '\r')
+                                        add(m, out, c, 1);
+                                else if (c[1] != '\n')
+                                        add(m, out, "\n", 1);
                         adds(m, out, "-->");
                 } else if (is_elem(n)) {
                         open_tag(m, n, out);
