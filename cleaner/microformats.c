@@ -449,6 +449,11 @@ static void join(mf_t *m, dynbuf_t *out, const char *s, size_t n)
             !(n >= 7 && memcmp(s, "http://", 7) == 0) &&
             !(n >= 8 && memcmp(s, "https://", 8) == 0) &&
             url_href_n(m->urls, s, n, m->base, &href, &hl) == URL_OK) {
+                /* Python's urljoin() drops an empty fragment or query. */
+                if (hl > 0 && href[hl - 1] == '#')
+                        hl--;
+                if (hl > 0 && href[hl - 1] == '?')
+                        hl--;
                 add(m, out, href, hl);
                 return;
         }
@@ -1559,9 +1564,14 @@ static void inner_html(mf_t *m, xmlNodePtr el, dynbuf_t *out)
                                 esc(m, out, t.data ? t.data : "", 0);
                         dynbuf_free(&t);
                 } else if (n->type == XML_CDATA_SECTION_NODE && n->content) {
-                        adds(m, out, "<![CDATA[");
-                        adds(m, out, (const char *)n->content);
-                        adds(m, out, "]]>");
+                        /* libxml2's raw text of script and style */
+                        dynbuf_t t;
+
+                        dynbuf_init(&t, SIZE_MAX / 2);
+                        bs_text(m, n, &t);
+                        add(m, &t, "", 1); /* NUL */
+                        adds(m, out, t.data ? t.data : "");
+                        dynbuf_free(&t);
                 } else if (n->type == XML_COMMENT_NODE && n->content) {
                         adds(m, out, "<!--");
                         for (const char *c = (const char *)n->content; *c;
