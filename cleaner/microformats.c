@@ -359,6 +359,7 @@ typedef struct mf {
         const char *doc_lang;
         size_t visits, bytes, errors, items;
         int stop, failed, capped;
+        int over; /* past MF_BYTES_MAX: the item being built is dropped */
         char date[64]; /* mf2py's default date for time-only dt- values */
         int has_date;
         dynbuf_t tmp;
@@ -406,7 +407,7 @@ static void add(mf_t *m, dynbuf_t *b, const void *s, size_t n)
         if (m->bytes > MF_BYTES_MAX) {
                 if (!m->stop)
                         m->errors++;
-                m->stop = 1;
+                m->stop = m->over = 1;
                 m->capped = 1;
                 return;
         }
@@ -431,7 +432,9 @@ static void quote(mf_t *m, dynbuf_t *b, const char *s, size_t n)
         }
         m->bytes += b->len - before;
         if (m->bytes > MF_BYTES_MAX) {
-                m->stop = 1;
+                if (!m->stop)
+                        m->errors++;
+                m->stop = m->over = 1;
                 m->capped = 1;
         }
 }
@@ -2329,7 +2332,10 @@ int microformats_write(dynbuf_t *out, xmlDocPtr doc, const url_t *base,
                                 pre.len = 0;
                                 prefix(&m, n, &it, &pre);
                                 suffix(&m, n, &it, 0, NULL, NULL, &pre);
-                                if (!m.stop && !m.failed) {
+                                /* Cut at the visits cap, an item is still
+                                 * whole JSON; past the bytes cap it is
+                                 * not. */
+                                if (!m.over && !m.failed) {
                                         if (nitems++ && dynbuf_add(out, ",", 1) < 0)
                                                 m.failed = 1;
                                         if (dynbuf_add(out, pre.data, pre.len) < 0)
