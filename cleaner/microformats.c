@@ -25,8 +25,8 @@ typedef struct tok {
 /* ---- classic microformats: mf2py's backcompat rules ---------------- */
 
 typedef struct bc_rule {
-        const char *old;     /* space-separated classes (or rels) all there */
-        const char *add[4];  /* classes added */
+        const char *old;    /* space-separated classes (or rels) all there */
+        const char *add[4]; /* classes added */
 } bc_rule_t;
 
 typedef struct bc_root {
@@ -43,55 +43,54 @@ static const bc_rule_t adr_p[] = {
         { "street-address", { "p-street-address" } },
         { "postal-code", { "p-postal-code" } },
         { "country-name", { "p-country-name" } },
-        { NULL, { NULL } } };
+        { NULL, { NULL } }
+};
 static const bc_rule_t geo_p[] = { { "latitude", { "p-latitude" } },
                                    { "longitude", { "p-longitude" } },
                                    { NULL, { NULL } } };
-static const bc_rule_t hentry_p[] = {
-        { "category", { "p-category" } },
-        { "entry-title", { "p-name" } },
-        { "published", { "dt-published" } },
-        { "entry-content", { "e-content" } },
-        { "entry-summary", { "p-summary" } },
-        { "author", { "p-author", "h-card" } },
-        { "geo", { "p-geo", "h-geo" } },
-        { "updated", { "dt-updated" } },
-        { NULL, { NULL } } };
+static const bc_rule_t hentry_p[] = { { "category", { "p-category" } },
+                                      { "entry-title", { "p-name" } },
+                                      { "published", { "dt-published" } },
+                                      { "entry-content", { "e-content" } },
+                                      { "entry-summary", { "p-summary" } },
+                                      { "author", { "p-author", "h-card" } },
+                                      { "geo", { "p-geo", "h-geo" } },
+                                      { "updated", { "dt-updated" } },
+                                      { NULL, { NULL } } };
 static const bc_rule_t hentry_r[] = { { "bookmark", { "u-url" } },
                                       { "tag", { "p-category" } },
                                       { NULL, { NULL } } };
-static const bc_rule_t hfeed_p[] = {
-        { "category", { "p-category" } },
-        { "site-description", { "p-summary" } },
-        { "description", { "p-summary" } },
-        { "site-title", { "p-name" } },
-        { "title", { "p-name" } },
-        { NULL, { NULL } } };
+static const bc_rule_t hfeed_p[] = { { "category", { "p-category" } },
+                                     { "site-description", { "p-summary" } },
+                                     { "description", { "p-summary" } },
+                                     { "site-title", { "p-name" } },
+                                     { "title", { "p-name" } },
+                                     { NULL, { NULL } } };
 static const bc_rule_t tag_r[] = { { "tag", { "p-category" } },
                                    { NULL, { NULL } } };
-static const bc_rule_t hproduct_p[] = {
-        { "category", { "p-category" } },
-        { "price", { "p-price" } },
-        { "description", { "p-description" } },
-        { "url", { "u-url" } },
-        { "photo", { "u-photo" } },
-        { "brand", { "p-brand" } },
-        { "identifier", { "u-identifier" } },
-        { "review", { "p-review", "h-review" } },
-        { "fn", { "p-name" } },
-        { NULL, { NULL } } };
-static const bc_rule_t hrecipe_p[] = {
-        { "nutrition", { "p-nutrition" } },
-        { "yield", { "p-yield" } },
-        { "author", { "p-author", "h-card" } },
-        { "duration", { "dt-duration" } },
-        { "photo", { "u-photo" } },
-        { "instructions", { "e-instructions" } },
-        { "summary", { "p-summary" } },
-        { "fn", { "p-name" } },
-        { "ingredient", { "p-ingredient" } },
-        { "category", { "p-category" } },
-        { NULL, { NULL } } };
+static const bc_rule_t hproduct_p[] = { { "category", { "p-category" } },
+                                        { "price", { "p-price" } },
+                                        { "description", { "p-description" } },
+                                        { "url", { "u-url" } },
+                                        { "photo", { "u-photo" } },
+                                        { "brand", { "p-brand" } },
+                                        { "identifier", { "u-identifier" } },
+                                        { "review",
+                                          { "p-review", "h-review" } },
+                                        { "fn", { "p-name" } },
+                                        { NULL, { NULL } } };
+static const bc_rule_t hrecipe_p[] = { { "nutrition", { "p-nutrition" } },
+                                       { "yield", { "p-yield" } },
+                                       { "author", { "p-author", "h-card" } },
+                                       { "duration", { "dt-duration" } },
+                                       { "photo", { "u-photo" } },
+                                       { "instructions",
+                                         { "e-instructions" } },
+                                       { "summary", { "p-summary" } },
+                                       { "fn", { "p-name" } },
+                                       { "ingredient", { "p-ingredient" } },
+                                       { "category", { "p-category" } },
+                                       { NULL, { NULL } } };
 static const bc_rule_t hresume_p[] = {
         { "experience", { "h-event", "p-experience" } },
         { "summary", { "p-summary" } },
@@ -99,7 +98,8 @@ static const bc_rule_t hresume_p[] = {
         { "contact", { "h-card", "p-contact" } },
         { "skill", { "p-skill" } },
         { "education", { "h-event", "p-education" } },
-        { NULL, { NULL } } };
+        { NULL, { NULL } }
+};
 static const bc_rule_t hreviewagg_p[] = {
         { "rating", { "p-rating" } },
         { "description", { "p-description" } },
@@ -113,7 +113,8 @@ static const bc_rule_t hreviewagg_p[] = {
         { "url", { "u-url" } },
         { "summary", { "p-name" } },
         { "fn", { "p-item", "h-item", "p-name" } },
-        { NULL, { NULL } } };
+        { NULL, { NULL } }
+};
 static const bc_rule_t hreview_p[] = {
         { "rating", { "p-rating" } },
         { "worst", { "p-worst" } },
@@ -128,7 +129,8 @@ static const bc_rule_t hreview_p[] = {
         { "item vcard", { "p-item", "vcard" } },
         { "item vevent", { "p-item", "vevent" } },
         { "item hproduct", { "p-item", "hproduct" } },
-        { NULL, { NULL } } };
+        { NULL, { NULL } }
+};
 static const bc_rule_t hreview_r[] = { { "self bookmark", { "u-url" } },
                                        { "tag", { "p-category" } },
                                        { NULL, { NULL } } };
@@ -166,20 +168,20 @@ static const bc_rule_t vcard_p[] = {
         { "organization-name", { "p-organization-name" } },
         { "title", { "p-job-title" } },
         { "role", { "p-role" } },
-        { NULL, { NULL } } };
-static const bc_rule_t vevent_p[] = {
-        { "attendee", { "p-attendee" } },
-        { "description", { "p-description" } },
-        { "duration", { "dt-duration" } },
-        { "dtend", { "dt-end" } },
-        { "dtstart", { "dt-start" } },
-        { "organizer", { "p-organizer" } },
-        { "category", { "p-category" } },
-        { "url", { "u-url" } },
-        { "summary", { "p-name" } },
-        { "contact", { "p-contact" } },
-        { "location", { "p-location" } },
-        { NULL, { NULL } } };
+        { NULL, { NULL } }
+};
+static const bc_rule_t vevent_p[] = { { "attendee", { "p-attendee" } },
+                                      { "description", { "p-description" } },
+                                      { "duration", { "dt-duration" } },
+                                      { "dtend", { "dt-end" } },
+                                      { "dtstart", { "dt-start" } },
+                                      { "organizer", { "p-organizer" } },
+                                      { "category", { "p-category" } },
+                                      { "url", { "u-url" } },
+                                      { "summary", { "p-name" } },
+                                      { "contact", { "p-contact" } },
+                                      { "location", { "p-location" } },
+                                      { NULL, { NULL } } };
 static const bc_rule_t no_r[] = { { NULL, { NULL } } };
 
 /* Sorted by root name, as mf2py lists a page's classic roots. */
@@ -261,7 +263,8 @@ static int mf_name(const char *s, size_t n)
         j = i;
         while (j < n && (lower(s[j]) || digit(s[j])))
                 j++;
-        return j > i && j < n && s[j] == '-' && name_rest(s + j + 1, n - j - 1);
+        return j > i && j < n && s[j] == '-' &&
+               name_rest(s + j + 1, n - j - 1);
 }
 
 /* The kind of an mf2 class: 'h', 'p', 'u', 'e', 'd' (dt-) or 0; *name
@@ -359,7 +362,7 @@ typedef struct mf {
         const char *doc_lang;
         size_t visits, bytes, errors, items;
         int stop, failed, capped;
-        int over; /* past MF_BYTES_MAX: the item being built is dropped */
+        int over;      /* past MF_BYTES_MAX: the item being built is dropped */
         char date[64]; /* mf2py's default date for time-only dt- values */
         int has_date;
         dynbuf_t tmp;
@@ -715,12 +718,15 @@ static void text_content(mf_t *m, xmlNodePtr el, int replace_img,
                         m->tmp.len = 0;
                         if (v != NULL) {
                                 add(m, &m->tmp, v, strlen(v));
-                        } else if (img_to_src && (v = attr(n, "src"))) {
-                                join(m, &m->tmp, v, strlen(v));
+                        } else if (img_to_src) {
+                                v = attr(n, "src");
+                                if (v != NULL)
+                                        join(m, &m->tmp, v, strlen(v));
                         }
                         if (v != NULL) {
                                 tstr(m, &l, &sb, " ", 1);
-                                tstr(m, &l, &sb, m->tmp.data ? m->tmp.data : "",
+                                tstr(m, &l, &sb,
+                                     m->tmp.data ? m->tmp.data : "",
                                      m->tmp.len);
                                 tstr(m, &l, &sb, " ", 1);
                         }
@@ -752,14 +758,15 @@ static void text_content(mf_t *m, xmlNodePtr el, int replace_img,
                 }
         }
         if (m->failed || l.n == 0)
-                goto done;
+                goto out;
         /* lone spaces next to an edge, a space or a paragraph mark go */
         for (i = 0; i < l.n; i++) {
                 if (!is_str(&l.t[i], sb.data, " "))
                         continue;
-                if (i == 0 || i == l.n - 1 || is_str(&l.t[i - 1], sb.data, " ") ||
-                    is_pmark(&l.t[i - 1]) || is_str(&l.t[i + 1], sb.data, " ") ||
-                    is_pmark(&l.t[i + 1]))
+                if (i == 0 || i == l.n - 1 ||
+                    is_str(&l.t[i - 1], sb.data, " ") ||
+                    is_pmark(&l.t[i - 1]) ||
+                    is_str(&l.t[i + 1], sb.data, " ") || is_pmark(&l.t[i + 1]))
                         l.t[i].len = 0;
         }
         first = 0;
@@ -785,8 +792,8 @@ static void text_content(mf_t *m, xmlNodePtr el, int replace_img,
                         break;
         }
         if (first < last && l.t[first].mark < 0) {
-                size_t k = lstrip_len(sb.data + l.t[first].off,
-                                      l.t[first].len);
+                size_t k =
+                        lstrip_len(sb.data + l.t[first].off, l.t[first].len);
 
                 l.t[first].off += k;
                 l.t[first].len -= k;
@@ -827,7 +834,7 @@ static void text_content(mf_t *m, xmlNodePtr el, int replace_img,
                         lastmark = t->mark;
                 }
         }
-done:
+out:
         free(l.t);
         dynbuf_free(&sb);
 }
@@ -969,7 +976,8 @@ static int time_full(const char *s, size_t i, size_t n, dtm_t *d)
                                         if (tz_full(s, t, n)) {
                                                 d->tz = t;
                                                 d->tz_n = n - t;
-                                                if (d->tz_n && s[n - 1] == '\n')
+                                                if (d->tz_n &&
+                                                    s[n - 1] == '\n')
                                                         d->tz_n--;
                                                 return 1;
                                         }
@@ -1002,6 +1010,16 @@ static int date_full(const char *s, size_t n)
                (date_at(s, 0, n, 1) == 8 && at_end(s, 8, n));
 }
 
+/* The decimal s[0, n) (digits, checked by the caller). */
+static int num(const char *s, size_t n)
+{
+        int v = 0;
+
+        for (size_t i = 0; i < n; i++)
+                v = v * 10 + (s[i] - '0');
+        return v;
+}
+
 /* mf2py's normalize_datetime() of s[0, n) into out. */
 static void dt_normal(mf_t *m, const char *s, size_t n, dynbuf_t *out)
 {
@@ -1014,7 +1032,7 @@ static void dt_normal(mf_t *m, const char *s, size_t n, dynbuf_t *out)
                 return;
         }
         if (d.date_n == 8) { /* YYYY-DDD: an ordinal date */
-                int y = atoi(s), day = atoi(s + 5);
+                int y = num(s, 4), day = num(s + 5, 3);
                 int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
                 static const int ml[] = { 31, 28, 31, 30, 31, 30,
                                           31, 31, 30, 31, 30, 31 };
@@ -1036,7 +1054,7 @@ static void dt_normal(mf_t *m, const char *s, size_t n, dynbuf_t *out)
         }
         add(m, out, &d.sep, 1);
         if (d.ampm_n) {
-                int h = atoi(s + d.hour);
+                int h = num(s + d.hour, d.hour_n);
                 char c = s[d.ampm];
 
                 if ((c == 'a' || c == 'A') && h == 12)
@@ -1201,7 +1219,10 @@ static int get_img(mf_t *m, xmlNodePtr el, dynbuf_t *out, int *empty)
 {
         const char *src, *alt, *ss;
 
-        if (!is(el, "img") || (src = attr(el, "src")) == NULL)
+        if (!is(el, "img"))
+                return 0;
+        src = attr(el, "src");
+        if (src == NULL)
                 return 0;
         alt = attr(el, "alt");
         ss = attr(el, "srcset");
@@ -1430,11 +1451,12 @@ static int dt_value(mf_t *m, xmlNodePtr el, dynbuf_t *out)
 static int void_elem(xmlNodePtr n)
 {
         static const char *const v[] = {
-                "area",   "base",    "br",      "col",    "embed",  "hr",
-                "img",    "input",   "keygen",  "link",   "menuitem",
-                "meta",   "param",   "source",  "track",  "wbr",    "basefont",
-                "bgsound", "command", "frame",  "image",  "isindex",
-                "nextid", "spacer" };
+                "area",     "base",     "br",      "col",     "embed",
+                "hr",       "img",      "input",   "keygen",  "link",
+                "menuitem", "meta",     "param",   "source",  "track",
+                "wbr",      "basefont", "bgsound", "command", "frame",
+                "image",    "isindex",  "nextid",  "spacer"
+        };
 
         for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
                 if (is(n, v[i]))
@@ -1482,7 +1504,7 @@ static int list_attr(xmlNodePtr n, const char *nm)
 /* A start tag as BeautifulSoup writes it: attributes in name order. */
 static void open_tag(mf_t *m, xmlNodePtr n, dynbuf_t *out)
 {
-        xmlAttrPtr at[64];
+        xmlAttrPtr at[64] = { NULL };
         size_t na = 0;
 
         adds(m, out, "<");
@@ -1577,8 +1599,7 @@ static void inner_html(mf_t *m, xmlNodePtr el, dynbuf_t *out)
                         dynbuf_free(&t);
                 } else if (n->type == XML_COMMENT_NODE && n->content) {
                         adds(m, out, "<!--");
-                        for (const char *c = (const char *)n->content; *c;
-                             c++)
+                        for (const char *c = (const char *)n->content; *c; c++)
                                 if (*c != '\r')
                                         add(m, out, c, 1);
                                 else if (c[1] != '\n')
@@ -1866,11 +1887,13 @@ static void prefix(mf_t *m, xmlNodePtr el, const item_t *it, dynbuf_t *out)
         }
         adds(m, out, "}");
         if (is(el, "area")) {
-                if ((v = attr(el, "shape")) != NULL) {
+                v = attr(el, "shape");
+                if (v != NULL) {
                         adds(m, out, ",\"shape\":");
                         quote(m, out, v, strlen(v));
                 }
-                if ((v = attr(el, "coords")) != NULL) {
+                v = attr(el, "coords");
+                if (v != NULL) {
                         adds(m, out, ",\"coords\":");
                         quote(m, out, v, strlen(v));
                 }
@@ -1880,10 +1903,20 @@ static void prefix(mf_t *m, xmlNodePtr el, const item_t *it, dynbuf_t *out)
                 add(m, out, it->children.data, it->children.len);
                 adds(m, out, "]");
         }
-        if ((v = attr(el, "id")) != NULL && *v) {
+        v = attr(el, "id");
+        if (v != NULL && *v) {
                 adds(m, out, ",\"id\":");
                 quote(m, out, v, strlen(v));
         }
+}
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if ((c | 32) >= 'a' && (c | 32) <= 'f')
+                return (c | 32) - 'a' + 10;
+        return -1;
 }
 
 /* Percent-decoded last path segment of a rel=tag href (Python's
@@ -1905,17 +1938,10 @@ static void tag_category(mf_t *m, item_t *it, xmlNodePtr n)
                 s--;
         dynbuf_init(&b, SIZE_MAX / 2);
         for (const char *p = s; p < e; p++) {
-                int h1, h2;
+                int h1 = e - p >= 3 ? hexval(p[1]) : -1;
+                int h2 = e - p >= 3 ? hexval(p[2]) : -1;
 
-                if (*p == '%' && e - p >= 3 &&
-                    (h1 = (p[1] >= '0' && p[1] <= '9')   ? p[1] - '0'
-                          : (p[1] | 32) >= 'a' && (p[1] | 32) <= 'f'
-                                  ? (p[1] | 32) - 'a' + 10
-                                  : -1) >= 0 &&
-                    (h2 = (p[2] >= '0' && p[2] <= '9')   ? p[2] - '0'
-                          : (p[2] | 32) >= 'a' && (p[2] | 32) <= 'f'
-                                  ? (p[2] | 32) - 'a' + 10
-                                  : -1) >= 0) {
+                if (*p == '%' && h1 >= 0 && h2 >= 0) {
                         char ch = (char)(h1 * 16 + h2);
 
                         add(m, &b, &ch, 1);
@@ -2192,7 +2218,7 @@ static int cmp_tok(const void *a, const void *b)
 static void handle_item(mf_t *m, xmlNodePtr el, const cls_t *c, int bc,
                         const rules_t *inherited, int depth, item_t *it)
 {
-        tok_t types[2 * CLS_MAX];
+        tok_t types[2 * CLS_MAX] = { { NULL, 0 } };
         size_t nt = 0, off, i;
         rules_t own;
         const rules_t *r;
@@ -2291,8 +2317,11 @@ int microformats_write(dynbuf_t *out, xmlDocPtr doc, const url_t *base,
         m.base = base;
         dynbuf_init(&m.tmp, SIZE_MAX / 2);
         dynbuf_init(&pre, SIZE_MAX / 2);
-        if (base != NULL && (m.urls = url_scratch_new()) == NULL)
-                return -1;
+        if (base != NULL) {
+                m.urls = url_scratch_new();
+                if (m.urls == NULL)
+                        return -1;
+        }
         root = doc ? xmlDocGetRootElement(doc) : NULL;
         for (n = doc ? doc->children : NULL; n != NULL; n = n->next)
                 if (n->type == XML_ELEMENT_NODE && is(n, "html")) {
@@ -2336,9 +2365,11 @@ int microformats_write(dynbuf_t *out, xmlDocPtr doc, const url_t *base,
                                  * whole JSON; past the bytes cap it is
                                  * not. */
                                 if (!m.over && !m.failed) {
-                                        if (nitems++ && dynbuf_add(out, ",", 1) < 0)
+                                        if (nitems++ &&
+                                            dynbuf_add(out, ",", 1) < 0)
                                                 m.failed = 1;
-                                        if (dynbuf_add(out, pre.data, pre.len) < 0)
+                                        if (dynbuf_add(out, pre.data,
+                                                       pre.len) < 0)
                                                 m.failed = 1;
                                 }
                                 item_free(&it);

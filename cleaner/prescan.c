@@ -117,8 +117,9 @@ static int mf_value(const unsigned char *v, size_t n)
                 t = i;
                 while (i < n && !is_blank(v[i]))
                         i++;
-                if (i > t && (v[t] == 'h' || v[t] == 'v' || v[t] == 'a' ||
-                              v[t] == 'g') &&
+                if (i > t &&
+                    (v[t] == 'h' || v[t] == 'v' || v[t] == 'a' ||
+                     v[t] == 'g') &&
                     microformats_root_class((const char *)v + t, i - t))
                         return 1;
         }
@@ -184,8 +185,9 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
                                         size_t v = i + 1;
 
                                         i = q ? (size_t)(q - s) + 1 : len;
-                                        if (cls && q && mf_value(s + v,
-                                                            (size_t)(q - s) - v))
+                                        if (cls && q &&
+                                            mf_value(s + v,
+                                                     (size_t)(q - s) - v))
                                                 *found |= PRESCAN_MF;
                                 } else {
                                         size_t v = i;

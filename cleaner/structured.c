@@ -452,8 +452,7 @@ int structured_write_rest(const structured_t *st, yajl_gen gen)
                              yajl_gen_status_ok))
                         return -1;
         }
-        if (st->mf_json.len > 0 &&
-            emit(gen, "microformats", &st->mf_json) < 0)
+        if (st->mf_json.len > 0 && emit(gen, "microformats", &st->mf_json) < 0)
                 return -1;
         if (st->mf_errors > 0 &&
             (yajl_gen_string(gen, (const unsigned char *)"microformats_errors",
