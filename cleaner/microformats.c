@@ -1537,7 +1537,11 @@ static void open_tag(mf_t *m, xmlNodePtr n, dynbuf_t *out)
                 } else if (url) {
                         join(m, &m->tmp, v, strlen(v));
                 } else {
-                        add(m, &m->tmp, v, strlen(v));
+                        for (const char *c = v; *c; c++) /* CR LF as LF */
+                                if (*c != '\r')
+                                        add(m, &m->tmp, c, 1);
+                                else if (c[1] != '\n')
+                                        add(m, &m->tmp, "\n", 1);
                 }
                 add(m, &m->tmp, "", 1); /* NUL */
                 v = m->tmp.data ? m->tmp.data : "";
