@@ -167,6 +167,12 @@ const opt_def_t cleaner_options[] = {
           "gives it). A page with a property, typeof, rel, rev, role or "
           "vocab attribute is read from its tree.",
           false },
+        { "microformats", OPT_BOOL, F(sd_microformats), "true", 0, 0, NULL,
+          "Extract microformats2 items and the classic microformats mf2py "
+          "maps onto them (microformats: mf2 JSON, as extruct gives it). A "
+          "page with a class attribute naming a root (h-*, vcard, hentry, "
+          "...) is read from its tree.",
+          false },
         { "product", OPT_BOOL, F(sd_product), "true", 0, 0, NULL,
           "Write the page's normalised product (product: from JSON-LD, else "
           "microdata, else RDFa, else OpenGraph; null when not a product "
@@ -210,6 +216,8 @@ unsigned cleaner_structured_off(const cleaner_config_t *conf)
                 off |= STRUCTURED_DUBLINCORE;
         if (!conf->sd_rdfa)
                 off |= STRUCTURED_RDFA;
+        if (!conf->sd_microformats)
+                off |= STRUCTURED_MICROFORMATS;
         if (!conf->sd_product)
                 off |= STRUCTURED_PRODUCT;
         return off;

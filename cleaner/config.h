@@ -47,6 +47,7 @@ typedef struct cleaner_config {
         bool sd_dublincore;
         bool sd_product;
         bool sd_rdfa;
+        bool sd_microformats;
 } cleaner_config_t;
 
 /* --compression's names: librdkafka's compression.type values, NULL-ended. */

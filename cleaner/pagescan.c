@@ -1798,8 +1798,16 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
                 structured_saw_itemscope(f->sd);
         if ((found & PRESCAN_RDFA) && f->sd != NULL)
                 structured_saw_rdfa(f->sd);
+        if ((found & PRESCAN_MF) && f->sd != NULL)
+                structured_saw_microformats(f->sd);
         if (f->sd != NULL && structured_wants_tree(f->sd))
                 want_tree = 1;
+        /* Microformats' text and e-* HTML hold script and style text as
+         * written: such a page's tree is built with it. */
+        if (f->sd != NULL && structured_wants_raw(f->sd)) {
+                prescan_bodies_free(&bodies);
+                bodies = (prescan_bodies_t){ 0 };
+        }
         /* Room up front for the usual size, so that the text does not
          * grow by copying: a text-heavy page's text is most of the page.
          * Memory not written to is not touched. */

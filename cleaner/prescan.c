@@ -27,6 +27,8 @@
  */
 #include "prescan.h"
 
+#include "microformats.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -101,6 +103,30 @@ static int rdfa_name(const unsigned char *s, size_t n)
         return 0;
 }
 
+/* Whether a class attribute's value v[0, n) names a microformats root:
+ * a token is tested only when it starts as one can (h-, or a classic
+ * root's first letter). */
+static int mf_value(const unsigned char *v, size_t n)
+{
+        size_t i = 0;
+
+        while (i < n) {
+                size_t t;
+
+                while (i < n && is_blank(v[i]))
+                        i++;
+                t = i;
+                while (i < n && !is_blank(v[i]))
+                        i++;
+                if (i > t &&
+                    (v[t] == 'h' || v[t] == 'v' || v[t] == 'a' ||
+                     v[t] == 'g') &&
+                    microformats_root_class((const char *)v + t, i - t))
+                        return 1;
+        }
+        return 0;
+}
+
 /* A start tag from s[i] == '<' (s[i + 1] a letter). Returns the offset
  * after it; *natts its attribute count (at most cap + 1: scanning stops
  * there), *raw the length of its name when it opens raw text (script or
@@ -128,9 +154,13 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
                !(s[i] == '/' && i + 1 < len && s[i + 1] == '>')) {
                 if (is_name_start(s[i])) {
                         size_t start = i;
+                        int cls;
 
                         while (i < len && is_name_char(s[i]))
                                 i++;
+                        cls = !(*found & PRESCAN_MF) && i - start == 5 &&
+                              strncasecmp((const char *)s + start, "class",
+                                          5) == 0;
                         if (i - start == 9 &&
                             strncasecmp((const char *)s + start, "itemscope",
                                         9) == 0)
@@ -153,11 +183,21 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
                                         const unsigned char *q = memchr(
                                                 s + i + 1, s[i], len - i - 1);
 
+                                        size_t v = i + 1;
+
                                         i = q ? (size_t)(q - s) + 1 : len;
+                                        if (cls && q &&
+                                            mf_value(s + v,
+                                                     (size_t)(q - s) - v))
+                                                *found |= PRESCAN_MF;
                                 } else {
+                                        size_t v = i;
+
                                         while (i < len && !is_blank(s[i]) &&
                                                s[i] != '>')
                                                 i++;
+                                        if (cls && mf_value(s + v, i - v))
+                                                *found |= PRESCAN_MF;
                                 }
                         }
                 } else {

@@ -37,6 +37,10 @@ size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
 /* ... an attribute RDFa makes triples of (property, typeof, rel, rev,
  * role, vocab: rdfa.h), so RDFa reads the tree. */
 #define PRESCAN_RDFA 0x4u
+/* ... a class attribute with a microformats root class name (h-*, or a
+ * classic root mf2py reads: microformats.h), so microformats read the
+ * tree. */
+#define PRESCAN_MF 0x8u
 
 /* As prescan_max_attributes(), also setting *found to the PRESCAN_* bits
  * of what the start tags hold. Costs one length compare per attribute. */

@@ -14,6 +14,7 @@
 #include "jsonld.h"
 #include "jsonread.h"
 #include "microdata.h"
+#include "microformats.h"
 #include "product.h"
 #include "rdfa.h"
 
@@ -37,6 +38,9 @@ struct structured {
         char *doc_url;
         dynbuf_t rdfa_json;
         size_t rdfa_errors;
+        int mf;
+        dynbuf_t mf_json;
+        size_t mf_errors;
         /* structured_finish()'s output: each field's JSON value. */
         int finished;
         int capped;
@@ -65,6 +69,7 @@ structured_t *structured_new(unsigned syntaxes)
         dynbuf_init(&st->dc_json, SIZE_MAX / 2);
         dynbuf_init(&st->product, SIZE_MAX / 2);
         dynbuf_init(&st->rdfa_json, SIZE_MAX / 2);
+        dynbuf_init(&st->mf_json, SIZE_MAX / 2);
         if (syntaxes & (STRUCTURED_OPENGRAPH | STRUCTURED_PRODUCT))
                 st->og = opengraph_new();
         if (syntaxes & STRUCTURED_DUBLINCORE)
@@ -90,6 +95,7 @@ void structured_destroy(structured_t *st)
         dynbuf_free(&st->dc_json);
         dynbuf_free(&st->product);
         dynbuf_free(&st->rdfa_json);
+        dynbuf_free(&st->mf_json);
         free(st->doc_url);
         opengraph_destroy(st->og);
         dublincore_destroy(st->dc);
@@ -182,6 +188,11 @@ void structured_saw_rdfa(structured_t *st)
         st->rdfa = 1;
 }
 
+void structured_saw_microformats(structured_t *st)
+{
+        st->mf = 1;
+}
+
 int structured_doc_url(structured_t *st, const char *url)
 {
         free(st->doc_url);
@@ -189,11 +200,17 @@ int structured_doc_url(structured_t *st, const char *url)
         return url != NULL && st->doc_url == NULL ? -1 : 0;
 }
 
+int structured_wants_raw(const structured_t *st)
+{
+        return st->mf && (st->on & STRUCTURED_MICROFORMATS);
+}
+
 int structured_wants_tree(const structured_t *st)
 {
         return (st->itemscope &&
                 (st->on & (STRUCTURED_MICRODATA | STRUCTURED_PRODUCT))) ||
-               (st->rdfa && (st->on & STRUCTURED_RDFA));
+               (st->rdfa && (st->on & STRUCTURED_RDFA)) ||
+               (st->mf && (st->on & STRUCTURED_MICROFORMATS));
 }
 
 
@@ -299,6 +316,17 @@ int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
         if (doc != NULL && st->rdfa && (st->on & STRUCTURED_RDFA) &&
             finish_rdfa(st, doc, base) < 0)
                 goto out;
+        if (doc != NULL && st->mf && (st->on & STRUCTURED_MICROFORMATS)) {
+                mf_stats_t fs;
+
+                if (microformats_write(&st->mf_json, doc, base, &fs) < 0)
+                        goto out;
+                if (st->mf_json.len <= 2)
+                        st->mf_json.len = 0; /* "[]": no items */
+                st->mf_errors = fs.errors;
+                if (fs.capped)
+                        st->capped = 1;
+        }
         if ((st->on & STRUCTURED_OPENGRAPH) && opengraph_present(st->og)) {
                 g = gen_into(&st->og_json);
                 if (gen_done(g, &st->og_json,
@@ -429,6 +457,14 @@ int structured_write_rest(const structured_t *st, yajl_gen gen)
                              yajl_gen_status_ok))
                         return -1;
         }
+        if (st->mf_json.len > 0 && emit(gen, "microformats", &st->mf_json) < 0)
+                return -1;
+        if (st->mf_errors > 0 &&
+            (yajl_gen_string(gen, (const unsigned char *)"microformats_errors",
+                             19) != yajl_gen_status_ok ||
+             yajl_gen_integer(gen, (long long)st->mf_errors) !=
+                     yajl_gen_status_ok))
+                return -1;
         if (st->product.len > 0 && emit(gen, "product", &st->product) < 0)
                 return -1;
         return 0;

@@ -17,6 +17,7 @@
  *   json_ld, json_ld_errors   structured_write_jsonld() (jsonld.h)
  *   microdata, microdata_errors (when > 0), opengraph_full, dublincore,
  *   rdfa, rdfa_errors (when > 0),
+ *   microformats, microformats_errors (when > 0),
  *   product                   structured_write_rest(); each only when
  *                             its syntax is on and, except product, the
  *                             page has some.
@@ -44,7 +45,8 @@ enum {
         STRUCTURED_DUBLINCORE = 1u << 3,
         STRUCTURED_PRODUCT = 1u << 4,
         STRUCTURED_RDFA = 1u << 6,
-        STRUCTURED_ALL = 0x1f | STRUCTURED_RDFA,
+        STRUCTURED_MICROFORMATS = 1u << 7,
+        STRUCTURED_ALL = 0x1f | STRUCTURED_RDFA | STRUCTURED_MICROFORMATS,
 };
 
 #define STRUCTURED_JSONLD_MAX 100 /* blocks; later ones are ignored */
@@ -77,10 +79,18 @@ void structured_saw_itemscope(structured_t *st);
  * structured_doc_url() with the document's URL (RDFa resolves against it,
  * not <base>, as extruct does). */
 void structured_saw_rdfa(structured_t *st);
+/* Microformats (microformats.h) read the tree: the scan calls this when a
+ * class attribute holds a root class name (prescan.h PRESCAN_MF). */
+void structured_saw_microformats(structured_t *st);
 int structured_doc_url(structured_t *st, const char *url);
-/* 1 when microdata is on and an itemscope attribute was seen, or RDFa is
- * on and an RDFa attribute was. */
+/* 1 when microdata is on and an itemscope attribute was seen, RDFa is
+ * on and an RDFa attribute was, or microformats are on and a root class
+ * name was. */
 int structured_wants_tree(const structured_t *st);
+/* 1 when a syntax that is on reads the raw text of script and style
+ * elements (microformats: mf2py's text and e-* HTML keep it), so the tree
+ * must be built with it (pagescan.c elides it otherwise). */
+int structured_wants_raw(const structured_t *st);
 
 /*
  * Renders every field from what was handed in: doc is the page's tree

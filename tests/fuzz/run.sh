@@ -67,13 +67,13 @@ done
 declare -A maxlen=([extract]=65536 [rules]=65536 [robots]=16384 \
         [urlmsg]=1048577 [jsonread]=1048577 [response]=65536 \
         [sitemap]=65536 [jsonld]=1048577 [structured]=1048577 \
-        [rdfa]=1048577)
+        [rdfa]=1048577 [microformats]=1048577)
 
 # Regression inputs too large to commit, generated here: JSON nested
 # 450,000 deep, which once overflowed the stack freeing a yajl tree.
 gen="$OUT/regressions-generated"
 mkdir -p "$gen/urlmsg" "$gen/jsonread" "$gen/jsonld" "$gen/structured" \
-        "$gen/rdfa"
+        "$gen/rdfa" "$gen/microformats"
 deep() { head -c "$1" /dev/zero | tr '\0' "$2"; }
 { printf '{"url":"http://a.test/","meta":'; deep 450000 '['; deep 450000 ']'; printf '}'; } \
         >"$gen/urlmsg/deep-meta-450000"
@@ -92,6 +92,12 @@ printf '<div itemscope id=a itemref="a b"><p id=b itemprop=x itemscope itemref=a
 { for _ in $(seq 3000); do printf '<div prefix="a: http://a/ b: http://b/">'; done
   for _ in $(seq 20000); do printf '<b property=c:x>y</b>'; done; } \
         >"$gen/rdfa/prefix-chain"
+# h-* items nested 100,000 deep (each a property of the one above), and
+# nested p- properties whose texts overlap.
+{ for _ in $(seq 100000); do printf '<div class="h-card p-author e-x"><b class=p-name>n</b>'; done; } \
+        >"$gen/microformats/deep-items-100000"
+{ printf '<div class=h-entry>'; for _ in $(seq 100000); do printf '<i class="p-a dt-b">7:30pm'; done; } \
+        >"$gen/microformats/deep-props-100000"
 rc=0
 summary=()
 for t in "${targets[@]}"; do
@@ -114,6 +120,7 @@ for t in "${targets[@]}"; do
         # The RDFa edge cases are seeds too (tests/data/rdfa).
         seeds=("tests/fuzz/corpus/$t")
         [[ $t == rdfa ]] && seeds+=(tests/data/rdfa)
+        [[ $t == microformats ]] && seeds+=(tests/data/microformats)
         log="$OUT/$t.log"
         echo "fuzz: $t for ${FUZZ_SECONDS}s" >&2
         set +e

@@ -207,6 +207,34 @@ static void test_never_fewer_than_libxml2(void **state)
         assert_int_equal(failed, 0);
 }
 
+static unsigned found_in(const char *s)
+{
+        unsigned found;
+
+        prescan_page(s, strlen(s), 1000, NULL, &found);
+        return found;
+}
+
+/* PRESCAN_MF: a class token that is a microformats root (mf2py's h-*
+ * grammar, or a classic root), in any quoting; not other classes, nor a
+ * root name in another attribute or in text. */
+static void test_microformats_flag(void **state)
+{
+        (void)state;
+        assert_true(found_in("<div class=\"x h-card\">") & PRESCAN_MF);
+        assert_true(found_in("<div class='a  h-review-aggregate'>") &
+                    PRESCAN_MF);
+        assert_true(found_in("<p class=vcard>") & PRESCAN_MF);
+        assert_true(found_in("<p CLASS=\"hentry\">") & PRESCAN_MF);
+        assert_true(found_in("<p class=\"h-x-y h-100-ab\">") & PRESCAN_MF);
+        assert_false(found_in("<div class=\"h-100 h- hx-card H-card\">") &
+                     PRESCAN_MF);
+        assert_false(found_in("<div class=\"vcards p-name\">") & PRESCAN_MF);
+        assert_false(found_in("<div id=\"h-card\">h-card vcard</div>") &
+                     PRESCAN_MF);
+        assert_false(found_in("<!-- <p class=h-card> -->") & PRESCAN_MF);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -214,6 +242,7 @@ int main(void)
                 cmocka_unit_test(test_not_tags),
                 cmocka_unit_test(test_stops_at_cap),
                 cmocka_unit_test(test_never_fewer_than_libxml2),
+                cmocka_unit_test(test_microformats_flag),
         };
 
         xmlInitParser();

@@ -19,6 +19,7 @@
 
 #include "jsonld.h"
 #include "microdata.h"
+#include "microformats.h"
 #include "opengraph.h"
 #include "prescan.h"
 #include "product.h"
@@ -256,6 +257,67 @@ static void test_microdata_million_properties(void **state)
         free(html);
 }
 
+/* A page of n copies of unit (after head), parsed and read for
+ * microformats; the output checked to be one JSON array. */
+static char *mf_of(const char *head, const char *unit, size_t n,
+                   mf_stats_t *st)
+{
+        size_t lh = strlen(head), lu = strlen(unit), i;
+        char *html = malloc(lh + n * lu + 1), *p = html;
+        htmlDocPtr doc;
+        dynbuf_t out;
+
+        assert_non_null(html);
+        memcpy(p, head, lh);
+        p += lh;
+        for (i = 0; i < n; i++, p += lu)
+                memcpy(p, unit, lu);
+        *p = '\0';
+        doc = parse_html(html, (size_t)(p - html));
+        dynbuf_init(&out, SIZE_MAX / 2);
+        assert_int_equal(microformats_write(&out, doc, NULL, st), 0);
+        assert_true(out.len >= 2 && out.data[0] == '[' &&
+                    out.data[out.len - 1] == ']');
+        xmlFreeDoc(doc);
+        free(html);
+        return out.data;
+}
+
+/* Items nested 100,000 deep, each a property of the one above twice (so
+ * mf2py's output doubles at each level): bounded in time and output,
+ * what was left out counted. */
+static void test_microformats_deep(void **state)
+{
+        mf_stats_t st;
+        double t0 = cpu_seconds();
+        char *got = mf_of("",
+                          "<div class=\"h-card p-author e-x\"><b "
+                          "class=p-name>n</b>",
+                          100000, &st);
+
+        (void)state;
+        assert_true(st.errors >= 1);
+        assert_int_equal(st.capped, 1);
+        assert_true(strlen(got) <= MF_BYTES_MAX + 2);
+        assert_true(cpu_seconds() - t0 < 20.0);
+        free(got);
+}
+
+/* A million sibling h-* elements: items stop at MF_ITEMS_MAX. */
+static void test_microformats_million_items(void **state)
+{
+        mf_stats_t st;
+        double t0 = cpu_seconds();
+        char *got = mf_of("<body>", "<i class=h-x>a</i>", 1000000, &st);
+
+        (void)state;
+        assert_int_equal(st.items, MF_ITEMS_MAX);
+        assert_int_equal(st.capped, 1);
+        assert_true(st.errors >= 1);
+        assert_true(cpu_seconds() - t0 < 30.0);
+        free(got);
+}
+
 static void test_opengraph_prefixes(void **state)
 {
         opengraph_t *og = opengraph_new();
@@ -365,6 +427,8 @@ int main(void)
                 cmocka_unit_test(test_opengraph_prefixes),
                 cmocka_unit_test(test_product_price),
                 cmocka_unit_test(test_prescan_itemscope),
+                cmocka_unit_test(test_microformats_deep),
+                cmocka_unit_test(test_microformats_million_items),
         };
 
         xmlInitParser();
