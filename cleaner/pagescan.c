@@ -1298,11 +1298,11 @@ static xmlDocPtr parse(scan_t *x, const char *utf8, int len, int tree)
         htmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
         ctxt->options |= XML_PARSE_HUGE;
         ctxt->html = 1;
-        /* The tree builder registers every id attribute (and <a name>) in
-         * the document's ID table, for XPath's id() and xmlGetID(), and
-         * takes each out again as the tree is freed (about 1% of the
-         * extraction of wcxb-dev's product pages). Only the rules' XPath could
-         * read it (keep_raw); the modules find ids themselves. */
+        /* The tree builder registers every id attribute (and <a name>)
+         * in the document's ID table, for XPath's id() and xmlGetID(),
+         * and takes each out again as the tree is freed (about 1% of the
+         * extraction of wcxb-dev's product pages). Only the rules' XPath
+         * could read it (keep_raw); the modules find ids themselves. */
         if (tree && x->skip_ids)
                 ctxt->loadsubset |= XML_SKIP_IDS;
         hdlr = xmlFindCharEncodingHandler("UTF-8");
