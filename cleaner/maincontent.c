@@ -43,6 +43,10 @@
 #define FORUM_MIN_COMMENTS 1000
 #define FORUM_MAX_CHOSEN 200
 #define HW_MAX 192 /* entries of the hint word lists, all together */
+#define HW_BUCKETS 1024
+#define HW_KEY(c0, c1)                                                 \
+        ((((unsigned)(unsigned char)(c0)*33u) ^ (unsigned char)(c1)) & \
+         (HW_BUCKETS - 1))
 /* The best block is the content when it holds this share of the page's
  * text outside links, or this share of its prose (paragraph scores). */
 #define BROAD_TEXT 0.5f
@@ -139,10 +143,11 @@ struct maincontent {
         int forum;
         int has_artbody;
         uint64_t cmt_text; /* comments_text(), when not a forum */
-        /* The hint words of the lists below, bucketed by first byte
-         * (hint_index()): hw_head[c] is 1 + the first entry starting with
-         * c, hw_next[i] 1 + the next one; 0 ends. */
-        uint8_t hw_head[256];
+        /* The hint words of the lists below, bucketed by their first two
+         * bytes (hint_index()): hw_head[HW_KEY(c0, c1)] is 1 + the first
+         * entry starting with a pair of that key, hw_next[i] 1 + the next
+         * one; 0 ends. */
+        uint8_t hw_head[HW_BUCKETS];
         uint8_t hw_next[HW_MAX];
         uint8_t hw_bit[HW_MAX];
         uint8_t hw_len[HW_MAX];
@@ -223,19 +228,82 @@ static int tag_of(const xmlChar *name)
         return T_OTHER;
 }
 
-/* The element's class and id, lower-cased, in buf ("" when none). */
-static void hints_of(const xmlNode *n, char *buf, size_t size)
+/* The attributes walk_count() reads of an element, each as dom_attr()
+ * gives it (the first of that name), found in one pass over the
+ * attributes: a dom_attr() call each, some of them repeated, was most of
+ * walk_count()'s time on pages of many attributes. */
+typedef struct eattrs {
+        const char *cls, *id, *itemprop, *role, *hidden, *style;
+} eattrs_t;
+
+static void attrs_of(const xmlNode *n, eattrs_t *e)
 {
-        const char *c = dom_attr(n, "class"), *id = dom_attr(n, "id");
+        const xmlAttr *a;
+
+        memset(e, 0, sizeof(*e));
+        for (a = n->properties; a != NULL; a = a->next) {
+                const char *name = (const char *)a->name, *v;
+                const char **slot = NULL;
+
+                if (name == NULL)
+                        continue;
+                switch (name[0] | 0x20) {
+                case 'c':
+                        if (strcasecmp(name, "class") == 0)
+                                slot = &e->cls;
+                        break;
+                case 'i':
+                        if (strcasecmp(name, "id") == 0)
+                                slot = &e->id;
+                        else if (strcasecmp(name, "itemprop") == 0)
+                                slot = &e->itemprop;
+                        break;
+                case 'r':
+                        if (strcasecmp(name, "role") == 0)
+                                slot = &e->role;
+                        break;
+                case 'h':
+                        if (strcasecmp(name, "hidden") == 0)
+                                slot = &e->hidden;
+                        break;
+                case 's':
+                        if (strcasecmp(name, "style") == 0)
+                                slot = &e->style;
+                        break;
+                default:
+                        break;
+                }
+                if (slot == NULL || *slot != NULL)
+                        continue;
+                v = "";
+                if (a->children != NULL &&
+                    a->children->type == XML_TEXT_NODE &&
+                    a->children->content != NULL)
+                        v = (const char *)a->children->content;
+                *slot = v;
+        }
+}
+
+/* The element's class and id, lower-cased, in buf ("" when none): the
+ * class cut to size - 1 bytes, then " " and the id when two bytes are
+ * left, cut to what is (as snprintf() would). */
+static void hints_of(const eattrs_t *e, char *buf, size_t size)
+{
         size_t len = 0, i;
 
         buf[0] = '\0';
-        if (c != NULL)
-                len = (size_t)snprintf(buf, size, "%s", c);
-        if (len >= size)
-                len = size - 1;
-        if (id != NULL && len + 2 < size)
-                snprintf(buf + len, size - len, " %s", id);
+        if (e->cls != NULL) {
+                len = strnlen(e->cls, size - 1);
+                memcpy(buf, e->cls, len);
+                buf[len] = '\0';
+        }
+        if (e->id != NULL && len + 2 < size) {
+                size_t n = strnlen(e->id, size - len - 2);
+
+                buf[len] = ' ';
+                memcpy(buf + len + 1, e->id, n);
+                buf[len + 1 + n] = '\0';
+        }
         for (i = 0; buf[i] != '\0'; i++)
                 buf[i] = (char)tolower((unsigned char)buf[i]);
 }
@@ -310,9 +378,11 @@ enum {
         HW_POSITIVE = 1u << 5
 };
 
-/* The lists' words bucketed by first byte, so that the hints of an
- * element are matched against all of them in one pass over the hints
- * (a strstr() per word and element was a twentieth of the extraction). */
+/* The lists' words bucketed by their first two bytes (every word has
+ * two or more), so that the hints of an element are matched against all
+ * of them in one pass over the hints (a strstr() per word and element was
+ * a twentieth of the extraction; by first byte alone, a class's every 's'
+ * or 'c' went through some fifteen words). */
 static void hint_index(maincontent_t *mc)
 {
         static const struct {
@@ -335,7 +405,7 @@ static void hint_index(maincontent_t *mc)
                         n++;
                 for (i = n; i-- > 0 && mc->n_hw < HW_MAX;) {
                         const char *w = lists[l].words[i];
-                        unsigned char c = (unsigned char)w[0];
+                        unsigned c = HW_KEY(w[0], w[1]);
 
                         mc->hw_word[mc->n_hw] = w;
                         mc->hw_len[mc->n_hw] = (uint8_t)strlen(w);
@@ -352,20 +422,19 @@ static unsigned hint_mask(const maincontent_t *mc, const char *h)
         unsigned mask = 0;
         const char *p;
 
-        for (p = h; *p != '\0'; p++) {
-                unsigned e = mc->hw_head[(unsigned char)*p];
+        for (p = h; p[0] != '\0' && p[1] != '\0'; p++) {
+                unsigned e = mc->hw_head[HW_KEY(p[0], p[1])];
 
                 while (e != 0) {
                         const char *w;
 
                         e--;
                         w = mc->hw_word[e];
-                        /* The second character first: most candidates
-                         * end there, without a call (a profile's 5% of
-                         * the extraction was this strncmp). */
-                        if ((mask & mc->hw_bit[e]) == 0 &&
-                            (mc->hw_len[e] < 2 || p[1] == w[1]) &&
-                            strncmp(p, w, mc->hw_len[e]) == 0)
+                        /* The first two characters first: most
+                         * candidates of a bucket end there, without a
+                         * call. */
+                        if ((mask & mc->hw_bit[e]) == 0 && p[0] == w[0] &&
+                            p[1] == w[1] && strncmp(p, w, mc->hw_len[e]) == 0)
                                 mask |= mc->hw_bit[e];
                         e = mc->hw_next[e];
                 }
@@ -386,10 +455,9 @@ static int class_weight(unsigned hm, int forum)
 
 /* hidden attribute, or an inline style that hides (visibility.h), or a
  * class that does. */
-static int is_hidden(const xmlNode *n, const char *h)
+static int is_hidden(const eattrs_t *e, const char *h)
 {
-        if (dom_attr(n, "hidden") != NULL ||
-            visibility_style_hides(dom_attr(n, "style")))
+        if (e->hidden != NULL || visibility_style_hides(e->style))
                 return 1;
         if (h[0] == '\0')
                 return 0;
@@ -593,10 +661,10 @@ static int push_node(maincontent_t *mc, xmlNodePtr n, int32_t parent)
         return 0;
 }
 
-static int is_artbody(const xmlNode *n, int tag)
+static int is_artbody(const eattrs_t *e, int tag)
 {
-        const char *ip = dom_attr(n, "itemprop");
-        const char *role = dom_attr(n, "role");
+        const char *ip = e->itemprop;
+        const char *role = e->role;
 
         if (ip != NULL && (strstr(ip, "articleBody") || strstr(ip, "text")))
                 return 1;
@@ -625,6 +693,8 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         mnode_t *m;
                         int drop = 0, inart, incmt;
                         unsigned hm;
+                        eattrs_t e;
+                        int artbody;
 
                         if (mc->n >= max_nodes)
                                 break;
@@ -642,21 +712,22 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         m = &mc->nodes[mc->n - 1];
                         p = pi >= 0 ? &mc->nodes[pi] : NULL;
                         m->tag = (uint8_t)tag;
-                        hints_of(n, h, sizeof(h));
+                        attrs_of(n, &e);
+                        artbody = is_artbody(&e, tag);
+                        hints_of(&e, h, sizeof(h));
                         hm = h[0] != '\0' ? hint_mask(mc, h) : 0;
                         m->weight = (int8_t)class_weight(hm, mc->forum);
                         inart = p != NULL && (p->flags & F_ARTBODY);
                         incmt = p != NULL && p->cmt != 0;
                         if (incmt)
                                 m->cmt = C_INSIDE;
-                        if (is_artbody(n, tag) || tag == T_ARTICLE || inart) {
+                        if (artbody || tag == T_ARTICLE || inart) {
                                 m->flags |= F_ARTBODY;
-                                if (tag != T_ARTICLE && is_artbody(n, tag) &&
-                                    !incmt)
+                                if (tag != T_ARTICLE && artbody && !incmt)
                                         mc->has_artbody = 1;
                         }
                         if (!mc->forum && !incmt && tag != T_BODY &&
-                            tag != T_ARTICLE && !is_artbody(n, tag) &&
+                            tag != T_ARTICLE && !artbody &&
                             (hm & (HW_COMMENTS | HW_FORUM_OK)))
                                 m->cmt = C_WEAK;
                         if (p != NULL && (p->flags & F_INLINK))
@@ -673,7 +744,7 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                  * sectioning elements). */
                                 m->flags |= F_UNLIKELY;
                         else if (!mc->forum && tag != T_BODY &&
-                                 tag != T_ARTICLE && !is_artbody(n, tag) &&
+                                 tag != T_ARTICLE && !artbody &&
                                  (hm & HW_COMMENTS)) {
                                 /* A comments section, however long (before
                                  * the "unless it holds most of the text" of
@@ -682,7 +753,7 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                 drop = 1;
                                 if (!incmt)
                                         m->cmt = C_STRONG;
-                        } else if (is_hidden(n, h) || tag == T_NOSCRIPT)
+                        } else if (is_hidden(&e, h) || tag == T_NOSCRIPT)
                                 /* Unless it holds most of the text: a page
                                  * that shows its content by script. */
                                 m->flags |= F_UNLIKELY;
@@ -693,15 +764,12 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                                  !(mc->forum && (hm & HW_FORUM_OK)) &&
                                  !(hm & HW_MAYBE))
                                 m->flags |= F_UNLIKELY;
-                        else if (dom_attr(n, "role") != NULL &&
-                                 (strcmp(dom_attr(n, "role"), "navigation") ==
-                                          0 ||
-                                  strcmp(dom_attr(n, "role"), "contentinfo") ==
-                                          0 ||
-                                  strcmp(dom_attr(n, "role"), "banner") == 0 ||
-                                  strcmp(dom_attr(n, "role"),
-                                         "complementary") == 0 ||
-                                  strcmp(dom_attr(n, "role"), "dialog") == 0))
+                        else if (e.role != NULL &&
+                                 (strcmp(e.role, "navigation") == 0 ||
+                                  strcmp(e.role, "contentinfo") == 0 ||
+                                  strcmp(e.role, "banner") == 0 ||
+                                  strcmp(e.role, "complementary") == 0 ||
+                                  strcmp(e.role, "dialog") == 0))
                                 drop = 1;
                         if (drop)
                                 m->flags |= F_DROP;

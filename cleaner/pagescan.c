@@ -88,6 +88,7 @@ typedef struct scan {
         int hidden_depth; /* the outermost element its own markup hides
                            * (visibility.h); 0 when none              */
         int sax;          /* the SAX front end: keep() copies       */
+        int skip_ids;     /* DOM: no ID table (no rules' XPath)     */
         int depth;        /* SAX: elements open                      */
         int skip_depth;   /* SAX: inside the script or style at
                            * this depth; 0 when not                  */
@@ -1297,6 +1298,13 @@ static xmlDocPtr parse(scan_t *x, const char *utf8, int len, int tree)
         htmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
         ctxt->options |= XML_PARSE_HUGE;
         ctxt->html = 1;
+        /* The tree builder registers every id attribute (and <a name>)
+         * in the document's ID table, for XPath's id() and xmlGetID(),
+         * and takes each out again as the tree is freed (about 1% of the
+         * extraction of wcxb-dev's product pages). Only the rules' XPath
+         * could read it (keep_raw); the modules find ids themselves. */
+        if (tree && x->skip_ids)
+                ctxt->loadsubset |= XML_SKIP_IDS;
         hdlr = xmlFindCharEncodingHandler("UTF-8");
         if (hdlr != NULL) {
                 xmlSwitchToEncoding(ctxt, hdlr);
@@ -1781,6 +1789,7 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
                          "page of %zu bytes too large to parse", utf8_len);
                 return -1;
         }
+        x->skip_ids = !keep_raw;
         natts = prescan_page_bodies(utf8, utf8_len, EXTRACT_ATTRS_MAX, &at,
                                     &found, keep_raw ? NULL : &bodies);
         if (natts > EXTRACT_ATTRS_MAX) {

@@ -550,6 +550,41 @@ static const char *attr_value(const xmlAttr *a)
         return "";
 }
 
+/* The A_ index of an attribute name (attr_names[]), -1 when none: by its
+ * first byte, then strcmp() with the names of that byte (a strcmp() loop
+ * over all of them, for every attribute of every element, was half of
+ * the RDFa pass on pages of many attributes). */
+static int attr_index(const char *name)
+{
+        static const signed char by_first[][5] = {
+                ['a' - 'a'] = { A_ABOUT, -1 },
+                ['c' - 'a'] = { A_CONTENT, -1 },
+                ['d' - 'a'] = { A_DATATYPE, -1 },
+                ['h' - 'a'] = { A_HREF, -1 },
+                ['i' - 'a'] = { A_INLIST, A_ID, -1 },
+                ['p' - 'a'] = { A_PROPERTY, A_PREFIX, -1 },
+                ['r' - 'a'] = { A_RESOURCE, A_REL, A_REV, A_ROLE, -1 },
+                ['s' - 'a'] = { A_SRC, -1 },
+                ['t' - 'a'] = { A_TYPEOF, -1 },
+                ['v' - 'a'] = { A_VOCAB, -1 },
+                ['x' - 'a'] = { A_XMLLANG, A_XMLNS, -1 },
+        };
+        unsigned char c = (unsigned char)name[0];
+        const signed char *k;
+
+        if (c < 'a' || c > 'x')
+                return -1;
+        k = by_first[c - 'a'];
+        /* An empty row is all zeros: A_ABOUT's, so check the byte. */
+        for (int i = 0; i < 5 && k[i] >= 0; i++) {
+                if (attr_names[k[i]][0] != (char)c)
+                        return -1;
+                if (strcmp(name, attr_names[k[i]]) == 0)
+                        return k[i];
+        }
+        return -1;
+}
+
 static void read_attrs(const xmlNode *n, attrs_t *at)
 {
         memset(at, 0, sizeof(*at));
@@ -562,13 +597,10 @@ static void read_attrs(const xmlNode *n, attrs_t *at)
                         at->has_xmlns_prefix = 1;
                         continue;
                 }
-                for (int i = 0; i < A_N; i++)
-                        if (name[0] == attr_names[i][0] &&
-                            strcmp(name, attr_names[i]) == 0) {
-                                if (at->v[i] == NULL)
-                                        at->v[i] = attr_value(a);
-                                break;
-                        }
+                int i = attr_index(name);
+
+                if (i >= 0 && at->v[i] == NULL)
+                        at->v[i] = attr_value(a);
         }
         /* An empty safe CURIE ("[]") is as if the attribute were absent. */
         if (at->v[A_ABOUT] != NULL && strcmp(at->v[A_ABOUT], "[]") == 0) {

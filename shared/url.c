@@ -103,8 +103,16 @@ static int url_sb_put(struct url_sb *sb, const char *s, size_t n)
                                         URL_BUF_MAX - 1, s, n));
 }
 
+/* One byte: in place when there is room (as dynbuf_append() would put
+ * it), else through url_sb_put(); the URL parser puts most bytes one at a
+ * time, and the call was a third of its time. */
 static int url_sb_putc(struct url_sb *sb, char c)
 {
+        if (sb->len < URL_BUF_MAX - 1 && sb->len + 2 <= sb->cap) {
+                sb->p[sb->len++] = c;
+                sb->p[sb->len] = '\0';
+                return 0;
+        }
         return url_sb_put(sb, &c, 1);
 }
 
@@ -189,25 +197,42 @@ static int url_lower(int c)
         return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
 
+/* The percent-encode sets' printable ASCII members as bits of c - 0x20
+ * in 0x20..0x7e (a strchr() per byte was a tenth of the parser). */
+#define URL_BIT(ch) ((uint64_t)1 << (((ch)-0x20) & 63))
+#define URL_LO(ch) ((ch) < 0x60 ? URL_BIT(ch) : 0)
+#define URL_HI(ch) ((ch) >= 0x60 ? URL_BIT(ch) : 0)
+#define URL_SET_BITS(F) (F(' ') | F('"') | F('<') | F('>'))
+#define URL_FRAG_BITS(F) (URL_SET_BITS(F) | F('`'))
+#define URL_QUERY_BITS(F) (URL_SET_BITS(F) | F('#'))
+#define URL_SQUERY_BITS(F) (URL_QUERY_BITS(F) | F('\''))
+#define URL_PATH_BITS(F) \
+        (URL_QUERY_BITS(F) | F('?') | F('^') | F('`') | F('{') | F('}'))
+#define URL_USERINFO_BITS(F)                                             \
+        (URL_PATH_BITS(F) | F('/') | F(':') | F(';') | F('=') | F('@') | \
+         F('[') | F('\\') | F(']') | F('|'))
+
 static int url_in_set(unsigned char c, enum url_set set)
 {
+        static const uint64_t bits[][2] = {
+                [URL_SET_C0] = { 0, 0 },
+                [URL_SET_FRAGMENT] = { URL_FRAG_BITS(URL_LO),
+                                       URL_FRAG_BITS(URL_HI) },
+                [URL_SET_QUERY] = { URL_QUERY_BITS(URL_LO),
+                                    URL_QUERY_BITS(URL_HI) },
+                [URL_SET_SPECIAL_QUERY] = { URL_SQUERY_BITS(URL_LO),
+                                            URL_SQUERY_BITS(URL_HI) },
+                [URL_SET_PATH] = { URL_PATH_BITS(URL_LO),
+                                   URL_PATH_BITS(URL_HI) },
+                [URL_SET_USERINFO] = { URL_USERINFO_BITS(URL_LO),
+                                       URL_USERINFO_BITS(URL_HI) },
+        };
+
         if (c < 0x20 || c > 0x7e)
                 return 1;
-        switch (set) {
-        case URL_SET_C0:
-                return 0;
-        case URL_SET_FRAGMENT:
-                return strchr(" \"<>`", c) != NULL;
-        case URL_SET_QUERY:
-                return strchr(" \"#<>", c) != NULL;
-        case URL_SET_SPECIAL_QUERY:
-                return strchr(" \"#<>'", c) != NULL;
-        case URL_SET_PATH:
-                return strchr(" \"#<>?^`{}", c) != NULL;
-        case URL_SET_USERINFO:
-                return strchr(" \"#<>?^`{}/:;=@[\\]|", c) != NULL;
-        }
-        return 1;
+        if ((unsigned)set >= sizeof(bits) / sizeof(bits[0]))
+                return 1;
+        return (bits[set][c >= 0x60] & URL_BIT(c)) != 0;
 }
 
 static int url_sb_encode(struct url_sb *sb, const char *s, size_t n,
