@@ -2173,16 +2173,26 @@ static int photo_of(mf_t *m, xmlNodePtr el, dynbuf_t *out)
         return 0;
 }
 
-static int implied_photo(mf_t *m, xmlNodePtr el, dynbuf_t *out)
+/* An implied photo or url (mf2py's rule for both): the element's own
+ * value (value_of), else that of its only <a>/<img>-like child (tags a, b),
+ * else of its only child's. */
+static int implied_of(mf_t *m, xmlNodePtr el, dynbuf_t *out,
+                      int (*value_of)(mf_t *, xmlNodePtr, dynbuf_t *),
+                      const char *a, const char *b)
 {
         xmlNodePtr c, poss;
 
-        if (photo_of(m, el, out))
+        if (value_of(m, el, out))
                 return 1;
-        poss = one_of(el, "img", "object");
+        poss = one_of(el, a, b);
         if (poss == NULL && elem_children(el, &c) == 1 && !orig_h_root(c))
-                poss = one_of(c, "img", "object");
-        return poss != NULL && photo_of(m, poss, out);
+                poss = one_of(c, a, b);
+        return poss != NULL && value_of(m, poss, out);
+}
+
+static int implied_photo(mf_t *m, xmlNodePtr el, dynbuf_t *out)
+{
+        return implied_of(m, el, out, photo_of, "img", "object");
 }
 
 static int href_of(mf_t *m, xmlNodePtr el, dynbuf_t *out)
@@ -2199,14 +2209,7 @@ static int href_of(mf_t *m, xmlNodePtr el, dynbuf_t *out)
 
 static int implied_url(mf_t *m, xmlNodePtr el, dynbuf_t *out)
 {
-        xmlNodePtr c, poss;
-
-        if (href_of(m, el, out))
-                return 1;
-        poss = one_of(el, "a", "area");
-        if (poss == NULL && elem_children(el, &c) == 1 && !orig_h_root(c))
-                poss = one_of(c, "a", "area");
-        return poss != NULL && href_of(m, poss, out);
+        return implied_of(m, el, out, href_of, "a", "area");
 }
 
 static int cmp_tok(const void *a, const void *b)
