@@ -21,6 +21,7 @@
 #include "signals.h"
 #include "startup.h"
 #include "worker.h"
+#include "xmlarena.h"
 
 /* What the progress line and the stats summary show (metrics.h names). */
 static const progress_spec_t cleaner_progress = {
@@ -54,7 +55,9 @@ int main(int argc, char **argv)
 
         if (startup_begin(&opts, &spec, &conf, argc, argv, &rc))
                 return rc;
-        xmlInitParser(); /* once, before any worker thread parses */
+        /* libxml2's allocator (the pages' arenas, xmlarena.h) and
+         * xmlInitParser(): once, before any worker thread parses. */
+        xmlarena_setup();
 
         if (conf.rules) {
                 rules = rules_load(conf.rules, errstr, sizeof(errstr));

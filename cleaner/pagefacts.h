@@ -187,6 +187,7 @@ typedef struct page_facts {
         int oom;
         size_t cap_anchors, cap_headings, cap_img_raw;
         pf_arena_chunk_t *arena;
+        struct xmlarena *xarena; /* libxml2's, for the parse (xmlarena.h) */
         url_scratch_t *urls;
 } page_facts_t;
 

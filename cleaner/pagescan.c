@@ -24,6 +24,7 @@
 #include "structured.h"
 #include "textcollect.h"
 #include "visibility.h"
+#include "xmlarena.h"
 #include "url.h"
 
 #include <limits.h>
@@ -66,6 +67,7 @@ typedef struct scan {
                                      * before this (CLOCK_MONOTONIC_COARSE) */
         unsigned ticks;
         int timed_out;
+        int mem_over; /* the parse passed its arena's cap (xmlarena.h) */
         xmlParserCtxtPtr ctxt; /* the parse in progress, to stop it   */
         /* The DOM front end: the tree builder's callbacks, wrapped. */
         startElementSAXFunc dom_start;
@@ -927,12 +929,17 @@ static int budget_over(scan_t *x)
  * BUDGET_EVERY, whether the budget is spent; stops the parse when it is. */
 static void budget_tick(scan_t *x, unsigned weight)
 {
-        if (x->budget_ns == 0)
-                return;
         x->ticks += weight;
         if (x->ticks < BUDGET_EVERY)
                 return;
         x->ticks = 0;
+        if (xmlarena_over(x->f->xarena) && x->ctxt != NULL) {
+                x->mem_over = 1;
+                xmlStopParser(x->ctxt);
+                return;
+        }
+        if (x->budget_ns == 0)
+                return;
         if (budget_over(x) && x->ctxt != NULL)
                 xmlStopParser(x->ctxt);
 }
@@ -1243,6 +1250,15 @@ static void on_parse_error(void *ctx, xmlErrorPtr err)
         }
 }
 
+/* A document of the page's parse no longer needed: its memory goes with
+ * the page's arena, unless it has nodes from the heap (no arena, or one
+ * over its cap). */
+static void doc_drop(page_facts_t *f, xmlDocPtr doc)
+{
+        if (doc != NULL && (f->xarena == NULL || xmlarena_over(f->xarena)))
+                xmlFreeDoc(doc);
+}
+
 /*
  * Parses utf8[0, len) as htmlReadMemory() does, with sax_handler's
  * callbacks instead of the tree builder's (`tree` 0), or with the tree
@@ -1264,8 +1280,12 @@ static xmlDocPtr parse(scan_t *x, const char *utf8, int len, int tree)
         void *old_serror_ctx = xmlStructuredErrorContext;
         xmlDocPtr doc = NULL;
 
+        /* libxml2's allocations of the parse come from the page's arena
+         * (the tree lives in it until pagefacts_free()). */
+        xmlarena_enter(x->f->xarena);
         ctxt = xmlCreateMemoryParserCtxt(utf8, len);
         if (ctxt == NULL) {
+                xmlarena_leave(x->f->xarena);
                 x->f->oom = 1;
                 return NULL;
         }
@@ -1321,13 +1341,14 @@ static xmlDocPtr parse(scan_t *x, const char *utf8, int len, int tree)
         doc = ctxt->myDoc;
         ctxt->myDoc = NULL;
         if (!tree && doc != NULL) { /* not built by these callbacks */
-                xmlFreeDoc(doc);
+                doc_drop(x->f, doc);
                 doc = NULL;
         }
         if (doc != NULL && ctxt->dictNames && doc->dict == ctxt->dict)
                 ctxt->dict = NULL; /* the document's now (htmlDoRead()) */
         x->ctxt = NULL;
         xmlFreeParserCtxt(ctxt);
+        xmlarena_leave(x->f->xarena);
         return doc;
 }
 
@@ -1763,7 +1784,7 @@ static xmlDocPtr parse_tree(scan_t *x, const char *utf8, size_t utf8_len,
         doc = parse(x, buf, (int)at, 1);
         if (!x->timed_out &&
             (x->elided_bad || x->elided_next != x->elided_n)) {
-                xmlFreeDoc(doc);
+                doc_drop(x->f, doc);
                 x->elided_n = 0;
                 doc = parse(x, utf8, (int)utf8_len, 1);
         }
@@ -1773,6 +1794,13 @@ static xmlDocPtr parse_tree(scan_t *x, const char *utf8, size_t utf8_len,
         prescan_bodies_free(bodies);
         return doc;
 }
+
+/* The cap on the memory of a page's parse (its arena, xmlarena.h): the
+ * parse of a real page takes some 12-14 times its bytes, at most 34 (the
+ * 3,356 parses of tools/bench/record_identity.sh's two sets). */
+#define XMLARENA_PER_BYTE 64
+#define XMLARENA_CAP(len) \
+        ((size_t)16 * 1024 * 1024 + (size_t)XMLARENA_PER_BYTE * (len))
 
 static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
                      int want_tree, int keep_raw, char *errstr,
@@ -1831,6 +1859,8 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
          * parse there). NULL for an empty document (or out of memory
          * inside libxml2, which it does not tell apart): the record then
          * has empty fields. */
+        if (utf8_len > 0)
+                f->xarena = xmlarena_new(XMLARENA_CAP(utf8_len));
         if (utf8_len > 0 && !want_tree && utf8_len <= XML_MAX_TEXT_LENGTH) {
                 parse(x, utf8, (int)utf8_len, 0);
         } else if (utf8_len > 0) {
@@ -1841,6 +1871,14 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
                         walk(x, doc);
         }
         prescan_bodies_free(&bodies);
+        if (x->mem_over || xmlarena_over(f->xarena)) {
+                snprintf(errstr, errstr_size,
+                         "the page's tree took over %zu MiB "
+                         "(%zu times its %zu bytes, and 16 MiB)",
+                         (size_t)XMLARENA_CAP(utf8_len) >> 20,
+                         (size_t)XMLARENA_PER_BYTE, utf8_len);
+                return -1;
+        }
         if (x->timed_out || budget_over(x)) {
                 snprintf(errstr, errstr_size,
                          "page over its CPU-time "
@@ -1941,8 +1979,8 @@ void pagefacts_free(page_facts_t *f)
 {
         if (f == NULL)
                 return;
-        if (f->doc != NULL)
-                xmlFreeDoc(f->doc);
+        doc_drop(f, f->doc);
+        xmlarena_free(f->xarena);
         if (f->has_main)
                 mainfields_clear(&f->main);
         structured_destroy(f->sd);

@@ -36,6 +36,7 @@
 
 #include "dynbuf.h"
 #include "extract.h"
+#include "xmlarena.h"
 
 #define EVAL_FILE_MAX (256u * 1024 * 1024) /* one page or ground truth */
 #define EVAL_ID_MAX 128                    /* an id's bytes               */
@@ -357,7 +358,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: eval_extract [--budget-ms N] DIR\n");
                 return 2;
         }
-        xmlInitParser();
+        xmlarena_setup(); /* and xmlInitParser() */
         if (eval_run(argv[i], budget_ms, errstr, sizeof(errstr))) {
                 fprintf(stderr, "eval_extract: %s\n", errstr);
                 return 1;

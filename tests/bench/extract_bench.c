@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "extract.h"
+#include "xmlarena.h"
 
 struct file {
         unsigned char *data;
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
                 }
                 nfiles++;
         }
-        xmlInitParser();
+        xmlarena_setup(); /* and xmlInitParser() */
         t0 = now_s(CLOCK_MONOTONIC);
         c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
         for (long k = 0; k < threads; k++) {

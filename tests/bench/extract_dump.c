@@ -18,6 +18,7 @@
  * (links_each()). A page that fails prints its error instead.
  */
 #include "extract.h"
+#include "xmlarena.h"
 #include "links.h"
 #ifndef EXTRACT_DUMP_NO_FACTS
 #include "pagefacts.h"
@@ -118,7 +119,7 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
-        xmlInitParser();
+        xmlarena_setup(); /* and xmlInitParser() */
         lk = links_new(LINKS_ANY, 10, "crawl.urls");
         if (lk == NULL) {
                 fprintf(stderr, "extract_dump: out of memory\n");

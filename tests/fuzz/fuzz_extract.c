@@ -24,6 +24,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "extract.h"
+#include "xmlarena.h"
 #include "utf8.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -31,7 +32,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         (void)argc;
         (void)argv;
         setlocale(LC_CTYPE, "C.UTF-8");
-        xmlInitParser();
+        xmlarena_setup(); /* and xmlInitParser() */
         return 0;
 }
 

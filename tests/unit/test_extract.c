@@ -32,6 +32,7 @@
 
 #include "../../cleaner/charset.h"
 #include "../../cleaner/extract.h"
+#include "../../cleaner/xmlarena.h"
 #include "testutil.h"
 
 #define DATA_DIR "tests/data/extract"
@@ -754,7 +755,7 @@ static void test_charset_detection(void **state)
 
 static int setup(void **state)
 {
-        xmlInitParser();
+        xmlarena_setup(); /* and xmlInitParser() */
         return 0;
 }
 
