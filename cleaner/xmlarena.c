@@ -88,6 +88,9 @@ struct xmlarena {
 
 static int installed;  /* xmlarena_setup() pointed libxml2 here */
 static int keep_cache; /* chunks are kept for the next page */
+/* memcheck's client requests cost some instructions each even natively:
+ * made only under valgrind. */
+static int on_valgrind;
 static pthread_key_t cache_key;
 static __thread xmlarena_t *current;
 static __thread chunk_t *cache; /* this thread's spare chunks */
@@ -223,12 +226,14 @@ static void *xa_malloc(size_t n)
         a->used += need;
         h = (hdr_t *)p;
         UNPOISON(h, sizeof(*h));
-        VALGRIND_MAKE_MEM_UNDEFINED(h, sizeof(*h));
+        if (on_valgrind)
+                VALGRIND_MAKE_MEM_UNDEFINED(h, sizeof(*h));
         h->size = n;
         h->owner = a;
         POISON(h, sizeof(*h));
         UNPOISON(h + 1, n);
-        VALGRIND_MEMPOOL_ALLOC(a, h + 1, n);
+        if (on_valgrind)
+                VALGRIND_MEMPOOL_ALLOC(a, h + 1, n);
         return h + 1;
 }
 
@@ -257,7 +262,8 @@ static void xa_free(void *p)
         }
         /* A block of an arena: its room goes with the arena. */
         POISON(p, ROUND(h.size));
-        VALGRIND_MEMPOOL_FREE(h.owner, p);
+        if (on_valgrind)
+                VALGRIND_MEMPOOL_FREE(h.owner, p);
 }
 
 static void *xa_realloc(void *p, size_t n)
@@ -297,14 +303,17 @@ static void *xa_realloc(void *p, size_t n)
                         POISON(hp, sizeof(*hp));
                         POISON(p, ROUND(h.size));
                         UNPOISON(p, n);
-                        VALGRIND_MEMPOOL_CHANGE(a, p, p, n);
-                        /* memcheck's pool only records the size. */
-                        if (n > h.size)
-                                VALGRIND_MAKE_MEM_UNDEFINED((char *)p + h.size,
-                                                            n - h.size);
-                        else
-                                VALGRIND_MAKE_MEM_NOACCESS((char *)p + n,
-                                                           h.size - n);
+                        if (on_valgrind) {
+                                /* memcheck's pool only records the size. */
+                                VALGRIND_MEMPOOL_CHANGE(a, p, p, n);
+                                if (n > h.size)
+                                        VALGRIND_MAKE_MEM_UNDEFINED(
+                                                (char *)p + h.size,
+                                                n - h.size);
+                                else
+                                        VALGRIND_MAKE_MEM_NOACCESS(
+                                                (char *)p + n, h.size - n);
+                        }
                         return p;
                 }
         }
@@ -346,6 +355,9 @@ int xmlarena_setup(void)
                 /* Chunks kept would hide a use after free of the last
                  * page's tree from the checkers. */
                 keep_cache = !RUNNING_ON_VALGRIND;
+#endif
+#ifdef XA_VALGRIND
+                on_valgrind = RUNNING_ON_VALGRIND != 0;
 #endif
         }
         /* Its own allocations (the encodings, the dictionary's mutex)
