@@ -458,8 +458,8 @@ static void meta(found_t *fd, const xmlNode *n)
                 offer(fd, F_SITE, SRC_META, c);
 }
 
-int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *m,
-                     char *errstr, size_t errstr_size)
+int articlemeta_find(xmlDocPtr doc, size_t max_nodes, jsonld_cache_t *jc,
+                     articlemeta_t *m, char *errstr, size_t errstr_size)
 {
         found_t *fd;
         xmlNodePtr root, n;
@@ -498,8 +498,8 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *m,
                                                 (const char *)
                                                         n->children->content;
 
-                                        jsonld_each_tree(
-                                                (const unsigned char *)s,
+                                        jsonld_each_tree_in(
+                                                jc, (const unsigned char *)s,
                                                 strlen(s), JSONLD_MAX,
                                                 jsonld_cb, fd);
                                 }

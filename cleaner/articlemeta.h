@@ -31,10 +31,12 @@ typedef struct articlemeta {
 /*
  * Fills *meta (all NULL first) from doc. Returns 0, or -1 when out of
  * memory (errstr says so). The strings are the caller's
- * (articlemeta_clear()).
+ * (articlemeta_clear()). jc: the page's parsed JSON-LD scripts, shared
+ * with the main content's (jsonld.h); may be NULL.
  */
-int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *meta,
-                     char *errstr, size_t errstr_size);
+struct jsonld_cache;
+int articlemeta_find(xmlDocPtr doc, size_t max_nodes, struct jsonld_cache *jc,
+                     articlemeta_t *meta, char *errstr, size_t errstr_size);
 
 void articlemeta_clear(articlemeta_t *meta);
 

@@ -513,8 +513,10 @@ out:
         return rc;
 }
 
-size_t jsonld_each_tree(const unsigned char *s, size_t len, size_t max_bytes,
-                        jsonld_tree_fn fn, void *ctx)
+/* Repairs and parses block s's values, each tree given to take(tctx,
+ * tree), which owns it. Returns the number of trees. */
+static size_t parse_each(const unsigned char *s, size_t len, size_t max_bytes,
+                         void (*take)(void *, yajl_val), void *tctx)
 {
         jsonread_caps_t caps = { max_bytes, JSONLD_DEPTH_MAX,
                                  JSONREAD_REPAIR };
@@ -538,11 +540,103 @@ size_t jsonld_each_tree(const unsigned char *s, size_t len, size_t max_bytes,
                 free(text);
                 if (!tree)
                         continue;
-                fn(ctx, tree);
-                yajl_tree_free(tree);
+                take(tctx, tree);
                 visited++;
         }
 out:
         jsonld_values_free(&v);
         return visited;
+}
+
+typedef struct visit {
+        jsonld_tree_fn fn;
+        void *ctx;
+} visit_t;
+
+static void visit_and_free(void *opaque, yajl_val tree)
+{
+        visit_t *vi = opaque;
+
+        vi->fn(vi->ctx, tree);
+        yajl_tree_free(tree);
+}
+
+size_t jsonld_each_tree(const unsigned char *s, size_t len, size_t max_bytes,
+                        jsonld_tree_fn fn, void *ctx)
+{
+        visit_t vi = { fn, ctx };
+
+        return parse_each(s, len, max_bytes, visit_and_free, &vi);
+}
+
+typedef struct cached {
+        const unsigned char *s;
+        size_t len, max_bytes;
+        yajl_val *trees; /* at most JSONLD_VALUES_MAX */
+        size_t n;
+} cached_t;
+
+struct jsonld_cache {
+        cached_t e[JSONLD_CACHE_MAX];
+        size_t n, bytes;
+};
+
+jsonld_cache_t *jsonld_cache_new(void)
+{
+        return calloc(1, sizeof(jsonld_cache_t));
+}
+
+void jsonld_cache_free(jsonld_cache_t *c)
+{
+        size_t i, k;
+
+        if (c == NULL)
+                return;
+        for (i = 0; i < c->n; i++) {
+                for (k = 0; k < c->e[i].n; k++)
+                        yajl_tree_free(c->e[i].trees[k]);
+                free(c->e[i].trees);
+        }
+        free(c);
+}
+
+static void keep(void *opaque, yajl_val tree)
+{
+        cached_t *e = opaque;
+
+        e->trees[e->n++] = tree; /* parse_each: at most v.n of them */
+}
+
+size_t jsonld_each_tree_in(jsonld_cache_t *c, const unsigned char *s,
+                           size_t len, size_t max_bytes, jsonld_tree_fn fn,
+                           void *ctx)
+{
+        cached_t *e = NULL;
+        size_t i;
+
+        if (c == NULL)
+                return jsonld_each_tree(s, len, max_bytes, fn, ctx);
+        for (i = 0; i < c->n && e == NULL; i++)
+                if (c->e[i].s == s && c->e[i].len == len &&
+                    c->e[i].max_bytes == max_bytes)
+                        e = &c->e[i];
+        if (e == NULL) {
+                if (c->n >= JSONLD_CACHE_MAX ||
+                    len > JSONLD_CACHE_BYTES - c->bytes)
+                        return jsonld_each_tree(s, len, max_bytes, fn, ctx);
+                e = &c->e[c->n];
+                e->trees = malloc(JSONLD_VALUES_MAX * sizeof(yajl_val));
+                if (e->trees == NULL)
+                        return jsonld_each_tree(s, len, max_bytes, fn, ctx);
+                e->s = s;
+                e->len = len;
+                e->max_bytes = max_bytes;
+                e->n = 0;
+                c->n++;
+                c->bytes += len;
+                (void)parse_each(s, len, max_bytes, keep, e);
+        }
+        for (i = 0; i < e->n; i++)
+                fn(ctx, e->trees[i]);
+        return e->n;
 }

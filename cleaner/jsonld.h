@@ -80,4 +80,23 @@ typedef void (*jsonld_tree_fn)(void *ctx, yajl_val value);
 size_t jsonld_each_tree(const unsigned char *s, size_t len, size_t max_bytes,
                         jsonld_tree_fn fn, void *ctx);
 
+/*
+ * The values of a page's JSON-LD scripts, parsed once for the walkers
+ * that read the same scripts of one tree (the main content's hints and
+ * the article metadata, mainfields.c): keyed by the script text's address
+ * (the tree's, unchanged while the cache lives), its length and
+ * max_bytes. jsonld_each_tree_in() visits what jsonld_each_tree() would,
+ * in the same order; a NULL cache, or one full (JSONLD_CACHE_MAX scripts
+ * or JSONLD_CACHE_BYTES of their text), parses as jsonld_each_tree().
+ * The trees are freed with the cache; fn must not change them.
+ */
+#define JSONLD_CACHE_MAX 256
+#define JSONLD_CACHE_BYTES (8u * 1024 * 1024)
+typedef struct jsonld_cache jsonld_cache_t;
+jsonld_cache_t *jsonld_cache_new(void); /* NULL when out of memory */
+void jsonld_cache_free(jsonld_cache_t *c);
+size_t jsonld_each_tree_in(jsonld_cache_t *c, const unsigned char *s,
+                           size_t len, size_t max_bytes, jsonld_tree_fn fn,
+                           void *ctx);
+
 #endif /* KCRAWL_JSONLD_H */

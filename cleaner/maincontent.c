@@ -592,7 +592,7 @@ static void jsonld_walk(maincontent_t *mc, yajl_val root)
         }
 }
 
-static void scan_hints(maincontent_t *mc, xmlNodePtr root)
+static void scan_hints(maincontent_t *mc, xmlNodePtr root, jsonld_cache_t *jc)
 {
         xmlNodePtr n = root;
         size_t depth = 0, seen = 0;
@@ -616,8 +616,8 @@ static void scan_hints(maincontent_t *mc, xmlNodePtr root)
                                                 (const char *)
                                                         n->children->content;
 
-                                        jsonld_each_tree(
-                                                (const unsigned char *)s,
+                                        jsonld_each_tree_in(
+                                                jc, (const unsigned char *)s,
                                                 strlen(s), JSONLD_MAX,
                                                 jsonld_walk_cb, mc);
                                 }
@@ -1435,7 +1435,7 @@ int maincontent_find(xmlDocPtr doc, const maincontent_opts_t *opts,
                 goto out;
         }
         hint_index(mc);
-        scan_hints(mc, root);
+        scan_hints(mc, root, opts->jsonld);
         if (find_pass(mc, root, opts, errstr, errstr_size) < 0)
                 goto out;
         if (!mc->forum && comments_are_content(mc)) {

@@ -42,6 +42,8 @@ typedef struct maincontent_opts {
         size_t max_depth; /* nesting looked into; 0: 512                 */
         maincontent_budget_fn budget; /* may be NULL                     */
         void *budget_opaque;
+        struct jsonld_cache *jsonld; /* the page's parsed JSON-LD, shared
+                                      * (jsonld.h); may be NULL */
 } maincontent_opts_t;
 
 typedef struct maincontent maincontent_t;

@@ -3,6 +3,8 @@
  */
 #include "mainfields.h"
 
+#include "jsonld.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +63,9 @@ int mainfields_build(xmlDocPtr doc, const char *base_url,
 {
         maincontent_opts_t mco;
         maincontent_t *mc = NULL;
+        /* The JSON-LD scripts both the main content's hints and the
+         * article metadata read: parsed once (NULL: each parses). */
+        jsonld_cache_t *jc = jsonld_cache_new();
         int rc = -1;
 
         memset(mf, 0, sizeof(*mf));
@@ -72,6 +77,7 @@ int mainfields_build(xmlDocPtr doc, const char *base_url,
                 mco.max_depth = o->max_depth;
                 mco.budget = o->budget;
                 mco.budget_opaque = o->budget_opaque;
+                mco.jsonld = jc;
                 if (maincontent_find(doc, &mco, &mc, errstr, errstr_size) != 0)
                         goto out;
                 if (o->want_text &&
@@ -83,12 +89,13 @@ int mainfields_build(xmlDocPtr doc, const char *base_url,
                            &mf->markdown_truncated, errstr, errstr_size) != 0)
                         goto out;
         }
-        if (o->want_meta && articlemeta_find(doc, o->max_nodes, &mf->meta,
+        if (o->want_meta && articlemeta_find(doc, o->max_nodes, jc, &mf->meta,
                                              errstr, errstr_size) != 0)
                 goto out;
         rc = 0;
 out:
         maincontent_destroy(mc);
+        jsonld_cache_free(jc);
         return rc;
 }
 

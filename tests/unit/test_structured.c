@@ -416,11 +416,83 @@ static void test_prescan_itemscope(void **state)
         assert_int_equal(found_in("<!-- <div itemscope> -->"), 0);
 }
 
+/* jsonld_each_tree_in(): what jsonld_each_tree() visits, in its order;
+ * a script seen again (same address) is not parsed again; a full cache
+ * still visits. */
+typedef struct seen_trees {
+        yajl_val v[8];
+        char key[8][8]; /* copied: jsonld_each_tree() frees the tree */
+        size_t n;
+} seen_trees_t;
+
+static void see_tree(void *ctx, yajl_val v)
+{
+        seen_trees_t *st = ctx;
+
+        if (st->n < 8) {
+                st->v[st->n] = v;
+                snprintf(st->key[st->n], sizeof(st->key[0]), "%s",
+                         YAJL_IS_OBJECT(v) && v->u.object.len > 0
+                                 ? v->u.object.keys[0]
+                                 : "");
+                st->n++;
+        }
+}
+
+static void test_jsonld_cache(void **state)
+{
+        static const char block[] = "{\"a\": 1}\n{\"b\": [2,]}\n[{\"c\": 3}]";
+        char copy[sizeof(block)];
+        seen_trees_t plain = { 0 }, first = { 0 }, again = { 0 },
+                     other = { 0 };
+        jsonld_cache_t *c = jsonld_cache_new();
+        const unsigned char *s = (const unsigned char *)block;
+        size_t i, n = strlen(block);
+        char(*many)[sizeof(block)] = malloc(JSONLD_CACHE_MAX * sizeof(*many));
+
+        (void)state;
+        assert_non_null(c);
+        assert_non_null(many);
+        memcpy(copy, block, sizeof(block));
+        assert_int_equal(jsonld_each_tree(s, n, 1u << 20, see_tree, &plain),
+                         3);
+        assert_int_equal(
+                jsonld_each_tree_in(c, s, n, 1u << 20, see_tree, &first), 3);
+        assert_int_equal(
+                jsonld_each_tree_in(c, s, n, 1u << 20, see_tree, &again), 3);
+        for (i = 0; i < 3; i++) {
+                assert_string_equal(plain.key[i], first.key[i]);
+                assert_ptr_equal(first.v[i], again.v[i]); /* parsed once */
+        }
+        assert_string_equal(first.key[0], "a");
+        assert_string_equal(first.key[1], "b");
+        /* Another script of the same text: its own. */
+        assert_int_equal(jsonld_each_tree_in(c, (const unsigned char *)copy, n,
+                                             1u << 20, see_tree, &other),
+                         3);
+        assert_ptr_not_equal(other.v[0], first.v[0]);
+        /* Past the cap on scripts: parsed each time, visited all the same. */
+        for (i = 0; i < JSONLD_CACHE_MAX; i++) {
+                seen_trees_t st = { 0 };
+
+                memcpy(many[i], block, sizeof(block));
+                assert_int_equal(
+                        jsonld_each_tree_in(c, (const unsigned char *)many[i],
+                                            n, 1u << 20, see_tree, &st),
+                        3);
+                assert_string_equal(st.key[1], "b");
+        }
+        jsonld_cache_free(c);
+        jsonld_cache_free(NULL);
+        free(many);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_jsonld_repairs),
                 cmocka_unit_test(test_jsonld_deep_and_large),
+                cmocka_unit_test(test_jsonld_cache),
                 cmocka_unit_test(test_microdata_itemref_cycles),
                 cmocka_unit_test(test_microdata_deep),
                 cmocka_unit_test(test_microdata_million_properties),
