@@ -1262,11 +1262,14 @@ static void choose_block(maincontent_t *mc)
 }
 
 /* Inside the chosen blocks: furniture left over (Readability's
- * "clean conditionally"), marked F_SKIP. */
-static void clean_inside(maincontent_t *mc)
+ * "clean conditionally"), marked F_SKIP; with `lenient`, a negative class
+ * or id weight skips only what the hints also call furniture (F_UNLIKELY:
+ * a comment section, a sidebar). Returns true when what was skipped holds
+ * more than half of the chosen blocks' text. */
+static int clean_inside(maincontent_t *mc, int lenient)
 {
         size_t k;
-        uint32_t text = 0, link = 0;
+        uint32_t text = 0, link = 0, skipped = 0;
         int linky;
 
         for (k = 0; k < mc->n_chosen; k++) {
@@ -1308,7 +1311,8 @@ static void clean_inside(maincontent_t *mc)
                                               m->tag == T_OL || m->tag == T_DL;
                                 int skip = 0;
 
-                                if (m->weight < 0)
+                                if (m->weight < 0 &&
+                                    (!lenient || (m->flags & F_UNLIKELY)))
                                         skip = 1;
                                 else if (m->imgs > 1 &&
                                          m->paras * 2 < m->imgs &&
@@ -1332,12 +1336,14 @@ static void clean_inside(maincontent_t *mc)
                                         skip = 1;
                                 if (skip) {
                                         m->flags |= F_SKIP;
+                                        skipped += m->text;
                                         descend = 0;
                                 }
                         }
                         n = next_node(n, root, descend, &depth);
                 }
         }
+        return skipped * 2 > text;
 }
 
 /* Passes 2 to 4. Returns 0, or -1 with a reason in errstr. */
@@ -1354,7 +1360,20 @@ static int find_pass(maincontent_t *mc, xmlNodePtr root,
         score_paragraphs(mc);
         sum_pscore(mc);
         choose(mc);
-        clean_inside(mc);
+        /* The blocks that class and id hints skip each hold less than
+         * half of the content, but together they can hold most of it: a
+         * site builder's every section named "...-scrolling" or
+         * "...-heroBanner", a description that is "hidden-md-down" in one
+         * copy and "hidden-md-up" in the other. Then the negative hints
+         * are not furniture: cleaned again without those that are not
+         * also in the unlikely list (a long comment section stays out). */
+        if (clean_inside(mc, 0)) {
+                size_t i;
+
+                for (i = 0; i < mc->n; i++)
+                        mc->nodes[i].flags &= (uint8_t)~F_SKIP;
+                clean_inside(mc, 1);
+        }
         return 0;
 }
 
