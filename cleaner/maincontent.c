@@ -54,7 +54,7 @@
 /* When the best block does not, a block that holds the share, with fewer
  * links than this share of its text, stands in for it (choose()). */
 #define ALT_MAX_LINKS 0.25f
-#define ALT_MIN_PARAS 3 /* and at least this many <p> */
+#define ALT_MIN_PARAS 1 /* and at least this many <p> */
 #define MIN_CONTENT \
         150 /* characters outside links of a page's content */ /* sibling blocks taken with the best */
 
@@ -1125,8 +1125,10 @@ static void choose(maincontent_t *mc)
          * of an article score below a footer named "...-text"), and the
          * page has no <main>: the best-scored of the blocks that do hold
          * the share of its text, when one is prose (ALT_MIN_PARAS <p>,
-         * more paragraph score than the best and half the page's, few
-         * links), before the body is taken. */
+         * MIN_CONTENT characters outside links, more paragraph score than
+         * the best and half the page's, few links), before the body is
+         * taken. An article whose text sits in a div beside one <p> has a
+         * single <p>; the body would bring its link lists along. */
         if (mc->n_chosen > 0 && main_el == NULL) {
                 mnode_t *alt = NULL;
 
@@ -1138,6 +1140,7 @@ static void choose(maincontent_t *mc)
                             link_density(m) >= ALT_MAX_LINKS ||
                             m->pscore < chosen_ps ||
                             m->paras < ALT_MIN_PARAS ||
+                            nonlink(m) < MIN_CONTENT ||
                             m->pscore < 0.5f * body->pscore ||
                             (m->flags & F_UNLIKELY) ||
                             (float)nonlink(m) <
