@@ -1265,10 +1265,13 @@ static void choose_block(maincontent_t *mc)
 }
 
 /* Inside the chosen blocks: furniture left over (Readability's
- * "clean conditionally"), marked F_SKIP; with `lenient`, a negative class
- * or id weight skips only what the hints also call furniture (F_UNLIKELY:
- * a comment section, a sidebar). Returns true when what was skipped holds
- * more than half of the chosen blocks' text. */
+ * "clean conditionally"), marked F_SKIP. With `lenient`, only the rules
+ * that name furniture skip: a negative class or id weight when the hints
+ * also call it furniture (F_UNLIKELY: a comment section, a sidebar), a
+ * block of list items, a form, a block of bare links; not the rules that
+ * look at a block's shape (an image strip, a short or link-dense block),
+ * which every card of a product grid can have. Returns true when what was
+ * skipped holds more than half of the chosen blocks' text. */
 static int clean_inside(maincontent_t *mc, int lenient)
 {
         size_t k;
@@ -1317,7 +1320,7 @@ static int clean_inside(maincontent_t *mc, int lenient)
                                 if (m->weight < 0 &&
                                     (!lenient || (m->flags & F_UNLIKELY)))
                                         skip = 1;
-                                else if (m->imgs > 1 &&
+                                else if (!lenient && m->imgs > 1 &&
                                          m->paras * 2 < m->imgs &&
                                          m->text < 200)
                                         skip = 1;
@@ -1327,11 +1330,12 @@ static int clean_inside(maincontent_t *mc, int lenient)
                                          m->inputs > m->paras / 3 &&
                                          m->text < 500)
                                         skip = 1;
-                                else if (m->text < 25 && m->link > 0 &&
-                                         m->heads == 0)
+                                else if (!lenient && m->text < 25 &&
+                                         m->link > 0 && m->heads == 0)
                                         skip = 1;
-                                else if (!linky && m->weight < 25 &&
-                                         ld > 0.33f && m->text < 1000)
+                                else if (!lenient && !linky &&
+                                         m->weight < 25 && ld > 0.33f &&
+                                         m->text < 1000)
                                         skip = 1;
                                 else if (ld > 0.6f &&
                                          m->text - m->link < 100 &&
@@ -1363,13 +1367,14 @@ static int find_pass(maincontent_t *mc, xmlNodePtr root,
         score_paragraphs(mc);
         sum_pscore(mc);
         choose(mc);
-        /* The blocks that class and id hints skip each hold less than
-         * half of the content, but together they can hold most of it: a
-         * site builder's every section named "...-scrolling" or
+        /* The blocks that clean_inside() skips each hold less than half
+         * of the content, but together they can hold most of it: a site
+         * builder's every section named "...-scrolling" or
          * "...-heroBanner", a description that is "hidden-md-down" in one
-         * copy and "hidden-md-up" in the other. Then the negative hints
-         * are not furniture: cleaned again without those that are not
-         * also in the unlikely list (a long comment section stays out). */
+         * copy and "hidden-md-up" in the other, every card of a product
+         * grid (two images and a short caption). Then those rules did
+         * not find furniture: cleaned again with only the rules that
+         * name it (a long comment section stays out). */
         if (clean_inside(mc, 0)) {
                 size_t i;
 
