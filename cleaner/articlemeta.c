@@ -25,7 +25,16 @@
 #define JSONLD_MAX (1u << 20)
 #define JSON_STACK 256
 
-enum { SRC_NONE = 0, SRC_PAGE, SRC_META, SRC_MICRODATA, SRC_JSONLD };
+/* SRC_BYLINE: a byline found by its class (byline_name()), the least
+ * trusted: a rel=author link anywhere on the page comes first. */
+enum {
+        SRC_NONE = 0,
+        SRC_BYLINE,
+        SRC_PAGE,
+        SRC_META,
+        SRC_MICRODATA,
+        SRC_JSONLD
+};
 enum { F_AUTHOR = 0, F_PUBLISHED, F_MODIFIED, F_SITE, F_COUNT };
 
 typedef struct found {
@@ -464,6 +473,44 @@ static void text_of(xmlNodePtr n, char *buf, size_t size)
         }
 }
 
+/* An element whose class names it a byline's name ("author-name",
+ * "authorName", "post-author-name__link": trafilatura's first author
+ * XPath), holding a name: one to five words, no digits or "@", under 64
+ * bytes. */
+static int byline_name(const xmlNode *n, char *text)
+{
+        const char *cls = dom_attr(n, "class"), *p;
+        size_t len;
+        int words = 0, in_word = 0;
+
+        if (cls == NULL || (strcasestr(cls, "author-name") == NULL &&
+                            strcasestr(cls, "authorname") == NULL &&
+                            strcasestr(cls, "author_name") == NULL))
+                return 0;
+        /* A name followed by a separator ("Ann Lee -"): trimmed. */
+        len = strlen(text);
+        while (len > 0 && (isspace((unsigned char)text[len - 1]) ||
+                           strchr("-|:,", text[len - 1]) != NULL))
+                text[--len] = '\0';
+        if (len == 0 || len >= 64 || strchr(text, ':') != NULL)
+                return 0;
+        /* A label alone ("Written By"). */
+        if (len >= 2 && strcasecmp(text + len - 2, "by") == 0 &&
+            (len == 2 || isspace((unsigned char)text[len - 3])))
+                return 0;
+        for (p = text; *p != '\0'; p++) {
+                if (isdigit((unsigned char)*p) || *p == '@')
+                        return 0;
+                if (isspace((unsigned char)*p)) {
+                        in_word = 0;
+                } else if (!in_word) {
+                        in_word = 1;
+                        words++;
+                }
+        }
+        return words <= 5;
+}
+
 static void meta(found_t *fd, const xmlNode *n)
 {
         const char *k = dom_attr(n, "property");
@@ -617,6 +664,11 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, articlemeta_t *m,
                                    strcmp(dom_attr(n, "rel"), "author") == 0) {
                                 text_of(n, buf, sizeof(buf));
                                 offer(fd, F_AUTHOR, SRC_PAGE, buf);
+                        } else if (fd->src[F_AUTHOR] == SRC_NONE &&
+                                   dom_attr(n, "class") != NULL) {
+                                text_of(n, buf, sizeof(buf));
+                                if (byline_name(n, buf))
+                                        offer(fd, F_AUTHOR, SRC_BYLINE, buf);
                         }
                 }
                 n = next_node(n, root, descend);
