@@ -881,13 +881,13 @@ static int u_punct(const unsigned char *s, size_t avail)
         static const struct {
                 uint32_t lo, hi;
         } ranges[] = {
-                { 0xA1, 0xBF },       { 0xD7, 0xD7 },       { 0xF7, 0xF7 },
-                { 0x2010, 0x2027 },   { 0x2030, 0x205E },   { 0x20A0, 0x20CF },
-                { 0x2100, 0x2101 },   { 0x2103, 0x2106 },   { 0x2108, 0x2109 },
-                { 0x2114, 0x2118 },   { 0x211E, 0x2123 },   { 0x2190, 0x245F },
-                { 0x2500, 0x2BFF },   { 0x2E00, 0x2E7F },   { 0x3001, 0x3003 },
-                { 0x3008, 0x3020 },   { 0xFE30, 0xFE6B },   { 0xFF01, 0xFF0F },
-                { 0xFF1A, 0xFF20 },   { 0xFF3B, 0xFF40 },   { 0xFF5B, 0xFF65 },
+                { 0xA1, 0xBF },       { 0xD7, 0xD7 },     { 0xF7, 0xF7 },
+                { 0x2010, 0x2027 },   { 0x2030, 0x205E }, { 0x20A0, 0x20CF },
+                { 0x2100, 0x2101 },   { 0x2103, 0x2106 }, { 0x2108, 0x2109 },
+                { 0x2114, 0x2118 },   { 0x211E, 0x2123 }, { 0x2190, 0x245F },
+                { 0x2500, 0x2BFF },   { 0x2E00, 0x2E7F }, { 0x3001, 0x3003 },
+                { 0x3008, 0x3020 },   { 0xFE30, 0xFE6B }, { 0xFF01, 0xFF0F },
+                { 0xFF1A, 0xFF20 },   { 0xFF3B, 0xFF40 }, { 0xFF5B, 0xFF65 },
                 { 0x1F000, 0x1FAFF },
         };
         size_t n = utf8_char_len(s, avail), i;
@@ -921,8 +921,8 @@ static int emphasis_ok(const writer_t *w, const inl_t *in)
         if (isspace(after) || isspace(d[w->out->len - 1]))
                 return 0;
         if (((after < 0x80 && ispunct(after) && after != '\\') ||
-             (after >= 0x80 && u_punct(d + in->open_at + k,
-                                       w->out->len - in->open_at - k))) &&
+             (after >= 0x80 &&
+              u_punct(d + in->open_at + k, w->out->len - in->open_at - k))) &&
             (before >= 0x80 || isalnum(before)))
                 return 0;
         /* Nothing but punctuation inside (<strong>.</strong> right after
