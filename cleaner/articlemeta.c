@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <libxml/parserInternals.h>
 #include <yajl/yajl_tree.h>
 
 /* A string value already checked with YAJL_IS_STRING(). */
@@ -24,13 +25,66 @@
 #define JSONLD_MAX (1u << 20)
 #define JSON_STACK 256
 
-enum { SRC_NONE = 0, SRC_PAGE, SRC_META, SRC_MICRODATA, SRC_JSONLD };
+/* SRC_BYLINE: a byline found by its class (byline_name()), the least
+ * trusted: a rel=author link anywhere on the page comes first. */
+enum {
+        SRC_NONE = 0,
+        SRC_BYLINE,
+        SRC_PAGE,
+        SRC_META,
+        SRC_MICRODATA,
+        SRC_JSONLD
+};
 enum { F_AUTHOR = 0, F_PUBLISHED, F_MODIFIED, F_SITE, F_COUNT };
 
 typedef struct found {
         char val[F_COUNT][ARTICLEMETA_FIELD_MAX];
         int src[F_COUNT];
 } found_t;
+
+/* The character reference at v ("&amp;", "&#39;", "&#x2019;"), which
+ * JSON-LD and meta values written HTML-escaped keep (a name "Maria &amp;
+ * Katerina" from a generator that escaped it for an attribute): its
+ * UTF-8 bytes into out (at least 4 bytes), their count; 0 when v is not
+ * one of the five XML names or a numeric reference, *used set to the
+ * bytes of v read. libxml2's xmlCopyCharMultiByte() encodes. */
+static int char_ref(const char *v, char *out, size_t *used)
+{
+        static const struct {
+                const char *name;
+                char c;
+        } named[] = { { "&amp;", '&' },
+                      { "&quot;", '"' },
+                      { "&apos;", '\'' },
+                      { "&lt;", '<' },
+                      { "&gt;", '>' } };
+        size_t k;
+        unsigned long cp = 0;
+        char *end;
+
+        for (k = 0; k < sizeof(named) / sizeof(named[0]); k++)
+                if (strncmp(v, named[k].name, strlen(named[k].name)) == 0) {
+                        out[0] = named[k].c;
+                        *used = strlen(named[k].name);
+                        return 1;
+                }
+        if (v[1] != '#')
+                return 0;
+        if (v[2] == 'x' || v[2] == 'X') {
+                if (!isxdigit((unsigned char)v[3]))
+                        return 0;
+                cp = strtoul(v + 3, &end, 16);
+        } else {
+                if (!isdigit((unsigned char)v[2]))
+                        return 0;
+                cp = strtoul(v + 2, &end, 10);
+        }
+        if (*end != ';' || cp == 0 || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF) || end - v > 12)
+                return 0;
+        *used = (size_t)(end - v) + 1;
+        return xmlCopyCharMultiByte((xmlChar *)out, (int)cp);
+}
 
 /* Keeps v for field f when src is more trusted than what is there. */
 static void offer(found_t *fd, int f, int src, const char *v)
@@ -67,6 +121,18 @@ static void offer(found_t *fd, int f, int src, const char *v)
                 if (space && j > 0)
                         d[j++] = ' ';
                 space = 0;
+                if (v[i] == '&') {
+                        char ref[8];
+                        size_t used = 0;
+                        int n = char_ref(v + i, ref, &used);
+
+                        if (n > 0 && j + (size_t)n < ARTICLEMETA_FIELD_MAX) {
+                                memcpy(d + j, ref, (size_t)n);
+                                j += (size_t)n;
+                                i += used - 1;
+                                continue;
+                        }
+                }
                 if (j + 1 < ARTICLEMETA_FIELD_MAX)
                         d[j++] = v[i];
         }
@@ -407,6 +473,44 @@ static void text_of(xmlNodePtr n, char *buf, size_t size)
         }
 }
 
+/* An element whose class names it a byline's name ("author-name",
+ * "authorName", "post-author-name__link": trafilatura's first author
+ * XPath), holding a name: one to five words, no digits or "@", under 64
+ * bytes. */
+static int byline_name(const xmlNode *n, char *text)
+{
+        const char *cls = dom_attr(n, "class"), *p;
+        size_t len;
+        int words = 0, in_word = 0;
+
+        if (cls == NULL || (strcasestr(cls, "author-name") == NULL &&
+                            strcasestr(cls, "authorname") == NULL &&
+                            strcasestr(cls, "author_name") == NULL))
+                return 0;
+        /* A name followed by a separator ("Ann Lee -"): trimmed. */
+        len = strlen(text);
+        while (len > 0 && (isspace((unsigned char)text[len - 1]) ||
+                           strchr("-|:,", text[len - 1]) != NULL))
+                text[--len] = '\0';
+        if (len == 0 || len >= 64 || strchr(text, ':') != NULL)
+                return 0;
+        /* A label alone ("Written By"). */
+        if (len >= 2 && strcasecmp(text + len - 2, "by") == 0 &&
+            (len == 2 || isspace((unsigned char)text[len - 3])))
+                return 0;
+        for (p = text; *p != '\0'; p++) {
+                if (isdigit((unsigned char)*p) || *p == '@')
+                        return 0;
+                if (isspace((unsigned char)*p)) {
+                        in_word = 0;
+                } else if (!in_word) {
+                        in_word = 1;
+                        words++;
+                }
+        }
+        return words <= 5;
+}
+
 static void meta(found_t *fd, const xmlNode *n)
 {
         const char *k = dom_attr(n, "property");
@@ -560,6 +664,11 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, jsonld_cache_t *jc,
                                    strcmp(dom_attr(n, "rel"), "author") == 0) {
                                 text_of(n, buf, sizeof(buf));
                                 offer(fd, F_AUTHOR, SRC_PAGE, buf);
+                        } else if (fd->src[F_AUTHOR] == SRC_NONE &&
+                                   dom_attr(n, "class") != NULL) {
+                                text_of(n, buf, sizeof(buf));
+                                if (byline_name(n, buf))
+                                        offer(fd, F_AUTHOR, SRC_BYLINE, buf);
                         }
                 }
                 n = next_node(n, root, descend);

@@ -54,7 +54,7 @@
 /* When the best block does not, a block that holds the share, with fewer
  * links than this share of its text, stands in for it (choose()). */
 #define ALT_MAX_LINKS 0.25f
-#define ALT_MIN_PARAS 3 /* and at least this many <p> */
+#define ALT_MIN_PARAS 1 /* and at least this many <p> */
 #define MIN_CONTENT \
         150 /* characters outside links of a page's content */ /* sibling blocks taken with the best */
 
@@ -1125,8 +1125,10 @@ static void choose(maincontent_t *mc)
          * of an article score below a footer named "...-text"), and the
          * page has no <main>: the best-scored of the blocks that do hold
          * the share of its text, when one is prose (ALT_MIN_PARAS <p>,
-         * more paragraph score than the best and half the page's, few
-         * links), before the body is taken. */
+         * MIN_CONTENT characters outside links, more paragraph score than
+         * the best and half the page's, few links), before the body is
+         * taken. An article whose text sits in a div beside one <p> has a
+         * single <p>; the body would bring its link lists along. */
         if (mc->n_chosen > 0 && main_el == NULL) {
                 mnode_t *alt = NULL;
 
@@ -1138,6 +1140,7 @@ static void choose(maincontent_t *mc)
                             link_density(m) >= ALT_MAX_LINKS ||
                             m->pscore < chosen_ps ||
                             m->paras < ALT_MIN_PARAS ||
+                            nonlink(m) < MIN_CONTENT ||
                             m->pscore < 0.5f * body->pscore ||
                             (m->flags & F_UNLIKELY) ||
                             (float)nonlink(m) <
@@ -1262,11 +1265,17 @@ static void choose_block(maincontent_t *mc)
 }
 
 /* Inside the chosen blocks: furniture left over (Readability's
- * "clean conditionally"), marked F_SKIP. */
-static void clean_inside(maincontent_t *mc)
+ * "clean conditionally"), marked F_SKIP. With `lenient`, only the rules
+ * that name furniture skip: a negative class or id weight when the hints
+ * also call it furniture (F_UNLIKELY: a comment section, a sidebar), a
+ * block of list items, a form, a block of bare links; not the rules that
+ * look at a block's shape (an image strip, a short or link-dense block),
+ * which every card of a product grid can have. Returns true when what was
+ * skipped holds more than half of the chosen blocks' text. */
+static int clean_inside(maincontent_t *mc, int lenient)
 {
         size_t k;
-        uint32_t text = 0, link = 0;
+        uint32_t text = 0, link = 0, skipped = 0;
         int linky;
 
         for (k = 0; k < mc->n_chosen; k++) {
@@ -1308,9 +1317,10 @@ static void clean_inside(maincontent_t *mc)
                                               m->tag == T_OL || m->tag == T_DL;
                                 int skip = 0;
 
-                                if (m->weight < 0)
+                                if (m->weight < 0 &&
+                                    (!lenient || (m->flags & F_UNLIKELY)))
                                         skip = 1;
-                                else if (m->imgs > 1 &&
+                                else if (!lenient && m->imgs > 1 &&
                                          m->paras * 2 < m->imgs &&
                                          m->text < 200)
                                         skip = 1;
@@ -1320,11 +1330,12 @@ static void clean_inside(maincontent_t *mc)
                                          m->inputs > m->paras / 3 &&
                                          m->text < 500)
                                         skip = 1;
-                                else if (m->text < 25 && m->link > 0 &&
-                                         m->heads == 0)
+                                else if (!lenient && m->text < 25 &&
+                                         m->link > 0 && m->heads == 0)
                                         skip = 1;
-                                else if (!linky && m->weight < 25 &&
-                                         ld > 0.33f && m->text < 1000)
+                                else if (!lenient && !linky &&
+                                         m->weight < 25 && ld > 0.33f &&
+                                         m->text < 1000)
                                         skip = 1;
                                 else if (ld > 0.6f &&
                                          m->text - m->link < 100 &&
@@ -1332,12 +1343,14 @@ static void clean_inside(maincontent_t *mc)
                                         skip = 1;
                                 if (skip) {
                                         m->flags |= F_SKIP;
+                                        skipped += m->text;
                                         descend = 0;
                                 }
                         }
                         n = next_node(n, root, descend, &depth);
                 }
         }
+        return skipped * 2 > text;
 }
 
 /* Passes 2 to 4. Returns 0, or -1 with a reason in errstr. */
@@ -1354,7 +1367,21 @@ static int find_pass(maincontent_t *mc, xmlNodePtr root,
         score_paragraphs(mc);
         sum_pscore(mc);
         choose(mc);
-        clean_inside(mc);
+        /* The blocks that clean_inside() skips each hold less than half
+         * of the content, but together they can hold most of it: a site
+         * builder's every section named "...-scrolling" or
+         * "...-heroBanner", a description that is "hidden-md-down" in one
+         * copy and "hidden-md-up" in the other, every card of a product
+         * grid (two images and a short caption). Then those rules did
+         * not find furniture: cleaned again with only the rules that
+         * name it (a long comment section stays out). */
+        if (clean_inside(mc, 0)) {
+                size_t i;
+
+                for (i = 0; i < mc->n; i++)
+                        mc->nodes[i].flags &= (uint8_t)~F_SKIP;
+                clean_inside(mc, 1);
+        }
         return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "dom.h"
 #include "lazyimg.h"
 #include "textcollect.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -867,12 +868,49 @@ static void take_back(writer_t *w, size_t at, size_t k)
         w->last_close = NULL;
 }
 
+/* True when the character at s[0, avail) (lead byte >= 0x80) is Unicode
+ * punctuation or a symbol, which CommonMark's flanking rules (0.31, as
+ * markdown-it reads them) treat as ASCII punctuation: the blocks that are
+ * all or mostly P* and S* (Latin-1's signs, general punctuation,
+ * currency, arrows to dingbats, CJK and full-width punctuation, emoji).
+ * By hand: the C library's iswpunct() depends on the locale, and the
+ * blocks' few letters and digits ("ª", "²", "①") only make a delimiter
+ * run be taken back that CommonMark would have read. */
+static int u_punct(const unsigned char *s, size_t avail)
+{
+        static const struct {
+                uint32_t lo, hi;
+        } ranges[] = {
+                { 0xA1, 0xBF },       { 0xD7, 0xD7 },     { 0xF7, 0xF7 },
+                { 0x2010, 0x2027 },   { 0x2030, 0x205E }, { 0x20A0, 0x20CF },
+                { 0x2100, 0x2101 },   { 0x2103, 0x2106 }, { 0x2108, 0x2109 },
+                { 0x2114, 0x2118 },   { 0x211E, 0x2123 }, { 0x2190, 0x245F },
+                { 0x2500, 0x2BFF },   { 0x2E00, 0x2E7F }, { 0x3001, 0x3003 },
+                { 0x3008, 0x3020 },   { 0xFE30, 0xFE6B }, { 0xFF01, 0xFF0F },
+                { 0xFF1A, 0xFF20 },   { 0xFF3B, 0xFF40 }, { 0xFF5B, 0xFF65 },
+                { 0x1F000, 0x1FAFF },
+        };
+        size_t n = utf8_char_len(s, avail), i;
+        uint32_t cp;
+
+        if (n < 2)
+                return 0;
+        cp = s[0] & (0x7Fu >> n);
+        for (i = 1; i < n; i++)
+                cp = (cp << 6) | (s[i] & 0x3Fu);
+        for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+                if (cp >= ranges[i].lo && cp <= ranges[i].hi)
+                        return 1;
+        return 0;
+}
+
 /* An emphasis that CommonMark would not read as one is taken back:
- * an opener followed by punctuation right after a letter or digit, or
- * (w->chk) a closer after punctuation with a letter right after it. */
+ * an opener followed by punctuation right after a letter or digit, one
+ * with no letter or digit inside, or (w->chk) a closer after punctuation
+ * with a letter right after it. */
 static int emphasis_ok(const writer_t *w, const inl_t *in)
 {
-        size_t k = strlen(in->open);
+        size_t k = strlen(in->open), i;
         const unsigned char *d = (const unsigned char *)w->out->data;
         unsigned char before, after;
 
@@ -882,10 +920,18 @@ static int emphasis_ok(const writer_t *w, const inl_t *in)
         after = d[in->open_at + k];
         if (isspace(after) || isspace(d[w->out->len - 1]))
                 return 0;
-        if (after < 0x80 && ispunct(after) && after != '\\' &&
+        if (((after < 0x80 && ispunct(after) && after != '\\') ||
+             (after >= 0x80 &&
+              u_punct(d + in->open_at + k, w->out->len - in->open_at - k))) &&
             (before >= 0x80 || isalnum(before)))
                 return 0;
-        return 1;
+        /* Nothing but punctuation inside (<strong>.</strong> right after
+         * an emphasis closed): no emphasis to read, and its delimiters
+         * would run into the closer's ("***a*****.**"). */
+        for (i = in->open_at + k; i < w->out->len; i++)
+                if (d[i] >= 0x80 || isalnum(d[i]))
+                        return 1;
+        return 0;
 }
 
 /* Before a visible character c written right where a closer after
