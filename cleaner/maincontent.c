@@ -101,6 +101,7 @@ enum {
         T_FORM,
         T_IMG,
         T_INPUT,
+        T_ACTION, /* an <input> that is a hidden value or a button */
         T_BODY,
         T_HEADER,
         T_FIGURE,
@@ -123,7 +124,7 @@ typedef struct mnode {
         uint32_t own_link, own_commas;
         uint32_t commas;
         uint32_t paras; /* <p> in the subtree                      */
-        uint32_t lis, imgs, inputs, heads;
+        uint32_t lis, imgs, inputs, acts, heads;
         float score;
         float pscore; /* as a paragraph; then summed over the subtree */
         uint8_t tag;
@@ -661,6 +662,30 @@ static int push_node(maincontent_t *mc, xmlNodePtr n, int32_t parent)
         return 0;
 }
 
+/* What an <input> or <textarea> is to the finder: T_INPUT, a field that
+ * asks for words (a search box, an e-mail address, a message: furniture
+ * forms have them); T_ACTION, a hidden value or a button (a "want to read"
+ * or "add to cart" form, furniture unless beside a heading: the card of a
+ * product grid); T_OTHER, a quantity (type=number), which a product card
+ * has too. */
+static int input_kind(const xmlNode *n)
+{
+        static const char *const actions[] = { "hidden", "submit", "button",
+                                               "image",  "reset",  NULL };
+        const char *type = dom_attr(n, "type");
+        size_t i;
+
+        if (type == NULL || n->name == NULL ||
+            strcmp((const char *)n->name, "input") != 0)
+                return T_INPUT;
+        if (strcasecmp(type, "number") == 0)
+                return T_OTHER;
+        for (i = 0; actions[i] != NULL; i++)
+                if (strcasecmp(type, actions[i]) == 0)
+                        return T_ACTION;
+        return T_INPUT;
+}
+
 static int is_artbody(const eattrs_t *e, int tag)
 {
         const char *ip = e->itemprop;
@@ -711,6 +736,8 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         }
                         m = &mc->nodes[mc->n - 1];
                         p = pi >= 0 ? &mc->nodes[pi] : NULL;
+                        if (tag == T_INPUT)
+                                tag = input_kind(n);
                         m->tag = (uint8_t)tag;
                         attrs_of(n, &e);
                         artbody = is_artbody(&e, tag);
@@ -841,6 +868,7 @@ static void sum_up(maincontent_t *mc)
                 m->lis = m->tag == T_LI;
                 m->imgs = m->tag == T_IMG;
                 m->inputs = m->tag == T_INPUT;
+                m->acts = m->tag == T_ACTION;
                 m->heads = m->tag == T_H;
         }
         for (i = mc->n; i-- > 1;) {
@@ -856,6 +884,7 @@ static void sum_up(maincontent_t *mc)
                 p->lis += m->lis;
                 p->imgs += m->imgs;
                 p->inputs += m->inputs;
+                p->acts += m->acts;
                 p->heads += m->heads;
         }
 }
@@ -1328,6 +1357,10 @@ static int clean_inside(maincontent_t *mc, int lenient)
                                         skip = 1;
                                 else if (m->inputs > 0 &&
                                          m->inputs > m->paras / 3 &&
+                                         m->text < 500)
+                                        skip = 1;
+                                else if (m->acts > 0 && m->heads == 0 &&
+                                         m->acts > m->paras / 3 &&
                                          m->text < 500)
                                         skip = 1;
                                 else if (!lenient && m->text < 25 &&
