@@ -152,6 +152,7 @@ struct maincontent {
         uint8_t hw_next[HW_MAX];
         uint8_t hw_bit[HW_MAX];
         uint8_t hw_len[HW_MAX];
+        uint8_t hw_start[HW_MAX]; /* matches only at a token's start */
         const char *hw_word[HW_MAX];
         size_t n_hw;
 };
@@ -379,6 +380,16 @@ enum {
         HW_POSITIVE = 1u << 5
 };
 
+/* Words of the lists above that count only at the start of a class
+ * token: "hidden-xs" is a copy of the content for some screens, but
+ * "overflow-hidden", "visually-hidden" or Tailwind's "md:hidden" say
+ * nothing of what the element holds (a whole "hidden" token hides it:
+ * is_hidden()). */
+static int at_token_start(const char *w)
+{
+        return strcmp(w, "hidden") == 0;
+}
+
 /* The lists' words bucketed by their first two bytes (every word has
  * two or more), so that the hints of an element are matched against all
  * of them in one pass over the hints (a strstr() per word and element was
@@ -411,6 +422,7 @@ static void hint_index(maincontent_t *mc)
                         mc->hw_word[mc->n_hw] = w;
                         mc->hw_len[mc->n_hw] = (uint8_t)strlen(w);
                         mc->hw_bit[mc->n_hw] = lists[l].bit;
+                        mc->hw_start[mc->n_hw] = at_token_start(w);
                         mc->hw_next[mc->n_hw] = mc->hw_head[c];
                         mc->hw_head[c] = (uint8_t)++mc->n_hw;
                 }
@@ -435,7 +447,9 @@ static unsigned hint_mask(const maincontent_t *mc, const char *h)
                          * candidates of a bucket end there, without a
                          * call. */
                         if ((mask & mc->hw_bit[e]) == 0 && p[0] == w[0] &&
-                            p[1] == w[1] && strncmp(p, w, mc->hw_len[e]) == 0)
+                            p[1] == w[1] &&
+                            strncmp(p, w, mc->hw_len[e]) == 0 &&
+                            (!mc->hw_start[e] || p == h || p[-1] == ' '))
                                 mask |= mc->hw_bit[e];
                         e = mc->hw_next[e];
                 }
