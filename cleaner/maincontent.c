@@ -152,7 +152,7 @@ struct maincontent {
         uint8_t hw_next[HW_MAX];
         uint8_t hw_bit[HW_MAX];
         uint8_t hw_len[HW_MAX];
-        uint8_t hw_start[HW_MAX]; /* matches only at a token's start */
+        uint8_t hw_start[HW_MAX]; /* HS_ bits: where the word counts */
         const char *hw_word[HW_MAX];
         size_t n_hw;
 };
@@ -380,6 +380,20 @@ enum {
         HW_POSITIVE = 1u << 5
 };
 
+/* Where in the hints a word of the lists counts (mc->hw_start): anywhere
+ * (0); where a class token starts (HS_TOKEN); where a word of a class
+ * token starts, after "-" or "_" too (HS_WORD: the negative words, so
+ * that "site-footer" and "post-tags" count but "heroBanner" (lower-cased
+ * "herobanner"), "glossarytooltips" or "metadata" in mid-word do not). */
+enum { HS_TOKEN = 1, HS_WORD = 2 };
+
+static int starts_right(unsigned hs, const char *h, const char *p)
+{
+        if (hs == 0 || p == h || p[-1] == ' ')
+                return 1;
+        return hs == HS_WORD && (p[-1] == '-' || p[-1] == '_');
+}
+
 /* Words of the lists above that count only at the start of a class
  * token: "hidden-xs" is a copy of the content for some screens, but
  * "overflow-hidden", "visually-hidden" or Tailwind's "md:hidden" say
@@ -422,7 +436,10 @@ static void hint_index(maincontent_t *mc)
                         mc->hw_word[mc->n_hw] = w;
                         mc->hw_len[mc->n_hw] = (uint8_t)strlen(w);
                         mc->hw_bit[mc->n_hw] = lists[l].bit;
-                        mc->hw_start[mc->n_hw] = at_token_start(w);
+                        mc->hw_start[mc->n_hw] = at_token_start(w) ? HS_TOKEN
+                                                 : lists[l].bit == HW_NEGATIVE
+                                                         ? HS_WORD
+                                                         : 0;
                         mc->hw_next[mc->n_hw] = mc->hw_head[c];
                         mc->hw_head[c] = (uint8_t)++mc->n_hw;
                 }
@@ -449,7 +466,7 @@ static unsigned hint_mask(const maincontent_t *mc, const char *h)
                         if ((mask & mc->hw_bit[e]) == 0 && p[0] == w[0] &&
                             p[1] == w[1] &&
                             strncmp(p, w, mc->hw_len[e]) == 0 &&
-                            (!mc->hw_start[e] || p == h || p[-1] == ' '))
+                            starts_right(mc->hw_start[e], h, p))
                                 mask |= mc->hw_bit[e];
                         e = mc->hw_next[e];
                 }
