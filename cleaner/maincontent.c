@@ -382,9 +382,10 @@ enum {
 
 /* Where in the hints a word of the lists counts (mc->hw_start): anywhere
  * (0); where a class token starts (HS_TOKEN); where a word of a class
- * token starts, after "-" or "_" too (HS_WORD: the negative words, so
- * that "site-footer" and "post-tags" count but "heroBanner" (lower-cased
- * "herobanner"), "glossarytooltips" or "metadata" in mid-word do not). */
+ * token starts, after "-" or "_" too (HS_WORD: the negative and the
+ * unlikely words, so that "site-footer" and "post-tags" count but
+ * "heroBanner" (lower-cased "herobanner"), "glossarytooltips" or
+ * "metadata" in mid-word do not). */
 enum { HS_TOKEN = 1, HS_WORD = 2 };
 
 static int starts_right(unsigned hs, const char *h, const char *p)
@@ -436,10 +437,11 @@ static void hint_index(maincontent_t *mc)
                         mc->hw_word[mc->n_hw] = w;
                         mc->hw_len[mc->n_hw] = (uint8_t)strlen(w);
                         mc->hw_bit[mc->n_hw] = lists[l].bit;
-                        mc->hw_start[mc->n_hw] = at_token_start(w) ? HS_TOKEN
-                                                 : lists[l].bit == HW_NEGATIVE
-                                                         ? HS_WORD
-                                                         : 0;
+                        mc->hw_start[mc->n_hw] =
+                                at_token_start(w) ? HS_TOKEN
+                                : (lists[l].bit & (HW_NEGATIVE | HW_UNLIKELY))
+                                        ? HS_WORD
+                                        : 0;
                         mc->hw_next[mc->n_hw] = mc->hw_head[c];
                         mc->hw_head[c] = (uint8_t)++mc->n_hw;
                 }
