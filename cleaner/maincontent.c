@@ -448,15 +448,34 @@ static void hint_index(maincontent_t *mc)
         }
 }
 
-/* The HW_ bits of the lists that have a word somewhere in h. */
+/* The HW_ bits of one class token: a content word in the same token as
+ * a furniture word names a part of the furniture ("modal-body",
+ * "sidebar-content", "menu-main"), not content. */
+static unsigned token_bits(unsigned tok)
+{
+        if ((tok & HW_UNLIKELY) && (tok & HW_MAYBE))
+                tok &= ~(unsigned)HW_MAYBE;
+        return tok;
+}
+
+/* The HW_ bits of the lists that have a word somewhere in h, token by
+ * token (token_bits()). */
 static unsigned hint_mask(const maincontent_t *mc, const char *h)
 {
-        unsigned mask = 0;
+        unsigned mask = 0, tok = 0;
         const char *p;
 
-        for (p = h; p[0] != '\0' && p[1] != '\0'; p++) {
-                unsigned e = mc->hw_head[HW_KEY(p[0], p[1])];
+        for (p = h; p[0] != '\0'; p++) {
+                unsigned e;
 
+                if (p[0] == ' ') {
+                        mask |= token_bits(tok);
+                        tok = 0;
+                        continue;
+                }
+                if (p[1] == '\0')
+                        break;
+                e = mc->hw_head[HW_KEY(p[0], p[1])];
                 while (e != 0) {
                         const char *w;
 
@@ -465,15 +484,15 @@ static unsigned hint_mask(const maincontent_t *mc, const char *h)
                         /* The first two characters first: most
                          * candidates of a bucket end there, without a
                          * call. */
-                        if ((mask & mc->hw_bit[e]) == 0 && p[0] == w[0] &&
+                        if ((tok & mc->hw_bit[e]) == 0 && p[0] == w[0] &&
                             p[1] == w[1] &&
                             strncmp(p, w, mc->hw_len[e]) == 0 &&
                             starts_right(mc->hw_start[e], h, p))
-                                mask |= mc->hw_bit[e];
+                                tok |= mc->hw_bit[e];
                         e = mc->hw_next[e];
                 }
         }
-        return mask;
+        return mask | token_bits(tok);
 }
 
 static int class_weight(unsigned hm, int forum)
