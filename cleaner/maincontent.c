@@ -101,6 +101,7 @@ enum {
         T_FORM,
         T_IMG,
         T_INPUT,
+        T_ACTION, /* an <input> that is a hidden value or a button */
         T_BODY,
         T_HEADER,
         T_FIGURE,
@@ -123,7 +124,7 @@ typedef struct mnode {
         uint32_t own_link, own_commas;
         uint32_t commas;
         uint32_t paras; /* <p> in the subtree                      */
-        uint32_t lis, imgs, inputs, heads;
+        uint32_t lis, imgs, inputs, acts, heads;
         float score;
         float pscore; /* as a paragraph; then summed over the subtree */
         uint8_t tag;
@@ -151,6 +152,7 @@ struct maincontent {
         uint8_t hw_next[HW_MAX];
         uint8_t hw_bit[HW_MAX];
         uint8_t hw_len[HW_MAX];
+        uint8_t hw_start[HW_MAX]; /* HS_ bits: where the word counts */
         const char *hw_word[HW_MAX];
         size_t n_hw;
 };
@@ -378,6 +380,31 @@ enum {
         HW_POSITIVE = 1u << 5
 };
 
+/* Where in the hints a word of the lists counts (mc->hw_start): anywhere
+ * (0); where a class token starts (HS_TOKEN); where a word of a class
+ * token starts, after "-" or "_" too (HS_WORD: the negative and the
+ * unlikely words, so that "site-footer" and "post-tags" count but
+ * "heroBanner" (lower-cased "herobanner"), "glossarytooltips" or
+ * "metadata" in mid-word do not). */
+enum { HS_TOKEN = 1, HS_WORD = 2 };
+
+static int starts_right(unsigned hs, const char *h, const char *p)
+{
+        if (hs == 0 || p == h || p[-1] == ' ')
+                return 1;
+        return hs == HS_WORD && (p[-1] == '-' || p[-1] == '_');
+}
+
+/* Words of the lists above that count only at the start of a class
+ * token: "hidden-xs" is a copy of the content for some screens, but
+ * "overflow-hidden", "visually-hidden" or Tailwind's "md:hidden" say
+ * nothing of what the element holds (a whole "hidden" token hides it:
+ * is_hidden()). */
+static int at_token_start(const char *w)
+{
+        return strcmp(w, "hidden") == 0;
+}
+
 /* The lists' words bucketed by their first two bytes (every word has
  * two or more), so that the hints of an element are matched against all
  * of them in one pass over the hints (a strstr() per word and element was
@@ -410,21 +437,45 @@ static void hint_index(maincontent_t *mc)
                         mc->hw_word[mc->n_hw] = w;
                         mc->hw_len[mc->n_hw] = (uint8_t)strlen(w);
                         mc->hw_bit[mc->n_hw] = lists[l].bit;
+                        mc->hw_start[mc->n_hw] =
+                                at_token_start(w) ? HS_TOKEN
+                                : (lists[l].bit & (HW_NEGATIVE | HW_UNLIKELY))
+                                        ? HS_WORD
+                                        : 0;
                         mc->hw_next[mc->n_hw] = mc->hw_head[c];
                         mc->hw_head[c] = (uint8_t)++mc->n_hw;
                 }
         }
 }
 
-/* The HW_ bits of the lists that have a word somewhere in h. */
+/* The HW_ bits of one class token: a content word in the same token as
+ * a furniture word names a part of the furniture ("modal-body",
+ * "sidebar-content", "menu-main"), not content. */
+static unsigned token_bits(unsigned tok)
+{
+        if ((tok & HW_UNLIKELY) && (tok & HW_MAYBE))
+                tok &= ~(unsigned)HW_MAYBE;
+        return tok;
+}
+
+/* The HW_ bits of the lists that have a word somewhere in h, token by
+ * token (token_bits()). */
 static unsigned hint_mask(const maincontent_t *mc, const char *h)
 {
-        unsigned mask = 0;
+        unsigned mask = 0, tok = 0;
         const char *p;
 
-        for (p = h; p[0] != '\0' && p[1] != '\0'; p++) {
-                unsigned e = mc->hw_head[HW_KEY(p[0], p[1])];
+        for (p = h; p[0] != '\0'; p++) {
+                unsigned e;
 
+                if (p[0] == ' ') {
+                        mask |= token_bits(tok);
+                        tok = 0;
+                        continue;
+                }
+                if (p[1] == '\0')
+                        break;
+                e = mc->hw_head[HW_KEY(p[0], p[1])];
                 while (e != 0) {
                         const char *w;
 
@@ -433,13 +484,15 @@ static unsigned hint_mask(const maincontent_t *mc, const char *h)
                         /* The first two characters first: most
                          * candidates of a bucket end there, without a
                          * call. */
-                        if ((mask & mc->hw_bit[e]) == 0 && p[0] == w[0] &&
-                            p[1] == w[1] && strncmp(p, w, mc->hw_len[e]) == 0)
-                                mask |= mc->hw_bit[e];
+                        if ((tok & mc->hw_bit[e]) == 0 && p[0] == w[0] &&
+                            p[1] == w[1] &&
+                            strncmp(p, w, mc->hw_len[e]) == 0 &&
+                            starts_right(mc->hw_start[e], h, p))
+                                tok |= mc->hw_bit[e];
                         e = mc->hw_next[e];
                 }
         }
-        return mask;
+        return mask | token_bits(tok);
 }
 
 static int class_weight(unsigned hm, int forum)
@@ -661,6 +714,30 @@ static int push_node(maincontent_t *mc, xmlNodePtr n, int32_t parent)
         return 0;
 }
 
+/* What an <input> or <textarea> is to the finder: T_INPUT, a field that
+ * asks for words (a search box, an e-mail address, a message: furniture
+ * forms have them); T_ACTION, a hidden value or a button (a "want to read"
+ * or "add to cart" form, furniture unless beside a heading: the card of a
+ * product grid); T_OTHER, a quantity (type=number), which a product card
+ * has too. */
+static int input_kind(const xmlNode *n)
+{
+        static const char *const actions[] = { "hidden", "submit", "button",
+                                               "image",  "reset",  NULL };
+        const char *type = dom_attr(n, "type");
+        size_t i;
+
+        if (type == NULL || n->name == NULL ||
+            strcmp((const char *)n->name, "input") != 0)
+                return T_INPUT;
+        if (strcasecmp(type, "number") == 0)
+                return T_OTHER;
+        for (i = 0; actions[i] != NULL; i++)
+                if (strcasecmp(type, actions[i]) == 0)
+                        return T_ACTION;
+        return T_INPUT;
+}
+
 static int is_artbody(const eattrs_t *e, int tag)
 {
         const char *ip = e->itemprop;
@@ -711,6 +788,8 @@ static int walk_count(maincontent_t *mc, xmlNodePtr root,
                         }
                         m = &mc->nodes[mc->n - 1];
                         p = pi >= 0 ? &mc->nodes[pi] : NULL;
+                        if (tag == T_INPUT)
+                                tag = input_kind(n);
                         m->tag = (uint8_t)tag;
                         attrs_of(n, &e);
                         artbody = is_artbody(&e, tag);
@@ -841,6 +920,7 @@ static void sum_up(maincontent_t *mc)
                 m->lis = m->tag == T_LI;
                 m->imgs = m->tag == T_IMG;
                 m->inputs = m->tag == T_INPUT;
+                m->acts = m->tag == T_ACTION;
                 m->heads = m->tag == T_H;
         }
         for (i = mc->n; i-- > 1;) {
@@ -856,6 +936,7 @@ static void sum_up(maincontent_t *mc)
                 p->lis += m->lis;
                 p->imgs += m->imgs;
                 p->inputs += m->inputs;
+                p->acts += m->acts;
                 p->heads += m->heads;
         }
 }
@@ -1328,6 +1409,10 @@ static int clean_inside(maincontent_t *mc, int lenient)
                                         skip = 1;
                                 else if (m->inputs > 0 &&
                                          m->inputs > m->paras / 3 &&
+                                         m->text < 500)
+                                        skip = 1;
+                                else if (m->acts > 0 && m->heads == 0 &&
+                                         m->acts > m->paras / 3 &&
                                          m->text < 500)
                                         skip = 1;
                                 else if (!lenient && m->text < 25 &&
