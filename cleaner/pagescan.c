@@ -1119,9 +1119,24 @@ static int raw_text_read(xmlNodePtr parent, int style)
  * one taken out must open exactly where the prescan saw its start tag
  * end, else the prescan tokenised the page otherwise than libxml2 and the
  * page is parsed again as it is (elided_bad). Returns the body when its
- * text was taken out but the record reads it: it is put back. */
+ * text was taken out but the record reads it (a JSON-LD block, or under
+ * raw_text_read()'s elements): it is put back. */
+/* Whether a script with these attributes is JSON-LD to a reader of the
+ * tree: its type holds "ld+json", any case (articlemeta.c and
+ * maincontent.c look for that; pagescan.c's is_jsonld() for less). */
+static int script_is_jsonld(const xmlChar **atts)
+{
+        for (size_t k = 0; atts != NULL && atts[k] != NULL; k += 2)
+                if (xmlStrEqual(atts[k], (const xmlChar *)"type"))
+                        return atts[k + 1] != NULL &&
+                               strcasestr((const char *)atts[k + 1],
+                                          "ld+json") != NULL;
+        return 0;
+}
+
 static const prescan_body_t *elided_check(scan_t *x, xmlParserCtxtPtr ctxt,
-                                          const xmlChar *name)
+                                          const xmlChar *name,
+                                          const xmlChar **atts)
 {
         xmlParserInputPtr in = ctxt->input;
         const prescan_body_t *b;
@@ -1143,7 +1158,10 @@ static const prescan_body_t *elided_check(scan_t *x, xmlParserCtxtPtr ctxt,
                 x->elided_bad = 1;
                 return NULL;
         }
-        return raw_text_read(ctxt->node, style) ? b : NULL;
+        return (!style && script_is_jsonld(atts)) ||
+                               raw_text_read(ctxt->node, style)
+                       ? b
+                       : NULL;
 }
 
 /* The text libxml2 would have given the element b is the body of (just
@@ -1274,12 +1292,12 @@ static void dom_start(void *ctx, const xmlChar *name, const xmlChar **atts)
         budget_tick(x, atts_weight(atts));
         if (x->timed_out)
                 return;
-        if (x->elided_n != 0)
-                back = elided_check(x, ctx, name);
         if (x->vals != NULL)
                 vt = values_check(x, ctx, atts);
         if (vt != NULL && values_restore(x, vt, atts, saved) < 0)
                 vt = NULL;
+        if (x->elided_n != 0) /* with the values put back */
+                back = elided_check(x, ctx, name, atts);
         x->dom_start(ctx, name, atts);
         if (vt != NULL) /* libxml2 frees its own */
                 for (size_t k = 0; k < vt->n; k++)

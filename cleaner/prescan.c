@@ -370,18 +370,6 @@ size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
         return prescan_page(html, len, cap, at, &found);
 }
 
-/* Whether the start tag s[from, to) may hold a JSON-LD type: "json" in
- * its bytes, or a character reference (libxml2 decodes the value). */
-static int tag_may_be_json(const unsigned char *s, size_t from, size_t to)
-{
-        for (size_t k = from; k < to; k++)
-                if (s[k] == '&' ||
-                    (to - k >= 4 &&
-                     strncasecmp((const char *)s + k, "json", 4) == 0))
-                        return 1;
-        return 0;
-}
-
 /* The raw text s[from, to) of a script or style as one its parse can do
  * without: what libxml2 would read as the element's one text and then
  * its end tag, whatever precedes it. Not when it starts with "</" or '<'
@@ -507,11 +495,7 @@ static size_t scan(const char *html, size_t len, size_t cap, size_t *at,
                                             (i + 2 + raw == len ||
                                              !is_name_char(s[i + 2 + raw]))) {
                                                 if (bodies && plain &&
-                                                    body_elidable(s, body,
-                                                                  i) &&
-                                                    !(raw == 6 &&
-                                                      tag_may_be_json(s, tag,
-                                                                      body)))
+                                                    body_elidable(s, body, i))
                                                         body_add(bodies,
                                                                  body - 1,
                                                                  body, i);

@@ -64,8 +64,8 @@ typedef struct prescan_bodies {
  * with prescan_bodies_free()) the raw text of the script and style
  * elements whose text libxml2 would read as one text node closed by the
  * element's own end tag: terminated, with no other end tag inside, not
- * starting with '<', without NUL, and for a script, with no "json" nor
- * '&' in its start tag (so never a JSON-LD block's). A parse of the page
+ * starting with '<', without NUL (a JSON-LD block's too: the caller puts
+ * back what the record reads). A parse of the page
  * without those bytes builds the same tree less those text nodes, when
  * the scan tokenised the page as libxml2 does: the caller checks that the
  * parser opened each element where its '>' is (pagescan.c).
