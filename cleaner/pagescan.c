@@ -1119,8 +1119,9 @@ static int raw_text_read(xmlNodePtr parent, int style)
  * one taken out must open exactly where the prescan saw its start tag
  * end, else the prescan tokenised the page otherwise than libxml2 and the
  * page is parsed again as it is (elided_bad). Returns the body when its
- * text was taken out but the record reads it (a JSON-LD block, or under
- * raw_text_read()'s elements): it is put back. */
+ * text was taken out but the record reads it (a JSON-LD block, one with
+ * a property, a style with an itemprop, or one under raw_text_read()'s
+ * elements): it is put back. */
 /* Whether a script with these attributes is JSON-LD to a reader of the
  * tree: its type holds "ld+json", any case (articlemeta.c and
  * maincontent.c look for that; pagescan.c's is_jsonld() for less). */
@@ -1131,6 +1132,16 @@ static int script_is_jsonld(const xmlChar **atts)
                         return atts[k + 1] != NULL &&
                                strcasestr((const char *)atts[k + 1],
                                           "ld+json") != NULL;
+        return 0;
+}
+
+/* Whether atts has an attribute of that name: the element's own text is
+ * read like its ancestors' (raw_text_read()). */
+static int atts_have(const xmlChar **atts, const char *name)
+{
+        for (size_t k = 0; atts != NULL && atts[k] != NULL; k += 2)
+                if (xmlStrEqual(atts[k], (const xmlChar *)name))
+                        return 1;
         return 0;
 }
 
@@ -1159,6 +1170,8 @@ static const prescan_body_t *elided_check(scan_t *x, xmlParserCtxtPtr ctxt,
                 return NULL;
         }
         return (!style && script_is_jsonld(atts)) ||
+                               atts_have(atts, "property") ||
+                               (style && atts_have(atts, "itemprop")) ||
                                raw_text_read(ctxt->node, style)
                        ? b
                        : NULL;
