@@ -83,6 +83,12 @@ typedef struct scan {
         size_t elided_n, elided_next;
         int elided_bad;
         const char *elided_src; /* the page as it is */
+        /* ... and without the attribute values of some start tags (their
+         * quotes left empty): the tags, the next one expected, and the
+         * values put back, NUL-terminated, for one startElement. */
+        const prescan_values_t *vals;
+        size_t vals_next;
+        dynbuf_t vals_buf;
 
         /* Walk state. */
         int hidden;       /* inside head, title, template, noscript, select,
@@ -1113,9 +1119,35 @@ static int raw_text_read(xmlNodePtr parent, int style)
  * one taken out must open exactly where the prescan saw its start tag
  * end, else the prescan tokenised the page otherwise than libxml2 and the
  * page is parsed again as it is (elided_bad). Returns the body when its
- * text was taken out but the record reads it: it is put back. */
+ * text was taken out but the record reads it (a JSON-LD block, one with
+ * a property, a style with an itemprop, or one under raw_text_read()'s
+ * elements): it is put back. */
+/* Whether a script with these attributes is JSON-LD to a reader of the
+ * tree: its type holds "ld+json", any case (articlemeta.c and
+ * maincontent.c look for that; pagescan.c's is_jsonld() for less). */
+static int script_is_jsonld(const xmlChar **atts)
+{
+        for (size_t k = 0; atts != NULL && atts[k] != NULL; k += 2)
+                if (xmlStrEqual(atts[k], (const xmlChar *)"type"))
+                        return atts[k + 1] != NULL &&
+                               strcasestr((const char *)atts[k + 1],
+                                          "ld+json") != NULL;
+        return 0;
+}
+
+/* Whether atts has an attribute of that name: the element's own text is
+ * read like its ancestors' (raw_text_read()). */
+static int atts_have(const xmlChar **atts, const char *name)
+{
+        for (size_t k = 0; atts != NULL && atts[k] != NULL; k += 2)
+                if (xmlStrEqual(atts[k], (const xmlChar *)name))
+                        return 1;
+        return 0;
+}
+
 static const prescan_body_t *elided_check(scan_t *x, xmlParserCtxtPtr ctxt,
-                                          const xmlChar *name)
+                                          const xmlChar *name,
+                                          const xmlChar **atts)
 {
         xmlParserInputPtr in = ctxt->input;
         const prescan_body_t *b;
@@ -1137,7 +1169,12 @@ static const prescan_body_t *elided_check(scan_t *x, xmlParserCtxtPtr ctxt,
                 x->elided_bad = 1;
                 return NULL;
         }
-        return raw_text_read(ctxt->node, style) ? b : NULL;
+        return (!style && script_is_jsonld(atts)) ||
+                               atts_have(atts, "property") ||
+                               (style && atts_have(atts, "itemprop")) ||
+                               raw_text_read(ctxt->node, style)
+                       ? b
+                       : NULL;
 }
 
 /* The text libxml2 would have given the element b is the body of (just
@@ -1174,18 +1211,111 @@ static void elided_restore(scan_t *x, xmlParserCtxtPtr ctxt,
         free(t);
 }
 
+/* A start tag's attributes are handed over: were values of it taken out
+ * (scan_html())? Each such tag's attributes must end exactly where the
+ * prescan saw them end, with as many attributes, an empty value for each
+ * taken out, under the same name, else the prescan tokenised the page
+ * otherwise than libxml2 and the page is parsed again as it is
+ * (elided_bad). Returns the tag when its values are to be put back. */
+/* Whether atts are those of tag t with its values taken out. */
+static int values_match(const scan_t *x, const prescan_tag_t *t,
+                        const xmlChar **atts)
+{
+        size_t natts = 0;
+
+        if (atts == NULL)
+                return 0;
+        while (atts[2 * natts] != NULL)
+                natts++;
+        if (natts != t->natts)
+                return 0;
+        for (size_t k = 0; k < t->n; k++) {
+                const prescan_value_t *v = &x->vals->v[t->first + k];
+                const xmlChar *n = atts[2 * v->index];
+                const xmlChar *val = atts[2 * v->index + 1];
+
+                if (val == NULL || val[0] != '\0' ||
+                    strlen((const char *)n) != v->name_len ||
+                    strncasecmp((const char *)n, x->elided_src + v->name,
+                                v->name_len) != 0)
+                        return 0;
+        }
+        return 1;
+}
+
+static const prescan_tag_t *values_check(scan_t *x, xmlParserCtxtPtr ctxt,
+                                         const xmlChar **atts)
+{
+        xmlParserInputPtr in = ctxt->input;
+        const prescan_tag_t *t;
+        size_t pos;
+
+        if (x->elided_bad || x->vals_next >= x->vals->tags_n || in == NULL)
+                return NULL;
+        pos = (size_t)in->consumed + (size_t)(in->cur - in->base);
+        t = &x->vals->tags[x->vals_next];
+        if (pos < t->end)
+                return NULL; /* a tag that kept its values */
+        x->vals_next++;
+        if (pos > t->end || !values_match(x, t, atts)) {
+                x->elided_bad = 1;
+                return NULL;
+        }
+        return t;
+}
+
+/* The values of tag t put back in atts (the originals kept in saved),
+ * each NUL-terminated in vals_buf: libxml2 hands a copy of each to the
+ * tree. Returns 0, or -1 out of memory (atts untouched). */
+static int values_restore(scan_t *x, const prescan_tag_t *t,
+                          const xmlChar **atts, const xmlChar **saved)
+{
+        size_t need = 0, at = 0;
+
+        for (size_t k = 0; k < t->n; k++) {
+                const prescan_value_t *v = &x->vals->v[t->first + k];
+
+                need += v->to - v->from + 1;
+        }
+        x->vals_buf.len = 0;
+        if (dynbuf_reserve(&x->vals_buf, need) < 0) {
+                x->f->oom = 1;
+                return -1;
+        }
+        for (size_t k = 0; k < t->n; k++) {
+                const prescan_value_t *v = &x->vals->v[t->first + k];
+                char *d = x->vals_buf.data + at;
+
+                memcpy(d, x->elided_src + v->from, v->to - v->from);
+                d[v->to - v->from] = '\0';
+                at += v->to - v->from + 1;
+                saved[k] = atts[2 * v->index + 1];
+                atts[2 * v->index + 1] = (const xmlChar *)d;
+        }
+        return 0;
+}
+
 static void dom_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
         scan_t *x = ((xmlParserCtxtPtr)ctx)->_private;
-
+        const xmlChar *saved[PRESCAN_TAG_ATTS_MAX];
         const prescan_body_t *back = NULL;
+        const prescan_tag_t *vt = NULL;
 
         budget_tick(x, atts_weight(atts));
         if (x->timed_out)
                 return;
-        if (x->elided_n != 0)
-                back = elided_check(x, ctx, name);
+        if (x->vals != NULL)
+                vt = values_check(x, ctx, atts);
+        if (vt != NULL && values_restore(x, vt, atts, saved) < 0)
+                vt = NULL;
+        if (x->elided_n != 0) /* with the values put back */
+                back = elided_check(x, ctx, name, atts);
         x->dom_start(ctx, name, atts);
+        if (vt != NULL) /* libxml2 frees its own */
+                for (size_t k = 0; k < vt->n; k++)
+                        atts[2 * x->vals->v[vt->first + k].index + 1] =
+                                saved[k];
         if (back != NULL)
                 elided_restore(x, ctx, back);
 }
@@ -1743,36 +1873,64 @@ static int finish_meta(page_facts_t *f)
  * (on real pages some half of the bytes). A body inside an element whose
  * text the record reads is put back as the element opens; the page is
  * parsed again as it is when the parse did not open those elements where
- * the prescan saw them (elided_check()). Records are byte for byte those
- * of a parse of the page as it is (tests/bench/record_identity.sh, and
- * fuzz_extract compares the two). Frees bodies.
+ * the prescan saw them (elided_check()). The same for the attribute
+ * values in vals (prescan_page_elide()): parsed as "" and put back in the
+ * attributes handed to the tree builder (values_check()). Records are
+ * byte for byte those of a parse of the page as it is
+ * (tests/bench/record_identity.sh, and fuzz_extract compares the two).
+ * Frees bodies and vals.
  */
 static xmlDocPtr parse_tree(scan_t *x, const char *utf8, size_t utf8_len,
-                            prescan_bodies_t *bodies)
+                            prescan_bodies_t *bodies, prescan_values_t *vals)
 {
-        size_t cut = 0, at = 0, k;
+        size_t cut = 0, at = 0, kb = 0, kv = 0, kt = 0;
         xmlDocPtr doc;
         char *buf = NULL;
 
-        for (k = 0; !bodies->oom && k < bodies->n; k++)
-                cut += bodies->v[k].to - bodies->v[k].from;
+        if (bodies->oom)
+                prescan_bodies_free(bodies);
+        if (vals->oom)
+                prescan_values_free(vals);
+        for (kb = 0; kb < bodies->n; kb++)
+                cut += bodies->v[kb].to - bodies->v[kb].from;
+        for (kv = 0; kv < vals->n; kv++)
+                cut += vals->v[kv].to - vals->v[kv].from;
         if (cut != 0)
                 buf = malloc(utf8_len - cut + 1);
         if (buf == NULL) {
                 prescan_bodies_free(bodies);
+                prescan_values_free(vals);
                 return parse(x, utf8, (int)utf8_len, 1);
         }
-        /* The bytes without the bodies; each '>' then at its offset less
-         * the bytes taken out before it. */
-        cut = 0; /* the end of the last body */
-        for (k = 0; k < bodies->n; k++) {
-                prescan_body_t *b = &bodies->v[k];
+        /* The bytes without the bodies and values (both in page order,
+         * apart); each '>' then at its offset less the bytes taken out
+         * before it. */
+        cut = 0; /* the end of the last cut */
+        kb = kv = 0;
+        while (kb < bodies->n || kv < vals->n) {
+                size_t from, to;
 
-                memcpy(buf + at, utf8 + cut, b->from - cut);
-                at += b->from - cut;
-                b->gt -= b->from - at; /* the bytes taken out before */
-                cut = b->to;
+                if (kv == vals->n || (kb < bodies->n &&
+                                      bodies->v[kb].from < vals->v[kv].from)) {
+                        prescan_body_t *b = &bodies->v[kb++];
+
+                        from = b->from;
+                        to = b->to;
+                        b->gt -= cut - at; /* the bytes taken out before */
+                } else {
+                        from = vals->v[kv].from;
+                        to = vals->v[kv].to;
+                        kv++;
+                }
+                /* The tags whose attributes end before this cut. */
+                while (kt < vals->tags_n && vals->tags[kt].end < from)
+                        vals->tags[kt++].end -= cut - at;
+                memcpy(buf + at, utf8 + cut, from - cut);
+                at += from - cut;
+                cut = to;
         }
+        while (kt < vals->tags_n)
+                vals->tags[kt++].end -= cut - at;
         memcpy(buf + at, utf8 + cut, utf8_len - cut);
         at += utf8_len - cut;
         buf[at] = '\0';
@@ -1781,17 +1939,23 @@ static xmlDocPtr parse_tree(scan_t *x, const char *utf8, size_t utf8_len,
         x->elided_next = 0;
         x->elided_bad = 0;
         x->elided_src = utf8;
+        x->vals = vals->tags_n != 0 ? vals : NULL;
+        x->vals_next = 0;
         doc = parse(x, buf, (int)at, 1);
         if (!x->timed_out &&
-            (x->elided_bad || x->elided_next != x->elided_n)) {
+            (x->elided_bad || x->elided_next != x->elided_n ||
+             (x->vals != NULL && x->vals_next != vals->tags_n))) {
                 doc_drop(x->f, doc);
                 x->elided_n = 0;
+                x->vals = NULL;
                 doc = parse(x, utf8, (int)utf8_len, 1);
         }
         x->elided = NULL;
         x->elided_n = 0;
+        x->vals = NULL;
         free(buf);
         prescan_bodies_free(bodies);
+        prescan_values_free(vals);
         return doc;
 }
 
@@ -1808,6 +1972,7 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
 {
         page_facts_t *f = x->f;
         prescan_bodies_t bodies = { 0 };
+        prescan_values_t vals = { 0 };
         size_t natts, at = 0;
         htmlDocPtr doc = NULL;
         unsigned found = 0;
@@ -1818,10 +1983,12 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
                 return -1;
         }
         x->skip_ids = !keep_raw;
-        natts = prescan_page_bodies(utf8, utf8_len, EXTRACT_ATTRS_MAX, &at,
-                                    &found, keep_raw ? NULL : &bodies);
+        natts = prescan_page_elide(utf8, utf8_len, EXTRACT_ATTRS_MAX, &at,
+                                   &found, keep_raw ? NULL : &bodies,
+                                   keep_raw ? NULL : &vals);
         if (natts > EXTRACT_ATTRS_MAX) {
                 prescan_bodies_free(&bodies);
+                prescan_values_free(&vals);
                 snprintf(errstr, errstr_size,
                          "the start tag at byte "
                          "%zu has over %d attributes (parsing it "
@@ -1864,13 +2031,14 @@ static int scan_html(scan_t *x, const char *utf8, size_t utf8_len,
         if (utf8_len > 0 && !want_tree && utf8_len <= XML_MAX_TEXT_LENGTH) {
                 parse(x, utf8, (int)utf8_len, 0);
         } else if (utf8_len > 0) {
-                doc = parse_tree(x, utf8, utf8_len, &bodies);
+                doc = parse_tree(x, utf8, utf8_len, &bodies, &vals);
                 /* The facts point into it: it lives as long as they do. */
                 f->doc = doc;
                 if (doc != NULL && !x->timed_out)
                         walk(x, doc);
         }
         prescan_bodies_free(&bodies);
+        prescan_values_free(&vals);
         if (x->mem_over || xmlarena_over(f->xarena)) {
                 snprintf(errstr, errstr_size,
                          "the page's tree took over %zu MiB "
@@ -1923,7 +2091,8 @@ int pagescan_run(const page_t *page, const pagescan_opts_t *opts,
         dynbuf_init(&f->jsonld_text, SIZE_MAX / 2);
         dynbuf_init(&f->meta_json, SIZE_MAX / 2);
         dynbuf_init(&x->kinds, SIZE_MAX / 2);
-        dynbuf_init(&x->c1_text, SIZE_MAX / 2); /* 1.5 x a text node */
+        dynbuf_init(&x->c1_text, SIZE_MAX / 2);  /* 1.5 x a text node */
+        dynbuf_init(&x->vals_buf, SIZE_MAX / 2); /* one tag's values */
         collector_start(&x->text_c, &f->text, EXTRACT_TEXT_MAX, 0);
 
         budget_start(x, page->budget_ms);
@@ -1971,6 +2140,7 @@ out:
         free(owned);
         dynbuf_free(&x->kinds);
         dynbuf_free(&x->c1_text);
+        dynbuf_free(&x->vals_buf);
         free(x);
         return rc;
 }

@@ -127,21 +127,123 @@ static int mf_value(const unsigned char *v, size_t n)
         return 0;
 }
 
+/* The attributes of one start tag, as far as values_add() needs them. */
+#define TAG_ATTS_MAX PRESCAN_TAG_ATTS_MAX
+typedef struct tag_atts {
+        int plain; /* every attribute as values_add() asks */
+        size_t n;  /* attributes */
+        size_t name[TAG_ATTS_MAX];
+        unsigned short name_len[TAG_ATTS_MAX];
+        size_t nv; /* values to list */
+        prescan_value_t v[TAG_ATTS_MAX];
+} tag_atts_t;
+
+/* Whether the element name s[from, from + n) is one whose start tag
+ * libxml2 may discard (html, head, body: once open, it merges nothing
+ * into the tree from a second one) or reads the attributes of itself
+ * (meta). */
+static int tag_kept_whole(const unsigned char *s, size_t from, size_t n)
+{
+        static const char *const names[] = { "html", "head", "body", "meta" };
+
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+                if (n == 4 &&
+                    strncasecmp((const char *)s + from, names[k], 4) == 0)
+                        return 1;
+        return 0;
+}
+
+/* One more tag's values (ta->v) in *values, when its attributes are all
+ * plain and no name is there twice. On no memory the list is dropped
+ * (nothing is elided). */
+static void values_add(prescan_values_t *values, const unsigned char *s,
+                       const tag_atts_t *ta, size_t end)
+{
+        prescan_tag_t *t;
+
+        if (values->oom || !ta->plain || ta->nv == 0)
+                return;
+        for (size_t a = 1; a < ta->n; a++)
+                for (size_t b = 0; b < a; b++)
+                        if (ta->name_len[a] == ta->name_len[b] &&
+                            strncasecmp((const char *)s + ta->name[a],
+                                        (const char *)s + ta->name[b],
+                                        ta->name_len[a]) == 0)
+                                return;
+        if (values->n + ta->nv > values->cap) {
+                size_t cap = values->cap ? values->cap * 2 : 256;
+                prescan_value_t *v;
+
+                while (cap < values->n + ta->nv)
+                        cap *= 2;
+                v = realloc(values->v, cap * sizeof(*v));
+                if (v == NULL) {
+                        values->oom = 1;
+                        return;
+                }
+                values->v = v;
+                values->cap = cap;
+        }
+        if (values->tags_n == values->tags_cap) {
+                size_t cap = values->tags_cap ? values->tags_cap * 2 : 64;
+                prescan_tag_t *v = realloc(values->tags, cap * sizeof(*v));
+
+                if (v == NULL) {
+                        values->oom = 1;
+                        return;
+                }
+                values->tags = v;
+                values->tags_cap = cap;
+        }
+        t = &values->tags[values->tags_n++];
+        t->end = end;
+        t->first = values->n;
+        t->natts = (unsigned short)ta->n;
+        t->n = (unsigned short)ta->nv;
+        memcpy(values->v + values->n, ta->v, ta->nv * sizeof(ta->v[0]));
+        values->n += ta->nv;
+}
+
+/* The quoted value s[v, q) of the attribute whose name is s[name, name +
+ * name_len), noted in ta when it is one to list. */
+static void value_note(tag_atts_t *ta, const unsigned char *s, size_t v,
+                       size_t q)
+{
+        if (q - v < PRESCAN_VALUE_MIN || memchr(s + v, '&', q - v) != NULL ||
+            memchr(s + v, 0, q - v) != NULL)
+                return;
+        ta->v[ta->nv].from = v;
+        ta->v[ta->nv].to = q;
+        ta->v[ta->nv].name = ta->name[ta->n - 1];
+        ta->v[ta->nv].name_len = ta->name_len[ta->n - 1];
+        ta->v[ta->nv].index = (unsigned short)(ta->n - 1);
+        ta->nv++;
+}
+
 /* A start tag from s[i] == '<' (s[i + 1] a letter). Returns the offset
  * after it; *natts its attribute count (at most cap + 1: scanning stops
  * there), *raw the length of its name when it opens raw text (script or
- * style, not self-closed), else 0. */
+ * style, not self-closed), else 0. With values, lists the values of the
+ * tag that a parse can do without (prescan_page_elide()). */
 static size_t start_tag(const unsigned char *s, size_t i, size_t len,
                         size_t cap, size_t *natts, size_t *raw,
-                        unsigned *found)
+                        unsigned *found, prescan_values_t *values)
 {
         size_t name = i + 1, n = 0;
+        tag_atts_t ta_store, *ta = NULL;
 
         *natts = 0;
         *raw = 0;
         i++;
         while (i < len && is_name_char(s[i]) && i - name < NAME_BUF)
                 i++;
+        if (values != NULL && i - name < NAME_BUF &&
+            !tag_kept_whole(s, name, i - name)) {
+                ta = &ta_store;
+                ta->plain = 1;
+                ta->n = 0;
+                ta->nv = 0;
+        }
         if (i - name == 6 &&
             strncasecmp((const char *)s + name, "script", 6) == 0)
                 *raw = 6;
@@ -158,6 +260,15 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
 
                         while (i < len && is_name_char(s[i]))
                                 i++;
+                        if (ta != NULL && ta->plain &&
+                            (i - start >= NAME_BUF || ta->n == TAG_ATTS_MAX))
+                                ta->plain = 0;
+                        if (ta != NULL && ta->plain) {
+                                ta->name[ta->n] = start;
+                                ta->name_len[ta->n] =
+                                        (unsigned short)(i - start);
+                                ta->n++;
+                        }
                         cls = !(*found & PRESCAN_MF) && i - start == 5 &&
                               strncasecmp((const char *)s + start, "class",
                                           5) == 0;
@@ -186,6 +297,15 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
                                         size_t v = i + 1;
 
                                         i = q ? (size_t)(q - s) + 1 : len;
+                                        if (ta != NULL && ta->plain) {
+                                                if (q == NULL)
+                                                        ta->plain = 0;
+                                                else
+                                                        value_note(
+                                                                ta, s, v,
+                                                                (size_t)(q -
+                                                                         s));
+                                        }
                                         if (cls && q &&
                                             mf_value(s + v,
                                                      (size_t)(q - s) - v))
@@ -202,6 +322,8 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
                         }
                 } else {
                         /* Not a name: skipped up to a blank or the end. */
+                        if (ta != NULL)
+                                ta->plain = 0;
                         while (i < len && !is_blank(s[i]) && s[i] != '>' &&
                                !(s[i] == '/' && i + 1 < len &&
                                  s[i + 1] == '>'))
@@ -211,6 +333,8 @@ static size_t start_tag(const unsigned char *s, size_t i, size_t len,
                         i++;
         }
         *natts = n;
+        if (ta != NULL && i < len)
+                values_add(values, s, ta, i);
         if (i < len && s[i] == '/') { /* "/>": empty, no raw text */
                 *raw = 0;
                 return i + 2;
@@ -246,18 +370,6 @@ size_t prescan_max_attributes(const char *html, size_t len, size_t cap,
         return prescan_page(html, len, cap, at, &found);
 }
 
-/* Whether the start tag s[from, to) may hold a JSON-LD type: "json" in
- * its bytes, or a character reference (libxml2 decodes the value). */
-static int tag_may_be_json(const unsigned char *s, size_t from, size_t to)
-{
-        for (size_t k = from; k < to; k++)
-                if (s[k] == '&' ||
-                    (to - k >= 4 &&
-                     strncasecmp((const char *)s + k, "json", 4) == 0))
-                        return 1;
-        return 0;
-}
-
 /* The raw text s[from, to) of a script or style as one its parse can do
  * without: what libxml2 would read as the element's one text and then
  * its end tag, whatever precedes it. Not when it starts with "</" or '<'
@@ -276,19 +388,27 @@ static int body_elidable(const unsigned char *s, size_t from, size_t to)
 }
 
 static size_t scan(const char *html, size_t len, size_t cap, size_t *at,
-                   unsigned *found, prescan_bodies_t *bodies);
+                   unsigned *found, prescan_bodies_t *bodies,
+                   prescan_values_t *values);
 
 size_t prescan_page(const char *html, size_t len, size_t cap, size_t *at,
                     unsigned *found)
 {
-        return scan(html, len, cap, at, found, NULL);
+        return scan(html, len, cap, at, found, NULL, NULL);
 }
 
 size_t prescan_page_bodies(const char *html, size_t len, size_t cap,
                            size_t *at, unsigned *found,
                            prescan_bodies_t *bodies)
 {
-        return scan(html, len, cap, at, found, bodies);
+        return scan(html, len, cap, at, found, bodies, NULL);
+}
+
+size_t prescan_page_elide(const char *html, size_t len, size_t cap, size_t *at,
+                          unsigned *found, prescan_bodies_t *bodies,
+                          prescan_values_t *values)
+{
+        return scan(html, len, cap, at, found, bodies, values);
 }
 
 void prescan_bodies_free(prescan_bodies_t *b)
@@ -296,6 +416,13 @@ void prescan_bodies_free(prescan_bodies_t *b)
         free(b->v);
         b->v = NULL;
         b->n = b->cap = 0;
+}
+
+void prescan_values_free(prescan_values_t *v)
+{
+        free(v->v);
+        free(v->tags);
+        *v = (prescan_values_t){ 0 };
 }
 
 /* One more body; on no memory the list is dropped (nothing is elided). */
@@ -321,7 +448,8 @@ static void body_add(prescan_bodies_t *b, size_t gt, size_t from, size_t to)
 }
 
 static size_t scan(const char *html, size_t len, size_t cap, size_t *at,
-                   unsigned *found, prescan_bodies_t *bodies)
+                   unsigned *found, prescan_bodies_t *bodies,
+                   prescan_values_t *values)
 {
         const unsigned char *s = (const unsigned char *)html;
         size_t i = 0, best = 0, best_at = 0;
@@ -340,7 +468,8 @@ static size_t scan(const char *html, size_t len, size_t cap, size_t *at,
                 if (is_letter(s[i + 1])) {
                         size_t tag = i;
 
-                        i = start_tag(s, i, len, cap, &natts, &raw, found);
+                        i = start_tag(s, i, len, cap, &natts, &raw, found,
+                                      values);
                         if (natts > best || best == 0) {
                                 best = natts;
                                 best_at = tag;
@@ -366,11 +495,7 @@ static size_t scan(const char *html, size_t len, size_t cap, size_t *at,
                                             (i + 2 + raw == len ||
                                              !is_name_char(s[i + 2 + raw]))) {
                                                 if (bodies && plain &&
-                                                    body_elidable(s, body,
-                                                                  i) &&
-                                                    !(raw == 6 &&
-                                                      tag_may_be_json(s, tag,
-                                                                      body)))
+                                                    body_elidable(s, body, i))
                                                         body_add(bodies,
                                                                  body - 1,
                                                                  body, i);

@@ -235,6 +235,79 @@ static void test_microformats_flag(void **state)
         assert_false(found_in("<!-- <p class=h-card> -->") & PRESCAN_MF);
 }
 
+/* The values prescan_page_elide() lists in s: "from-to@end/natts#index"
+ * for each, space-separated, into out. */
+static void values_in(const char *s, char *out, size_t out_size)
+{
+        prescan_values_t v = { 0 };
+        size_t at, used = 0;
+        unsigned found;
+
+        prescan_page_elide(s, strlen(s), 1000, &at, &found, NULL, &v);
+        assert_false(v.oom);
+        out[0] = '\0';
+        for (size_t t = 0; t < v.tags_n; t++)
+                for (size_t k = 0; k < v.tags[t].n; k++) {
+                        const prescan_value_t *pv = &v.v[v.tags[t].first + k];
+
+                        used += (size_t)snprintf(out + used, out_size - used,
+                                                 "%s%zu-%zu@%zu/%u#%u",
+                                                 used ? " " : "", pv->from,
+                                                 pv->to, v.tags[t].end,
+                                                 v.tags[t].natts, pv->index);
+                        assert_true(used < out_size);
+                }
+        prescan_values_free(&v);
+}
+
+static void test_values_listed(void **state)
+{
+        char got[512];
+
+        (void)state;
+        /* Quoted, at least PRESCAN_VALUE_MIN bytes: listed, with where the
+         * tag's attributes end ('>' or the '/' of "/>"). */
+        values_in("<p a=\"12345678\" b='1234567890'>", got, sizeof(got));
+        assert_string_equal(got, "6-14@30/2#0 19-29@30/2#1");
+        values_in("<img x src=\"12345678\" />", got, sizeof(got));
+        assert_string_equal(got, "12-20@22/2#1");
+        /* Too short, unquoted, with '&' or NUL: not listed; the others of
+         * the tag are. */
+        values_in("<p a=\"1234567\" b=12345678 c=\"x&amp;yyyyy\" "
+                  "d=\"12345678\">",
+                  got, sizeof(got));
+        assert_string_equal(got, "45-53@54/4#3");
+        /* Not at all in a tag with a name twice (any case), a token that is
+         * no name, an unterminated value, a name of 100 characters, or in
+         * html, head, body and meta. */
+        values_in("<p a=\"12345678\" A=\"12345678\">", got, sizeof(got));
+        assert_string_equal(got, "");
+        values_in("<p ;x a=\"12345678\">", got, sizeof(got));
+        assert_string_equal(got, "");
+        values_in("<p a=\"12345678\" b=\"12345678", got, sizeof(got));
+        assert_string_equal(got, "");
+        values_in("<body class=\"12345678\"><META content=\"12345678\">", got,
+                  sizeof(got));
+        assert_string_equal(got, "");
+        {
+                char tag[200];
+
+                memset(tag, 'n', sizeof(tag));
+                memcpy(tag, "<p a=\"12345678\" ", 16);
+                memcpy(tag + 16 + 100, "=\"12345678\">", 13); /* and its NUL */
+                values_in(tag, got, sizeof(got));
+                assert_string_equal(got, "");
+                tag[16 + 99] = ' '; /* 99 characters: listed */
+                values_in(tag, got, sizeof(got));
+                assert_string_equal(got, "6-14@127/2#0 118-126@127/2#1");
+        }
+        /* Nothing in comments or script text. */
+        values_in("<!-- <p a=\"12345678\"> --><script>\"<p a=\"12345678\">"
+                  "</script>",
+                  got, sizeof(got));
+        assert_string_equal(got, "");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -243,6 +316,7 @@ int main(void)
                 cmocka_unit_test(test_stops_at_cap),
                 cmocka_unit_test(test_never_fewer_than_libxml2),
                 cmocka_unit_test(test_microformats_flag),
+                cmocka_unit_test(test_values_listed),
         };
 
         xmlInitParser();
