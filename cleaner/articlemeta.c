@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parserInternals.h>
 #include <yajl/yajl_tree.h>
 
 /* A string value already checked with YAJL_IS_STRING(). */
@@ -41,50 +40,6 @@ typedef struct found {
         char val[F_COUNT][ARTICLEMETA_FIELD_MAX];
         int src[F_COUNT];
 } found_t;
-
-/* The character reference at v ("&amp;", "&#39;", "&#x2019;"), which
- * JSON-LD and meta values written HTML-escaped keep (a name "Maria &amp;
- * Katerina" from a generator that escaped it for an attribute): its
- * UTF-8 bytes into out (at least 4 bytes), their count; 0 when v is not
- * one of the five XML names or a numeric reference, *used set to the
- * bytes of v read. libxml2's xmlCopyCharMultiByte() encodes. */
-static int char_ref(const char *v, char *out, size_t *used)
-{
-        static const struct {
-                const char *name;
-                char c;
-        } named[] = { { "&amp;", '&' },
-                      { "&quot;", '"' },
-                      { "&apos;", '\'' },
-                      { "&lt;", '<' },
-                      { "&gt;", '>' } };
-        size_t k;
-        unsigned long cp = 0;
-        char *end;
-
-        for (k = 0; k < sizeof(named) / sizeof(named[0]); k++)
-                if (strncmp(v, named[k].name, strlen(named[k].name)) == 0) {
-                        out[0] = named[k].c;
-                        *used = strlen(named[k].name);
-                        return 1;
-                }
-        if (v[1] != '#')
-                return 0;
-        if (v[2] == 'x' || v[2] == 'X') {
-                if (!isxdigit((unsigned char)v[3]))
-                        return 0;
-                cp = strtoul(v + 3, &end, 16);
-        } else {
-                if (!isdigit((unsigned char)v[2]))
-                        return 0;
-                cp = strtoul(v + 2, &end, 10);
-        }
-        if (*end != ';' || cp == 0 || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || end - v > 12)
-                return 0;
-        *used = (size_t)(end - v) + 1;
-        return xmlCopyCharMultiByte((xmlChar *)out, (int)cp);
-}
 
 /* Keeps v for field f when src is more trusted than what is there. */
 static void offer(found_t *fd, int f, int src, const char *v)
@@ -122,13 +77,15 @@ static void offer(found_t *fd, int f, int src, const char *v)
                         d[j++] = ' ';
                 space = 0;
                 if (v[i] == '&') {
-                        char ref[8];
+                        char ref[4];
                         size_t used = 0;
-                        int n = char_ref(v + i, ref, &used);
+                        size_t n = jsonld_char_ref(
+                                (const unsigned char *)v + i,
+                                strnlen(v + i, 16), ref, &used);
 
-                        if (n > 0 && j + (size_t)n < ARTICLEMETA_FIELD_MAX) {
-                                memcpy(d + j, ref, (size_t)n);
-                                j += (size_t)n;
+                        if (n > 0 && j + n < ARTICLEMETA_FIELD_MAX) {
+                                memcpy(d + j, ref, n);
+                                j += n;
                                 i += used - 1;
                                 continue;
                         }
