@@ -417,11 +417,19 @@ static void text_of(xmlNodePtr n, char *buf, size_t size)
 
         buf[0] = '\0';
         while (c != NULL && k < 64 && len + 1 < size) {
-                if (c->type == XML_TEXT_NODE && c->content != NULL)
-                        len += (size_t)snprintf(buf + len, size - len, "%s ",
-                                                (const char *)c->content);
-                if (len >= size)
-                        len = size - 1;
+                /* What snprintf("%s ") wrote, without reading all of a
+                 * long text to count it: as much as fits, then a space
+                 * when it all did. */
+                if (c->type == XML_TEXT_NODE && c->content != NULL) {
+                        size_t m = strnlen((const char *)c->content,
+                                           size - len - 1);
+
+                        memcpy(buf + len, c->content, m);
+                        len += m;
+                        if (len + 1 < size)
+                                buf[len++] = ' ';
+                        buf[len] = '\0';
+                }
                 k++;
                 c = next_node(
                         c, n,
@@ -430,20 +438,37 @@ static void text_of(xmlNodePtr n, char *buf, size_t size)
         }
 }
 
-/* An element whose class names it a byline's name ("author-name",
- * "authorName", "post-author-name__link": trafilatura's first author
- * XPath), holding a name: one to five words, no digits or "@", under 64
- * bytes. */
-static int byline_name(const xmlNode *n, char *text)
+/* cls holds "author-name", "authorname" or "author_name", any case: one
+ * pass for the three strcasestr() it was (this runs for every element
+ * with a class until an author is found). */
+static int byline_class(const char *cls)
 {
-        const char *cls = dom_attr(n, "class"), *p;
+        const char *p;
+
+        for (p = cls; *p != '\0'; p++) {
+                const char *q;
+
+                if ((*p != 'a' && *p != 'A') || strncasecmp(p, "author", 6))
+                        continue;
+                q = p + 6;
+                if (*q == '-' || *q == '_')
+                        q++;
+                if (strncasecmp(q, "name", 4) == 0)
+                        return 1;
+        }
+        return 0;
+}
+
+/* The text of an element whose class names it a byline's name
+ * (byline_class(): "author-name", "authorName", "post-author-name__link":
+ * trafilatura's first author XPath) when it is a name: one to five words,
+ * no digits or "@", under 64 bytes. */
+static int byline_name(char *text)
+{
+        const char *p;
         size_t len;
         int words = 0, in_word = 0;
 
-        if (cls == NULL || (strcasestr(cls, "author-name") == NULL &&
-                            strcasestr(cls, "authorname") == NULL &&
-                            strcasestr(cls, "author_name") == NULL))
-                return 0;
         /* A name followed by a separator ("Ann Lee -"): trimmed. */
         len = strlen(text);
         while (len > 0 && (isspace((unsigned char)text[len - 1]) ||
@@ -622,9 +647,10 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, jsonld_cache_t *jc,
                                 text_of(n, buf, sizeof(buf));
                                 offer(fd, F_AUTHOR, SRC_PAGE, buf);
                         } else if (fd->src[F_AUTHOR] == SRC_NONE &&
-                                   dom_attr(n, "class") != NULL) {
+                                   dom_attr(n, "class") != NULL &&
+                                   byline_class(dom_attr(n, "class"))) {
                                 text_of(n, buf, sizeof(buf));
-                                if (byline_name(n, buf))
+                                if (byline_name(buf))
                                         offer(fd, F_AUTHOR, SRC_BYLINE, buf);
                         }
                 }
