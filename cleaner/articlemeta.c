@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parserInternals.h>
 #include <yajl/yajl_tree.h>
 
 /* A string value already checked with YAJL_IS_STRING(). */
@@ -41,50 +40,6 @@ typedef struct found {
         char val[F_COUNT][ARTICLEMETA_FIELD_MAX];
         int src[F_COUNT];
 } found_t;
-
-/* The character reference at v ("&amp;", "&#39;", "&#x2019;"), which
- * JSON-LD and meta values written HTML-escaped keep (a name "Maria &amp;
- * Katerina" from a generator that escaped it for an attribute): its
- * UTF-8 bytes into out (at least 4 bytes), their count; 0 when v is not
- * one of the five XML names or a numeric reference, *used set to the
- * bytes of v read. libxml2's xmlCopyCharMultiByte() encodes. */
-static int char_ref(const char *v, char *out, size_t *used)
-{
-        static const struct {
-                const char *name;
-                char c;
-        } named[] = { { "&amp;", '&' },
-                      { "&quot;", '"' },
-                      { "&apos;", '\'' },
-                      { "&lt;", '<' },
-                      { "&gt;", '>' } };
-        size_t k;
-        unsigned long cp = 0;
-        char *end;
-
-        for (k = 0; k < sizeof(named) / sizeof(named[0]); k++)
-                if (strncmp(v, named[k].name, strlen(named[k].name)) == 0) {
-                        out[0] = named[k].c;
-                        *used = strlen(named[k].name);
-                        return 1;
-                }
-        if (v[1] != '#')
-                return 0;
-        if (v[2] == 'x' || v[2] == 'X') {
-                if (!isxdigit((unsigned char)v[3]))
-                        return 0;
-                cp = strtoul(v + 3, &end, 16);
-        } else {
-                if (!isdigit((unsigned char)v[2]))
-                        return 0;
-                cp = strtoul(v + 2, &end, 10);
-        }
-        if (*end != ';' || cp == 0 || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || end - v > 12)
-                return 0;
-        *used = (size_t)(end - v) + 1;
-        return xmlCopyCharMultiByte((xmlChar *)out, (int)cp);
-}
 
 /* Keeps v for field f when src is more trusted than what is there. */
 static void offer(found_t *fd, int f, int src, const char *v)
@@ -122,13 +77,15 @@ static void offer(found_t *fd, int f, int src, const char *v)
                         d[j++] = ' ';
                 space = 0;
                 if (v[i] == '&') {
-                        char ref[8];
+                        char ref[4];
                         size_t used = 0;
-                        int n = char_ref(v + i, ref, &used);
+                        size_t n = jsonld_char_ref(
+                                (const unsigned char *)v + i,
+                                strnlen(v + i, 16), ref, &used);
 
-                        if (n > 0 && j + (size_t)n < ARTICLEMETA_FIELD_MAX) {
-                                memcpy(d + j, ref, (size_t)n);
-                                j += (size_t)n;
+                        if (n > 0 && j + n < ARTICLEMETA_FIELD_MAX) {
+                                memcpy(d + j, ref, n);
+                                j += n;
                                 i += used - 1;
                                 continue;
                         }
@@ -460,11 +417,19 @@ static void text_of(xmlNodePtr n, char *buf, size_t size)
 
         buf[0] = '\0';
         while (c != NULL && k < 64 && len + 1 < size) {
-                if (c->type == XML_TEXT_NODE && c->content != NULL)
-                        len += (size_t)snprintf(buf + len, size - len, "%s ",
-                                                (const char *)c->content);
-                if (len >= size)
-                        len = size - 1;
+                /* What snprintf("%s ") wrote, without reading all of a
+                 * long text to count it: as much as fits, then a space
+                 * when it all did. */
+                if (c->type == XML_TEXT_NODE && c->content != NULL) {
+                        size_t m = strnlen((const char *)c->content,
+                                           size - len - 1);
+
+                        memcpy(buf + len, c->content, m);
+                        len += m;
+                        if (len + 1 < size)
+                                buf[len++] = ' ';
+                        buf[len] = '\0';
+                }
                 k++;
                 c = next_node(
                         c, n,
@@ -473,20 +438,37 @@ static void text_of(xmlNodePtr n, char *buf, size_t size)
         }
 }
 
-/* An element whose class names it a byline's name ("author-name",
- * "authorName", "post-author-name__link": trafilatura's first author
- * XPath), holding a name: one to five words, no digits or "@", under 64
- * bytes. */
-static int byline_name(const xmlNode *n, char *text)
+/* cls holds "author-name", "authorname" or "author_name", any case: one
+ * pass for the three strcasestr() it was (this runs for every element
+ * with a class until an author is found). */
+static int byline_class(const char *cls)
 {
-        const char *cls = dom_attr(n, "class"), *p;
+        const char *p;
+
+        for (p = cls; *p != '\0'; p++) {
+                const char *q;
+
+                if ((*p != 'a' && *p != 'A') || strncasecmp(p, "author", 6))
+                        continue;
+                q = p + 6;
+                if (*q == '-' || *q == '_')
+                        q++;
+                if (strncasecmp(q, "name", 4) == 0)
+                        return 1;
+        }
+        return 0;
+}
+
+/* The text of an element whose class names it a byline's name
+ * (byline_class(): "author-name", "authorName", "post-author-name__link":
+ * trafilatura's first author XPath) when it is a name: one to five words,
+ * no digits or "@", under 64 bytes. */
+static int byline_name(char *text)
+{
+        const char *p;
         size_t len;
         int words = 0, in_word = 0;
 
-        if (cls == NULL || (strcasestr(cls, "author-name") == NULL &&
-                            strcasestr(cls, "authorname") == NULL &&
-                            strcasestr(cls, "author_name") == NULL))
-                return 0;
         /* A name followed by a separator ("Ann Lee -"): trimmed. */
         len = strlen(text);
         while (len > 0 && (isspace((unsigned char)text[len - 1]) ||
@@ -665,9 +647,10 @@ int articlemeta_find(xmlDocPtr doc, size_t max_nodes, jsonld_cache_t *jc,
                                 text_of(n, buf, sizeof(buf));
                                 offer(fd, F_AUTHOR, SRC_PAGE, buf);
                         } else if (fd->src[F_AUTHOR] == SRC_NONE &&
-                                   dom_attr(n, "class") != NULL) {
+                                   dom_attr(n, "class") != NULL &&
+                                   byline_class(dom_attr(n, "class"))) {
                                 text_of(n, buf, sizeof(buf));
-                                if (byline_name(n, buf))
+                                if (byline_name(buf))
                                         offer(fd, F_AUTHOR, SRC_BYLINE, buf);
                         }
                 }

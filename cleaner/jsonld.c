@@ -323,9 +323,8 @@ static void re_print(void *ctx, const char *s, size_t len)
                 re->failed = 1;
 }
 
-/* Decodes the HTML character references of a block written HTML-escaped
- * into out: &quot; &amp; &lt; &gt; &apos; and numeric ones. */
-static int unescape_html(const unsigned char *s, size_t len, dynbuf_t *out)
+size_t jsonld_char_ref(const unsigned char *s, size_t len, char out[4],
+                       size_t *used)
 {
         static const struct {
                 const char *name;
@@ -335,83 +334,84 @@ static int unescape_html(const unsigned char *s, size_t len, dynbuf_t *out)
                       { "&lt;", '<' },
                       { "&gt;", '>' },
                       { "&apos;", '\'' } };
-        size_t i = 0, k;
+        size_t k, j;
+        unsigned long cp = 0;
+        int base = 10, digits = 0;
+
+        for (k = 0; k < sizeof(named) / sizeof(named[0]); k++)
+                if (starts(s, len, named[k].name)) {
+                        out[0] = named[k].c;
+                        *used = strlen(named[k].name);
+                        return 1;
+                }
+        if (len < 3 || s[0] != '&' || s[1] != '#')
+                return 0;
+        j = 2;
+        if (s[j] == 'x' || s[j] == 'X') {
+                base = 16;
+                j++;
+        }
+        while (j < len && digits < 7 &&
+               (base == 16 ? is_hex(s[j]) : (s[j] >= '0' && s[j] <= '9'))) {
+                unsigned d = s[j] <= '9'   ? s[j] - '0'
+                             : s[j] <= 'F' ? s[j] - 'A' + 10
+                                           : s[j] - 'a' + 10;
+                cp = cp * (unsigned long)base + d;
+                j++;
+                digits++;
+        }
+        if (digits == 0 || j >= len || s[j] != ';' || cp == 0 ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                return 0;
+        *used = j + 1;
+        if (cp < 0x80) {
+                out[0] = (char)cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                out[0] = (char)(0xC0 | (cp >> 6));
+                out[1] = (char)(0x80 | (cp & 0x3F));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                out[0] = (char)(0xE0 | (cp >> 12));
+                out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                out[2] = (char)(0x80 | (cp & 0x3F));
+                return 3;
+        }
+        out[0] = (char)(0xF0 | (cp >> 18));
+        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[3] = (char)(0x80 | (cp & 0x3F));
+        return 4;
+}
+
+/* Decodes the HTML character references of a block written HTML-escaped
+ * into out: &quot; &amp; &lt; &gt; &apos; and numeric ones. */
+static int unescape_html(const unsigned char *s, size_t len, dynbuf_t *out)
+{
+        size_t i = 0;
 
         while (i < len) {
                 const unsigned char *amp = memchr(s + i, '&', len - i);
                 size_t run = amp ? (size_t)(amp - s) - i : len - i;
-                int done = 0;
+                char enc[4];
+                size_t used = 0, n;
 
                 if (dynbuf_add(out, s + i, run) < 0)
                         return -1;
                 i += run;
                 if (i >= len)
                         break;
-                for (k = 0; k < sizeof(named) / sizeof(named[0]); k++) {
-                        if (starts(s + i, len - i, named[k].name)) {
-                                if (dynbuf_add(out, &named[k].c, 1) < 0)
-                                        return -1;
-                                i += strlen(named[k].name);
-                                done = 1;
-                                break;
-                        }
+                n = jsonld_char_ref(s + i, len - i, enc, &used);
+                if (n == 0) {
+                        enc[0] = '&';
+                        n = 1;
+                        used = 1;
                 }
-                if (!done && i + 2 < len && s[i + 1] == '#') {
-                        size_t j = i + 2;
-                        unsigned long cp = 0;
-                        int base = 10, digits = 0;
-                        char enc[4];
-                        size_t n;
-
-                        if (s[j] == 'x' || s[j] == 'X') {
-                                base = 16;
-                                j++;
-                        }
-                        while (j < len && digits < 7 &&
-                               (base == 16 ? is_hex(s[j])
-                                           : (s[j] >= '0' && s[j] <= '9'))) {
-                                unsigned d = s[j] <= '9'   ? s[j] - '0'
-                                             : s[j] <= 'F' ? s[j] - 'A' + 10
-                                                           : s[j] - 'a' + 10;
-                                cp = cp * (unsigned long)base + d;
-                                j++;
-                                digits++;
-                        }
-                        if (digits > 0 && j < len && s[j] == ';' && cp > 0 &&
-                            cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF)) {
-                                if (cp < 0x80) {
-                                        enc[0] = (char)cp;
-                                        n = 1;
-                                } else if (cp < 0x800) {
-                                        enc[0] = (char)(0xC0 | (cp >> 6));
-                                        enc[1] = (char)(0x80 | (cp & 0x3F));
-                                        n = 2;
-                                } else if (cp < 0x10000) {
-                                        enc[0] = (char)(0xE0 | (cp >> 12));
-                                        enc[1] = (char)(0x80 |
-                                                        ((cp >> 6) & 0x3F));
-                                        enc[2] = (char)(0x80 | (cp & 0x3F));
-                                        n = 3;
-                                } else {
-                                        enc[0] = (char)(0xF0 | (cp >> 18));
-                                        enc[1] = (char)(0x80 |
-                                                        ((cp >> 12) & 0x3F));
-                                        enc[2] = (char)(0x80 |
-                                                        ((cp >> 6) & 0x3F));
-                                        enc[3] = (char)(0x80 | (cp & 0x3F));
-                                        n = 4;
-                                }
-                                if (dynbuf_add(out, enc, n) < 0)
-                                        return -1;
-                                i = j + 1;
-                                done = 1;
-                        }
-                }
-                if (!done) {
-                        if (dynbuf_add(out, "&", 1) < 0)
-                                return -1;
-                        i++;
-                }
+                if (dynbuf_add(out, enc, n) < 0)
+                        return -1;
+                i += used;
         }
         return 0;
 }

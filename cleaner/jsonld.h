@@ -69,6 +69,17 @@ int jsonld_write(yajl_gen gen, const unsigned char *s, size_t len,
                  size_t *written);
 
 /*
+ * The character reference at s[0, len) ("&amp;", "&#39;", "&#x2019;"):
+ * one of the five XML names (&quot; &amp; &lt; &gt; &apos;) or a numeric
+ * reference of 1 to 7 digits ending in ';' (not 0, a surrogate or over
+ * U+10FFFF). Its UTF-8 bytes into out, their count, *used set to the
+ * bytes of s read; 0 when s starts no such reference. Shared by the
+ * HTML-escaped block's decoding here and articlemeta.c's meta values.
+ */
+size_t jsonld_char_ref(const unsigned char *s, size_t len, char out[4],
+                       size_t *used);
+
+/*
  * The tree walkers' way to read a block (maincontent.c, articlemeta.c):
  * repairs s[0, len) (valid UTF-8, at most max_bytes after repair) as
  * above and calls fn(ctx, value) with each value parsed by the bounded

@@ -389,6 +389,14 @@ static const char *const product_types[] = {
 };
 static const char *const aggregate_types[] = { "AggregateOffer", NULL };
 
+int product_may_be_in(const char *text, size_t len)
+{
+        /* Each of product_types holds one of these. */
+        return text != NULL && (memmem(text, len, "Product", 7) != NULL ||
+                                memmem(text, len, "Vehicle", 7) != NULL ||
+                                memmem(text, len, "Car", 3) != NULL);
+}
+
 static int skipped_key(const char *k)
 {
         static const char *const keys[] = {

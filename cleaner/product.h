@@ -60,6 +60,12 @@ typedef struct product_input {
  * when gen refuses. */
 int product_write(yajl_gen gen, const product_input_t *in);
 
+/* 0 when the JSON text[0, len) (a tree product_write() would read, as
+ * yajl's generator wrote it: letters never escaped) cannot hold a
+ * product, for it holds no product type's name; its parse can be skipped.
+ * 1 when it may. */
+int product_may_be_in(const char *text, size_t len);
+
 /* The price text s[0, len) as a decimal string into out (size bytes):
  * returns 0, or -1 when s holds no number. Exposed for the tests. */
 int product_price(const char *s, size_t len, char *out, size_t size);

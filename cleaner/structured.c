@@ -347,7 +347,10 @@ int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
                 product_input_t in;
 
                 memset(&in, 0, sizeof(in));
-                if (st->jgen != NULL) {
+                /* The syntaxes' output parsed back only when it may
+                 * hold a product. */
+                if (st->jgen != NULL &&
+                    product_may_be_in(st->jbuf.data, st->jbuf.len)) {
                         jtree = parse_back(st->jbuf.data, st->jbuf.len);
                         if (jtree != NULL && YAJL_IS_ARRAY(jtree)) {
                                 in.jsonld = (const yajl_val *)
@@ -355,11 +358,16 @@ int structured_finish(structured_t *st, xmlDocPtr doc, const url_t *base)
                                 in.n_jsonld = jtree->u.array.len;
                         }
                 }
-                if (st->md.len > 0)
+                if (st->md.len > 0 &&
+                    product_may_be_in(st->md.data, st->md.len))
                         mtree = parse_back(st->md.data, st->md.len);
                 in.microdata = mtree;
                 /* RDFa's schema.org nodes, as items product.c reads. */
-                if (st->rdfa_json.len > 0)
+                /* rdfa_items() keeps only schema.org's types. */
+                if (st->rdfa_json.len > 0 &&
+                    memmem(st->rdfa_json.data, st->rdfa_json.len,
+                           "schema.org/", 11) != NULL &&
+                    product_may_be_in(st->rdfa_json.data, st->rdfa_json.len))
                         rtree = parse_back(st->rdfa_json.data,
                                            st->rdfa_json.len);
                 if (rtree != NULL) {
